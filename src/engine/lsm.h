@@ -1,0 +1,217 @@
+/* lsm.h: the public interface of liblsm, lsmdb's storage engine.
+ *
+ * An embedded, ordered key/value store on a log-structured merge tree: writes
+ * go to a write-ahead log and a memtable, memtables are flushed to sorted
+ * tables (SSTables) in level 0, and a background pool compacts levels. Keys
+ * and values are arbitrary byte strings, ordered bytewise. This header is the
+ * only one a user of the engine includes; it knows nothing of RESP.
+ *
+ * Errors: every call returns 0 (LSM_OK) or a negative LSM_E* code; calls that
+ * return a pointer take an `int *err` out-parameter. lsm_last_error() gives
+ * the message of the last error on this thread (file, offset, reason).
+ * Corrupt files are reported as LSM_ECORRUPT, never asserted. An I/O error in
+ * a background job (flush, compaction) becomes the database's sticky error:
+ * writes fail with it, reads go on, lsm_resume() retries.
+ *
+ * Thread rules: a struct lsm_db is safe to use from many threads at once;
+ * writes are serialized internally. A batch, iterator or snapshot handle is
+ * used by one thread at a time. Memory returned to the caller (lsm_get values,
+ * lsm_stats strings) is freed with lsm_free(). */
+#ifndef LSM_ENGINE_LSM_H
+#define LSM_ENGINE_LSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum lsm_error {
+    LSM_OK = 0,
+    LSM_ENOTFOUND = -1,     /* key absent (lsm_get only) */
+    LSM_ECORRUPT = -2,      /* a file failed its checksum or format checks */
+    LSM_EIO = -3,           /* an I/O error (see lsm_last_error) */
+    LSM_ENOSPC = -4,        /* out of disk space */
+    LSM_EINVAL = -5,        /* bad argument or option */
+    LSM_EBUSY = -6,         /* the directory is locked by another process */
+    LSM_ECLOSED = -7,       /* the database is shutting down */
+    LSM_EEXIST = -8,        /* error_if_exists and the database exists */
+    LSM_ENOENT = -9         /* no database and create_if_missing is off */
+};
+
+/* Static message for a code ("corruption", "I/O error", ...). */
+const char *lsm_strerror(int code);
+/* Detailed message of this thread's last failed call; "" when none. */
+const char *lsm_last_error(void);
+
+enum lsm_compression { LSM_COMPRESSION_NONE = 0, LSM_COMPRESSION_SNAPPY = 1 };
+
+struct io_env;  /* from util/io.h; NULL means the real file system */
+
+/* Options: lsm_options_init() fills in every default shown here. */
+struct lsm_options {
+    int create_if_missing;          /* 1 */
+    int error_if_exists;            /* 0 */
+    size_t write_buffer_size;       /* 64 MiB: memtable size before it is frozen */
+    int max_write_buffers;          /* 2: memtables (active + immutable) before writes stall */
+    size_t block_size;              /* 4096: target uncompressed data-block size */
+    int block_restart_interval;     /* 16: keys between restart points */
+    int bloom_bits_per_key;         /* 10: 0 disables bloom filters */
+    enum lsm_compression compression; /* LSM_COMPRESSION_SNAPPY */
+    size_t block_cache_size;        /* 256 MiB, in bytes of cached blocks */
+    int max_open_files;             /* 1000: table readers kept open */
+    int bg_threads;                 /* 0 = number of online cores */
+    int l0_compaction_trigger;      /* 4 files */
+    int l0_slowdown_trigger;        /* 20 files: each write is delayed 1 ms */
+    int l0_stop_trigger;            /* 36 files: writes wait for compaction */
+    uint64_t max_bytes_for_level_base; /* 256 MiB: size of L1 */
+    int level_size_multiplier;      /* 10 */
+    uint64_t target_file_size;      /* 64 MiB */
+    uint64_t soft_pending_compaction_bytes; /* 64 GiB: slowdown */
+    uint64_t hard_pending_compaction_bytes; /* 256 GiB: stop */
+    int paranoid_checks;            /* 0: 1 = verify checksums of every read */
+    struct io_env *env;             /* NULL */
+    /* Compaction filter: called for the newest visible-to-nobody-else version
+     * of each key during compaction; return 1 to drop the entry (it becomes
+     * absent), 0 to keep it. NULL = keep everything. Runs on pool threads. */
+    int (*compaction_filter)(void *arg, const char *key, size_t klen,
+                             const char *val, size_t vlen);
+    void *compaction_filter_arg;
+};
+
+void lsm_options_init(struct lsm_options *o);
+
+struct lsm_db;
+struct lsm_batch;
+struct lsm_snapshot;
+struct lsm_iter;
+
+/* Open (creating when allowed) the database in dir; recovers from the
+ * manifest and write-ahead logs. Takes dir/LOCK: LSM_EBUSY when another
+ * process has it open. */
+int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out);
+/* Waits for running background jobs, flushes nothing (the WAL holds the
+ * memtable), syncs the WAL, frees everything. Returns the first error seen. */
+int lsm_close(struct lsm_db *db);
+
+/* ---- writes ---- */
+struct lsm_write_options {
+    int sync;                       /* 1: durable before the call returns */
+};
+/* wo may be NULL: sync = 1. */
+int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
+            const void *key, size_t klen, const void *val, size_t vlen);
+int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
+               const void *key, size_t klen);
+/* Applies every operation of the batch atomically (one sequence range). */
+int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo,
+              struct lsm_batch *batch);
+/* Makes every write so far durable (group commit: many sync=0 writes, then
+ * one lsm_sync). */
+int lsm_sync(struct lsm_db *db);
+
+struct lsm_batch *lsm_batch_create(void);
+void lsm_batch_destroy(struct lsm_batch *b);
+void lsm_batch_clear(struct lsm_batch *b);
+void lsm_batch_put(struct lsm_batch *b, const void *key, size_t klen,
+                   const void *val, size_t vlen);
+void lsm_batch_delete(struct lsm_batch *b, const void *key, size_t klen);
+uint32_t lsm_batch_count(const struct lsm_batch *b);
+size_t lsm_batch_size(const struct lsm_batch *b);   /* encoded bytes */
+
+/* ---- reads ---- */
+struct lsm_read_options {
+    const struct lsm_snapshot *snapshot;  /* NULL = latest */
+    int fill_cache;                       /* 1: blocks read go to the cache */
+    int verify_checksums;                 /* 1 */
+    /* Iterator bounds (NULL = unbounded): lower inclusive, upper exclusive. */
+    const void *lower_bound;
+    size_t lower_bound_len;
+    const void *upper_bound;
+    size_t upper_bound_len;
+};
+void lsm_read_options_init(struct lsm_read_options *ro);
+
+/* On success *val (allocated, free with lsm_free) and *vlen are set.
+ * LSM_ENOTFOUND when the key is absent. ro may be NULL. */
+int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
+            const void *key, size_t klen, char **val, size_t *vlen);
+void lsm_free(void *p);
+
+const struct lsm_snapshot *lsm_snapshot_create(struct lsm_db *db);
+void lsm_snapshot_release(struct lsm_db *db, const struct lsm_snapshot *s);
+uint64_t lsm_snapshot_sequence(const struct lsm_snapshot *s);
+
+/* The iterator sees the snapshot of ro (or the latest state at creation). */
+struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_options *ro);
+void lsm_iter_destroy(struct lsm_iter *it);
+void lsm_iter_seek_to_first(struct lsm_iter *it);
+void lsm_iter_seek_to_last(struct lsm_iter *it);
+void lsm_iter_seek(struct lsm_iter *it, const void *key, size_t klen);  /* first >= key */
+void lsm_iter_seek_for_prev(struct lsm_iter *it, const void *key, size_t klen); /* last <= key */
+void lsm_iter_next(struct lsm_iter *it);
+void lsm_iter_prev(struct lsm_iter *it);
+int lsm_iter_valid(const struct lsm_iter *it);
+/* Valid until the next move or destroy. */
+const char *lsm_iter_key(const struct lsm_iter *it, size_t *len);
+const char *lsm_iter_value(const struct lsm_iter *it, size_t *len);
+int lsm_iter_status(const struct lsm_iter *it);     /* 0 or LSM_E* */
+
+/* ---- maintenance ---- */
+/* Freezes the memtable and flushes it to L0; wait = 1 blocks until done. */
+int lsm_flush(struct lsm_db *db, int wait);
+/* Compacts every file overlapping [begin, end] (NULL = unbounded) down to
+ * the bottom level; blocks until done. */
+int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
+                      const void *end, size_t elen);
+/* Clears the sticky background error (after the operator freed space) and
+ * retries the failed job; returns 0 when the database is writable again. */
+int lsm_resume(struct lsm_db *db);
+/* The sticky background error (0 when none). */
+int lsm_bg_error(struct lsm_db *db);
+
+/* ---- statistics (what INFO shows) ---- */
+#define LSM_STATS_LEVELS 7
+struct lsm_level_stats {
+    int files;
+    uint64_t bytes;
+    double score;                   /* compaction score (>= 1: needs work) */
+    uint64_t bytes_read;            /* by compactions into this level */
+    uint64_t bytes_written;
+    uint64_t compactions;
+};
+struct lsm_stats {
+    struct lsm_level_stats level[LSM_STATS_LEVELS];
+    uint64_t memtable_bytes;        /* active + immutable memtables */
+    int immutable_memtables;
+    uint64_t pending_compaction_bytes;
+    uint64_t running_flushes;
+    uint64_t running_compactions;
+    uint64_t stall_count;           /* writes that were delayed or stopped */
+    uint64_t stall_micros;          /* total time writes spent stalled */
+    uint64_t user_bytes_written;    /* keys + values given to put/delete/write */
+    uint64_t wal_bytes_written;
+    uint64_t flush_bytes_written;
+    uint64_t compaction_bytes_read;
+    uint64_t compaction_bytes_written;
+    uint64_t flushes;
+    uint64_t compactions;
+    uint64_t block_cache_capacity;
+    uint64_t block_cache_usage;
+    uint64_t block_cache_hits;
+    uint64_t block_cache_misses;
+    uint64_t bloom_useful;          /* lookups a bloom filter answered "absent" */
+    uint64_t bloom_false_positive;  /* filter said "maybe", table had no key */
+    uint64_t last_sequence;
+    uint64_t live_sst_bytes;
+    uint64_t wal_files;
+    int bg_error;                   /* sticky error code, 0 when none */
+};
+int lsm_get_stats(struct lsm_db *db, struct lsm_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

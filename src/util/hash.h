@@ -1,0 +1,19 @@
+/* hash: non-cryptographic hashes.
+ *
+ * hash32() is the bloom-filter and block-cache-shard hash (Murmur-like, seeded);
+ * its values are part of the SST filter format, so it must never change.
+ * hash64() is a fast 64-bit hash (for in-memory tables).
+ * hash_siphash() is keyed SipHash-2-4 for tables fed by clients (hash-flooding).
+ * Thread rules: pure functions. */
+#ifndef LSM_UTIL_HASH_H
+#define LSM_UTIL_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint32_t hash32(const void *data, size_t n, uint32_t seed);
+uint64_t hash64(const void *data, size_t n, uint64_t seed);
+uint64_t hash_siphash(const void *data, size_t n, const uint8_t key[16]);
+uint64_t hash_siphash_nocase(const void *data, size_t n, const uint8_t key[16]);
+
+#endif

@@ -1,0 +1,92 @@
+/* io: the file-system interface through which every file operation of the
+ * engine goes (LevelDB's Env), so tests can inject faults.
+ *
+ * An io_env is a table of operations. io_env_posix() is the real one (a
+ * process-wide singleton). io_env_fault_create() wraps another env and can
+ * inject EIO, ENOSPC and short writes, and simulate a crash: every byte not
+ * made durable by io_file_sync() (and every create/rename/unlink not made
+ * durable by io_sync_dir() of its directory) is dropped, then all further
+ * operations fail with EIO until io_env_fault_reset().
+ *
+ * Errors: every function returns 0 (or a count) on success and -errno on
+ * failure (-EIO, -ENOSPC, -ENOENT, ...). A short write is reported as an
+ * error (-EIO) by io_file_append() after the partial bytes were written.
+ * Thread rules: an io_env is safe from any thread; an io_file is used by one
+ * thread at a time, except io_file_pread(), which is safe concurrently. */
+#ifndef LSM_UTIL_IO_H
+#define LSM_UTIL_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct io_env;
+struct io_file;
+struct io_lock;
+
+struct io_env *io_env_posix(void);
+
+/* Open for appending; creates or truncates. */
+int io_open_append(struct io_env *env, const char *path, struct io_file **out);
+/* Open an existing file for appending at its end (no truncation). */
+int io_open_append_existing(struct io_env *env, const char *path, struct io_file **out);
+/* Open an existing file for reading (pread). */
+int io_open_read(struct io_env *env, const char *path, struct io_file **out);
+
+/* Writes all n bytes (buffered by the env, not necessarily durable). */
+int io_file_append(struct io_file *f, const void *data, size_t n);
+/* Pushes buffered bytes to the OS (not durable). */
+int io_file_flush(struct io_file *f);
+/* Makes every appended byte durable (fdatasync). */
+int io_file_sync(struct io_file *f);
+/* Reads up to n bytes at off; returns bytes read (short only at EOF) or -errno. */
+ssize_t io_file_pread(struct io_file *f, void *buf, size_t n, uint64_t off);
+/* Size as seen by readers (appended bytes included). */
+int64_t io_file_size(struct io_file *f);
+/* Hint that [off, off+n) will be read soon (readahead); may be a no-op. */
+void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
+/* Flushes, closes and frees; returns the first error seen. NULL is a no-op. */
+int io_file_close(struct io_file *f);
+
+int io_rename(struct io_env *env, const char *from, const char *to);
+int io_unlink(struct io_env *env, const char *path);
+int io_mkdir(struct io_env *env, const char *path);      /* exists = 0 */
+int io_sync_dir(struct io_env *env, const char *dir);
+int io_exists(struct io_env *env, const char *path);     /* 1, 0, or -errno */
+int io_get_size(struct io_env *env, const char *path, uint64_t *size);
+int io_truncate(struct io_env *env, const char *path, uint64_t size);
+/* Calls fn(name, arg) for each entry of dir except "." and ".."; stops and
+ * returns fn's value when it is non-zero. */
+int io_list_dir(struct io_env *env, const char *dir,
+                int (*fn)(const char *name, void *arg), void *arg);
+/* Exclusive advisory lock (flock) on path, created if absent; -EWOULDBLOCK
+ * (== -EAGAIN) when another process holds it. */
+int io_lock(struct io_env *env, const char *path, struct io_lock **out);
+void io_unlock(struct io_lock *l);
+
+/* ---- fault injection (tests only) ---- */
+enum io_fault {
+    IO_FAULT_NONE = 0,
+    IO_FAULT_EIO,        /* the next matching operation fails with -EIO */
+    IO_FAULT_ENOSPC,     /* appends fail with -ENOSPC once the budget is spent */
+    IO_FAULT_SHORT_WRITE /* the next append writes half its bytes, then -EIO */
+};
+
+/* Wraps base (which must outlive it). */
+struct io_env *io_env_fault_create(struct io_env *base);
+void io_env_fault_destroy(struct io_env *env);
+/* Arm a fault. For EIO/SHORT_WRITE, `after` = number of matching operations
+ * that still succeed first; for ENOSPC, `after` = bytes that may still be
+ * appended. path_substr (may be NULL) limits the fault to paths containing it
+ * (e.g. ".wal"). Faults persist until io_env_fault_reset(). */
+void io_env_fault_set(struct io_env *env, enum io_fault f, uint64_t after,
+                      const char *path_substr);
+/* Drop every unsynced byte and unsynced directory change, then fail all
+ * further operations with -EIO (the "machine" is down). */
+void io_env_fault_crash(struct io_env *env);
+/* Clear armed faults and the crashed state (the machine is back). */
+void io_env_fault_reset(struct io_env *env);
+/* Count of operations performed through the env (for tests that sweep). */
+uint64_t io_env_fault_ops(struct io_env *env);
+
+#endif

@@ -1,0 +1,1 @@
+# tests/compat/local.mk

@@ -1,0 +1,10 @@
+# tests: every test prints TAP. Fragments per area.
+EXTRA_DIST += tests/tap.h
+include tests/unit/util.mk
+include tests/unit/log.mk
+include tests/unit/table.mk
+include tests/unit/db.mk
+include tests/unit/server.mk
+include tests/integration/local.mk
+include tests/crash/local.mk
+include tests/compat/local.mk

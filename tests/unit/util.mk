@@ -1,0 +1,1 @@
+# tests/unit/util.mk

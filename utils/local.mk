@@ -1,0 +1,2 @@
+# utils: benchmark tools, service file
+EXTRA_DIST += utils/lsmdb.service utils/bench

@@ -1,0 +1,60 @@
+/* memtable: the in-memory write buffer of the engine.
+ *
+ * A skiplist of entries in an arena. Each entry is one arena allocation:
+ *   varint32 internal-key length | internal key | varint32 value length | value
+ * ordered by ikey_compare() (user key ascending, sequence descending), so the
+ * first entry at or after a lookup key (user_key, snapshot, LSM_TYPE_SEEK) is
+ * the newest version visible to that snapshot.
+ * Lifetime: reference counted. memtable_create() returns one reference; the
+ * memtable is freed when the last memtable_unref() drops it. Readers (gets,
+ * iterators, a flush) hold a reference while they use it; an iterator holds
+ * its own until destroyed.
+ * Thread rules: one writer at a time (memtable_add*, normally the commit
+ * thread); gets, iterators, memory usage and ref/unref from any thread,
+ * concurrently with the writer, without locks. */
+#ifndef LSM_ENGINE_MEMTABLE_H
+#define LSM_ENGINE_MEMTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/slice.h"
+
+struct memtable;
+struct iter;
+struct lsm_batch;
+
+struct memtable *memtable_create(void);          /* refcount 1 */
+void memtable_ref(struct memtable *mt);
+void memtable_unref(struct memtable *mt);         /* frees at 0; NULL no-op */
+
+/* Adds one version: type is LSM_TYPE_VALUE, LSM_TYPE_DELETION (value ignored)
+ * or LSM_TYPE_VPTR (value = encoded pointer). Returns 0, or LSM_EEXIST when
+ * that exact (key, seq, type) is already present (nothing added). */
+int memtable_add(struct memtable *mt, uint64_t seq, int type,
+                 struct slice user_key, struct slice value);
+/* Adds every operation of a batch with sequences batch_seq, batch_seq+1...:
+ * 0 or LSM_ECORRUPT (operations before the damage were added). */
+int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b);
+
+enum memtable_get_result {
+    MEMTABLE_NOT_FOUND = 0,  /* no version <= snapshot_seq: look further */
+    MEMTABLE_FOUND = 1,      /* *type = VALUE or VPTR, value copied to *value */
+    MEMTABLE_DELETED = 2     /* newest visible version is a deletion: stop */
+};
+/* Looks up the newest version of user_key with sequence <= snapshot_seq.
+ * type, value and seq (each may be NULL) receive the entry's type, value
+ * bytes (for VPTR: the pointer bytes) and sequence. */
+int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_seq,
+                 int *type, struct buf *value, uint64_t *seq);
+
+/* Bytes reserved by the arena (the flush trigger); any thread. */
+size_t memtable_approximate_memory_usage(const struct memtable *mt);
+/* Number of entries; any thread. */
+uint64_t memtable_entries(const struct memtable *mt);
+
+/* Iterator over internal keys -> values, in ikey_compare order; holds a
+ * reference on mt until iter_destroy(). status() is always 0. */
+struct iter *memtable_iter_create(struct memtable *mt);
+
+#endif

@@ -1,0 +1,60 @@
+/* skiplist: the ordered in-memory index of the memtable.
+ *
+ * Keys are opaque byte strings (slices) ordered by a comparator given at
+ * creation; the list stores the slice, not a copy, so the bytes must live at
+ * least as long as the list (the memtable puts them in the same arena).
+ * Nodes are allocated from an arena and freed only with it; nothing is ever
+ * removed. Max height 12, branching factor 4. Equal keys are not inserted
+ * twice.
+ * Thread rules: one writer at a time (skiplist_insert); any number of
+ * readers (contains, iterators) concurrently with it and without locks: a
+ * node is fully built before it is published with a release store, readers
+ * follow links with acquire loads. */
+#ifndef LSM_ENGINE_SKIPLIST_H
+#define LSM_ENGINE_SKIPLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/slice.h"
+
+struct arena;
+struct skiplist;
+struct skiplist_node;
+
+#define SKIPLIST_MAX_HEIGHT 12
+
+/* <0, 0, >0. */
+typedef int (*skiplist_cmp_fn)(void *arg, struct slice a, struct slice b);
+
+/* The list allocates its nodes from arena, which must outlive it. seed
+ * drives node heights (tests pass one to be reproducible; 0 = fixed default). */
+struct skiplist *skiplist_create(struct arena *arena, skiplist_cmp_fn cmp,
+                                 void *cmp_arg, uint64_t seed);
+/* Frees the list header (nodes live in the arena). NULL is a no-op. */
+void skiplist_destroy(struct skiplist *l);
+/* Inserts key: 0, or 1 when an equal key is present (nothing inserted). */
+int skiplist_insert(struct skiplist *l, struct slice key);
+/* 1 when an equal key is present. */
+int skiplist_contains(const struct skiplist *l, struct slice key);
+/* Number of keys (relaxed read, any thread). */
+uint64_t skiplist_count(const struct skiplist *l);
+
+/* A position in the list; a plain value, no cleanup needed. Valid while the
+ * list lives; keys inserted after creation may or may not be seen. */
+struct skiplist_iter {
+    const struct skiplist *list;
+    const struct skiplist_node *node;    /* NULL = not valid */
+};
+
+void skiplist_iter_init(struct skiplist_iter *it, const struct skiplist *l);
+int skiplist_iter_valid(const struct skiplist_iter *it);
+struct slice skiplist_iter_key(const struct skiplist_iter *it);   /* valid only */
+void skiplist_iter_next(struct skiplist_iter *it);
+void skiplist_iter_prev(struct skiplist_iter *it);                /* O(log n) */
+void skiplist_iter_seek(struct skiplist_iter *it, struct slice target);   /* first >= */
+void skiplist_iter_seek_for_prev(struct skiplist_iter *it, struct slice target); /* last <= */
+void skiplist_iter_seek_to_first(struct skiplist_iter *it);
+void skiplist_iter_seek_to_last(struct skiplist_iter *it);
+
+#endif

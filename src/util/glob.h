@@ -1,0 +1,40 @@
+/* glob: Redis-compatible glob-style matching (stringmatchlen semantics), for
+ * CONFIG GET, KEYS and SCAN MATCH.
+ *
+ * Pattern syntax:
+ *   *        any run of bytes (also empty)
+ *   ?        exactly one byte
+ *   [abc]    one byte of the set;  [^abc] one byte not in the set
+ *   [a-z]    a range (reversed ranges like [z-a] work too); inside a set,
+ *            \x is the literal x; an unterminated set ends at the pattern end
+ *   \x       the literal x (a trailing lone \ is a literal backslash)
+ * nocase folds ASCII letters only. Patterns and strings are binary safe
+ * (lengths, not NUL terminators); range bounds compare as unsigned bytes.
+ * Quirks kept from Redis: "[]" matches nothing, "[^]" matches any byte,
+ * "[a-]" is a range from ']' to 'a'; an escaped byte inside a set is matched
+ * case-sensitively even with nocase. One deliberate difference: a pattern of
+ * stars only (e.g. "**") matches the empty string.
+ *
+ * Cost: no recursion; O(plen * slen) in the worst case (backtracking only to
+ * the last star), so patterns like "*a*a*a*a*b" can't blow up.
+ * Thread rules: pure functions, safe from any thread. */
+#ifndef LSM_UTIL_GLOB_H
+#define LSM_UTIL_GLOB_H
+
+#include <stddef.h>
+
+/* 1 if string matches pattern, else 0. */
+int glob_match(const char *pattern, size_t plen,
+               const char *string, size_t slen, int nocase);
+/* glob_match() on NUL-terminated strings. */
+int glob_match_cstr(const char *pattern, const char *string, int nocase);
+
+/* The literal prefix every match starts with (escapes resolved), for range
+ * scans: written to out, which must have room for plen bytes; returns its
+ * length. *whole (may be NULL) is set to 1 when the entire pattern is a
+ * literal (then the only match, case-sensitively, is the prefix itself).
+ * Meaningful for case-sensitive matching only. */
+size_t glob_literal_prefix(const char *pattern, size_t plen, char *out,
+                           int *whole);
+
+#endif

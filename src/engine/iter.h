@@ -50,4 +50,14 @@ static inline void iter_destroy(struct iter *it) { if (it) it->ops->destroy(it);
 /* An iterator over nothing, carrying status (0 or an error). */
 struct iter *iter_empty(int status);
 
+/* Key order used by composed iterators (ikey_compare for internal keys). */
+typedef int (*iter_cmp_fn)(struct slice a, struct slice b);
+
+/* Merging iterator over n children (LevelDB's MergingIterator, with a binary
+ * heap): yields the union of the children's entries in cmp order, forward and
+ * reverse; among equal keys the child with the lower index comes first. Takes
+ * ownership of the children (and of the array's contents, not the array).
+ * The first child error makes the merge invalid with that status. n may be 0. */
+struct iter *iter_merging(iter_cmp_fn cmp, struct iter **children, int n);
+
 #endif

@@ -2,5 +2,12 @@
 noinst_LTLIBRARIES += src/util/libutil.la
 src_util_libutil_la_SOURCES = \
 	src/util/zmalloc.c src/util/zmalloc.h \
-	src/util/slice.c src/util/slice.h
+	src/util/slice.c src/util/slice.h \
+	src/util/coding.c src/util/coding.h \
+	src/util/crc32c.c src/util/crc32c.h \
+	src/util/arena.c src/util/arena.h \
+	src/util/hash.c src/util/hash.h \
+	src/util/clock.c src/util/clock.h \
+	src/util/log.c src/util/log.h \
+	src/util/tpool.h src/util/io.h
 src_util_libutil_la_CFLAGS = $(AM_CFLAGS) $(JEMALLOC_CFLAGS)

@@ -1,0 +1,254 @@
+/* skiplist: lock-free-read skiplist in an arena (see skiplist.h). */
+#include "engine/skiplist.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+
+#include "util/arena.h"
+#include "util/zmalloc.h"
+
+#define SKIPLIST_BRANCHING 4
+
+struct skiplist_node {
+    struct slice key;
+    /* next[0] is the bottom level; the node is allocated with room for
+     * exactly its height. */
+    _Atomic(struct skiplist_node *) next[1];
+};
+
+struct skiplist {
+    struct arena *arena;
+    skiplist_cmp_fn cmp;
+    void *cmp_arg;
+    struct skiplist_node *head;
+    atomic_int max_height;
+    _Atomic uint64_t count;
+    uint64_t rnd;              /* xorshift state; writer only */
+};
+
+static struct skiplist_node *sl_next(const struct skiplist_node *n, int level)
+{
+    /* Acquire: see the node's contents as they were before it was linked. */
+    return atomic_load_explicit(&((struct skiplist_node *)n)->next[level],
+                                memory_order_acquire);
+}
+
+static void sl_set_next(struct skiplist_node *n, int level, struct skiplist_node *x)
+{
+    atomic_store_explicit(&n->next[level], x, memory_order_release);
+}
+
+static struct skiplist_node *sl_new_node(struct skiplist *l, struct slice key, int height)
+{
+    size_t size = sizeof(struct skiplist_node) +
+                  sizeof(_Atomic(struct skiplist_node *)) * (size_t)(height - 1);
+    struct skiplist_node *n = arena_alloc_aligned(l->arena, size);
+
+    n->key = key;
+    for (int i = 0; i < height; i++)
+        atomic_init(&n->next[i], NULL);
+    return n;
+}
+
+struct skiplist *skiplist_create(struct arena *arena, skiplist_cmp_fn cmp,
+                                 void *cmp_arg, uint64_t seed)
+{
+    struct skiplist *l = zcalloc(sizeof(*l));
+
+    l->arena = arena;
+    l->cmp = cmp;
+    l->cmp_arg = cmp_arg;
+    l->rnd = seed ? seed : 0x9e3779b97f4a7c15ULL;
+    atomic_init(&l->max_height, 1);
+    atomic_init(&l->count, 0);
+    l->head = sl_new_node(l, slice_make("", 0), SKIPLIST_MAX_HEIGHT);
+    return l;
+}
+
+void skiplist_destroy(struct skiplist *l)
+{
+    zfree(l);
+}
+
+static int sl_random_height(struct skiplist *l)
+{
+    int h = 1;
+
+    while (h < SKIPLIST_MAX_HEIGHT) {
+        l->rnd ^= l->rnd << 13;
+        l->rnd ^= l->rnd >> 7;
+        l->rnd ^= l->rnd << 17;
+        if ((l->rnd >> 32) % SKIPLIST_BRANCHING != 0)
+            break;
+        h++;
+    }
+    return h;
+}
+
+static int sl_height(const struct skiplist *l)
+{
+    return atomic_load_explicit(&((struct skiplist *)l)->max_height, memory_order_relaxed);
+}
+
+/* First node >= key; fills prev[level] with the last node < key when prev. */
+static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice key,
+                                        struct skiplist_node **prev)
+{
+    struct skiplist_node *x = l->head;
+    int level = sl_height(l) - 1;
+
+    for (;;) {
+        struct skiplist_node *next = sl_next(x, level);
+
+        if (next != NULL && l->cmp(l->cmp_arg, next->key, key) < 0) {
+            x = next;
+        } else {
+            if (prev != NULL)
+                prev[level] = x;
+            if (level == 0)
+                return next;
+            level--;
+        }
+    }
+}
+
+/* Last node < key, or head. */
+static struct skiplist_node *sl_find_lt(const struct skiplist *l, struct slice key)
+{
+    struct skiplist_node *x = l->head;
+    int level = sl_height(l) - 1;
+
+    for (;;) {
+        struct skiplist_node *next = sl_next(x, level);
+
+        if (next != NULL && l->cmp(l->cmp_arg, next->key, key) < 0) {
+            x = next;
+        } else {
+            if (level == 0)
+                return x;
+            level--;
+        }
+    }
+}
+
+/* Last node, or head when empty. */
+static struct skiplist_node *sl_find_last(const struct skiplist *l)
+{
+    struct skiplist_node *x = l->head;
+    int level = sl_height(l) - 1;
+
+    for (;;) {
+        struct skiplist_node *next = sl_next(x, level);
+
+        if (next != NULL) {
+            x = next;
+        } else {
+            if (level == 0)
+                return x;
+            level--;
+        }
+    }
+}
+
+int skiplist_insert(struct skiplist *l, struct slice key)
+{
+    struct skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
+    struct skiplist_node *x = sl_find_ge(l, key, prev);
+    int height, cur;
+
+    if (x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0)
+        return 1;
+    height = sl_random_height(l);
+    cur = sl_height(l);
+    if (height > cur) {
+        for (int i = cur; i < height; i++)
+            prev[i] = l->head;
+        /* Relaxed is enough: a reader that sees the new height before the
+         * new links finds NULL at those levels of head and moves down. */
+        atomic_store_explicit(&l->max_height, height, memory_order_relaxed);
+    }
+    x = sl_new_node(l, key, height);
+    for (int i = 0; i < height; i++) {
+        /* x is not yet visible: its own links can be plain stores. */
+        atomic_store_explicit(&x->next[i], sl_next(prev[i], i), memory_order_relaxed);
+        sl_set_next(prev[i], i, x);
+    }
+    atomic_fetch_add_explicit(&l->count, 1, memory_order_relaxed);
+    return 0;
+}
+
+int skiplist_contains(const struct skiplist *l, struct slice key)
+{
+    struct skiplist_node *x = sl_find_ge(l, key, NULL);
+
+    return x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0;
+}
+
+uint64_t skiplist_count(const struct skiplist *l)
+{
+    return atomic_load_explicit(&((struct skiplist *)l)->count, memory_order_relaxed);
+}
+
+/* ---- iterator ---- */
+
+void skiplist_iter_init(struct skiplist_iter *it, const struct skiplist *l)
+{
+    it->list = l;
+    it->node = NULL;
+}
+
+int skiplist_iter_valid(const struct skiplist_iter *it)
+{
+    return it->node != NULL;
+}
+
+struct slice skiplist_iter_key(const struct skiplist_iter *it)
+{
+    assert(it->node != NULL);
+    return it->node->key;
+}
+
+void skiplist_iter_next(struct skiplist_iter *it)
+{
+    assert(it->node != NULL);
+    it->node = sl_next(it->node, 0);
+}
+
+void skiplist_iter_prev(struct skiplist_iter *it)
+{
+    const struct skiplist_node *x;
+
+    assert(it->node != NULL);
+    x = sl_find_lt(it->list, it->node->key);
+    it->node = (x == it->list->head) ? NULL : x;
+}
+
+void skiplist_iter_seek(struct skiplist_iter *it, struct slice target)
+{
+    it->node = sl_find_ge(it->list, target, NULL);
+}
+
+void skiplist_iter_seek_for_prev(struct skiplist_iter *it, struct slice target)
+{
+    const struct skiplist *l = it->list;
+    const struct skiplist_node *x = sl_find_ge(l, target, NULL);
+
+    if (x != NULL && l->cmp(l->cmp_arg, x->key, target) == 0) {
+        it->node = x;
+        return;
+    }
+    x = sl_find_lt(l, target);
+    it->node = (x == l->head) ? NULL : x;
+}
+
+void skiplist_iter_seek_to_first(struct skiplist_iter *it)
+{
+    it->node = sl_next(it->list->head, 0);
+}
+
+void skiplist_iter_seek_to_last(struct skiplist_iter *it)
+{
+    const struct skiplist_node *x = sl_find_last(it->list);
+
+    it->node = (x == it->list->head) ? NULL : x;
+}

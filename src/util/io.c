@@ -1,0 +1,443 @@
+/* io: the posix env (see io.h). The fault env lives in io_fault.c; both
+ * implement the operation tables of io_internal.h. */
+#include "util/io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/io_internal.h"
+#include "util/zmalloc.h"
+
+#define POSIX_BUF_SIZE (64 * 1024)
+
+struct posix_file {
+    struct io_file base;
+    int fd;
+    int writable;
+    char *buf;           /* NULL until the first buffered append */
+    size_t buf_len;
+    uint64_t flushed;    /* bytes handed to the OS (writable files) */
+};
+
+struct posix_lock {
+    struct io_lock base;
+    int fd;
+};
+
+/* ---- dispatch: the public functions ---- */
+
+int io_open_append(struct io_env *env, const char *path, struct io_file **out)
+{
+    return env->ops->open(env, path, IO_OPEN_APPEND, out);
+}
+
+int io_open_append_existing(struct io_env *env, const char *path,
+                            struct io_file **out)
+{
+    return env->ops->open(env, path, IO_OPEN_APPEND_EXISTING, out);
+}
+
+int io_open_read(struct io_env *env, const char *path, struct io_file **out)
+{
+    return env->ops->open(env, path, IO_OPEN_READ, out);
+}
+
+int io_file_append(struct io_file *f, const void *data, size_t n)
+{
+    return f->ops->append(f, data, n);
+}
+
+int io_file_flush(struct io_file *f)
+{
+    return f->ops->flush(f);
+}
+
+int io_file_sync(struct io_file *f)
+{
+    return f->ops->sync(f);
+}
+
+ssize_t io_file_pread(struct io_file *f, void *buf, size_t n, uint64_t off)
+{
+    return f->ops->pread(f, buf, n, off);
+}
+
+int64_t io_file_size(struct io_file *f)
+{
+    return f->ops->size(f);
+}
+
+void io_file_prefetch(struct io_file *f, uint64_t off, size_t n)
+{
+    f->ops->prefetch(f, off, n);
+}
+
+int io_file_close(struct io_file *f)
+{
+    return f ? f->ops->close(f) : 0;
+}
+
+int io_rename(struct io_env *env, const char *from, const char *to)
+{
+    return env->ops->rename(env, from, to);
+}
+
+int io_unlink(struct io_env *env, const char *path)
+{
+    return env->ops->unlink(env, path);
+}
+
+int io_mkdir(struct io_env *env, const char *path)
+{
+    return env->ops->mkdir(env, path);
+}
+
+int io_sync_dir(struct io_env *env, const char *dir)
+{
+    return env->ops->sync_dir(env, dir);
+}
+
+int io_exists(struct io_env *env, const char *path)
+{
+    return env->ops->exists(env, path);
+}
+
+int io_get_size(struct io_env *env, const char *path, uint64_t *size)
+{
+    return env->ops->get_size(env, path, size);
+}
+
+int io_truncate(struct io_env *env, const char *path, uint64_t size)
+{
+    return env->ops->truncate(env, path, size);
+}
+
+int io_list_dir(struct io_env *env, const char *dir,
+                int (*fn)(const char *name, void *arg), void *arg)
+{
+    return env->ops->list_dir(env, dir, fn, arg);
+}
+
+int io_lock(struct io_env *env, const char *path, struct io_lock **out)
+{
+    return env->ops->lock(env, path, out);
+}
+
+void io_unlock(struct io_lock *l)
+{
+    if (l)
+        l->release(l);
+}
+
+/* ---- posix files ---- */
+
+/* Writes all of [p, p+n) to fd; -errno on failure (*done = bytes written). */
+static int write_all(int fd, const char *p, size_t n, size_t *done)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, p + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            *done = off;
+            return -errno;
+        }
+        off += (size_t)w;
+    }
+    *done = off;
+    return 0;
+}
+
+/* Hands the buffer to the OS; on failure keeps the unwritten tail buffered. */
+static int pf_flush_buf(struct posix_file *pf)
+{
+    if (!pf->buf_len)
+        return 0;
+    size_t done = 0;
+    int rc = write_all(pf->fd, pf->buf, pf->buf_len, &done);
+    pf->flushed += done;
+    if (done && done < pf->buf_len)
+        memmove(pf->buf, pf->buf + done, pf->buf_len - done);
+    pf->buf_len -= done;
+    return rc;
+}
+
+static int pf_append(struct io_file *f, const void *data, size_t n)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    const char *p = data;
+    if (!pf->writable)
+        return -EBADF;
+    if (pf->buf_len + n <= POSIX_BUF_SIZE) {
+        if (!pf->buf)
+            pf->buf = zmalloc(POSIX_BUF_SIZE);
+        if (n)
+            memcpy(pf->buf + pf->buf_len, p, n);
+        pf->buf_len += n;
+        if (pf->buf_len == POSIX_BUF_SIZE)
+            return pf_flush_buf(pf);
+        return 0;
+    }
+    int rc = pf_flush_buf(pf);
+    if (rc < 0)
+        return rc;
+    if (n >= POSIX_BUF_SIZE) {        /* large appends bypass the buffer */
+        size_t done = 0;
+        rc = write_all(pf->fd, p, n, &done);
+        pf->flushed += done;
+        return rc;
+    }
+    return pf_append(f, p, n);
+}
+
+static int pf_flush(struct io_file *f)
+{
+    return pf_flush_buf((struct posix_file *)f);
+}
+
+static int pf_sync(struct io_file *f)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    int rc = pf_flush_buf(pf);
+    if (rc < 0)
+        return rc;
+    if (fdatasync(pf->fd) < 0)
+        return -errno;
+    return 0;
+}
+
+static ssize_t pf_pread(struct io_file *f, void *buf, size_t n, uint64_t off)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    if (pf->writable && pf->buf_len) {
+        int rc = pf_flush_buf(pf);     /* readers see every appended byte */
+        if (rc < 0)
+            return rc;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(pf->fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static int64_t pf_size(struct io_file *f)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    if (pf->writable)
+        return (int64_t)(pf->flushed + pf->buf_len);
+    struct stat st;
+    if (fstat(pf->fd, &st) < 0)
+        return -errno;
+    return (int64_t)st.st_size;
+}
+
+static void pf_prefetch(struct io_file *f, uint64_t off, size_t n)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    (void)posix_fadvise(pf->fd, (off_t)off, (off_t)n, POSIX_FADV_WILLNEED);
+}
+
+static int pf_release(struct posix_file *pf, int rc)
+{
+    if (close(pf->fd) < 0 && rc == 0)
+        rc = -errno;
+    zfree(pf->buf);
+    zfree(pf);
+    return rc;
+}
+
+static int pf_close(struct io_file *f)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    return pf_release(pf, pf_flush_buf(pf));
+}
+
+static void pf_abandon(struct io_file *f)
+{
+    (void)pf_release((struct posix_file *)f, 0);
+}
+
+static const struct io_file_ops posix_file_ops = {
+    .append = pf_append,
+    .flush = pf_flush,
+    .sync = pf_sync,
+    .pread = pf_pread,
+    .size = pf_size,
+    .prefetch = pf_prefetch,
+    .close = pf_close,
+    .abandon = pf_abandon,
+};
+
+/* ---- posix env ---- */
+
+static int pe_open(struct io_env *env, const char *path, enum io_open_mode mode,
+                   struct io_file **out)
+{
+    static const int flags[] = {
+        [IO_OPEN_APPEND] = O_RDWR | O_CREAT | O_TRUNC,
+        [IO_OPEN_APPEND_EXISTING] = O_RDWR,
+        [IO_OPEN_READ] = O_RDONLY,
+    };
+    *out = NULL;
+    int fd;
+    do {
+        fd = open(path, flags[mode] | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -errno;
+    struct posix_file *pf = zcalloc(sizeof(*pf));
+    pf->base.ops = &posix_file_ops;
+    pf->fd = fd;
+    pf->writable = mode != IO_OPEN_READ;
+    if (mode == IO_OPEN_APPEND_EXISTING) {
+        off_t end = lseek(fd, 0, SEEK_END);
+        if (end < 0) {
+            int rc = -errno;
+            pf_release(pf, 0);
+            return rc;
+        }
+        pf->flushed = (uint64_t)end;
+    }
+    *out = &pf->base;
+    return 0;
+}
+
+static int pe_rename(struct io_env *env, const char *from, const char *to)
+{
+    return rename(from, to) < 0 ? -errno : 0;
+}
+
+static int pe_unlink(struct io_env *env, const char *path)
+{
+    return unlink(path) < 0 ? -errno : 0;
+}
+
+static int pe_mkdir(struct io_env *env, const char *path)
+{
+    if (mkdir(path, 0755) == 0)
+        return 0;
+    int err = errno;
+    struct stat st;
+    if (err == EEXIST && stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    return -err;
+}
+
+static int pe_sync_dir(struct io_env *env, const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+static int pe_exists(struct io_env *env, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 1;
+    return errno == ENOENT ? 0 : -errno;
+}
+
+static int pe_get_size(struct io_env *env, const char *path, uint64_t *size)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -errno;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int pe_truncate(struct io_env *env, const char *path, uint64_t size)
+{
+    return truncate(path, (off_t)size) < 0 ? -errno : 0;
+}
+
+static int pe_list_dir(struct io_env *env, const char *dir,
+                       int (*fn)(const char *name, void *arg), void *arg)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                rc = -errno;
+            break;
+        }
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        rc = fn(de->d_name, arg);
+        if (rc)
+            break;
+    }
+    closedir(d);
+    return rc;
+}
+
+static void pe_unlock(struct io_lock *l)
+{
+    struct posix_lock *pl = (struct posix_lock *)l;
+    flock(pl->fd, LOCK_UN);
+    close(pl->fd);
+    zfree(pl);
+}
+
+static int pe_lock(struct io_env *env, const char *path, struct io_lock **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    struct posix_lock *pl = zcalloc(sizeof(*pl));
+    pl->base.release = pe_unlock;
+    pl->fd = fd;
+    *out = &pl->base;
+    return 0;
+}
+
+static const struct io_env_ops posix_env_ops = {
+    .open = pe_open,
+    .rename = pe_rename,
+    .unlink = pe_unlink,
+    .mkdir = pe_mkdir,
+    .sync_dir = pe_sync_dir,
+    .exists = pe_exists,
+    .get_size = pe_get_size,
+    .truncate = pe_truncate,
+    .list_dir = pe_list_dir,
+    .lock = pe_lock,
+};
+
+static struct io_env posix_env = { &posix_env_ops };
+
+struct io_env *io_env_posix(void)
+{
+    return &posix_env;
+}

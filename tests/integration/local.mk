@@ -1,1 +1,11 @@
-# tests/integration/local.mk
+# tests/integration/local.mk: integration tests driving a real lsmdb-server
+# (tests/integration/harness.c starts it from $LSMDB_SERVER on a free
+# 127.0.0.1 port and stops it by PID). Each test prints TAP (tests/tap.h).
+ITEST_TESTS = \
+	tests/integration/test_protocol
+check_PROGRAMS += $(ITEST_TESTS)
+TESTS += $(ITEST_TESTS)
+
+tests_integration_test_protocol_SOURCES = tests/integration/test_protocol.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_protocol_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_protocol_LDADD = $(UTIL_LIBS) $(TEST_LIBS)

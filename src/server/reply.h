@@ -73,7 +73,8 @@ void reply_bulk(struct obuf *o, const void *p, size_t n);  /* $n..., */
 void reply_bulk_cstr(struct obuf *o, const char *s);       /* NULL = null */
 void reply_bulk_long(struct obuf *o, long long v);         /* $ of "v" */
 /* Writes "$n\r\n" and the trailing CRLF and returns n contiguous bytes
- * between them for the caller to fill (no intermediate copy). */
+ * between them for the caller to fill (no intermediate copy); NULL when
+ * muted (then fill nothing). */
 char *reply_bulk_reserve(struct obuf *o, size_t n);
 void reply_long(struct obuf *o, long long v);              /* :v */
 /* RESP2: bulk "%.17g" ("inf", "-inf", "nan"); RESP3: ,%.17g / ,inf / ,-inf / ,nan */

@@ -80,7 +80,8 @@ struct resp_parser {
     int argc;             /* arguments complete so far */
     long long multibulk;  /* arguments still expected */
     long long bulklen;    /* current bulk's length, -1 = header not read */
-    size_t cur;           /* next byte to look at, relative to *pos */
+    size_t cur;           /* start of the current line/bulk, relative to *pos */
+    size_t scan;          /* where the search for the line end resumes */
     size_t pending;       /* bytes the current bulk still needs (at MORE) */
     int cap;              /* capacity of off/len/argv */
     size_t *off;          /* argument offsets relative to *pos */

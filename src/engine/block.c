@@ -1,0 +1,436 @@
+/* block.c: block builder, block reader and block iterator (see block.h). */
+#include "engine/block.h"
+
+#include <assert.h>
+
+#include "engine/lsm.h"
+#include "util/coding.h"
+#include "util/zmalloc.h"
+
+/* ---- handles ---- */
+
+void block_handle_encode(struct buf *out, const struct block_handle *h)
+{
+    put_varint64(out, h->offset);
+    put_varint64(out, h->size);
+}
+
+int block_handle_decode(struct slice *in, struct block_handle *h)
+{
+    if (get_varint64(in, &h->offset) < 0 || get_varint64(in, &h->size) < 0)
+        return LSM_ECORRUPT;
+    return 0;
+}
+
+/* ---- builder ---- */
+
+struct block_builder {
+    int restart_interval;
+    int counter;             /* entries since the last restart */
+    int finished;
+    struct buf data;
+    struct buf last_key;
+    uint32_t *restarts;
+    size_t nrestarts, caprestarts;
+};
+
+struct block_builder *block_builder_create(int restart_interval)
+{
+    struct block_builder *b = zcalloc(sizeof(*b));
+    b->restart_interval = restart_interval < 1 ? 1 : restart_interval;
+    buf_init(&b->data);
+    buf_init(&b->last_key);
+    block_builder_reset(b);
+    return b;
+}
+
+void block_builder_destroy(struct block_builder *b)
+{
+    if (!b)
+        return;
+    buf_free(&b->data);
+    buf_free(&b->last_key);
+    zfree(b->restarts);
+    zfree(b);
+}
+
+static void push_restart(struct block_builder *b, uint32_t off)
+{
+    if (b->nrestarts == b->caprestarts) {
+        b->caprestarts = b->caprestarts ? b->caprestarts * 2 : 16;
+        b->restarts = zrealloc(b->restarts, b->caprestarts * sizeof(uint32_t));
+    }
+    b->restarts[b->nrestarts++] = off;
+}
+
+void block_builder_reset(struct block_builder *b)
+{
+    buf_clear(&b->data);
+    buf_clear(&b->last_key);
+    b->nrestarts = 0;
+    push_restart(b, 0);      /* the first restart is at offset 0 */
+    b->counter = 0;
+    b->finished = 0;
+}
+
+void block_builder_add(struct block_builder *b, struct slice key, struct slice value)
+{
+    size_t shared = 0;
+    assert(!b->finished);
+    if (b->counter < b->restart_interval) {
+        size_t min = b->last_key.len < key.len ? b->last_key.len : key.len;
+        while (shared < min && b->last_key.data[shared] == key.data[shared])
+            shared++;
+    } else {
+        push_restart(b, (uint32_t)b->data.len);
+        b->counter = 0;
+    }
+    put_varint32(&b->data, (uint32_t)shared);
+    put_varint32(&b->data, (uint32_t)(key.len - shared));
+    put_varint32(&b->data, (uint32_t)value.len);
+    buf_append(&b->data, key.data + shared, key.len - shared);
+    buf_append(&b->data, value.data, value.len);
+    buf_truncate(&b->last_key, shared);
+    buf_append(&b->last_key, key.data + shared, key.len - shared);
+    b->counter++;
+}
+
+struct slice block_builder_finish(struct block_builder *b)
+{
+    size_t i;
+    assert(!b->finished);
+    for (i = 0; i < b->nrestarts; i++)
+        put_fixed32(&b->data, b->restarts[i]);
+    put_fixed32(&b->data, (uint32_t)b->nrestarts);
+    b->finished = 1;
+    return buf_slice(&b->data);
+}
+
+size_t block_builder_size_estimate(const struct block_builder *b)
+{
+    return b->data.len + b->nrestarts * sizeof(uint32_t) + sizeof(uint32_t);
+}
+
+int block_builder_empty(const struct block_builder *b)
+{
+    return b->data.len == 0;
+}
+
+struct slice block_builder_last_key(const struct block_builder *b)
+{
+    return buf_slice(&b->last_key);
+}
+
+/* ---- reader ---- */
+
+struct block {
+    const char *data;
+    size_t size;
+    uint32_t restart_offset;     /* where the restart array begins */
+    uint32_t nrestarts;
+    int owned;
+};
+
+int block_open(const char *data, size_t size, int owned, struct block **out)
+{
+    struct block *b;
+    uint32_t n;
+    *out = NULL;
+    if (size < sizeof(uint32_t) || size > UINT32_MAX)
+        goto fail;
+    n = decode_fixed32(data + size - sizeof(uint32_t));
+    if (n == 0 || n > (size - sizeof(uint32_t)) / sizeof(uint32_t))
+        goto fail;
+    b = zmalloc(sizeof(*b));
+    b->data = data;
+    b->size = size;
+    b->nrestarts = n;
+    b->restart_offset = (uint32_t)(size - (1 + (size_t)n) * sizeof(uint32_t));
+    b->owned = owned;
+    *out = b;
+    return 0;
+fail:
+    if (owned)
+        zfree((void *)data);
+    return LSM_ECORRUPT;
+}
+
+void block_destroy(struct block *b)
+{
+    if (!b)
+        return;
+    if (b->owned)
+        zfree((void *)b->data);
+    zfree(b);
+}
+
+size_t block_size(const struct block *b)
+{
+    return b->size;
+}
+
+size_t block_memory(const struct block *b)
+{
+    return b->size + sizeof(*b);
+}
+
+/* ---- iterator ---- */
+
+struct block_iter {
+    struct iter base;
+    const char *data;
+    uint32_t restart_offset;     /* end of the entries */
+    uint32_t nrestarts;
+    block_cmp_fn cmp;
+    uint32_t current;            /* offset of the current entry; == restart_offset when invalid */
+    uint32_t next_off;           /* offset just after the current entry */
+    uint32_t restart_index;      /* restart block holding current */
+    struct buf key;
+    struct slice value;
+    int status;
+    void (*release)(void *);
+    void *release_arg;
+};
+
+static uint32_t restart_point(const struct block_iter *it, uint32_t i)
+{
+    return decode_fixed32(it->data + it->restart_offset + i * sizeof(uint32_t));
+}
+
+static void mark_corrupt(struct block_iter *it)
+{
+    it->status = LSM_ECORRUPT;
+    it->current = it->restart_offset;
+    it->next_off = it->restart_offset;
+    it->restart_index = it->nrestarts;
+    buf_clear(&it->key);
+    it->value = slice_make(NULL, 0);
+}
+
+/* Decodes the entry header at p (bounded by limit). Returns the start of the
+ * key delta or NULL when malformed. */
+static const char *decode_entry(const char *p, const char *limit, uint32_t *shared,
+                                uint32_t *non_shared, uint32_t *vlen)
+{
+    if (limit - p < 3)
+        return NULL;
+    if (((uint8_t)p[0] | (uint8_t)p[1] | (uint8_t)p[2]) < 128) {
+        *shared = (uint8_t)p[0];     /* fast path: three one-byte varints */
+        *non_shared = (uint8_t)p[1];
+        *vlen = (uint8_t)p[2];
+        p += 3;
+    } else {
+        if (!(p = decode_varint32(p, limit, shared)) ||
+            !(p = decode_varint32(p, limit, non_shared)) ||
+            !(p = decode_varint32(p, limit, vlen)))
+            return NULL;
+    }
+    if ((uint64_t)(limit - p) < (uint64_t)*non_shared + *vlen)
+        return NULL;
+    return p;
+}
+
+/* Parses the entry at next_off into key/value. Returns 1 when an entry was
+ * read, 0 at the end (or on corruption, which sets status). */
+static int parse_next(struct block_iter *it)
+{
+    const char *p, *limit = it->data + it->restart_offset;
+    uint32_t shared, non_shared, vlen;
+    it->current = it->next_off;
+    if (it->current >= it->restart_offset) {
+        it->current = it->restart_offset;
+        it->restart_index = it->nrestarts;
+        return 0;
+    }
+    p = decode_entry(it->data + it->current, limit, &shared, &non_shared, &vlen);
+    if (!p || shared > it->key.len) {
+        mark_corrupt(it);
+        return 0;
+    }
+    buf_truncate(&it->key, shared);
+    buf_append(&it->key, p, non_shared);
+    it->value = slice_make(p + non_shared, vlen);
+    it->next_off = (uint32_t)(p + non_shared + vlen - it->data);
+    while (it->restart_index + 1 < it->nrestarts &&
+           restart_point(it, it->restart_index + 1) <= it->current)
+        it->restart_index++;
+    return 1;
+}
+
+static int seek_to_restart(struct block_iter *it, uint32_t index)
+{
+    uint32_t off = restart_point(it, index);
+    if (off >= it->restart_offset && !(off == 0 && it->restart_offset == 0)) {
+        mark_corrupt(it);
+        return -1;
+    }
+    buf_clear(&it->key);
+    it->restart_index = index;
+    it->next_off = off;
+    return 0;
+}
+
+static int bi_valid(const struct iter *base)
+{
+    const struct block_iter *it = (const struct block_iter *)base;
+    return it->current < it->restart_offset;
+}
+
+static struct slice bi_key(const struct iter *base)
+{
+    const struct block_iter *it = (const struct block_iter *)base;
+    return buf_slice(&it->key);
+}
+
+static struct slice bi_value(const struct iter *base)
+{
+    return ((const struct block_iter *)base)->value;
+}
+
+static int bi_status(const struct iter *base)
+{
+    return ((const struct block_iter *)base)->status;
+}
+
+static void bi_seek_to_first(struct iter *base)
+{
+    struct block_iter *it = (struct block_iter *)base;
+    if (it->status || seek_to_restart(it, 0) < 0)
+        return;
+    parse_next(it);
+}
+
+static void bi_seek_to_last(struct iter *base)
+{
+    struct block_iter *it = (struct block_iter *)base;
+    if (it->status || seek_to_restart(it, it->nrestarts - 1) < 0)
+        return;
+    while (parse_next(it) && it->next_off < it->restart_offset)
+        ;
+}
+
+static void bi_next(struct iter *base)
+{
+    struct block_iter *it = (struct block_iter *)base;
+    assert(bi_valid(base));
+    parse_next(it);
+}
+
+static void bi_prev(struct iter *base)
+{
+    struct block_iter *it = (struct block_iter *)base;
+    uint32_t original = it->current;
+    assert(bi_valid(base));
+    /* back to the restart point before the current entry, then forward */
+    while (restart_point(it, it->restart_index) >= original) {
+        if (it->restart_index == 0) {
+            it->current = it->restart_offset;      /* before the first entry */
+            it->restart_index = it->nrestarts;
+            return;
+        }
+        it->restart_index--;
+    }
+    if (seek_to_restart(it, it->restart_index) < 0)
+        return;
+    while (parse_next(it) && it->next_off < original)
+        ;
+    if (!it->status && it->next_off != original && bi_valid(base))
+        mark_corrupt(it);          /* entries did not line up with original */
+}
+
+/* Key stored at restart point i (shared must be 0), or -1 on corruption. */
+static int restart_key(struct block_iter *it, uint32_t i, struct slice *key)
+{
+    uint32_t shared, non_shared, vlen, off = restart_point(it, i);
+    const char *p;
+    if (off >= it->restart_offset)
+        return -1;
+    p = decode_entry(it->data + off, it->data + it->restart_offset, &shared,
+                     &non_shared, &vlen);
+    if (!p || shared != 0)
+        return -1;
+    *key = slice_make(p, non_shared);
+    return 0;
+}
+
+static void bi_seek(struct iter *base, struct slice target)
+{
+    struct block_iter *it = (struct block_iter *)base;
+    uint32_t left = 0, right = it->nrestarts - 1;
+    struct slice k;
+    if (it->status)
+        return;
+    if (it->restart_offset == 0) {             /* empty block */
+        it->current = it->next_off = 0;
+        return;
+    }
+    /* last restart point whose key is < target */
+    while (left < right) {
+        uint32_t mid = left + (right - left + 1) / 2;
+        if (restart_key(it, mid, &k) < 0) {
+            mark_corrupt(it);
+            return;
+        }
+        if (it->cmp(k, target) < 0)
+            left = mid;
+        else
+            right = mid - 1;
+    }
+    if (seek_to_restart(it, left) < 0)
+        return;
+    while (parse_next(it)) {
+        if (it->cmp(buf_slice(&it->key), target) >= 0)
+            return;
+    }
+}
+
+static void bi_seek_for_prev(struct iter *base, struct slice target)
+{
+    bi_seek(base, target);
+    if (((struct block_iter *)base)->status)
+        return;
+    if (!bi_valid(base))
+        bi_seek_to_last(base);
+    else if (((struct block_iter *)base)->cmp(bi_key(base), target) > 0)
+        bi_prev(base);
+}
+
+static void bi_destroy(struct iter *base)
+{
+    struct block_iter *it = (struct block_iter *)base;
+    buf_free(&it->key);
+    if (it->release)
+        it->release(it->release_arg);
+    zfree(it);
+}
+
+static const struct iter_ops block_iter_ops = {
+    .valid = bi_valid,
+    .seek_to_first = bi_seek_to_first,
+    .seek_to_last = bi_seek_to_last,
+    .seek = bi_seek,
+    .seek_for_prev = bi_seek_for_prev,
+    .next = bi_next,
+    .prev = bi_prev,
+    .key = bi_key,
+    .value = bi_value,
+    .status = bi_status,
+    .destroy = bi_destroy,
+};
+
+struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
+                               void (*release)(void *arg), void *arg)
+{
+    struct block_iter *it = zcalloc(sizeof(*it));
+    it->base.ops = &block_iter_ops;
+    it->data = b->data;
+    it->restart_offset = b->restart_offset;
+    it->nrestarts = b->nrestarts;
+    it->cmp = cmp;
+    it->current = it->next_off = b->restart_offset;
+    it->restart_index = b->nrestarts;
+    buf_init(&it->key);
+    it->release = release;
+    it->release_arg = arg;
+    return &it->base;
+}

@@ -12,7 +12,50 @@
  * failure (-EIO, -ENOSPC, -ENOENT, ...). A short write is reported as an
  * error (-EIO) by io_file_append() after the partial bytes were written.
  * Thread rules: an io_env is safe from any thread; an io_file is used by one
- * thread at a time, except io_file_pread(), which is safe concurrently. */
+ * thread at a time, except io_file_pread(), which is safe concurrently on a
+ * file opened with io_open_read().
+ *
+ * Posix env details:
+ * - A file opened for appending buffers up to 64 KB; the buffer goes to the
+ *   OS when full, on io_file_flush/sync/close, and before an io_file_pread()
+ *   of that file (so pread on a file being appended is NOT concurrency-safe).
+ *   Appends of 64 KB or more are written directly. io_file_size() of an
+ *   appending file counts buffered bytes; of a read-only file it is fstat().
+ * - io_file_sync() is fdatasync(): it does not make a new file's directory
+ *   entry durable; call io_sync_dir() on its directory for that (and after
+ *   rename/unlink that must survive a crash).
+ * - io_lock() uses flock(): a second io_lock() of the same path in the same
+ *   process also fails with -EWOULDBLOCK. The lock file is never deleted.
+ * - All descriptors are O_CLOEXEC.
+ *
+ * Fault env details:
+ * - Counted operations (io_env_fault_ops(), EIO `after`): open*, append,
+ *   flush, sync, pread, rename, unlink, mkdir, sync_dir, exists, get_size,
+ *   truncate, list_dir, lock. Not counted, never failed by an armed fault:
+ *   io_file_size, io_file_prefetch, io_file_close, io_unlock. A rename
+ *   matches path_substr when either path contains it.
+ * - Once an EIO fault fires, every later matching operation fails too, until
+ *   io_env_fault_reset() (or io_env_fault_set() re-arms it).
+ * - ENOSPC: an append larger than the budget left writes the bytes that fit,
+ *   then returns -ENOSPC; later matching appends write nothing.
+ * - SHORT_WRITE: only appends count; the first failing append writes n/2
+ *   bytes then returns -EIO, later matching appends write nothing, -EIO.
+ * - Crash model (io_env_fault_crash()): for each path opened for writing
+ *   through the fault env, the file is truncated to its size at the last
+ *   io_file_sync() (io_open_append truncates: 0 until synced;
+ *   io_open_append_existing: the size at open counts as durable). A file
+ *   created by io_open_append() through the env is deleted unless io_sync_dir()
+ *   of its directory succeeded after its creation. Directories are compared as
+ *   spelled: "a/b/x" belongs to io_sync_dir("a/b") (or "a/b/"), a path without
+ *   '/' to ".". rename() moves the tracking to the new name; renaming onto
+ *   an existing file counts as durable (the new file survives a crash);
+ *   renaming a created, not dir-synced file to a new name leaves it to be
+ *   deleted. unlink, mkdir, and renames are otherwise not rolled back.
+ * - After a crash every operation, including io_file_size (-EIO) and
+ *   io_file_close (-EIO; the file is freed, its unflushed bytes dropped),
+ *   fails. Files opened before a crash stay dead after io_env_fault_reset();
+ *   reopen them. Close every file before io_env_fault_destroy().
+ * - One mutex serializes all operations of a fault env (tests only). */
 #ifndef LSM_UTIL_IO_H
 #define LSM_UTIL_IO_H
 

@@ -9,6 +9,6 @@ src_util_libutil_la_SOURCES = \
 	src/util/hash.c src/util/hash.h \
 	src/util/clock.c src/util/clock.h \
 	src/util/log.c src/util/log.h \
-	src/util/io.c src/util/io.h src/util/io_internal.h \
+	src/util/io.c src/util/io_fault.c src/util/io.h src/util/io_internal.h \
 	src/util/tpool.c src/util/tpool.h
 src_util_libutil_la_CFLAGS = $(AM_CFLAGS) $(JEMALLOC_CFLAGS)

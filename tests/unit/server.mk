@@ -1,1 +1,13 @@
 # tests/unit/server.mk
+# --- resp/reply (protocol layer) ---
+check_PROGRAMS += tests/unit/test_resp
+TESTS += tests/unit/test_resp
+tests_unit_test_resp_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_resp_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+# --- end resp/reply ---
+# --- config and glob ---
+check_PROGRAMS += tests/unit/test_glob
+TESTS += tests/unit/test_glob
+tests_unit_test_glob_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_glob_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+# --- end config and glob ---

@@ -1,7 +1,8 @@
 /* arena: bump allocator for memtable nodes and keys.
  *
- * Memory is carved from blocks (default 4 KB; requests larger than a quarter
- * block get their own block) and freed all at once by arena_destroy().
+ * Memory is carved from blocks (default 4 KB; a request that does not fit in
+ * the current block and is larger than a quarter block gets its own block,
+ * leaving the current block in use) and freed all at once by arena_destroy().
  * Invariants: returned pointers stay valid until destroy; arena_alloc_aligned()
  * returns pointer-aligned memory.
  * Thread rules: one allocating thread; arena_memory_usage() may be read from

@@ -4,6 +4,10 @@ check_PROGRAMS += tests/unit/test_resp
 TESTS += tests/unit/test_resp
 tests_unit_test_resp_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_resp_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_reply
+TESTS += tests/unit/test_reply
+tests_unit_test_reply_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_reply_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
 # --- end resp/reply ---
 # --- config and glob ---
 check_PROGRAMS += tests/unit/test_glob

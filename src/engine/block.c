@@ -108,6 +108,8 @@ struct slice block_builder_finish(struct block_builder *b)
 
 size_t block_builder_size_estimate(const struct block_builder *b)
 {
+    if (b->finished)
+        return b->data.len;
     return b->data.len + b->nrestarts * sizeof(uint32_t) + sizeof(uint32_t);
 }
 

@@ -250,6 +250,7 @@ struct cache_handle *cache_insert(struct cache *c, struct slice key, void *value
         e->in_cache = 1;
         list_append(&s->in_use, e);
         slot = find_slot(s, key, hash);
+        s->entries++;
         if (*slot) {                           /* replace the old entry */
             struct cache_handle *old = *slot;
             e->next_hash = old->next_hash;
@@ -261,7 +262,6 @@ struct cache_handle *cache_insert(struct cache *c, struct slice key, void *value
             }
         } else {
             *slot = e;
-            s->entries++;
             if (s->entries > s->table_len)
                 grow_table(s);
         }
@@ -292,12 +292,15 @@ struct cache_handle *cache_lookup(struct cache *c, struct slice key)
 void cache_release(struct cache *c, struct cache_handle *h)
 {
     struct shard *s = shard_of(c, h->hash);
-    struct cache_handle *f;
+    struct cache_handle *f, *dead = NULL;
     pthread_mutex_lock(&s->mu);
     f = unref(s, h);
+    if (s->usage > s->capacity)
+        evict(s, &dead);               /* it may have become evictable */
     pthread_mutex_unlock(&s->mu);
     if (f)
         free_entry(f);
+    free_list(dead);
 }
 
 void *cache_value(const struct cache_handle *h)

@@ -27,47 +27,86 @@
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 10000
 
-static struct srv *registry[MAX_SERVERS];
+/* Copies, not pointers: a struct srv may live on a stack frame that is gone
+ * by the time the exit/alarm cleanup runs. */
+static struct reg {
+    int used;
+    pid_t pid;
+    char tmp[128];
+} registry[MAX_SERVERS];
+static pid_t watched[MAX_SERVERS];   /* daemons: not our children */
 static char bin_path[1024];
 
 /* ---- process bookkeeping ---- */
 
 static void reg_add(struct srv *s)
 {
+    s->slot = -1;
     for (int i = 0; i < MAX_SERVERS; i++)
-        if (!registry[i]) {
-            registry[i] = s;
+        if (!registry[i].used) {
+            registry[i].used = 1;
+            registry[i].pid = 0;
+            memcpy(registry[i].tmp, s->tmp, sizeof registry[i].tmp);
+            s->slot = i;
             return;
         }
 }
 
-static void reg_del(struct srv *s)
+static void reg_set_pid(struct srv *s)
 {
-    for (int i = 0; i < MAX_SERVERS; i++)
-        if (registry[i] == s)
-            registry[i] = NULL;
+    if (s->slot >= 0)
+        registry[s->slot].pid = s->pid;
 }
 
-/* Async-signal-safe: SIGKILL every registered server. */
-static void kill_all(void)
+static void reg_del(struct srv *s)
+{
+    if (s->slot >= 0)
+        registry[s->slot].used = 0;
+    s->slot = -1;
+}
+
+void harness_watch_pid(pid_t pid)
 {
     for (int i = 0; i < MAX_SERVERS; i++)
-        if (registry[i] && registry[i]->pid > 0) {
-            kill(registry[i]->pid, SIGKILL);
-            waitpid(registry[i]->pid, NULL, 0);
-            registry[i]->pid = 0;
+        if (watched[i] == 0 || watched[i] == pid) {
+            watched[i] = pid;
+            return;
         }
 }
 
-static void cleanup_at_exit(void)
+void harness_unwatch_pid(pid_t pid)
 {
     for (int i = 0; i < MAX_SERVERS; i++)
-        if (registry[i]) {
-            struct srv *s = registry[i];
-            if (s->pid > 0)
-                srv_stop(s);
-            else
-                srv_cleanup(s);
+        if (watched[i] == pid)
+            watched[i] = 0;
+}
+
+/* Async-signal-safe: SIGKILL every registered server and watched daemon. */
+static void kill_all(void)
+{
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (watched[i] > 0) {
+            kill(watched[i], SIGKILL);
+            watched[i] = 0;
+        }
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (registry[i].used && registry[i].pid > 0) {
+            kill(registry[i].pid, SIGKILL);
+            waitpid(registry[i].pid, NULL, 0);
+            registry[i].pid = 0;
+        }
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+static void cleanup_at_exit(void)
+{
+    kill_all();
+    for (int i = 0; i < MAX_SERVERS; i++)
+        if (registry[i].used) {
+            if (registry[i].tmp[0] && !getenv("LSMDB_KEEP_TMP"))
+                nftw(registry[i].tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+            registry[i].used = 0;
         }
 }
 
@@ -276,6 +315,7 @@ int srv_start(struct srv *s, const struct srv_opts *o)
         o = &none;
     memset(s, 0, sizeof *s);
     s->status = -1;
+    s->slot = -1;
     const char *tmpdir = getenv("TMPDIR");
     snprintf(s->tmp, sizeof s->tmp, "%s/lsmdb-itest-XXXXXX",
              tmpdir && *tmpdir && strlen(tmpdir) < 80 ? tmpdir : "/tmp");
@@ -346,6 +386,7 @@ int srv_start(struct srv *s, const struct srv_opts *o)
         _exit(127);
     }
     s->pid = pid;
+    reg_set_pid(s);
     if (o->no_wait)
         return 0;
 
@@ -355,10 +396,12 @@ int srv_start(struct srv *s, const struct srv_opts *o)
         pid_t r = waitpid(pid, &st, WNOHANG);
         if (r == pid) {
             s->pid = 0;
+            reg_set_pid(s);
             s->status = st;
             printf("# server %s exited during start-up (status %d)\n",
                    argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
             srv_dump(s);
+            srv_stop(s);
             return -1;
         }
         if (answers_ping(s->port))
@@ -367,7 +410,7 @@ int srv_start(struct srv *s, const struct srv_opts *o)
     }
     printf("# server did not answer PING within %d ms\n", START_TIMEOUT_MS);
     srv_dump(s);
-    srv_stop_keep(s);
+    srv_stop(s);
     return -1;
 }
 
@@ -387,11 +430,13 @@ int srv_wait_exit(struct srv *s, int timeout_ms)
         pid_t r = waitpid(s->pid, &st, WNOHANG);
         if (r == s->pid) {
             s->pid = 0;
+            reg_set_pid(s);
             s->status = st;
             return st;
         }
         if (r < 0 && errno == ECHILD) {
             s->pid = 0;
+            reg_set_pid(s);
             return s->status;
         }
         if (now_ms() >= deadline)
@@ -408,6 +453,7 @@ int srv_alive(struct srv *s)
     pid_t r = waitpid(s->pid, &st, WNOHANG);
     if (r == s->pid) {
         s->pid = 0;
+        reg_set_pid(s);
         s->status = st;
         return 0;
     }
@@ -426,6 +472,7 @@ int srv_stop_keep(struct srv *s)
             waitpid(s->pid, &st, 0);
             s->status = st;
             s->pid = 0;
+            reg_set_pid(s);
         }
     }
     return s->status;

@@ -36,6 +36,7 @@ struct srv {
     char sock[SRV_PATH_MAX];        /* --unixsocket */
     char out[SRV_PATH_MAX];         /* child's stdout+stderr */
     int status;                     /* wait status once exited, else -1 */
+    int slot;                       /* harness bookkeeping */
 };
 
 struct srv_opts {
@@ -48,6 +49,10 @@ struct srv_opts {
 /* Sets the whole-test alarm (seconds), ignores SIGPIPE and installs the
  * cleanup that kills every registered server. Call first in main(). */
 void harness_init(int timeout_s);
+/* A server that is not our child (a daemon): SIGKILLed by the exit/alarm
+ * cleanup unless unwatched first. */
+void harness_watch_pid(pid_t pid);
+void harness_unwatch_pid(pid_t pid);
 /* The server binary to run (never NULL). */
 const char *srv_binary(void);
 /* 1 when srv_binary() is a redis-server (for lsmdb-only checks). */
@@ -56,7 +61,8 @@ int srv_is_redis(void);
 int free_port(void);
 
 /* Starts a server; 0 when it answers PING (or, with no_wait, when spawned),
- * -1 otherwise (diagnostics printed, the process reaped, s->status set). */
+ * -1 otherwise (diagnostics printed, the process stopped and its temp dir
+ * removed, s->status set). */
 int srv_start(struct srv *s, const struct srv_opts *o);
 /* srv_start with only extra args (NULL-terminated list, may be NULL). */
 int srv_start_args(struct srv *s, const char *const *args);

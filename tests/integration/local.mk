@@ -5,7 +5,8 @@ ITEST_TESTS = \
 	tests/integration/test_protocol \
 	tests/integration/test_clients \
 	tests/integration/test_auth \
-	tests/integration/test_hello
+	tests/integration/test_hello \
+	tests/integration/test_server_cmds
 check_PROGRAMS += $(ITEST_TESTS)
 TESTS += $(ITEST_TESTS)
 
@@ -24,3 +25,7 @@ tests_integration_test_auth_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 tests_integration_test_hello_SOURCES = tests/integration/test_hello.c tests/integration/harness.c tests/integration/harness.h
 tests_integration_test_hello_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_hello_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+
+tests_integration_test_server_cmds_SOURCES = tests/integration/test_server_cmds.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_server_cmds_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_server_cmds_LDADD = $(UTIL_LIBS) $(TEST_LIBS)

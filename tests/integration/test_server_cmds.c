@@ -1,0 +1,615 @@
+/* test_server_cmds.c: the server commands and the process. PING, ECHO,
+ * SELECT ranges, TIME, INFO with real figures, COMMAND COUNT/INFO/DOCS/LIST
+ * shapes, CONFIG GET/SET/RESETSTAT/REWRITE (rewrite a temp config file, then
+ * restart from it), the exact unknown-command and arity errors; SHUTDOWN and
+ * SIGTERM/SIGINT exit 0 and remove the pidfile; a second server on the same
+ * --dir fails (LOCK); a bad config line stops start-up with "file:line:" and
+ * status 1; daemonize yes writes the pidfile of the daemon. Expected bytes
+ * are Redis 7's. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "harness.h"
+#include "util/zmalloc.h"
+
+static int port;
+static pid_t server_pid;
+
+static int exit_code(int st)
+{
+    return WIFEXITED(st) ? WEXITSTATUS(st) : st < 0 ? -1000 : -WTERMSIG(st);
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+/* INFO [section] as text (bulk payload), zmalloc'd, or NULL. */
+static char *info(struct conn *c, const char *section)
+{
+    char *r = section ? conn_call(c, "INFO", section, NULL) : conn_call(c, "INFO", NULL);
+    struct rv *v = rv_parse(r, r ? strlen(r) : 0);
+    char *t = v && v->type == '$' ? zstrdup(v->str) : NULL;
+    rv_free(v);
+    zfree(r);
+    return t;
+}
+
+static long long info_ll(const char *text, const char *field)
+{
+    char v[64];
+    if (!text || info_field(text, field, v, sizeof v) < 0)
+        return -1;
+    return atoll(v);
+}
+
+static void test_ping_echo_select(struct conn *c)
+{
+    tap_ok(reply_is(conn_call(c, "PING", NULL), "+PONG\r\n"), "PING -> +PONG");
+    tap_ok(reply_is(conn_call(c, "pInG", NULL), "+PONG\r\n"), "command names are case-insensitive");
+    tap_ok(reply_is(conn_call(c, "PING", "hello world", NULL), "$11\r\nhello world\r\n"), "PING msg -> bulk msg");
+    tap_ok(reply_is(conn_call(c, "PING", "a", "b", NULL), "-ERR wrong number of arguments for 'ping' command\r\n"),
+           "PING a b: arity error");
+    const char *argv[2] = { "ECHO", "a\0b\r\nc" };
+    size_t lens[2] = { 4, 6 };
+    conn_sendargv(c, 2, argv, lens);
+    size_t n;
+    char *r = conn_reply(c, 3000, &n);
+    tap_ok(r && n == 12 && memcmp(r, "$6\r\na\0b\r\nc\r\n", 12) == 0, "ECHO is binary-safe");
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "ECHO", NULL), "-ERR wrong number of arguments for 'echo' command\r\n"),
+           "ECHO alone: arity error");
+    tap_ok(reply_is(conn_call(c, "EcHo", "a", "b", NULL), "-ERR wrong number of arguments for 'echo' command\r\n"),
+           "arity error names the command in lower case");
+    tap_ok(reply_is(conn_call(c, "SELECT", "0", NULL), "+OK\r\n"), "SELECT 0");
+    tap_ok(reply_is(conn_call(c, "SELECT", "15", NULL), "+OK\r\n"), "SELECT 15 (databases 16)");
+    tap_ok(reply_is(conn_call(c, "SELECT", "16", NULL), "-ERR DB index is out of range\r\n"), "SELECT 16: out of range");
+    tap_ok(reply_is(conn_call(c, "SELECT", "-1", NULL), "-ERR DB index is out of range\r\n"), "SELECT -1: out of range");
+    tap_ok(reply_is(conn_call(c, "SELECT", "abc", NULL), "-ERR value is not an integer or out of range\r\n"),
+           "SELECT abc: not an integer");
+    tap_ok(reply_is(conn_call(c, "SELECT", "1.5", NULL), "-ERR value is not an integer or out of range\r\n"),
+           "SELECT 1.5: not an integer");
+    tap_ok(reply_is(conn_call(c, "SELECT", NULL), "-ERR wrong number of arguments for 'select' command\r\n"),
+           "SELECT alone: arity error");
+    tap_ok(reply_is(conn_call(c, "SELECT", "0", NULL), "+OK\r\n"), "SELECT 0 again");
+}
+
+static void test_errors(struct conn *c)
+{
+    tap_ok(reply_is(conn_call(c, "nosuch", NULL), "-ERR unknown command 'nosuch', with args beginning with: \r\n"),
+           "unknown command without args");
+    tap_ok(reply_is(conn_call(c, "NoSuch", "a", "b c", NULL),
+                    "-ERR unknown command 'NoSuch', with args beginning with: 'a' 'b c' \r\n"),
+           "unknown command with args (name as sent)");
+    char arg[201], want[400];
+    memset(arg, 'q', 200);
+    arg[200] = '\0';
+    snprintf(want, sizeof want, "-ERR unknown command 'zz', with args beginning with: '%.128s' \r\n", arg);
+    tap_ok(reply_is(conn_call(c, "zz", arg, "next", NULL), want), "unknown command: args quoted up to 128 bytes");
+    tap_ok(reply_is(conn_call(c, "TIME", "x", NULL), "-ERR wrong number of arguments for 'time' command\r\n"),
+           "TIME x: arity error");
+    tap_ok(reply_is(conn_call(c, "QUIT", "x", NULL), "+OK\r\n"), "QUIT ignores extra args: +OK");
+    tap_ok(conn_wait_close(c, 3000), "... and closes the connection");
+}
+
+static void test_time(struct conn *c)
+{
+    time_t before = time(NULL);
+    char *r = conn_call(c, "TIME", NULL);
+    time_t after = time(NULL);
+    struct rv *v = rv_parse(r, r ? strlen(r) : 0);
+    int shape = v && v->type == '*' && v->n == 2 && v->elem[0]->type == '$' && v->elem[1]->type == '$';
+    if (!tap_ok(shape, "TIME: array of two bulk strings"))
+        tap_diag("got \"%s\"", r ? esc(r, strlen(r)) : "(none)");
+    if (shape) {
+        long long sec = atoll(v->elem[0]->str), usec = atoll(v->elem[1]->str);
+        tap_ok(sec >= before && sec <= after, "TIME seconds is the Unix time (%lld)", sec);
+        tap_ok(usec >= 0 && usec < 1000000 && strspn(v->elem[1]->str, "0123456789") == v->elem[1]->len,
+               "TIME microseconds in 0..999999 (%lld)", usec);
+    }
+    rv_free(v);
+    zfree(r);
+}
+
+static void test_info(void)
+{
+    struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
+    char *t = info(c, NULL);
+    tap_ok(t != NULL, "INFO: a bulk string");
+    if (!t)
+        return;
+    const char *sections[] = { "# Server\r\n", "# Clients\r\n", "# Memory\r\n", "# Stats\r\n", "# Keyspace\r\n" };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        tap_ok(strstr(t, sections[i]) != NULL, "INFO has section %s", esc(sections[i], strlen(sections[i]) - 2));
+    const char *nl = strchr(t, '\n');
+    tap_ok(nl && nl > t && nl[-1] == '\r', "INFO lines end with \\r\\n");
+    tap_ok(strstr(t, "\r\nredis_version:") != NULL, "INFO has redis_version (clients read it)");
+    tap_ok(info_ll(t, "process_id") == server_pid, "INFO process_id is the server's pid (%lld)", info_ll(t, "process_id"));
+    tap_ok(info_ll(t, "tcp_port") == port, "INFO tcp_port is the port (%lld)", info_ll(t, "tcp_port"));
+    tap_ok(info_ll(t, "uptime_in_seconds") >= 0, "INFO uptime_in_seconds is a number");
+    tap_ok(info_ll(t, "connected_clients") == 3, "INFO connected_clients = 3 with 3 clients open (%lld)",
+           info_ll(t, "connected_clients"));
+    tap_ok(info_ll(t, "used_memory") > 0, "INFO used_memory > 0 (%lld)", info_ll(t, "used_memory"));
+    tap_ok(info_ll(t, "maxclients") == 10000, "INFO maxclients 10000 (%lld)", info_ll(t, "maxclients"));
+    long long conns0 = info_ll(t, "total_connections_received");
+    long long cmds0 = info_ll(t, "total_commands_processed");
+    tap_ok(conns0 >= 3, "INFO total_connections_received counts our connections (%lld)", conns0);
+    zfree(t);
+
+    for (int i = 0; i < 10; i++)
+        zfree(conn_call(x1, "PING", NULL));
+    struct conn *x3 = conn_tcp(port);
+    t = info(c, "stats");
+    long long cmds1 = info_ll(t, "total_commands_processed");
+    long long conns1 = info_ll(t, "total_connections_received");
+    tap_ok(cmds1 - cmds0 >= 10 && cmds1 - cmds0 <= 12,
+           "total_commands_processed grows by the 10 PINGs (+INFO): %lld -> %lld", cmds0, cmds1);
+    tap_ok(conns1 == conns0 + 1, "total_connections_received grows by one per connection (%lld -> %lld)",
+           conns0, conns1);
+    tap_ok(t && strncmp(t, "# Stats\r\n", 9) == 0 && !strstr(t, "# Server"), "INFO stats: only that section");
+    zfree(t);
+    t = info(c, "clients");
+    tap_ok(info_ll(t, "connected_clients") == 4, "INFO clients: connected_clients = 4 (%lld)", info_ll(t, "connected_clients"));
+    zfree(t);
+    tap_ok(reply_is(conn_call(c, "INFO", "nosuchsection", NULL), "$0\r\n\r\n"), "INFO nosuchsection: empty bulk");
+
+    tap_ok(reply_is(conn_call(c, "CONFIG", "RESETSTAT", NULL), "+OK\r\n"), "CONFIG RESETSTAT: +OK");
+    t = info(c, "stats");
+    tap_ok(info_ll(t, "total_commands_processed") >= 0 && info_ll(t, "total_commands_processed") <= 2 &&
+           info_ll(t, "total_connections_received") == 0,
+           "after RESETSTAT the counters restart (commands %lld, connections %lld)",
+           info_ll(t, "total_commands_processed"), info_ll(t, "total_connections_received"));
+    zfree(t);
+    t = info(c, "clients");
+    tap_ok(info_ll(t, "connected_clients") == 4, "... but connected_clients is a gauge, still 4");
+    zfree(t);
+    conn_close(x1);
+    conn_close(x2);
+    conn_close(x3);
+    conn_close(c);
+}
+
+/* One COMMAND INFO entry: [name, arity, flags, first, last, step, acl
+ * categories, tips, key specs, subcommands]. */
+static int entry_ok(const struct rv *e, const char *name, long long arity)
+{
+    return e && e->type == '*' && e->n == 10 && e->elem[0]->type == '$' && strcmp(e->elem[0]->str, name) == 0 &&
+           e->elem[1]->type == ':' && e->elem[1]->integer == arity && e->elem[2]->type == '*' &&
+           e->elem[3]->type == ':' && e->elem[4]->type == ':' && e->elem[5]->type == ':' &&
+           e->elem[6]->type == '*' && e->elem[7]->type == '*' && e->elem[8]->type == '*' && e->elem[9]->type == '*';
+}
+
+static int has_flag(const struct rv *arr, const char *flag)
+{
+    for (size_t i = 0; arr && i < arr->n; i++)
+        if (arr->elem[i]->str && strcmp(arr->elem[i]->str, flag) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_command(struct conn *c)
+{
+    char *r = conn_call(c, "COMMAND", "COUNT", NULL);
+    long long count = r && r[0] == ':' ? atoll(r + 1) : -1;
+    tap_ok(count >= 12, "COMMAND COUNT: an integer covering at least our 12 commands (%lld)", count);
+    zfree(r);
+
+    size_t n;
+    conn_sendv(c, "COMMAND", NULL);
+    r = conn_reply(c, 5000, &n);
+    struct rv *v = rv_parse(r, n);
+    int all_ok = v && v->type == '*' && (long long)v->n == count;
+    for (size_t i = 0; all_ok && i < v->n; i++)
+        all_ok = v->elem[i]->type == '*' && v->elem[i]->n == 10;
+    tap_ok(all_ok, "COMMAND: COUNT entries of 10 fields each");
+    rv_free(v);
+    zfree(r);
+
+    r = conn_call(c, "COMMAND", "INFO", "ping", NULL);
+    v = rv_parse(r, r ? strlen(r) : 0);
+    const struct rv *e = v && v->type == '*' && v->n == 1 ? v->elem[0] : NULL;
+    int ok = entry_ok(e, "ping", -1) && has_flag(e->elem[2], "fast") && e->elem[3]->integer == 0 &&
+             e->elem[4]->integer == 0 && e->elem[5]->integer == 0;
+    if (!tap_ok(ok, "COMMAND INFO ping: [ping, -1, [.. fast ..], 0, 0, 0, ...]"))
+        tap_diag("got \"%s\"", r ? esc(r, strlen(r)) : "(none)");
+    rv_free(v);
+    zfree(r);
+    r = conn_call(c, "COMMAND", "INFO", "echo", "SELECT", "nosuchcmd", NULL);
+    v = rv_parse(r, r ? strlen(r) : 0);
+    tap_ok(v && v->n == 3 && entry_ok(v->elem[0], "echo", 2) && entry_ok(v->elem[1], "select", 2) &&
+           v->elem[2]->type == '_', "COMMAND INFO echo SELECT nosuchcmd: two entries and a null");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "COMMAND", "INFO", "nosuchcmd", NULL), "*1\r\n$-1\r\n"),
+           "COMMAND INFO nosuchcmd: *1 then a null bulk");
+    r = conn_call(c, "COMMAND", "INFO", "config", NULL);
+    v = rv_parse(r, r ? strlen(r) : 0);
+    e = v && v->n == 1 ? v->elem[0] : NULL;
+    int subs = 0;
+    if (entry_ok(e, "config", -2))
+        for (size_t i = 0; i < e->elem[9]->n; i++)
+            if (e->elem[9]->elem[i]->type == '*' && e->elem[9]->elem[i]->n == 10 &&
+                e->elem[9]->elem[i]->elem[0]->str && strncmp(e->elem[9]->elem[i]->elem[0]->str, "config|", 7) == 0)
+                subs++;
+    tap_ok(subs >= 4, "COMMAND INFO config: subcommand entries config|get/set/resetstat/rewrite (%d)", subs);
+    rv_free(v);
+    zfree(r);
+
+    r = conn_call(c, "COMMAND", "DOCS", "ping", NULL);
+    v = rv_parse(r, r ? strlen(r) : 0);
+    const struct rv *doc = rv_get(v, "ping");
+    const struct rv *summary = rv_get(doc, "summary"), *group = rv_get(doc, "group"), *args = rv_get(doc, "arguments");
+    ok = v && v->type == '*' && v->n == 2 && doc && summary && summary->len > 0 && rv_get(doc, "since") &&
+         group && group->str && strcmp(group->str, "connection") == 0 && args && args->type == '*' && args->n == 1 &&
+         rv_get(args->elem[0], "name") && rv_get(args->elem[0], "type");
+    if (!tap_ok(ok, "COMMAND DOCS ping: [ping, {summary, since, group connection, complexity, arguments [{name, type, ...}]}]"))
+        tap_diag("got \"%s\"", r ? esc(r, strlen(r)) : "(none)");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "COMMAND", "DOCS", "nosuchcmd", NULL), "*0\r\n"), "COMMAND DOCS nosuchcmd: empty");
+    conn_sendv(c, "COMMAND", "DOCS", NULL);
+    r = conn_reply(c, 5000, &n);
+    v = rv_parse(r, n);
+    tap_ok(v && v->type == '*' && (long long)v->n == 2 * count, "COMMAND DOCS: a doc for each of the COUNT commands");
+    rv_free(v);
+    zfree(r);
+    conn_sendv(c, "COMMAND", "LIST", NULL);
+    r = conn_reply(c, 5000, &n);
+    v = rv_parse(r, n);
+    int has_ping = 0, has_cfg_get = 0;
+    for (size_t i = 0; v && i < v->n; i++) {
+        has_ping |= v->elem[i]->str && strcmp(v->elem[i]->str, "ping") == 0;
+        has_cfg_get |= v->elem[i]->str && strcmp(v->elem[i]->str, "config|get") == 0;
+    }
+    tap_ok(v && v->type == '*' && (long long)v->n >= count && has_ping && has_cfg_get,
+           "COMMAND LIST: names, including ping and config|get");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "COMMAND", "COUNT", "x", NULL), "-ERR wrong number of arguments for 'command|count' command\r\n"),
+           "COMMAND COUNT x: arity error");
+    tap_ok(reply_is(conn_call(c, "COMMAND", "nosuch", NULL), "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n"),
+           "COMMAND nosuch: unknown subcommand");
+}
+
+static void test_config(struct conn *c)
+{
+    char want[128];
+    snprintf(want, sizeof want, "*2\r\n$4\r\nport\r\n$%d\r\n%d\r\n", snprintf(NULL, 0, "%d", port), port);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "port", NULL), want), "CONFIG GET port");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "bind", NULL), "*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n"), "CONFIG GET bind");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "maxclients", NULL), "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"),
+           "CONFIG GET maxclients: default 10000");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "databases", NULL), "*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n"),
+           "CONFIG GET databases: default 16");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "timeout", NULL), "*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n"),
+           "CONFIG GET timeout: default 0");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "MAXCLIENTS", NULL), "*2\r\n$10\r\nMAXCLIENTS\r\n$5\r\n10000\r\n"),
+           "CONFIG GET is case-insensitive (and, like Redis 7.0, echoes the name as asked)");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "nosuchparam", NULL), "*0\r\n"), "CONFIG GET nosuchparam: empty");
+    char *r = conn_call(c, "CONFIG", "GET", "maxc*", NULL);
+    tap_ok(r && strstr(r, "$10\r\nmaxclients\r\n$5\r\n10000\r\n"), "CONFIG GET maxc* (glob) finds maxclients");
+    zfree(r);
+    r = conn_call(c, "CONFIG", "GET", "*", NULL);
+    struct rv *v = rv_parse(r, r ? strlen(r) : 0);
+    tap_ok(v && v->type == '*' && v->n >= 20 && v->n % 2 == 0 && rv_get(v, "port") && rv_get(v, "requirepass") &&
+           rv_get(v, "dir") && rv_get(v, "logfile"), "CONFIG GET *: name/value pairs of every directive");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", NULL), "-ERR wrong number of arguments for 'config|get' command\r\n"),
+           "CONFIG GET alone: arity error");
+
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "timeout", "30", NULL), "+OK\r\n"), "CONFIG SET timeout 30");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "timeout", NULL), "*2\r\n$7\r\ntimeout\r\n$2\r\n30\r\n"), "... GET says 30");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "maxclients", "100", "timeout", "5", NULL), "+OK\r\n"),
+           "CONFIG SET of two directives at once");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "timeout", NULL), "*2\r\n$7\r\ntimeout\r\n$1\r\n5\r\n") &
+           reply_is(conn_call(c, "CONFIG", "GET", "maxclients", NULL), "*2\r\n$10\r\nmaxclients\r\n$3\r\n100\r\n"),
+           "... both applied");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "timeout", "-1", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 and 2147483647 inclusive\r\n"),
+           "CONFIG SET timeout -1: out of range, Redis' text");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "maxclients", "abc", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer\r\n"),
+           "CONFIG SET maxclients abc: not an integer, Redis' text");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "databases", "4", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'databases') - can't set immutable config\r\n"),
+           "CONFIG SET databases: immutable, Redis' text");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "nosuchparam", "1", NULL),
+                    "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuchparam'\r\n"),
+           "CONFIG SET nosuchparam: Redis' text");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "timeout", NULL), "-ERR wrong number of arguments for 'config|set' command\r\n"),
+           "CONFIG SET timeout (no value): arity error");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "timeout", NULL), "*2\r\n$7\r\ntimeout\r\n$1\r\n5\r\n"),
+           "failed CONFIG SETs changed nothing");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "maxclients", "10000", "timeout", "0", NULL), "+OK\r\n"), "restore defaults");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "REWRITE", NULL), "-ERR The server is running without a config file\r\n"),
+           "CONFIG REWRITE without a config file: Redis' error");
+    tap_ok(reply_is(conn_call(c, "CONFIG", NULL), "-ERR wrong number of arguments for 'config' command\r\n"),
+           "CONFIG alone: arity error");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "nosuch", NULL), "-ERR unknown subcommand 'nosuch'. Try CONFIG HELP.\r\n"),
+           "CONFIG nosuch: unknown subcommand");
+}
+
+static void test_rewrite(void)
+{
+    char conf[SRV_PATH_MAX + 32], tmpl[] = "/tmp/lsmdb-itest-conf-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        tap_ok(0, "mkdtemp for the config file");
+        return;
+    }
+    snprintf(conf, sizeof conf, "%s/lsmdb.conf", tmpl);
+    write_text(conf, "# lsmdb test config\n# a comment that must survive\nmaxclients 500\ntimeout 0\n");
+    struct srv_opts o = { .conf = conf };
+    struct srv s;
+    if (!tap_ok(srv_start(&s, &o) == 0, "server starts from a config file")) {
+        rmdir(tmpl);
+        return;
+    }
+    struct conn *c = conn_tcp(s.port);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "maxclients", NULL), "*2\r\n$10\r\nmaxclients\r\n$3\r\n500\r\n"),
+           "the file's maxclients 500 is in effect");
+    zfree(conn_call(c, "CONFIG", "SET", "timeout", "7", NULL));
+    zfree(conn_call(c, "CONFIG", "SET", "maxclients", "123", NULL));
+    tap_ok(reply_is(conn_call(c, "CONFIG", "REWRITE", NULL), "+OK\r\n"), "CONFIG REWRITE: +OK");
+    conn_close(c);
+    char *text = read_file(conf, NULL);
+    tap_ok(text && strstr(text, "\ntimeout 7\n") && strstr(text, "\nmaxclients 123\n"),
+           "the rewritten file has timeout 7 and maxclients 123");
+    tap_ok(text && strstr(text, "# a comment that must survive\n"), "... and keeps the user's comments");
+    tap_ok(text && !strstr(text, "maxclients 500"), "... and no stale maxclients line");
+    if (text && !(strstr(text, "\ntimeout 7\n")))
+        tap_diag("file:\n%s", text);
+    zfree(text);
+    /* keep its files: the rewritten config names its dir */
+    int st = srv_stop_keep(&s);
+    tap_ok(exit_code(st) == 0, "server stops (status %d)", exit_code(st));
+
+    struct srv s2;
+    if (tap_ok(srv_start(&s2, &o) == 0, "a new server starts from the rewritten file")) {
+        c = conn_tcp(s2.port);
+        tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "timeout", NULL), "*2\r\n$7\r\ntimeout\r\n$1\r\n7\r\n") &
+               reply_is(conn_call(c, "CONFIG", "GET", "maxclients", NULL), "*2\r\n$10\r\nmaxclients\r\n$3\r\n123\r\n"),
+               "... with timeout 7 and maxclients 123");
+        conn_close(c);
+        srv_stop(&s2);
+    }
+    srv_cleanup(&s);
+    unlink(conf);
+    rmdir(tmpl);
+}
+
+static void test_shutdown_and_signals(void)
+{
+    char pidfile[SRV_PATH_MAX + 32];
+    struct srv s;
+    struct srv_opts o = { 0 };
+    /* the pidfile lives outside s.tmp so it can be checked after exit */
+    snprintf(pidfile, sizeof pidfile, "/tmp/lsmdb-itest-%d.pid", (int)getpid());
+    const char *args[] = { "--pidfile", pidfile, NULL };
+    o.args = args;
+    if (!tap_ok(srv_start(&s, &o) == 0, "server with --pidfile starts"))
+        return;
+    char *t = read_file(pidfile, NULL);
+    tap_ok(t && atol(t) == s.pid, "pidfile holds the server's pid (%s)", t ? esc(t, strlen(t)) : "missing");
+    zfree(t);
+    struct conn *c = conn_tcp(s.port);
+    tap_ok(reply_is(conn_call(c, "SHUTDOWN", "bogus", NULL), "-ERR syntax error\r\n"), "SHUTDOWN bogus: syntax error");
+    tap_ok(srv_alive(&s), "... and the server keeps running");
+    conn_sendv(c, "SHUTDOWN", NULL);
+    size_t n;
+    int closed;
+    char *got = conn_read_all(c, 5000, &n, &closed);
+    tap_ok(closed && n == 0, "SHUTDOWN: no reply, the connection closes");
+    zfree(got);
+    conn_close(c);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(exit_code(st) == 0, "SHUTDOWN: the process exits with status 0 (%d)", exit_code(st));
+    tap_ok(!file_exists(pidfile), "SHUTDOWN removes the pidfile");
+    srv_stop(&s);
+    unlink(pidfile);
+
+    if (tap_ok(srv_start(&s, &o) == 0, "server restarts with --pidfile")) {
+        c = conn_tcp(s.port);
+        conn_sendv(c, "SHUTDOWN", "NOSAVE", NULL);
+        st = srv_wait_exit(&s, 10000);
+        tap_ok(exit_code(st) == 0, "SHUTDOWN NOSAVE: exit status 0 (%d)", exit_code(st));
+        conn_close(c);
+        srv_stop(&s);
+    }
+    unlink(pidfile);
+
+    if (tap_ok(srv_start(&s, &o) == 0, "server restarts with --pidfile")) {
+        c = conn_tcp(s.port);
+        /* a client with a pending pipeline while SIGTERM arrives */
+        kill(s.pid, SIGTERM);
+        st = srv_wait_exit(&s, 10000);
+        tap_ok(exit_code(st) == 0, "SIGTERM: exit status 0 (%d)", exit_code(st));
+        tap_ok(!file_exists(pidfile), "SIGTERM removes the pidfile");
+        tap_ok(conn_wait_close(c, 2000), "SIGTERM closes client connections");
+        conn_close(c);
+        srv_stop(&s);
+    }
+    unlink(pidfile);
+    if (tap_ok(srv_start(&s, &o) == 0, "server restarts with --pidfile")) {
+        kill(s.pid, SIGINT);
+        st = srv_wait_exit(&s, 10000);
+        tap_ok(exit_code(st) == 0, "SIGINT: exit status 0 (%d)", exit_code(st));
+        tap_ok(!file_exists(pidfile), "SIGINT removes the pidfile");
+        srv_stop(&s);
+    }
+    unlink(pidfile);
+}
+
+static void test_lock(void)
+{
+    struct srv a, b;
+    if (srv_is_redis()) {
+        tap_diag("skipping the LOCK test: redis-server has no data-dir lock");
+        return;
+    }
+    if (!tap_ok(srv_start_args(&a, NULL) == 0, "first server starts"))
+        return;
+    struct srv_opts o = { .dir = a.dir, .no_wait = 1 };
+    tap_ok(srv_start(&b, &o) == 0, "second server spawned on the same --dir");
+    int st = srv_wait_exit(&b, 10000);
+    tap_ok(st != -1 && exit_code(st) == 1, "second server on the same --dir exits with status 1 (LOCK) (%d)", exit_code(st));
+    char *out = read_file(b.out, NULL), *log = read_file(b.logfile, NULL);
+    tap_diag("second server said: %s%s", out ? esc(out, strlen(out)) : "", log ? esc(log, strlen(log)) : "");
+    zfree(out);
+    zfree(log);
+    srv_stop(&b);
+    struct conn *c = conn_tcp(a.port);
+    tap_ok(c && reply_is(conn_call(c, "PING", NULL), "+PONG\r\n"), "the first server is unaffected");
+    conn_close(c);
+    srv_stop_keep(&a);
+    o.no_wait = 0;
+    tap_ok(srv_start(&b, &o) == 0, "after the first stops, a server starts on that dir (lock released)");
+    srv_stop(&b);
+    srv_cleanup(&a);
+}
+
+static void bad_config(const char *what, const char *text, int line)
+{
+    char conf[64], tmpl[] = "/tmp/lsmdb-itest-bad-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return;
+    snprintf(conf, sizeof conf, "%s/bad.conf", tmpl);
+    write_text(conf, text);
+    struct srv s;
+    struct srv_opts o = { .conf = conf, .no_wait = 1 };
+    srv_start(&s, &o);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(st != -1 && exit_code(st) == 1, "%s: start-up fails with status 1 (%d)", what, exit_code(st));
+    char *out = read_file(s.out, NULL), *log = read_file(s.logfile, NULL);
+    char want[96];
+    snprintf(want, sizeof want, "%s:%d:", conf, line);
+    int found = (out && strstr(out, want)) || (log && strstr(log, want));
+    if (srv_is_redis())
+        tap_diag("(redis-server reports config errors its own way, not \"file:line:\")");
+    else if (!tap_ok(found, "%s: message \"%s reason\"", what, want))
+        tap_diag("output: %s | log: %s", out ? esc(out, strlen(out)) : "", log ? esc(log, strlen(log)) : "");
+    zfree(out);
+    zfree(log);
+    srv_stop(&s);
+    unlink(conf);
+    rmdir(tmpl);
+}
+
+static void test_bad_config(void)
+{
+    bad_config("unknown directive", "# comment\nmaxclients 100\nnosuchdirective 5\n", 3);
+    bad_config("non-numeric value", "maxclients abc\n", 1);
+    bad_config("out-of-range number", "timeout 0\n\ndatabases 0\n", 3);
+    bad_config("wrong number of arguments", "\n\n\n\ntimeout 1 2\n", 5);
+
+    struct srv s;
+    const char *args[] = { "--nosuchdirective", "1", NULL };
+    struct srv_opts o = { .args = args, .no_wait = 1 };
+    srv_start(&s, &o);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(st != -1 && exit_code(st) == 1, "unknown --directive on the command line: status 1 (%d)", exit_code(st));
+    srv_stop(&s);
+}
+
+static int pid_alive(pid_t pid)
+{
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void test_daemonize(void)
+{
+    char pidfile[SRV_PATH_MAX + 32];
+    snprintf(pidfile, sizeof pidfile, "/tmp/lsmdb-itest-d%d.pid", (int)getpid());
+    unlink(pidfile);
+    const char *args[] = { "--daemonize", "yes", "--pidfile", pidfile, NULL };
+    struct srv_opts o = { .args = args, .no_wait = 1 };
+    struct srv s;
+    srv_start(&s, &o);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(exit_code(st) == 0, "daemonize yes: the launched process exits 0 (%d)", exit_code(st));
+    pid_t dpid = 0;
+    long long deadline = now_ms() + 10000;
+    while (now_ms() < deadline) {
+        char *t = read_file(pidfile, NULL);
+        if (t && atol(t) > 0)
+            dpid = (pid_t)atol(t);
+        zfree(t);
+        if (dpid)
+            break;
+        usleep(20000);
+    }
+    if (dpid > 0)
+        harness_watch_pid(dpid);
+    tap_ok(dpid > 0 && dpid != s.pid && pid_alive(dpid), "pidfile names the running daemon (pid %d)", (int)dpid);
+    int answered = 0;
+    while (dpid > 0 && now_ms() < deadline && !answered) {
+        struct conn *c = conn_tcp(s.port);
+        char *r = c ? conn_call(c, "PING", NULL) : NULL;
+        answered = r && strcmp(r, "+PONG\r\n") == 0;
+        zfree(r);
+        conn_close(c);
+        if (!answered)
+            usleep(20000);
+    }
+    tap_ok(answered, "the daemon answers PING");
+    if (dpid > 0) {
+        kill(dpid, SIGTERM);
+        deadline = now_ms() + 10000;
+        while (pid_alive(dpid) && now_ms() < deadline)
+            usleep(20000);
+        if (!tap_ok(!pid_alive(dpid), "the daemon exits on SIGTERM"))
+            kill(dpid, SIGKILL);
+        tap_ok(!file_exists(pidfile), "... and removes its pidfile");
+        harness_unwatch_pid(dpid);
+    }
+    unlink(pidfile);
+    srv_stop(&s);
+}
+
+int main(void)
+{
+    harness_init(150);
+    struct srv s;
+    if (srv_start_args(&s, NULL) < 0)
+        tap_bail("server did not start");
+    port = s.port;
+    server_pid = s.pid;
+    tap_diag("server %s pid %d port %d", srv_binary(), (int)s.pid, s.port);
+    struct conn *c = conn_tcp(port);
+    test_ping_echo_select(c);
+    test_time(c);
+    test_command(c);
+    test_config(c);
+    test_errors(c); /* ends with QUIT */
+    conn_close(c);
+    test_info();
+    tap_ok(srv_alive(&s), "server still running");
+    int st = srv_stop(&s);
+    tap_ok(exit_code(st) == 0, "SIGTERM: exit status 0 (%d)", exit_code(st));
+
+    test_rewrite();
+    test_shutdown_and_signals();
+    test_lock();
+    test_bad_config();
+    test_daemonize();
+    return tap_done();
+}

@@ -271,7 +271,7 @@ static int parse_ll(const char *s, long long *out)
     for (; *p; p++) {
         if (*p < '0' || *p > '9')
             return -1;
-        if (v > (ULLONG_MAX - 9) / 10)
+        if (v > (ULLONG_MAX - (unsigned long long)(*p - '0')) / 10)
             return -1;
         v = v * 10 + (unsigned long long)(*p - '0');
     }
@@ -303,7 +303,7 @@ int config_parse_memory(const char *s, long long *out)
     long long v = 0;
 
     while (*u >= '0' && *u <= '9') {
-        if (v > (LLONG_MAX - 9) / 10)
+        if (v > (LLONG_MAX - (*u - '0')) / 10)
             return -1;
         v = v * 10 + (*u - '0');
         u++;
@@ -1291,7 +1291,8 @@ struct rw_line {
     char *text;     /* the original line, without '\n' */
     int directive;  /* index, or -1 for a line kept as is */
     char *out;      /* replacement (NULL = keep text); used when directive >= 0 */
-    int drop;
+    int drop;       /* a stale duplicate: removed */
+    int done;       /* decided (kept, replaced or dropped) */
 };
 
 static int write_file_atomic(const char *path, const char *data, size_t len,
@@ -1370,7 +1371,7 @@ static int rewrite_read(const char *path, struct rw_line **out, int *nout,
     for (p = text; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        struct rw_line l = { zmemdup(p, len), -1, NULL, 0 };
+        struct rw_line l = { zmemdup(p, len), -1, NULL, 0, 0 };
         struct args a;
         const char *s = l.text;
 
@@ -1404,6 +1405,7 @@ static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *
     struct sbuf cur[CONFIG_OBUF_COUNT], def[CONFIG_OBUF_COUNT];
     struct cval v, dv;
     int ncur, used = 0;
+    int taken[CONFIG_OBUF_COUNT] = { 0 };
 
     memset(cur, 0, sizeof(cur));
     memset(def, 0, sizeof(def));
@@ -1412,29 +1414,46 @@ static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *
     ncur = cval_rewrite(d, &v, cur);
     cval_rewrite(d, &dv, def);
 
-    for (int k = 0; k < n; k++) {
-        if (lines[k].directive != i)
-            continue;
-        if (used >= ncur) {
-            lines[k].drop = 1;   /* stale duplicate */
-            continue;
-        }
-        struct sbuf canon = { 0 };
-        struct args a;
-        const char *s = lines[k].text;
-        int keep = 0;
-        if (split_args(s, &a) == 0) {
-            keep = canonical_line(i, a.argc - 1, a.argv + 1, &canon) == 0 &&
-                   strcmp(sb_str(&canon), sb_str(&cur[used])) == 0;
-            args_free(&a);
-        }
-        if (!keep)
+    /* First pass: a line whose value is one of the current lines stays as
+     * written (e.g. "port 6379", "dir ./data", "proto-max-bulk-len 512mb").
+     * Second pass: the other lines take the remaining current lines in
+     * order; lines left over are stale duplicates and go. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < n; k++) {
+            if (lines[k].directive != i || lines[k].done)
+                continue;
+            if (pass == 0) {
+                struct sbuf canon = { 0 };
+                struct args a;
+                if (split_args(lines[k].text, &a) == 0) {
+                    if (canonical_line(i, a.argc - 1, a.argv + 1, &canon) == 0) {
+                        for (int j = 0; j < ncur; j++) {
+                            if (!taken[j] && strcmp(sb_str(&canon), sb_str(&cur[j])) == 0) {
+                                taken[j] = 1;
+                                lines[k].done = 1;
+                                break;
+                            }
+                        }
+                    }
+                    args_free(&a);
+                }
+                zfree(canon.p);
+                continue;
+            }
+            lines[k].done = 1;
+            while (used < ncur && taken[used])
+                used++;
+            if (used >= ncur) {
+                lines[k].drop = 1;
+                continue;
+            }
+            taken[used] = 1;
             lines[k].out = zstrdup(sb_str(&cur[used]));
-        zfree(canon.p);
-        used++;
+        }
     }
+    used = 0;
     for (; used < ncur; used++) {
-        if (strcmp(sb_str(&cur[used]), sb_str(&def[used])) != 0) {
+        if (!taken[used] && strcmp(sb_str(&cur[used]), sb_str(&def[used])) != 0) {
             sb_puts(tail, sb_str(&cur[used]));
             sb_putc(tail, '\n');
         }

@@ -14,4 +14,8 @@ check_PROGRAMS += tests/unit/test_glob
 TESTS += tests/unit/test_glob
 tests_unit_test_glob_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_glob_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
 # --- end config and glob ---

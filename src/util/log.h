@@ -20,7 +20,8 @@ int log_open_file(const char *path);
 void log_set_role(char role);                   /* per thread: 'M', 'B', ... */
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The message is written even when syslog-style level filtering would drop it. */
+/* The message is written even when syslog-style level filtering would drop it
+ * (same line prefix; msg is not a format). log_write/log_raw keep errno. */
 void log_raw(enum log_level level, const char *msg);
 
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)

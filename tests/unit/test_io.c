@@ -1,0 +1,570 @@
+/* Unit tests of util/io: the posix env, and the fault env (every fault kind,
+ * the path filter, crash dropping exactly the unsynced bytes and creations,
+ * reset, and the operation counter). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/io.h"
+#include "util/slice.h"
+#include "util/zmalloc.h"
+#include "util_test.h"
+
+static char dir[256];
+
+static const char *P(const char *name)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+    return p;
+}
+
+static int rm_entry(const char *name, void *arg)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/%s", (const char *)arg, name);
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        io_list_dir(io_env_posix(), path, rm_entry, path);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+    return 0;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "%s/lsm-test-io-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    io_list_dir(io_env_posix(), dir, rm_entry, dir);
+    rmdir(dir);
+}
+
+/* Writes data to path in one go, synced; returns 0 or the first error. */
+static int write_file(struct io_env *env, const char *path, const char *data,
+                      size_t n, int sync)
+{
+    struct io_file *f;
+    int rc = io_open_append(env, path, &f);
+    if (rc < 0)
+        return rc;
+    rc = io_file_append(f, data, n);
+    if (rc == 0 && sync)
+        rc = io_file_sync(f);
+    int rc2 = io_file_close(f);
+    return rc ? rc : rc2;
+}
+
+/* Whole file through the posix env; returns its size (or -errno). */
+static ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+    struct io_file *f;
+    int rc = io_open_read(io_env_posix(), path, &f);
+    if (rc < 0)
+        return rc;
+    ssize_t n = io_file_pread(f, buf, cap, 0);
+    io_file_close(f);
+    return n;
+}
+
+static uint64_t file_size(const char *path)
+{
+    uint64_t sz = 0;
+    ck_assert_int_eq(io_get_size(io_env_posix(), path, &sz), 0);
+    return sz;
+}
+
+/* ------------------------------------------------------------ posix --- */
+
+START_TEST(append_and_read_back_random_sizes)
+{
+    struct io_env *env = io_env_posix();
+    uint64_t st = ut_seed();
+    size_t total = 1 << 20;
+    char *data = zmalloc(total), *back = zmalloc(total + 10);
+    for (size_t i = 0; i < total; i++)
+        data[i] = (char)ut_rand(&st);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append(env, P("a"), &f), 0);
+    size_t off = 0;
+    while (off < total) {
+        size_t n = ut_rand(&st) % 3 == 0 ? ut_rand(&st) % 200000 : ut_rand(&st) % 300;
+        if (n > total - off)
+            n = total - off;
+        ck_assert_int_eq(io_file_append(f, data + off, n), 0);
+        off += n;
+        ck_assert_int_eq(io_file_size(f), (int64_t)off);
+    }
+    /* pread on the appending file sees every appended byte */
+    ck_assert_int_eq(io_file_pread(f, back, 100, total - 100), 100);
+    ck_assert(memcmp(back, data + total - 100, 100) == 0);
+    ck_assert_int_eq(io_file_sync(f), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(read_file(P("a"), back, total + 10), (ssize_t)total);
+    ck_assert(memcmp(back, data, total) == 0);
+    ck_assert_uint_eq(file_size(P("a")), total);
+    zfree(data);
+    zfree(back);
+}
+END_TEST
+
+START_TEST(appends_are_buffered_until_flush)
+{
+    struct io_env *env = io_env_posix();
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append(env, P("b"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "hello", 5), 0);
+    ck_assert_uint_eq(file_size(P("b")), 0);        /* still in the 64 KB buffer */
+    ck_assert_int_eq(io_file_size(f), 5);
+    ck_assert_int_eq(io_file_flush(f), 0);
+    ck_assert_uint_eq(file_size(P("b")), 5);
+    char big[70000];
+    memset(big, 'z', sizeof(big));
+    ck_assert_int_eq(io_file_append(f, big, sizeof(big)), 0);   /* > buffer */
+    ck_assert_uint_eq(file_size(P("b")), 5 + sizeof(big));
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_file_close(NULL), 0);
+}
+END_TEST
+
+START_TEST(pread_short_only_at_eof)
+{
+    struct io_env *env = io_env_posix();
+    ck_assert_int_eq(write_file(env, P("c"), "0123456789", 10, 1), 0);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_read(env, P("c"), &f), 0);
+    char b[32];
+    ck_assert_int_eq(io_file_pread(f, b, 4, 3), 4);
+    ck_assert(memcmp(b, "3456", 4) == 0);
+    ck_assert_int_eq(io_file_pread(f, b, 32, 8), 2);
+    ck_assert_int_eq(io_file_pread(f, b, 32, 10), 0);
+    ck_assert_int_eq(io_file_pread(f, b, 32, 1000), 0);
+    ck_assert_int_eq(io_file_size(f), 10);
+    io_file_prefetch(f, 0, 10);
+    ck_assert_int_eq(io_file_append(f, "x", 1), -EBADF);   /* read-only */
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_open_read(env, P("missing"), &f), -ENOENT);
+    ck_assert_ptr_null(f);
+}
+END_TEST
+
+START_TEST(append_existing_continues_and_append_truncates)
+{
+    struct io_env *env = io_env_posix();
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append_existing(env, P("d"), &f), -ENOENT);
+    ck_assert_int_eq(write_file(env, P("d"), "abc", 3, 0), 0);
+    ck_assert_int_eq(io_open_append_existing(env, P("d"), &f), 0);
+    ck_assert_int_eq(io_file_size(f), 3);
+    ck_assert_int_eq(io_file_append(f, "def", 3), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    char b[16];
+    ck_assert_int_eq(read_file(P("d"), b, sizeof(b)), 6);
+    ck_assert(memcmp(b, "abcdef", 6) == 0);
+    ck_assert_int_eq(write_file(env, P("d"), "X", 1, 0), 0);
+    ck_assert_int_eq(read_file(P("d"), b, sizeof(b)), 1);
+}
+END_TEST
+
+static int collect(const char *name, void *arg)
+{
+    struct buf *b = arg;
+    buf_append(b, name, strlen(name));
+    buf_append_byte(b, ',');
+    return 0;
+}
+
+static int stop_at_two(const char *name, void *arg)
+{
+    return ++*(int *)arg == 2 ? 42 : 0;
+}
+
+START_TEST(directory_operations)
+{
+    struct io_env *env = io_env_posix();
+    ck_assert_int_eq(io_mkdir(env, P("sub")), 0);
+    ck_assert_int_eq(io_mkdir(env, P("sub")), 0);           /* exists = 0 */
+    ck_assert_int_eq(write_file(env, P("file"), "1", 1, 0), 0);
+    ck_assert_int_eq(io_mkdir(env, P("file")), -ENOTDIR);
+    ck_assert_int_eq(io_exists(env, P("file")), 1);
+    ck_assert_int_eq(io_exists(env, P("nope")), 0);
+    ck_assert_int_eq(io_rename(env, P("file"), P("sub/moved")), 0);
+    ck_assert_int_eq(io_exists(env, P("file")), 0);
+    ck_assert_int_eq(io_exists(env, P("sub/moved")), 1);
+    ck_assert_int_eq(io_rename(env, P("nope"), P("x")), -ENOENT);
+    ck_assert_int_eq(io_truncate(env, P("sub/moved"), 100), 0);
+    ck_assert_uint_eq(file_size(P("sub/moved")), 100);
+    uint64_t sz;
+    ck_assert_int_eq(io_get_size(env, P("nope"), &sz), -ENOENT);
+    ck_assert_int_eq(io_sync_dir(env, P("sub")), 0);
+    ck_assert_int_eq(io_sync_dir(env, P("nope")), -ENOENT);
+    ck_assert_int_eq(write_file(env, P("sub/two"), "2", 1, 0), 0);
+    struct buf names = BUF_INIT;
+    ck_assert_int_eq(io_list_dir(env, P("sub"), collect, &names), 0);
+    const char *s = buf_cstr(&names);
+    ck_assert(strcmp(s, "moved,two,") == 0 || strcmp(s, "two,moved,") == 0);
+    buf_free(&names);
+    int calls = 0;
+    ck_assert_int_eq(write_file(env, P("sub/three"), "3", 1, 0), 0);
+    ck_assert_int_eq(io_list_dir(env, P("sub"), stop_at_two, &calls), 42);
+    ck_assert_int_eq(calls, 2);
+    ck_assert_int_eq(io_list_dir(env, P("nope"), collect, NULL), -ENOENT);
+    ck_assert_int_eq(io_unlink(env, P("sub/two")), 0);
+    ck_assert_int_eq(io_unlink(env, P("sub/two")), -ENOENT);
+}
+END_TEST
+
+START_TEST(lock_is_exclusive)
+{
+    struct io_env *env = io_env_posix();
+    struct io_lock *a, *b;
+    ck_assert_int_eq(io_lock(env, P("LOCK"), &a), 0);
+    ck_assert_int_eq(io_lock(env, P("LOCK"), &b), -EWOULDBLOCK);
+    ck_assert_ptr_null(b);
+    io_unlock(a);
+    ck_assert_int_eq(io_lock(env, P("LOCK"), &b), 0);
+    io_unlock(b);
+    io_unlock(NULL);
+    ck_assert_int_eq(io_lock(env, P("no/such/LOCK"), &a), -ENOENT);
+}
+END_TEST
+
+/* ------------------------------------------------------------ fault --- */
+
+START_TEST(fault_env_passes_through)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    ck_assert_int_eq(write_file(fe, P("f"), "hello", 5, 1), 0);
+    char b[8];
+    ck_assert_int_eq(read_file(P("f"), b, sizeof(b)), 5);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_read(fe, P("f"), &f), 0);
+    ck_assert_int_eq(io_file_pread(f, b, 8, 1), 4);
+    ck_assert_int_eq(io_file_size(f), 5);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_exists(fe, P("f")), 1);
+    ck_assert_int_eq(io_rename(fe, P("f"), P("g")), 0);
+    ck_assert_int_eq(io_mkdir(fe, P("d")), 0);
+    ck_assert_int_eq(io_sync_dir(fe, dir), 0);
+    struct io_lock *l;
+    ck_assert_int_eq(io_lock(fe, P("LOCK"), &l), 0);
+    io_unlock(l);
+    ck_assert_int_eq(io_unlink(fe, P("g")), 0);
+    ck_assert_int_eq(io_exists(fe, P("g")), 0);
+    ck_assert_uint_gt(io_env_fault_ops(fe), 10);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(eio_after_n_operations_and_persists)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append(fe, P("e"), &f), 0);
+    io_env_fault_set(fe, IO_FAULT_EIO, 3, NULL);
+    ck_assert_int_eq(io_file_append(f, "a", 1), 0);
+    ck_assert_int_eq(io_file_append(f, "b", 1), 0);
+    ck_assert_int_eq(io_file_flush(f), 0);
+    ck_assert_int_eq(io_file_sync(f), -EIO);
+    ck_assert_int_eq(io_file_append(f, "c", 1), -EIO);
+    ck_assert_int_eq(io_exists(fe, P("e")), -EIO);
+    ck_assert_int_eq(io_mkdir(fe, P("x")), -EIO);
+    io_env_fault_reset(fe);
+    ck_assert_int_eq(io_file_append(f, "d", 1), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    char b[8];
+    ck_assert_int_eq(read_file(P("e"), b, sizeof(b)), 3);
+    ck_assert(memcmp(b, "abd", 3) == 0);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(eio_path_filter)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    io_env_fault_set(fe, IO_FAULT_EIO, 0, ".wal");
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append(fe, P("000001.wal"), &f), -EIO);
+    ck_assert_ptr_null(f);
+    ck_assert_int_eq(io_open_append(fe, P("000002.sst"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "x", 1), 0);
+    ck_assert_int_eq(io_file_sync(f), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_rename(fe, P("000002.sst"), P("000003.wal")), -EIO);
+    ck_assert_int_eq(io_exists(fe, P("000002.sst")), 1);
+    /* filter set after open still applies to the file's later operations */
+    io_env_fault_reset(fe);
+    ck_assert_int_eq(io_open_append(fe, P("000004.wal"), &f), 0);
+    io_env_fault_set(fe, IO_FAULT_EIO, 1, "wal");
+    ck_assert_int_eq(io_file_append(f, "y", 1), 0);
+    ck_assert_int_eq(io_file_sync(f), -EIO);
+    ck_assert_int_eq(io_exists(fe, P("000002.sst")), 1);
+    ck_assert_int_eq(io_file_close(f), 0);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(enospc_budget)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    io_env_fault_set(fe, IO_FAULT_ENOSPC, 10, NULL);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append(fe, P("n"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "0123", 4), 0);
+    ck_assert_int_eq(io_file_append(f, "4567", 4), 0);
+    ck_assert_int_eq(io_file_append(f, "89abcd", 6), -ENOSPC);   /* 2 fit */
+    ck_assert_int_eq(io_file_append(f, "e", 1), -ENOSPC);
+    ck_assert_int_eq(io_file_sync(f), 0);        /* only appends fail */
+    ck_assert_int_eq(io_file_close(f), 0);
+    char b[32];
+    ck_assert_int_eq(read_file(P("n"), b, sizeof(b)), 10);
+    ck_assert(memcmp(b, "0123456789", 10) == 0);
+    /* other files are limited only when they match the filter */
+    io_env_fault_set(fe, IO_FAULT_ENOSPC, 0, "full");
+    ck_assert_int_eq(write_file(fe, P("ok"), "abc", 3, 1), 0);
+    ck_assert_int_eq(write_file(fe, P("full"), "abc", 3, 1), -ENOSPC);
+    io_env_fault_reset(fe);
+    ck_assert_int_eq(write_file(fe, P("full"), "abc", 3, 1), 0);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(short_write_writes_half)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    io_env_fault_set(fe, IO_FAULT_SHORT_WRITE, 1, NULL);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append(fe, P("s"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "first", 5), 0);
+    ck_assert_int_eq(io_file_sync(f), 0);        /* not an append: unaffected */
+    ck_assert_int_eq(io_file_append(f, "0123456789", 10), -EIO);
+    ck_assert_int_eq(io_file_append(f, "more", 4), -EIO);
+    ck_assert_int_eq(io_file_size(f), 10);
+    ck_assert_int_eq(io_file_close(f), 0);
+    char b[32];
+    ck_assert_int_eq(read_file(P("s"), b, sizeof(b)), 10);
+    ck_assert(memcmp(b, "first01234", 10) == 0);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(crash_drops_exactly_the_unsynced_bytes)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    uint64_t st = ut_seed();
+    char data[200000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (char)ut_rand(&st);
+    /* the files pre-exist (durable directory entry) */
+    ck_assert_int_eq(write_file(io_env_posix(), P("w1"), "", 0, 1), 0);
+    ck_assert_int_eq(write_file(io_env_posix(), P("w2"), "", 0, 1), 0);
+    ck_assert_int_eq(io_sync_dir(io_env_posix(), dir), 0);
+    struct io_file *f1, *f2;
+    ck_assert_int_eq(io_open_append(fe, P("w1"), &f1), 0);
+    ck_assert_int_eq(io_open_append(fe, P("w2"), &f2), 0);
+    size_t off = 0, synced1 = 0;
+    while (off < sizeof(data) - 3000) {
+        size_t n = 1 + ut_rand(&st) % 3000;
+        ck_assert_int_eq(io_file_append(f1, data + off, n), 0);
+        off += n;
+        if (ut_rand(&st) % 4 == 0) {
+            ck_assert_int_eq(io_file_sync(f1), 0);
+            synced1 = off;
+        } else if (ut_rand(&st) % 3 == 0) {
+            ck_assert_int_eq(io_file_flush(f1), 0);   /* flushed is not durable */
+        }
+    }
+    if (synced1 == off) {              /* make sure something is unsynced */
+        ck_assert_int_eq(io_file_append(f1, data + off, 100), 0);
+        off += 100;
+    }
+    ck_assert_int_eq(io_file_append(f2, data, 5000), 0);
+    ck_assert_int_eq(io_file_flush(f2), 0);      /* never synced */
+    io_env_fault_crash(fe);
+    ck_assert_uint_eq(file_size(P("w1")), synced1);
+    ck_assert_uint_eq(file_size(P("w2")), 0);
+    char *back = zmalloc(sizeof(data));
+    ck_assert_int_eq(read_file(P("w1"), back, sizeof(data)), (ssize_t)synced1);
+    ck_assert(memcmp(back, data, synced1) == 0);
+    zfree(back);
+    /* the machine is down: everything fails, closing drops the buffers */
+    ck_assert_int_eq(io_file_append(f1, "x", 1), -EIO);
+    ck_assert_int_eq(io_file_sync(f1), -EIO);
+    ck_assert_int_eq(io_file_size(f1), -EIO);
+    ck_assert_int_eq(io_exists(fe, P("w1")), -EIO);
+    struct io_file *g;
+    ck_assert_int_eq(io_open_read(fe, P("w1"), &g), -EIO);
+    ck_assert_int_eq(io_file_close(f1), -EIO);
+    io_env_fault_reset(fe);
+    ck_assert_int_eq(io_file_append(f2, "x", 1), -EIO);  /* pre-crash file is dead */
+    ck_assert_int_eq(io_file_close(f2), -EIO);
+    ck_assert_uint_eq(file_size(P("w1")), synced1);      /* close wrote nothing */
+    ck_assert_uint_eq(file_size(P("w2")), 0);
+    ck_assert_int_eq(io_exists(fe, P("w1")), 1);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(crash_deletes_creations_not_dir_synced)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    ck_assert_int_eq(io_mkdir(io_env_posix(), P("db")), 0);
+    /* created + synced, directory synced: survives */
+    ck_assert_int_eq(write_file(fe, P("db/kept"), "kept", 4, 1), 0);
+    ck_assert_int_eq(io_sync_dir(fe, P("db")), 0);
+    /* created + synced, directory synced later (below): survives */
+    ck_assert_int_eq(write_file(fe, P("db/early"), "earl", 4, 1), 0);
+    /* created in another directory whose sync does not cover it */
+    ck_assert_int_eq(write_file(fe, P("top"), "top", 3, 1), 0);
+    char slash[600];
+    snprintf(slash, sizeof(slash), "%s/", P("db"));
+    ck_assert_int_eq(io_sync_dir(fe, slash), 0);       /* trailing '/' ok */
+    ck_assert_int_eq(write_file(fe, P("db/late"), "late", 4, 1), 0);
+    /* pre-existing file opened for appending keeps its old bytes */
+    ck_assert_int_eq(write_file(io_env_posix(), P("db/old"), "old!", 4, 1), 0);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append_existing(fe, P("db/old"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "new", 3), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    /* CURRENT-style: temp file synced then renamed over an existing name */
+    ck_assert_int_eq(write_file(io_env_posix(), P("db/CURRENT"), "v1", 2, 1), 0);
+    ck_assert_int_eq(write_file(fe, P("db/CURRENT.tmp"), "v2", 2, 1), 0);
+    ck_assert_int_eq(io_rename(fe, P("db/CURRENT.tmp"), P("db/CURRENT")), 0);
+    io_env_fault_crash(fe);
+    ck_assert_int_eq(io_exists(io_env_posix(), P("db/kept")), 1);
+    ck_assert_uint_eq(file_size(P("db/kept")), 4);
+    ck_assert_int_eq(io_exists(io_env_posix(), P("db/early")), 1);
+    ck_assert_int_eq(io_exists(io_env_posix(), P("top")), 0);
+    ck_assert_int_eq(io_exists(io_env_posix(), P("db/late")), 0);
+    ck_assert_uint_eq(file_size(P("db/old")), 4);
+    char b[8];
+    ck_assert_int_eq(read_file(P("db/CURRENT"), b, sizeof(b)), 2);
+    ck_assert(memcmp(b, "v2", 2) == 0);
+    io_env_fault_reset(fe);
+    /* after reset the env works again and tracks from scratch */
+    ck_assert_int_eq(write_file(fe, P("db/after"), "a", 1, 1), 0);
+    ck_assert_int_eq(io_exists(fe, P("db/after")), 1);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(crash_then_reset_tracks_new_writes)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    ck_assert_int_eq(write_file(fe, P("r"), "abc", 3, 1), 0);
+    ck_assert_int_eq(io_sync_dir(fe, dir), 0);
+    struct io_file *f;
+    ck_assert_int_eq(io_open_append_existing(fe, P("r"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "def", 3), 0);
+    ck_assert_int_eq(io_file_close(f), 0);       /* closed, never synced */
+    ck_assert_int_eq(io_open_append_existing(fe, P("r"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "ghi", 3), 0);
+    io_env_fault_crash(fe);
+    ck_assert_uint_eq(file_size(P("r")), 3);     /* "def" was never durable */
+    io_file_close(f);
+    io_env_fault_reset(fe);
+    ck_assert_int_eq(io_open_append_existing(fe, P("r"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, "jk", 2), 0);
+    ck_assert_int_eq(io_file_sync(f), 0);
+    ck_assert_int_eq(io_file_append(f, "lm", 2), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    io_env_fault_crash(fe);
+    char b[16];
+    ck_assert_int_eq(read_file(P("r"), b, sizeof(b)), 5);
+    ck_assert(memcmp(b, "abcjk", 5) == 0);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+START_TEST(unlink_and_truncate_update_tracking)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    ck_assert_int_eq(write_file(fe, P("u"), "gone", 4, 1), 0);
+    ck_assert_int_eq(io_unlink(fe, P("u")), 0);
+    /* same name recreated by someone else (not through the env) */
+    ck_assert_int_eq(write_file(io_env_posix(), P("u"), "other", 5, 1), 0);
+    ck_assert_int_eq(write_file(fe, P("t"), "0123456789", 10, 1), 0);
+    ck_assert_int_eq(io_sync_dir(fe, dir), 0);
+    ck_assert_int_eq(io_truncate(fe, P("t"), 4), 0);
+    io_env_fault_crash(fe);
+    ck_assert_uint_eq(file_size(P("u")), 5);     /* untouched by the crash */
+    ck_assert_uint_eq(file_size(P("t")), 4);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+/* The counter lets a test sweep "fail the k-th operation" over a workload. */
+static int workload(struct io_env *env)
+{
+    struct io_file *f;
+    int rc;
+    if ((rc = io_open_append(env, P("sweep.tmp"), &f)) < 0)
+        return rc;
+    for (int i = 0; i < 5 && rc == 0; i++)
+        rc = io_file_append(f, "record", 6);
+    if (rc == 0)
+        rc = io_file_sync(f);
+    int rc2 = io_file_close(f);
+    if (rc == 0)
+        rc = rc2;
+    if (rc == 0)
+        rc = io_rename(env, P("sweep.tmp"), P("sweep"));
+    if (rc == 0)
+        rc = io_sync_dir(env, dir);
+    return rc;
+}
+
+START_TEST(ops_counter_drives_a_sweep)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    uint64_t before = io_env_fault_ops(fe);
+    ck_assert_int_eq(workload(fe), 0);
+    uint64_t n = io_env_fault_ops(fe) - before;
+    ck_assert_uint_eq(n, 9);     /* open, 5 appends, sync, rename, sync_dir */
+    for (uint64_t k = 0; k < n; k++) {
+        io_env_fault_set(fe, IO_FAULT_EIO, k, NULL);
+        ck_assert_int_eq(workload(fe), -EIO);
+        io_env_fault_reset(fe);
+    }
+    io_env_fault_set(fe, IO_FAULT_EIO, n, NULL);
+    ck_assert_int_eq(workload(fe), 0);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("io");
+    TCase *tc = tcase_create("posix");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, append_and_read_back_random_sizes);
+    tcase_add_test(tc, appends_are_buffered_until_flush);
+    tcase_add_test(tc, pread_short_only_at_eof);
+    tcase_add_test(tc, append_existing_continues_and_append_truncates);
+    tcase_add_test(tc, directory_operations);
+    tcase_add_test(tc, lock_is_exclusive);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fault");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, fault_env_passes_through);
+    tcase_add_test(tc, eio_after_n_operations_and_persists);
+    tcase_add_test(tc, eio_path_filter);
+    tcase_add_test(tc, enospc_budget);
+    tcase_add_test(tc, short_write_writes_half);
+    tcase_add_test(tc, crash_drops_exactly_the_unsynced_bytes);
+    tcase_add_test(tc, crash_deletes_creations_not_dir_synced);
+    tcase_add_test(tc, crash_then_reset_tracks_new_writes);
+    tcase_add_test(tc, unlink_and_truncate_update_tracking);
+    tcase_add_test(tc, ops_counter_drives_a_sweep);
+    suite_add_tcase(s, tc);
+    return ut_run(s);
+}

@@ -1,0 +1,1031 @@
+/* cmd_server: handlers of the connection and server commands — PING, ECHO,
+ * QUIT, HELLO, AUTH, SELECT, TIME, SHUTDOWN, INFO, CLIENT, COMMAND, CONFIG —
+ * with Redis 7's replies and error texts. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "server/ae.h"
+#include "server/client.h"
+#include "server/commands.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "util/clock.h"
+#include "util/glob.h"
+#include "util/log.h"
+#include "util/zmalloc.h"
+
+#define SYNTAX_ERR "ERR syntax error"
+
+/* ---- argument helpers ---- */
+
+/* Redis' string2ll: optional '-', no '+', no leading zeros, no spaces. */
+static int parse_ll(const char *s, size_t len, long long *out)
+{
+    if (len == 0 || len > 20)
+        return 0;
+    if (len == 1 && s[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-') {
+        neg = 1;
+        i = 1;
+        if (len == 1)
+            return 0;
+    }
+    if (s[i] < '1' || s[i] > '9')
+        return 0;
+    unsigned long long v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return 0;
+        *out = (long long)(0 - v);
+    } else {
+        if (v > (unsigned long long)LLONG_MAX)
+            return 0;
+        *out = (long long)v;
+    }
+    return 1;
+}
+
+static int arg_is(const struct client *c, int i, const char *word)
+{
+    size_t n = strlen(word);
+    return c->argvlen[i] == n && strncasecmp(c->argv[i], word, n) == 0;
+}
+
+/* NUL-terminated copy of argument i (caller frees with zfree). */
+static char *arg_dup(const struct client *c, int i)
+{
+    return zmemdup(c->argv[i], c->argvlen[i]);
+}
+
+/* Length of argument i as "%s" prints it (Redis' sds args print up to NUL). */
+static int arg_plen(const struct client *c, int i)
+{
+    const char *z = memchr(c->argv[i], '\0', c->argvlen[i]);
+    return (int)(z ? (size_t)(z - c->argv[i]) : c->argvlen[i]);
+}
+
+static void reply_help(struct client *c, const char *const *lines)
+{
+    struct obuf *o = &c->obuf;
+    int n = 0;
+    while (lines[n])
+        n++;
+    char upper[32];
+    int len = arg_plen(c, 0);
+    if (len > (int)sizeof(upper) - 1)
+        len = (int)sizeof(upper) - 1;
+    for (int i = 0; i < len; i++) {
+        char ch = c->argv[0][i];
+        upper[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+    }
+    upper[len] = '\0';
+    reply_array_len(o, n + 3);
+    char head[96];
+    snprintf(head, sizeof(head), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             upper);
+    reply_status(o, head);
+    for (int i = 0; i < n; i++)
+        reply_status(o, lines[i]);
+    reply_status(o, "HELP");
+    reply_status(o, "    Prints this help.");
+}
+
+/* ---- PING ECHO QUIT TIME SELECT ---- */
+
+void cmd_ping(struct client *c)
+{
+    if (c->argc > 2) {
+        reply_errorf(&c->obuf, "ERR wrong number of arguments for '%s' command",
+                     c->cmd->fullname);
+        return;
+    }
+    if (c->argc == 1)
+        reply_raw(&c->obuf, "+PONG\r\n", 7);
+    else
+        reply_bulk(&c->obuf, c->argv[1], c->argvlen[1]);
+}
+
+void cmd_echo(struct client *c)
+{
+    reply_bulk(&c->obuf, c->argv[1], c->argvlen[1]);
+}
+
+void cmd_quit(struct client *c)
+{
+    reply_ok(&c->obuf);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+void cmd_time(struct client *c)
+{
+    int64_t us = clock_us();
+    reply_array_len(&c->obuf, 2);
+    reply_bulk_long(&c->obuf, us / 1000000);
+    reply_bulk_long(&c->obuf, us % 1000000);
+}
+
+void cmd_select(struct client *c)
+{
+    long long id;
+    if (!parse_ll(c->argv[1], c->argvlen[1], &id) || id < INT_MIN || id > INT_MAX) {
+        reply_error(&c->obuf, "ERR value is not an integer or out of range");
+        return;
+    }
+    if (id < 0 || id >= server_cfg.databases) {
+        reply_error(&c->obuf, "ERR DB index is out of range");
+        return;
+    }
+    c->db = (int)id;
+    reply_ok(&c->obuf);
+}
+
+/* ---- AUTH HELLO ---- */
+
+/* The only user is "default"; its password is requirepass (none = any
+ * password is accepted, as for Redis' nopass default user). */
+static int check_user_pass(const char *user, size_t ulen, const char *pass, size_t plen)
+{
+    if (ulen != 7 || memcmp(user, "default", 7) != 0)
+        return 0;
+    const char *rp = server_cfg.requirepass;
+    if (!rp || !rp[0])
+        return 1;
+    size_t rlen = strlen(rp);
+    /* Compare in time independent of where the first difference is. */
+    unsigned char diff = (unsigned char)(rlen != plen);
+    for (size_t i = 0; i < plen && i < rlen; i++)
+        diff |= (unsigned char)(rp[i] ^ pass[i]);
+    return diff == 0;
+}
+
+void cmd_auth(struct client *c)
+{
+    if (c->argc > 3) {
+        reply_error(&c->obuf, SYNTAX_ERR);
+        return;
+    }
+    const char *user = "default", *pass;
+    size_t ulen = 7, plen;
+    if (c->argc == 2) {
+        if (!server_cfg.requirepass || !server_cfg.requirepass[0]) {
+            reply_error(&c->obuf, "ERR AUTH <password> called without any password "
+                                  "configured for the default user. Are you sure "
+                                  "your configuration is correct?");
+            return;
+        }
+        pass = c->argv[1];
+        plen = c->argvlen[1];
+    } else {
+        user = c->argv[1];
+        ulen = c->argvlen[1];
+        pass = c->argv[2];
+        plen = c->argvlen[2];
+    }
+    if (check_user_pass(user, ulen, pass, plen)) {
+        c->authenticated = 1;
+        reply_ok(&c->obuf);
+    } else {
+        reply_error(&c->obuf, "-WRONGPASS invalid username-password pair or user is disabled.");
+    }
+}
+
+/* Redis' clientSetName rules: printable ASCII without spaces; "" clears. */
+static int valid_client_name(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '!' || p[i] > '~')
+            return 0;
+    return 1;
+}
+
+static const char bad_name_err[] =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+static void set_client_name(struct client *c, const char *p, size_t n)
+{
+    zfree(c->name);
+    c->name = n ? zmemdup(p, n) : NULL;
+}
+
+void cmd_hello(struct client *c)
+{
+    struct obuf *o = &c->obuf;
+    long long ver = 0;
+    int next = 1;
+    if (c->argc >= 2) {
+        if (!parse_ll(c->argv[1], c->argvlen[1], &ver)) {
+            reply_error(o, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        next = 2;
+        if (ver < 2 || ver > 3) {
+            reply_error(o, "-NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    int user_i = -1, name_i = -1;
+    for (int j = next; j < c->argc; j++) {
+        int more = c->argc - 1 - j;
+        if (arg_is(c, j, "AUTH") && more >= 2) {
+            user_i = j + 1;
+            j += 2;
+        } else if (arg_is(c, j, "SETNAME") && more) {
+            if (!valid_client_name(c->argv[j + 1], c->argvlen[j + 1])) {
+                reply_error(o, bad_name_err);
+                return;
+            }
+            name_i = j + 1;
+            j++;
+        } else {
+            reply_errorf(o, "ERR Syntax error in HELLO option '%.*s'", arg_plen(c, j),
+                         c->argv[j]);
+            return;
+        }
+    }
+    if (user_i > 0) {
+        if (!check_user_pass(c->argv[user_i], c->argvlen[user_i], c->argv[user_i + 1],
+                             c->argvlen[user_i + 1])) {
+            reply_error(o, "-WRONGPASS invalid username-password pair or user is disabled.");
+            return;
+        }
+        c->authenticated = 1;
+    }
+    if (client_auth_required(c)) {
+        reply_error(o, "-NOAUTH HELLO must be called with the client already "
+                       "authenticated, otherwise the HELLO <proto> AUTH <user> <pass> "
+                       "option can be used to authenticate the client and "
+                       "select the RESP protocol version at the same time");
+        return;
+    }
+    if (name_i > 0)
+        set_client_name(c, c->argv[name_i], c->argvlen[name_i]);
+    if (ver)
+        o->resp = (int)ver;
+    reply_map_len(o, 7);
+    reply_bulk_cstr(o, "server");
+    reply_bulk_cstr(o, "redis");
+    reply_bulk_cstr(o, "version");
+    reply_bulk_cstr(o, SERVER_REDIS_COMPAT_VERSION);
+    reply_bulk_cstr(o, "proto");
+    reply_long(o, o->resp);
+    reply_bulk_cstr(o, "id");
+    reply_long(o, (long long)c->id);
+    reply_bulk_cstr(o, "mode");
+    reply_bulk_cstr(o, "standalone");
+    reply_bulk_cstr(o, "role");
+    reply_bulk_cstr(o, "master");
+    reply_bulk_cstr(o, "modules");
+    reply_empty_array(o);
+}
+
+/* ---- SHUTDOWN ---- */
+
+void cmd_shutdown(struct client *c)
+{
+    int nosave = 0, save = 0, now = 0, force = 0, abort_ = 0;
+    for (int i = 1; i < c->argc; i++) {
+        if (arg_is(c, i, "nosave"))
+            nosave = 1;
+        else if (arg_is(c, i, "save"))
+            save = 1;
+        else if (arg_is(c, i, "now"))
+            now = 1;
+        else if (arg_is(c, i, "force"))
+            force = 1;
+        else if (arg_is(c, i, "abort"))
+            abort_ = 1;
+        else {
+            reply_error(&c->obuf, SYNTAX_ERR);
+            return;
+        }
+    }
+    if ((abort_ && (nosave || save || now || force)) || (nosave && save)) {
+        reply_error(&c->obuf, SYNTAX_ERR);
+        return;
+    }
+    if (abort_) {
+        reply_error(&c->obuf, "ERR No shutdown in progress.");
+        return;
+    }
+    /* Nothing is buffered in memory that SAVE would have to write: every
+     * acknowledged write is already in the engine's log. The client gets no
+     * reply; its connection closes with the server, as with Redis. */
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    server_request_shutdown();
+}
+
+/* ---- INFO ---- */
+
+static void bytes_to_human(char *s, size_t len, unsigned long long n)
+{
+    static const char units[] = "KMGTP";
+    if (n < 1024) {
+        snprintf(s, len, "%lluB", n);
+        return;
+    }
+    double d = (double)n / 1024;
+    int u = 0;
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(s, len, "%.2f%c", d, units[u]);
+}
+
+static void info_add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info_add(struct buf *b, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (n > (int)sizeof(line) - 1)
+        n = (int)sizeof(line) - 1;
+    buf_append(b, line, (size_t)n);
+    buf_append(b, "\r\n", 2);
+}
+
+static size_t rss_bytes(void)
+{
+    FILE *fp = fopen("/proc/self/statm", "r");
+    if (!fp)
+        return 0;
+    unsigned long size = 0, resident = 0;
+    int ok = fscanf(fp, "%lu %lu", &size, &resident) == 2;
+    fclose(fp);
+    return ok ? (size_t)resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static void info_server(struct buf *b)
+{
+    struct utsname un;
+    uname(&un);
+    int64_t up = server_uptime();
+    info_add(b, "redis_version:%s", SERVER_REDIS_COMPAT_VERSION);
+    info_add(b, "lsmdb_version:%s", PACKAGE_VERSION);
+    info_add(b, "redis_mode:standalone");
+    info_add(b, "os:%s %s %s", un.sysname, un.release, un.machine);
+    info_add(b, "arch_bits:%d", (int)sizeof(long) * 8);
+    info_add(b, "monotonic_clock:POSIX clock_gettime");
+    info_add(b, "multiplexing_api:epoll");
+#ifdef __GNUC__
+    info_add(b, "gcc_version:%d.%d.%d", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+#endif
+    info_add(b, "process_id:%ld", (long)getpid());
+    info_add(b, "process_supervised:no");
+    info_add(b, "run_id:%s", server.run_id);
+    info_add(b, "tcp_port:%d", server_cfg.port);
+    info_add(b, "server_time_usec:%lld", (long long)clock_us());
+    info_add(b, "uptime_in_seconds:%lld", (long long)up);
+    info_add(b, "uptime_in_days:%lld", (long long)(up / 86400));
+    info_add(b, "hz:%d", server_cfg.hz);
+    info_add(b, "configured_hz:%d", server_cfg.hz);
+    info_add(b, "executable:%s", server.executable);
+    info_add(b, "config_file:%s", server_cfg.configfile ? server_cfg.configfile : "");
+    info_add(b, "io_threads_active:0");
+}
+
+static void info_clients(struct buf *b)
+{
+    info_add(b, "connected_clients:%d", server.nclients);
+    info_add(b, "cluster_connections:0");
+    info_add(b, "maxclients:%d", server_cfg.maxclients);
+    info_add(b, "client_recent_max_input_buffer:%zu", server.recent_max_input_buffer);
+    info_add(b, "client_recent_max_output_buffer:%zu", server.recent_max_output_buffer);
+    info_add(b, "blocked_clients:0");
+    info_add(b, "tracking_clients:0");
+    info_add(b, "clients_in_timeout_table:0");
+}
+
+static void info_memory(struct buf *b)
+{
+    size_t used = zmalloc_used_memory();
+    size_t rss = rss_bytes();
+    if (used > server.peak_memory) {
+        server.peak_memory = used;
+        server.peak_memory_time_ms = clock_ms();
+    }
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    unsigned long long total = pages > 0 && psize > 0 ?
+        (unsigned long long)pages * (unsigned long long)psize : 0;
+    char h1[32], h2[32], h3[32], h4[32];
+    bytes_to_human(h1, sizeof(h1), used);
+    bytes_to_human(h2, sizeof(h2), rss);
+    bytes_to_human(h3, sizeof(h3), server.peak_memory);
+    bytes_to_human(h4, sizeof(h4), total);
+    info_add(b, "used_memory:%zu", used);
+    info_add(b, "used_memory_human:%s", h1);
+    info_add(b, "used_memory_rss:%zu", rss);
+    info_add(b, "used_memory_rss_human:%s", h2);
+    info_add(b, "used_memory_peak:%zu", server.peak_memory);
+    info_add(b, "used_memory_peak_human:%s", h3);
+    info_add(b, "used_memory_peak_perc:%.2f%%",
+             server.peak_memory ? (double)used * 100 / (double)server.peak_memory : 0.0);
+    info_add(b, "used_memory_startup:%zu", server.startup_memory);
+    info_add(b, "total_system_memory:%llu", total);
+    info_add(b, "total_system_memory_human:%s", h4);
+    info_add(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
+    info_add(b, "mem_allocator:%s", zmalloc_lib());
+}
+
+static void info_stats(struct buf *b)
+{
+    info_add(b, "total_connections_received:%" PRIu64, server.stat_numconnections);
+    info_add(b, "total_commands_processed:%" PRIu64, server.stat_numcommands);
+    info_add(b, "instantaneous_ops_per_sec:%lld",
+             server_instantaneous_metric(METRIC_COMMAND));
+    info_add(b, "total_net_input_bytes:%" PRIu64, server.stat_net_input_bytes);
+    info_add(b, "total_net_output_bytes:%" PRIu64, server.stat_net_output_bytes);
+    info_add(b, "instantaneous_input_kbps:%.2f",
+             (double)server_instantaneous_metric(METRIC_NET_INPUT) / 1024);
+    info_add(b, "instantaneous_output_kbps:%.2f",
+             (double)server_instantaneous_metric(METRIC_NET_OUTPUT) / 1024);
+    info_add(b, "rejected_connections:%" PRIu64, server.stat_rejected_conn);
+    info_add(b, "client_query_buffer_limit_disconnections:%zu",
+             server.stat_client_qbuf_limit_disconnections);
+    info_add(b, "client_output_buffer_limit_disconnections:%zu",
+             server.stat_client_outbuf_limit_disconnections);
+}
+
+static void info_replication(struct buf *b)
+{
+    info_add(b, "role:master");
+    info_add(b, "connected_slaves:0");
+}
+
+static void info_cpu(struct buf *b)
+{
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    info_add(b, "used_cpu_sys:%ld.%06ld", (long)self.ru_stime.tv_sec, (long)self.ru_stime.tv_usec);
+    info_add(b, "used_cpu_user:%ld.%06ld", (long)self.ru_utime.tv_sec, (long)self.ru_utime.tv_usec);
+    info_add(b, "used_cpu_sys_children:%ld.%06ld", (long)children.ru_stime.tv_sec,
+             (long)children.ru_stime.tv_usec);
+    info_add(b, "used_cpu_user_children:%ld.%06ld", (long)children.ru_utime.tv_sec,
+             (long)children.ru_utime.tv_usec);
+}
+
+static void info_cluster(struct buf *b)
+{
+    info_add(b, "cluster_enabled:0");
+}
+
+static void info_keyspace(struct buf *b)
+{
+    (void)b;   /* the engine is not connected yet: no keys in any database */
+}
+
+static const struct {
+    const char *name;
+    const char *title;
+    void (*fn)(struct buf *b);
+} info_sections[] = {
+    { "server", "Server", info_server },
+    { "clients", "Clients", info_clients },
+    { "memory", "Memory", info_memory },
+    { "stats", "Stats", info_stats },
+    { "replication", "Replication", info_replication },
+    { "cpu", "CPU", info_cpu },
+    { "cluster", "Cluster", info_cluster },
+    { "keyspace", "Keyspace", info_keyspace },
+};
+#define NSECTIONS ((int)(sizeof(info_sections) / sizeof(info_sections[0])))
+
+void cmd_info(struct client *c)
+{
+    int want[NSECTIONS];
+    int all = c->argc == 1;
+    memset(want, 0, sizeof(want));
+    for (int i = 1; i < c->argc; i++) {
+        if (arg_is(c, i, "all") || arg_is(c, i, "default") || arg_is(c, i, "everything")) {
+            all = 1;
+            continue;
+        }
+        for (int s = 0; s < NSECTIONS; s++)
+            if (arg_is(c, i, info_sections[s].name))
+                want[s] = 1;
+    }
+    struct buf b = BUF_INIT;
+    int emitted = 0;
+    for (int s = 0; s < NSECTIONS; s++) {
+        if (!all && !want[s])
+            continue;
+        if (emitted++)
+            buf_append(&b, "\r\n", 2);
+        info_add(&b, "# %s", info_sections[s].title);
+        info_sections[s].fn(&b);
+    }
+    reply_verbatim(&c->obuf, b.data ? b.data : "", b.len, "txt");
+    buf_free(&b);
+}
+
+/* ---- CLIENT ---- */
+
+void cmd_client_id(struct client *c)
+{
+    reply_long(&c->obuf, (long long)c->id);
+}
+
+void cmd_client_getname(struct client *c)
+{
+    if (c->name)
+        reply_bulk_cstr(&c->obuf, c->name);
+    else
+        reply_null(&c->obuf);
+}
+
+void cmd_client_setname(struct client *c)
+{
+    if (!valid_client_name(c->argv[2], c->argvlen[2])) {
+        reply_error(&c->obuf, bad_name_err);
+        return;
+    }
+    set_client_name(c, c->argv[2], c->argvlen[2]);
+    reply_ok(&c->obuf);
+}
+
+/* Redis' getClientTypeByName: 0 normal, 1 replica, 2 pubsub, 3 master. */
+static int client_type_by_name(const char *p, size_t n)
+{
+    static const char *const names[] = { "normal", "slave", "replica", "pubsub", "master" };
+    static const int types[] = { 0, 1, 1, 2, 3 };
+    for (int i = 0; i < 5; i++)
+        if (strlen(names[i]) == n && !strncasecmp(names[i], p, n))
+            return types[i];
+    return -1;
+}
+
+void cmd_client_info(struct client *c)
+{
+    struct buf b = BUF_INIT;
+    client_info_string(c, &b);
+    buf_append(&b, "\n", 1);
+    reply_verbatim(&c->obuf, b.data, b.len, "txt");
+    buf_free(&b);
+}
+
+void cmd_client_list(struct client *c)
+{
+    struct buf b = BUF_INIT;
+    int type = -1;
+    if (c->argc == 4 && arg_is(c, 2, "type")) {
+        type = client_type_by_name(c->argv[3], c->argvlen[3]);
+        if (type == -1) {
+            reply_errorf(&c->obuf, "ERR Unknown client type '%.*s'", arg_plen(c, 3),
+                         c->argv[3]);
+            return;
+        }
+    } else if (c->argc > 3 && arg_is(c, 2, "id")) {
+        for (int j = 3; j < c->argc; j++) {
+            long long id;
+            if (!parse_ll(c->argv[j], c->argvlen[j], &id)) {
+                buf_free(&b);
+                reply_error(&c->obuf, "ERR Invalid client ID");
+                return;
+            }
+            struct client *cl = client_by_id((uint64_t)id);
+            if (cl) {
+                client_info_string(cl, &b);
+                buf_append(&b, "\n", 1);
+            }
+        }
+        reply_verbatim(&c->obuf, b.data ? b.data : "", b.len, "txt");
+        buf_free(&b);
+        return;
+    } else if (c->argc != 2) {
+        reply_error(&c->obuf, SYNTAX_ERR);
+        return;
+    }
+    /* Every client here is a normal one. Oldest first, like Redis. */
+    if (type == -1 || type == 0) {
+        struct client *last = server.clients;
+        while (last && last->next)
+            last = last->next;
+        for (struct client *cl = last; cl; cl = cl->prev) {
+            client_info_string(cl, &b);
+            buf_append(&b, "\n", 1);
+        }
+    }
+    reply_verbatim(&c->obuf, b.data ? b.data : "", b.len, "txt");
+    buf_free(&b);
+}
+
+struct kill_filter {
+    char *addr, *laddr;
+    int type;
+    uint64_t id;
+    int skipme;
+    int user_default;    /* USER default given (matches everyone) */
+};
+
+static int kill_parse(struct client *c, struct kill_filter *f)
+{
+    for (int i = 2; i < c->argc; i += 2) {
+        int more = c->argc > i + 1;
+        if (arg_is(c, i, "id") && more) {
+            long long id;
+            if (!parse_ll(c->argv[i + 1], c->argvlen[i + 1], &id) || id < 1) {
+                reply_error(&c->obuf, "ERR client-id should be greater than 0");
+                return -1;
+            }
+            f->id = (uint64_t)id;
+        } else if (arg_is(c, i, "type") && more) {
+            f->type = client_type_by_name(c->argv[i + 1], c->argvlen[i + 1]);
+            if (f->type == -1) {
+                reply_errorf(&c->obuf, "ERR Unknown client type '%.*s'",
+                             arg_plen(c, i + 1), c->argv[i + 1]);
+                return -1;
+            }
+        } else if (arg_is(c, i, "addr") && more) {
+            zfree(f->addr);
+            f->addr = arg_dup(c, i + 1);
+        } else if (arg_is(c, i, "laddr") && more) {
+            zfree(f->laddr);
+            f->laddr = arg_dup(c, i + 1);
+        } else if (arg_is(c, i, "user") && more) {
+            if (!(c->argvlen[i + 1] == 7 && !memcmp(c->argv[i + 1], "default", 7))) {
+                reply_errorf(&c->obuf, "ERR No such user '%.*s'", arg_plen(c, i + 1),
+                             c->argv[i + 1]);
+                return -1;
+            }
+            f->user_default = 1;
+        } else if (arg_is(c, i, "skipme") && more) {
+            if (arg_is(c, i + 1, "yes"))
+                f->skipme = 1;
+            else if (arg_is(c, i + 1, "no"))
+                f->skipme = 0;
+            else {
+                reply_error(&c->obuf, SYNTAX_ERR);
+                return -1;
+            }
+        } else {
+            reply_error(&c->obuf, SYNTAX_ERR);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void cmd_client_kill(struct client *c)
+{
+    struct kill_filter f = { NULL, NULL, -1, 0, 1, 0 };
+    int old_form = c->argc == 3;
+    if (old_form) {
+        f.addr = arg_dup(c, 2);
+        f.skipme = 0;   /* the old form may kill the caller itself */
+    } else if (kill_parse(c, &f) < 0) {
+        zfree(f.addr);
+        zfree(f.laddr);
+        return;
+    }
+    long long killed = 0;
+    struct client *cl = server.clients;
+    while (cl) {
+        struct client *next = cl->next;
+        int match = !(f.addr && strcmp(cl->addr, f.addr) != 0) &&
+                    !(f.laddr && strcmp(client_laddr(cl), f.laddr) != 0) &&
+                    !(f.type != -1 && f.type != 0) &&
+                    !(f.id != 0 && cl->id != f.id) &&
+                    !(cl == c && f.skipme) &&
+                    !(cl->flags & CLIENT_CLOSE_ASAP);
+        if (match) {
+            if (cl == c)
+                c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            else
+                client_free(cl);
+            killed++;
+        }
+        cl = next;
+    }
+    if (old_form) {
+        if (killed == 0)
+            reply_error(&c->obuf, "ERR No such client");
+        else
+            reply_ok(&c->obuf);
+    } else {
+        reply_long(&c->obuf, killed);
+    }
+    zfree(f.addr);
+    zfree(f.laddr);
+}
+
+void cmd_client_reply(struct client *c)
+{
+    if (arg_is(c, 2, "on")) {
+        c->flags &= ~(CLIENT_REPLY_SKIP | CLIENT_REPLY_OFF);
+        c->obuf.muted = 0;
+        reply_ok(&c->obuf);
+    } else if (arg_is(c, 2, "off")) {
+        c->flags |= CLIENT_REPLY_OFF;
+        c->obuf.muted = 1;
+    } else if (arg_is(c, 2, "skip")) {
+        if (!(c->flags & CLIENT_REPLY_OFF))
+            c->flags |= CLIENT_REPLY_SKIP_NEXT;
+    } else {
+        reply_error(&c->obuf, SYNTAX_ERR);
+    }
+}
+
+void cmd_client_help(struct client *c)
+{
+    static const char *const help[] = {
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        NULL,
+    };
+    reply_help(c, help);
+}
+
+/* ---- COMMAND ---- */
+
+void cmd_command(struct client *c)
+{
+    int n = commands_count();
+    reply_array_len(&c->obuf, n);
+    for (int i = 0; i < n; i++)
+        commands_reply_info(&c->obuf, commands_at(i));
+}
+
+void cmd_command_count(struct client *c)
+{
+    reply_long(&c->obuf, commands_count());
+}
+
+void cmd_command_info(struct client *c)
+{
+    if (c->argc == 2) {
+        cmd_command(c);
+        return;
+    }
+    reply_array_len(&c->obuf, c->argc - 2);
+    for (int i = 2; i < c->argc; i++)
+        commands_reply_info(&c->obuf, commands_lookup_fullname(c->argv[i], c->argvlen[i]));
+}
+
+void cmd_command_docs(struct client *c)
+{
+    struct obuf *o = &c->obuf;
+    if (c->argc == 2) {
+        int n = commands_count();
+        reply_map_len(o, n);
+        for (int i = 0; i < n; i++) {
+            struct command *cmd = commands_at(i);
+            reply_bulk_cstr(o, cmd->fullname);
+            commands_reply_docs(o, cmd);
+        }
+        return;
+    }
+    void *h = reply_defer_len(o);
+    long long found = 0;
+    for (int i = 2; i < c->argc; i++) {
+        struct command *cmd = commands_lookup_fullname(c->argv[i], c->argvlen[i]);
+        if (!cmd)
+            continue;
+        reply_bulk_cstr(o, cmd->fullname);
+        commands_reply_docs(o, cmd);
+        found++;
+    }
+    reply_set_defer_len(o, h, found, REPLY_MAP);
+}
+
+enum { LIST_ALL, LIST_MODULE, LIST_ACLCAT, LIST_PATTERN };
+
+static int list_match(const struct command *cmd, int type, const char *arg, size_t len,
+                      uint32_t cat)
+{
+    switch (type) {
+    case LIST_MODULE:
+        return 0;   /* no modules */
+    case LIST_ACLCAT:
+        return cat && (cmd->acl & cat);
+    case LIST_PATTERN:
+        return glob_match(arg, len, cmd->fullname, strlen(cmd->fullname), 1);
+    default:
+        return 1;
+    }
+}
+
+void cmd_command_list(struct client *c)
+{
+    int type = LIST_ALL;
+    const char *arg = NULL;
+    size_t arglen = 0;
+    for (int i = 2; i < c->argc; i++) {
+        int more = c->argc - 1 - i;
+        if (arg_is(c, i, "filterby") && more == 2) {
+            if (arg_is(c, i + 1, "module"))
+                type = LIST_MODULE;
+            else if (arg_is(c, i + 1, "aclcat"))
+                type = LIST_ACLCAT;
+            else if (arg_is(c, i + 1, "pattern"))
+                type = LIST_PATTERN;
+            else {
+                reply_error(&c->obuf, SYNTAX_ERR);
+                return;
+            }
+            arg = c->argv[i + 2];
+            arglen = c->argvlen[i + 2];
+            i += 2;
+        } else {
+            reply_error(&c->obuf, SYNTAX_ERR);
+            return;
+        }
+    }
+    uint32_t cat = type == LIST_ACLCAT ? commands_acl_by_name(arg, arglen) : 0;
+    void *h = reply_defer_len(&c->obuf);
+    long long n = 0;
+    for (int i = 0; i < commands_count(); i++) {
+        struct command *cmd = commands_at(i);
+        if (list_match(cmd, type, arg, arglen, cat)) {
+            reply_bulk_cstr(&c->obuf, cmd->fullname);
+            n++;
+        }
+        for (int j = 0; j < cmd->nsub; j++) {
+            if (list_match(&cmd->subcommands[j], type, arg, arglen, cat)) {
+                reply_bulk_cstr(&c->obuf, cmd->subcommands[j].fullname);
+                n++;
+            }
+        }
+    }
+    reply_set_defer_len(&c->obuf, h, n, REPLY_ARRAY);
+}
+
+void cmd_command_getkeys(struct client *c)
+{
+    struct command *container;
+    struct command *cmd = commands_lookup_argv(c->argc - 2, c->argv + 2, c->argvlen + 2,
+                                               &container);
+    if (!cmd) {
+        reply_error(&c->obuf, "ERR Invalid command specified");
+        return;
+    }
+    /* No command served here takes key arguments (yet). */
+    reply_error(&c->obuf, "ERR The command has no key arguments");
+}
+
+void cmd_command_help(struct client *c)
+{
+    static const char *const help[] = {
+        "(no subcommand)",
+        "    Return details about all commands.",
+        "COUNT",
+        "    Return the total number of commands in this server.",
+        "LIST",
+        "    Return a list of all commands in this server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full command.",
+        NULL,
+    };
+    reply_help(c, help);
+}
+
+/* ---- CONFIG ---- */
+
+struct config_get_ctx {
+    struct obuf *o;
+    long long n;
+};
+
+static void config_get_cb(const char *name, const char *value, void *arg)
+{
+    struct config_get_ctx *ctx = arg;
+    reply_bulk_cstr(ctx->o, name);
+    reply_bulk_cstr(ctx->o, value);
+    ctx->n++;
+}
+
+void cmd_config_get(struct client *c)
+{
+    int np = c->argc - 2;
+    char **pats = zmalloc(sizeof(char *) * (size_t)np);
+    for (int i = 0; i < np; i++)
+        pats[i] = arg_dup(c, i + 2);
+    struct config_get_ctx ctx = { &c->obuf, 0 };
+    void *h = reply_defer_len(&c->obuf);
+    config_get(np, (const char *const *)pats, config_get_cb, &ctx);
+    reply_set_defer_len(&c->obuf, h, ctx.n, REPLY_MAP);
+    for (int i = 0; i < np; i++)
+        zfree(pats[i]);
+    zfree(pats);
+}
+
+void cmd_config_set(struct client *c)
+{
+    if (c->argc < 4 || c->argc % 2) {
+        reply_errorf(&c->obuf, "ERR wrong number of arguments for '%s' command",
+                     c->cmd->fullname);
+        return;
+    }
+    int n = c->argc - 2;
+    char **args = zmalloc(sizeof(char *) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        args[i] = arg_dup(c, i + 2);
+    char err[CONFIG_ERR_LEN];
+    if (config_set(n / 2, (const char *const *)args, err, sizeof(err)) == 0)
+        reply_ok(&c->obuf);
+    else
+        reply_errorf(&c->obuf, "ERR %s", err);
+    for (int i = 0; i < n; i++)
+        zfree(args[i]);
+    zfree(args);
+}
+
+void cmd_config_resetstat(struct client *c)
+{
+    server_reset_stats();
+    reply_ok(&c->obuf);
+}
+
+void cmd_config_rewrite(struct client *c)
+{
+    if (!server_cfg.configfile) {
+        reply_error(&c->obuf, "ERR The server is running without a config file");
+        return;
+    }
+    char err[CONFIG_ERR_LEN];
+    if (config_rewrite(err, sizeof(err)) < 0) {
+        log_warning("CONFIG REWRITE failed: %s", err);
+        reply_errorf(&c->obuf, "ERR %s", err);
+        return;
+    }
+    log_notice("CONFIG REWRITE executed with success.");
+    reply_ok(&c->obuf);
+}
+
+void cmd_config_help(struct client *c)
+{
+    static const char *const help[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL,
+    };
+    reply_help(c, help);
+}

@@ -1,0 +1,652 @@
+/* commands: the command table and its COMMAND INFO / DOCS encoders (see
+ * commands.h). Summaries are our own words; names, arities, flags, argument
+ * names and tokens follow Redis 7 so that clients and redis-cli's hints see
+ * the same interface. */
+#include "server/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/reply.h"
+
+/* ---- argument docs ---- */
+
+#define ARGS_END { NULL, 0, NULL, NULL, NULL, 0, NULL }
+
+static const struct cmd_arg ping_args[] = {
+    { "message", ARG_STRING, NULL, NULL, NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg echo_args[] = {
+    { "message", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg hello_userpass[] = {
+    { "username", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    { "password", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg hello_block[] = {
+    { "protover", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    { "username_password", ARG_BLOCK, "AUTH", NULL, NULL, ARG_OPTIONAL, hello_userpass },
+    { "clientname", ARG_STRING, "SETNAME", NULL, NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg hello_args[] = {
+    { "arguments", ARG_BLOCK, NULL, NULL, NULL, ARG_OPTIONAL, hello_block },
+    ARGS_END,
+};
+static const struct cmd_arg auth_args[] = {
+    { "username", ARG_STRING, NULL, "6.0.0", NULL, ARG_OPTIONAL, NULL },
+    { "password", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg select_args[] = {
+    { "index", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg shutdown_nosave_save[] = {
+    { "nosave", ARG_PURE_TOKEN, "NOSAVE", NULL, NULL, 0, NULL },
+    { "save", ARG_PURE_TOKEN, "SAVE", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg shutdown_args[] = {
+    { "nosave_save", ARG_ONEOF, NULL, NULL, NULL, ARG_OPTIONAL, shutdown_nosave_save },
+    { "now", ARG_PURE_TOKEN, "NOW", "7.0.0", NULL, ARG_OPTIONAL, NULL },
+    { "force", ARG_PURE_TOKEN, "FORCE", "7.0.0", NULL, ARG_OPTIONAL, NULL },
+    { "abort", ARG_PURE_TOKEN, "ABORT", "7.0.0", NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg info_args[] = {
+    { "section", ARG_STRING, NULL, NULL, NULL, ARG_OPTIONAL | ARG_MULTIPLE, NULL },
+    ARGS_END,
+};
+
+/* CLIENT */
+static const struct cmd_arg client_setname_args[] = {
+    { "connection-name", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_list_types[] = {
+    { "normal", ARG_PURE_TOKEN, "NORMAL", NULL, NULL, 0, NULL },
+    { "master", ARG_PURE_TOKEN, "MASTER", NULL, NULL, 0, NULL },
+    { "replica", ARG_PURE_TOKEN, "REPLICA", NULL, NULL, 0, NULL },
+    { "pubsub", ARG_PURE_TOKEN, "PUBSUB", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_list_ids[] = {
+    { "client-id", ARG_INTEGER, NULL, NULL, NULL, ARG_MULTIPLE, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_list_args[] = {
+    { "normal_master_replica_pubsub", ARG_ONEOF, "TYPE", "5.0.0", NULL, ARG_OPTIONAL,
+      client_list_types },
+    { "id", ARG_BLOCK, "ID", "6.2.0", NULL, ARG_OPTIONAL, client_list_ids },
+    ARGS_END,
+};
+static const struct cmd_arg client_kill_types[] = {
+    { "normal", ARG_PURE_TOKEN, "NORMAL", NULL, NULL, 0, NULL },
+    { "master", ARG_PURE_TOKEN, "MASTER", "3.2.0", NULL, 0, NULL },
+    { "slave", ARG_PURE_TOKEN, "SLAVE", NULL, NULL, 0, NULL },
+    { "replica", ARG_PURE_TOKEN, "REPLICA", "5.0.0", NULL, 0, NULL },
+    { "pubsub", ARG_PURE_TOKEN, "PUBSUB", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_kill_new[] = {
+    { "client-id", ARG_INTEGER, "ID", "2.8.12", NULL, ARG_OPTIONAL, NULL },
+    { "normal_master_slave_pubsub", ARG_ONEOF, "TYPE", "2.8.12", NULL, ARG_OPTIONAL,
+      client_kill_types },
+    { "username", ARG_STRING, "USER", NULL, NULL, ARG_OPTIONAL, NULL },
+    { "ip:port", ARG_STRING, "ADDR", NULL, NULL, ARG_OPTIONAL, NULL },
+    { "ip:port", ARG_STRING, "LADDR", "6.2.0", NULL, ARG_OPTIONAL, NULL },
+    { "yes/no", ARG_STRING, "SKIPME", NULL, NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_kill_filter[] = {
+    { "ip:port", ARG_STRING, NULL, NULL, "2.8.12", 0, NULL },
+    { "new-format", ARG_ONEOF, NULL, NULL, NULL, ARG_MULTIPLE, client_kill_new },
+    ARGS_END,
+};
+static const struct cmd_arg client_kill_args[] = {
+    { "filter", ARG_ONEOF, NULL, NULL, NULL, 0, client_kill_filter },
+    ARGS_END,
+};
+static const struct cmd_arg client_reply_modes[] = {
+    { "on", ARG_PURE_TOKEN, "ON", NULL, NULL, 0, NULL },
+    { "off", ARG_PURE_TOKEN, "OFF", NULL, NULL, 0, NULL },
+    { "skip", ARG_PURE_TOKEN, "SKIP", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_reply_args[] = {
+    { "on_off_skip", ARG_ONEOF, NULL, NULL, NULL, 0, client_reply_modes },
+    ARGS_END,
+};
+
+/* COMMAND */
+static const struct cmd_arg command_names_args[] = {
+    { "command-name", ARG_STRING, NULL, NULL, NULL, ARG_OPTIONAL | ARG_MULTIPLE, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg command_list_filters[] = {
+    { "module-name", ARG_STRING, "MODULE", NULL, NULL, 0, NULL },
+    { "category", ARG_STRING, "ACLCAT", NULL, NULL, 0, NULL },
+    { "pattern", ARG_PATTERN, "PATTERN", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg command_list_args[] = {
+    { "filterby", ARG_ONEOF, "FILTERBY", NULL, NULL, ARG_OPTIONAL, command_list_filters },
+    ARGS_END,
+};
+
+/* CONFIG */
+static const struct cmd_arg config_get_param[] = {
+    { "parameter", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg config_get_args[] = {
+    { "parameter", ARG_BLOCK, NULL, NULL, NULL, ARG_MULTIPLE, config_get_param },
+    ARGS_END,
+};
+static const struct cmd_arg config_set_pair[] = {
+    { "parameter", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    { "value", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg config_set_args[] = {
+    { "parameter_value", ARG_BLOCK, NULL, NULL, NULL, ARG_MULTIPLE, config_set_pair },
+    ARGS_END,
+};
+
+/* ---- tips ---- */
+static const char *const tips_ping[] = { "request_policy:all_shards",
+                                         "response_policy:all_succeeded", NULL };
+static const char *const tips_nondet[] = { "nondeterministic_output", NULL };
+static const char *const tips_nondet_order[] = { "nondeterministic_output_order", NULL };
+static const char *const tips_info[] = { "nondeterministic_output",
+                                         "request_policy:all_shards",
+                                         "response_policy:special", NULL };
+static const char *const tips_config_set[] = { "request_policy:all_nodes",
+                                               "response_policy:all_succeeded", NULL };
+static const char *const tips_config_resetstat[] = { "request_policy:all_nodes",
+                                                     "response_policy:all_succeeded", NULL };
+static const char *const tips_config_rewrite[] = { "request_policy:all_nodes",
+                                                   "response_policy:all_succeeded", NULL };
+
+/* ---- rows ---- */
+
+#define CONN_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
+#define ADMIN_CONN (CMD_ADMIN | CONN_FLAGS)
+
+#define SUB(n, summ, cplx, since_, grp, tips_, proc_, ar, fl, acl_, args_)            \
+    { n, summ, cplx, since_, grp, NULL, tips_, proc_, ar, fl, acl_, args_, NULL,      \
+      "", NULL, 0, 0 }
+#define SUB_END { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, \
+                  "", NULL, 0, 0 }
+
+static struct command client_subcommands[] = {
+    SUB("getname", "Return the name of the current connection", "O(1)", "2.6.9",
+        "connection", NULL, cmd_client_getname, 2, CONN_FLAGS, ACL_CONNECTION, NULL),
+    SUB("help", "Show a description of the CLIENT subcommands", "O(1)", "5.0.0",
+        "connection", NULL, cmd_client_help, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION,
+        NULL),
+    SUB("id", "Return the id of the current connection", "O(1)", "5.0.0",
+        "connection", NULL, cmd_client_id, 2, CONN_FLAGS, ACL_CONNECTION, NULL),
+    SUB("info", "Describe the current connection", "O(1)", "6.2.0", "connection",
+        tips_nondet, cmd_client_info, 2, CONN_FLAGS, ACL_CONNECTION, NULL),
+    SUB("kill", "Close client connections that match a filter",
+        "O(N) where N is the number of client connections", "2.4.0", "connection",
+        NULL, cmd_client_kill, -3, ADMIN_CONN, ACL_CONNECTION, client_kill_args),
+    SUB("list", "List the client connections",
+        "O(N) where N is the number of client connections", "2.4.0", "connection",
+        tips_nondet, cmd_client_list, -2, ADMIN_CONN, ACL_CONNECTION, client_list_args),
+    SUB("reply", "Turn the replies to this connection on or off", "O(1)", "3.2.0",
+        "connection", NULL, cmd_client_reply, 3, CONN_FLAGS, ACL_CONNECTION,
+        client_reply_args),
+    SUB("setname", "Name the current connection", "O(1)", "2.6.9", "connection",
+        NULL, cmd_client_setname, 3, CONN_FLAGS, ACL_CONNECTION, client_setname_args),
+    SUB_END,
+};
+
+static struct command command_subcommands[] = {
+    SUB("count", "Return the number of commands", "O(1)", "2.8.13", "server", NULL,
+        cmd_command_count, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION, NULL),
+    SUB("docs", "Return the documentation of commands",
+        "O(N) where N is the number of commands to look up", "7.0.0", "server",
+        tips_nondet_order, cmd_command_docs, -2, CMD_LOADING | CMD_STALE,
+        ACL_CONNECTION, command_names_args),
+    SUB("getkeys", "Extract the keys of a full command",
+        "O(N) where N is the number of arguments to the command", "2.8.13", "server",
+        NULL, cmd_command_getkeys, -4, CMD_LOADING | CMD_STALE, ACL_CONNECTION, NULL),
+    SUB("getkeysandflags", "Extract the keys and their access flags of a full command",
+        "O(N) where N is the number of arguments to the command", "7.0.0", "server",
+        NULL, cmd_command_getkeys, -4, CMD_LOADING | CMD_STALE, ACL_CONNECTION, NULL),
+    SUB("help", "Show a description of the COMMAND subcommands", "O(1)", "5.0.0",
+        "server", NULL, cmd_command_help, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION,
+        NULL),
+    SUB("info", "Return the details of commands, or of all when none is named",
+        "O(N) where N is the number of commands to look up", "2.8.13", "server",
+        tips_nondet_order, cmd_command_info, -2, CMD_LOADING | CMD_STALE,
+        ACL_CONNECTION, command_names_args),
+    SUB("list", "Return the names of the commands", "O(N) where N is the total number of commands",
+        "7.0.0", "server", tips_nondet_order, cmd_command_list, -2,
+        CMD_LOADING | CMD_STALE, ACL_CONNECTION, command_list_args),
+    SUB_END,
+};
+
+static struct command config_subcommands[] = {
+    SUB("get", "Return the values of configuration parameters",
+        "O(N) when N is the number of configuration parameters provided", "2.0.0",
+        "server", NULL, cmd_config_get, -3, ADMIN_CONN, 0, config_get_args),
+    SUB("help", "Show a description of the CONFIG subcommands", "O(1)", "5.0.0",
+        "server", NULL, cmd_config_help, 2, CMD_LOADING | CMD_STALE, 0, NULL),
+    SUB("resetstat", "Reset the statistics that INFO reports", "O(1)", "2.0.0",
+        "server", tips_config_resetstat, cmd_config_resetstat, 2, ADMIN_CONN, 0, NULL),
+    SUB("rewrite", "Write the running configuration back to the configuration file",
+        "O(1)", "2.8.0", "server", tips_config_rewrite, cmd_config_rewrite, 2,
+        ADMIN_CONN, 0, NULL),
+    SUB("set", "Change configuration parameters at run time",
+        "O(N) when N is the number of configuration parameters provided", "2.0.0",
+        "server", tips_config_set, cmd_config_set, -4, ADMIN_CONN, 0, config_set_args),
+    SUB_END,
+};
+
+#define TOP(n, summ, cplx, since_, grp, tips_, proc_, ar, fl, acl_, args_, subs)      \
+    { n, summ, cplx, since_, grp, NULL, tips_, proc_, ar, fl, acl_, args_, subs,      \
+      "", NULL, 0, 0 }
+
+#define AUTH_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | \
+                    CMD_ALLOW_BUSY)
+
+static struct command command_table[] = {
+    TOP("auth", "Authenticate the connection",
+        "O(N) where N is the number of passwords defined for the user", "1.0.0",
+        "connection", NULL, cmd_auth, -2, AUTH_FLAGS, ACL_CONNECTION, auth_args, NULL),
+    TOP("client", "Container for the commands about client connections",
+        "Depends on subcommand.", "2.4.0", "connection", NULL, NULL, -2, 0, 0, NULL,
+        client_subcommands),
+    TOP("command", "Return the details of every command",
+        "O(N) where N is the total number of commands", "2.8.13", "server",
+        tips_nondet_order, cmd_command, -1, CMD_LOADING | CMD_STALE, ACL_CONNECTION,
+        NULL, command_subcommands),
+    TOP("config", "Container for the configuration commands", "Depends on subcommand.",
+        "2.0.0", "server", NULL, NULL, -2, 0, 0, NULL, config_subcommands),
+    TOP("echo", "Return the given string", "O(1)", "1.0.0", "connection", NULL,
+        cmd_echo, 2, CMD_LOADING | CMD_STALE | CMD_FAST, ACL_CONNECTION, echo_args, NULL),
+    TOP("hello", "Handshake: choose the protocol version, authenticate, name the connection",
+        "O(1)", "6.0.0", "connection", NULL, cmd_hello, -1, AUTH_FLAGS, ACL_CONNECTION,
+        hello_args, NULL),
+    TOP("info", "Return information and statistics about the server", "O(1)", "1.0.0",
+        "server", tips_info, cmd_info, -1, CMD_LOADING | CMD_STALE, ACL_DANGEROUS,
+        info_args, NULL),
+    TOP("ping", "Test the connection", "O(1)", "1.0.0", "connection", tips_ping,
+        cmd_ping, -1, CMD_FAST, ACL_CONNECTION, ping_args, NULL),
+    TOP("quit", "Close the connection", "O(1)", "1.0.0", "connection", NULL, cmd_quit,
+        -1, AUTH_FLAGS, ACL_CONNECTION, NULL, NULL),
+    TOP("select", "Change the database of the current connection", "O(1)", "1.0.0",
+        "connection", NULL, cmd_select, 2, CMD_LOADING | CMD_STALE | CMD_FAST,
+        ACL_CONNECTION, select_args, NULL),
+    TOP("shutdown", "Stop the server", "O(1)", "1.0.0", "server", NULL, cmd_shutdown,
+        -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI |
+        CMD_ALLOW_BUSY, 0, shutdown_args, NULL),
+    TOP("time", "Return the server's current time", "O(1)", "2.6.0", "server",
+        tips_nondet, cmd_time, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, NULL, NULL),
+};
+
+#define NCOMMANDS ((int)(sizeof(command_table) / sizeof(command_table[0])))
+
+/* ---- names ---- */
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} flag_names[] = {
+    { CMD_WRITE, "write" },
+    { CMD_READONLY, "readonly" },
+    { CMD_DENYOOM, "denyoom" },
+    { CMD_ADMIN, "admin" },
+    { CMD_PUBSUB, "pubsub" },
+    { CMD_NOSCRIPT, "noscript" },
+    { CMD_BLOCKING, "blocking" },
+    { CMD_LOADING, "loading" },
+    { CMD_STALE, "stale" },
+    { CMD_SKIP_MONITOR, "skip_monitor" },
+    { CMD_SKIP_SLOWLOG, "skip_slowlog" },
+    { CMD_ASKING, "asking" },
+    { CMD_FAST, "fast" },
+    { CMD_NO_AUTH, "no_auth" },
+    { CMD_NO_MANDATORY_KEYS, "no_mandatory_keys" },
+    { CMD_NO_ASYNC_LOADING, "no_async_loading" },
+    { CMD_NO_MULTI, "no_multi" },
+    { CMD_MOVABLE_KEYS, "movablekeys" },
+    { CMD_ALLOW_BUSY, "allow_busy" },
+};
+
+static const char *const acl_names[] = {
+    "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
+    "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
+    "blocking", "dangerous", "connection", "transaction", "scripting",
+};
+#define NACL ((int)(sizeof(acl_names) / sizeof(acl_names[0])))
+
+static const char *const arg_type_names[] = {
+    "string", "integer", "double", "key", "pattern", "unix-time", "pure-token",
+    "oneof", "block",
+};
+
+const char *commands_acl_name(uint32_t bit)
+{
+    for (int i = 0; i < NACL; i++)
+        if (bit == (1u << i))
+            return acl_names[i];
+    return NULL;
+}
+
+uint32_t commands_acl_by_name(const char *name, size_t len)
+{
+    for (int i = 0; i < NACL; i++)
+        if (strlen(acl_names[i]) == len && !strncasecmp(acl_names[i], name, len))
+            return 1u << i;
+    return 0;
+}
+
+/* ---- lookup ---- */
+
+#define HT_SIZE 64   /* power of two, > 2 * NCOMMANDS */
+
+static struct command *ht[HT_SIZE];
+static int initialized;
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a over lower-cased bytes */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch + 32);
+        h = (h ^ ch) * 16777619u;
+    }
+    return h;
+}
+
+static int name_equal(const char *lower, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch + 32);
+        if ((unsigned char)lower[i] != ch)
+            return 0;   /* also stops at lower's NUL */
+    }
+    return lower[n] == '\0';
+}
+
+/* Implicit categories from flags, as Redis' setImplicitACLCategories. */
+static uint32_t implicit_acl(uint32_t flags, uint32_t acl)
+{
+    if (flags & CMD_WRITE)
+        acl |= ACL_WRITE;
+    if ((flags & CMD_READONLY) && !(acl & ACL_SCRIPTING))
+        acl |= ACL_READ;
+    if (flags & CMD_ADMIN)
+        acl |= ACL_ADMIN | ACL_DANGEROUS;
+    if (flags & CMD_PUBSUB)
+        acl |= ACL_PUBSUB;
+    if (flags & CMD_FAST)
+        acl |= ACL_FAST;
+    if (flags & CMD_BLOCKING)
+        acl |= ACL_BLOCKING;
+    if (!(acl & ACL_FAST))
+        acl |= ACL_SLOW;
+    return acl;
+}
+
+void commands_init(void)
+{
+    if (initialized)
+        return;
+    initialized = 1;
+    for (int i = 0; i < NCOMMANDS; i++) {
+        struct command *c = &command_table[i];
+        snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
+        c->acl = implicit_acl(c->flags, c->acl);
+        c->nsub = 0;
+        for (struct command *s = c->subcommands; s && s->name; s++) {
+            snprintf(s->fullname, sizeof(s->fullname), "%s|%s", c->name, s->name);
+            s->parent = c;
+            s->acl = implicit_acl(s->flags, s->acl);
+            c->nsub++;
+        }
+        uint32_t h = name_hash(c->name, strlen(c->name)) & (HT_SIZE - 1);
+        while (ht[h])
+            h = (h + 1) & (HT_SIZE - 1);
+        ht[h] = c;
+    }
+}
+
+struct command *commands_lookup(const char *name, size_t len)
+{
+    uint32_t h = name_hash(name, len) & (HT_SIZE - 1);
+    while (ht[h]) {
+        if (name_equal(ht[h]->name, name, len))
+            return ht[h];
+        h = (h + 1) & (HT_SIZE - 1);
+    }
+    return NULL;
+}
+
+struct command *commands_lookup_sub(const struct command *parent, const char *name,
+                                    size_t len)
+{
+    for (struct command *s = parent->subcommands; s && s->name; s++)
+        if (name_equal(s->name, name, len))
+            return s;
+    return NULL;
+}
+
+struct command *commands_lookup_argv(int argc, const char *const *argv,
+                                     const size_t *argvlen, struct command **container)
+{
+    *container = NULL;
+    struct command *c = commands_lookup(argv[0], argvlen[0]);
+    if (!c || !c->subcommands || argc < 2)
+        return c;
+    struct command *s = commands_lookup_sub(c, argv[1], argvlen[1]);
+    if (!s)
+        *container = c;
+    return s;
+}
+
+struct command *commands_lookup_fullname(const char *name, size_t len)
+{
+    const char *bar = memchr(name, '|', len);
+    if (!bar)
+        return commands_lookup(name, len);
+    struct command *c = commands_lookup(name, (size_t)(bar - name));
+    if (!c || !c->subcommands)
+        return NULL;
+    size_t sublen = len - (size_t)(bar - name) - 1;
+    if (memchr(bar + 1, '|', sublen))
+        return NULL;
+    return commands_lookup_sub(c, bar + 1, sublen);
+}
+
+int commands_count(void)
+{
+    return NCOMMANDS;
+}
+
+struct command *commands_at(int i)
+{
+    return (i >= 0 && i < NCOMMANDS) ? &command_table[i] : NULL;
+}
+
+/* ---- COMMAND INFO ---- */
+
+static void reply_flags(struct obuf *o, uint32_t flags)
+{
+    int n = 0;
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+        if (flags & flag_names[i].bit)
+            n++;
+    reply_set_len(o, n);
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+        if (flags & flag_names[i].bit)
+            reply_status(o, flag_names[i].name);
+}
+
+static void reply_categories(struct obuf *o, uint32_t acl)
+{
+    int n = 0;
+    for (int i = 0; i < NACL; i++)
+        if (acl & (1u << i))
+            n++;
+    reply_set_len(o, n);
+    char buf[32];
+    for (int i = 0; i < NACL; i++) {
+        if (acl & (1u << i)) {
+            snprintf(buf, sizeof(buf), "@%s", acl_names[i]);
+            reply_status(o, buf);
+        }
+    }
+}
+
+static void reply_tips(struct obuf *o, const char *const *tips)
+{
+    int n = 0;
+    while (tips && tips[n])
+        n++;
+    reply_set_len(o, n);
+    for (int i = 0; i < n; i++)
+        reply_bulk_cstr(o, tips[i]);
+}
+
+void commands_reply_info(struct obuf *o, const struct command *cmd)
+{
+    if (!cmd) {
+        reply_null(o);   /* Redis' addReplyNull: $-1 in RESP2 */
+        return;
+    }
+    reply_array_len(o, 10);
+    reply_bulk_cstr(o, cmd->fullname);
+    reply_long(o, cmd->arity);
+    reply_flags(o, cmd->flags);
+    reply_long(o, 0);   /* first key: no command here has keys */
+    reply_long(o, 0);
+    reply_long(o, 0);
+    reply_categories(o, cmd->acl);
+    reply_tips(o, cmd->tips);
+    reply_set_len(o, 0);   /* key specs */
+    if (cmd->subcommands) {
+        reply_array_len(o, cmd->nsub);
+        for (int i = 0; i < cmd->nsub; i++)
+            commands_reply_info(o, &cmd->subcommands[i]);
+    } else {
+        reply_set_len(o, 0);
+    }
+}
+
+/* ---- COMMAND DOCS ---- */
+
+static int count_args(const struct cmd_arg *a)
+{
+    int n = 0;
+    while (a && a[n].name)
+        n++;
+    return n;
+}
+
+static void reply_arg_flags(struct obuf *o, int flags)
+{
+    int n = !!(flags & ARG_OPTIONAL) + !!(flags & ARG_MULTIPLE) +
+            !!(flags & ARG_MULTIPLE_TOKEN);
+    reply_set_len(o, n);
+    if (flags & ARG_OPTIONAL)
+        reply_status(o, "optional");
+    if (flags & ARG_MULTIPLE)
+        reply_status(o, "multiple");
+    if (flags & ARG_MULTIPLE_TOKEN)
+        reply_status(o, "multiple_token");
+}
+
+static void reply_args(struct obuf *o, const struct cmd_arg *args)
+{
+    int n = count_args(args);
+    reply_array_len(o, n);
+    for (int i = 0; i < n; i++) {
+        const struct cmd_arg *a = &args[i];
+        int nested = a->type == ARG_ONEOF || a->type == ARG_BLOCK;
+        long long maplen = 2 + !!a->token + !!a->since + !!a->deprecated_since +
+                           !!a->flags + nested;
+        reply_map_len(o, maplen);
+        reply_bulk_cstr(o, "name");
+        reply_bulk_cstr(o, a->name);
+        reply_bulk_cstr(o, "type");
+        reply_bulk_cstr(o, arg_type_names[a->type]);
+        if (a->token) {
+            reply_bulk_cstr(o, "token");
+            reply_bulk_cstr(o, a->token);
+        }
+        if (a->since) {
+            reply_bulk_cstr(o, "since");
+            reply_bulk_cstr(o, a->since);
+        }
+        if (a->deprecated_since) {
+            reply_bulk_cstr(o, "deprecated_since");
+            reply_bulk_cstr(o, a->deprecated_since);
+        }
+        if (a->flags) {
+            reply_bulk_cstr(o, "flags");
+            reply_arg_flags(o, a->flags);
+        }
+        if (nested) {
+            reply_bulk_cstr(o, "arguments");
+            reply_args(o, a->subargs);
+        }
+    }
+}
+
+void commands_reply_docs(struct obuf *o, const struct command *cmd)
+{
+    int nhist = 0;
+    while (cmd->history && cmd->history[nhist].since)
+        nhist++;
+    long long maplen = 1 + !!cmd->summary + !!cmd->since + !!cmd->complexity +
+                       (nhist > 0) + (cmd->args != NULL) + (cmd->subcommands != NULL);
+    reply_map_len(o, maplen);
+    if (cmd->summary) {
+        reply_bulk_cstr(o, "summary");
+        reply_bulk_cstr(o, cmd->summary);
+    }
+    if (cmd->since) {
+        reply_bulk_cstr(o, "since");
+        reply_bulk_cstr(o, cmd->since);
+    }
+    reply_bulk_cstr(o, "group");
+    reply_bulk_cstr(o, cmd->group);
+    if (cmd->complexity) {
+        reply_bulk_cstr(o, "complexity");
+        reply_bulk_cstr(o, cmd->complexity);
+    }
+    if (nhist > 0) {
+        reply_bulk_cstr(o, "history");
+        reply_set_len(o, nhist);
+        for (int i = 0; i < nhist; i++) {
+            reply_array_len(o, 2);
+            reply_bulk_cstr(o, cmd->history[i].since);
+            reply_bulk_cstr(o, cmd->history[i].changes);
+        }
+    }
+    if (cmd->args) {
+        reply_bulk_cstr(o, "arguments");
+        reply_args(o, cmd->args);
+    }
+    if (cmd->subcommands) {
+        reply_bulk_cstr(o, "subcommands");
+        reply_map_len(o, cmd->nsub);
+        for (int i = 0; i < cmd->nsub; i++) {
+            reply_bulk_cstr(o, cmd->subcommands[i].fullname);
+            commands_reply_docs(o, &cmd->subcommands[i]);
+        }
+    }
+}

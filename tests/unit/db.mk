@@ -1,1 +1,7 @@
-# tests/unit/db.mk
+# tests/unit/db.mk: unit suites of the engine core (keys, iterators,
+# versions/manifest, compaction picker, the db API).
+check_PROGRAMS += tests/unit/test_db
+TESTS += tests/unit/test_db
+tests_unit_test_db_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_db_LDADD = $(ENGINE_LIBS) $(TEST_LIBS)
+EXTRA_DIST += tests/unit/db_test.h

@@ -1,0 +1,1242 @@
+/* db.c: struct lsm_db — open/recovery/close, the write path (writer queue,
+ * group commit, memtable switch, stalls), point reads, snapshots, iterators,
+ * maintenance calls, stats and error messages. Background jobs: db_bg.c. */
+#include "engine/db_impl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/cache.h"
+#include "engine/dbiter.h"
+#include "engine/memtable.h"
+#include "engine/table_cache.h"
+#include "engine/wal.h"
+#include "util/clock.h"
+#include "util/io.h"
+#include "util/log.h"
+#include "util/tpool.h"
+#include "util/zmalloc.h"
+
+/* ---- errors ---- */
+
+static __thread char last_error[512];
+
+static const struct { int code; const char *msg; } error_table[] = {
+    { LSM_OK, "ok" },
+    { LSM_ENOTFOUND, "not found" },
+    { LSM_ECORRUPT, "corruption" },
+    { LSM_EIO, "I/O error" },
+    { LSM_ENOSPC, "no space left on device" },
+    { LSM_EINVAL, "invalid argument" },
+    { LSM_EBUSY, "database locked by another process" },
+    { LSM_ECLOSED, "database is closing" },
+    { LSM_EEXIST, "database already exists" },
+    { LSM_ENOENT, "database does not exist" },
+};
+
+const char *lsm_strerror(int code)
+{
+    size_t i;
+    for (i = 0; i < sizeof error_table / sizeof error_table[0]; i++)
+        if (error_table[i].code == code)
+            return error_table[i].msg;
+    return "unknown error";
+}
+
+const char *lsm_last_error(void)
+{
+    return last_error;
+}
+
+void db_set_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(last_error, sizeof last_error, "%s: ", lsm_strerror(code));
+    if (n < 0 || (size_t)n >= sizeof last_error)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(last_error + n, sizeof last_error - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* The message without a duplicated "code: " prefix. */
+static const char *strip_prefix(const char *msg, int code)
+{
+    size_t n = strlen(lsm_strerror(code));
+    if (strncmp(msg, lsm_strerror(code), n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        return msg + n + 2;
+    return msg;
+}
+
+void db_set_bg_error(struct lsm_db *db, int code, const char *msg)
+{
+    if (db->bg_error != 0)
+        return;
+    db->bg_error = code;
+    snprintf(db->bg_errmsg, sizeof db->bg_errmsg, "%s", strip_prefix(msg, code));
+    log_warning("lsm: background error, writes disabled until lsm_resume: %s: %s",
+                lsm_strerror(code), db->bg_errmsg);
+    pthread_cond_broadcast(&db->bg_cv);
+}
+
+static int bg_error_locked(struct lsm_db *db)
+{
+    db_set_error(db->bg_error, "background error (writes disabled): %s", db->bg_errmsg);
+    return db->bg_error;
+}
+
+/* ---- options ---- */
+
+void lsm_options_init(struct lsm_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->create_if_missing = 1;
+    o->error_if_exists = 0;
+    o->write_buffer_size = 64u << 20;
+    o->max_write_buffers = 2;
+    o->block_size = 4096;
+    o->block_restart_interval = 16;
+    o->bloom_bits_per_key = 10;
+    o->compression = LSM_COMPRESSION_SNAPPY;
+    o->block_cache_size = 256u << 20;
+    o->max_open_files = 1000;
+    o->bg_threads = 0;
+    o->l0_compaction_trigger = 4;
+    o->l0_slowdown_trigger = 20;
+    o->l0_stop_trigger = 36;
+    o->max_bytes_for_level_base = 256ull << 20;
+    o->level_size_multiplier = 10;
+    o->target_file_size = 64ull << 20;
+    o->soft_pending_compaction_bytes = 64ull << 30;
+    o->hard_pending_compaction_bytes = 256ull << 30;
+    o->paranoid_checks = 0;
+    o->env = NULL;
+    o->compaction_filter = NULL;
+    o->compaction_filter_arg = NULL;
+}
+
+void lsm_read_options_init(struct lsm_read_options *ro)
+{
+    memset(ro, 0, sizeof *ro);
+    ro->fill_cache = 1;
+    ro->verify_checksums = 1;
+}
+
+static int check_options(const struct lsm_options *o)
+{
+    if (o->write_buffer_size < 4096 || o->max_write_buffers < 2 || o->block_size < 64 ||
+        o->block_restart_interval < 1 || o->bloom_bits_per_key < 0 ||
+        o->max_open_files < 10 || o->bg_threads < 0 || o->l0_compaction_trigger < 1 ||
+        o->l0_slowdown_trigger < o->l0_compaction_trigger ||
+        o->l0_stop_trigger < o->l0_slowdown_trigger || o->max_bytes_for_level_base < 4096 ||
+        o->level_size_multiplier < 2 || o->target_file_size < 4096 ||
+        (o->compression != LSM_COMPRESSION_NONE && o->compression != LSM_COMPRESSION_SNAPPY)) {
+        db_set_error(LSM_EINVAL, "option out of range");
+        return LSM_EINVAL;
+    }
+    return 0;
+}
+
+uint64_t db_smallest_snapshot(struct lsm_db *db)
+{
+    if (db->snaps.next != &db->snaps)
+        return db->snaps.next->seq;
+    return db->vs->last_seq;
+}
+
+/* ---- open / recovery ---- */
+
+struct wal_list {
+    uint64_t *v;
+    int n, cap;
+    uint64_t max_number;
+};
+
+static int collect_wal(const char *name, void *arg)
+{
+    struct wal_list *l = arg;
+    uint64_t num;
+    enum db_file_type t = db_file_parse(name, &num);
+
+    if (t != DB_FILE_UNKNOWN && t != DB_FILE_CURRENT && t != DB_FILE_LOCK &&
+        num > l->max_number)
+        l->max_number = num;
+    if (t != DB_FILE_WAL)
+        return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = zrealloc(l->v, sizeof(*l->v) * (size_t)l->cap);
+    }
+    l->v[l->n++] = num;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Flushes a recovered memtable to L0 into edit (open time, single thread). */
+static int recover_flush(struct lsm_db *db, struct memtable *mem, struct version_edit *e)
+{
+    uint64_t number = version_set_new_file_number(db->vs);
+    struct file_meta *meta = NULL;
+    int rc;
+
+    db_pending_add(db, number);
+    rc = db_write_level0(db, mem, number, &meta);
+    if (rc == 0 && meta != NULL) {
+        version_edit_add_file(e, 0, meta);
+        db->flush_bytes += meta->size;
+        db->lstats[0].bytes_written += meta->size;
+        file_meta_unref(meta);
+    }
+    return rc;
+}
+
+struct replay_state {
+    struct lsm_db *db;
+    struct memtable **mem;
+    struct version_edit *e;
+};
+
+static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
+                      struct version_edit *e)
+{
+    struct buf path = BUF_INIT, rec = BUF_INIT;
+    struct wal_reader *r = NULL;
+    struct lsm_batch b;
+    int rc, n;
+
+    db_file_path(&path, db->dir, DB_FILE_WAL, number);
+    rc = wal_reader_open(db->env, path.data, WAL_READ_STRICT, &r);
+    if (rc != 0) {
+        db_set_error(rc, "%s: open: %s", path.data, lsm_strerror(rc));
+        buf_free(&path);
+        return rc;
+    }
+    batch_init(&b);
+    while ((n = wal_reader_next(r, &rec)) > 0) {
+        uint64_t seq, last;
+        if (batch_set_contents(&b, buf_slice(&rec)) != 0) {
+            rc = LSM_ECORRUPT;
+            db_set_error(rc, "%s: offset %" PRIu64 ": malformed write batch", path.data,
+                         wal_reader_record_offset(r));
+            break;
+        }
+        seq = batch_get_sequence(&b);
+        if (lsm_batch_count(&b) == 0)
+            continue;
+        last = seq + lsm_batch_count(&b) - 1;
+        rc = memtable_add_batch(*mem, &b);
+        if (rc != 0) {
+            db_set_error(rc, "%s: offset %" PRIu64 ": bad batch", path.data,
+                         wal_reader_record_offset(r));
+            break;
+        }
+        if (last > db->vs->last_seq)
+            db->vs->last_seq = last;
+        if (memtable_approximate_memory_usage(*mem) > db->opt.write_buffer_size) {
+            rc = recover_flush(db, *mem, e);
+            memtable_unref(*mem);
+            *mem = memtable_create();
+            if (rc != 0)
+                break;
+        }
+    }
+    if (rc == 0 && n < 0) {
+        rc = n;
+        db_set_error(rc, "%s", wal_reader_error(r));
+    }
+    if (rc == 0 && wal_reader_torn(r, NULL))
+        log_warning("lsm: %s: dropped a torn tail of %" PRIu64 " bytes (never acknowledged "
+                    "as durable)", path.data, wal_reader_dropped_bytes(r));
+    wal_reader_close(r);
+    batch_free(&b);
+    buf_free(&rec);
+    buf_free(&path);
+    return rc;
+}
+
+/* Opens a fresh WAL numbered `number` and makes its name durable. */
+static int open_wal(struct lsm_db *db, uint64_t number, struct wal_writer **out)
+{
+    struct buf path = BUF_INIT;
+    int rc;
+
+    db_file_path(&path, db->dir, DB_FILE_WAL, number);
+    rc = wal_writer_open(db->env, path.data, out);
+    if (rc != 0) {
+        db_set_error(rc, "%s: create: %s", path.data, lsm_strerror(rc));
+    } else {
+        int r2 = io_sync_dir(db->env, db->dir);
+        if (r2 != 0) {
+            rc = version_errno(r2);
+            db_set_error(rc, "%s: fsync dir: %s", db->dir, strerror(-r2));
+            wal_writer_close(*out);
+            *out = NULL;
+        }
+    }
+    buf_free(&path);
+    return rc;
+}
+
+static int recover(struct lsm_db *db)
+{
+    struct wal_list wl = { NULL, 0, 0, 0 };
+    struct version_edit e;
+    struct memtable *mem = NULL;
+    uint64_t wal_number;
+    int rc, i;
+
+    rc = version_set_recover(db->vs);
+    if (rc == LSM_ENOENT) {
+        if (!db->opt.create_if_missing) {
+            db_set_error(LSM_ENOENT, "%s: no database (create_if_missing is off)", db->dir);
+            return LSM_ENOENT;
+        }
+        rc = version_set_create_new(db->vs);
+        if (rc == 0)
+            rc = version_set_recover(db->vs);
+        if (rc != 0) {
+            db_set_error(rc, "%s", db->vs->errmsg);
+            return rc;
+        }
+    } else if (rc != 0) {
+        db_set_error(rc, "%s", db->vs->errmsg);
+        return rc;
+    } else if (db->opt.error_if_exists) {
+        db_set_error(LSM_EEXIST, "%s: database exists (error_if_exists)", db->dir);
+        return LSM_EEXIST;
+    }
+
+    rc = io_list_dir(db->env, db->dir, collect_wal, &wl);
+    if (rc != 0) {
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: list: %s", db->dir, lsm_strerror(rc));
+        zfree(wl.v);
+        return rc;
+    }
+    if (db->vs->next_file <= wl.max_number)
+        db->vs->next_file = wl.max_number + 1;
+    if (wl.n > 1)
+        qsort(wl.v, (size_t)wl.n, sizeof(uint64_t), cmp_u64);
+
+    version_edit_init(&e);
+    mem = memtable_create();
+    for (i = 0; i < wl.n && rc == 0; i++)
+        if (wl.v[i] >= db->vs->log_number)
+            rc = replay_wal(db, wl.v[i], &mem, &e);
+    if (rc == 0 && memtable_entries(mem) > 0)
+        rc = recover_flush(db, mem, &e);
+    memtable_unref(mem);
+    zfree(wl.v);
+
+    if (rc == 0) {
+        wal_number = version_set_new_file_number(db->vs);
+        rc = open_wal(db, wal_number, &db->wal);
+        if (rc == 0) {
+            db->mem_log = wal_number;
+            version_edit_set_log_number(&e, wal_number);
+            /* First apply after recovery writes a new manifest + CURRENT. */
+            rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+            if (rc != 0)
+                db_set_error(rc, "%s", db->vs->errmsg);
+        }
+    }
+    version_edit_free(&e);
+    db->npending = 0;
+    return rc;
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (int)n;
+}
+
+static void db_free(struct lsm_db *db)
+{
+    int i;
+
+    if (db->pool)
+        tpool_destroy(db->pool);
+    wal_writer_close(db->wal);
+    memtable_unref(db->mem);
+    for (i = 0; i < db->nimm; i++)
+        memtable_unref(db->imm[i]);
+    zfree(db->imm);
+    zfree(db->imm_log);
+    version_set_destroy(db->vs);
+    if (db->tc)
+        table_cache_destroy(db->tc);
+    if (db->block_cache)
+        cache_destroy(db->block_cache);
+    if (db->lock)
+        io_unlock(db->lock);
+    batch_free(&db->group);
+    zfree(db->pending);
+    zfree(db->running);
+    pthread_mutex_destroy(&db->mu);
+    pthread_cond_destroy(&db->bg_cv);
+    zfree(db->dir);
+    zfree(db);
+}
+
+int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out)
+{
+    struct lsm_db *db;
+    struct buf path = BUF_INIT;
+    int rc, threads;
+
+    *out = NULL;
+    if (dir == NULL || opt == NULL) {
+        db_set_error(LSM_EINVAL, "lsm_open: NULL argument");
+        return LSM_EINVAL;
+    }
+    if ((rc = check_options(opt)) != 0)
+        return rc;
+    db = zcalloc(sizeof *db);
+    db->dir = zstrdup(dir);
+    db->opt = *opt;
+    db->env = opt->env ? opt->env : io_env_posix();
+    pthread_mutex_init(&db->mu, NULL);
+    pthread_cond_init(&db->bg_cv, NULL);
+    db->snaps.next = db->snaps.prev = &db->snaps;
+    batch_init(&db->group);
+    db->copt.l0_trigger = opt->l0_compaction_trigger;
+    db->copt.base_bytes = opt->max_bytes_for_level_base;
+    db->copt.multiplier = opt->level_size_multiplier;
+    db->copt.target_file_size = opt->target_file_size;
+
+    if (opt->create_if_missing && (rc = io_mkdir(db->env, dir)) != 0) {
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: mkdir: %s", dir, lsm_strerror(rc));
+        goto fail;
+    }
+    db_file_path(&path, dir, DB_FILE_LOCK, 0);
+    rc = io_lock(db->env, path.data, &db->lock);
+    if (rc != 0) {
+        if (rc == -EWOULDBLOCK || rc == -EAGAIN) {
+            rc = LSM_EBUSY;
+            db_set_error(rc, "%s: locked by another process", path.data);
+        } else if (rc == -ENOENT) {
+            rc = LSM_ENOENT;
+            db_set_error(rc, "%s: no database directory", dir);
+        } else {
+            rc = version_errno(rc);
+            db_set_error(rc, "%s: lock: %s", path.data, strerror(-rc));
+        }
+        db->lock = NULL;
+        goto fail;
+    }
+    db->block_cache = cache_create(opt->block_cache_size);
+    db->tc = table_cache_create(db->env, dir, opt->max_open_files - 10 > 0 ? opt->max_open_files - 10 : 1,
+                                db->block_cache, &db->sst_stats);
+    db->vs = version_set_create(db->env, dir);
+
+    pthread_mutex_lock(&db->mu);
+    rc = recover(db);
+    pthread_mutex_unlock(&db->mu);
+    if (rc != 0)
+        goto fail;
+    db->mem = memtable_create();
+
+    threads = opt->bg_threads > 0 ? opt->bg_threads : default_threads();
+    if (threads < 2)
+        threads = 2;     /* one flush can always run beside a compaction */
+    db->pool = tpool_create(threads, "lsm-bg");
+    db->max_compactions = threads - 1;
+
+    pthread_mutex_lock(&db->mu);
+    db_delete_obsolete_files(db);
+    db_maybe_schedule_compaction(db);
+    pthread_mutex_unlock(&db->mu);
+    buf_free(&path);
+    *out = db;
+    return 0;
+fail:
+    buf_free(&path);
+    db_free(db);
+    return rc;
+}
+
+int lsm_close(struct lsm_db *db)
+{
+    int rc = 0;
+
+    if (db == NULL)
+        return 0;
+    pthread_mutex_lock(&db->mu);
+    db->closing = 1;
+    while (db->wq_head != NULL || db->manual_running)
+        pthread_cond_wait(&db->bg_cv, &db->mu);
+    pthread_mutex_unlock(&db->mu);
+    /* Queued jobs see `closing` and return; running ones stop early. */
+    tpool_destroy(db->pool);
+    db->pool = NULL;
+    if (db->wal != NULL && wal_writer_error(db->wal) == 0) {
+        rc = wal_writer_sync(db->wal);
+        if (rc != 0)
+            db_set_error(rc, "WAL sync at close: %s", lsm_strerror(rc));
+    }
+    if (rc == 0 && db->bg_error != 0)
+        rc = bg_error_locked(db);
+    db_free(db);
+    return rc;
+}
+
+/* ---- writes ---- */
+
+static void stall_account(struct lsm_db *db, int64_t start)
+{
+    db->stall_count++;
+    db->stall_micros += (uint64_t)(clock_mono_us() - start);
+}
+
+/* Freezes mem (with its WAL) and starts a new memtable + WAL. mu held; the
+ * caller is the write leader (or no writer exists). */
+static int switch_memtable(struct lsm_db *db)
+{
+    uint64_t number = version_set_new_file_number(db->vs);
+    struct wal_writer *w = NULL;
+    int rc;
+
+    if (db->wal != NULL && wal_writer_error(db->wal) == 0 && db->wal_dirty) {
+        /* Writes acknowledged with sync=0 must become durable by a later
+         * lsm_sync, which only syncs the new WAL: sync the old one now. */
+        rc = wal_writer_sync(db->wal);
+        if (rc != 0) {
+            db_set_error(rc, "WAL sync before switch: %s", lsm_strerror(rc));
+            db_set_bg_error(db, rc, lsm_last_error());
+            return rc;
+        }
+    }
+    rc = open_wal(db, number, &w);
+    if (rc != 0) {
+        db_set_bg_error(db, rc, lsm_last_error());
+        return rc;
+    }
+    wal_writer_close(db->wal);
+    db->wal = w;
+    db->wal_dirty = 0;
+    db->need_new_wal = 0;
+    if (db->nimm == db->cimm) {
+        db->cimm = db->cimm ? db->cimm * 2 : 4;
+        db->imm = zrealloc(db->imm, sizeof(*db->imm) * (size_t)db->cimm);
+        db->imm_log = zrealloc(db->imm_log, sizeof(*db->imm_log) * (size_t)db->cimm);
+    }
+    db->imm[db->nimm] = db->mem;
+    db->imm_log[db->nimm] = db->mem_log;
+    db->nimm++;
+    db->imm_pushed++;
+    db->mem = memtable_create();
+    db->mem_log = number;
+    db_maybe_schedule_flush(db);
+    return 0;
+}
+
+/* Makes room in the memtable for a write, stalling when the background is
+ * behind (mu held, may wait). force: switch the memtable unless empty. */
+static int make_room(struct lsm_db *db, int force)
+{
+    int allow_delay = !force;
+
+    for (;;) {
+        struct version *v = db->vs->current;
+        uint64_t pending;
+        if (db->bg_error != 0)
+            return bg_error_locked(db);
+        if (db->need_new_wal) {
+            int rc = switch_memtable(db);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        pending = compaction_pending_bytes(v, &db->copt);
+        if (allow_delay && (v->nfiles[0] >= db->opt.l0_slowdown_trigger ||
+                            pending >= db->opt.soft_pending_compaction_bytes)) {
+            /* Slow each write by 1 ms rather than stopping one for seconds. */
+            int64_t t0 = clock_mono_us();
+            pthread_mutex_unlock(&db->mu);
+            usleep(1000);
+            pthread_mutex_lock(&db->mu);
+            stall_account(db, t0);
+            allow_delay = 0;
+        } else if (!force &&
+                   memtable_approximate_memory_usage(db->mem) <= db->opt.write_buffer_size) {
+            return 0;
+        } else if (force && memtable_entries(db->mem) == 0) {
+            return 0;
+        } else if (db->nimm >= db->opt.max_write_buffers - 1 ||
+                   v->nfiles[0] >= db->opt.l0_stop_trigger ||
+                   pending >= db->opt.hard_pending_compaction_bytes) {
+            int64_t t0 = clock_mono_us();
+            /* Logged once per stop, at most once a second. */
+            if (!db->stall_logged && t0 - db->stall_log_us >= 1000000) {
+                db->stall_log_us = t0;
+                log_warning("lsm: writes stopped: %s (immutable memtables %d, L0 files %d, "
+                            "pending compaction bytes %" PRIu64 ")",
+                            db->nimm >= db->opt.max_write_buffers - 1 ? "memtables full"
+                            : "compaction behind", db->nimm, v->nfiles[0], pending);
+                db->stall_logged = 1;
+            }
+            db_maybe_schedule_flush(db);
+            db_maybe_schedule_compaction(db);
+            pthread_cond_wait(&db->bg_cv, &db->mu);
+            stall_account(db, t0);
+        } else {
+            int rc;
+            if (db->stall_logged) {
+                log_notice("lsm: writes resumed");
+                db->stall_logged = 0;
+            }
+            rc = switch_memtable(db);
+            if (rc != 0)
+                return rc;
+            force = 0;
+        }
+    }
+}
+
+/* Builds the group to commit from the queue head (mu held). Returns the last
+ * writer included. */
+static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, int *sync)
+{
+    struct db_writer *first = db->wq_head, *w, *last = first;
+    size_t size = first->batch ? lsm_batch_size(first->batch) : 0;
+    size_t max = size <= (128 << 10) ? size + (128 << 10) : (1 << 20);
+    int grouped = 0;
+
+    *sync = first->sync;
+    *out = first->batch;
+    for (w = first->next; w != NULL; w = w->next) {
+        if (w->force_flush || (w->sync && !first->sync))
+            break;
+        if (w->batch != NULL) {
+            size += lsm_batch_size(w->batch);
+            if (size > max)
+                break;
+            if (!grouped) {
+                lsm_batch_clear(&db->group);
+                if (first->batch)
+                    batch_append(&db->group, first->batch);
+                *out = &db->group;
+                grouped = 1;
+            }
+            batch_append(&db->group, w->batch);
+        }
+        last = w;
+    }
+    return last;
+}
+
+static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int force_flush)
+{
+    struct db_writer w, *last, *p;
+    struct lsm_batch *group = NULL;
+    int rc, gsync;
+
+    memset(&w, 0, sizeof w);
+    w.batch = batch != NULL && lsm_batch_count(batch) > 0 ? batch : NULL;
+    w.sync = sync;
+    w.force_flush = force_flush;
+    pthread_cond_init(&w.cv, NULL);
+
+    pthread_mutex_lock(&db->mu);
+    if (db->closing) {
+        pthread_mutex_unlock(&db->mu);
+        pthread_cond_destroy(&w.cv);
+        db_set_error(LSM_ECLOSED, "database is closing");
+        return LSM_ECLOSED;
+    }
+    if (db->wq_tail)
+        db->wq_tail->next = &w;
+    else
+        db->wq_head = &w;
+    db->wq_tail = &w;
+    while (!w.done && db->wq_head != &w)
+        pthread_cond_wait(&w.cv, &db->mu);
+    if (w.done) {
+        if (w.rc != 0)
+            db_set_error(w.rc, "write failed: %s", db->bg_errmsg[0] ? db->bg_errmsg
+                         : lsm_strerror(w.rc));
+        pthread_mutex_unlock(&db->mu);
+        pthread_cond_destroy(&w.cv);
+        return w.rc;
+    }
+
+    /* Leader. */
+    rc = make_room(db, force_flush);
+    last = &w;
+    if (rc == 0 && !force_flush) {
+        uint64_t seq = db->vs->last_seq + 1;
+        uint32_t count;
+        struct memtable *mem = db->mem;
+        struct wal_writer *wal = db->wal;
+
+        last = build_group(db, &group, &gsync);
+        count = group ? lsm_batch_count(group) : 0;
+        if (count > 0 && seq + count - 1 > LSM_MAX_SEQ) {
+            rc = LSM_EINVAL;
+            db_set_error(rc, "sequence numbers exhausted");
+        } else {
+            if (count > 0)
+                batch_set_sequence(group, seq);
+            pthread_mutex_unlock(&db->mu);
+            if (count > 0) {
+                rc = wal_writer_add(wal, batch_contents(group));
+                if (rc == 0 && !gsync)
+                    rc = wal_writer_flush(wal);   /* survives a process crash */
+            }
+            if (rc == 0 && gsync && (count > 0 || db->wal_dirty))
+                rc = wal_writer_sync(wal);
+            if (rc == 0 && count > 0)
+                rc = memtable_add_batch(mem, group);
+            pthread_mutex_lock(&db->mu);
+            if (rc == 0) {
+                db->wal_dirty = !gsync;
+                if (count > 0) {
+                    db->wal_bytes += lsm_batch_size(group) + WAL_HEADER_SIZE;
+                    db->user_bytes += batch_user_bytes(group);
+                }
+            } else {
+                db_set_error(rc, "WAL write: %s", lsm_strerror(rc));
+                db->need_new_wal = 1;
+                db_set_bg_error(db, rc, lsm_last_error());
+            }
+            /* Sequences of a failed batch are burnt: it may be on disk. */
+            db->vs->last_seq = seq + count - 1;
+        }
+    }
+    /* Hand results to the group and pass leadership on. */
+    for (;;) {
+        p = db->wq_head;
+        db->wq_head = p->next;
+        if (db->wq_head == NULL)
+            db->wq_tail = NULL;
+        if (p != &w) {
+            p->rc = rc;
+            p->done = 1;
+            pthread_cond_signal(&p->cv);
+        }
+        if (p == last)
+            break;
+    }
+    if (db->wq_head)
+        pthread_cond_signal(&db->wq_head->cv);
+    else if (db->closing)
+        pthread_cond_broadcast(&db->bg_cv);
+    pthread_mutex_unlock(&db->mu);
+    pthread_cond_destroy(&w.cv);
+    return rc;
+}
+
+static int wo_sync(const struct lsm_write_options *wo)
+{
+    return wo == NULL ? 1 : wo->sync;
+}
+
+int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo, struct lsm_batch *batch)
+{
+    if (db == NULL || batch == NULL) {
+        db_set_error(LSM_EINVAL, "lsm_write: NULL argument");
+        return LSM_EINVAL;
+    }
+    return do_write(db, batch, wo_sync(wo), 0);
+}
+
+int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
+            const void *key, size_t klen, const void *val, size_t vlen)
+{
+    struct lsm_batch b;
+    int rc;
+
+    batch_init(&b);
+    batch_put(&b, slice_make(key, klen), slice_make(val, vlen));
+    rc = lsm_write(db, wo, &b);
+    batch_free(&b);
+    return rc;
+}
+
+int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
+               const void *key, size_t klen)
+{
+    struct lsm_batch b;
+    int rc;
+
+    batch_init(&b);
+    batch_delete(&b, slice_make(key, klen));
+    rc = lsm_write(db, wo, &b);
+    batch_free(&b);
+    return rc;
+}
+
+int lsm_sync(struct lsm_db *db)
+{
+    return do_write(db, NULL, 1, 0);
+}
+
+/* ---- reads ---- */
+
+struct read_view {
+    uint64_t seq;
+    struct memtable *mems[64];
+    struct memtable **mp;
+    int nmem;
+    struct version *v;
+};
+
+/* Pins mem, immutables (newest first) and the current version (mu held). */
+static void view_acquire(struct lsm_db *db, const struct lsm_read_options *ro,
+                         struct read_view *rv)
+{
+    int i;
+
+    rv->seq = ro && ro->snapshot ? ro->snapshot->seq : db->vs->last_seq;
+    rv->nmem = 1 + db->nimm;
+    rv->mp = rv->nmem <= 64 ? rv->mems : zmalloc(sizeof(*rv->mp) * (size_t)rv->nmem);
+    rv->mp[0] = db->mem;
+    memtable_ref(db->mem);
+    for (i = 0; i < db->nimm; i++) {
+        rv->mp[1 + i] = db->imm[db->nimm - 1 - i];
+        memtable_ref(rv->mp[1 + i]);
+    }
+    rv->v = db->vs->current;
+    version_ref(rv->v);
+}
+
+static void view_release(struct lsm_db *db, struct read_view *rv)
+{
+    int i;
+    for (i = 0; i < rv->nmem; i++)
+        memtable_unref(rv->mp[i]);
+    if (rv->mp != rv->mems)
+        zfree(rv->mp);
+    pthread_mutex_lock(&db->mu);
+    version_unref(rv->v);
+    pthread_mutex_unlock(&db->mu);
+}
+
+static int file_has_ukey(const struct file_meta *f, struct slice ukey)
+{
+    return slice_compare(ukey, ikey_user_key(buf_slice(&f->smallest))) >= 0 &&
+           slice_compare(ukey, ikey_user_key(buf_slice(&f->largest))) <= 0;
+}
+
+/* 1 found (value set), 0 deleted/absent decided, -1 keep looking, <-1 error. */
+static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
+                     const struct file_meta *f, struct slice lookup, struct buf *value,
+                     int *type)
+{
+    struct sst_get_result res;
+    int rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
+
+    if (rc != 0) {
+        db_set_error(rc, "%s", sst_last_error());
+        return rc;
+    }
+    if (!res.found)
+        return 2;
+    *type = res.type;
+    return res.type == LSM_TYPE_DELETION ? 0 : 1;
+}
+
+static int version_get(struct lsm_db *db, const struct lsm_read_options *ro,
+                       struct version *v, struct slice ukey, uint64_t seq,
+                       struct buf *value, int *type)
+{
+    struct sst_read_options sro;
+    struct buf lookup = BUF_INIT;
+    int l, i, r = 2;
+
+    sst_read_options_init(&sro);
+    if (ro) {
+        sro.fill_cache = ro->fill_cache;
+        sro.verify_checksums = ro->verify_checksums || db->opt.paranoid_checks;
+    }
+    ikey_append(&lookup, ukey, seq, LSM_TYPE_SEEK);
+    for (i = v->nfiles[0] - 1; i >= 0 && r == 2; i--)
+        if (file_has_ukey(v->files[0][i], ukey))
+            r = table_get(db, &sro, v->files[0][i], buf_slice(&lookup), value, type);
+    for (l = 1; l < LSM_NUM_LEVELS && r == 2; l++) {
+        i = version_find_file(v, l, buf_slice(&lookup));
+        if (i < v->nfiles[l] && file_has_ukey(v->files[l][i], ukey))
+            r = table_get(db, &sro, v->files[l][i], buf_slice(&lookup), value, type);
+    }
+    buf_free(&lookup);
+    return r;
+}
+
+int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
+            const void *key, size_t klen, char **val, size_t *vlen)
+{
+    struct read_view rv;
+    struct buf value = BUF_INIT;
+    struct slice ukey = slice_make(key, klen);
+    int i, r = 2, type = LSM_TYPE_VALUE;
+
+    *val = NULL;
+    *vlen = 0;
+    pthread_mutex_lock(&db->mu);
+    view_acquire(db, ro, &rv);
+    pthread_mutex_unlock(&db->mu);
+    for (i = 0; i < rv.nmem && r == 2; i++) {
+        int g = memtable_get(rv.mp[i], ukey, rv.seq, &type, &value, NULL);
+        if (g == MEMTABLE_FOUND)
+            r = 1;
+        else if (g == MEMTABLE_DELETED)
+            r = 0;
+    }
+    if (r == 2)
+        r = version_get(db, ro, rv.v, ukey, rv.seq, &value, &type);
+    view_release(db, &rv);
+    if (r == 1 && type == LSM_TYPE_VPTR) {
+        r = LSM_ECORRUPT;
+        db_set_error(r, "value pointer for a key but no value log in this build");
+    }
+    if (r == 1) {
+        *val = zmemdup(value.data ? value.data : "", value.len);
+        *vlen = value.len;
+        buf_free(&value);
+        return 0;
+    }
+    buf_free(&value);
+    if (r == 0 || r == 2) {
+        db_set_error(LSM_ENOTFOUND, "key not found");
+        return LSM_ENOTFOUND;
+    }
+    return r;
+}
+
+void lsm_free(void *p)
+{
+    zfree(p);
+}
+
+/* ---- snapshots ---- */
+
+const struct lsm_snapshot *lsm_snapshot_create(struct lsm_db *db)
+{
+    struct lsm_snapshot *s = zmalloc(sizeof *s);
+
+    pthread_mutex_lock(&db->mu);
+    s->seq = db->vs->last_seq;
+    s->next = &db->snaps;
+    s->prev = db->snaps.prev;
+    s->prev->next = s;
+    db->snaps.prev = s;
+    pthread_mutex_unlock(&db->mu);
+    return s;
+}
+
+void lsm_snapshot_release(struct lsm_db *db, const struct lsm_snapshot *cs)
+{
+    struct lsm_snapshot *s = (struct lsm_snapshot *)cs;
+
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&db->mu);
+    s->prev->next = s->next;
+    s->next->prev = s->prev;
+    pthread_mutex_unlock(&db->mu);
+    zfree(s);
+}
+
+uint64_t lsm_snapshot_sequence(const struct lsm_snapshot *s)
+{
+    return s->seq;
+}
+
+/* ---- iterators ---- */
+
+struct lsm_iter {
+    struct lsm_db *db;
+    struct iter *it;
+    struct version *v;
+};
+
+struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_options *ro)
+{
+    struct lsm_iter *li = zcalloc(sizeof *li);
+    struct read_view rv;
+    struct iter **kids;
+    struct sst_read_options sro;
+    struct slice lo, up;
+    int n = 0, i, l;
+
+    sst_read_options_init(&sro);
+    if (ro) {
+        sro.fill_cache = ro->fill_cache;
+        sro.verify_checksums = ro->verify_checksums || db->opt.paranoid_checks;
+    }
+    pthread_mutex_lock(&db->mu);
+    view_acquire(db, ro, &rv);
+    pthread_mutex_unlock(&db->mu);
+    kids = zmalloc(sizeof(*kids) * (size_t)(rv.nmem + rv.v->nfiles[0] + LSM_NUM_LEVELS));
+    for (i = 0; i < rv.nmem; i++)
+        kids[n++] = memtable_iter_create(rv.mp[i]);
+    for (i = rv.v->nfiles[0] - 1; i >= 0; i--)
+        kids[n++] = table_cache_iter(db->tc, &sro, rv.v->files[0][i]->number,
+                                     rv.v->files[0][i]->size, NULL);
+    for (l = 1; l < LSM_NUM_LEVELS; l++)
+        if (rv.v->nfiles[l] > 0)
+            kids[n++] = version_level_iter(rv.v, l, db_table_iter, db);
+    li->db = db;
+    li->v = rv.v;
+    /* The memtable iterators hold their own references. */
+    for (i = 0; i < rv.nmem; i++)
+        memtable_unref(rv.mp[i]);
+    if (rv.mp != rv.mems)
+        zfree(rv.mp);
+    if (ro && ro->lower_bound)
+        lo = slice_make(ro->lower_bound, ro->lower_bound_len);
+    if (ro && ro->upper_bound)
+        up = slice_make(ro->upper_bound, ro->upper_bound_len);
+    li->it = dbiter_create(iter_merging(ikey_compare, kids, n), rv.seq,
+                           ro && ro->lower_bound ? &lo : NULL,
+                           ro && ro->upper_bound ? &up : NULL, NULL, NULL);
+    zfree(kids);
+    return li;
+}
+
+void lsm_iter_destroy(struct lsm_iter *li)
+{
+    if (li == NULL)
+        return;
+    iter_destroy(li->it);
+    pthread_mutex_lock(&li->db->mu);
+    version_unref(li->v);
+    pthread_mutex_unlock(&li->db->mu);
+    zfree(li);
+}
+
+void lsm_iter_seek_to_first(struct lsm_iter *li) { iter_seek_to_first(li->it); }
+void lsm_iter_seek_to_last(struct lsm_iter *li) { iter_seek_to_last(li->it); }
+void lsm_iter_seek(struct lsm_iter *li, const void *key, size_t klen)
+{
+    iter_seek(li->it, slice_make(key, klen));
+}
+void lsm_iter_seek_for_prev(struct lsm_iter *li, const void *key, size_t klen)
+{
+    iter_seek_for_prev(li->it, slice_make(key, klen));
+}
+void lsm_iter_next(struct lsm_iter *li) { if (iter_valid(li->it)) iter_next(li->it); }
+void lsm_iter_prev(struct lsm_iter *li) { if (iter_valid(li->it)) iter_prev(li->it); }
+int lsm_iter_valid(const struct lsm_iter *li) { return iter_valid(li->it); }
+
+const char *lsm_iter_key(const struct lsm_iter *li, size_t *len)
+{
+    struct slice k = iter_key(li->it);
+    *len = k.len;
+    return k.data;
+}
+
+const char *lsm_iter_value(const struct lsm_iter *li, size_t *len)
+{
+    struct slice v = iter_value(li->it);
+    *len = v.len;
+    return v.data;
+}
+
+int lsm_iter_status(const struct lsm_iter *li)
+{
+    int st = iter_status(li->it);
+    if (st != 0)
+        db_set_error(st, "iterator: %s", sst_last_error());
+    return st;
+}
+
+/* ---- maintenance ---- */
+
+int lsm_flush(struct lsm_db *db, int wait)
+{
+    uint64_t target;
+    int rc;
+
+    rc = do_write(db, NULL, 0, 1);
+    if (rc != 0 || !wait)
+        return rc;
+    pthread_mutex_lock(&db->mu);
+    target = db->imm_pushed;
+    while (db->imm_flushed < target && db->bg_error == 0 && !db->closing) {
+        db_maybe_schedule_flush(db);
+        pthread_cond_wait(&db->bg_cv, &db->mu);
+    }
+    rc = db->bg_error ? bg_error_locked(db) : 0;
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+/* 1 when a level deeper than `level` has a file overlapping [b, e]. */
+static int overlap_below(struct version *v, int level, const struct slice *b,
+                         const struct slice *e)
+{
+    int l;
+    for (l = level + 1; l < LSM_NUM_LEVELS; l++)
+        if (version_overlap_in_level(v, l, b, e))
+            return 1;
+    return 0;
+}
+
+int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
+                      const void *end, size_t elen)
+{
+    struct slice b = slice_make(begin, blen), e = slice_make(end, elen);
+    const struct slice *pb = begin ? &b : NULL, *pe = end ? &e : NULL;
+    int rc, level;
+
+    rc = lsm_flush(db, 1);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock(&db->mu);
+    db->manual_running++;
+    for (level = 0; level < LSM_NUM_LEVELS - 1 && rc == 0; level++) {
+        for (;;) {
+            struct compaction *c;
+            int busy = 0;
+            if (db->bg_error) {
+                rc = bg_error_locked(db);
+                break;
+            }
+            if (db->closing) {
+                rc = LSM_ECLOSED;
+                db_set_error(rc, "database is closing");
+                break;
+            }
+            /* L0 always moves to L1; a deeper level only when something
+             * below it overlaps (else it already is the bottom). */
+            if (level > 0 && !overlap_below(db->vs->current, level, pb, pe))
+                break;
+            c = compaction_pick_range(db->vs, &db->copt, level, pb, pe, db->running,
+                                      db->nrunning, &busy);
+            if (c == NULL && busy) {
+                pthread_cond_wait(&db->bg_cv, &db->mu);
+                continue;
+            }
+            if (c == NULL)
+                break;
+            if (db->nrunning == db->crunning) {
+                db->crunning = db->crunning ? db->crunning * 2 : 4;
+                db->running = zrealloc(db->running, sizeof(*db->running) * (size_t)db->crunning);
+            }
+            db->running[db->nrunning++] = c;
+            rc = db_run_compaction(db, c);
+            break;
+        }
+    }
+    db_delete_obsolete_files(db);
+    db->manual_running--;
+    db_maybe_schedule_compaction(db);
+    pthread_cond_broadcast(&db->bg_cv);
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+int lsm_resume(struct lsm_db *db)
+{
+    int rc;
+
+    pthread_mutex_lock(&db->mu);
+    if (db->bg_error == 0) {
+        pthread_mutex_unlock(&db->mu);
+        return 0;
+    }
+    log_notice("lsm: resuming after background error: %s", db->bg_errmsg);
+    db->bg_error = 0;
+    db->bg_errmsg[0] = '\0';
+    if (db->wal == NULL || wal_writer_error(db->wal) != 0)
+        db->need_new_wal = 1;
+    /* A failed manifest write may have left files that a new manifest does
+     * not list; the flush / compaction below writes that new manifest. */
+    db_maybe_schedule_flush(db);
+    while (db->flush_scheduled && db->bg_error == 0)
+        pthread_cond_wait(&db->bg_cv, &db->mu);
+    if (db->bg_error == 0 && db->vs->manifest == NULL) {
+        struct version_edit e;
+        version_edit_init(&e);
+        rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+        if (rc != 0) {
+            db_set_error(rc, "%s", db->vs->errmsg);
+            db_set_bg_error(db, rc, lsm_last_error());
+        }
+        version_edit_free(&e);
+    }
+    if (db->bg_error == 0) {
+        db_delete_obsolete_files(db);
+        db_maybe_schedule_compaction(db);
+    }
+    rc = db->bg_error ? bg_error_locked(db) : 0;
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+int lsm_bg_error(struct lsm_db *db)
+{
+    int rc;
+    pthread_mutex_lock(&db->mu);
+    rc = db->bg_error;
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+/* ---- stats ---- */
+
+int lsm_get_stats(struct lsm_db *db, struct lsm_stats *out)
+{
+    struct version *v;
+    double score[LSM_NUM_LEVELS];
+    struct cache_stats cs;
+    struct sst_stats ss;
+    int l, i;
+    uint64_t live = 0;
+
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&db->mu);
+    v = db->vs->current;
+    compaction_scores(v, &db->copt, score);
+    for (l = 0; l < LSM_NUM_LEVELS && l < LSM_STATS_LEVELS; l++) {
+        out->level[l] = db->lstats[l];
+        out->level[l].files = v->nfiles[l];
+        out->level[l].bytes = version_level_bytes(v, l);
+        out->level[l].score = score[l];
+        live += out->level[l].bytes;
+    }
+    out->memtable_bytes = memtable_approximate_memory_usage(db->mem);
+    for (i = 0; i < db->nimm; i++)
+        out->memtable_bytes += memtable_approximate_memory_usage(db->imm[i]);
+    out->immutable_memtables = db->nimm;
+    out->pending_compaction_bytes = compaction_pending_bytes(v, &db->copt);
+    out->running_flushes = (uint64_t)db->flush_scheduled;
+    out->running_compactions = (uint64_t)db->nrunning;
+    out->stall_count = db->stall_count;
+    out->stall_micros = db->stall_micros;
+    out->user_bytes_written = db->user_bytes;
+    out->wal_bytes_written = db->wal_bytes;
+    out->flush_bytes_written = db->flush_bytes;
+    out->compaction_bytes_read = db->comp_read;
+    out->compaction_bytes_written = db->comp_written;
+    out->flushes = db->flushes;
+    out->compactions = db->compactions;
+    out->last_sequence = db->vs->last_seq;
+    out->live_sst_bytes = live;
+    out->wal_files = (uint64_t)db->nimm + 1;
+    out->bg_error = db->bg_error;
+    pthread_mutex_unlock(&db->mu);
+
+    cache_get_stats(db->block_cache, &cs);
+    out->block_cache_capacity = cs.capacity;
+    out->block_cache_usage = cs.usage;
+    out->block_cache_hits = cs.hits;
+    out->block_cache_misses = cs.misses;
+    sst_stats_read(&db->sst_stats, &ss);
+    out->bloom_useful = ss.bloom_useful;
+    out->bloom_false_positive = ss.bloom_false_positive;
+    return 0;
+}

@@ -1,0 +1,115 @@
+/* db_impl: the internals of struct lsm_db shared by db.c (open, writes,
+ * reads, iterators, stats) and db_bg.c (flush, compaction, obsolete files).
+ *
+ * Locking: db->mu protects everything below marked (mu): the memtable list,
+ * the version set, snapshots, the writer queue, background state and the
+ * sticky error. The memtable itself is written only by the current write
+ * leader (outside mu) and read by anyone holding a reference. The WAL writer
+ * is used only by the write leader, or under mu when no leader can exist.
+ * I/O is done outside mu except creating a new WAL at a memtable switch
+ * and directory listing for obsolete files. */
+#ifndef LSM_ENGINE_DB_IMPL_H
+#define LSM_ENGINE_DB_IMPL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine/batch.h"
+#include "engine/compaction.h"
+#include "engine/lsm.h"
+#include "engine/sst.h"
+#include "engine/version.h"
+
+struct memtable;
+struct wal_writer;
+struct table_cache;
+struct cache;
+struct tpool;
+struct io_lock;
+
+struct lsm_snapshot {
+    uint64_t seq;
+    struct lsm_snapshot *prev, *next;
+};
+
+struct db_writer {
+    struct lsm_batch *batch;     /* NULL: a sync or flush request */
+    int sync;
+    int force_flush;             /* switch the memtable (lsm_flush) */
+    int done;
+    int rc;
+    pthread_cond_t cv;
+    struct db_writer *next;
+};
+
+struct lsm_db {
+    char *dir;
+    struct lsm_options opt;
+    struct io_env *env;
+    struct io_lock *lock;
+    pthread_mutex_t mu;
+    pthread_cond_t bg_cv;              /* background progress / errors */
+    struct version_set *vs;            /* (mu) */
+    struct compaction_options copt;
+    struct cache *block_cache;
+    struct table_cache *tc;
+    struct sst_stats sst_stats;
+    struct tpool *pool;
+    int max_compactions;
+
+    struct memtable *mem;              /* (mu) pointer; contents: leader */
+    uint64_t mem_log;                  /* WAL number of mem */
+    struct memtable **imm;             /* (mu) oldest first */
+    uint64_t *imm_log;
+    int nimm, cimm;
+    uint64_t imm_pushed, imm_flushed;  /* (mu) counters for lsm_flush(wait) */
+    struct wal_writer *wal;
+    int wal_dirty;                     /* appended since last sync */
+    int need_new_wal;                  /* (mu) the WAL failed: switch first */
+
+    struct db_writer *wq_head, *wq_tail; /* (mu) */
+    struct lsm_batch group;            /* leader only */
+
+    struct lsm_snapshot snaps;         /* (mu) list head, oldest first */
+
+    uint64_t *pending; int npending, cpending;   /* (mu) outputs in progress */
+    int flush_scheduled;               /* (mu) */
+    struct compaction **running; int nrunning, crunning;  /* (mu) */
+    int manual_running;                /* (mu) */
+    int closing;                       /* (mu) */
+    int bg_error;                      /* (mu) sticky */
+    char bg_errmsg[256];               /* (mu) */
+    int stall_logged;                  /* a stop was logged; log the resume */
+    int64_t stall_log_us;
+
+    /* stats (mu unless noted) */
+    uint64_t stall_count, stall_micros;
+    uint64_t user_bytes, wal_bytes, flush_bytes, comp_read, comp_written;
+    uint64_t flushes, compactions;
+    struct lsm_level_stats lstats[LSM_NUM_LEVELS];
+};
+
+/* Error detail of this thread (lsm_last_error). */
+void db_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records a background failure as the sticky error (mu held). */
+void db_set_bg_error(struct lsm_db *db, int code, const char *msg);
+/* Oldest snapshot sequence or the last sequence (mu held). */
+uint64_t db_smallest_snapshot(struct lsm_db *db);
+
+/* db_bg.c (mu held unless noted) */
+void db_maybe_schedule_flush(struct lsm_db *db);
+void db_maybe_schedule_compaction(struct lsm_db *db);
+/* Deletes files no live version, pending output or log needs; no-op while
+ * a background error is set. */
+void db_delete_obsolete_files(struct lsm_db *db);
+/* Writes mem to a new L0 table (mu NOT held); *meta NULL when empty. */
+int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
+                    struct file_meta **meta);
+void db_pending_add(struct lsm_db *db, uint64_t number);
+void db_pending_remove(struct lsm_db *db, uint64_t number);
+/* Runs c on the calling thread (mu held on entry/exit); releases c. */
+int db_run_compaction(struct lsm_db *db, struct compaction *c);
+/* Table iterator for the level iterator (arg = db). */
+struct iter *db_table_iter(void *arg, const struct file_meta *f);
+
+#endif

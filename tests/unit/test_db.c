@@ -1,0 +1,578 @@
+/* test_db: the public API of lsm.h end to end: put/get/delete, batches,
+ * snapshots, iterators (both directions, bounds), reopen/recovery, flush,
+ * compact_range, stats, locking and option errors. */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/lsm.h"
+#include "db_test.h"
+
+static char dir[4096];
+static struct lsm_db *db;
+
+static void small_options(struct lsm_options *o)
+{
+    lsm_options_init(o);
+    o->write_buffer_size = 64 << 10;
+    o->target_file_size = 32 << 10;
+    o->max_bytes_for_level_base = 128 << 10;
+    o->block_cache_size = 1 << 20;
+    o->bg_threads = 2;
+}
+
+static void open_db(void)
+{
+    struct lsm_options o;
+    small_options(&o);
+    ck_assert_msg(lsm_open(dir, &o, &db) == 0, "open: %s", lsm_last_error());
+}
+
+static void reopen(void)
+{
+    ck_assert_int_eq(lsm_close(db), 0);
+    open_db();
+}
+
+static void setup(void)
+{
+    dt_mkdtemp(dir, sizeof dir);
+    open_db();
+}
+
+static void teardown(void)
+{
+    if (db)
+        lsm_close(db);
+    db = NULL;
+    dt_rmrf(dir);
+}
+
+static void put(const char *k, const char *v)
+{
+    struct lsm_write_options wo = { 0 };
+    ck_assert_int_eq(lsm_put(db, &wo, k, strlen(k), v, strlen(v)), 0);
+}
+
+static void del(const char *k)
+{
+    struct lsm_write_options wo = { 0 };
+    ck_assert_int_eq(lsm_delete(db, &wo, k, strlen(k)), 0);
+}
+
+/* "NOT_FOUND" when absent. */
+static const char *get_snap(const char *k, const struct lsm_snapshot *s)
+{
+    static char out[4096];
+    struct lsm_read_options ro;
+    char *v;
+    size_t n;
+    int rc;
+
+    lsm_read_options_init(&ro);
+    ro.snapshot = s;
+    rc = lsm_get(db, &ro, k, strlen(k), &v, &n);
+    if (rc == LSM_ENOTFOUND)
+        return "NOT_FOUND";
+    ck_assert_msg(rc == 0, "get %s: %s", k, lsm_last_error());
+    ck_assert_uint_lt(n, sizeof out);
+    memcpy(out, v, n);
+    out[n] = '\0';
+    lsm_free(v);
+    return out;
+}
+
+static const char *get(const char *k)
+{
+    return get_snap(k, NULL);
+}
+
+START_TEST(test_put_get_delete)
+{
+    ck_assert_str_eq(get("a"), "NOT_FOUND");
+    put("a", "1");
+    put("b", "2");
+    ck_assert_str_eq(get("a"), "1");
+    ck_assert_str_eq(get("b"), "2");
+    put("a", "3");
+    ck_assert_str_eq(get("a"), "3");
+    del("a");
+    ck_assert_str_eq(get("a"), "NOT_FOUND");
+    put("", "empty key");
+    ck_assert_str_eq(get(""), "empty key");
+    put("e", "");
+    ck_assert_str_eq(get("e"), "");
+}
+END_TEST
+
+START_TEST(test_batch_atomic)
+{
+    struct lsm_batch *b = lsm_batch_create();
+    lsm_batch_put(b, "x", 1, "1", 1);
+    lsm_batch_put(b, "y", 1, "2", 1);
+    lsm_batch_delete(b, "x", 1);
+    lsm_batch_put(b, "z", 1, "3", 1);
+    ck_assert_int_eq(lsm_write(db, NULL, b), 0);
+    lsm_batch_destroy(b);
+    ck_assert_str_eq(get("x"), "NOT_FOUND");   /* later op in a batch wins */
+    ck_assert_str_eq(get("y"), "2");
+    ck_assert_str_eq(get("z"), "3");
+    reopen();
+    ck_assert_str_eq(get("x"), "NOT_FOUND");
+    ck_assert_str_eq(get("y"), "2");
+}
+END_TEST
+
+START_TEST(test_snapshot)
+{
+    const struct lsm_snapshot *s1, *s2;
+    put("k", "v1");
+    s1 = lsm_snapshot_create(db);
+    put("k", "v2");
+    del("gone");
+    s2 = lsm_snapshot_create(db);
+    del("k");
+    ck_assert_str_eq(get_snap("k", s1), "v1");
+    ck_assert_str_eq(get_snap("k", s2), "v2");
+    ck_assert_str_eq(get("k"), "NOT_FOUND");
+    /* Snapshots survive flush and compaction. */
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    ck_assert_str_eq(get_snap("k", s1), "v1");
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_str_eq(get_snap("k", s1), "v1");
+    ck_assert_str_eq(get_snap("k", s2), "v2");
+    ck_assert_str_eq(get("k"), "NOT_FOUND");
+    ck_assert_uint_lt(lsm_snapshot_sequence(s1), lsm_snapshot_sequence(s2));
+    lsm_snapshot_release(db, s1);
+    lsm_snapshot_release(db, s2);
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_str_eq(get("k"), "NOT_FOUND");
+}
+END_TEST
+
+/* Collects the iterator forward (or backward) as "k=v," pairs. */
+static void scan(struct lsm_iter *it, int reverse, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (reverse)
+        lsm_iter_seek_to_last(it);
+    else
+        lsm_iter_seek_to_first(it);
+    while (lsm_iter_valid(it)) {
+        size_t kl, vl;
+        const char *k = lsm_iter_key(it, &kl), *v = lsm_iter_value(it, &vl);
+        size_t used = strlen(out);
+        snprintf(out + used, n - used, "%.*s=%.*s,", (int)kl, k, (int)vl, v);
+        if (reverse)
+            lsm_iter_prev(it);
+        else
+            lsm_iter_next(it);
+    }
+    ck_assert_int_eq(lsm_iter_status(it), 0);
+}
+
+static void check_iter_both(const char *fwd, const char *rev)
+{
+    char buf[8192];
+    struct lsm_iter *it = lsm_iter_create(db, NULL);
+    scan(it, 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, fwd);
+    scan(it, 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, rev);
+    lsm_iter_destroy(it);
+}
+
+START_TEST(test_iterator_basic)
+{
+    check_iter_both("", "");
+    put("b", "2");
+    put("a", "1");
+    put("c", "3");
+    put("b", "22");
+    del("c");
+    put("d", "4");
+    check_iter_both("a=1,b=22,d=4,", "d=4,b=22,a=1,");
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    put("a", "11");
+    del("d");
+    put("e", "5");
+    check_iter_both("a=11,b=22,e=5,", "e=5,b=22,a=11,");
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    check_iter_both("a=11,b=22,e=5,", "e=5,b=22,a=11,");
+}
+END_TEST
+
+START_TEST(test_iterator_seek_and_direction)
+{
+    struct lsm_iter *it;
+    size_t n;
+    const char *k;
+
+    put("a", "1");
+    put("c", "3");
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    put("e", "5");
+    put("g", "7");
+    it = lsm_iter_create(db, NULL);
+    lsm_iter_seek(it, "b", 1);
+    ck_assert(lsm_iter_valid(it));
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(k[0], 'c');
+    lsm_iter_next(it);
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(k[0], 'e');
+    lsm_iter_prev(it);                 /* direction change */
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(k[0], 'c');
+    lsm_iter_prev(it);
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(k[0], 'a');
+    lsm_iter_prev(it);
+    ck_assert(!lsm_iter_valid(it));
+    lsm_iter_seek_for_prev(it, "f", 1);
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(k[0], 'e');
+    lsm_iter_next(it);                 /* direction change */
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(k[0], 'g');
+    lsm_iter_next(it);
+    ck_assert(!lsm_iter_valid(it));
+    lsm_iter_seek_for_prev(it, "e", 1);
+    k = lsm_iter_key(it, &n);
+    ck_assert_int_eq(k[0], 'e');
+    lsm_iter_seek(it, "h", 1);
+    ck_assert(!lsm_iter_valid(it));
+    lsm_iter_seek_for_prev(it, "0", 1);
+    ck_assert(!lsm_iter_valid(it));
+    lsm_iter_destroy(it);
+}
+END_TEST
+
+START_TEST(test_iterator_bounds_and_snapshot)
+{
+    struct lsm_read_options ro;
+    struct lsm_iter *it;
+    const struct lsm_snapshot *s;
+    char buf[1024];
+    size_t n;
+
+    put("a", "1");
+    put("b", "2");
+    put("c", "3");
+    put("d", "4");
+    s = lsm_snapshot_create(db);
+    put("b", "22");
+    del("c");
+    lsm_read_options_init(&ro);
+    ro.lower_bound = "b";
+    ro.lower_bound_len = 1;
+    ro.upper_bound = "d";
+    ro.upper_bound_len = 1;
+    it = lsm_iter_create(db, &ro);
+    scan(it, 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, "b=22,");
+    scan(it, 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, "b=22,");
+    lsm_iter_seek(it, "a", 1);
+    ck_assert(lsm_iter_valid(it));
+    ck_assert_int_eq(lsm_iter_key(it, &n)[0], 'b');
+    lsm_iter_seek_for_prev(it, "z", 1);
+    ck_assert_int_eq(lsm_iter_key(it, &n)[0], 'b');
+    lsm_iter_destroy(it);
+    ro.snapshot = s;
+    it = lsm_iter_create(db, &ro);
+    scan(it, 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, "b=2,c=3,");
+    scan(it, 1, buf, sizeof buf);
+    ck_assert_str_eq(buf, "c=3,b=2,");
+    lsm_iter_destroy(it);
+    lsm_snapshot_release(db, s);
+}
+END_TEST
+
+START_TEST(test_iterator_is_a_snapshot)
+{
+    struct lsm_iter *it;
+    char buf[1024];
+    put("a", "1");
+    it = lsm_iter_create(db, NULL);
+    put("b", "2");
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    scan(it, 0, buf, sizeof buf);
+    ck_assert_str_eq(buf, "a=1,");
+    lsm_iter_destroy(it);
+}
+END_TEST
+
+START_TEST(test_reopen_recovers_wal)
+{
+    char k[32], v[64];
+    int i;
+    for (i = 0; i < 1000; i++) {
+        snprintf(k, sizeof k, "key%06d", i);
+        snprintf(v, sizeof v, "value%d", i);
+        put(k, v);
+    }
+    for (i = 0; i < 1000; i += 3) {
+        snprintf(k, sizeof k, "key%06d", i);
+        del(k);
+    }
+    reopen();
+    reopen();     /* twice: the recovered data was flushed the first time */
+    for (i = 0; i < 1000; i++) {
+        snprintf(k, sizeof k, "key%06d", i);
+        snprintf(v, sizeof v, "value%d", i);
+        ck_assert_str_eq(get(k), i % 3 == 0 ? "NOT_FOUND" : v);
+    }
+}
+END_TEST
+
+START_TEST(test_many_writes_flush_and_compact)
+{
+    char k[32], v[200];
+    struct lsm_stats st;
+    struct lsm_iter *it;
+    int i, round, count;
+
+    /* Several memtables' worth, overwritten: background flushes and
+     * compactions run while we write. */
+    for (round = 0; round < 3; round++)
+        for (i = 0; i < 3000; i++) {
+            snprintf(k, sizeof k, "k%05d", (i * 7919) % 3000);
+            snprintf(v, sizeof v, "%d-%d-%0100d", round, (i * 7919) % 3000, 0);
+            put(k, v);
+        }
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    ck_assert_uint_gt(st.flushes, 0);
+    ck_assert_uint_gt(st.user_bytes_written, 9000 * 100);
+    ck_assert_uint_ge(st.wal_bytes_written, st.user_bytes_written);
+    ck_assert_uint_eq(st.last_sequence, 9000);
+    for (i = 0; i < 3000; i++) {
+        snprintf(k, sizeof k, "k%05d", i);
+        snprintf(v, sizeof v, "2-%d-%0100d", i, 0);
+        ck_assert_str_eq(get(k), v);
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    ck_assert_int_eq(st.level[0].files, 0);
+    ck_assert_uint_gt(st.compactions, 0);
+    ck_assert_uint_gt(st.live_sst_bytes, 0);
+    reopen();
+    it = lsm_iter_create(db, NULL);
+    count = 0;
+    for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it))
+        count++;
+    ck_assert_int_eq(lsm_iter_status(it), 0);
+    lsm_iter_destroy(it);
+    ck_assert_int_eq(count, 3000);
+    for (i = 0; i < 3000; i += 7) {
+        snprintf(k, sizeof k, "k%05d", i);
+        snprintf(v, sizeof v, "2-%d-%0100d", i, 0);
+        ck_assert_str_eq(get(k), v);
+    }
+}
+END_TEST
+
+START_TEST(test_tombstones_dropped_at_bottom)
+{
+    char k[32];
+    struct lsm_stats st;
+    int i;
+    for (i = 0; i < 500; i++) {
+        snprintf(k, sizeof k, "k%05d", i);
+        put(k, "some value that takes a bit of room");
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    for (i = 0; i < 500; i++) {
+        snprintf(k, sizeof k, "k%05d", i);
+        del(k);
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    /* Everything was deleted and nothing older remains: no table left. */
+    ck_assert_uint_eq(st.live_sst_bytes, 0);
+    ck_assert_int_eq(dt_count_files(dir, ".sst"), 0);
+    ck_assert_str_eq(get("k00001"), "NOT_FOUND");
+}
+END_TEST
+
+static int drop_x(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    (void)arg; (void)k; (void)kl;
+    return vl > 0 && v[0] == 'x';
+}
+
+START_TEST(test_compaction_filter)
+{
+    struct lsm_options o;
+    ck_assert_int_eq(lsm_close(db), 0);
+    small_options(&o);
+    o.compaction_filter = drop_x;
+    ck_assert_int_eq(lsm_open(dir, &o, &db), 0);
+    put("a", "old");
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    put("a", "xnew");          /* filtered: must not resurrect "old" */
+    put("b", "keep");
+    put("c", "xgone");
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_str_eq(get("a"), "NOT_FOUND");
+    ck_assert_str_eq(get("b"), "keep");
+    ck_assert_str_eq(get("c"), "NOT_FOUND");
+}
+END_TEST
+
+START_TEST(test_obsolete_files_deleted)
+{
+    char k[32];
+    int i;
+    for (i = 0; i < 2000; i++) {
+        snprintf(k, sizeof k, "k%05d", i);
+        put(k, "value value value value value value value value");
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    reopen();
+    ck_assert_int_eq(dt_count_files(dir, ".wal"), 1);
+    ck_assert_int_eq(dt_count_files(dir, "MANIFEST-[0-9]*"), 1);
+    ck_assert_int_eq(dt_count_files(dir, ".dbtmp"), 0);
+}
+END_TEST
+
+START_TEST(test_lock_and_options)
+{
+    struct lsm_options o;
+    struct lsm_db *db2 = NULL;
+    char other[4096];
+
+    lsm_options_init(&o);
+    ck_assert_int_eq(lsm_open(dir, &o, &db2), LSM_EBUSY);
+    ck_assert(strstr(lsm_last_error(), "LOCK") != NULL);
+    o.error_if_exists = 1;
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = NULL;
+    ck_assert_int_eq(lsm_open(dir, &o, &db2), LSM_EEXIST);
+    dt_mkdtemp(other, sizeof other);
+    lsm_options_init(&o);
+    o.create_if_missing = 0;
+    ck_assert_int_eq(lsm_open(other, &o, &db2), LSM_ENOENT);
+    lsm_options_init(&o);
+    o.max_write_buffers = 1;
+    ck_assert_int_eq(lsm_open(other, &o, &db2), LSM_EINVAL);
+    dt_rmrf(other);
+    ck_assert_str_eq(lsm_strerror(LSM_ECORRUPT), "corruption");
+    open_db();
+}
+END_TEST
+
+START_TEST(test_sync_and_nosync)
+{
+    struct lsm_write_options wo = { 0 };
+    int i;
+    for (i = 0; i < 100; i++)
+        ck_assert_int_eq(lsm_put(db, &wo, "k", 1, "v", 1), 0);
+    ck_assert_int_eq(lsm_sync(db), 0);
+    ck_assert_int_eq(lsm_put(db, NULL, "k2", 2, "v2", 2), 0);   /* NULL = sync */
+    reopen();
+    ck_assert_str_eq(get("k2"), "v2");
+}
+END_TEST
+
+START_TEST(test_corrupt_current_reported)
+{
+    FILE *f;
+    char path[4200];
+    struct lsm_options o;
+
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = NULL;
+    snprintf(path, sizeof path, "%s/CURRENT", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("garbage", f);
+    fclose(f);
+    small_options(&o);
+    ck_assert_int_eq(lsm_open(dir, &o, &db), LSM_ECORRUPT);
+    ck_assert(strstr(lsm_last_error(), "CURRENT") != NULL);
+    db = NULL;
+}
+END_TEST
+
+/* Concurrent writers: every acknowledged write is readable afterwards. */
+struct wthread { int id; };
+static void *writer_main(void *arg)
+{
+    struct wthread *t = arg;
+    struct lsm_write_options wo = { 0 };
+    char k[32], v[32];
+    int i;
+    for (i = 0; i < 2000; i++) {
+        snprintf(k, sizeof k, "t%d-%05d", t->id, i);
+        snprintf(v, sizeof v, "v%d", i);
+        wo.sync = (i % 100) == 0;
+        if (lsm_put(db, &wo, k, strlen(k), v, strlen(v)) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+START_TEST(test_concurrent_writers)
+{
+    pthread_t th[4];
+    struct wthread a[4];
+    char k[32], v[32];
+    int i, t;
+    for (t = 0; t < 4; t++) {
+        a[t].id = t;
+        pthread_create(&th[t], NULL, writer_main, &a[t]);
+    }
+    for (t = 0; t < 4; t++) {
+        void *r;
+        pthread_join(th[t], &r);
+        ck_assert_ptr_null(r);
+    }
+    reopen();
+    for (t = 0; t < 4; t++)
+        for (i = 0; i < 2000; i += 13) {
+            snprintf(k, sizeof k, "t%d-%05d", t, i);
+            snprintf(v, sizeof v, "v%d", i);
+            ck_assert_str_eq(get(k), v);
+        }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("db");
+    TCase *tc = tcase_create("api");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_put_get_delete);
+    tcase_add_test(tc, test_batch_atomic);
+    tcase_add_test(tc, test_snapshot);
+    tcase_add_test(tc, test_iterator_basic);
+    tcase_add_test(tc, test_iterator_seek_and_direction);
+    tcase_add_test(tc, test_iterator_bounds_and_snapshot);
+    tcase_add_test(tc, test_iterator_is_a_snapshot);
+    tcase_add_test(tc, test_reopen_recovers_wal);
+    tcase_add_test(tc, test_many_writes_flush_and_compact);
+    tcase_add_test(tc, test_tombstones_dropped_at_bottom);
+    tcase_add_test(tc, test_compaction_filter);
+    tcase_add_test(tc, test_obsolete_files_deleted);
+    tcase_add_test(tc, test_lock_and_options);
+    tcase_add_test(tc, test_sync_and_nosync);
+    tcase_add_test(tc, test_corrupt_current_reported);
+    tcase_add_test(tc, test_concurrent_writers);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -644,6 +644,8 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
                 v->num = e->value;
                 return 0;
             }
+        }
+        for (const struct cenum *e = d->enums; e->name; e++) {
             if (names.len)
                 sb_puts(&names, ", ");
             sb_puts(&names, e->name);

@@ -1119,6 +1119,25 @@ static int settable(int i)
     return 1;
 }
 
+/* Splits a CONFIG SET value of a multi-argument directive like Redis 7
+ * (sdssplitlen on single spaces: no quoting; "" gives no arguments). */
+static void split_spaces(const char *value, struct args *out)
+{
+    const char *p = value;
+
+    memset(out, 0, sizeof(*out));
+    if (*value == '\0')
+        return;
+    for (;;) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        args_push(out, zmemdup(p, len));
+        if (!sp)
+            return;
+        p = sp + 1;
+    }
+}
+
 /* Parses one CONFIG SET value for directive i into v (starting from the
  * current value). */
 static int parse_set_value(int i, const char *value, struct cval *v, char *reason)
@@ -1129,10 +1148,7 @@ static int parse_set_value(int i, const char *value, struct cval *v, char *reaso
     cval_get(d, v);
     if (d->flags & CF_MULTI_ARG) {
         struct args a;
-        if (split_args(value, &a)) {
-            snprintf(reason, REASON_LEN, "Unbalanced quotes in configuration line");
-            return -1;
-        }
+        split_spaces(value, &a);
         rc = cval_parse(d, a.argc, a.argv, v, reason);
         args_free(&a);
     } else {

@@ -67,7 +67,9 @@ struct server_config {
     char *bind_addrs[CONFIG_BIND_MAX]; /* verbatim; a leading '-' marks an
                                         * optional address (Redis 7): skip it
                                         * if it can't be bound (EADDRNOTAVAIL) */
-    int bind_count;                 /* 0 = no `bind`: listen on all interfaces */
+    int bind_count;                 /* 0 (a bare `bind`) = no TCP listener,
+                                     * like Redis 7; "*" = all IPv4, "::*" =
+                                     * all IPv6 interfaces */
     int port;                       /* 0..65535; 0 = no TCP listener */
     char *unixsocket;               /* "" = none */
     int unixsocketperm;             /* mode bits (octal in the file); 0 = umask */
@@ -135,7 +137,9 @@ int config_get(int npatterns, const char *const *patterns,
 int config_get_value(const char *name, char *buf, size_t buflen);
 
 /* CONFIG SET name value [name value ...]: argv holds 2*npairs NUL-terminated
- * strings. Atomic: either every pair is stored and every apply hook
+ * strings. Values of multi-argument directives (bind,
+ * client-output-buffer-limit) are split on single spaces like Redis 7 (no
+ * quoting); an empty value gives no arguments. Atomic: either every pair is stored and every apply hook
  * succeeded, or nothing changed. Returns 0 or -1 with err (no "ERR "). */
 int config_set(int npairs, const char *const *argv, char *err, size_t errlen);
 

@@ -626,6 +626,11 @@ START_TEST(test_set)
     ck_assert_int_eq(set2("protected-mode", "NO", NULL, NULL), 0);
     ck_assert_int_eq(server_cfg.protected_mode, 0);
     ck_assert_int_eq(config_set(0, NULL, err, sizeof(err)), 0);
+    /* Multi-argument values split on single spaces, without quoting (Redis 7). */
+    SET_FAILS("client-output-buffer-limit", "normal 1 1 1 'x", NULL, NULL,
+              "CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.");
+    SET_FAILS("client-output-buffer-limit", "normal  1 1 1", NULL, NULL,
+              "CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.");
 }
 END_TEST
 
@@ -721,6 +726,20 @@ START_TEST(test_set_hooks)
     ck_assert_int_eq(hook_seen_port[0], 7011);
     ck_assert_int_eq(hook_seen_port[1], 6379);
     config_register_apply("port", NULL);
+
+    /* bind becomes settable once a hook exists; its value splits on spaces. */
+    SET_FAILS("bind", "10.0.0.1", NULL, NULL,
+              "CONFIG SET failed (possibly related to argument 'bind') - can't set immutable config");
+    ck_assert_int_eq(config_register_apply("bind", port_hook), 0);
+    hook_fail = 0;
+    ck_assert_int_eq(set2("bind", "'-::1' 127.0.0.1", NULL, NULL), 0);
+    ck_assert_int_eq(server_cfg.bind_count, 2);
+    ck_assert_str_eq(server_cfg.bind_addrs[0], "'-::1'");
+    ck_assert_int_eq(set2("bind", "", NULL, NULL), 0);
+    ck_assert_int_eq(server_cfg.bind_count, 0);
+    SET_FAILS("bind", "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17", NULL, NULL,
+              "CONFIG SET failed (possibly related to argument 'bind') - Too many bind addresses specified.");
+    config_register_apply("bind", NULL);
     SET_FAILS("port", "1", NULL, NULL,
               "CONFIG SET failed (possibly related to argument 'port') - can't set immutable config");
 }

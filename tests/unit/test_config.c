@@ -968,7 +968,7 @@ int main(void)
 
     if (!getcwd(start_cwd, sizeof(start_cwd)))
         start_cwd[0] = '\0';
-    srunner_run_all(sr, CK_NORMAL);
+    srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -592,7 +592,8 @@ static int scan_entry(const char *name, void *arg)
         break;
     case DB_FILE_SST:
         del = num < o->next_file &&
-              bsearch(&num, o->live.v, (size_t)o->live.n, sizeof(uint64_t), cmp_u64) == NULL;
+              (o->live.n == 0 ||
+               bsearch(&num, o->live.v, (size_t)o->live.n, sizeof(uint64_t), cmp_u64) == NULL);
         if (del)
             live_add(&o->del_sst, num);
         break;

@@ -882,7 +882,7 @@ static int cmp_by_smallest(const void *a, const void *b)
 }
 
 /* Moves the builder's lists into a new version; -1 when files of a level
- * >= 1 overlap (the version is freed). */
+ * >= 1 overlap in user keys (the version is freed). */
 static int vb_save(struct vbuilder *b, struct version_set *vs, struct version **out)
 {
     struct version *v = version_new(vs);
@@ -898,8 +898,10 @@ static int vb_save(struct vbuilder *b, struct version_set *vs, struct version **
                   l == 0 ? cmp_by_number : cmp_by_smallest);
         if (l > 0)
             for (i = 1; i < v->nfiles[l]; i++)
-                if (ikey_compare(buf_slice(&v->files[l][i - 1]->largest),
-                                 buf_slice(&v->files[l][i]->smallest)) >= 0)
+                /* Disjoint in user keys: a user key never spans two files
+                 * of a sorted level (compaction cuts only between keys). */
+                if (slice_compare(ikey_user_key(buf_slice(&v->files[l][i - 1]->largest)),
+                                  ikey_user_key(buf_slice(&v->files[l][i]->smallest))) >= 0)
                     bad = 1;
     }
     if (bad) {

@@ -5,6 +5,7 @@ include tests/unit/log.mk
 include tests/unit/table.mk
 include tests/unit/db.mk
 include tests/unit/server.mk
+include tests/unit/server_core.mk
 include tests/integration/local.mk
 include tests/crash/local.mk
 include tests/compat/local.mk

@@ -274,7 +274,7 @@ void cmd_hello(struct client *c)
     }
     if (client_auth_required(c)) {
         reply_error(o, "-NOAUTH HELLO must be called with the client already "
-                       "authenticated, otherwise the HELLO <proto> AUTH <user> <pass> "
+                       "authenticated, otherwise the HELLO AUTH <user> <pass> "
                        "option can be used to authenticate the client and "
                        "select the RESP protocol version at the same time");
         return;

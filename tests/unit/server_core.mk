@@ -1,0 +1,10 @@
+# tests/unit/server_core.mk: unit suites of the server core (accept
+# decisions and listeners; the command table).
+check_PROGRAMS += tests/unit/test_net
+TESTS += tests/unit/test_net
+tests_unit_test_net_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_net_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_commands
+TESTS += tests/unit/test_commands
+tests_unit_test_commands_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_commands_LDADD = $(SERVER_LIBS) $(TEST_LIBS)

@@ -436,3 +436,31 @@ struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
     it->release_arg = arg;
     return &it->base;
 }
+
+int block_seek_once(const struct block *b, block_cmp_fn cmp, struct slice target,
+                    struct buf *key, struct slice *value)
+{
+    struct block_iter it;
+    int rc;
+    memset(&it, 0, sizeof(it));
+    it.base.ops = &block_iter_ops;
+    it.data = b->data;
+    it.restart_offset = b->restart_offset;
+    it.nrestarts = b->nrestarts;
+    it.cmp = cmp;
+    it.current = it.next_off = b->restart_offset;
+    it.restart_index = b->nrestarts;
+    buf_clear(key);
+    it.key = *key;                   /* borrow the caller's buffer */
+    bi_seek(&it.base, target);
+    if (it.status)
+        rc = it.status;
+    else if (bi_valid(&it.base)) {
+        *value = it.value;
+        rc = 1;
+    } else {
+        rc = 0;
+    }
+    *key = it.key;
+    return rc;
+}

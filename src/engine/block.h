@@ -80,4 +80,11 @@ size_t block_memory(const struct block *b);
 struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
                                void (*release)(void *arg), void *arg);
 
+/* Point seek without creating an iterator (the get path): finds the first
+ * entry >= target. Returns 1 with the key copied into *key (a buf the caller
+ * reuses) and *value pointing into the block, 0 when every key is < target,
+ * or LSM_ECORRUPT. */
+int block_seek_once(const struct block *b, block_cmp_fn cmp, struct slice target,
+                    struct buf *key, struct slice *value);
+
 #endif

@@ -759,13 +759,12 @@ static const struct sst_read_options default_ro = { 1, 1 };
 int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
                    struct slice lookup, struct sst_get_result *res, struct buf *value)
 {
-    struct slice ukey = ikey_user_key(lookup);
-    struct iter *ii, *di = NULL;
+    struct slice ukey = ikey_user_key(lookup), v;
     struct block *blk = NULL;
     struct cache_handle *ch = NULL;
     struct block_handle h;
-    struct slice hv;
-    int rc = 0;
+    struct buf key = BUF_INIT;
+    int rc;
     if (!ro)
         ro = &default_ro;
     res->found = 0;
@@ -778,25 +777,24 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
             return 0;
         }
     }
-    ii = block_iter_create(r->index, ikey_compare, NULL, NULL);
-    iter_seek(ii, lookup);
-    if (!iter_valid(ii)) {
-        if (iter_status(ii) < 0)
+    buf_reserve(&key, 64);
+    rc = block_seek_once(r->index, ikey_compare, lookup, &key, &v);
+    if (rc <= 0) {
+        if (rc < 0)
             rc = corrupt(r, 0, "bad index block");
         goto done;
     }
-    hv = iter_value(ii);
-    if (block_handle_decode(&hv, &h) < 0) {
+    if (block_handle_decode(&v, &h) < 0) {
         rc = corrupt(r, 0, "bad block handle in index");
         goto done;
     }
     if ((rc = get_data_block(r, ro, &h, &blk, &ch)) < 0)
         goto done;
-    di = block_iter_create(blk, ikey_compare, NULL, NULL);
-    iter_seek(di, lookup);
-    if (iter_valid(di)) {
+    rc = block_seek_once(blk, ikey_compare, lookup, &key, &v);
+    if (rc == 1) {
         struct ikey_parsed pk;
-        if (ikey_parse(iter_key(di), &pk) < 0) {
+        rc = 0;
+        if (ikey_parse(buf_slice(&key), &pk) < 0) {
             rc = corrupt(r, h.offset, "bad internal key");
             goto done;
         }
@@ -804,18 +802,17 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
             res->found = 1;
             res->type = pk.type;
             res->seq = pk.seq;
-            buf_set(value, iter_value(di).data, iter_value(di).len);
+            buf_set(value, v.data, v.len);
         }
-    } else if (iter_status(di) < 0) {
+    } else if (rc < 0) {
         rc = corrupt(r, h.offset, "bad data block");
     }
 done:
     if (rc == 0 && !res->found && r->filter && r->stats)
         stat_add(&r->stats->bloom_false_positive, 1);
-    iter_destroy(di);
     if (blk)
         put_data_block(r, blk, ch);
-    iter_destroy(ii);
+    buf_free(&key);
     return rc;
 }
 

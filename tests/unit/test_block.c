@@ -136,6 +136,17 @@ static void round_trip(size_t nwant, int interval)
             tl = (size_t)snprintf(t, sizeof(t), "user:%08u", rnd() % 60000);
         }
         pos = lower_bound(v, n, slice_make(t, tl));
+        {   /* the allocation-free point seek agrees */
+            struct buf kb = BUF_INIT;
+            struct slice val;
+            int rc = block_seek_once(blk, slice_compare, slice_make(t, tl), &kb, &val);
+            ck_assert_int_eq(rc, pos < n);
+            if (rc == 1) {
+                ck_assert(slice_equal(buf_slice(&kb), slice_make(v[pos].key, v[pos].klen)));
+                ck_assert(slice_equal(val, slice_make(v[pos].val, v[pos].vlen)));
+            }
+            buf_free(&kb);
+        }
         iter_seek(it, slice_make(t, tl));
         if (pos == n) {
             ck_assert(!iter_valid(it));

@@ -1,0 +1,288 @@
+/* test_memtable: versions and snapshot visibility, iteration, refcounts. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/batch.h"
+#include "engine/dbformat.h"
+#include "engine/iter.h"
+#include "engine/lsm.h"
+#include "engine/memtable.h"
+
+static int get(struct memtable *mt, const char *key, uint64_t snap, struct buf *v,
+               int *type)
+{
+    buf_clear(v);
+    return memtable_get(mt, slice_cstr(key), snap, type, v, NULL);
+}
+
+START_TEST(test_empty)
+{
+    struct memtable *mt = memtable_create();
+    struct buf v = BUF_INIT;
+    struct iter *it;
+
+    ck_assert_int_eq(get(mt, "a", LSM_MAX_SEQ, &v, NULL), MEMTABLE_NOT_FOUND);
+    ck_assert_uint_eq(memtable_entries(mt), 0);
+    it = memtable_iter_create(mt);
+    iter_seek_to_first(it);
+    ck_assert(!iter_valid(it));
+    ck_assert_int_eq(iter_status(it), 0);
+    iter_destroy(it);
+    memtable_unref(mt);
+    buf_free(&v);
+}
+END_TEST
+
+START_TEST(test_versions_and_snapshots)
+{
+    struct memtable *mt = memtable_create();
+    struct buf v = BUF_INIT;
+    uint64_t seq = 0;
+    int type = -1;
+
+    ck_assert_int_eq(memtable_add(mt, 10, LSM_TYPE_VALUE, slice_cstr("k"), slice_cstr("v10")), 0);
+    ck_assert_int_eq(memtable_add(mt, 20, LSM_TYPE_VALUE, slice_cstr("k"), slice_cstr("v20")), 0);
+    ck_assert_int_eq(memtable_add(mt, 30, LSM_TYPE_DELETION, slice_cstr("k"), slice_cstr("ignored")), 0);
+    ck_assert_int_eq(memtable_add(mt, 40, LSM_TYPE_VALUE, slice_cstr("k"), slice_cstr("v40")), 0);
+    ck_assert_int_eq(memtable_add(mt, 15, LSM_TYPE_VALUE, slice_cstr("k2"), slice_cstr("other")), 0);
+    /* Prefix and extension of the key do not leak into its lookups. */
+    ck_assert_int_eq(memtable_add(mt, 50, LSM_TYPE_VALUE, slice_cstr(""), slice_cstr("empty")), 0);
+    ck_assert_int_eq(memtable_add(mt, 51, LSM_TYPE_VALUE, slice_cstr("kk"), slice_cstr("kk")), 0);
+
+    /* The same (key, seq, type) twice is refused. */
+    ck_assert_int_eq(memtable_add(mt, 20, LSM_TYPE_VALUE, slice_cstr("k"), slice_cstr("dup")),
+                     LSM_EEXIST);
+
+    /* Newest version wins. */
+    ck_assert_int_eq(get(mt, "k", LSM_MAX_SEQ, &v, &type), MEMTABLE_FOUND);
+    ck_assert_int_eq(type, LSM_TYPE_VALUE);
+    ck_assert_str_eq(buf_cstr(&v), "v40");
+    /* Snapshot 39 sees the deletion at 30. */
+    ck_assert_int_eq(get(mt, "k", 39, &v, &type), MEMTABLE_DELETED);
+    ck_assert_int_eq(type, LSM_TYPE_DELETION);
+    ck_assert_int_eq(get(mt, "k", 30, &v, NULL), MEMTABLE_DELETED);
+    /* Snapshot seq hides newer writes. */
+    ck_assert_int_eq(get(mt, "k", 29, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "v20");
+    ck_assert_int_eq(get(mt, "k", 20, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "v20");
+    ck_assert_int_eq(get(mt, "k", 19, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "v10");
+    ck_assert_int_eq(memtable_get(mt, slice_cstr("k"), 10, NULL, &v, &seq), MEMTABLE_FOUND);
+    ck_assert_uint_eq(seq, 10);
+    ck_assert_int_eq(get(mt, "k", 9, &v, NULL), MEMTABLE_NOT_FOUND);
+    ck_assert_int_eq(get(mt, "k2", 14, &v, NULL), MEMTABLE_NOT_FOUND);
+    ck_assert_int_eq(get(mt, "k2", 15, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "other");
+    ck_assert_int_eq(get(mt, "", LSM_MAX_SEQ, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "empty");
+    ck_assert_int_eq(get(mt, "kk", LSM_MAX_SEQ, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "kk");
+    ck_assert_int_eq(get(mt, "j", LSM_MAX_SEQ, &v, NULL), MEMTABLE_NOT_FOUND);
+    ck_assert_int_eq(get(mt, "kkk", LSM_MAX_SEQ, &v, NULL), MEMTABLE_NOT_FOUND);
+    ck_assert_uint_eq(memtable_entries(mt), 7);
+    memtable_unref(mt);
+    buf_free(&v);
+}
+END_TEST
+
+START_TEST(test_vptr_and_long_keys)
+{
+    struct memtable *mt = memtable_create();
+    struct buf v = BUF_INIT;
+    char key[300], val[70000];
+    int type = -1;
+
+    memset(key, 'q', sizeof(key));
+    for (size_t i = 0; i < sizeof(val); i++)
+        val[i] = (char)(i * 31);
+    ck_assert_int_eq(memtable_add(mt, 5, LSM_TYPE_VPTR, slice_cstr("big"), slice_make("\1\2\3\0\5", 5)), 0);
+    ck_assert_int_eq(memtable_add(mt, 6, LSM_TYPE_VALUE, slice_make(key, sizeof(key)),
+                                  slice_make(val, sizeof(val))), 0);
+    ck_assert_int_eq(get(mt, "big", LSM_MAX_SEQ, &v, &type), MEMTABLE_FOUND);
+    ck_assert_int_eq(type, LSM_TYPE_VPTR);
+    ck_assert_uint_eq(v.len, 5);
+    ck_assert(memcmp(v.data, "\1\2\3\0\5", 5) == 0);
+    buf_clear(&v);
+    ck_assert_int_eq(memtable_get(mt, slice_make(key, sizeof(key)), 6, &type, &v, NULL),
+                     MEMTABLE_FOUND);
+    ck_assert_uint_eq(v.len, sizeof(val));
+    ck_assert(memcmp(v.data, val, sizeof(val)) == 0);
+    ck_assert_uint_ge(memtable_approximate_memory_usage(mt), sizeof(val) + sizeof(key));
+    memtable_unref(mt);
+    buf_free(&v);
+}
+END_TEST
+
+START_TEST(test_iterator_order)
+{
+    struct memtable *mt = memtable_create();
+    struct iter *it;
+    struct ikey_parsed pk;
+    struct buf target = BUF_INIT;
+    /* Expected order: user key ascending, sequence descending. */
+    static const struct { const char *k; uint64_t seq; int type; const char *v; } exp[] = {
+        { "a", 9, LSM_TYPE_VALUE, "a9" },
+        { "a", 3, LSM_TYPE_DELETION, "" },
+        { "a", 1, LSM_TYPE_VALUE, "a1" },
+        { "b", 7, LSM_TYPE_VPTR, "ptr" },
+        { "c", 8, LSM_TYPE_VALUE, "c8" },
+        { "c", 2, LSM_TYPE_VALUE, "c2" },
+    };
+    static const int add_order[] = { 4, 1, 5, 0, 3, 2 };
+    size_t n = sizeof(exp) / sizeof(exp[0]), i;
+
+    for (i = 0; i < n; i++) {
+        int j = add_order[i];
+        ck_assert_int_eq(memtable_add(mt, exp[j].seq, exp[j].type, slice_cstr(exp[j].k),
+                                      slice_cstr(exp[j].v)), 0);
+    }
+    it = memtable_iter_create(mt);
+    /* The iterator holds its own reference: dropping ours keeps it alive. */
+    memtable_unref(mt);
+    for (iter_seek_to_first(it), i = 0; iter_valid(it); iter_next(it), i++) {
+        ck_assert_uint_lt(i, n);
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        ck_assert(slice_equal(pk.user_key, slice_cstr(exp[i].k)));
+        ck_assert_uint_eq(pk.seq, exp[i].seq);
+        ck_assert_int_eq(pk.type, exp[i].type);
+        ck_assert(slice_equal(iter_value(it), slice_cstr(exp[i].v)));
+    }
+    ck_assert_uint_eq(i, n);
+    for (iter_seek_to_last(it), i = n; iter_valid(it); iter_prev(it)) {
+        i--;
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        ck_assert_uint_eq(pk.seq, exp[i].seq);
+    }
+    ck_assert_uint_eq(i, 0);
+
+    /* Seek to (c, snapshot 5) lands on c@2; seek_for_prev to (a, 2) on a@3. */
+    ikey_append(&target, slice_cstr("c"), 5, LSM_TYPE_SEEK);
+    iter_seek(it, buf_slice(&target));
+    ck_assert(iter_valid(it));
+    ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+    ck_assert_uint_eq(pk.seq, 2);
+    buf_clear(&target);
+    ikey_append(&target, slice_cstr("a"), 2, LSM_TYPE_SEEK);
+    iter_seek_for_prev(it, buf_slice(&target));
+    ck_assert(iter_valid(it));
+    ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+    ck_assert_uint_eq(pk.seq, 3);
+    buf_clear(&target);
+    ikey_append(&target, slice_cstr("d"), LSM_MAX_SEQ, LSM_TYPE_SEEK);
+    iter_seek(it, buf_slice(&target));
+    ck_assert(!iter_valid(it));
+    ck_assert_int_eq(iter_status(it), 0);
+    iter_destroy(it);                /* frees the memtable (ASan checks) */
+    buf_free(&target);
+}
+END_TEST
+
+START_TEST(test_add_batch)
+{
+    struct memtable *mt = memtable_create();
+    struct lsm_batch *b = lsm_batch_create();
+    struct buf v = BUF_INIT;
+
+    lsm_batch_put(b, "x", 1, "1", 1);
+    lsm_batch_put(b, "x", 1, "2", 1);   /* later in the batch wins */
+    lsm_batch_delete(b, "y", 1);
+    batch_put_vptr(b, slice_cstr("z"), slice_cstr("P"));
+    batch_set_sequence(b, 100);
+    ck_assert_int_eq(memtable_add_batch(mt, b), 0);
+    ck_assert_uint_eq(memtable_entries(mt), 4);
+    ck_assert_int_eq(get(mt, "x", LSM_MAX_SEQ, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "2");
+    ck_assert_int_eq(get(mt, "x", 100, &v, NULL), MEMTABLE_FOUND);
+    ck_assert_str_eq(buf_cstr(&v), "1");
+    ck_assert_int_eq(get(mt, "y", 102, &v, NULL), MEMTABLE_DELETED);
+    ck_assert_int_eq(get(mt, "y", 101, &v, NULL), MEMTABLE_NOT_FOUND);
+    ck_assert_int_eq(get(mt, "z", 103, &v, NULL), MEMTABLE_FOUND);
+    memtable_unref(mt);
+    lsm_batch_destroy(b);
+    buf_free(&v);
+}
+END_TEST
+
+START_TEST(test_random_model)
+{
+    /* Random versions of few keys against a brute-force model. */
+    enum { OPS = 3000, KEYS = 20 };
+    const char *env = getenv("SEED");
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : 77u;
+    struct memtable *mt = memtable_create();
+    static int mtype[OPS + 1], mkey[OPS + 1];
+    struct buf v = BUF_INIT;
+    char key[16], val[32];
+
+    printf("# test_random_model SEED=%u\n", seed);
+    srand(seed);
+    for (int s = 1; s <= OPS; s++) {
+        mkey[s] = rand() % KEYS;
+        mtype[s] = rand() % 4 == 0 ? LSM_TYPE_DELETION : LSM_TYPE_VALUE;
+        snprintf(key, sizeof(key), "key%d", mkey[s]);
+        snprintf(val, sizeof(val), "val%d", s);
+        ck_assert_int_eq(memtable_add(mt, (uint64_t)s, mtype[s], slice_cstr(key), slice_cstr(val)), 0);
+    }
+    for (int q = 0; q < 5000; q++) {
+        int k = rand() % KEYS, snap = rand() % (OPS + 1), newest = 0, rc;
+        for (int s = snap; s >= 1; s--)
+            if (mkey[s] == k) { newest = s; break; }
+        snprintf(key, sizeof(key), "key%d", k);
+        rc = get(mt, key, (uint64_t)snap, &v, NULL);
+        if (newest == 0) {
+            ck_assert_int_eq(rc, MEMTABLE_NOT_FOUND);
+        } else if (mtype[newest] == LSM_TYPE_DELETION) {
+            ck_assert_int_eq(rc, MEMTABLE_DELETED);
+        } else {
+            ck_assert_int_eq(rc, MEMTABLE_FOUND);
+            snprintf(val, sizeof(val), "val%d", newest);
+            ck_assert_str_eq(buf_cstr(&v), val);
+        }
+    }
+    memtable_unref(mt);
+    buf_free(&v);
+}
+END_TEST
+
+START_TEST(test_refcount)
+{
+    struct memtable *mt = memtable_create();
+
+    memtable_ref(mt);
+    memtable_add(mt, 1, LSM_TYPE_VALUE, slice_cstr("a"), slice_cstr("b"));
+    memtable_unref(mt);
+    ck_assert_uint_eq(memtable_entries(mt), 1);   /* still alive */
+    memtable_unref(mt);                           /* freed (ASan/leak check) */
+    memtable_unref(NULL);
+}
+END_TEST
+
+static Suite *memtable_suite(void)
+{
+    Suite *s = suite_create("memtable");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_empty);
+    tcase_add_test(tc, test_versions_and_snapshots);
+    tcase_add_test(tc, test_vptr_and_long_keys);
+    tcase_add_test(tc, test_iterator_order);
+    tcase_add_test(tc, test_add_batch);
+    tcase_add_test(tc, test_random_model);
+    tcase_add_test(tc, test_refcount);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(memtable_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

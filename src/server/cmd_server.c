@@ -946,11 +946,21 @@ void cmd_command_help(struct client *c)
 struct config_get_ctx {
     struct obuf *o;
     long long n;
+    int npats;
+    char **pats;
 };
 
 static void config_get_cb(const char *name, const char *value, void *arg)
 {
     struct config_get_ctx *ctx = arg;
+    /* Redis 7.0 echoes a name given without glob characters as it was
+     * typed ("CONFIG GET MAXCLIENTS" answers "MAXCLIENTS"). */
+    for (int i = 0; i < ctx->npats; i++) {
+        if (!strpbrk(ctx->pats[i], "[*?") && !strcasecmp(ctx->pats[i], name)) {
+            name = ctx->pats[i];
+            break;
+        }
+    }
     reply_bulk_cstr(ctx->o, name);
     reply_bulk_cstr(ctx->o, value);
     ctx->n++;
@@ -962,7 +972,7 @@ void cmd_config_get(struct client *c)
     char **pats = zmalloc(sizeof(char *) * (size_t)np);
     for (int i = 0; i < np; i++)
         pats[i] = arg_dup(c, i + 2);
-    struct config_get_ctx ctx = { &c->obuf, 0 };
+    struct config_get_ctx ctx = { &c->obuf, 0, np, pats };
     void *h = reply_defer_len(&c->obuf);
     config_get(np, (const char *const *)pats, config_get_cb, &ctx);
     reply_set_defer_len(&c->obuf, h, ctx.n, REPLY_MAP);

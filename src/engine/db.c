@@ -475,6 +475,7 @@ int lsm_close(struct lsm_db *db)
         return 0;
     pthread_mutex_lock(&db->mu);
     db->closing = 1;
+    pthread_cond_broadcast(&db->bg_cv);
     while (db->wq_head != NULL || db->manual_running)
         pthread_cond_wait(&db->bg_cv, &db->mu);
     pthread_mutex_unlock(&db->mu);
@@ -553,6 +554,11 @@ static int make_room(struct lsm_db *db, int force)
         uint64_t pending;
         if (db->bg_error != 0)
             return bg_error_locked(db);
+        if (db->closing) {
+            /* A stalled writer must not wait for flushes that close stops. */
+            db_set_error(LSM_ECLOSED, "database is closing");
+            return LSM_ECLOSED;
+        }
         if (db->need_new_wal) {
             int rc = switch_memtable(db);
             if (rc != 0)

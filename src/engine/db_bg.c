@@ -290,6 +290,19 @@ static void compaction_job(void *arg)
     struct lsm_db *db = j->db;
 
     pthread_mutex_lock(&db->mu);
+    if (db->closing) {
+        int i;
+        for (i = 0; i < db->nrunning; i++)
+            if (db->running[i] == j->c) {
+                db->running[i] = db->running[--db->nrunning];
+                break;
+            }
+        compaction_release(j->c);
+        pthread_cond_broadcast(&db->bg_cv);
+        pthread_mutex_unlock(&db->mu);
+        zfree(j);
+        return;
+    }
     db_run_compaction(db, j->c);
     db_maybe_schedule_compaction(db);
     db_delete_obsolete_files(db);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine/lsm.h"
+#include "util/io.h"
 #include "db_test.h"
 
 static char dir[4096];
@@ -544,6 +545,162 @@ START_TEST(test_concurrent_writers)
 }
 END_TEST
 
+
+/* ---- faults (util/io fault env) ---- */
+
+static struct io_env *fenv;
+
+static void open_fault(void)
+{
+    struct lsm_options o;
+    small_options(&o);
+    o.env = fenv;
+    ck_assert_msg(lsm_open(dir, &o, &db) == 0, "open: %s", lsm_last_error());
+}
+
+static void fault_setup(void)
+{
+    dt_mkdtemp(dir, sizeof dir);
+    fenv = io_env_fault_create(io_env_posix());
+    open_fault();
+}
+
+static void fault_teardown(void)
+{
+    if (db)
+        lsm_close(db);
+    db = NULL;
+    io_env_fault_destroy(fenv);
+    dt_rmrf(dir);
+}
+
+static void fault_reopen(void)
+{
+    lsm_close(db);      /* may report the error of a crashed env */
+    db = NULL;
+    io_env_fault_reset(fenv);
+    open_fault();
+}
+
+START_TEST(test_fault_sst_write_is_sticky)
+{
+    struct lsm_write_options wo = { 1 };
+    int rc;
+
+    put("a", "1");
+    put("b", "2");
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, ".sst");
+    rc = lsm_flush(db, 1);
+    ck_assert_int_eq(rc, LSM_EIO);
+    ck_assert_int_eq(lsm_bg_error(db), LSM_EIO);
+    ck_assert_msg(strstr(lsm_last_error(), ".sst") != NULL, "%s", lsm_last_error());
+    /* Writes fail with the sticky error, reads go on. */
+    ck_assert_int_eq(lsm_put(db, &wo, "c", 1, "3", 1), LSM_EIO);
+    ck_assert_str_eq(get("a"), "1");
+    io_env_fault_reset(fenv);
+    ck_assert_msg(lsm_resume(db) == 0, "%s", lsm_last_error());
+    ck_assert_int_eq(lsm_bg_error(db), 0);
+    put("c", "3");
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    fault_reopen();
+    ck_assert_str_eq(get("a"), "1");
+    ck_assert_str_eq(get("b"), "2");
+    ck_assert_str_eq(get("c"), "3");
+}
+END_TEST
+
+START_TEST(test_fault_wal_append)
+{
+    struct lsm_write_options wo = { 1 };
+
+    put("a", "1");
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, ".wal");
+    ck_assert_int_eq(lsm_put(db, &wo, "b", 1, "2", 1), LSM_EIO);
+    ck_assert_int_eq(lsm_bg_error(db), LSM_EIO);
+    ck_assert_int_eq(lsm_put(db, &wo, "c", 1, "3", 1), LSM_EIO);
+    ck_assert_str_eq(get("a"), "1");
+    io_env_fault_reset(fenv);
+    ck_assert_msg(lsm_resume(db) == 0, "%s", lsm_last_error());
+    put("d", "4");
+    ck_assert_str_eq(get("d"), "4");
+    fault_reopen();
+    ck_assert_str_eq(get("a"), "1");
+    ck_assert_str_eq(get("c"), "NOT_FOUND");   /* refused, never written */
+    ck_assert_str_eq(get("d"), "4");
+}
+END_TEST
+
+START_TEST(test_fault_manifest_write)
+{
+    put("a", "1");
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, "MANIFEST");
+    ck_assert_int_eq(lsm_flush(db, 1), LSM_EIO);
+    ck_assert_str_eq(get("a"), "1");
+    io_env_fault_reset(fenv);
+    ck_assert_msg(lsm_resume(db) == 0, "%s", lsm_last_error());
+    put("b", "2");
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    fault_reopen();
+    ck_assert_str_eq(get("a"), "1");
+    ck_assert_str_eq(get("b"), "2");
+}
+END_TEST
+
+START_TEST(test_fault_current_rename)
+{
+    struct lsm_options o;
+
+    /* Open writes a new manifest and switches CURRENT: fail its temp file,
+     * then its rename; the database stays openable with its data. */
+    ck_assert_int_eq(lsm_put(db, NULL, "a", 1, "1", 1), 0);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = NULL;
+    small_options(&o);
+    o.env = fenv;
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, ".dbtmp");
+    ck_assert_int_eq(lsm_open(dir, &o, &db), LSM_EIO);
+    db = NULL;
+    io_env_fault_reset(fenv);
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, "CURRENT");
+    ck_assert_int_eq(lsm_open(dir, &o, &db), LSM_EIO);
+    db = NULL;
+    io_env_fault_reset(fenv);
+    open_fault();
+    ck_assert_str_eq(get("a"), "1");
+    ck_assert_int_eq(lsm_put(db, NULL, "b", 1, "2", 1), 0);
+    fault_reopen();
+    ck_assert_str_eq(get("a"), "1");
+    ck_assert_str_eq(get("b"), "2");
+}
+END_TEST
+
+START_TEST(test_crash_keeps_synced_writes)
+{
+    struct lsm_write_options nosync = { 0 };
+    char k[32];
+    int i;
+
+    for (i = 0; i < 3000; i++) {
+        snprintf(k, sizeof k, "k%05d", i);
+        ck_assert_int_eq(lsm_put(db, NULL, k, strlen(k),
+                                 "synced value, long enough to fill a few memtables.........",
+                                 58), 0);
+    }
+    ck_assert_int_eq(lsm_put(db, &nosync, "unsynced", 8, "x", 1), 0);
+    io_env_fault_crash(fenv);
+    fault_reopen();
+    for (i = 0; i < 3000; i++) {
+        snprintf(k, sizeof k, "k%05d", i);
+        ck_assert_str_eq(get(k), "synced value, long enough to fill a few memtables.........");
+    }
+    /* Crash again right after recovery work. */
+    io_env_fault_crash(fenv);
+    fault_reopen();
+    ck_assert_str_eq(get("k00000"), "synced value, long enough to fill a few memtables.........");
+    ck_assert_str_eq(get("k02999"), "synced value, long enough to fill a few memtables.........");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("db");
@@ -569,6 +726,15 @@ int main(void)
     tcase_add_test(tc, test_sync_and_nosync);
     tcase_add_test(tc, test_corrupt_current_reported);
     tcase_add_test(tc, test_concurrent_writers);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("faults");
+    tcase_add_checked_fixture(tc, fault_setup, fault_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_fault_sst_write_is_sticky);
+    tcase_add_test(tc, test_fault_wal_append);
+    tcase_add_test(tc, test_fault_manifest_write);
+    tcase_add_test(tc, test_fault_current_rename);
+    tcase_add_test(tc, test_crash_keeps_synced_writes);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

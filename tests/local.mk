@@ -4,6 +4,7 @@ include tests/unit/util.mk
 include tests/unit/log.mk
 include tests/unit/table.mk
 include tests/unit/db.mk
+include tests/unit/engine_tests.mk
 include tests/unit/server.mk
 include tests/unit/server_core.mk
 include tests/integration/local.mk

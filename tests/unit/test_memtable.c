@@ -1,5 +1,7 @@
 /* test_memtable: versions and snapshot visibility, iteration, refcounts. */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,11 +262,104 @@ START_TEST(test_refcount)
 }
 END_TEST
 
+/* One writer adding versions, readers doing gets and scans at the same time:
+ * a reader sees, for each key, a version no older than what was published
+ * before its get, with the value that belongs to that sequence. */
+enum { CW = 20000, CKEYS = 64 };
+
+struct conc {
+    struct memtable *mt;
+    _Atomic uint64_t published;      /* sequences 1..published are in */
+    atomic_int done;
+    atomic_int failures;
+};
+
+static void *conc_writer(void *arg)
+{
+    struct conc *c = arg;
+    char key[16], val[32];
+
+    for (uint64_t s = 1; s <= CW; s++) {
+        snprintf(key, sizeof(key), "key%02d", (int)(s % CKEYS));
+        snprintf(val, sizeof(val), "v%llu", (unsigned long long)s);
+        memtable_add(c->mt, s, LSM_TYPE_VALUE, slice_cstr(key), slice_cstr(val));
+        atomic_store_explicit(&c->published, s, memory_order_release);
+    }
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+static void *conc_reader(void *arg)
+{
+    struct conc *c = arg;
+    struct buf v = BUF_INIT;
+    char key[16], want[32];
+    unsigned r = 99;
+
+    while (!atomic_load(&c->done)) {
+        uint64_t pub = atomic_load_explicit(&c->published, memory_order_acquire), seq = 0;
+        int k, rc;
+        struct iter *it;
+        size_t n = 0;
+
+        r = r * 1103515245u + 12345u;
+        k = (int)((r >> 8) % CKEYS);
+        snprintf(key, sizeof(key), "key%02d", k);
+        rc = memtable_get(c->mt, slice_cstr(key), LSM_MAX_SEQ, NULL, &v, &seq);
+        /* Newest published version of key k: largest s <= pub, s % CKEYS == k. */
+        uint64_t newest = pub >= (uint64_t)k ? pub - ((pub - (uint64_t)k) % CKEYS) : 0;
+        if (newest > 0 && (rc != MEMTABLE_FOUND || seq < newest))
+            atomic_fetch_add(&c->failures, 1);
+        if (rc == MEMTABLE_FOUND) {
+            snprintf(want, sizeof(want), "v%llu", (unsigned long long)seq);
+            if (strcmp(buf_cstr(&v), want) != 0 || seq % CKEYS != (uint64_t)k)
+                atomic_fetch_add(&c->failures, 1);
+        }
+        if ((r >> 4) % 64 == 0) {
+            /* A scan is ordered and holds at least what was published. */
+            struct buf prev = BUF_INIT;
+            it = memtable_iter_create(c->mt);
+            for (iter_seek_to_first(it); iter_valid(it); iter_next(it), n++) {
+                if (prev.len && ikey_compare(buf_slice(&prev), iter_key(it)) >= 0)
+                    atomic_fetch_add(&c->failures, 1);
+                buf_set(&prev, iter_key(it).data, iter_key(it).len);
+            }
+            if (n < pub)
+                atomic_fetch_add(&c->failures, 1);
+            iter_destroy(it);
+            buf_free(&prev);
+        }
+        (void)memtable_approximate_memory_usage(c->mt);
+    }
+    buf_free(&v);
+    return NULL;
+}
+
+START_TEST(test_concurrent_readers)
+{
+    struct conc c;
+    pthread_t w, rd[2];
+
+    memset(&c, 0, sizeof(c));
+    c.mt = memtable_create();
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&rd[i], NULL, conc_reader, &c), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, conc_writer, &c), 0);
+    pthread_join(w, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(rd[i], NULL);
+    ck_assert_int_eq(atomic_load(&c.failures), 0);
+    ck_assert_uint_eq(memtable_entries(c.mt), CW);
+    memtable_unref(c.mt);
+}
+END_TEST
+
 static Suite *memtable_suite(void)
 {
     Suite *s = suite_create("memtable");
     TCase *tc = tcase_create("core");
 
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_versions_and_snapshots);
     tcase_add_test(tc, test_vptr_and_long_keys);
@@ -272,6 +367,7 @@ static Suite *memtable_suite(void)
     tcase_add_test(tc, test_add_batch);
     tcase_add_test(tc, test_random_model);
     tcase_add_test(tc, test_refcount);
+    tcase_add_test(tc, test_concurrent_readers);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -281,7 +377,7 @@ int main(void)
     SRunner *sr = srunner_create(memtable_suite());
     int failed;
 
-    srunner_run_all(sr, CK_NORMAL);
+    srunner_run_all(sr, CK_ENV);   /* CK_VERBOSITY, default normal */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

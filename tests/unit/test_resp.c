@@ -65,7 +65,7 @@ static void fmt_cmd(struct dstr *d, const struct resp_cmd *c)
 struct feeder {
     struct resp_parser p;
     char *qb;
-    size_t qlen, pos;
+    size_t qlen, pos, qcap;
     int auth, stopped, compact;
     const struct resp_limits *lim;
     struct dstr out;
@@ -123,8 +123,11 @@ static void fd_feed(struct feeder *f, const char *in, size_t n)
         f->qlen = keep + n;
         f->pos = 0;
     } else {
-        f->qb = realloc(f->qb, f->qlen + n + 1);
-        ck_assert_ptr_nonnull(f->qb);
+        if (f->qlen + n + 1 > f->qcap) {   /* doubling: linear feeding */
+            f->qcap = (f->qlen + n + 1) * 2;
+            f->qb = realloc(f->qb, f->qcap);
+            ck_assert_ptr_nonnull(f->qb);
+        }
         memcpy(f->qb + f->qlen, in, n);
         f->qlen += n;
     }

@@ -293,6 +293,22 @@ static int wal_frag_valid(const char *p, size_t avail)
     return crc == crc32c_unmask(decode_fixed32(p));
 }
 
+/* Walks the valid fragments of one block from p (avail bytes up to the end
+ * of the data or block): 1 when one of them starts a record (FULL/FIRST). */
+static int wal_chain_starts_record(const char *p, size_t avail)
+{
+    while (avail >= WAL_HEADER_SIZE && wal_frag_valid(p, avail)) {
+        size_t n = WAL_HEADER_SIZE + decode_fixed16(p + 4);
+        int type = (unsigned char)p[6];
+
+        if (type == WAL_FULL || type == WAL_FIRST)
+            return 1;
+        p += n;
+        avail -= n;
+    }
+    return 0;
+}
+
 /* Reads the next fragment. */
 static enum wal_frag wal_read_frag(struct wal_reader *r, struct wal_frag_info *fi)
 {
@@ -360,9 +376,12 @@ static enum wal_frag wal_read_frag(struct wal_reader *r, struct wal_frag_info *f
     }
 }
 
-/* After damage at the current fragment (fi): 1 when a valid fragment follows
- * somewhere (the damage is in the middle of the log), 0 when nothing valid
- * follows (a torn tail), negative on a read error. */
+/* After damage at the current fragment (fi): 1 when another record starts
+ * after it (the damage is in the middle of the log), 0 when nothing but
+ * garbage, zeros or continuation fragments of the damaged record follow (a
+ * torn tail: unsynced pages can reach the disk in any order), negative on a
+ * read error. Looks right after the damaged fragment when its length is
+ * plausible, then at every later block (each begins with a fragment). */
 static int wal_valid_after(struct wal_reader *r, const struct wal_frag_info *fi)
 {
     char *tmp;
@@ -373,7 +392,7 @@ static int wal_valid_after(struct wal_reader *r, const struct wal_frag_info *fi)
         size_t probe = r->pos + fi->skip;
 
         if (WAL_BLOCK_SIZE - probe >= WAL_HEADER_SIZE && probe < r->block_len &&
-            wal_frag_valid(r->block + probe, r->block_len - probe))
+            wal_chain_starts_record(r->block + probe, r->block_len - probe))
             return 1;
     }
     if (r->block_len < WAL_BLOCK_SIZE)
@@ -387,7 +406,7 @@ static int wal_valid_after(struct wal_reader *r, const struct wal_frag_info *fi)
             found = LSM_EIO;
             break;
         }
-        if (wal_frag_valid(tmp, (size_t)n)) {
+        if (wal_chain_starts_record(tmp, (size_t)n)) {
             found = 1;
             break;
         }

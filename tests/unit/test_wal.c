@@ -443,6 +443,50 @@ START_TEST(test_zeroed_tail)
 }
 END_TEST
 
+START_TEST(test_hole_in_last_record_is_torn)
+{
+    /* Unsynced pages reach the disk in any order: a zeroed block inside the
+     * last record, with later fragments of that record intact, is a torn
+     * tail. The same hole with another record after it is corruption. */
+    static const size_t sizes[] = { 100, 5 * BLOCK, 50 };
+    struct read_result res;
+    uint64_t ends[3];
+    char zeros[BLOCK];
+    int fd;
+
+    memset(zeros, 0, sizeof(zeros));
+    make_tmpdir();
+    write_log(NULL, tpath("h.wal"), sizes, 2, ends);
+    fd = open(tpath("h.wal"), O_WRONLY);
+    ck_assert_int_eq(pwrite(fd, zeros, BLOCK, 2 * BLOCK), BLOCK);
+    close(fd);
+    read_log(NULL, tpath("h.wal"), WAL_READ_STRICT, sizes, 2, &res);
+    ck_assert_int_eq(res.rc, 0);
+    ck_assert_int_eq(res.count, 1);
+    ck_assert(res.torn);
+    ck_assert_uint_eq(res.torn_off, ends[0]);
+
+    write_log(NULL, tpath("h.wal"), sizes, 3, ends);
+    fd = open(tpath("h.wal"), O_WRONLY);
+    ck_assert_int_eq(pwrite(fd, zeros, BLOCK, 2 * BLOCK), BLOCK);
+    close(fd);
+    read_log(NULL, tpath("h.wal"), WAL_READ_STRICT, sizes, 3, &res);
+    ck_assert_int_eq(res.rc, LSM_ECORRUPT);
+    ck_assert_int_eq(res.count, 1);
+    {
+        char want[64];
+        snprintf(want, sizeof(want), "h.wal: offset %d: ", 2 * BLOCK);
+        ck_assert_msg(strstr(res.err, want) != NULL, "message: %s", res.err);
+    }
+    read_log(NULL, tpath("h.wal"), WAL_READ_TOLERANT, sizes, 3, &res);
+    ck_assert_int_eq(res.rc, 0);
+    ck_assert_int_eq(res.count, 2);      /* records 0 and 2 */
+    ck_assert(!res.torn);
+    ck_assert_uint_gt(res.dropped, 4 * BLOCK);
+    remove_tmpdir();
+}
+END_TEST
+
 /* ---- bit flips ---- */
 
 /* Fragment header offsets of a valid log (walks the framing). */
@@ -721,6 +765,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, test_torn_tail_large_record);
     tcase_add_test(tc, test_append_after_torn_tail);
     tcase_add_test(tc, test_zeroed_tail);
+    tcase_add_test(tc, test_hole_in_last_record_is_torn);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_corruption_message_and_tolerant_skip);
     tcase_add_test(tc, test_fault_crash_keeps_synced_records);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "engine/lsm.h"
 #include "util/io.h"
@@ -701,6 +703,198 @@ START_TEST(test_crash_keeps_synced_writes)
 }
 END_TEST
 
+/* ---- randomized against a model (small; the full model test is separate) ---- */
+
+#define MK 120
+struct model { char *v[MK]; };
+
+static uint64_t mrng;
+static uint64_t mrand(void)
+{
+    mrng ^= mrng >> 12;
+    mrng ^= mrng << 25;
+    mrng ^= mrng >> 27;
+    return mrng * 0x2545f4914f6cdd1dull;
+}
+
+static void mkey(char *k, size_t n, int i) { snprintf(k, n, "key%04d", i * 7); }
+
+static void model_copy(struct model *dst, const struct model *src)
+{
+    int i;
+    for (i = 0; i < MK; i++)
+        dst->v[i] = src->v[i] ? strdup(src->v[i]) : NULL;
+}
+
+static void model_free(struct model *m)
+{
+    int i;
+    for (i = 0; i < MK; i++) {
+        free(m->v[i]);
+        m->v[i] = NULL;
+    }
+}
+
+/* Checks get and a full iteration (random bounds, random direction) of the
+ * db view (snapshot s) against m. */
+static void check_view(const struct model *m, const struct lsm_snapshot *s)
+{
+    struct lsm_read_options ro;
+    struct lsm_iter *it;
+    char k[32], lo[32], hi[32];
+    int i, lo_i, hi_i, pos, steps;
+
+    for (i = 0; i < MK; i++) {
+        mkey(k, sizeof k, i);
+        ck_assert_str_eq(get_snap(k, s), m->v[i] ? m->v[i] : "NOT_FOUND");
+    }
+    lsm_read_options_init(&ro);
+    ro.snapshot = s;
+    lo_i = (int)(mrand() % (MK + 1)) - 1;      /* -1 = no bound */
+    hi_i = (int)(mrand() % (MK + 1));          /* MK = no bound */
+    if (lo_i >= 0) {
+        mkey(lo, sizeof lo, lo_i);
+        ro.lower_bound = lo;
+        ro.lower_bound_len = strlen(lo);
+    }
+    if (hi_i < MK) {
+        mkey(hi, sizeof hi, hi_i);
+        ro.upper_bound = hi;
+        ro.upper_bound_len = strlen(hi);
+    }
+    if (lo_i < 0)
+        lo_i = 0;
+    it = lsm_iter_create(db, &ro);
+    /* Random walk: start at first or last, then random next/prev. */
+    if (mrand() & 1) {
+        lsm_iter_seek_to_first(it);
+        for (pos = lo_i; pos < hi_i && !m->v[pos]; pos++)
+            ;
+    } else {
+        lsm_iter_seek_to_last(it);
+        for (pos = hi_i - 1; pos >= lo_i && !m->v[pos]; pos--)
+            ;
+    }
+    for (steps = 0; steps < 300; steps++) {
+        int fwd = (int)(mrand() % 3) != 0;
+        if (pos < lo_i || pos >= hi_i) {
+            ck_assert(!lsm_iter_valid(it));
+            break;
+        }
+        ck_assert(lsm_iter_valid(it));
+        {
+            size_t kl, vl;
+            const char *ik = lsm_iter_key(it, &kl), *iv = lsm_iter_value(it, &vl);
+            mkey(k, sizeof k, pos);
+            ck_assert_int_eq((int)kl, (int)strlen(k));
+            ck_assert(memcmp(ik, k, kl) == 0);
+            ck_assert_int_eq((int)vl, (int)strlen(m->v[pos]));
+            ck_assert(memcmp(iv, m->v[pos], vl) == 0);
+        }
+        if (fwd) {
+            lsm_iter_next(it);
+            for (pos++; pos < hi_i && !m->v[pos]; pos++)
+                ;
+        } else {
+            lsm_iter_prev(it);
+            for (pos--; pos >= lo_i && !m->v[pos]; pos--)
+                ;
+        }
+    }
+    ck_assert_int_eq(lsm_iter_status(it), 0);
+    lsm_iter_destroy(it);
+}
+
+START_TEST(test_random_against_model)
+{
+    struct model m, snapm;
+    const struct lsm_snapshot *snap = NULL;
+    const char *seed = getenv("SEED");
+    char k[32], v[64];
+    int op, i;
+
+    memset(&m, 0, sizeof m);
+    memset(&snapm, 0, sizeof snapm);
+    mrng = seed && *seed ? strtoull(seed, NULL, 0)
+                         : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+    fprintf(stderr, "# test_random_against_model SEED=%llu\n", (unsigned long long)mrng);
+    if (mrng == 0)
+        mrng = 1;
+    for (op = 0; op < 4000; op++) {
+        int r = (int)(mrand() % 1000);
+        i = (int)(mrand() % MK);
+        mkey(k, sizeof k, i);
+        if (r < 450) {
+            snprintf(v, sizeof v, "v%d-%llu", op, (unsigned long long)(mrand() % 100000));
+            put(k, v);
+            free(m.v[i]);
+            m.v[i] = strdup(v);
+        } else if (r < 650) {
+            del(k);
+            free(m.v[i]);
+            m.v[i] = NULL;
+        } else if (r < 750) {
+            struct lsm_batch *b = lsm_batch_create();
+            int j, n = 1 + (int)(mrand() % 8);
+            for (j = 0; j < n; j++) {
+                int x = (int)(mrand() % MK);
+                mkey(k, sizeof k, x);
+                free(m.v[x]);
+                if (mrand() & 1) {
+                    snprintf(v, sizeof v, "b%d-%d", op, j);
+                    lsm_batch_put(b, k, strlen(k), v, strlen(v));
+                    m.v[x] = strdup(v);
+                } else {
+                    lsm_batch_delete(b, k, strlen(k));
+                    m.v[x] = NULL;
+                }
+            }
+            ck_assert_int_eq(lsm_write(db, NULL, b), 0);
+            lsm_batch_destroy(b);
+        } else if (r < 800) {
+            check_view(&m, NULL);
+        } else if (r < 830) {
+            if (snap) {
+                check_view(&snapm, snap);
+                lsm_snapshot_release(db, snap);
+                model_free(&snapm);
+            }
+            snap = lsm_snapshot_create(db);
+            model_copy(&snapm, &m);
+        } else if (r < 860 && snap) {
+            check_view(&snapm, snap);
+        } else if (r < 900) {
+            ck_assert_int_eq(lsm_flush(db, (int)(mrand() & 1)), 0);
+        } else if (r < 925) {
+            char a[32], bkey[32];
+            int x = (int)(mrand() % MK), y = (int)(mrand() % MK);
+            mkey(a, sizeof a, x < y ? x : y);
+            mkey(bkey, sizeof bkey, x < y ? y : x);
+            if (mrand() & 1)
+                ck_assert_int_eq(lsm_compact_range(db, a, strlen(a), bkey, strlen(bkey)), 0);
+            else
+                ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+        } else if (r < 935) {
+            if (snap) {
+                lsm_snapshot_release(db, snap);
+                model_free(&snapm);
+                snap = NULL;
+            }
+            reopen();
+        }
+    }
+    check_view(&m, NULL);
+    if (snap) {
+        check_view(&snapm, snap);
+        lsm_snapshot_release(db, snap);
+    }
+    model_free(&snapm);
+    reopen();
+    check_view(&m, NULL);
+    model_free(&m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("db");
@@ -726,6 +920,7 @@ int main(void)
     tcase_add_test(tc, test_sync_and_nosync);
     tcase_add_test(tc, test_corrupt_current_reported);
     tcase_add_test(tc, test_concurrent_writers);
+    tcase_add_loop_test(tc, test_random_against_model, 0, 3);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_add_checked_fixture(tc, fault_setup, fault_teardown);

@@ -14,7 +14,7 @@
  * append, a truncated file, zeroed or garbage bytes at the end) is reported
  * as the clean end of the log, and wal_reader_torn() says where the last
  * complete record ended (truncate the file there before appending to it).
- * Damage with valid data after it is corruption in the middle: LSM_ECORRUPT
+ * Damage after which another record starts is corruption: LSM_ECORRUPT
  * with the file name and offset in wal_reader_error(). With WAL_READ_TOLERANT
  * the reader instead skips damaged fragments, counts them in
  * wal_reader_dropped_bytes(), and goes on (recovery of older logs).
@@ -93,7 +93,9 @@ int wal_reader_next(struct wal_reader *r, struct buf *rec);
 /* File offset where the record last returned starts. */
 uint64_t wal_reader_record_offset(const struct wal_reader *r);
 /* File offset just after the last record returned (= where a writer may
- * continue once the reader reached the end). */
+ * continue once the reader reached the end). After LSM_ECORRUPT it is the
+ * end of the last good record, so a caller may choose point-in-time
+ * recovery (keep [0, end) and stop) instead of failing. */
 uint64_t wal_reader_end_offset(const struct wal_reader *r);
 /* 1 when the log ended in a torn tail; *offset (may be NULL) = where the
  * last complete record ended, i.e. the length to truncate the file to. */

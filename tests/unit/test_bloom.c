@@ -150,6 +150,7 @@ int main(void)
     int failed;
     seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
     printf("# test_bloom SEED=%u\n", seed);
+    fflush(stdout);
     sr = srunner_create(bloom_suite());
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

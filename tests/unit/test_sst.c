@@ -631,6 +631,7 @@ int main(void)
     int failed;
     seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
     printf("# test_sst SEED=%u\n", seed);
+    fflush(stdout);
     snprintf(dir, sizeof(dir), "%s/test_sst.XXXXXX", tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");

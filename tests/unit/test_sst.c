@@ -594,6 +594,85 @@ START_TEST(test_targeted_corruption)
 }
 END_TEST
 
+/* ---- I/O errors ---- */
+
+START_TEST(test_write_errors_are_sticky)
+{
+    static const enum io_fault faults[] = { IO_FAULT_ENOSPC, IO_FAULT_EIO, IO_FAULT_SHORT_WRITE };
+    static const int want[] = { LSM_ENOSPC, LSM_EIO, LSM_EIO };
+    size_t n = 20000, k;
+    struct ent *e = make_ents(n, 10000);
+    for (k = 0; k < 3; k++) {
+        struct io_env *fe = io_env_fault_create(io_env_posix());
+        struct buf p = BUF_INIT;
+        struct io_file *f;
+        struct sst_builder *b;
+        size_t i;
+        int rc = 0;
+        path_of(&p, 13);
+        ck_assert_int_eq(io_open_append(fe, buf_cstr(&p), &f), 0);
+        io_env_fault_set(fe, faults[k], faults[k] == IO_FAULT_ENOSPC ? 50000 : 5, ".sst");
+        b = sst_builder_create(f, NULL);
+        for (i = 0; i < n && rc == 0; i++)
+            rc = sst_builder_add(b, buf_slice(&e[i].ikey), buf_slice(&e[i].val));
+        ck_assert_int_eq(rc, want[k]);
+        ck_assert_int_eq(sst_builder_status(b), want[k]);
+        ck_assert_int_eq(sst_builder_add(b, buf_slice(&e[n - 1].ikey), buf_slice(&e[0].val)),
+                         want[k]);
+        ck_assert_int_eq(sst_builder_finish(b, NULL), want[k]);
+        io_file_close(f);
+        io_env_fault_reset(fe);
+        io_env_fault_destroy(fe);
+        buf_free(&p);
+    }
+    free_ents(e, n);
+}
+END_TEST
+
+START_TEST(test_read_errors_are_io_errors)
+{
+    size_t n = 20000;
+    struct ent *e = make_ents(n, 10000);
+    struct sst_options o;
+    struct sst_props props;
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    struct buf p = BUF_INIT, v = BUF_INIT;
+    struct sst_reader *r;
+    struct sst_get_result res;
+    struct iter *it;
+    uint64_t size;
+    int rc, seen = 0;
+    sst_options_init(&o);
+    size = build(14, e, n, &o, &props);
+    path_of(&p, 14);
+    /* failing at open */
+    io_env_fault_set(fe, IO_FAULT_EIO, 0, ".sst");
+    rc = sst_reader_open(fe, buf_cstr(&p), 14, size, NULL, NULL, &r);
+    ck_assert_int_eq(rc, LSM_EIO);
+    io_env_fault_reset(fe);
+    /* failing later, in a data block read */
+    ck_assert_int_eq(sst_reader_open(fe, buf_cstr(&p), 14, size, NULL, NULL, &r), 0);
+    io_env_fault_set(fe, IO_FAULT_EIO, 0, ".sst");
+    ck_assert_int_eq(sst_reader_get(r, NULL, buf_slice(&e[n / 2].ikey), &res, &v), LSM_EIO);
+    it = sst_reader_iter(r, NULL);
+    for (iter_seek_to_first(it); iter_valid(it); iter_next(it))
+        seen++;
+    ck_assert_int_eq(seen, 0);
+    ck_assert_int_eq(iter_status(it), LSM_EIO);
+    iter_destroy(it);
+    io_env_fault_reset(fe);
+    /* and back to normal */
+    ck_assert_int_eq(sst_reader_get(r, NULL, buf_slice(&e[n / 2].ikey), &res, &v), 0);
+    ck_assert_int_eq(res.found, 1);
+    sst_reader_close(r);
+    io_env_fault_destroy(fe);
+    sst_props_free(&props);
+    buf_free(&p);
+    buf_free(&v);
+    free_ents(e, n);
+}
+END_TEST
+
 static Suite *sst_suite(void)
 {
     Suite *s = suite_create("sst");
@@ -610,6 +689,8 @@ static Suite *sst_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_flip_every_byte);
     tcase_add_test(tc, test_targeted_corruption);
+    tcase_add_test(tc, test_write_errors_are_sticky);
+    tcase_add_test(tc, test_read_errors_are_io_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -411,6 +411,60 @@ static int resp_finish(struct resp_parser *p, const char *base, size_t *pos,
     return RESP_DONE;
 }
 
+/* A decimal number of at most 18 digits without leading zeros, ended by
+ * '\r' plus one more byte, at s[*i]. Returns it, or -1 (not this shape or
+ * not all there: the general parser decides). */
+static inline long long resp_fast_num(const char *s, size_t *i, size_t avail)
+{
+    size_t k = *i, start = k;
+    long long v = 0;
+
+    while (k < avail && s[k] >= '0' && s[k] <= '9' && k - start < 18)
+        v = v * 10 + (s[k++] - '0');
+    if (k == start || k + 2 > avail || s[k] != '\r' ||
+        (s[start] == '0' && k - start > 1))
+        return -1;
+    *i = k + 2;
+    return v;
+}
+
+/* Fast path for a whole, well-formed multibulk command already in the
+ * buffer (the common case): one pass, no state. Anything else — partial,
+ * unusual or invalid — returns RESP_MORE so the general parser (which
+ * gives the same result for every input this accepts) takes over. */
+static int resp_fast(struct resp_parser *p, const char *cmd, size_t avail,
+                     int authenticated, const struct resp_limits *lim,
+                     size_t *pos, struct resp_cmd *out)
+{
+    size_t i = 1;
+    long long count = resp_fast_num(cmd, &i, avail), k;
+
+    if (count <= 0 || count > RESP_ARGV_KEEP || count > lim->max_multibulk_len ||
+        (!authenticated && count > RESP_UNAUTH_MAX_MULTIBULK))
+        return RESP_MORE;
+    if (count > p->cap)
+        resp_set_cap(p, (int)(count > RESP_ARGV_INIT ? count : RESP_ARGV_INIT));
+    for (k = 0; k < count; k++) {
+        long long n;
+        if (i >= avail || cmd[i] != '$')
+            return RESP_MORE;
+        i++;
+        n = resp_fast_num(cmd, &i, avail);
+        if (n < 0 || n > lim->max_bulk_len ||
+            (!authenticated && n > RESP_UNAUTH_MAX_BULK) ||
+            (size_t)n + 2 > avail - i)
+            return RESP_MORE;
+        p->argv[k] = cmd + i;
+        p->len[k] = (size_t)n;
+        i += (size_t)n + 2;
+    }
+    out->argc = (int)count;
+    out->argv = p->argv;
+    out->argvlen = p->len;
+    *pos += i;
+    return RESP_DONE;
+}
+
 int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *pos,
                int authenticated, const struct resp_limits *lim,
                struct resp_cmd *out)
@@ -433,6 +487,9 @@ int resp_parse(struct resp_parser *p, const char *buf, size_t len, size_t *pos,
             resp_set_cap(p, RESP_ARGV_KEEP);
         p->argc = 0;
         if (cmd[0] == '*') {
+            if (resp_fast(p, cmd, avail, authenticated, lim, pos, out) == RESP_DONE)
+                return RESP_DONE;
+            out->argc = 0;
             p->state = RESP_ST_COUNT;
         } else {
             p->state = RESP_ST_INLINE;

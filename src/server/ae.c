@@ -35,6 +35,7 @@ struct ae_loop {
     struct ae_timer *timers;
     int64_t next_timer_id;
     ae_hook_proc *before_sleep;
+    ae_hook_proc *after_sleep;
 };
 
 struct ae_loop *ae_create(int setsize)
@@ -181,6 +182,11 @@ void ae_set_before_sleep(struct ae_loop *loop, ae_hook_proc *proc)
     loop->before_sleep = proc;
 }
 
+void ae_set_after_sleep(struct ae_loop *loop, ae_hook_proc *proc)
+{
+    loop->after_sleep = proc;
+}
+
 /* Milliseconds until the nearest timer is due, or -1 when there is none. */
 static int nearest_timer_ms(struct ae_loop *loop)
 {
@@ -231,6 +237,8 @@ int ae_process_events(struct ae_loop *loop, int flags)
     if (loop->stop)
         timeout = 0;
     int n = epoll_wait(loop->epfd, loop->fired, loop->setsize, timeout);
+    if (loop->after_sleep)
+        loop->after_sleep(loop);
     int processed = 0;
     for (int i = 0; i < n; i++) {
         int fd = loop->fired[i].data.fd;

@@ -4,8 +4,9 @@
  * at most one readable and one writable handler), and a short list of timers
  * (the server has only a few: the cron). ae_process_events() waits once in
  * epoll_wait(), calls the before-sleep hook first (where pending replies are
- * written, like Redis' handleClientsWithPendingWrites), runs the ready file
- * handlers (readable before writable), then the due timers.
+ * written, like Redis' handleClientsWithPendingWrites) and the after-sleep
+ * hook after the wait (time caching), runs the ready file handlers (readable
+ * before writable), then the due timers.
  * Invariants: fds are < setsize; a handler may delete any event, including
  * its own or another fd's, during dispatch (checked against the live mask).
  * Thread rules: everything is called only from the loop thread. */
@@ -55,6 +56,8 @@ int ae_del_timer(struct ae_loop *loop, int64_t id);
 
 /* Called before every epoll_wait (after the previous batch was handled). */
 void ae_set_before_sleep(struct ae_loop *loop, ae_hook_proc *proc);
+/* Called right after every epoll_wait, before any handler runs. */
+void ae_set_after_sleep(struct ae_loop *loop, ae_hook_proc *proc);
 
 /* One iteration; returns the number of file and timer events processed. */
 int ae_process_events(struct ae_loop *loop, int flags);

@@ -193,7 +193,7 @@ static int client_write(struct client *c)
     ssize_t n = obuf_write(&c->obuf, c->fd);
     if (n > 0) {
         server.stat_net_output_bytes += (uint64_t)n;
-        c->last_interaction_ms = clock_mono_ms();
+        c->last_interaction_ms = server.mono_ms;
     } else if (n < 0 && n != -EAGAIN && n != -EINTR) {
         log_verbose("Error writing to client: %s", strerror((int)-n));
         client_free(c);
@@ -518,7 +518,7 @@ static void client_read_handler(struct ae_loop *loop, int fd, void *data, int ma
     c->qlen += (size_t)n;
     if (c->qlen > c->qpeak)
         c->qpeak = c->qlen;
-    c->last_interaction_ms = clock_mono_ms();
+    c->last_interaction_ms = server.mono_ms;
     server.stat_net_input_bytes += (uint64_t)n;
     if (c->qlen - c->qpos > (size_t)server_cfg.client_query_buffer_limit) {
         close_qbuf_limit(c);

@@ -97,7 +97,7 @@ static int64_t server_cron(struct ae_loop *loop, int64_t id, void *data)
     (void)loop;
     (void)id;
     (void)data;
-    int64_t now = clock_mono_ms();
+    int64_t now = server.mono_ms = clock_mono_ms();
     server.cron_loops++;
 
     /* Instantaneous metrics, sampled every 100 ms like Redis. */
@@ -148,6 +148,12 @@ static void before_sleep(struct ae_loop *loop)
     }
     if (server.shutdown_asap)
         ae_stop(loop);
+}
+
+static void after_sleep(struct ae_loop *loop)
+{
+    (void)loop;
+    server.mono_ms = clock_mono_ms();
 }
 
 void server_request_shutdown(void)
@@ -250,6 +256,8 @@ int server_init(void)
     if (open_listeners() < 0)
         return -1;
     ae_set_before_sleep(server.loop, before_sleep);
+    ae_set_after_sleep(server.loop, after_sleep);
+    server.mono_ms = clock_mono_ms();
     server.cron_id = ae_add_timer(server.loop, 1, server_cron, NULL);
     server.startup_memory = zmalloc_used_memory();
     server.peak_memory = server.startup_memory;

@@ -59,6 +59,9 @@ struct server {
     size_t peak_memory;
     int64_t peak_memory_time_ms;
 
+    int64_t mono_ms;                 /* cached monotonic time, updated after
+                                      * every epoll_wait (like Redis' cached
+                                      * server.unixtime) */
     volatile sig_atomic_t shutdown_signal;  /* SIGTERM/SIGINT number, 0 = none */
     int shutdown_asap;                       /* SHUTDOWN command */
     int64_t cron_id;

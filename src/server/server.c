@@ -189,6 +189,15 @@ void server_remove_pidfile(void)
 
 /* ---- init / run / shutdown ---- */
 
+static int add_tcp_handlers(void)
+{
+    for (int i = 0; i < server.listeners.tcp_count; i++)
+        if (ae_add_file(server.loop, server.listeners.tcp_fds[i], AE_READABLE,
+                        client_accept_handler, NULL) < 0)
+            return -1;
+    return 0;
+}
+
 static int open_listeners(void)
 {
     char err[CONFIG_ERR_LEN];
@@ -197,12 +206,9 @@ static int open_listeners(void)
         log_warning("%s", err);
         return -1;
     }
-    for (int i = 0; i < server.listeners.tcp_count; i++) {
-        if (ae_add_file(server.loop, server.listeners.tcp_fds[i], AE_READABLE,
-                        client_accept_handler, NULL) < 0) {
-            log_warning("Unrecoverable error creating TCP socket accept handler.");
-            return -1;
-        }
+    if (add_tcp_handlers() < 0) {
+        log_warning("Unrecoverable error creating TCP socket accept handler.");
+        return -1;
     }
     if (server_cfg.unixsocket && server_cfg.unixsocket[0]) {
         int fd = net_listen_unix(server_cfg.unixsocket, server_cfg.unixsocketperm,
@@ -223,6 +229,41 @@ static int open_listeners(void)
         return -1;
     }
     return 0;
+}
+
+/* CONFIG SET port / bind: close the TCP listeners, then listen again with
+ * the new values, like Redis' changeListenPort/changeBindAddr. On failure
+ * config rolls the values back and calls this again to restore them. */
+static int relisten(char *err, size_t errlen, const char *msg)
+{
+    for (int i = 0; i < server.listeners.tcp_count; i++) {
+        ae_del_file(server.loop, server.listeners.tcp_fds[i], AE_READABLE);
+        close(server.listeners.tcp_fds[i]);
+    }
+    server.listeners.tcp_count = 0;
+    char reason[CONFIG_ERR_LEN];
+    int rc = net_listen_tcp(&server_cfg, &server.listeners, reason, sizeof(reason));
+    if (rc < 0) {
+        log_warning("%s", reason);
+        snprintf(err, errlen, "%s", msg);
+        return -1;
+    }
+    if (add_tcp_handlers() < 0) {
+        snprintf(err, errlen, "Unrecoverable error creating TCP socket accept handler");
+        return -1;
+    }
+    return 0;
+}
+
+/* Redis' reply texts for each directive. */
+static int apply_port(char *err, size_t errlen)
+{
+    return relisten(err, errlen, "Unable to listen on this port. Check server logs.");
+}
+
+static int apply_bind(char *err, size_t errlen)
+{
+    return relisten(err, errlen, "Failed to bind to specified addresses.");
 }
 
 /* maxclients may grow at run time: keep the loop's fd table big enough. */
@@ -253,6 +294,8 @@ int server_init(void)
         return -1;
     }
     config_register_apply("maxclients", apply_maxclients);
+    config_register_apply("port", apply_port);
+    config_register_apply("bind", apply_bind);
     if (open_listeners() < 0)
         return -1;
     ae_set_before_sleep(server.loop, before_sleep);

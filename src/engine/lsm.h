@@ -14,9 +14,17 @@
  * writes fail with it, reads go on, lsm_resume() retries.
  *
  * Thread rules: a struct lsm_db is safe to use from many threads at once;
- * writes are serialized internally. A batch, iterator or snapshot handle is
- * used by one thread at a time. Memory returned to the caller (lsm_get values,
- * lsm_stats strings) is freed with lsm_free(). */
+ * writes are serialized internally (a writer queue; concurrent writers are
+ * group-committed). A batch, iterator or snapshot handle is used by one
+ * thread at a time. Memory returned to the caller (lsm_get values) is freed
+ * with lsm_free().
+ *
+ * Durability: a write with sync = 1 is in the fsynced WAL when the call
+ * returns 0. A write with sync = 0 has been handed to the OS (it survives a
+ * crash of the process, not of the machine) until a later sync write or
+ * lsm_sync() makes it durable. A write that returned an error may or may not
+ * be present after a restart; every write that returned 0 (and was synced) is.
+ * Design notes: docs/engine-core.md; formats: docs/format-*.md. */
 #ifndef LSM_ENGINE_LSM_H
 #define LSM_ENGINE_LSM_H
 
@@ -49,7 +57,14 @@ enum lsm_compression { LSM_COMPRESSION_NONE = 0, LSM_COMPRESSION_SNAPPY = 1 };
 
 struct io_env;  /* from util/io.h; NULL means the real file system */
 
-/* Options: lsm_options_init() fills in every default shown here. */
+/* Options: lsm_options_init() fills in every default shown here. lsm_open()
+ * returns LSM_EINVAL when write_buffer_size < 4096, max_write_buffers < 2,
+ * block_size < 64, block_restart_interval < 1, max_open_files < 10,
+ * l0 triggers not ordered compaction <= slowdown <= stop,
+ * max_bytes_for_level_base or target_file_size < 4096, or
+ * level_size_multiplier < 2. Level sizes are static (L1 = base, each next
+ * level x multiplier); up to bg_threads - 1 compactions run at once (one
+ * thread is kept for flushes; at least 2 threads are started). */
 struct lsm_options {
     int create_if_missing;          /* 1 */
     int error_if_exists;            /* 0 */
@@ -72,9 +87,11 @@ struct lsm_options {
     uint64_t hard_pending_compaction_bytes; /* 256 GiB: stop */
     int paranoid_checks;            /* 0: 1 = verify checksums of every read */
     struct io_env *env;             /* NULL */
-    /* Compaction filter: called for the newest visible-to-nobody-else version
-     * of each key during compaction; return 1 to drop the entry (it becomes
-     * absent), 0 to keep it. NULL = keep everything. Runs on pool threads. */
+    /* Compaction filter: called during compaction for the newest version of
+     * a key in that compaction when it is a value that every live snapshot
+     * already sees; return 1 to drop it (the key becomes absent: the entry
+     * turns into a deletion, so older versions stay hidden), 0 to keep it.
+     * NULL = keep everything. Runs on pool threads, concurrently. */
     int (*compaction_filter)(void *arg, const char *key, size_t klen,
                              const char *val, size_t vlen);
     void *compaction_filter_arg;
@@ -87,19 +104,32 @@ struct lsm_batch;
 struct lsm_snapshot;
 struct lsm_iter;
 
-/* Open (creating when allowed) the database in dir; recovers from the
- * manifest and write-ahead logs. Takes dir/LOCK: LSM_EBUSY when another
- * process has it open. */
+/* Open (creating dir and the database when create_if_missing) the database
+ * in dir; recovers from the manifest and write-ahead logs (replayed WALs are
+ * written to L0 tables before the call returns). Takes dir/LOCK: LSM_EBUSY
+ * when another process (or another open handle) has it. LSM_ENOENT: no
+ * database and create_if_missing is 0; LSM_EEXIST: error_if_exists; LSM_EINVAL:
+ * bad options; LSM_ECORRUPT: damaged CURRENT/manifest/WAL (a torn tail of a
+ * log is not damage: it is dropped); LSM_EIO / LSM_ENOSPC. *out is NULL on
+ * error. */
 int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out);
-/* Waits for running background jobs, flushes nothing (the WAL holds the
- * memtable), syncs the WAL, frees everything. Returns the first error seen. */
+/* Refuses new writes (LSM_ECLOSED), waits for queued writers and running
+ * background jobs (which stop early), flushes nothing (the WAL holds the
+ * memtable), syncs the WAL, frees everything (also on error). Every iterator
+ * and snapshot must have been released. Returns 0, the WAL sync error, or the
+ * sticky background error. NULL is a no-op. */
 int lsm_close(struct lsm_db *db);
 
 /* ---- writes ---- */
 struct lsm_write_options {
     int sync;                       /* 1: durable before the call returns */
 };
-/* wo may be NULL: sync = 1. */
+/* wo may be NULL: sync = 1. Each returns 0, the sticky background error
+ * (writes are refused while one is set), LSM_ECLOSED while closing, or the
+ * WAL's LSM_EIO / LSM_ENOSPC (which also becomes the sticky error). A write
+ * may stall (see lsm_stats stall_*): 1 ms when L0 has l0_slowdown_trigger
+ * files, until the background catches up when the memtables are full or L0
+ * has l0_stop_trigger files (logged). Keys and values may be empty. */
 int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
             const void *key, size_t klen, const void *val, size_t vlen);
 int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
@@ -107,8 +137,8 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
 /* Applies every operation of the batch atomically (one sequence range). */
 int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo,
               struct lsm_batch *batch);
-/* Makes every write so far durable (group commit: many sync=0 writes, then
- * one lsm_sync). */
+/* Makes every write acknowledged so far durable (group commit: many sync=0
+ * writes, then one lsm_sync). Same errors as lsm_write. */
 int lsm_sync(struct lsm_db *db);
 
 struct lsm_batch *lsm_batch_create(void);
@@ -133,17 +163,27 @@ struct lsm_read_options {
 };
 void lsm_read_options_init(struct lsm_read_options *ro);
 
-/* On success *val (allocated, free with lsm_free) and *vlen are set.
- * LSM_ENOTFOUND when the key is absent. ro may be NULL. */
+/* On success *val (allocated, NUL-terminated for convenience, free with
+ * lsm_free) and *vlen are set. LSM_ENOTFOUND when the key is absent at the
+ * snapshot (or latest); LSM_ECORRUPT / LSM_EIO from a table (message names
+ * the file). Reads work while a background error is set. ro may be NULL. */
 int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
             const void *key, size_t klen, char **val, size_t *vlen);
 void lsm_free(void *p);
 
+/* A snapshot pins the last sequence number at creation: reads through it see
+ * exactly the writes acknowledged before it; compaction keeps every version
+ * it can see. Release it (before lsm_close) to let compaction drop them. */
 const struct lsm_snapshot *lsm_snapshot_create(struct lsm_db *db);
 void lsm_snapshot_release(struct lsm_db *db, const struct lsm_snapshot *s);
 uint64_t lsm_snapshot_sequence(const struct lsm_snapshot *s);
 
-/* The iterator sees the snapshot of ro (or the latest state at creation). */
+/* The iterator sees the snapshot of ro (or the state at creation), bounded
+ * by ro's lower (inclusive) / upper (exclusive) bounds, which are copied.
+ * It starts invalid: position it with a seek. next/prev on an invalid
+ * iterator are no-ops. A read error or corruption makes it invalid with a
+ * non-zero lsm_iter_status() (which also sets lsm_last_error). The files it
+ * reads stay on disk until it is destroyed. Never NULL. */
 struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_options *ro);
 void lsm_iter_destroy(struct lsm_iter *it);
 void lsm_iter_seek_to_first(struct lsm_iter *it);
@@ -159,14 +199,21 @@ const char *lsm_iter_value(const struct lsm_iter *it, size_t *len);
 int lsm_iter_status(const struct lsm_iter *it);     /* 0 or LSM_E* */
 
 /* ---- maintenance ---- */
-/* Freezes the memtable and flushes it to L0; wait = 1 blocks until done. */
+/* Freezes the memtable (no-op when it is empty) and flushes it to L0;
+ * wait = 1 blocks until every memtable frozen so far is in a table. Returns
+ * 0 or the sticky background error (e.g. the flush failed). */
 int lsm_flush(struct lsm_db *db, int wait);
-/* Compacts every file overlapping [begin, end] (NULL = unbounded) down to
- * the bottom level; blocks until done. */
+/* Flushes the memtable, then compacts every file overlapping user keys
+ * [begin, end] (NULL = unbounded) level by level down to the deepest level
+ * holding data in that range (L0 always moves to L1), on the calling thread;
+ * blocks until done. Deletions and overwritten versions no snapshot needs are
+ * dropped. 0, the sticky error, or LSM_ECLOSED. */
 int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
                       const void *end, size_t elen);
-/* Clears the sticky background error (after the operator freed space) and
- * retries the failed job; returns 0 when the database is writable again. */
+/* Clears the sticky background error (after the operator freed space),
+ * starts a new WAL if the old one failed, retries pending flushes and writes a
+ * new manifest if the old one failed; returns 0 when the database is
+ * writable again, else the new sticky error. 0 when there was no error. */
 int lsm_resume(struct lsm_db *db);
 /* The sticky background error (0 when none). */
 int lsm_bg_error(struct lsm_db *db);
@@ -186,7 +233,7 @@ struct lsm_stats {
     uint64_t memtable_bytes;        /* active + immutable memtables */
     int immutable_memtables;
     uint64_t pending_compaction_bytes;
-    uint64_t running_flushes;
+    uint64_t running_flushes;       /* 0 or 1: flushes run one at a time */
     uint64_t running_compactions;
     uint64_t stall_count;           /* writes that were delayed or stopped */
     uint64_t stall_micros;          /* total time writes spent stalled */
@@ -205,7 +252,7 @@ struct lsm_stats {
     uint64_t bloom_false_positive;  /* filter said "maybe", table had no key */
     uint64_t last_sequence;
     uint64_t live_sst_bytes;
-    uint64_t wal_files;
+    uint64_t wal_files;             /* live WALs: one per memtable */
     int bg_error;                   /* sticky error code, 0 when none */
 };
 int lsm_get_stats(struct lsm_db *db, struct lsm_stats *out);

@@ -10,3 +10,4 @@ include tests/unit/server_core.mk
 include tests/integration/local.mk
 include tests/crash/local.mk
 include tests/compat/local.mk
+include tests/unit/keyspace.mk

@@ -158,6 +158,9 @@ int ks_delete(int db, const char *key, size_t klen);
  * value is rewritten (a future engine call may avoid fetching it). */
 int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at);
 
+/* Tests: the clock expiry decisions use (NULL = clock_ms). */
+void ks_set_clock(int64_t (*now_ms)(void));
+
 /* ---- databases ---- */
 
 int ks_databases(void);

@@ -9,3 +9,4 @@ src_lsmdb_server_LDADD = $(SERVER_LIBS)
 include src/server/resp.mk
 include src/server/config.mk
 include src/server/core.mk
+include src/server/keyspace.mk

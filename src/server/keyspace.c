@@ -1,0 +1,2020 @@
+/* keyspace: Redis databases over liblsm (see keyspace.h and
+ * docs/format-keyspace.md for the layout). */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine/lsm.h"
+#include "server/keyspace.h"
+#include "util/clock.h"
+#include "util/coding.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/zmalloc.h"
+
+#define NS_LEN 4
+/* Metadata record kinds: the byte after namespace 0. */
+enum { MK_MAP = 'M', MK_COUNT = 'C', MK_TTL = 'T', MK_CURSOR = 'S', MK_PROBE = 'P' };
+#define REC_HAS_EXPIRE 0x01
+#define REC_HDR_MAX 10
+#define MAP_VERSION 1
+#define COUNT_LEN 32
+#define TTL_KEY_FIXED (NS_LEN + 1 + 8 + NS_LEN)
+#define EXPIRE_BATCH 1000
+
+/* ---- big-endian key parts ---- */
+
+static void be32_put(char *p, uint32_t v)
+{
+    p[0] = (char)(v >> 24); p[1] = (char)(v >> 16); p[2] = (char)(v >> 8); p[3] = (char)v;
+}
+
+static uint32_t be32_get(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return ((uint32_t)u[0] << 24) | ((uint32_t)u[1] << 16) | ((uint32_t)u[2] << 8) | u[3];
+}
+
+static void be64_put(char *p, uint64_t v)
+{
+    be32_put(p, (uint32_t)(v >> 32));
+    be32_put(p + 4, (uint32_t)v);
+}
+
+static uint64_t be64_get(const char *p)
+{
+    return ((uint64_t)be32_get(p) << 32) | be32_get(p + 4);
+}
+
+/* ---- state ---- */
+
+struct dbent {
+    uint32_t ns;
+    int64_t keys;
+    int64_t expires;
+    __int128 ttl_sum;               /* sum of expire_at of keys with one */
+};
+
+/* A pending change of the open transaction (stored key -> record). */
+struct tent {
+    char *key;
+    size_t klen;
+    char *val;                      /* NULL for a deletion */
+    size_t vlen;
+    uint64_t hash;
+    int del;
+    int soft;                       /* only lazy expiry / cursor writes */
+    int db;                         /* data key of this db, -1 metadata */
+};
+
+struct undo {
+    int db;
+    struct dbent old;
+};
+
+struct txn {
+    int depth;
+    int64_t now;
+    int user_dirty;
+    struct tent *ent;
+    size_t n, cap;
+    int32_t *idx;                   /* open addressing, -1 empty */
+    size_t icap;
+    struct undo *undo;
+    int nundo, capundo;
+    unsigned char *touched;         /* per db: saved in undo */
+    int map_dirty;
+    uint32_t old_next_ns;
+    int *whole;                     /* dbs touched as a whole */
+    int nwhole, capwhole;
+    uint32_t *killed;               /* namespaces made dead */
+    int nkilled, capkilled;
+};
+
+static struct {
+    int open;
+    struct lsm_db *lsm;
+    struct ks_options opt;
+    int ndb;                        /* map entries (>= opt.databases) */
+    struct dbent *dbs;
+    uint32_t next_ns;
+    uint32_t boot;
+    uint32_t cursor_seq;
+    int blind_set;                  /* measurement only: SET skips the read */
+    struct txn t;
+    ks_touch_fn hook;
+    int64_t (*clock)(void);
+    uint64_t rng;
+
+    /* durability */
+    int sync_pending;               /* commits since the last sync (always) */
+    uint64_t commits;
+    uint64_t commits_at_sync;
+    int64_t last_sync_ms;
+    uint64_t sync_count, sync_errors, write_errors;
+    int persist_err;                /* LSM_E* of the failure, 0 = none */
+    char persist_msg[256];
+    int64_t persist_err_since;
+
+    /* the compaction filter's copy of the live namespaces */
+    pthread_mutex_t flt_mu;
+    uint32_t *flt_live;             /* sorted */
+    int flt_nlive;
+    uint32_t flt_next_ns;           /* 0 = drop nothing */
+
+    /* background threads: everysec sync, dead-namespace reclaim */
+    pthread_mutex_t bg_mu;
+    pthread_cond_t bg_cv;
+    int bg_stop;
+    int bg_sync_flag;               /* a commit to sync (everysec) */
+    int bg_sync_err;                /* last background sync result */
+    int64_t bg_last_sync_ms;
+    uint64_t bg_sync_count, bg_sync_errors;
+    uint32_t *reclaim;
+    int nreclaim, capreclaim;
+    pthread_t sync_thread, reclaim_thread;
+    int threads;
+} ks = { .flt_mu = PTHREAD_MUTEX_INITIALIZER, .bg_mu = PTHREAD_MUTEX_INITIALIZER,
+         .bg_cv = PTHREAD_COND_INITIALIZER };
+
+static struct buf kbuf = BUF_INIT;   /* scratch: a data key */
+static struct buf ibuf = BUF_INIT;   /* scratch: a TTL index key */
+
+static int64_t now_wall(void)
+{
+    return ks.clock ? ks.clock() : clock_ms();
+}
+
+void ks_set_clock(int64_t (*now_ms)(void))
+{
+    ks.clock = now_ms;
+}
+
+int64_t ks_now(void)
+{
+    return ks.t.depth > 0 ? ks.t.now : now_wall();
+}
+
+static uint64_t rng_next(void)
+{
+    uint64_t x = ks.rng ? ks.rng : (uint64_t)clock_us() | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ks.rng = x;
+    return x;
+}
+
+const char *ks_type_name(int type)
+{
+    static const char *const names[] = { "string", "list", "set", "zset", "hash", "stream" };
+    if (type < 0 || type >= (int)(sizeof(names) / sizeof(names[0])))
+        return "none";
+    return names[type];
+}
+
+void ks_options_init(struct ks_options *o)
+{
+    struct lsm_options lo;
+    lsm_options_init(&lo);
+    memset(o, 0, sizeof(*o));
+    o->databases = 16;
+    o->appendfsync = KS_FSYNC_EVERYSEC;
+    o->cursor_ttl_ms = 24LL * 3600 * 1000;
+    o->block_cache_size = lo.block_cache_size;
+    o->write_buffer_size = lo.write_buffer_size;
+    o->bg_threads = lo.bg_threads;
+    o->bloom_bits_per_key = lo.bloom_bits_per_key;
+    o->compression = (int)lo.compression;
+    o->max_open_files = lo.max_open_files;
+    o->reclaim = 1;
+}
+
+/* ---- key and record encoding ---- */
+
+static void mk_data_key(struct buf *b, uint32_t ns, const char *key, size_t klen)
+{
+    char p[NS_LEN];
+    be32_put(p, ns);
+    buf_clear(b);
+    buf_reserve(b, NS_LEN + klen);
+    buf_append(b, p, NS_LEN);
+    buf_append(b, key, klen);
+}
+
+static void mk_meta_key(struct buf *b, char kind)
+{
+    static const char zero[NS_LEN] = { 0 };
+    buf_clear(b);
+    buf_append(b, zero, NS_LEN);
+    buf_append_byte(b, kind);
+}
+
+static void mk_ttl_key(struct buf *b, int64_t exp, uint32_t ns, const char *key, size_t klen)
+{
+    char p[8 + NS_LEN];
+    mk_meta_key(b, MK_TTL);
+    be64_put(p, (uint64_t)exp);
+    be32_put(p + 8, ns);
+    buf_append(b, p, sizeof(p));
+    buf_append(b, key, klen);
+}
+
+static void mk_count_key(struct buf *b, uint32_t ns)
+{
+    char p[NS_LEN];
+    mk_meta_key(b, MK_COUNT);
+    be32_put(p, ns);
+    buf_append(b, p, NS_LEN);
+}
+
+static void mk_cursor_key(struct buf *b, uint64_t id)
+{
+    char p[8];
+    mk_meta_key(b, MK_CURSOR);
+    be64_put(p, id);
+    buf_append(b, p, 8);
+}
+
+/* A record (zmalloc'd, *outlen bytes). */
+static char *rec_encode(int type, int64_t exp, const void *data, size_t len, size_t *outlen)
+{
+    size_t h = exp >= 0 ? 10 : 2;
+    char *r = zmalloc(h + len + 1);
+    r[0] = (char)type;
+    r[1] = (char)(exp >= 0 ? REC_HAS_EXPIRE : 0);
+    if (exp >= 0)
+        encode_fixed64(r + 2, (uint64_t)exp);
+    if (len)
+        memcpy(r + h, data, len);
+    *outlen = h + len;
+    return r;
+}
+
+static int rec_decode(const char *p, size_t n, int *type, int64_t *exp,
+                      const char **data, size_t *dlen)
+{
+    size_t h = 2;
+    if (n < 2 || ((unsigned char)p[1] & ~REC_HAS_EXPIRE) != 0)
+        return LSM_ECORRUPT;
+    *exp = -1;
+    if (p[1] & REC_HAS_EXPIRE) {
+        if (n < 10)
+            return LSM_ECORRUPT;
+        *exp = (int64_t)decode_fixed64(p + 2);
+        h = 10;
+    }
+    *type = (unsigned char)p[0];
+    *data = p + h;
+    *dlen = n - h;
+    return 0;
+}
+
+/* ---- the transaction's change set ---- */
+
+static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
+{
+    struct txn *t = &ks.t;
+    if (t->icap == 0)
+        return NULL;
+    for (size_t i = h & (t->icap - 1);; i = (i + 1) & (t->icap - 1)) {
+        int32_t e = t->idx[i];
+        if (e < 0)
+            return NULL;
+        struct tent *x = &t->ent[e];
+        if (x->hash == h && x->klen == klen && memcmp(x->key, key, klen) == 0)
+            return x;
+    }
+}
+
+static void tent_index_insert(size_t e)
+{
+    struct txn *t = &ks.t;
+    for (size_t i = t->ent[e].hash & (t->icap - 1);; i = (i + 1) & (t->icap - 1)) {
+        if (t->idx[i] < 0) {
+            t->idx[i] = (int32_t)e;
+            return;
+        }
+    }
+}
+
+static void tent_grow_index(void)
+{
+    struct txn *t = &ks.t;
+    size_t ncap = t->icap ? t->icap * 2 : 64;
+    zfree(t->idx);
+    t->idx = zmalloc(ncap * sizeof(*t->idx));
+    memset(t->idx, 0xff, ncap * sizeof(*t->idx));
+    t->icap = ncap;
+    for (size_t e = 0; e < t->n; e++)
+        tent_index_insert(e);
+}
+
+/* Records a put (val != NULL, taken over) or a deletion of a stored key. */
+static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int db, int soft)
+{
+    struct txn *t = &ks.t;
+    uint64_t h = hash64(key, klen, 0x6b73);
+    struct tent *x = tent_find(key, klen, h);
+    if (x) {
+        zfree(x->val);
+        x->soft = x->soft && soft;
+    } else {
+        if ((t->n + 1) * 2 > t->icap)
+            tent_grow_index();
+        if (t->n == t->cap) {
+            t->cap = t->cap ? t->cap * 2 : 16;
+            t->ent = zrealloc(t->ent, t->cap * sizeof(*t->ent));
+        }
+        x = &t->ent[t->n];
+        x->key = zmemdup(key, klen);
+        x->klen = klen;
+        x->hash = h;
+        x->soft = soft;
+        x->db = db;
+        t->n++;
+        tent_index_insert(t->n - 1);
+    }
+    x->val = val;
+    x->vlen = val ? vlen : 0;
+    x->del = val == NULL;
+    if (!soft)
+        t->user_dirty = 1;
+}
+
+/* Reads a stored key through the transaction. 1 found (*val, *vlen; *alloc
+ * is the engine's buffer to lsm_free, NULL when the value lives in the
+ * transaction), 0 absent, < 0 error. */
+static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen, char **alloc)
+{
+    struct tent *x = tent_find(key, klen, hash64(key, klen, 0x6b73));
+    *alloc = NULL;
+    if (x) {
+        if (x->del)
+            return 0;
+        *val = x->val;
+        *vlen = x->vlen;
+        return 1;
+    }
+    char *v = NULL;
+    size_t n = 0;
+    int rc = lsm_get(ks.lsm, NULL, key, klen, &v, &n);
+    if (rc == LSM_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return rc;
+    *val = v;
+    *vlen = n;
+    *alloc = v;
+    return 1;
+}
+
+/* The db's entry for writing: its old value is saved for rollback. */
+static struct dbent *dbw(int db)
+{
+    struct txn *t = &ks.t;
+    if (!t->touched[db]) {
+        if (t->nundo == t->capundo) {
+            t->capundo = t->capundo ? t->capundo * 2 : 8;
+            t->undo = zrealloc(t->undo, (size_t)t->capundo * sizeof(*t->undo));
+        }
+        t->undo[t->nundo].db = db;
+        t->undo[t->nundo].old = ks.dbs[db];
+        t->nundo++;
+        t->touched[db] = 1;
+    }
+    return &ks.dbs[db];
+}
+
+static void txn_reset(void)
+{
+    struct txn *t = &ks.t;
+    for (size_t i = 0; i < t->n; i++) {
+        zfree(t->ent[i].key);
+        zfree(t->ent[i].val);
+    }
+    t->n = 0;
+    if (t->icap > 1024) {           /* a huge EXEC: give the memory back */
+        zfree(t->idx);
+        t->idx = NULL;
+        t->icap = 0;
+        zfree(t->ent);
+        t->ent = NULL;
+        t->cap = 0;
+    } else if (t->icap) {
+        memset(t->idx, 0xff, t->icap * sizeof(*t->idx));
+    }
+    for (int i = 0; i < t->nundo; i++)
+        t->touched[t->undo[i].db] = 0;
+    t->nundo = 0;
+    t->nwhole = 0;
+    t->nkilled = 0;
+    t->map_dirty = 0;
+    t->user_dirty = 0;
+    t->depth = 0;
+}
+
+static void txn_rollback(void)
+{
+    struct txn *t = &ks.t;
+    for (int i = t->nundo - 1; i >= 0; i--)
+        ks.dbs[t->undo[i].db] = t->undo[i].old;
+    ks.next_ns = t->old_next_ns;
+    txn_reset();
+}
+
+static void push_int(int **arr, int *n, int *cap, int v)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *arr = zrealloc(*arr, (size_t)*cap * sizeof(**arr));
+    }
+    (*arr)[(*n)++] = v;
+}
+
+static void push_u32(uint32_t **arr, int *n, int *cap, uint32_t v)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *arr = zrealloc(*arr, (size_t)*cap * sizeof(**arr));
+    }
+    (*arr)[(*n)++] = v;
+}
+
+/* ---- the compaction filter (pool threads) ---- */
+
+static int ns_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Dead: allocated once (below next_ns), mapped by no db. Caller holds flt_mu. */
+static int flt_dead(uint32_t ns)
+{
+    if (ns == 0 || ns >= ks.flt_next_ns)
+        return 0;
+    return bsearch(&ns, ks.flt_live, (size_t)ks.flt_nlive, sizeof(ns), ns_cmp) == NULL;
+}
+
+static int ks_compaction_filter(void *arg, const char *key, size_t klen,
+                                const char *val, size_t vlen)
+{
+    (void)arg;
+    if (klen < NS_LEN + 1)
+        return 0;
+    uint32_t ns = be32_get(key);
+    int drop = 0;
+    if (ns == 0) {
+        char kind = key[NS_LEN];
+        if (kind == MK_CURSOR && vlen >= 8)
+            return (int64_t)decode_fixed64(val) < clock_ms();
+        if (kind == MK_TTL && klen >= TTL_KEY_FIXED)
+            ns = be32_get(key + NS_LEN + 1 + 8);
+        else if (kind == MK_COUNT && klen == NS_LEN + 1 + NS_LEN)
+            ns = be32_get(key + NS_LEN + 1);
+        else
+            return 0;
+    }
+    pthread_mutex_lock(&ks.flt_mu);
+    drop = flt_dead(ns);
+    pthread_mutex_unlock(&ks.flt_mu);
+    return drop;
+}
+
+static void flt_publish(void)
+{
+    uint32_t *live = zmalloc((size_t)ks.ndb * sizeof(*live) + 1);
+    for (int i = 0; i < ks.ndb; i++)
+        live[i] = ks.dbs[i].ns;
+    qsort(live, (size_t)ks.ndb, sizeof(*live), ns_cmp);
+    pthread_mutex_lock(&ks.flt_mu);
+    uint32_t *old = ks.flt_live;
+    ks.flt_live = live;
+    ks.flt_nlive = ks.ndb;
+    ks.flt_next_ns = ks.next_ns;
+    pthread_mutex_unlock(&ks.flt_mu);
+    zfree(old);
+}
+
+/* ---- background threads ---- */
+
+static void *sync_main(void *arg)
+{
+    (void)arg;
+    log_set_role('B');
+    pthread_mutex_lock(&ks.bg_mu);
+    while (!ks.bg_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&ks.bg_cv, &ks.bg_mu, &ts);
+        if (ks.bg_stop || !ks.bg_sync_flag)
+            continue;
+        ks.bg_sync_flag = 0;
+        pthread_mutex_unlock(&ks.bg_mu);
+        int rc = lsm_sync(ks.lsm);
+        pthread_mutex_lock(&ks.bg_mu);
+        ks.bg_sync_err = rc;
+        if (rc == 0) {
+            ks.bg_last_sync_ms = clock_ms();
+            ks.bg_sync_count++;
+        } else {
+            ks.bg_sync_errors++;
+            ks.bg_sync_flag = 1;    /* retry next second */
+        }
+    }
+    pthread_mutex_unlock(&ks.bg_mu);
+    return NULL;
+}
+
+static void *reclaim_main(void *arg)
+{
+    (void)arg;
+    log_set_role('B');
+    pthread_mutex_lock(&ks.bg_mu);
+    while (!ks.bg_stop) {
+        if (ks.nreclaim == 0) {
+            pthread_cond_wait(&ks.bg_cv, &ks.bg_mu);
+            continue;
+        }
+        uint32_t lo = UINT32_MAX, hi = 0;
+        for (int i = 0; i < ks.nreclaim; i++) {
+            lo = ks.reclaim[i] < lo ? ks.reclaim[i] : lo;
+            hi = ks.reclaim[i] > hi ? ks.reclaim[i] : hi;
+        }
+        ks.nreclaim = 0;
+        pthread_mutex_unlock(&ks.bg_mu);
+        char b[NS_LEN], e[NS_LEN];
+        be32_put(b, lo);
+        be32_put(e, hi == UINT32_MAX ? hi : hi + 1);
+        int rc = lsm_compact_range(ks.lsm, b, NS_LEN, e, NS_LEN);
+        if (rc != 0 && rc != LSM_ECLOSED)
+            log_warning("keyspace: reclaiming namespaces %" PRIu32 "..%" PRIu32 " failed: %s",
+                        lo, hi, lsm_strerror(rc));
+        else if (rc == 0)
+            log_verbose("keyspace: reclaimed namespaces %" PRIu32 "..%" PRIu32, lo, hi);
+        pthread_mutex_lock(&ks.bg_mu);
+    }
+    pthread_mutex_unlock(&ks.bg_mu);
+    return NULL;
+}
+
+static void bg_start(void)
+{
+    ks.bg_stop = 0;
+    ks.threads = 0;
+    if (pthread_create(&ks.sync_thread, NULL, sync_main, NULL) == 0)
+        ks.threads |= 1;
+    if (pthread_create(&ks.reclaim_thread, NULL, reclaim_main, NULL) == 0)
+        ks.threads |= 2;
+}
+
+static void bg_stop(void)
+{
+    pthread_mutex_lock(&ks.bg_mu);
+    ks.bg_stop = 1;
+    pthread_cond_broadcast(&ks.bg_cv);
+    pthread_mutex_unlock(&ks.bg_mu);
+    if (ks.threads & 1)
+        pthread_join(ks.sync_thread, NULL);
+    if (ks.threads & 2)
+        pthread_join(ks.reclaim_thread, NULL);
+    ks.threads = 0;
+}
+
+/* ---- open / close: the map record ---- */
+
+static void map_encode(struct buf *b)
+{
+    buf_clear(b);
+    buf_append_byte(b, MAP_VERSION);
+    put_fixed32(b, ks.next_ns);
+    put_fixed32(b, ks.boot);
+    put_fixed32(b, (uint32_t)ks.ndb);
+    for (int i = 0; i < ks.ndb; i++)
+        put_fixed32(b, ks.dbs[i].ns);
+}
+
+static int map_decode(const char *p, size_t n)
+{
+    if (n < 13 || p[0] != MAP_VERSION)
+        return LSM_ECORRUPT;
+    uint32_t next = decode_fixed32(p + 1), boot = decode_fixed32(p + 5);
+    uint32_t ndb = decode_fixed32(p + 9);
+    if (ndb == 0 || ndb > (1u << 24) || n != 13 + (size_t)ndb * 4)
+        return LSM_ECORRUPT;
+    ks.next_ns = next;
+    ks.boot = boot;
+    ks.ndb = (int)ndb;
+    ks.dbs = zcalloc((size_t)ndb * sizeof(*ks.dbs));
+    for (uint32_t i = 0; i < ndb; i++) {
+        ks.dbs[i].ns = decode_fixed32(p + 13 + i * 4);
+        if (ks.dbs[i].ns == 0 || ks.dbs[i].ns >= next)
+            return LSM_ECORRUPT;
+    }
+    return 0;
+}
+
+static void count_encode(char *p, const struct dbent *d)
+{
+    encode_fixed64(p, (uint64_t)d->keys);
+    encode_fixed64(p + 8, (uint64_t)d->expires);
+    encode_fixed64(p + 16, (uint64_t)(unsigned __int128)d->ttl_sum);
+    encode_fixed64(p + 24, (uint64_t)((unsigned __int128)d->ttl_sum >> 64));
+}
+
+static int load_counters(void)
+{
+    struct buf k = BUF_INIT;
+    int rc = 0;
+    for (int i = 0; i < ks.ndb && rc == 0; i++) {
+        char *v = NULL;
+        size_t n = 0;
+        mk_count_key(&k, ks.dbs[i].ns);
+        rc = lsm_get(ks.lsm, NULL, k.data, k.len, &v, &n);
+        if (rc == LSM_ENOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc == 0 && n != COUNT_LEN)
+            rc = LSM_ECORRUPT;
+        if (rc == 0) {
+            struct dbent *d = &ks.dbs[i];
+            d->keys = (int64_t)decode_fixed64(v);
+            d->expires = (int64_t)decode_fixed64(v + 8);
+            unsigned __int128 s = ((unsigned __int128)decode_fixed64(v + 24) << 64) |
+                                  decode_fixed64(v + 16);
+            d->ttl_sum = (__int128)s;
+        }
+        lsm_free(v);
+    }
+    buf_free(&k);
+    return rc;
+}
+
+/* Loads or creates the map, bumps the boot number (cursor ids) and writes
+ * the map back durably. */
+static int load_map(void)
+{
+    struct buf k = BUF_INIT, v = BUF_INIT;
+    char *val = NULL;
+    size_t n = 0;
+    mk_meta_key(&k, MK_MAP);
+    int rc = lsm_get(ks.lsm, NULL, k.data, k.len, &val, &n);
+    if (rc == LSM_ENOTFOUND) {
+        ks.ndb = ks.opt.databases;
+        ks.dbs = zcalloc((size_t)ks.ndb * sizeof(*ks.dbs));
+        for (int i = 0; i < ks.ndb; i++)
+            ks.dbs[i].ns = (uint32_t)i + 1;
+        ks.next_ns = (uint32_t)ks.ndb + 1;
+        ks.boot = 0;
+        rc = 0;
+    } else if (rc == 0) {
+        rc = map_decode(val, n);
+    }
+    lsm_free(val);
+    if (rc == 0 && ks.ndb < ks.opt.databases) {
+        ks.dbs = zrealloc(ks.dbs, (size_t)ks.opt.databases * sizeof(*ks.dbs));
+        for (int i = ks.ndb; i < ks.opt.databases; i++) {
+            memset(&ks.dbs[i], 0, sizeof(ks.dbs[i]));
+            ks.dbs[i].ns = ks.next_ns++;
+        }
+        ks.ndb = ks.opt.databases;
+    }
+    if (rc == 0) {
+        ks.boot++;
+        ks.cursor_seq = 0;
+        map_encode(&v);
+        struct lsm_write_options wo = { .sync = 1 };
+        rc = lsm_put(ks.lsm, &wo, k.data, k.len, v.data, v.len);
+    }
+    buf_free(&k);
+    buf_free(&v);
+    return rc;
+}
+
+int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t errlen)
+{
+    struct lsm_options lo;
+    int rc;
+    if (ks.open) {
+        snprintf(err, errlen, "keyspace already open");
+        return LSM_EINVAL;
+    }
+    ks.opt = *opt;
+    if (ks.opt.databases < 1)
+        ks.opt.databases = 1;
+    lsm_options_init(&lo);
+    lo.block_cache_size = opt->block_cache_size;
+    lo.write_buffer_size = opt->write_buffer_size;
+    lo.bg_threads = opt->bg_threads;
+    lo.bloom_bits_per_key = opt->bloom_bits_per_key;
+    lo.compression = (enum lsm_compression)opt->compression;
+    lo.max_open_files = opt->max_open_files;
+    lo.compaction_filter = ks_compaction_filter;
+    lo.compaction_filter_arg = NULL;
+    pthread_mutex_lock(&ks.flt_mu);
+    ks.flt_next_ns = 0;             /* nothing is dead until the map is loaded */
+    pthread_mutex_unlock(&ks.flt_mu);
+    rc = lsm_open(dir, &lo, &ks.lsm);
+    if (rc != 0) {
+        snprintf(err, errlen, "can't open the database in '%s': %s", dir,
+                 *lsm_last_error() ? lsm_last_error() : lsm_strerror(rc));
+        ks.lsm = NULL;
+        return rc;
+    }
+    rc = load_map();
+    if (rc == 0)
+        rc = load_counters();
+    if (rc != 0) {
+        snprintf(err, errlen, "can't load the keyspace metadata in '%s': %s", dir,
+                 *lsm_last_error() ? lsm_last_error() : lsm_strerror(rc));
+        lsm_close(ks.lsm);
+        ks.lsm = NULL;
+        zfree(ks.dbs);
+        ks.dbs = NULL;
+        return rc;
+    }
+    ks.t.touched = zcalloc((size_t)ks.ndb);
+    ks.blind_set = getenv("LSMDB_KS_BLIND_SET") != NULL;
+    ks.persist_err = 0;
+    ks.sync_pending = 0;
+    ks.commits = ks.commits_at_sync = 0;
+    ks.last_sync_ms = clock_ms();
+    ks.bg_last_sync_ms = ks.last_sync_ms;
+    ks.sync_count = ks.sync_errors = ks.write_errors = 0;
+    ks.bg_sync_flag = ks.bg_sync_err = 0;
+    ks.bg_sync_count = ks.bg_sync_errors = 0;
+    flt_publish();
+    ks.open = 1;
+    bg_start();
+    return 0;
+}
+
+int ks_close(void)
+{
+    if (!ks.open)
+        return 0;
+    if (ks.t.depth > 0)
+        ks_txn_abort();
+    bg_stop();
+    int rc = lsm_sync(ks.lsm);
+    int rc2 = lsm_close(ks.lsm);
+    ks.lsm = NULL;
+    ks.open = 0;
+    struct txn *t = &ks.t;
+    zfree(t->ent);
+    zfree(t->idx);
+    zfree(t->undo);
+    zfree(t->touched);
+    zfree(t->whole);
+    zfree(t->killed);
+    memset(t, 0, sizeof(*t));
+    zfree(ks.dbs);
+    ks.dbs = NULL;
+    zfree(ks.reclaim);
+    ks.reclaim = NULL;
+    ks.nreclaim = ks.capreclaim = 0;
+    pthread_mutex_lock(&ks.flt_mu);
+    zfree(ks.flt_live);
+    ks.flt_live = NULL;
+    ks.flt_nlive = 0;
+    ks.flt_next_ns = 0;
+    pthread_mutex_unlock(&ks.flt_mu);
+    buf_free(&kbuf);
+    buf_free(&ibuf);
+    return rc ? rc : rc2;
+}
+
+int ks_is_open(void)
+{
+    return ks.open;
+}
+
+struct lsm_db *ks_engine(void)
+{
+    return ks.lsm;
+}
+
+void ks_set_appendfsync(int policy)
+{
+    ks.opt.appendfsync = policy;
+}
+
+int ks_databases(void)
+{
+    return ks.open ? ks.opt.databases : 0;
+}
+
+void ks_set_touch_hook(ks_touch_fn fn)
+{
+    ks.hook = fn;
+}
+
+/* ---- transactions ---- */
+
+void ks_txn_begin(void)
+{
+    if (ks.t.depth++ == 0) {
+        ks.t.now = now_wall();
+        ks.t.old_next_ns = ks.next_ns;
+    }
+}
+
+int ks_txn_depth(void)
+{
+    return ks.t.depth;
+}
+
+int ks_txn_dirty(void)
+{
+    return ks.t.depth > 0 && ks.t.user_dirty;
+}
+
+void ks_txn_abort(void)
+{
+    if (ks.t.depth > 0)
+        txn_rollback();
+}
+
+static void set_persist_error(int rc, const char *what)
+{
+    const char *detail = lsm_last_error();
+    if (!ks.persist_err) {
+        ks.persist_err_since = clock_ms();
+        log_warning("keyspace: %s failed: %s; writes are refused until it succeeds again",
+                    what, *detail ? detail : lsm_strerror(rc));
+    }
+    ks.persist_err = rc;
+    snprintf(ks.persist_msg, sizeof(ks.persist_msg), "%s",
+             rc == LSM_ENOSPC ? "No space left on device" :
+             rc == LSM_EIO ? "Input/output error" : lsm_strerror(rc));
+}
+
+/* Adds the counters and map of the transaction to the batch. */
+static void batch_meta(struct lsm_batch *b)
+{
+    struct txn *t = &ks.t;
+    struct buf k = BUF_INIT;
+    char cv[COUNT_LEN];
+    for (int i = 0; i < t->nundo; i++) {
+        const struct dbent *d = &ks.dbs[t->undo[i].db];
+        mk_count_key(&k, d->ns);
+        if (d->keys == 0 && d->expires == 0) {
+            lsm_batch_delete(b, k.data, k.len);
+        } else {
+            count_encode(cv, d);
+            lsm_batch_put(b, k.data, k.len, cv, COUNT_LEN);
+        }
+    }
+    if (t->map_dirty) {
+        struct buf v = BUF_INIT;
+        mk_meta_key(&k, MK_MAP);
+        map_encode(&v);
+        lsm_batch_put(b, k.data, k.len, v.data, v.len);
+        buf_free(&v);
+    }
+    buf_free(&k);
+}
+
+static void call_hooks(void)
+{
+    struct txn *t = &ks.t;
+    if (!ks.hook)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct tent *x = &t->ent[i];
+        if (x->db >= 0)
+            ks.hook(x->db, x->key + NS_LEN, x->klen - NS_LEN);
+    }
+    for (int i = 0; i < t->nwhole; i++)
+        ks.hook(t->whole[i], NULL, 0);
+}
+
+static void after_commit(void)
+{
+    struct txn *t = &ks.t;
+    ks.commits++;
+    if (ks.opt.appendfsync == KS_FSYNC_ALWAYS) {
+        ks.sync_pending = 1;
+    } else if (ks.opt.appendfsync == KS_FSYNC_EVERYSEC) {
+        pthread_mutex_lock(&ks.bg_mu);
+        ks.bg_sync_flag = 1;
+        pthread_mutex_unlock(&ks.bg_mu);
+    }
+    if (t->map_dirty)
+        flt_publish();
+    if (t->nkilled > 0 && ks.opt.reclaim) {
+        pthread_mutex_lock(&ks.bg_mu);
+        for (int i = 0; i < t->nkilled; i++)
+            push_u32(&ks.reclaim, &ks.nreclaim, &ks.capreclaim, t->killed[i]);
+        pthread_cond_broadcast(&ks.bg_cv);
+        pthread_mutex_unlock(&ks.bg_mu);
+    }
+    call_hooks();
+}
+
+int ks_txn_commit(void)
+{
+    struct txn *t = &ks.t;
+    char msg[8];
+    if (t->depth == 0)
+        return LSM_EINVAL;
+    if (t->depth > 1) {
+        t->depth--;
+        return 0;
+    }
+    if (t->n == 0 && t->nundo == 0 && !t->map_dirty) {
+        txn_reset();
+        return 0;
+    }
+    int user = t->user_dirty || t->map_dirty;
+    if (ks_write_error(msg, sizeof(msg))) {
+        int rc = ks.persist_err ? ks.persist_err : lsm_bg_error(ks.lsm);
+        txn_rollback();
+        return user ? (rc ? rc : LSM_EIO) : 0;
+    }
+    struct lsm_batch *b = lsm_batch_create();
+    for (size_t i = 0; i < t->n; i++) {
+        const struct tent *x = &t->ent[i];
+        if (x->del)
+            lsm_batch_delete(b, x->key, x->klen);
+        else
+            lsm_batch_put(b, x->key, x->klen, x->val, x->vlen);
+    }
+    batch_meta(b);
+    struct lsm_write_options wo = { .sync = 0 };
+    int rc = lsm_write(ks.lsm, &wo, b);
+    lsm_batch_destroy(b);
+    if (rc != 0) {
+        ks.write_errors++;
+        if (rc != LSM_ECLOSED && rc != LSM_EINVAL)
+            set_persist_error(rc, "writing to the engine");
+        txn_rollback();
+        return user ? rc : 0;
+    }
+    after_commit();
+    txn_reset();
+    return 0;
+}
+
+/* ---- keys ---- */
+
+static int valid_db(int db)
+{
+    return ks.open && ks.t.depth > 0 && db >= 0 && db < ks.opt.databases;
+}
+
+struct found {
+    int type;
+    int64_t exp;
+    const char *data;
+    size_t dlen;
+    char *alloc;                    /* engine buffer, or NULL */
+};
+
+static void found_free(struct found *f)
+{
+    lsm_free(f->alloc);
+    f->alloc = NULL;
+}
+
+/* Deletes a key and its index entry, adjusting the counters. */
+static void remove_key(int db, uint32_t ns, const char *key, size_t klen, int64_t exp, int soft)
+{
+    struct dbent *d = dbw(db);
+    mk_data_key(&kbuf, ns, key, klen);
+    tent_put(kbuf.data, kbuf.len, NULL, 0, db, soft);
+    d->keys--;
+    if (exp >= 0) {
+        mk_ttl_key(&ibuf, exp, ns, key, klen);
+        tent_put(ibuf.data, ibuf.len, NULL, 0, -1, soft);
+        d->expires--;
+        d->ttl_sum -= exp;
+    }
+}
+
+/* The live record of key: 1 (f filled; found_free it), 0 absent or expired
+ * (an expired one is deleted in the transaction), < 0 error. */
+static int find_live(int db, const char *key, size_t klen, struct found *f)
+{
+    uint32_t ns = ks.dbs[db].ns;
+    const char *v;
+    size_t n;
+    f->alloc = NULL;
+    mk_data_key(&kbuf, ns, key, klen);
+    int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &f->alloc);
+    if (rc <= 0)
+        return rc;
+    rc = rec_decode(v, n, &f->type, &f->exp, &f->data, &f->dlen);
+    if (rc != 0) {
+        found_free(f);
+        return rc;
+    }
+    if (f->exp >= 0 && f->exp <= ks.t.now) {
+        int64_t exp = f->exp;
+        found_free(f);
+        remove_key(db, ns, key, klen, exp, 1);
+        return 0;
+    }
+    return 1;
+}
+
+/* Writes the new record (data copied before anything is replaced) and the
+ * index/counter changes, given what was there. */
+static void write_record(int db, const char *key, size_t klen, int type, const void *data,
+                         size_t len, int64_t exp, int existed, int64_t oldexp)
+{
+    uint32_t ns = ks.dbs[db].ns;
+    size_t rlen;
+    char *rec = rec_encode(type, exp, data, len, &rlen);
+    struct dbent *d = dbw(db);
+    if (!existed)
+        d->keys++;
+    if (existed && oldexp != exp && oldexp >= 0) {
+        mk_ttl_key(&ibuf, oldexp, ns, key, klen);
+        tent_put(ibuf.data, ibuf.len, NULL, 0, -1, 0);
+        d->expires--;
+        d->ttl_sum -= oldexp;
+    }
+    if (exp >= 0 && (!existed || oldexp != exp)) {
+        mk_ttl_key(&ibuf, exp, ns, key, klen);
+        tent_put(ibuf.data, ibuf.len, zmemdup("", 0), 0, -1, 0);
+        d->expires++;
+        d->ttl_sum += exp;
+    }
+    mk_data_key(&kbuf, ns, key, klen);
+    tent_put(kbuf.data, kbuf.len, rec, rlen, db, 0);
+}
+
+static int set_common(int db, const char *key, size_t klen, int type, const void *data,
+                      size_t len, int64_t exp, int keepttl)
+{
+    struct found f;
+    int existed = 0;
+    int64_t oldexp = -1;
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    if (!ks.blind_set || keepttl) {
+        int rc = find_live(db, key, klen, &f);
+        if (rc < 0)
+            return rc;
+        existed = rc;
+        if (existed) {
+            oldexp = f.exp;
+            found_free(&f);
+        }
+    }
+    if (keepttl)
+        exp = oldexp;
+    if (exp >= 0 && exp <= ks.t.now) {
+        if (existed)
+            remove_key(db, ks.dbs[db].ns, key, klen, oldexp, 0);
+        return existed;
+    }
+    write_record(db, key, klen, type, data, len, exp, existed, oldexp);
+    return existed;
+}
+
+int ks_set(int db, const char *key, size_t klen, int type, const void *data, size_t len,
+           int64_t expire_at)
+{
+    return set_common(db, key, klen, type, data, len, expire_at < 0 ? -1 : expire_at, 0);
+}
+
+int ks_set_keepttl(int db, const char *key, size_t klen, int type, const void *data,
+                   size_t len)
+{
+    return set_common(db, key, klen, type, data, len, -1, 1);
+}
+
+int ks_delete(int db, const char *key, size_t klen)
+{
+    struct found f;
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live(db, key, klen, &f);
+    if (rc <= 0)
+        return rc;
+    int64_t exp = f.exp;
+    found_free(&f);
+    remove_key(db, ks.dbs[db].ns, key, klen, exp, 0);
+    return 1;
+}
+
+int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
+{
+    struct found f;
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live(db, key, klen, &f);
+    if (rc <= 0)
+        return rc;
+    if (expire_at < 0)
+        expire_at = -1;
+    if (expire_at == f.exp) {
+        found_free(&f);
+        return 1;
+    }
+    if (expire_at >= 0 && expire_at <= ks.t.now)
+        remove_key(db, ks.dbs[db].ns, key, klen, f.exp, 0);
+    else
+        write_record(db, key, klen, f.type, f.data, f.dlen, expire_at, 1, f.exp);
+    found_free(&f);
+    return 1;
+}
+
+int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
+{
+    struct found f;
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live(db, key, klen, &f);
+    if (rc <= 0 || !out) {
+        if (rc > 0)
+            found_free(&f);
+        return rc;
+    }
+    out->type = f.type;
+    out->expire_at = f.exp;
+    if (f.alloc) {
+        out->data = f.data;
+        out->alloc_ = f.alloc;
+        out->alloc_kind_ = 1;
+    } else {
+        char *copy = zmemdup(f.data, f.dlen);
+        out->data = copy;
+        out->alloc_ = copy;
+        out->alloc_kind_ = 2;
+    }
+    out->len = f.dlen;
+    return 1;
+}
+
+void ks_value_free(struct ks_value *v)
+{
+    if (!v)
+        return;
+    if (v->alloc_kind_ == 1)
+        lsm_free(v->alloc_);
+    else if (v->alloc_kind_ == 2)
+        zfree(v->alloc_);
+    v->alloc_ = NULL;
+    v->alloc_kind_ = 0;
+    v->data = NULL;
+    v->len = 0;
+}
+
+int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *expire_at)
+{
+    struct found f;
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live(db, key, klen, &f);
+    if (rc <= 0)
+        return rc;
+    if (type)
+        *type = f.type;
+    if (expire_at)
+        *expire_at = f.exp;
+    found_free(&f);
+    return 1;
+}
+
+int ks_exists(int db, const char *key, size_t klen)
+{
+    return ks_lookup_meta(db, key, klen, NULL, NULL);
+}
+
+/* ---- expiry through the TTL index ---- */
+
+static int ns_to_db(uint32_t ns)
+{
+    static int last;
+    if (last < ks.ndb && ks.dbs[last].ns == ns)
+        return last;
+    for (int i = 0; i < ks.ndb; i++) {
+        if (ks.dbs[i].ns == ns) {
+            last = i;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Handles one due index entry; returns 1 if a key was deleted. */
+static int expire_entry(const char *ik, size_t iklen)
+{
+    int64_t exp = (int64_t)be64_get(ik + NS_LEN + 1);
+    uint32_t ns = be32_get(ik + NS_LEN + 1 + 8);
+    const char *key = ik + TTL_KEY_FIXED;
+    size_t klen = iklen - TTL_KEY_FIXED;
+    struct tent *x = tent_find(ik, iklen, hash64(ik, iklen, 0x6b73));
+    if (x && x->del)
+        return 0;                   /* this transaction already removed it */
+    int db = ns_to_db(ns);
+    if (db < 0 || db >= ks.opt.databases) {
+        tent_put(ik, iklen, NULL, 0, -1, 1);   /* a dead namespace's entry */
+        return 0;
+    }
+    const char *v, *data;
+    size_t n, dlen;
+    char *alloc;
+    int type;
+    int64_t rexp;
+    mk_data_key(&kbuf, ns, key, klen);
+    int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &alloc);
+    if (rc > 0 && rec_decode(v, n, &type, &rexp, &data, &dlen) == 0 && rexp == exp) {
+        lsm_free(alloc);
+        struct buf k = BUF_INIT;    /* remove_key reuses ibuf/kbuf */
+        buf_set(&k, key, klen);
+        remove_key(db, ns, k.data, k.len, exp, 1);
+        buf_free(&k);
+        return 1;
+    }
+    lsm_free(alloc);
+    if (rc >= 0) {
+        log_verbose("keyspace: dropping a stale TTL index entry");
+        tent_put(ik, iklen, NULL, 0, -1, 1);
+    }
+    return 0;
+}
+
+/* Deletes due keys (expire_at <= the transaction's clock) in expire order,
+ * at most max of them, until deadline_us (monotonic; 0 = none). Returns the
+ * number deleted or < 0. */
+static long long expire_due(int64_t deadline_us, long long max)
+{
+    struct lsm_read_options ro;
+    struct buf lo = BUF_INIT, hi = BUF_INIT;
+    char e[8];
+    long long count = 0, seen = 0;
+    mk_meta_key(&lo, MK_TTL);
+    mk_meta_key(&hi, MK_TTL);
+    be64_put(e, (uint64_t)ks.t.now + 1);
+    buf_append(&hi, e, 8);
+    lsm_read_options_init(&ro);
+    ro.lower_bound = lo.data;
+    ro.lower_bound_len = lo.len;
+    ro.upper_bound = hi.data;
+    ro.upper_bound_len = hi.len;
+    ro.fill_cache = 1;
+    struct lsm_iter *it = lsm_iter_create(ks.lsm, &ro);
+    int rc = 0;
+    if (!it) {
+        rc = LSM_EIO;
+        goto out;
+    }
+    for (lsm_iter_seek(it, lo.data, lo.len); lsm_iter_valid(it); lsm_iter_next(it)) {
+        size_t iklen;
+        const char *ik = lsm_iter_key(it, &iklen);
+        if (iklen < TTL_KEY_FIXED)
+            continue;
+        count += expire_entry(ik, iklen);
+        if (count >= max)
+            break;
+        if (deadline_us && (++seen & 15) == 0 && clock_mono_us() >= deadline_us)
+            break;
+    }
+    rc = lsm_iter_status(it);
+    lsm_iter_destroy(it);
+out:
+    buf_free(&lo);
+    buf_free(&hi);
+    return rc < 0 ? rc : count;
+}
+
+long long ks_active_expire_cycle(int64_t budget_us)
+{
+    char msg[8];
+    long long total = 0, n;
+    if (!ks.open || ks.t.depth > 0)
+        return 0;
+    int64_t deadline = clock_mono_us() + (budget_us > 0 ? budget_us : 1);
+    do {
+        if (ks_write_error(msg, sizeof(msg)))
+            break;
+        ks_txn_begin();
+        n = expire_due(deadline, EXPIRE_BATCH);
+        if (n < 0) {
+            ks_txn_abort();
+            return total ? total : n;
+        }
+        if (ks_txn_commit() != 0 || ks.persist_err)
+            break;
+        total += n;
+    } while (n == EXPIRE_BATCH && clock_mono_us() < deadline);
+    return total;
+}
+
+/* ---- databases ---- */
+
+/* Runs fn inside the open transaction, or inside one of its own. */
+#define WITH_TXN(expr_)                                                       \
+    do {                                                                      \
+        int own_ = ks.t.depth == 0;                                           \
+        if (own_)                                                             \
+            ks_txn_begin();                                                   \
+        expr_;                                                                \
+        if (own_)                                                             \
+            ks_txn_commit();                                                  \
+    } while (0)
+
+long long ks_dbsize(int db)
+{
+    long long r = 0;
+    if (!ks.open || db < 0 || db >= ks.opt.databases)
+        return LSM_EINVAL;
+    WITH_TXN(r = expire_due(0, LLONG_MAX); if (r >= 0) r = ks.dbs[db].keys);
+    return r;
+}
+
+long long ks_expires(int db)
+{
+    long long r = 0;
+    if (!ks.open || db < 0 || db >= ks.opt.databases)
+        return LSM_EINVAL;
+    WITH_TXN(r = expire_due(0, LLONG_MAX); if (r >= 0) r = ks.dbs[db].expires);
+    return r;
+}
+
+long long ks_avg_ttl(int db)
+{
+    long long r = 0;
+    if (!ks.open || db < 0 || db >= ks.opt.databases)
+        return LSM_EINVAL;
+    WITH_TXN(
+        r = expire_due(0, LLONG_MAX);
+        if (r >= 0) {
+            const struct dbent *d = &ks.dbs[db];
+            r = d->expires > 0 ? (long long)(d->ttl_sum / d->expires) - ks.t.now : 0;
+            if (r < 0)
+                r = 0;
+        });
+    return r;
+}
+
+static int flush_one(int db)
+{
+    struct txn *t = &ks.t;
+    struct dbent *d = dbw(db);
+    struct buf k = BUF_INIT;
+    push_u32(&t->killed, &t->nkilled, &t->capkilled, d->ns);
+    mk_count_key(&k, d->ns);
+    tent_put(k.data, k.len, NULL, 0, -1, 0);
+    buf_free(&k);
+    d->ns = ks.next_ns++;
+    d->keys = d->expires = 0;
+    d->ttl_sum = 0;
+    t->map_dirty = 1;
+    t->user_dirty = 1;
+    push_int(&t->whole, &t->nwhole, &t->capwhole, db);
+    return 0;
+}
+
+int ks_flushdb(int db)
+{
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    if (ks.next_ns == UINT32_MAX)
+        return LSM_EINVAL;
+    return flush_one(db);
+}
+
+int ks_flushall(void)
+{
+    if (!ks.open || ks.t.depth == 0)
+        return LSM_EINVAL;
+    if (ks.next_ns > UINT32_MAX - (uint32_t)ks.ndb)
+        return LSM_EINVAL;
+    for (int i = 0; i < ks.opt.databases; i++)
+        flush_one(i);
+    return 0;
+}
+
+int ks_swapdb(int a, int b)
+{
+    struct txn *t = &ks.t;
+    if (!valid_db(a) || !valid_db(b))
+        return LSM_EINVAL;
+    if (a == b)
+        return 0;
+    struct dbent *x = dbw(a), *y = dbw(b), tmp = *x;
+    *x = *y;
+    *y = tmp;
+    t->map_dirty = 1;
+    t->user_dirty = 1;
+    push_int(&t->whole, &t->nwhole, &t->capwhole, a);
+    push_int(&t->whole, &t->nwhole, &t->capwhole, b);
+    return 0;
+}
+
+/* ---- iteration ---- */
+
+struct tview {
+    const char *key;
+    size_t klen;
+    const char *val;
+    size_t vlen;
+    int del;
+};
+
+struct ks_iter {
+    int db;
+    uint32_t ns;
+    int64_t now;
+    struct lsm_iter *it;
+    char lo[NS_LEN], hi[NS_LEN];
+    struct tview *tv;               /* the transaction's changes of ns, sorted */
+    size_t ntv, tpos;
+    struct buf copy;                /* keys and values of tv */
+    int valid, src, status;         /* src: 0 engine, 1 transaction */
+    const char *key, *val;
+    size_t klen, vlen;
+    int type;
+    int64_t exp;
+};
+
+static int key_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al < bl ? -1 : al > bl);
+}
+
+static int tview_cmp(const void *a, const void *b)
+{
+    const struct tview *x = a, *y = b;
+    return key_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+static void iter_collect(struct ks_iter *it)
+{
+    struct txn *t = &ks.t;
+    size_t n = 0, bytes = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->ent[i].klen >= NS_LEN && be32_get(t->ent[i].key) == it->ns) {
+            n++;
+            bytes += t->ent[i].klen + t->ent[i].vlen;
+        }
+    }
+    if (n == 0)
+        return;
+    it->tv = zmalloc(n * sizeof(*it->tv));
+    buf_reserve(&it->copy, bytes);
+    size_t off = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct tent *x = &t->ent[i];
+        if (x->klen < NS_LEN || be32_get(x->key) != it->ns)
+            continue;
+        struct tview *v = &it->tv[it->ntv++];
+        buf_append(&it->copy, x->key, x->klen);
+        buf_append(&it->copy, x->val, x->vlen);
+        v->klen = x->klen;
+        v->vlen = x->vlen;
+        v->del = x->del;
+        v->key = (const char *)(uintptr_t)off;   /* fixed up below */
+        v->val = (const char *)(uintptr_t)(off + x->klen);
+        off += x->klen + x->vlen;
+    }
+    for (size_t i = 0; i < it->ntv; i++) {
+        it->tv[i].key = it->copy.data + (uintptr_t)it->tv[i].key;
+        it->tv[i].val = it->copy.data + (uintptr_t)it->tv[i].val;
+    }
+    qsort(it->tv, it->ntv, sizeof(*it->tv), tview_cmp);
+}
+
+/* Moves to the first live entry at or after the current positions. */
+static void iter_settle(struct ks_iter *it)
+{
+    for (;;) {
+        int ev = lsm_iter_valid(it->it), tvv = it->tpos < it->ntv;
+        const char *k, *v;
+        size_t kl = 0, vl = 0;
+        int del = 0, c;
+        if (!ev && !tvv) {
+            it->valid = 0;
+            it->status = lsm_iter_status(it->it);
+            return;
+        }
+        const char *ek = ev ? lsm_iter_key(it->it, &kl) : NULL;
+        size_t ekl = kl;
+        if (!ev)
+            c = 1;
+        else if (!tvv)
+            c = -1;
+        else
+            c = key_cmp(ek, ekl, it->tv[it->tpos].key, it->tv[it->tpos].klen);
+        if (c < 0) {
+            k = ek;
+            kl = ekl;
+            v = lsm_iter_value(it->it, &vl);
+            it->src = 0;
+        } else {
+            const struct tview *t = &it->tv[it->tpos];
+            if (c == 0)
+                lsm_iter_next(it->it);   /* shadowed by the transaction */
+            k = t->key;
+            kl = t->klen;
+            v = t->val;
+            vl = t->vlen;
+            del = t->del;
+            it->src = 1;
+        }
+        if (!del && kl >= NS_LEN) {
+            const char *data;
+            size_t dlen;
+            if (rec_decode(v, vl, &it->type, &it->exp, &data, &dlen) != 0) {
+                it->valid = 0;
+                it->status = LSM_ECORRUPT;
+                return;
+            }
+            if (it->exp < 0 || it->exp > it->now) {
+                it->valid = 1;
+                it->key = k + NS_LEN;
+                it->klen = kl - NS_LEN;
+                it->val = data;
+                it->vlen = dlen;
+                return;
+            }
+        }
+        if (it->src == 0)
+            lsm_iter_next(it->it);
+        else
+            it->tpos++;
+    }
+}
+
+struct ks_iter *ks_iter_create(int db, const char *start, size_t slen)
+{
+    struct lsm_read_options ro;
+    if (!valid_db(db))
+        return NULL;
+    struct ks_iter *it = zcalloc(sizeof(*it));
+    it->db = db;
+    it->ns = ks.dbs[db].ns;
+    it->now = ks.t.now;
+    buf_init(&it->copy);
+    be32_put(it->lo, it->ns);
+    be32_put(it->hi, it->ns + 1);
+    lsm_read_options_init(&ro);
+    ro.lower_bound = it->lo;
+    ro.lower_bound_len = NS_LEN;
+    if (it->ns != UINT32_MAX) {
+        ro.upper_bound = it->hi;
+        ro.upper_bound_len = NS_LEN;
+    }
+    ro.fill_cache = 0;
+    it->it = lsm_iter_create(ks.lsm, &ro);
+    if (!it->it) {
+        zfree(it);
+        return NULL;
+    }
+    iter_collect(it);
+    ks_iter_seek(it, start ? start : "", start ? slen : 0);
+    return it;
+}
+
+void ks_iter_destroy(struct ks_iter *it)
+{
+    if (!it)
+        return;
+    lsm_iter_destroy(it->it);
+    zfree(it->tv);
+    buf_free(&it->copy);
+    zfree(it);
+}
+
+void ks_iter_seek(struct ks_iter *it, const char *key, size_t klen)
+{
+    struct buf k = BUF_INIT;
+    mk_data_key(&k, it->ns, key, klen);
+    lsm_iter_seek(it->it, k.data, k.len);
+    size_t lo = 0, hi = it->ntv;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (key_cmp(it->tv[mid].key, it->tv[mid].klen, k.data, k.len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    it->tpos = lo;
+    buf_free(&k);
+    iter_settle(it);
+}
+
+int ks_iter_valid(const struct ks_iter *it)
+{
+    return it && it->valid;
+}
+
+void ks_iter_next(struct ks_iter *it)
+{
+    if (!it->valid)
+        return;
+    if (it->src == 0)
+        lsm_iter_next(it->it);
+    else
+        it->tpos++;
+    iter_settle(it);
+}
+
+const char *ks_iter_key(const struct ks_iter *it, size_t *klen)
+{
+    *klen = it->klen;
+    return it->key;
+}
+
+int ks_iter_type(const struct ks_iter *it)
+{
+    return it->type;
+}
+
+int64_t ks_iter_expire(const struct ks_iter *it)
+{
+    return it->exp;
+}
+
+const char *ks_iter_value(const struct ks_iter *it, size_t *vlen)
+{
+    *vlen = it->vlen;
+    return it->val;
+}
+
+int ks_iter_status(const struct ks_iter *it)
+{
+    return it->status;
+}
+
+/* The last stored key of the db's namespace (raw: may be deleted/expired). */
+static int last_raw_key(uint32_t ns, struct buf *out)
+{
+    struct lsm_read_options ro;
+    char lo[NS_LEN], hi[NS_LEN];
+    be32_put(lo, ns);
+    be32_put(hi, ns + 1);
+    lsm_read_options_init(&ro);
+    ro.lower_bound = lo;
+    ro.lower_bound_len = NS_LEN;
+    if (ns != UINT32_MAX) {
+        ro.upper_bound = hi;
+        ro.upper_bound_len = NS_LEN;
+    }
+    ro.fill_cache = 0;
+    struct lsm_iter *it = lsm_iter_create(ks.lsm, &ro);
+    if (!it)
+        return LSM_EIO;
+    lsm_iter_seek_to_last(it);
+    int found = lsm_iter_valid(it);
+    if (found) {
+        size_t n;
+        const char *k = lsm_iter_key(it, &n);
+        buf_set(out, k + NS_LEN, n - NS_LEN);
+    }
+    int rc = lsm_iter_status(it);
+    lsm_iter_destroy(it);
+    return rc ? rc : found;
+}
+
+int ks_random_key(int db, struct buf *out)
+{
+    struct buf first = BUF_INIT, last = BUF_INIT, target = BUF_INIT;
+    struct ks_iter *it = ks_iter_create(db, NULL, 0);
+    int rc;
+    if (!it)
+        return LSM_EINVAL;
+    if (!ks_iter_valid(it)) {
+        rc = ks_iter_status(it);
+        goto out;
+    }
+    size_t n;
+    const char *k = ks_iter_key(it, &n);
+    buf_set(&first, k, n);
+    rc = last_raw_key(ks.dbs[db].ns, &last);
+    if (rc < 0)
+        goto out;
+    if (rc > 0 && key_cmp(last.data, last.len, first.data, first.len) > 0) {
+        /* A random point between the first and last key: the common prefix,
+         * then bytes drawn between the two keys' bytes, then random ones. */
+        size_t p = 0;
+        while (p < first.len && p < last.len && first.data[p] == last.data[p])
+            p++;
+        buf_set(&target, first.data, p);
+        unsigned lo = p < first.len ? (unsigned char)first.data[p] : 0;
+        unsigned hi = p < last.len ? (unsigned char)last.data[p] : 255;
+        buf_append_byte(&target, (char)(lo + rng_next() % (hi - lo + 1)));
+        for (int i = 0; i < 8; i++)
+            buf_append_byte(&target, (char)rng_next());
+        ks_iter_seek(it, target.data, target.len);
+        if (!ks_iter_valid(it))
+            ks_iter_seek(it, first.data, first.len);
+    }
+    if (ks_iter_valid(it)) {
+        k = ks_iter_key(it, &n);
+        buf_set(out, k, n);
+        rc = 1;
+    } else {
+        rc = ks_iter_status(it);
+    }
+out:
+    ks_iter_destroy(it);
+    buf_free(&first);
+    buf_free(&last);
+    buf_free(&target);
+    return rc;
+}
+
+/* ---- cursors ---- */
+
+int ks_cursor_save(int db, const char *resume, size_t rlen, uint64_t *cursor)
+{
+    struct buf k = BUF_INIT;
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    if (++ks.cursor_seq == 0) {     /* 2^32 scans in one run: next boot number */
+        ks.boot++;
+        ks.t.map_dirty = 1;
+        ks.cursor_seq = 1;
+    }
+    uint64_t id = ((uint64_t)(ks.boot & 0x7fffffffu) << 32) | ks.cursor_seq;
+    size_t vlen = 12 + rlen;
+    char *v = zmalloc(vlen + 1);
+    encode_fixed64(v, (uint64_t)(ks.t.now + ks.opt.cursor_ttl_ms));
+    encode_fixed32(v + 8, (uint32_t)db);
+    memcpy(v + 12, resume, rlen);
+    mk_cursor_key(&k, id);
+    tent_put(k.data, k.len, v, vlen, -1, 1);
+    buf_free(&k);
+    *cursor = id;
+    return 0;
+}
+
+int ks_cursor_load(uint64_t cursor, int *db, struct buf *resume)
+{
+    struct buf k = BUF_INIT;
+    const char *v;
+    size_t n;
+    char *alloc;
+    if (!ks.open || ks.t.depth == 0)
+        return LSM_EINVAL;
+    mk_cursor_key(&k, cursor);
+    int rc = raw_get(k.data, k.len, &v, &n, &alloc);
+    buf_free(&k);
+    if (rc <= 0)
+        return rc;
+    if (n < 12) {
+        rc = LSM_ECORRUPT;
+    } else if ((int64_t)decode_fixed64(v) <= ks.t.now) {
+        rc = 0;
+    } else {
+        *db = (int)decode_fixed32(v + 8);
+        buf_set(resume, v + 12, n - 12);
+        rc = 1;
+    }
+    lsm_free(alloc);
+    return rc;
+}
+
+/* ---- durability ---- */
+
+uint64_t ks_commit_count(void)
+{
+    return ks.commits;
+}
+
+int ks_sync_pending(void)
+{
+    return ks.sync_pending;
+}
+
+int ks_sync(void)
+{
+    if (!ks.open)
+        return 0;
+    int rc = lsm_sync(ks.lsm);
+    if (rc == 0) {
+        ks.sync_pending = 0;
+        ks.commits_at_sync = ks.commits;
+        ks.last_sync_ms = clock_ms();
+        ks.sync_count++;
+    } else {
+        ks.sync_errors++;
+        set_persist_error(rc, "fsync of the write-ahead log");
+    }
+    return rc;
+}
+
+int ks_before_sleep(void)
+{
+    if (!ks.open || !ks.sync_pending || ks.opt.appendfsync != KS_FSYNC_ALWAYS)
+        return 0;
+    return ks_sync();
+}
+
+/* A durable probe write: proves the engine accepts writes again. */
+static int probe_write(void)
+{
+    struct buf k = BUF_INIT;
+    char v[8];
+    struct lsm_write_options wo = { .sync = 1 };
+    mk_meta_key(&k, MK_PROBE);
+    encode_fixed64(v, (uint64_t)clock_ms());
+    int rc = lsm_put(ks.lsm, &wo, k.data, k.len, v, sizeof(v));
+    buf_free(&k);
+    return rc;
+}
+
+void ks_cron_second(void)
+{
+    if (!ks.open)
+        return;
+    pthread_mutex_lock(&ks.bg_mu);
+    int bgerr = ks.bg_sync_err;
+    ks.bg_sync_err = 0;
+    if (ks.bg_last_sync_ms > ks.last_sync_ms)
+        ks.last_sync_ms = ks.bg_last_sync_ms;
+    pthread_mutex_unlock(&ks.bg_mu);
+    if (bgerr)
+        set_persist_error(bgerr, "background fsync of the write-ahead log");
+    if (lsm_bg_error(ks.lsm) != 0) {
+        if (lsm_resume(ks.lsm) == 0)
+            log_notice("keyspace: the engine's background error is cleared");
+        else
+            return;
+    }
+    if (ks.persist_err && probe_write() == 0) {
+        log_notice("keyspace: writes to the engine succeed again; accepting writes");
+        ks.persist_err = 0;
+        ks.persist_msg[0] = '\0';
+        ks.sync_pending = 0;
+        ks.commits_at_sync = ks.commits;
+        ks.last_sync_ms = clock_ms();
+    }
+}
+
+int ks_write_error(char *buf, size_t buflen)
+{
+    if (!ks.open)
+        return 0;
+    const char *reason = NULL;
+    int bg = lsm_bg_error(ks.lsm);
+    if (ks.persist_err)
+        reason = ks.persist_msg;
+    else if (bg)
+        reason = bg == LSM_ENOSPC ? "No space left on device" :
+                 bg == LSM_EIO ? "Input/output error" : lsm_strerror(bg);
+    if (!reason)
+        return 0;
+    snprintf(buf, buflen, "MISCONF Errors writing to the AOF file: %s", reason);
+    return 1;
+}
+
+/* ---- INFO ---- */
+
+static void info_line(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void info_line(struct buf *b, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = sizeof(line) - 1;
+    buf_append(b, line, (size_t)n);
+    buf_append(b, "\r\n", 2);
+}
+
+static const char *const fsync_names[] = { "no", "everysec", "always" };
+
+static void info_persistence(struct buf *b)
+{
+    pthread_mutex_lock(&ks.bg_mu);
+    uint64_t syncs = ks.sync_count + ks.bg_sync_count;
+    uint64_t errs = ks.sync_errors + ks.bg_sync_errors;
+    int64_t last = ks.bg_last_sync_ms > ks.last_sync_ms ? ks.bg_last_sync_ms : ks.last_sync_ms;
+    pthread_mutex_unlock(&ks.bg_mu);
+    char msg[300];
+    int err = ks_write_error(msg, sizeof(msg));
+    info_line(b, "loading:0");
+    info_line(b, "async_loading:0");
+    info_line(b, "rdb_changes_since_last_save:%" PRIu64,
+              ks.opt.appendfsync == KS_FSYNC_ALWAYS ? ks.commits - ks.commits_at_sync : 0);
+    info_line(b, "rdb_bgsave_in_progress:0");
+    info_line(b, "rdb_last_save_time:%" PRId64, last / 1000);
+    info_line(b, "rdb_last_bgsave_status:ok");
+    info_line(b, "aof_enabled:1");
+    info_line(b, "aof_rewrite_in_progress:0");
+    info_line(b, "aof_rewrite_scheduled:0");
+    info_line(b, "aof_last_bgrewrite_status:ok");
+    info_line(b, "aof_last_write_status:%s", err ? "err" : "ok");
+    info_line(b, "appendfsync:%s", fsync_names[ks.opt.appendfsync]);
+    info_line(b, "lsm_syncs:%" PRIu64, syncs);
+    info_line(b, "lsm_sync_errors:%" PRIu64, errs);
+    info_line(b, "lsm_write_errors:%" PRIu64, ks.write_errors);
+    info_line(b, "lsm_last_sync_time:%" PRId64, last / 1000);
+    info_line(b, "lsm_write_error:%s", err ? msg : "");
+    info_line(b, "lsm_write_error_since:%" PRId64, err ? ks.persist_err_since / 1000 : 0);
+}
+
+static void info_lsm(struct buf *b)
+{
+    struct lsm_stats s;
+    if (lsm_get_stats(ks.lsm, &s) != 0)
+        return;
+    for (int i = 0; i < LSM_STATS_LEVELS; i++) {
+        const struct lsm_level_stats *l = &s.level[i];
+        info_line(b, "level%d:files=%d,bytes=%" PRIu64 ",score=%.2f,compactions=%" PRIu64
+                  ",read_bytes=%" PRIu64 ",written_bytes=%" PRIu64,
+                  i, l->files, l->bytes, l->score, l->compactions, l->bytes_read,
+                  l->bytes_written);
+    }
+    uint64_t written = s.wal_bytes_written + s.flush_bytes_written + s.compaction_bytes_written;
+    uint64_t lookups = s.block_cache_hits + s.block_cache_misses;
+    info_line(b, "memtable_bytes:%" PRIu64, s.memtable_bytes);
+    info_line(b, "immutable_memtables:%d", s.immutable_memtables);
+    info_line(b, "wal_files:%" PRIu64, s.wal_files);
+    info_line(b, "live_sst_bytes:%" PRIu64, s.live_sst_bytes);
+    info_line(b, "pending_compaction_bytes:%" PRIu64, s.pending_compaction_bytes);
+    info_line(b, "running_flushes:%" PRIu64, s.running_flushes);
+    info_line(b, "running_compactions:%" PRIu64, s.running_compactions);
+    info_line(b, "flushes:%" PRIu64, s.flushes);
+    info_line(b, "compactions:%" PRIu64, s.compactions);
+    info_line(b, "stall_count:%" PRIu64, s.stall_count);
+    info_line(b, "stall_micros:%" PRIu64, s.stall_micros);
+    info_line(b, "user_bytes_written:%" PRIu64, s.user_bytes_written);
+    info_line(b, "wal_bytes_written:%" PRIu64, s.wal_bytes_written);
+    info_line(b, "flush_bytes_written:%" PRIu64, s.flush_bytes_written);
+    info_line(b, "compaction_bytes_read:%" PRIu64, s.compaction_bytes_read);
+    info_line(b, "compaction_bytes_written:%" PRIu64, s.compaction_bytes_written);
+    info_line(b, "write_amplification:%.2f",
+              s.user_bytes_written ? (double)written / (double)s.user_bytes_written : 0.0);
+    info_line(b, "block_cache_capacity:%" PRIu64, s.block_cache_capacity);
+    info_line(b, "block_cache_usage:%" PRIu64, s.block_cache_usage);
+    info_line(b, "block_cache_hits:%" PRIu64, s.block_cache_hits);
+    info_line(b, "block_cache_misses:%" PRIu64, s.block_cache_misses);
+    info_line(b, "block_cache_hit_rate:%.4f",
+              lookups ? (double)s.block_cache_hits / (double)lookups : 0.0);
+    info_line(b, "bloom_useful:%" PRIu64, s.bloom_useful);
+    info_line(b, "bloom_false_positive:%" PRIu64, s.bloom_false_positive);
+    info_line(b, "last_sequence:%" PRIu64, s.last_sequence);
+    info_line(b, "bg_error:%s", s.bg_error ? lsm_strerror(s.bg_error) : "none");
+}
+
+static void info_memory(struct buf *b)
+{
+    struct lsm_stats s;
+    if (lsm_get_stats(ks.lsm, &s) != 0)
+        return;
+    info_line(b, "lsm_block_cache_used:%" PRIu64, s.block_cache_usage);
+    info_line(b, "lsm_block_cache_capacity:%" PRIu64, s.block_cache_capacity);
+    info_line(b, "lsm_memtables:%" PRIu64, s.memtable_bytes);
+}
+
+static void info_keyspace(struct buf *b)
+{
+    WITH_TXN(expire_due(0, LLONG_MAX));
+    int64_t now = now_wall();
+    for (int i = 0; i < ks.opt.databases; i++) {
+        const struct dbent *d = &ks.dbs[i];
+        if (d->keys <= 0)
+            continue;
+        long long avg = d->expires > 0 ? (long long)(d->ttl_sum / d->expires) - now : 0;
+        info_line(b, "db%d:keys=%" PRId64 ",expires=%" PRId64 ",avg_ttl=%lld", i, d->keys,
+                  d->expires, avg > 0 ? avg : 0);
+    }
+}
+
+int ks_info_section(const char *name, struct buf *b)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(struct buf *);
+    } sections[] = {
+        { "persistence", info_persistence },
+        { "lsm", info_lsm },
+        { "memory", info_memory },
+        { "keyspace", info_keyspace },
+    };
+    if (!ks.open)
+        return 0;
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        if (strcasecmp(name, sections[i].name) == 0) {
+            sections[i].fn(b);
+            return 1;
+        }
+    }
+    return 0;
+}

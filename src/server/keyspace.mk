@@ -1,0 +1,3 @@
+# src/server/keyspace.mk: the keyspace layer (databases, keys and TTLs over
+# the engine; transactions, SCAN cursors, durability).
+src_server_libserver_la_SOURCES += src/server/keyspace.c src/server/keyspace.h

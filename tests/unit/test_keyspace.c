@@ -1,0 +1,719 @@
+/* test_keyspace: the keyspace layer (server/keyspace.h) over a real engine:
+ * the stored encoding, transactions (read-your-writes, nesting, rollback),
+ * exact counters through every kind of change and across reopen, the TTL
+ * index invariant under a random workload, lazy and active expiry, O(1)
+ * FLUSHDB/SWAPDB with background reclaim, iterators merged with the
+ * transaction, persistent SCAN cursors, the touch hook, INFO sections. */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/lsm.h"
+#include "server/keyspace.h"
+#include "util/clock.h"
+#include "util/coding.h"
+#include "util/log.h"
+
+static char dir[] = "/tmp/lsmdb-test-ks-XXXXXX";
+static int64_t fake_now;
+
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+static void ks_open_ok(int reclaim)
+{
+    struct ks_options o;
+    char err[256];
+    ks_options_init(&o);
+    o.write_buffer_size = 256 << 10;
+    o.block_cache_size = 1 << 20;
+    o.bg_threads = 2;
+    o.reclaim = reclaim;
+    ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/lsmdb-test-ks-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    fake_now = 1700000000000LL;
+    ks_set_clock(fake_clock);
+    log_set_level(LOG_WARNING);
+    ks_open_ok(1);
+}
+
+static void teardown(void)
+{
+    char cmd[256];
+    ks_set_touch_hook(NULL);
+    ks_close();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void reopen(void)
+{
+    ck_assert_int_eq(ks_close(), 0);
+    ks_open_ok(1);
+}
+
+/* One committed command. */
+static int set_s(int db, const char *k, const char *v, int64_t exp)
+{
+    ks_txn_begin();
+    int r = ks_set(db, k, strlen(k), KS_TYPE_STRING, v, strlen(v), exp);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    return r;
+}
+
+static int del_s(int db, const char *k)
+{
+    ks_txn_begin();
+    int r = ks_delete(db, k, strlen(k));
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    return r;
+}
+
+/* The value of k in db as a string, or NULL (static buffer). */
+static const char *get_s(int db, const char *k)
+{
+    static char out[4096];
+    struct ks_value v;
+    ks_txn_begin();
+    int r = ks_lookup(db, k, strlen(k), &v);
+    ck_assert_int_ge(r, 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    if (r == 0)
+        return NULL;
+    ck_assert_uint_lt(v.len, sizeof(out));
+    memcpy(out, v.data, v.len);
+    out[v.len] = '\0';
+    ks_value_free(&v);
+    return out;
+}
+
+static long long dbsize(int db)
+{
+    ks_txn_begin();
+    long long n = ks_dbsize(db);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    return n;
+}
+
+static long long expires(int db)
+{
+    ks_txn_begin();
+    long long n = ks_expires(db);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    return n;
+}
+
+/* Raw engine value of a stored key, or NULL. */
+static char *raw(const void *k, size_t kl, size_t *vl)
+{
+    char *v = NULL;
+    int rc = lsm_get(ks_engine(), NULL, k, kl, &v, vl);
+    if (rc == LSM_ENOTFOUND)
+        return NULL;
+    ck_assert_int_eq(rc, 0);
+    return v;
+}
+
+START_TEST(encoding_layout)
+{
+    /* db 0 is namespace 1 on a fresh database: "\0\0\0\1" + key. */
+    set_s(0, "k", "hello", -1);
+    size_t n;
+    char *v = raw("\0\0\0\1k", 5, &n);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(n, 2 + 5);
+    ck_assert_int_eq(v[0], KS_TYPE_STRING);
+    ck_assert_int_eq(v[1], 0);
+    ck_assert_mem_eq(v + 2, "hello", 5);
+    lsm_free(v);
+
+    /* With an expire: flags bit 0 and a fixed64 LE expire time. */
+    int64_t e = fake_now + 5000;
+    set_s(2, "x", "v", e);
+    v = raw("\0\0\0\3x", 5, &n);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(n, 2 + 8 + 1);
+    ck_assert_int_eq(v[1], 1);
+    ck_assert_int_eq((int64_t)decode_fixed64(v + 2), e);
+    ck_assert_int_eq(v[10], 'v');
+    lsm_free(v);
+
+    /* The TTL index entry: ns0 'T' be64(E) be32(ns) key -> "". */
+    char ik[4 + 1 + 8 + 4 + 1] = { 0, 0, 0, 0, 'T' };
+    for (int i = 0; i < 8; i++)
+        ik[5 + i] = (char)((uint64_t)e >> (56 - 8 * i));
+    memcpy(ik + 13, "\0\0\0\3x", 5);
+    v = raw(ik, sizeof(ik), &n);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_uint_eq(n, 0);
+    lsm_free(v);
+}
+END_TEST
+
+START_TEST(binary_round_trip)
+{
+    const char key[] = { 'a', 0, '\r', '\n', (char)0xff };
+    char val[300];
+    for (int i = 0; i < 300; i++)
+        val[i] = (char)i;
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set(0, key, sizeof(key), KS_TYPE_STRING, val, sizeof(val), -1), 0);
+    ck_assert_int_eq(ks_set(0, "", 0, KS_TYPE_STRING, "", 0, -1), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    struct ks_value v;
+    ks_txn_begin();
+    ck_assert_int_eq(ks_lookup(0, key, sizeof(key), &v), 1);
+    ck_assert_uint_eq(v.len, sizeof(val));
+    ck_assert_mem_eq(v.data, val, sizeof(val));
+    ck_assert_int_eq(v.expire_at, -1);
+    ks_value_free(&v);
+    ck_assert_int_eq(ks_lookup(0, "", 0, &v), 1);
+    ck_assert_uint_eq(v.len, 0);
+    ks_value_free(&v);
+    int type = -1;
+    int64_t exp = 0;
+    ck_assert_int_eq(ks_lookup_meta(0, key, sizeof(key), &type, &exp), 1);
+    ck_assert_int_eq(type, KS_TYPE_STRING);
+    ck_assert_int_eq(exp, -1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_str_eq(ks_type_name(KS_TYPE_STRING), "string");
+    ck_assert_str_eq(ks_type_name(-1), "none");
+}
+END_TEST
+
+START_TEST(txn_read_your_writes)
+{
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set(0, "a", 1, KS_TYPE_STRING, "1", 1, -1), 0);
+    ck_assert_int_eq(ks_set(0, "a", 1, KS_TYPE_STRING, "2", 1, -1), 1);
+    ck_assert_int_eq(ks_exists(0, "a", 1), 1);
+    ks_txn_begin();                 /* nested: EXEC's inner command */
+    struct ks_value v;
+    ck_assert_int_eq(ks_lookup(0, "a", 1, &v), 1);
+    ck_assert_mem_eq(v.data, "2", 1);
+    ks_value_free(&v);
+    ck_assert_int_eq(ks_delete(0, "a", 1), 1);
+    ck_assert_int_eq(ks_exists(0, "a", 1), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(ks_txn_depth(), 1);
+    ck_assert_int_eq(ks_set(0, "b", 1, KS_TYPE_STRING, "x", 1, -1), 0);
+    ck_assert_int_eq(ks_dbsize(0), 1);
+    /* Nothing is in the engine before the outermost commit. */
+    size_t n;
+    ck_assert_ptr_null(raw("\0\0\0\1b", 5, &n));
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(ks_txn_depth(), 0);
+    ck_assert_ptr_null(get_s(0, "a"));
+    ck_assert_str_eq(get_s(0, "b"), "x");
+    ck_assert_int_eq(dbsize(0), 1);
+}
+END_TEST
+
+START_TEST(txn_abort_rolls_back_everything)
+{
+    set_s(0, "keep", "1", -1);
+    uint64_t commits = ks_commit_count();
+    ks_txn_begin();
+    ks_set(0, "new", 3, KS_TYPE_STRING, "x", 1, fake_now + 1000);
+    ks_delete(0, "keep", 4);
+    ks_flushdb(1);
+    ks_swapdb(0, 2);
+    ck_assert_int_eq(ks_dbsize(2), 1);
+    ck_assert_int_eq(ks_txn_dirty(), 1);
+    ks_txn_abort();
+    ck_assert_int_eq(ks_txn_depth(), 0);
+    ck_assert_uint_eq(ks_commit_count(), commits);
+    ck_assert_str_eq(get_s(0, "keep"), "1");
+    ck_assert_ptr_null(get_s(0, "new"));
+    ck_assert_int_eq(dbsize(0), 1);
+    ck_assert_int_eq(expires(0), 0);
+    ck_assert_int_eq(dbsize(2), 0);
+    reopen();
+    ck_assert_str_eq(get_s(0, "keep"), "1");
+    ck_assert_int_eq(dbsize(0), 1);
+}
+END_TEST
+
+START_TEST(counters_exact)
+{
+    ck_assert_int_eq(set_s(0, "a", "1", -1), 0);
+    ck_assert_int_eq(set_s(0, "a", "2", -1), 1);                 /* overwrite */
+    ck_assert_int_eq(set_s(0, "b", "1", fake_now + 10000), 0);   /* with TTL */
+    ck_assert_int_eq(set_s(0, "c", "1", fake_now + 20000), 0);
+    ck_assert_int_eq(dbsize(0), 3);
+    ck_assert_int_eq(expires(0), 2);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_avg_ttl(0), 15000);
+    ck_assert_int_eq(ks_set_expire(0, "c", 1, -1), 1);            /* PERSIST */
+    ck_assert_int_eq(ks_set_expire(0, "zz", 2, fake_now + 1), 0); /* absent */
+    ck_assert_int_eq(ks_set_keepttl(0, "b", 1, KS_TYPE_STRING, "2", 1), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(expires(0), 1);
+    ck_assert_int_eq(del_s(0, "a"), 1);
+    ck_assert_int_eq(del_s(0, "a"), 0);
+    ck_assert_int_eq(dbsize(0), 2);
+    /* A set with a past time deletes; returns whether it existed. */
+    ck_assert_int_eq(set_s(0, "c", "x", fake_now - 1), 1);
+    ck_assert_int_eq(dbsize(0), 1);
+    reopen();
+    ck_assert_int_eq(dbsize(0), 1);
+    ck_assert_int_eq(expires(0), 1);
+    fake_now += 10000;              /* b expires */
+    ck_assert_int_eq(dbsize(0), 0);
+    ck_assert_int_eq(expires(0), 0);
+    reopen();
+    ck_assert_int_eq(dbsize(0), 0);
+    ck_assert_int_eq(expires(0), 0);
+}
+END_TEST
+
+START_TEST(expired_keys_invisible)
+{
+    set_s(0, "e1", "v", fake_now + 100);
+    set_s(0, "live", "v", -1);
+    set_s(0, "e2", "v", fake_now + 100);
+    fake_now += 100;
+    ck_assert_ptr_null(get_s(0, "e1"));
+    ks_txn_begin();
+    ck_assert_int_eq(ks_exists(0, "e2", 2), 0);
+    ck_assert_int_eq(ks_set_expire(0, "e2", 2, fake_now + 5000), 0);
+    struct ks_iter *it = ks_iter_create(0, NULL, 0);
+    ck_assert_ptr_nonnull(it);
+    int n = 0;
+    for (; ks_iter_valid(it); ks_iter_next(it)) {
+        size_t kl;
+        const char *k = ks_iter_key(it, &kl);
+        ck_assert_uint_eq(kl, 4);
+        ck_assert_mem_eq(k, "live", 4);
+        n++;
+    }
+    ck_assert_int_eq(ks_iter_status(it), 0);
+    ks_iter_destroy(it);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(ks_dbsize(0), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    struct buf k = BUF_INIT;
+    ks_txn_begin();
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq(ks_random_key(0, &k), 1);
+        ck_assert_uint_eq(k.len, 4);
+        ck_assert_mem_eq(k.data, "live", 4);
+    }
+    ck_assert_int_eq(ks_random_key(5, &k), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    buf_free(&k);
+}
+END_TEST
+
+static int touched_whole[16];
+static int touched_keys;
+
+static void touch(int db, const char *key, size_t klen)
+{
+    (void)klen;
+    if (key == NULL)
+        touched_whole[db]++;
+    else
+        touched_keys++;
+}
+
+START_TEST(active_expiry_in_order)
+{
+    char k[16];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(k, sizeof(k), "k%05d", i);
+        set_s(i % 3, k, "v", fake_now + 1000 + i);
+    }
+    set_s(0, "forever", "v", -1);
+    ks_set_touch_hook(touch);
+    touched_keys = 0;
+    fake_now += 1000 + 1499;        /* 1500 are due */
+    long long n = ks_active_expire_cycle(10 * 1000 * 1000);
+    ck_assert_int_eq(n, 1500);
+    ck_assert_int_eq(touched_keys, 1500);
+    ck_assert_ptr_null(get_s(1, "k01498")); /* 1498 % 3 == 1 */
+    ck_assert_str_eq(get_s(0, "k01500"), "v");
+    /* Physically gone, not just hidden. */
+    size_t vl;
+    ck_assert_ptr_null(raw("\0\0\0\1k00000", 10, &vl));
+    ck_assert_int_eq(dbsize(0) + dbsize(1) + dbsize(2), 1501);
+    ck_assert_int_eq(ks_active_expire_cycle(1000000), 0);
+    reopen();
+    ck_assert_int_eq(dbsize(0) + dbsize(1) + dbsize(2), 1501);
+    ck_assert_int_eq(expires(0) + expires(1) + expires(2), 1500);
+}
+END_TEST
+
+START_TEST(flushdb_is_o1_and_reclaimed)
+{
+    char k[32];
+    for (int b = 0; b < 20; b++) {
+        ks_txn_begin();
+        for (int i = 0; i < 1000; i++) {
+            snprintf(k, sizeof(k), "key:%06d", b * 1000 + i);
+            ks_set(3, k, strlen(k), KS_TYPE_STRING, "value-value-value", 17,
+                   i % 2 ? fake_now + 100000 : -1);
+        }
+        ck_assert_int_eq(ks_txn_commit(), 0);
+    }
+    set_s(4, "other", "v", -1);
+    ck_assert_int_eq(dbsize(3), 20000);
+    ck_assert_int_eq(expires(3), 10000);
+    ks_set_touch_hook(touch);
+    memset(touched_whole, 0, sizeof(touched_whole));
+    uint64_t commits = ks_commit_count();
+    int64_t t0 = clock_mono_us();
+    ks_txn_begin();
+    ck_assert_int_eq(ks_flushdb(3), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    int64_t us = clock_mono_us() - t0;
+    ck_assert_uint_eq(ks_commit_count(), commits + 1);
+    ck_assert_msg(us < 200000, "flushdb took %lld us", (long long)us);
+    ck_assert_int_eq(touched_whole[3], 1);
+    ck_assert_int_eq(dbsize(3), 0);
+    ck_assert_int_eq(expires(3), 0);
+    ck_assert_ptr_null(get_s(3, "key:000001"));
+    ck_assert_str_eq(get_s(4, "other"), "v");
+    /* New writes go to the fresh namespace. */
+    set_s(3, "key:000001", "new", -1);
+    ck_assert_int_eq(dbsize(3), 1);
+
+    /* The old namespace (4: db 3 on a fresh database) is compacted away in
+     * the background: no key of it remains in the engine. */
+    int gone = 0;
+    for (int tries = 0; tries < 200 && !gone; tries++) {
+        struct lsm_read_options ro;
+        lsm_read_options_init(&ro);
+        ro.lower_bound = "\0\0\0\4";
+        ro.lower_bound_len = 4;
+        ro.upper_bound = "\0\0\0\5";
+        ro.upper_bound_len = 4;
+        struct lsm_iter *it = lsm_iter_create(ks_engine(), &ro);
+        lsm_iter_seek_to_first(it);
+        struct lsm_stats st;
+        lsm_get_stats(ks_engine(), &st);
+        gone = !lsm_iter_valid(it) && st.compactions > 0;
+        lsm_iter_destroy(it);
+        if (!gone)
+            usleep(50000);
+    }
+    ck_assert_msg(gone, "the dead namespace was not reclaimed");
+    reopen();
+    ck_assert_int_eq(dbsize(3), 1);
+    ck_assert_str_eq(get_s(3, "key:000001"), "new");
+    ck_assert_str_eq(get_s(4, "other"), "v");
+    /* FLUSHALL empties every db. */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_flushall(), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    for (int d = 0; d < 16; d++)
+        ck_assert_int_eq(dbsize(d), 0);
+    reopen();
+    for (int d = 0; d < 16; d++)
+        ck_assert_int_eq(dbsize(d), 0);
+}
+END_TEST
+
+START_TEST(swapdb_swaps_contents_and_counters)
+{
+    set_s(0, "a", "0", -1);
+    set_s(1, "b", "1", fake_now + 5000);
+    set_s(1, "c", "1", -1);
+    ks_set_touch_hook(touch);
+    memset(touched_whole, 0, sizeof(touched_whole));
+    ks_txn_begin();
+    ck_assert_int_eq(ks_swapdb(0, 1), 0);
+    ck_assert_int_eq(ks_exists(0, "b", 1), 1);   /* visible inside the txn */
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(touched_whole[0], 1);
+    ck_assert_int_eq(touched_whole[1], 1);
+    ck_assert_str_eq(get_s(0, "b"), "1");
+    ck_assert_str_eq(get_s(1, "a"), "0");
+    ck_assert_int_eq(dbsize(0), 2);
+    ck_assert_int_eq(expires(0), 1);
+    ck_assert_int_eq(dbsize(1), 1);
+    reopen();
+    ck_assert_str_eq(get_s(0, "c"), "1");
+    ck_assert_int_eq(dbsize(0), 2);
+    ck_assert_int_eq(dbsize(1), 1);
+    /* Expiry follows the key to its new db. */
+    fake_now += 5000;
+    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
+    ck_assert_int_eq(dbsize(0), 1);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_swapdb(0, 99), LSM_EINVAL);
+    ck_assert_int_eq(ks_set(16, "x", 1, 0, "", 0, -1), LSM_EINVAL);
+    ks_txn_abort();
+}
+END_TEST
+
+START_TEST(iterator_merges_transaction)
+{
+    set_s(0, "b", "eng", -1);
+    set_s(0, "d", "eng", -1);
+    set_s(0, "f", "eng", -1);
+    ks_txn_begin();
+    ks_set(0, "a", 1, KS_TYPE_STRING, "txn", 3, -1);
+    ks_set(0, "d", 1, KS_TYPE_STRING, "txn", 3, -1);
+    ks_delete(0, "f", 1);
+    ks_set(1, "zz", 2, KS_TYPE_STRING, "other db", 8, -1);
+    const char *want[] = { "a", "b", "d" };
+    const char *wantv[] = { "txn", "eng", "txn" };
+    struct ks_iter *it = ks_iter_create(0, NULL, 0);
+    int n = 0;
+    for (; ks_iter_valid(it); ks_iter_next(it), n++) {
+        size_t kl, vl;
+        const char *k = ks_iter_key(it, &kl);
+        const char *v = ks_iter_value(it, &vl);
+        ck_assert_int_lt(n, 3);
+        ck_assert_uint_eq(kl, 1);
+        ck_assert_int_eq(k[0], want[n][0]);
+        ck_assert_uint_eq(vl, 3);
+        ck_assert_mem_eq(v, wantv[n], 3);
+        ck_assert_int_eq(ks_iter_type(it), KS_TYPE_STRING);
+        ck_assert_int_eq(ks_iter_expire(it), -1);
+    }
+    ck_assert_int_eq(n, 3);
+    ks_iter_seek(it, "c", 1);
+    ck_assert(ks_iter_valid(it));
+    size_t kl;
+    ck_assert_int_eq(ks_iter_key(it, &kl)[0], 'd');
+    ks_iter_destroy(it);
+    it = ks_iter_create(0, "b\x01", 2);
+    ck_assert_int_eq(ks_iter_key(it, &kl)[0], 'd');
+    ks_iter_destroy(it);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+}
+END_TEST
+
+START_TEST(cursors_survive_reopen)
+{
+    uint64_t c1, c2;
+    struct buf r = BUF_INIT;
+    int db = -1;
+    ks_txn_begin();
+    ck_assert_int_eq(ks_cursor_save(7, "resume\0here", 11, &c1), 0);
+    ck_assert_int_eq(ks_cursor_save(2, "x", 1, &c2), 0);
+    ck_assert_uint_ne(c1, 0);
+    ck_assert_uint_ne(c1, c2);
+    ck_assert_int_eq(ks_cursor_load(c1, &db, &r), 1);   /* in the txn */
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    reopen();
+    ks_txn_begin();
+    ck_assert_int_eq(ks_cursor_load(c1, &db, &r), 1);
+    ck_assert_int_eq(db, 7);
+    ck_assert_uint_eq(r.len, 11);
+    ck_assert_mem_eq(r.data, "resume\0here", 11);
+    ck_assert_int_eq(ks_cursor_load(c2, &db, &r), 1);
+    ck_assert_int_eq(db, 2);
+    ck_assert_int_eq(ks_cursor_load(c1 + 1000, &db, &r), 0);   /* unknown */
+    /* A new run never hands out an id of an old one. */
+    uint64_t c3;
+    ck_assert_int_eq(ks_cursor_save(0, "", 0, &c3), 0);
+    ck_assert_uint_ne(c3, c1);
+    ck_assert_uint_ne(c3, c2);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    /* Many concurrent scans: each keeps its own cursor. */
+    uint64_t ids[2000];
+    ks_txn_begin();
+    for (int i = 0; i < 2000; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "r%d", i);
+        ck_assert_int_eq(ks_cursor_save(i % 16, k, strlen(k), &ids[i]), 0);
+    }
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ks_txn_begin();
+    for (int i = 0; i < 2000; i += 97) {
+        char k[16];
+        snprintf(k, sizeof(k), "r%d", i);
+        ck_assert_int_eq(ks_cursor_load(ids[i], &db, &r), 1);
+        ck_assert_int_eq(db, i % 16);
+        ck_assert_uint_eq(r.len, strlen(k));
+        ck_assert_mem_eq(r.data, k, r.len);
+    }
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    /* Cursors expire (ks_options.cursor_ttl_ms, one day). */
+    fake_now += 24LL * 3600 * 1000;
+    ks_txn_begin();
+    ck_assert_int_eq(ks_cursor_load(c1, &db, &r), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    buf_free(&r);
+}
+END_TEST
+
+/* Checks the TTL index invariant and the counters against a full walk of
+ * the engine. */
+static void check_invariants(void)
+{
+    struct lsm_read_options ro;
+    ck_assert_int_ge(ks_active_expire_cycle(100000000), 0);   /* due keys go first */
+    lsm_read_options_init(&ro);
+    struct lsm_iter *it = lsm_iter_create(ks_engine(), &ro);
+    long long keys[16] = { 0 }, exps[16] = { 0 }, idx = 0;
+    /* ns of db d on this database: d + 1 (no flush in the random test). */
+    for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = lsm_iter_key(it, &kl);
+        const char *v = lsm_iter_value(it, &vl);
+        uint32_t ns = ((uint32_t)(unsigned char)k[0] << 24) | ((uint32_t)(unsigned char)k[1] << 16) |
+                      ((uint32_t)(unsigned char)k[2] << 8) | (unsigned char)k[3];
+        if (ns == 0 && kl >= 17 && k[4] == 'T') {
+            int64_t e = 0;
+            for (int i = 0; i < 8; i++)
+                e = (e << 8) | (unsigned char)k[5 + i];
+            char *rv;
+            size_t rl;
+            rv = raw(k + 13, kl - 13, &rl);
+            ck_assert_msg(rv != NULL, "index entry without a record");
+            ck_assert_int_eq(rv[1], 1);
+            ck_assert_int_eq((int64_t)decode_fixed64(rv + 2), e);
+            lsm_free(rv);
+            idx++;
+        } else if (ns >= 1 && ns <= 16) {
+            keys[ns - 1]++;
+            if (v[1] & 1) {
+                exps[ns - 1]++;
+                idx--;
+            }
+        }
+    }
+    lsm_iter_destroy(it);
+    ck_assert_int_eq(idx, 0);       /* as many entries as records with expire */
+    for (int d = 0; d < 4; d++) {
+        ck_assert_int_eq(dbsize(d), keys[d]);
+        ck_assert_int_eq(expires(d), exps[d]);
+    }
+}
+
+START_TEST(random_ttl_index_invariant)
+{
+    unsigned long long seed = getenv("SEED") ? strtoull(getenv("SEED"), NULL, 10)
+                                             : (unsigned long long)clock_us();
+    fprintf(stderr, "# test_keyspace random_ttl_index_invariant SEED=%llu\n", seed);
+    srand((unsigned)seed);
+    char k[16];
+    for (int round = 0; round < 6; round++) {
+        for (int op = 0; op < 1500; op++) {
+            int db = rand() % 4;
+            snprintf(k, sizeof(k), "k%d", rand() % 300);
+            int64_t exp = rand() % 3 ? -1 : fake_now + 1 + rand() % 2000;
+            int multi = rand() % 4 == 0;
+            ks_txn_begin();
+            int n = multi ? 1 + rand() % 5 : 1;
+            for (int j = 0; j < n; j++) {
+                switch (rand() % 6) {
+                case 0: case 1:
+                    ck_assert_int_ge(ks_set(db, k, strlen(k), 0, "v", 1, exp), 0);
+                    break;
+                case 2:
+                    ck_assert_int_ge(ks_delete(db, k, strlen(k)), 0);
+                    break;
+                case 3:
+                    ck_assert_int_ge(ks_set_expire(db, k, strlen(k), exp), 0);
+                    break;
+                case 4:
+                    ck_assert_int_ge(ks_set_keepttl(db, k, strlen(k), 0, "w", 1), 0);
+                    break;
+                default:
+                    ck_assert_int_ge(ks_exists(db, k, strlen(k)), 0);
+                }
+            }
+            if (rand() % 10 == 0)
+                ks_txn_abort();
+            else
+                ck_assert_int_eq(ks_txn_commit(), 0);
+            fake_now += rand() % 3;
+        }
+        check_invariants();
+        if (round % 2)
+            reopen();
+    }
+}
+END_TEST
+
+START_TEST(info_sections)
+{
+    struct buf b = BUF_INIT;
+    set_s(0, "a", "1", -1);
+    set_s(5, "b", "1", fake_now + 10000);
+    ck_assert_int_eq(ks_info_section("keyspace", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_str_eq(b.data, "db0:keys=1,expires=0,avg_ttl=0\r\n"
+                             "db5:keys=1,expires=1,avg_ttl=10000\r\n");
+    buf_clear(&b);
+    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "aof_last_write_status:ok\r\n"));
+    ck_assert_ptr_nonnull(strstr(b.data, "appendfsync:everysec\r\n"));
+    buf_clear(&b);
+    ck_assert_int_eq(ks_info_section("lsm", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "level0:files="));
+    ck_assert_ptr_nonnull(strstr(b.data, "block_cache_hit_rate:"));
+    buf_clear(&b);
+    ck_assert_int_eq(ks_info_section("clients", &b), 0);
+    buf_free(&b);
+    char msg[128];
+    ck_assert_int_eq(ks_write_error(msg, sizeof(msg)), 0);
+    ck_assert_int_eq(ks_sync(), 0);
+    ck_assert_int_eq(ks_before_sleep(), 0);
+}
+END_TEST
+
+START_TEST(group_commit_always)
+{
+    ks_set_appendfsync(KS_FSYNC_ALWAYS);
+    set_s(0, "a", "1", -1);
+    set_s(0, "b", "1", -1);
+    ck_assert_int_eq(ks_sync_pending(), 1);
+    ck_assert_int_eq(ks_before_sleep(), 0);
+    ck_assert_int_eq(ks_sync_pending(), 0);
+    /* A read-only transaction has nothing to sync. */
+    get_s(0, "a");
+    ck_assert_int_eq(ks_sync_pending(), 0);
+    ks_set_appendfsync(KS_FSYNC_EVERYSEC);
+}
+END_TEST
+
+static Suite *keyspace_suite(void)
+{
+    Suite *s = suite_create("keyspace");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, encoding_layout);
+    tcase_add_test(tc, binary_round_trip);
+    tcase_add_test(tc, txn_read_your_writes);
+    tcase_add_test(tc, txn_abort_rolls_back_everything);
+    tcase_add_test(tc, counters_exact);
+    tcase_add_test(tc, expired_keys_invisible);
+    tcase_add_test(tc, active_expiry_in_order);
+    tcase_add_test(tc, flushdb_is_o1_and_reclaimed);
+    tcase_add_test(tc, swapdb_swaps_contents_and_counters);
+    tcase_add_test(tc, iterator_merges_transaction);
+    tcase_add_test(tc, cursors_survive_reopen);
+    tcase_add_test(tc, random_ttl_index_invariant);
+    tcase_add_test(tc, info_sections);
+    tcase_add_test(tc, group_commit_always);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(keyspace_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

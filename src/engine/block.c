@@ -194,9 +194,17 @@ struct block_iter {
     void *release_arg;
 };
 
-static uint32_t restart_point(const struct block_iter *it, uint32_t i)
+/* Little-endian fixed32, inlined: the restart array is read on every step. */
+static inline uint32_t load32(const char *p)
 {
-    return decode_fixed32(it->data + it->restart_offset + i * sizeof(uint32_t));
+    const uint8_t *u = (const uint8_t *)p;
+    return (uint32_t)u[0] | ((uint32_t)u[1] << 8) | ((uint32_t)u[2] << 16) |
+           ((uint32_t)u[3] << 24);
+}
+
+static inline uint32_t restart_point(const struct block_iter *it, uint32_t i)
+{
+    return load32(it->data + it->restart_offset + i * sizeof(uint32_t));
 }
 
 static void mark_corrupt(struct block_iter *it)
@@ -211,7 +219,7 @@ static void mark_corrupt(struct block_iter *it)
 
 /* Decodes the entry header at p (bounded by limit). Returns the start of the
  * key delta or NULL when malformed. */
-static const char *decode_entry(const char *p, const char *limit, uint32_t *shared,
+static inline const char *decode_entry(const char *p, const char *limit, uint32_t *shared,
                                 uint32_t *non_shared, uint32_t *vlen)
 {
     if (limit - p < 3)
@@ -249,8 +257,10 @@ static int parse_next(struct block_iter *it)
         mark_corrupt(it);
         return 0;
     }
-    buf_truncate(&it->key, shared);
-    buf_append(&it->key, p, non_shared);
+    if (!it->key.data || it->key.cap < (size_t)shared + non_shared)
+        buf_reserve(&it->key, (size_t)shared + non_shared - it->key.len);
+    memcpy(it->key.data + shared, p, non_shared);
+    it->key.len = (size_t)shared + non_shared;
     it->value = slice_make(p + non_shared, vlen);
     it->next_off = (uint32_t)(p + non_shared + vlen - it->data);
     while (it->restart_index + 1 < it->nrestarts &&

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "server/ae.h"
@@ -278,6 +279,35 @@ static int apply_maxclients(char *err, size_t errlen)
     return 0;
 }
 
+/* Redis' adjustOpenFilesLimit: raise RLIMIT_NOFILE to what maxclients
+ * needs; when the hard limit is lower, serve fewer clients and say so. */
+static void adjust_open_files_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)server_cfg.maxclients + FDSET_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        rl.rlim_cur = old;
+    if (rl.rlim_cur >= want) {
+        log_notice("Increased maximum number of open files to %llu (it was originally "
+                   "set to %llu).", (unsigned long long)rl.rlim_cur,
+                   (unsigned long long)old);
+        return;
+    }
+    int maxclients = rl.rlim_cur > FDSET_RESERVE ? (int)(rl.rlim_cur - FDSET_RESERVE) : 1;
+    log_warning("You requested maxclients of %d requiring at least %llu max file "
+                "descriptors.", server_cfg.maxclients, (unsigned long long)want);
+    log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
+                (unsigned long long)want, strerror(EPERM));
+    log_warning("Current maximum open files is %llu. maxclients has been reduced to %d "
+                "to compensate for low ulimit. If you need higher maxclients increase "
+                "'ulimit -n'.", (unsigned long long)rl.rlim_cur, maxclients);
+    server_cfg.maxclients = maxclients;
+}
+
 int server_init(void)
 {
     server.start_ms = clock_ms();
@@ -286,6 +316,7 @@ int server_init(void)
     server.listeners.unix_fd = -1;
     gen_run_id(server.run_id);
     commands_init();
+    adjust_open_files_limit();
 
     server.loop = ae_create(server_cfg.maxclients + FDSET_RESERVE);
     if (!server.loop) {

@@ -143,14 +143,19 @@ int net_listen_tcp(const struct server_config *cfg, struct net_listeners *out,
     return 0;
 }
 
+static void unix_err(char *err, size_t errlen, const char *path, int e)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "Failed opening Unix socket %s: %s", path, strerror(e));
+}
+
 int net_listen_unix(const char *path, int perm, int backlog, char *err,
                     size_t errlen)
 {
     struct sockaddr_un sa;
     memset(&sa, 0, sizeof(sa));
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        set_err(err, errlen, "Failed opening Unix socket %s%.0d: %s", path, 0,
-                ENAMETOOLONG);
+        unix_err(err, errlen, path, ENAMETOOLONG);
         return -ENAMETOOLONG;
     }
     sa.sun_family = AF_UNIX;
@@ -158,7 +163,7 @@ int net_listen_unix(const char *path, int perm, int backlog, char *err,
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         int e = errno;
-        set_err(err, errlen, "Failed opening Unix socket %s%.0d: %s", path, 0, e);
+        unix_err(err, errlen, path, e);
         return -e;
     }
     unlink(path);   /* a stale socket file from a previous run */
@@ -166,7 +171,7 @@ int net_listen_unix(const char *path, int perm, int backlog, char *err,
         (perm && chmod(path, (mode_t)perm) < 0)) {
         int e = errno;
         close(fd);
-        set_err(err, errlen, "Failed opening Unix socket %s%.0d: %s", path, 0, e);
+        unix_err(err, errlen, path, e);
         return -e;
     }
     return fd;

@@ -1,0 +1,127 @@
+#!/bin/sh
+# vs-redis.sh: PING throughput of lsmdb-server against redis-server 7, in the
+# same run, on the same machine.
+#
+# Starts lsmdb-server and redis-server (--save '' --appendonly no) on free
+# 127.0.0.1 ports with fresh temp dirs, runs
+#   redis-benchmark -c 50 -n N -P 16 -t ping --csv
+#   redis-benchmark -c 50 -n N -P 1  -t ping --csv
+# against each (alternating servers, REPEAT times, best run kept), prints the
+# requests per second of each server and the ratio lsmdb/redis for
+# PING_INLINE and PING_MBULK at both pipeline depths, then stops both servers
+# by PID. Loopback only.
+#
+# Usage: utils/bench/vs-redis.sh [N=1000000] [CLIENTS=50] [REPEAT=1]
+#        [LSMDB_SERVER=path] [REDIS_SERVER=path]
+# (also read from the environment). LSMDB_SERVER defaults to
+# $LSMDB_BUILDDIR/src/lsmdb-server, else src/lsmdb-server under the current
+# directory, else next to this script's source tree.
+set -eu
+
+for arg in "$@"; do
+    case "$arg" in
+    N=* | CLIENTS=* | REPEAT=* | LSMDB_SERVER=* | REDIS_SERVER=*) eval "${arg%%=*}=\${arg#*=}" ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "vs-redis.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+    esac
+done
+N=${N:-1000000}
+CLIENTS=${CLIENTS:-50}
+REPEAT=${REPEAT:-1}
+REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${LSMDB_SERVER:-}" ]; then
+    for c in "${LSMDB_BUILDDIR:-/nonexistent}/src/lsmdb-server" "$PWD/src/lsmdb-server" "$here/../../src/lsmdb-server"; do
+        if [ -x "$c" ]; then LSMDB_SERVER=$c; break; fi
+    done
+fi
+for tool in redis-benchmark redis-cli python3; do
+    command -v "$tool" >/dev/null || { echo "vs-redis.sh: $tool not found" >&2; exit 1; }
+done
+[ -n "${LSMDB_SERVER:-}" ] && [ -x "$LSMDB_SERVER" ] || { echo "vs-redis.sh: lsmdb-server not found (set LSMDB_SERVER=)" >&2; exit 1; }
+[ -n "$REDIS_SERVER" ] && [ -x "$REDIS_SERVER" ] || { echo "vs-redis.sh: redis-server not found (set REDIS_SERVER=)" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsmdb-bench-XXXXXX")
+lsmdb_pid=
+redis_pid=
+cleanup() {
+    for p in $lsmdb_pid $redis_pid; do
+        kill -TERM "$p" 2>/dev/null || true
+    done
+    for p in $lsmdb_pid $redis_pid; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_ping() { # port pid name
+    i=0
+    while [ $i -lt 200 ]; do
+        if ! kill -0 "$2" 2>/dev/null; then
+            echo "vs-redis.sh: $3 exited during start-up; its output:" >&2
+            cat "$tmp/$3.out" "$tmp/$3.log" >&2 2>/dev/null || true
+            exit 1
+        fi
+        [ "$(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ] && return 0
+        sleep 0.05
+        i=$((i + 1))
+    done
+    echo "vs-redis.sh: $3 did not answer PING within 10 s" >&2
+    exit 1
+}
+
+lsmdb_port=$(free_port)
+mkdir -p "$tmp/lsmdb-data" "$tmp/redis-data"
+"$LSMDB_SERVER" --port "$lsmdb_port" --bind 127.0.0.1 --dir "$tmp/lsmdb-data" \
+    --logfile "$tmp/lsmdb.log" --daemonize no >"$tmp/lsmdb.out" 2>&1 &
+lsmdb_pid=$!
+wait_ping "$lsmdb_port" "$lsmdb_pid" lsmdb
+
+redis_port=$(free_port)
+"$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --dir "$tmp/redis-data" \
+    --logfile "$tmp/redis.log" --daemonize no --save '' --appendonly no >"$tmp/redis.out" 2>&1 &
+redis_pid=$!
+wait_ping "$redis_port" "$redis_pid" redis
+
+# bench port pipeline -> "inline_rps mbulk_rps"
+bench() {
+    redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -n "$N" -P "$2" -t ping --csv 2>/dev/null |
+        awk -F'","' '/PING_INLINE/ {i=$2} /PING_MBULK/ {m=$2} END {gsub(/"/,"",i); gsub(/"/,"",m); print i+0, m+0}'
+}
+
+max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
+
+echo "# vs-redis.sh $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "# host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# lsmdb: $LSMDB_SERVER (pid $lsmdb_pid, port $lsmdb_port)"
+echo "# redis: $REDIS_SERVER ($("$REDIS_SERVER" --version | sed 's/ sha=.*//'), pid $redis_pid, port $redis_port)"
+echo "# redis-benchmark -c $CLIENTS -n $N -P {16,1} -t ping --csv, best of $REPEAT"
+printf '%-4s %-12s %14s %14s %8s\n' P test lsmdb_rps redis_rps ratio
+status=0
+for P in 16 1; do
+    li=0 lm=0 ri=0 rm=0
+    r=0
+    while [ $r -lt "$REPEAT" ]; do
+        set -- $(bench "$lsmdb_port" "$P")
+        li=$(max "$li" "$1"); lm=$(max "$lm" "$2")
+        set -- $(bench "$redis_port" "$P")
+        ri=$(max "$ri" "$1"); rm=$(max "$rm" "$2")
+        r=$((r + 1))
+    done
+    for t in INLINE MBULK; do
+        if [ $t = INLINE ]; then l=$li; x=$ri; else l=$lm; x=$rm; fi
+        ratio=$(awk -v l="$l" -v x="$x" 'BEGIN {if (x > 0) printf "%.3f", l / x; else print "n/a"}')
+        printf '%-4s %-12s %14.0f %14.0f %8s\n' "$P" "PING_$t" "$l" "$x" "$ratio"
+        [ "$l" = 0 ] && status=1
+    done
+done
+kill -0 "$lsmdb_pid" 2>/dev/null || { echo "vs-redis.sh: lsmdb-server died during the run" >&2; status=1; }
+exit $status

@@ -10,3 +10,4 @@ include src/server/resp.mk
 include src/server/config.mk
 include src/server/core.mk
 include src/server/keyspace.mk
+include src/server/strings.mk

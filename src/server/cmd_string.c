@@ -1,0 +1,889 @@
+/* cmd_string: the string commands (see cmd_string.h). Each handler follows
+ * the order of Redis 7.0's checks (argument parsing, lookup, type, limits)
+ * so that the first error reported for a given input is the same. */
+#include "server/cmd_string.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "engine/lsm.h"
+#include "server/client.h"
+#include "server/config.h"
+#include "server/keyspace.h"
+#include "server/reply.h"
+#include "util/zmalloc.h"
+
+#define ERR_SYNTAX "ERR syntax error"
+#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_FLOAT "ERR value is not a valid float"
+#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define ERR_TOO_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+/* ---- number parsing and formatting ---- */
+
+int str_to_ll(const char *s, size_t len, long long *out)
+{
+    if (len == 0 || len >= 21)
+        return 0;
+    if (len == 1 && s[0] == '0') {
+        *out = 0;
+        return 1;
+    }
+    size_t i = 0;
+    int neg = 0;
+    if (s[0] == '-') {
+        neg = 1;
+        if (++i == len)
+            return 0;
+    }
+    if (s[i] < '1' || s[i] > '9')
+        return 0;
+    unsigned long long v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    if (neg) {
+        if (v > (unsigned long long)LLONG_MAX + 1)
+            return 0;
+        *out = (long long)(0 - v);
+    } else {
+        if (v > (unsigned long long)LLONG_MAX)
+            return 0;
+        *out = (long long)v;
+    }
+    return 1;
+}
+
+int str_to_ld(const char *s, size_t len, long double *out)
+{
+    char buf[STR_LD_BUFSIZE];
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    long double v = strtold(buf, &end);
+    /* isspace() in the C locale, as Redis checks buf[0] */
+    if (strchr(" \t\n\v\f\r", buf[0]) || *end != '\0' || (size_t)(end - buf) != len ||
+        (errno == ERANGE && (isinf(v) || fpclassify(v) == FP_ZERO)) || errno == EINVAL ||
+        isnan(v))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int str_from_ld_human(char *buf, size_t cap, long double v)
+{
+    if (isinf(v))
+        return snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+    int n = snprintf(buf, cap, "%.17Lf", v);
+    if (n < 0 || (size_t)n + 1 > cap) {
+        buf[0] = '\0';
+        return 0;
+    }
+    size_t l = (size_t)n;
+    if (memchr(buf, '.', l)) {
+        while (buf[l - 1] == '0')
+            l--;
+        if (buf[l - 1] == '.')
+            l--;
+    }
+    if (l == 2 && buf[0] == '-' && buf[1] == '0') {
+        buf[0] = '0';
+        l = 1;
+    }
+    buf[l] = '\0';
+    return (int)l;
+}
+
+/* ---- argument and reply helpers ---- */
+
+/* Redis compares option words as C strings: an argument matches up to its
+ * first NUL byte ("nx\0junk" is NX). */
+static int opt_is(const struct client *c, int i, const char *word)
+{
+    size_t n = strlen(word);
+    const char *z = memchr(c->argv[i], '\0', c->argvlen[i]);
+    size_t plen = z ? (size_t)(z - c->argv[i]) : c->argvlen[i];
+    return plen == n && strncasecmp(c->argv[i], word, n) == 0;
+}
+
+static int arg_ll(struct client *c, int i, long long *out)
+{
+    if (str_to_ll(c->argv[i], c->argvlen[i], out))
+        return 1;
+    reply_error(&c->obuf, ERR_NOT_INT);
+    return 0;
+}
+
+/* An engine/keyspace failure: the persistence error text when writes are
+ * refused, else the engine's reason. */
+static void reply_ks_error(struct client *c, int rc)
+{
+    char msg[256];
+    if (ks_write_error(msg, sizeof(msg)))
+        reply_error(&c->obuf, msg);
+    else
+        reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
+}
+
+/* Looks up a string: 1 found (v filled), 0 absent (*reply sent unless
+ * missing == NULL), -1 an error was replied. */
+static int lookup_string(struct client *c, int argi, struct ks_value *v)
+{
+    int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
+    if (rc < 0) {
+        reply_ks_error(c, rc);
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    if (v->type != KS_TYPE_STRING) {
+        ks_value_free(v);
+        reply_error(&c->obuf, ERR_WRONGTYPE);
+        return -1;
+    }
+    return 1;
+}
+
+/* Redis' checkStringLength(size, append): the result must fit
+ * proto-max-bulk-len. 1 fine, 0 error replied. */
+static int check_length(struct client *c, unsigned long long size, unsigned long long append)
+{
+    unsigned long long max = (unsigned long long)server_cfg.proto_max_bulk_len;
+    if (size > max || append > max - size) {
+        reply_error(&c->obuf, ERR_TOO_BIG);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- SET family ---- */
+
+enum {
+    SET_NX = 1 << 0,
+    SET_XX = 1 << 1,
+    SET_GET = 1 << 2,
+    SET_KEEPTTL = 1 << 3,
+    SET_PERSIST = 1 << 4,
+    SET_EX = 1 << 5,
+    SET_PX = 1 << 6,
+    SET_EXAT = 1 << 7,
+    SET_PXAT = 1 << 8,
+};
+#define SET_ANY_EXPIRE (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
+
+enum { PARSE_SET, PARSE_GETEX };
+
+/* Redis' parseExtendedStringArgumentsOrReply: the option words of SET (from
+ * argv[3]) or GETEX (from argv[2]). *expire_arg is the index of the time
+ * argument (0 = none). Returns 1, or 0 after replying a syntax error. */
+static int parse_set_options(struct client *c, int kind, int *flags, int *expire_arg)
+{
+    int f = 0;
+    for (int j = kind == PARSE_SET ? 3 : 2; j < c->argc; j++) {
+        int has_next = j + 1 < c->argc;
+        int set = kind == PARSE_SET;
+        int timed = 0;
+        if (set && opt_is(c, j, "nx") && !(f & SET_XX)) {
+            f |= SET_NX;
+        } else if (set && opt_is(c, j, "xx") && !(f & SET_NX)) {
+            f |= SET_XX;
+        } else if (set && opt_is(c, j, "get")) {
+            f |= SET_GET;
+        } else if (set && opt_is(c, j, "keepttl") && !(f & (SET_PERSIST | SET_ANY_EXPIRE))) {
+            f |= SET_KEEPTTL;
+        } else if (!set && opt_is(c, j, "persist") &&
+                   !(f & (SET_ANY_EXPIRE | SET_KEEPTTL))) {
+            f |= SET_PERSIST;
+        } else if (opt_is(c, j, "ex") && has_next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EXAT | SET_PX | SET_PXAT))) {
+            f |= SET_EX;
+            timed = 1;
+        } else if (opt_is(c, j, "px") && has_next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT))) {
+            f |= SET_PX;
+            timed = 1;
+        } else if (opt_is(c, j, "exat") && has_next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT))) {
+            f |= SET_EXAT;
+            timed = 1;
+        } else if (opt_is(c, j, "pxat") && has_next &&
+                   !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX))) {
+            f |= SET_PXAT;
+            timed = 1;
+        } else {
+            reply_error(&c->obuf, ERR_SYNTAX);
+            return 0;
+        }
+        if (timed)
+            *expire_arg = ++j;
+    }
+    *flags = f;
+    return 1;
+}
+
+static void reply_invalid_expire(struct client *c)
+{
+    reply_errorf(&c->obuf, "ERR invalid expire time in '%s' command", c->cmd->fullname);
+}
+
+/* Redis' getExpireMillisecondsOrReply: argument argi as an absolute expire
+ * time in ms. Seconds (EX, EXAT, SETEX) are multiplied by 1000; relative
+ * times (EX, PX, SETEX, PSETEX) are added to the command's clock. Returns 1,
+ * or 0 after replying the error. */
+static int parse_expire(struct client *c, int argi, int seconds, int relative, int64_t *out)
+{
+    long long ms;
+    if (!arg_ll(c, argi, &ms))
+        return 0;
+    if (ms <= 0 || (seconds && ms > LLONG_MAX / 1000)) {
+        reply_invalid_expire(c);
+        return 0;
+    }
+    if (seconds)
+        ms *= 1000;
+    if (relative) {
+        int64_t now = ks_now();
+        if (ms > LLONG_MAX - now) {   /* Redis' sum would wrap to <= 0 */
+            reply_invalid_expire(c);
+            return 0;
+        }
+        ms += now;
+    }
+    *out = ms;
+    return 1;
+}
+
+/* Redis' setGenericCommand. ok/abort: replies for success and for an NX/XX
+ * refusal (NULL = +OK / null). */
+static void set_generic(struct client *c, int flags, int keyi, int vali, int expire_arg,
+                        const char *ok_reply, const char *abort_reply)
+{
+    struct obuf *o = &c->obuf;
+    const char *key = c->argv[keyi];
+    size_t klen = c->argvlen[keyi];
+    int64_t expire_at = -1;
+    if (expire_arg &&
+        !parse_expire(c, expire_arg, (flags & (SET_EX | SET_EXAT)) != 0,
+                      (flags & (SET_EX | SET_PX)) != 0, &expire_at))
+        return;
+
+    int found;
+    if (flags & SET_GET) {
+        struct ks_value v;
+        found = lookup_string(c, keyi, &v);
+        if (found < 0)
+            return;
+        if (found) {
+            reply_bulk(o, v.data, v.len);
+            ks_value_free(&v);
+        } else {
+            reply_null(o);
+        }
+    } else {
+        found = ks_exists(c->db, key, klen);
+        if (found < 0) {
+            reply_ks_error(c, found);
+            return;
+        }
+    }
+
+    if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found)) {
+        if (!(flags & SET_GET)) {
+            if (abort_reply)
+                reply_raw(o, abort_reply, strlen(abort_reply));
+            else
+                reply_null(o);
+        }
+        return;
+    }
+
+    const char *val = c->argv[vali];
+    size_t vlen = c->argvlen[vali];
+    int rc = (flags & SET_KEEPTTL)
+                 ? ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, val, vlen)
+                 : ks_set(c->db, key, klen, KS_TYPE_STRING, val, vlen, expire_at);
+    if (rc < 0) {
+        if (!(flags & SET_GET))
+            reply_ks_error(c, rc);
+        return;
+    }
+    if (!(flags & SET_GET)) {
+        if (ok_reply)
+            reply_raw(o, ok_reply, strlen(ok_reply));
+        else
+            reply_ok(o);
+    }
+}
+
+static void cmd_set(struct client *c)
+{
+    int flags, expire_arg = 0;
+    if (!parse_set_options(c, PARSE_SET, &flags, &expire_arg))
+        return;
+    set_generic(c, flags, 1, 2, expire_arg, NULL, NULL);
+}
+
+static void cmd_setnx(struct client *c)
+{
+    set_generic(c, SET_NX, 1, 2, 0, ":1\r\n", ":0\r\n");
+}
+
+static void cmd_setex(struct client *c)
+{
+    set_generic(c, SET_EX, 1, 3, 2, NULL, NULL);
+}
+
+static void cmd_psetex(struct client *c)
+{
+    set_generic(c, SET_PX, 1, 3, 2, NULL, NULL);
+}
+
+/* ---- GET family ---- */
+
+static void cmd_get(struct client *c)
+{
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    if (rc == 0) {
+        reply_null(&c->obuf);
+        return;
+    }
+    reply_bulk(&c->obuf, v.data, v.len);
+    ks_value_free(&v);
+}
+
+static void cmd_getex(struct client *c)
+{
+    int flags, expire_arg = 0;
+    if (!parse_set_options(c, PARSE_GETEX, &flags, &expire_arg))
+        return;
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    if (rc == 0) {
+        reply_null(&c->obuf);
+        return;
+    }
+    int64_t expire_at = -1;
+    if (expire_arg &&
+        !parse_expire(c, expire_arg, (flags & (SET_EX | SET_EXAT)) != 0,
+                      (flags & (SET_EX | SET_PX)) != 0, &expire_at)) {
+        ks_value_free(&v);
+        return;
+    }
+    reply_bulk(&c->obuf, v.data, v.len);
+    int had_expire = v.expire_at >= 0;
+    ks_value_free(&v);
+
+    /* A past EXAT/PXAT deletes the key (ks_set_expire does so for any time
+     * <= the command's clock). PERSIST on a key without a TTL is a no-op. */
+    if (expire_arg)
+        rc = ks_set_expire(c->db, c->argv[1], c->argvlen[1], expire_at);
+    else if ((flags & SET_PERSIST) && had_expire)
+        rc = ks_set_expire(c->db, c->argv[1], c->argvlen[1], -1);
+    (void)rc;   /* the reply is out; a failure shows in the commit */
+}
+
+static void cmd_getdel(struct client *c)
+{
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    if (rc == 0) {
+        reply_null(&c->obuf);
+        return;
+    }
+    reply_bulk(&c->obuf, v.data, v.len);
+    ks_value_free(&v);
+    (void)ks_delete(c->db, c->argv[1], c->argvlen[1]);
+}
+
+static void cmd_getset(struct client *c)
+{
+    struct ks_value v;
+    int found = lookup_string(c, 1, &v);
+    if (found < 0)
+        return;
+    int rc = ks_set(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, c->argv[2],
+                    c->argvlen[2], -1);
+    if (rc < 0) {
+        ks_value_free(&v);
+        reply_ks_error(c, rc);
+        return;
+    }
+    if (found) {
+        reply_bulk(&c->obuf, v.data, v.len);
+        ks_value_free(&v);
+    } else {
+        reply_null(&c->obuf);
+    }
+}
+
+static void cmd_mget(struct client *c)
+{
+    struct obuf *o = &c->obuf;
+    reply_array_len(o, c->argc - 1);
+    for (int j = 1; j < c->argc; j++) {
+        struct ks_value v;
+        int rc = ks_lookup(c->db, c->argv[j], c->argvlen[j], &v);
+        if (rc < 0) {
+            reply_ks_error(c, rc);   /* an error element keeps the array whole */
+        } else if (rc == 0 || v.type != KS_TYPE_STRING) {
+            reply_null(o);
+            ks_value_free(&v);
+        } else {
+            reply_bulk(o, v.data, v.len);
+            ks_value_free(&v);
+        }
+    }
+}
+
+static void mset_generic(struct client *c, int nx)
+{
+    if (c->argc % 2 == 0) {
+        reply_errorf(&c->obuf, "ERR wrong number of arguments for '%s' command",
+                     c->cmd->fullname);
+        return;
+    }
+    if (nx) {
+        for (int j = 1; j < c->argc; j += 2) {
+            int rc = ks_exists(c->db, c->argv[j], c->argvlen[j]);
+            if (rc < 0) {
+                reply_ks_error(c, rc);
+                return;
+            }
+            if (rc) {
+                reply_long(&c->obuf, 0);
+                return;
+            }
+        }
+    }
+    for (int j = 1; j < c->argc; j += 2) {
+        int rc = ks_set(c->db, c->argv[j], c->argvlen[j], KS_TYPE_STRING, c->argv[j + 1],
+                        c->argvlen[j + 1], -1);
+        if (rc < 0) {
+            reply_ks_error(c, rc);
+            return;
+        }
+    }
+    if (nx)
+        reply_long(&c->obuf, 1);
+    else
+        reply_ok(&c->obuf);
+}
+
+static void cmd_mset(struct client *c)
+{
+    mset_generic(c, 0);
+}
+
+static void cmd_msetnx(struct client *c)
+{
+    mset_generic(c, 1);
+}
+
+/* ---- counters ---- */
+
+static void incr_generic(struct client *c, long long incr)
+{
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    long long value = 0;
+    if (rc) {
+        int ok = str_to_ll(v.data, v.len, &value);
+        ks_value_free(&v);
+        if (!ok) {
+            reply_error(&c->obuf, ERR_NOT_INT);
+            return;
+        }
+    }
+    if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
+        (incr > 0 && value > 0 && incr > LLONG_MAX - value)) {
+        reply_error(&c->obuf, "ERR increment or decrement would overflow");
+        return;
+    }
+    value += incr;
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%lld", value);
+    rc = ks_set_keepttl(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, buf, (size_t)n);
+    if (rc < 0) {
+        reply_ks_error(c, rc);
+        return;
+    }
+    reply_long(&c->obuf, value);
+}
+
+static void cmd_incr(struct client *c)
+{
+    incr_generic(c, 1);
+}
+
+static void cmd_decr(struct client *c)
+{
+    incr_generic(c, -1);
+}
+
+static void cmd_incrby(struct client *c)
+{
+    long long incr;
+    if (arg_ll(c, 2, &incr))
+        incr_generic(c, incr);
+}
+
+static void cmd_decrby(struct client *c)
+{
+    long long incr;
+    if (!arg_ll(c, 2, &incr))
+        return;
+    if (incr == LLONG_MIN) {   /* -incr would overflow */
+        reply_error(&c->obuf, "ERR decrement would overflow");
+        return;
+    }
+    incr_generic(c, -incr);
+}
+
+static void cmd_incrbyfloat(struct client *c)
+{
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    long double value = 0, incr;
+    if (rc) {
+        int ok = str_to_ld(v.data, v.len, &value);
+        ks_value_free(&v);
+        if (!ok) {
+            reply_error(&c->obuf, ERR_NOT_FLOAT);
+            return;
+        }
+    }
+    if (!str_to_ld(c->argv[2], c->argvlen[2], &incr)) {
+        reply_error(&c->obuf, ERR_NOT_FLOAT);
+        return;
+    }
+    value += incr;
+    if (isnan(value) || isinf(value)) {
+        reply_error(&c->obuf, "ERR increment would produce NaN or Infinity");
+        return;
+    }
+    char *buf = zmalloc(STR_LD_BUFSIZE);
+    int n = str_from_ld_human(buf, STR_LD_BUFSIZE, value);
+    rc = ks_set_keepttl(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, buf, (size_t)n);
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else
+        reply_bulk(&c->obuf, buf, (size_t)n);
+    zfree(buf);
+}
+
+/* ---- APPEND STRLEN GETRANGE SETRANGE ---- */
+
+static void cmd_append(struct client *c)
+{
+    const char *key = c->argv[1], *add = c->argv[2];
+    size_t klen = c->argvlen[1], alen = c->argvlen[2];
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    if (rc == 0) {
+        rc = ks_set(c->db, key, klen, KS_TYPE_STRING, add, alen, -1);
+        if (rc < 0)
+            reply_ks_error(c, rc);
+        else
+            reply_long(&c->obuf, (long long)alen);
+        return;
+    }
+    if (!check_length(c, v.len, alen)) {
+        ks_value_free(&v);
+        return;
+    }
+    size_t total = v.len + alen;
+    char *nv = zmalloc(total ? total : 1);
+    memcpy(nv, v.data, v.len);
+    memcpy(nv + v.len, add, alen);
+    ks_value_free(&v);
+    rc = ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, nv, total);
+    zfree(nv);
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else
+        reply_long(&c->obuf, (long long)total);
+}
+
+static void cmd_strlen(struct client *c)
+{
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    reply_long(&c->obuf, rc ? (long long)v.len : 0);
+    ks_value_free(&v);
+}
+
+/* GETRANGE and SUBSTR (Redis 7.0's index rules: a negative end below the
+ * start of the string clamps to 0, so "0 -100" returns the first byte). */
+static void cmd_getrange(struct client *c)
+{
+    long long start, end;
+    if (!arg_ll(c, 2, &start) || !arg_ll(c, 3, &end))
+        return;
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    if (rc == 0) {
+        reply_bulk(&c->obuf, "", 0);
+        return;
+    }
+    long long len = (long long)v.len;
+    if (start < 0 && end < 0 && start > end) {
+        reply_bulk(&c->obuf, "", 0);
+        ks_value_free(&v);
+        return;
+    }
+    if (start < 0)
+        start += len;
+    if (end < 0)
+        end += len;
+    if (start < 0)
+        start = 0;
+    if (end < 0)
+        end = 0;
+    if (end >= len)
+        end = len - 1;
+    if (start > end || len == 0)
+        reply_bulk(&c->obuf, "", 0);
+    else
+        reply_bulk(&c->obuf, v.data + start, (size_t)(end - start + 1));
+    ks_value_free(&v);
+}
+
+static void cmd_setrange(struct client *c)
+{
+    const char *key = c->argv[1], *val = c->argv[3];
+    size_t klen = c->argvlen[1], vlen = c->argvlen[3];
+    long long offset;
+    if (!arg_ll(c, 2, &offset))
+        return;
+    if (offset < 0) {
+        reply_error(&c->obuf, "ERR offset is out of range");
+        return;
+    }
+    struct ks_value v;
+    int rc = lookup_string(c, 1, &v);
+    if (rc < 0)
+        return;
+    if (vlen == 0) {   /* nothing to write: the current length (0 if absent) */
+        reply_long(&c->obuf, rc ? (long long)v.len : 0);
+        ks_value_free(&v);
+        return;
+    }
+    if (!check_length(c, (unsigned long long)offset, vlen)) {
+        ks_value_free(&v);
+        return;
+    }
+    size_t olen = rc ? v.len : 0;
+    size_t nlen = (size_t)offset + vlen;
+    if (nlen < olen)
+        nlen = olen;
+    char *nv = zmalloc(nlen);
+    if (olen)
+        memcpy(nv, v.data, olen);
+    if ((size_t)offset > olen)
+        memset(nv + olen, 0, (size_t)offset - olen);
+    memcpy(nv + offset, val, vlen);
+    ks_value_free(&v);
+    rc = rc ? ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, nv, nlen)
+            : ks_set(c->db, key, klen, KS_TYPE_STRING, nv, nlen, -1);
+    zfree(nv);
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else
+        reply_long(&c->obuf, (long long)nlen);
+}
+
+/* ---- the table rows ---- */
+
+#define A_END { NULL, 0, NULL, NULL, NULL, 0, NULL }
+#define A_KEY { "key", ARG_KEY, NULL, NULL, NULL, 0, NULL }
+#define A_VALUE { "value", ARG_STRING, NULL, NULL, NULL, 0, NULL }
+
+static const struct cmd_arg key_args[] = { A_KEY, A_END };
+static const struct cmd_arg key_value_args[] = { A_KEY, A_VALUE, A_END };
+static const struct cmd_arg mget_args[] = {
+    { "key", ARG_KEY, NULL, NULL, NULL, ARG_MULTIPLE, NULL },
+    A_END,
+};
+static const struct cmd_arg mset_args[] = {
+    { "key_value", ARG_BLOCK, NULL, NULL, NULL, ARG_MULTIPLE, key_value_args },
+    A_END,
+};
+static const struct cmd_arg set_condition[] = {
+    { "nx", ARG_PURE_TOKEN, "NX", NULL, NULL, 0, NULL },
+    { "xx", ARG_PURE_TOKEN, "XX", NULL, NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg set_expiration[] = {
+    { "seconds", ARG_INTEGER, "EX", "2.6.12", NULL, 0, NULL },
+    { "milliseconds", ARG_INTEGER, "PX", "2.6.12", NULL, 0, NULL },
+    { "unix-time-seconds", ARG_UNIX_TIME, "EXAT", "6.2.0", NULL, 0, NULL },
+    { "unix-time-milliseconds", ARG_UNIX_TIME, "PXAT", "6.2.0", NULL, 0, NULL },
+    { "keepttl", ARG_PURE_TOKEN, "KEEPTTL", "6.0.0", NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg set_args[] = {
+    A_KEY,
+    A_VALUE,
+    { "condition", ARG_ONEOF, NULL, "2.6.12", NULL, ARG_OPTIONAL, set_condition },
+    { "get", ARG_PURE_TOKEN, "GET", "6.2.0", NULL, ARG_OPTIONAL, NULL },
+    { "expiration", ARG_ONEOF, NULL, NULL, NULL, ARG_OPTIONAL, set_expiration },
+    A_END,
+};
+static const struct cmd_arg getex_expiration[] = {
+    { "seconds", ARG_INTEGER, "EX", NULL, NULL, 0, NULL },
+    { "milliseconds", ARG_INTEGER, "PX", NULL, NULL, 0, NULL },
+    { "unix-time-seconds", ARG_UNIX_TIME, "EXAT", NULL, NULL, 0, NULL },
+    { "unix-time-milliseconds", ARG_UNIX_TIME, "PXAT", NULL, NULL, 0, NULL },
+    { "persist", ARG_PURE_TOKEN, "PERSIST", NULL, NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg getex_args[] = {
+    A_KEY,
+    { "expiration", ARG_ONEOF, NULL, NULL, NULL, ARG_OPTIONAL, getex_expiration },
+    A_END,
+};
+static const struct cmd_arg setex_args[] = {
+    A_KEY,
+    { "seconds", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    A_VALUE,
+    A_END,
+};
+static const struct cmd_arg psetex_args[] = {
+    A_KEY,
+    { "milliseconds", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    A_VALUE,
+    A_END,
+};
+static const struct cmd_arg incrby_args[] = {
+    A_KEY,
+    { "increment", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg decrby_args[] = {
+    A_KEY,
+    { "decrement", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg incrbyfloat_args[] = {
+    A_KEY,
+    { "increment", ARG_DOUBLE, NULL, NULL, NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg range_args[] = {
+    A_KEY,
+    { "start", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    { "end", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    A_END,
+};
+static const struct cmd_arg setrange_args[] = {
+    A_KEY,
+    { "offset", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    A_VALUE,
+    A_END,
+};
+
+static const struct cmd_history set_history[] = {
+    { "2.6.12", "New options `EX`, `PX`, `NX` and `XX`." },
+    { "6.0.0", "New option `KEEPTTL`." },
+    { "6.2.0", "New options `GET`, `EXAT` and `PXAT`." },
+    { "7.0.0", "`NX` and `GET` may be combined." },
+    { NULL, NULL },
+};
+
+static const char *const tips_mget[] = { "request_policy:multi_shard", NULL };
+static const char *const tips_mset[] = { "request_policy:multi_shard",
+                                         "response_policy:all_succeeded", NULL };
+static const char *const tips_msetnx[] = { "request_policy:multi_shard",
+                                           "response_policy:agg_min", NULL };
+
+#define STR_ROW(n, summ, cplx, since_, hist, tips_, proc_, ar, fl, args_)             \
+    { .name = n, .summary = summ, .complexity = cplx, .since = since_,                \
+      .group = "string", .history = hist, .tips = tips_, .proc = proc_, .arity = ar,  \
+      .flags = fl, .acl = ACL_STRING, .args = args_ }
+
+#define W_DENY (CMD_WRITE | CMD_DENYOOM)
+#define W_DENY_FAST (CMD_WRITE | CMD_DENYOOM | CMD_FAST)
+#define R_FAST (CMD_READONLY | CMD_FAST)
+#define O1 "O(1)"
+#define RANGE_CPLX "O(N) where N is the length of the returned string"
+
+struct command string_commands[] = {
+    STR_ROW("append", "Append a value to the string of a key", O1, "2.0.0", NULL, NULL,
+            cmd_append, 3, W_DENY_FAST, key_value_args),
+    STR_ROW("decr", "Decrement the integer in a key by one", O1, "1.0.0", NULL, NULL,
+            cmd_decr, 2, W_DENY_FAST, key_args),
+    STR_ROW("decrby", "Decrement the integer in a key by a given amount", O1, "1.0.0",
+            NULL, NULL, cmd_decrby, 3, W_DENY_FAST, decrby_args),
+    STR_ROW("get", "Return the string value of a key", O1, "1.0.0", NULL, NULL, cmd_get, 2,
+            R_FAST, key_args),
+    STR_ROW("getdel", "Return the string value of a key and delete the key", O1, "6.2.0",
+            NULL, NULL, cmd_getdel, 2, CMD_WRITE | CMD_FAST, key_args),
+    STR_ROW("getex", "Return the string value of a key and change or remove its expiry",
+            O1, "6.2.0", NULL, NULL, cmd_getex, -2, CMD_WRITE | CMD_FAST, getex_args),
+    STR_ROW("getrange", "Return a byte range of the string of a key", RANGE_CPLX, "2.4.0",
+            NULL, NULL, cmd_getrange, 4, CMD_READONLY, range_args),
+    STR_ROW("getset", "Replace the string of a key, returning the old one", O1, "1.0.0",
+            NULL, NULL, cmd_getset, 3, W_DENY_FAST, key_value_args),
+    STR_ROW("incr", "Increment the integer in a key by one", O1, "1.0.0", NULL, NULL,
+            cmd_incr, 2, W_DENY_FAST, key_args),
+    STR_ROW("incrby", "Increment the integer in a key by a given amount", O1, "1.0.0",
+            NULL, NULL, cmd_incrby, 3, W_DENY_FAST, incrby_args),
+    STR_ROW("incrbyfloat", "Increment the number in a key by a floating point amount", O1,
+            "2.6.0", NULL, NULL, cmd_incrbyfloat, 3, W_DENY_FAST, incrbyfloat_args),
+    STR_ROW("mget", "Return the string values of several keys",
+            "O(N) where N is the number of keys", "1.0.0", NULL, tips_mget, cmd_mget, -2,
+            R_FAST, mget_args),
+    STR_ROW("mset", "Set several keys to string values",
+            "O(N) where N is the number of keys", "1.0.1", NULL, tips_mset, cmd_mset, -3,
+            W_DENY, mset_args),
+    STR_ROW("msetnx", "Set several keys to string values, only if none of them exists",
+            "O(N) where N is the number of keys", "1.0.1", NULL, tips_msetnx, cmd_msetnx,
+            -3, W_DENY, mset_args),
+    STR_ROW("psetex", "Set a string value with an expiry in milliseconds", O1, "2.6.0",
+            NULL, NULL, cmd_psetex, 4, W_DENY, psetex_args),
+    STR_ROW("set", "Set the string value of a key, with optional conditions and expiry", O1,
+            "1.0.0", set_history, NULL, cmd_set, -3, W_DENY, set_args),
+    STR_ROW("setex", "Set a string value with an expiry in seconds", O1, "2.0.0", NULL,
+            NULL, cmd_setex, 4, W_DENY, setex_args),
+    STR_ROW("setnx", "Set a string value only if the key does not exist", O1, "1.0.0",
+            NULL, NULL, cmd_setnx, 3, W_DENY_FAST, key_value_args),
+    STR_ROW("setrange", "Overwrite part of the string of a key at an offset",
+            "O(M) where M is the length of the written value", "2.2.0", NULL, NULL,
+            cmd_setrange, 4, W_DENY, setrange_args),
+    STR_ROW("strlen", "Return the length of the string of a key", O1, "2.2.0", NULL, NULL,
+            cmd_strlen, 2, R_FAST, key_args),
+    STR_ROW("substr", "Return a byte range of the string of a key (old name of GETRANGE)",
+            RANGE_CPLX, "1.0.0", NULL, NULL, cmd_getrange, 4, CMD_READONLY, range_args),
+    { .name = NULL },
+};

@@ -386,6 +386,15 @@ static const struct cenum loglevel_enum[] = {
     { "notice", LOG_NOTICE }, { "warning", LOG_WARNING }, { NULL, 0 },
 };
 
+static const struct cenum appendfsync_enum[] = {
+    { "always", CONFIG_FSYNC_ALWAYS }, { "everysec", CONFIG_FSYNC_EVERYSEC },
+    { "no", CONFIG_FSYNC_NO }, { NULL, 0 },
+};
+
+static const struct cenum compression_enum[] = {
+    { "snappy", CONFIG_COMPRESSION_SNAPPY }, { "none", CONFIG_COMPRESSION_NONE }, { NULL, 0 },
+};
+
 /* Class names: for CONFIG GET (Redis 7 says "slave") and for parsing. */
 static const struct {
     const char *name;
@@ -439,6 +448,14 @@ static const struct cdef directives[] = {
     { "loglevel", CT_ENUM, F(loglevel), 0, 0, "notice", loglevel_enum, 0, apply_loglevel, NULL },
     { "dir", CT_STRING, F(dir), 0, 0, "./data", NULL, CF_IMMUTABLE, NULL, NULL },
     { "hz", CT_INT, F(hz), 0, INT_MAX, "10", NULL, 0, NULL, normalize_hz },
+    { "appendfsync", CT_ENUM, F(appendfsync), 0, 0, "everysec", appendfsync_enum, CF_NEEDS_HOOK, NULL, NULL },
+    { "block-cache-size", CT_MEMORY, F(block_cache_size), 0, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "write-buffer-size", CT_MEMORY, F(write_buffer_size), 64 * 1024, LLONG_MAX, "64mb", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "bg-threads", CT_INT, F(bg_threads), 0, 1024, "0", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "bloom-bits-per-key", CT_INT, F(bloom_bits_per_key), 0, 100, "10", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "compression", CT_ENUM, F(compression), 0, 0, "snappy", compression_enum, CF_IMMUTABLE, NULL, NULL },
+    { "max-open-files", CT_INT, F(max_open_files), 16, INT_MAX, "1000", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "scan-cursor-ttl", CT_INT, F(scan_cursor_ttl), 1, INT_MAX, "86400", NULL, CF_NEEDS_HOOK, NULL, NULL },
 };
 
 #undef F

@@ -62,6 +62,11 @@ struct config_obuf_limit {
     long long soft_seconds;
 };
 
+/* appendfsync values (the same numbers as keyspace.h's KS_FSYNC_*). */
+enum config_appendfsync { CONFIG_FSYNC_NO = 0, CONFIG_FSYNC_EVERYSEC = 1, CONFIG_FSYNC_ALWAYS = 2 };
+/* compression values (the same numbers as lsm.h's enum lsm_compression). */
+enum config_compression { CONFIG_COMPRESSION_NONE = 0, CONFIG_COMPRESSION_SNAPPY = 1 };
+
 struct server_config {
     /* network */
     char *bind_addrs[CONFIG_BIND_MAX]; /* verbatim; a leading '-' marks an
@@ -91,6 +96,15 @@ struct server_config {
     int loglevel;                   /* enum log_level (util/log.h) */
     char *dir;                      /* data directory */
     int hz;                         /* server cron frequency, 1..500 */
+    /* persistence and the storage engine */
+    int appendfsync;                /* enum config_appendfsync */
+    long long block_cache_size;     /* bytes */
+    long long write_buffer_size;    /* bytes: memtable size */
+    int bg_threads;                 /* 0 = number of online cores */
+    int bloom_bits_per_key;         /* 0 = no bloom filters */
+    int compression;                /* enum config_compression */
+    int max_open_files;
+    int scan_cursor_ttl;            /* seconds a SCAN cursor stays valid */
 
     /* Not directives: where the configuration came from. */
     char *configfile;               /* absolute path of the loaded file, or

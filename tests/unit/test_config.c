@@ -563,7 +563,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 20);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 28);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -571,9 +571,12 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "requirepass=\n"));
     ck_assert_ptr_nonnull(strstr(all, "dir=./data\n"));
     ck_assert_ptr_nonnull(strstr(all, "hz=10\n"));
+    ck_assert_ptr_nonnull(strstr(all, "appendfsync=everysec\n"));
+    ck_assert_ptr_nonnull(strstr(all, "block-cache-size=268435456\n"));
+    ck_assert_ptr_nonnull(strstr(all, "compression=snappy\n"));
     const char *p6[] = { "[mt]*" };
     ck_assert_str_eq(get_patterns(1, p6), "tcp-backlog=511\ntcp-keepalive=300\ntimeout=0\n"
-                                          "maxclients=10000\n");
+                                          "maxclients=10000\nmax-open-files=1000\n");
     ck_assert_int_eq(config_get_value("nosuch", NULL, 0), -1);
     char small[4];
     ck_assert_int_eq(config_get_value("maxclients", small, sizeof(small)), 5);

@@ -1,3 +1,4 @@
 # src/server/keyspace.mk: the keyspace layer (databases, keys and TTLs over
 # the engine; transactions, SCAN cursors, durability).
 src_server_libserver_la_SOURCES += src/server/keyspace.c src/server/keyspace.h
+src_server_libserver_la_SOURCES += src/server/keyspace_server.c src/server/keyspace_server.h

@@ -1,0 +1,53 @@
+/* keyspace_server: the glue between the server core and the keyspace —
+ * opening the engine from server_cfg, running every command inside a
+ * keyspace transaction, group commit before replies are written, the cron
+ * work (active expiry, everysec fsync, recovery from write errors), and the
+ * config hooks for runtime directives (appendfsync, scan-cursor-ttl).
+ *
+ * Hooks the core calls (one line each):
+ *  - server_init():       ks_server_open(err, len) after the config is
+ *                         loaded; fail start-up with err.
+ *  - client_execute():    ks_server_call(c, cmd) instead of cmd->proc(c).
+ *  - before_sleep():      ks_server_before_sleep() FIRST, before any reply
+ *                         is written (it closes the clients whose writes
+ *                         could not be made durable).
+ *  - writable handler:    skip writing while ks_server_unsynced(c).
+ *  - server_cron():       ks_server_cron() every tick.
+ *  - server_shutdown():   ks_server_close() after the last replies.
+ *  - INFO:                ks_info_section() (keyspace.h) per section.
+ * Thread rules: loop thread only. */
+#ifndef LSM_SERVER_KEYSPACE_SERVER_H
+#define LSM_SERVER_KEYSPACE_SERVER_H
+
+#include <stddef.h>
+
+struct client;
+struct command;
+
+/* Opens the keyspace in server_cfg.dir with the engine directives and
+ * registers the config hooks. Returns 0, or -1 with a reason in err. */
+int ks_server_open(char *err, size_t errlen);
+/* Syncs and closes the engine (idempotent). */
+void ks_server_close(void);
+
+/* Runs cmd->proc(c) inside a keyspace transaction: a CMD_WRITE command is
+ * refused with the -MISCONF error while writes fail; when the commit fails
+ * the command's reply is replaced by the error (or, if it can't be taken
+ * back, the client is closed without it); under appendfsync always a client
+ * whose command committed waits for ks_server_before_sleep(). Nests (EXEC
+ * may call it for each queued command: one transaction in all). */
+void ks_server_call(struct client *c, struct command *cmd);
+
+/* 1 while c has a committed write not yet fsync'd under appendfsync always
+ * (its replies must not be written yet). */
+int ks_server_unsynced(const struct client *c);
+
+/* Group commit: one lsm_sync for every write of this loop iteration; on
+ * failure the clients that wrote are closed without their replies. */
+void ks_server_before_sleep(void);
+
+/* Every cron tick: active expiry (25% of the tick at most, like Redis'
+ * slow cycle) and, once a second, ks_cron_second(). */
+void ks_server_cron(void);
+
+#endif

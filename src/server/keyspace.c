@@ -108,6 +108,11 @@ static struct {
     uint32_t boot;
     uint32_t cursor_seq;
     int blind_set;                  /* measurement only: SET skips the read */
+    /* No TTL index entry is older than this (committed deletions before it):
+     * expiry seeks here instead of wading through the tombstones that
+     * active expiry leaves at the head of the index. */
+    int64_t expire_hint;
+    int64_t expire_last;            /* last entry handled by expire_due */
     struct txn t;
     ks_touch_fn hook;
     int64_t (*clock)(void);
@@ -745,6 +750,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     }
     ks.t.touched = zcalloc((size_t)ks.ndb);
     ks.blind_set = getenv("LSMDB_KS_BLIND_SET") != NULL;
+    ks.expire_hint = 0;
     ks.persist_err = 0;
     ks.sync_pending = 0;
     ks.commits = ks.commits_at_sync = 0;
@@ -1046,6 +1052,8 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
         d->ttl_sum -= oldexp;
     }
     if (exp >= 0 && (!existed || oldexp != exp)) {
+        if (exp < ks.expire_hint)   /* the wall clock went back */
+            ks.expire_hint = exp;
         mk_ttl_key(&ibuf, exp, ns, key, klen);
         tent_put(ibuf.data, ibuf.len, zmemdup("", 0), 0, -1, 0);
         d->expires++;
@@ -1263,6 +1271,8 @@ static long long expire_due(int64_t deadline_us, long long max)
     mk_meta_key(&hi, MK_TTL);
     be64_put(e, (uint64_t)ks.t.now + 1);
     buf_append(&hi, e, 8);
+    be64_put(e, (uint64_t)(ks.expire_hint > 0 ? ks.expire_hint : 0));
+    buf_append(&lo, e, 8);
     lsm_read_options_init(&ro);
     ro.lower_bound = lo.data;
     ro.lower_bound_len = lo.len;
@@ -1280,6 +1290,7 @@ static long long expire_due(int64_t deadline_us, long long max)
         const char *ik = lsm_iter_key(it, &iklen);
         if (iklen < TTL_KEY_FIXED)
             continue;
+        ks.expire_last = (int64_t)be64_get(ik + NS_LEN + 1);
         count += expire_entry(ik, iklen);
         if (count >= max)
             break;
@@ -1305,6 +1316,8 @@ long long ks_active_expire_cycle(int64_t budget_us)
         if (ks_write_error(msg, sizeof(msg)))
             break;
         ks_txn_begin();
+        int64_t hint = ks.expire_hint;
+        ks.expire_last = -1;
         n = expire_due(deadline, EXPIRE_BATCH);
         if (n < 0) {
             ks_txn_abort();
@@ -1312,6 +1325,10 @@ long long ks_active_expire_cycle(int64_t budget_us)
         }
         if (ks_txn_commit() != 0 || ks.persist_err)
             break;
+        /* Everything before the last entry handled is gone now (unless a
+         * write moved the hint back meanwhile). */
+        if (ks.expire_last > hint && ks.expire_hint == hint)
+            ks.expire_hint = ks.expire_last;
         total += n;
     } while (n == EXPIRE_BATCH && clock_mono_us() < deadline);
     return total;

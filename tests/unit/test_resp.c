@@ -617,7 +617,7 @@ int main(void)
     SRunner *sr = srunner_create(resp_suite());
     int failed;
 
-    srunner_run_all(sr, CK_NORMAL);
+    srunner_run_all(sr, CK_ENV);   /* CK_VERBOSITY, default normal */
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;

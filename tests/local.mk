@@ -11,3 +11,4 @@ include tests/integration/local.mk
 include tests/crash/local.mk
 include tests/compat/local.mk
 include tests/unit/keyspace.mk
+include tests/integration/strings.mk

@@ -1,0 +1,434 @@
+/* test_diff_strings.c: differential test. The same seeded random stream of string
+ * and keyspace commands (valid and invalid arguments, NX/XX/GET/KEEPTTL,
+ * absolute expire times in the past and relative ones far in the future so
+ * that timing never matters, binary keys and values, sizes around the
+ * value-separation threshold) goes to lsmdb-server and to a real
+ * redis-server; every raw RESP reply must be byte-identical.
+ *
+ * SEED=n replays a run (the seed is printed first), OPS=n sets the number
+ * of commands (default 20000). Skipped when no redis-server is installed.
+ * Keyspace commands the server does not know yet (COMMAND INFO answers
+ * null) are left out of the stream, with a diagnostic. */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "harness.h"
+#include "util/zmalloc.h"
+
+#define BATCH 64
+#define MAX_ARGS 24
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* xorshift64* */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+static unsigned pick(unsigned n)
+{
+    return (unsigned)(rnd() % n);
+}
+
+/* One command: arguments owned by a scratch arena (freed per batch). */
+struct cmd {
+    int argc;
+    char *argv[MAX_ARGS];
+    size_t len[MAX_ARGS];
+};
+
+static void add_arg(struct cmd *c, const void *p, size_t n)
+{
+    if (c->argc >= MAX_ARGS)
+        return;
+    c->argv[c->argc] = zmemdup(p, n);
+    c->len[c->argc] = n;
+    c->argc++;
+}
+
+static void add_str(struct cmd *c, const char *s)
+{
+    add_arg(c, s, strlen(s));
+}
+
+static void add_fmt(struct cmd *c, const char *fmt, long long v)
+{
+    char b[64];
+    snprintf(b, sizeof b, fmt, v);
+    add_str(c, b);
+}
+
+static void cmd_free(struct cmd *c)
+{
+    for (int i = 0; i < c->argc; i++)
+        zfree(c->argv[i]);
+    c->argc = 0;
+}
+
+/* ---- random pieces ---- */
+
+static void add_key(struct cmd *c)
+{
+    static const char bin_key[] = "bin\0\r\nkey";
+    unsigned r = pick(100);
+    if (r < 3) {
+        add_arg(c, bin_key, sizeof bin_key - 1);
+    } else if (r < 5) {
+        add_str(c, "");
+    } else {
+        char k[16];
+        snprintf(k, sizeof k, "k%u", pick(24));
+        add_str(c, k);
+    }
+}
+
+static const char *const int_like[] = {
+    "0", "1", "-1", "10", "42", "-7", "100", "9223372036854775807", "-9223372036854775808",
+    "9223372036854775806", "-9223372036854775807", "9223372036854775808", "+1", "01", "-0",
+    "1.5", "abc", "", " 1", "1 ", "99999999999999999999", "3", "123456",
+};
+static const char *const float_like[] = {
+    "0", "1.5", "-0.25", "1e3", "3.0e-5", "-1e2", "0.1", "inf", "-inf", "nan", "abc", "",
+    "1e400", "1e5000", "0x10", ".5", "5.", "+2", "1e-20", "12345.6789", "-0", " 1",
+};
+
+static void add_value(struct cmd *c)
+{
+    unsigned r = pick(100);
+    if (r < 30) {
+        add_str(c, int_like[pick(sizeof int_like / sizeof int_like[0])]);
+    } else if (r < 40) {
+        add_str(c, float_like[pick(sizeof float_like / sizeof float_like[0])]);
+    } else if (r < 45) {
+        static const char bin[] = "a\0b\r\nc\nd\r";
+        add_arg(c, bin, sizeof bin - 1);
+    } else if (r < 50) {
+        /* around the value-separation threshold and a few larger sizes */
+        static const size_t sizes[] = { 1024, 4095, 4096, 4097, 8000, 20000 };
+        size_t n = sizes[pick(sizeof sizes / sizeof sizes[0])];
+        char *v = zmalloc(n);
+        unsigned seed = pick(26);
+        for (size_t i = 0; i < n; i++)
+            v[i] = (char)('a' + (i + seed) % 26);
+        add_arg(c, v, n);
+        zfree(v);
+    } else {
+        char v[24];
+        unsigned n = pick(12);
+        for (unsigned i = 0; i < n; i++)
+            v[i] = (char)('a' + pick(26));
+        add_arg(c, v, n);
+    }
+}
+
+/* An expire argument for a unit: mostly valid and far away, sometimes
+ * invalid (0, negative, overflowing, not a number); absolute times are in
+ * the past (1) or far in the future. */
+static void add_time(struct cmd *c, const char *unit, long long now_s)
+{
+    unsigned r = pick(100);
+    int abs_s = !strcasecmp(unit, "EXAT"), abs_ms = !strcasecmp(unit, "PXAT");
+    int ms = !strcasecmp(unit, "PX") || abs_ms;
+    if (r < 8) {
+        static const char *const bad[] = { "0", "-1", "abc", "9223372036854775807",
+                                           "9223372036854775", "1.5", "" };
+        add_str(c, bad[pick(sizeof bad / sizeof bad[0])]);
+    } else if (r < 18 && (abs_s || abs_ms)) {
+        add_str(c, "1");   /* in the past: the key goes away */
+    } else if (abs_s) {
+        add_fmt(c, "%lld", now_s + 100000 + pick(1000));
+    } else if (abs_ms) {
+        add_fmt(c, "%lld", (now_s + 100000 + pick(1000)) * 1000);
+    } else {
+        add_fmt(c, "%lld", (long long)(ms ? 100000000 + pick(1000) : 100000 + pick(1000)));
+    }
+}
+
+static const char *const set_opts[] = { "NX", "XX", "GET", "KEEPTTL", "EX", "PX", "EXAT",
+                                        "PXAT", "nx", "get", "ex", "PERSIST", "foo" };
+static const char *const getex_opts[] = { "EX", "PX", "EXAT", "PXAT", "PERSIST", "persist",
+                                          "NX", "KEEPTTL" };
+
+static void add_options(struct cmd *c, const char *const *opts, unsigned nopts,
+                        long long now_s)
+{
+    unsigned n = pick(100) < 50 ? 0 : 1 + pick(3);
+    for (unsigned i = 0; i < n; i++) {
+        const char *o = opts[pick(nopts)];
+        add_str(c, o);
+        if (!strcasecmp(o, "EX") || !strcasecmp(o, "PX") || !strcasecmp(o, "EXAT") ||
+            !strcasecmp(o, "PXAT")) {
+            if (pick(100) < 97)
+                add_time(c, o, now_s);
+        }
+    }
+}
+
+static void add_index(struct cmd *c)
+{
+    static const char *const special[] = { "-1", "-100", "100000", "abc", "",
+                                           "9223372036854775807", "-9223372036854775808" };
+    if (pick(100) < 15)
+        add_str(c, special[pick(sizeof special / sizeof special[0])]);
+    else
+        add_fmt(c, "%lld", (long long)pick(40) - 20);
+}
+
+/* ---- the command generator ---- */
+
+enum gen {
+    G_GET, G_SET, G_SETNX, G_SETEX, G_PSETEX, G_GETSET, G_GETDEL, G_GETEX, G_MGET, G_MSET,
+    G_MSETNX, G_INCR, G_DECR, G_INCRBY, G_DECRBY, G_INCRBYFLOAT, G_APPEND, G_STRLEN,
+    G_GETRANGE, G_SETRANGE, G_SUBSTR,
+    /* keyspace commands (used when the server knows them) */
+    G_DEL, G_EXISTS, G_TYPE, G_PERSIST, G_EXPIRE, G_PEXPIREAT, G_DBSIZE, G_RENAME,
+    G_COUNT
+};
+
+static const struct {
+    const char *name;
+    int weight;
+    int keyspace;
+} gens[G_COUNT] = {
+    [G_GET] = { "get", 12, 0 },        [G_SET] = { "set", 14, 0 },
+    [G_SETNX] = { "setnx", 3, 0 },     [G_SETEX] = { "setex", 3, 0 },
+    [G_PSETEX] = { "psetex", 2, 0 },   [G_GETSET] = { "getset", 3, 0 },
+    [G_GETDEL] = { "getdel", 3, 0 },   [G_GETEX] = { "getex", 5, 0 },
+    [G_MGET] = { "mget", 4, 0 },       [G_MSET] = { "mset", 3, 0 },
+    [G_MSETNX] = { "msetnx", 2, 0 },   [G_INCR] = { "incr", 5, 0 },
+    [G_DECR] = { "decr", 2, 0 },       [G_INCRBY] = { "incrby", 4, 0 },
+    [G_DECRBY] = { "decrby", 3, 0 },   [G_INCRBYFLOAT] = { "incrbyfloat", 5, 0 },
+    [G_APPEND] = { "append", 5, 0 },   [G_STRLEN] = { "strlen", 3, 0 },
+    [G_GETRANGE] = { "getrange", 4, 0 }, [G_SETRANGE] = { "setrange", 4, 0 },
+    [G_SUBSTR] = { "substr", 1, 0 },   [G_DEL] = { "del", 4, 1 },
+    [G_EXISTS] = { "exists", 3, 1 },   [G_TYPE] = { "type", 1, 1 },
+    [G_PERSIST] = { "persist", 2, 1 }, [G_EXPIRE] = { "expire", 2, 1 },
+    [G_PEXPIREAT] = { "pexpireat", 1, 1 }, [G_DBSIZE] = { "dbsize", 1, 1 },
+    [G_RENAME] = { "rename", 1, 1 },
+};
+
+static int enabled[G_COUNT];
+static int total_weight;
+
+static void gen_command(struct cmd *c, long long now_s)
+{
+    int w = (int)pick((unsigned)total_weight);
+    int g = 0;
+    for (; g < G_COUNT; g++) {
+        if (!enabled[g])
+            continue;
+        if (w < gens[g].weight)
+            break;
+        w -= gens[g].weight;
+    }
+    /* 2% of the time, a wrong number of arguments */
+    int arity_bug = pick(100) < 2;
+    add_str(c, gens[g].name);
+    switch (g) {
+    case G_GET: case G_GETDEL: case G_INCR: case G_DECR: case G_STRLEN:
+    case G_TYPE: case G_PERSIST:
+        add_key(c);
+        break;
+    case G_SET:
+        add_key(c);
+        add_value(c);
+        add_options(c, set_opts, sizeof set_opts / sizeof set_opts[0], now_s);
+        break;
+    case G_SETNX: case G_GETSET: case G_APPEND:
+        add_key(c);
+        add_value(c);
+        break;
+    case G_SETEX: case G_PSETEX:
+        add_key(c);
+        add_time(c, g == G_SETEX ? "EX" : "PX", now_s);
+        add_value(c);
+        break;
+    case G_GETEX:
+        add_key(c);
+        add_options(c, getex_opts, sizeof getex_opts / sizeof getex_opts[0], now_s);
+        break;
+    case G_MGET: case G_DEL: case G_EXISTS: {
+        unsigned n = 1 + pick(5);
+        for (unsigned i = 0; i < n; i++)
+            add_key(c);
+        break;
+    }
+    case G_MSET: case G_MSETNX: {
+        unsigned n = 1 + pick(4);
+        for (unsigned i = 0; i < n; i++) {
+            add_key(c);
+            add_value(c);
+        }
+        break;
+    }
+    case G_INCRBY: case G_DECRBY:
+        add_key(c);
+        add_str(c, int_like[pick(sizeof int_like / sizeof int_like[0])]);
+        break;
+    case G_INCRBYFLOAT:
+        add_key(c);
+        add_str(c, float_like[pick(sizeof float_like / sizeof float_like[0])]);
+        break;
+    case G_GETRANGE: case G_SUBSTR:
+        add_key(c);
+        add_index(c);
+        add_index(c);
+        break;
+    case G_SETRANGE:
+        add_key(c);
+        if (pick(100) < 5)
+            add_str(c, pick(2) ? "536870912" : "-1");
+        else
+            add_index(c);
+        add_value(c);
+        break;
+    case G_EXPIRE:
+        add_key(c);
+        add_time(c, "EX", now_s);
+        break;
+    case G_PEXPIREAT:
+        add_key(c);
+        add_time(c, "PXAT", now_s);
+        break;
+    case G_DBSIZE:
+        break;
+    case G_RENAME:
+        add_key(c);
+        add_key(c);
+        break;
+    }
+    if (arity_bug) {
+        if (c->argc > 1 && pick(2))
+            zfree(c->argv[--c->argc]);
+        else
+            add_str(c, "extra");
+    }
+}
+
+/* ---- running ---- */
+
+static int known_command(struct conn *c, const char *name)
+{
+    char *r = conn_call(c, "COMMAND", "INFO", name, NULL);
+    int known = r && strncmp(r, "*1\r\n*", 5) == 0;
+    zfree(r);
+    return known;
+}
+
+static void print_cmd(const struct cmd *c)
+{
+    char line[2048];
+    size_t pos = 0;
+    for (int i = 0; i < c->argc && pos < sizeof line - 64; i++) {
+        size_t n = c->len[i] > 200 ? 200 : c->len[i];
+        pos += (size_t)snprintf(line + pos, sizeof line - pos, "%s\"%s\"%s", i ? " " : "",
+                                esc(c->argv[i], n), n < c->len[i] ? "..." : "");
+    }
+    tap_diag("command: %s", line);
+}
+
+int main(void)
+{
+    harness_init(600);
+    const char *redis = redis_binary();
+    if (!redis)
+        tap_skip_all("redis-server is not installed");
+    const char *e = getenv("SEED");
+    uint64_t seed = e && *e ? strtoull(e, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    e = getenv("OPS");
+    long ops = e && *e ? atol(e) : 20000;
+    printf("# SEED=%" PRIu64 " OPS=%ld\n", seed, ops);
+    rng_state = seed ? seed : 1;
+
+    struct srv ls, rs;
+    if (srv_start(&ls, NULL) != 0)
+        tap_bail("lsmdb-server did not start");
+    struct srv_opts ro = { .bin = redis };
+    if (srv_start(&rs, &ro) != 0)
+        tap_bail("redis-server did not start");
+    struct conn *lc = conn_tcp(ls.port), *rc = conn_tcp(rs.port);
+    if (!lc || !rc)
+        tap_bail("no connection");
+
+    for (int g = 0; g < G_COUNT; g++) {
+        enabled[g] = !gens[g].keyspace || known_command(lc, gens[g].name);
+        if (!enabled[g])
+            tap_diag("left out (unknown to the server): %s", gens[g].name);
+        else
+            total_weight += gens[g].weight;
+    }
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    long long now_s = (long long)tv.tv_sec;
+    struct cmd batch[BATCH];
+    memset(batch, 0, sizeof batch);
+    long done = 0, mismatches = 0, nulls = 0;
+    long kinds[256] = { 0 };
+    long long t0 = now_ms();
+    while (done < ops && !mismatches) {
+        int n = (int)(ops - done < BATCH ? ops - done : BATCH);
+        for (int i = 0; i < n; i++) {
+            gen_command(&batch[i], now_s);
+            conn_sendargv(lc, batch[i].argc, (const char *const *)batch[i].argv, batch[i].len);
+            conn_sendargv(rc, batch[i].argc, (const char *const *)batch[i].argv, batch[i].len);
+        }
+        for (int i = 0; i < n; i++) {
+            size_t ll = 0, rl = 0;
+            char *a = conn_reply(lc, 10000, &ll);
+            char *b = conn_reply(rc, 10000, &rl);
+            if (!mismatches && (!a || !b || ll != rl || memcmp(a, b, ll) != 0)) {
+                mismatches++;
+                tap_diag("first difference at command #%ld (SEED=%" PRIu64 ")", done + i + 1,
+                         seed);
+                print_cmd(&batch[i]);
+                tap_diag("lsmdb: %s", a ? esc(a, ll > 300 ? 300 : ll) : "(no reply)");
+                tap_diag("redis: %s", b ? esc(b, rl > 300 ? 300 : rl) : "(no reply)");
+            }
+            if (b)
+                kinds[(unsigned char)b[0]]++;
+            if (b && strncmp(b, "$-1", 3) == 0)
+                nulls++;
+            zfree(a);
+            zfree(b);
+            cmd_free(&batch[i]);
+        }
+        done += n;
+    }
+    tap_ok(mismatches == 0, "%ld commands, every reply identical to redis-server's (%lld ms)",
+           done, now_ms() - t0);
+
+    tap_diag("replies: %ld errors, %ld integers, %ld bulks (%ld null), %ld arrays, %ld +OK",
+             kinds['-'], kinds[':'], kinds['$'], nulls, kinds['*'], kinds['+']);
+    /* The final state must match too: every key of the pool. */
+    if (!mismatches) {
+        int same = 1;
+        for (unsigned k = 0; k < 24 && same; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "k%u", k);
+            char *a = conn_call(lc, "GET", key, NULL), *b = conn_call(rc, "GET", key, NULL);
+            same = a && b && strcmp(a, b) == 0;
+            if (!same)
+                tap_diag("final GET %s differs", key);
+            zfree(a);
+            zfree(b);
+        }
+        tap_ok(same, "final values identical");
+    }
+    conn_close(lc);
+    conn_close(rc);
+    srv_stop(&ls);
+    srv_stop(&rs);
+    return tap_done();
+}

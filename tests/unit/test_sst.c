@@ -47,7 +47,7 @@ static void user_key(char *out, size_t *len, unsigned k)
 }
 
 /* n entries over `keyspace` user keys; each (user key, seq) unique,
- * ~10% deletions, values half-compressible. */
+ * ~10% deletions, ~5% value pointers, values half-compressible. */
 static struct ent *make_ents(size_t n, unsigned keyspace)
 {
     struct ent *e = zcalloc(n * sizeof(*e));
@@ -56,12 +56,13 @@ static struct ent *make_ents(size_t n, unsigned keyspace)
         char uk[32];
         size_t ul, vl = rnd() % 120, j;
         unsigned k = rnd() % keyspace;
-        int type = rnd() % 10 == 0 ? LSM_TYPE_DELETION : LSM_TYPE_VALUE;
+        unsigned t = rnd() % 20;
+        int type = t < 2 ? LSM_TYPE_DELETION : t < 3 ? LSM_TYPE_VPTR : LSM_TYPE_VALUE;
         user_key(uk, &ul, k);
         buf_init(&e[i].ikey);
         buf_init(&e[i].val);
         ikey_append(&e[i].ikey, slice_make(uk, ul), i + 1, type);   /* seq unique */
-        if (type == LSM_TYPE_VALUE) {
+        if (type != LSM_TYPE_DELETION) {
             for (j = 0; j < vl; j++)
                 buf_append_byte(&e[i].val, j < vl / 2 ? 'x' : (char)('a' + rnd() % 26));
         }
@@ -156,7 +157,8 @@ static void random_target(struct buf *t, unsigned keyspace, size_t n)
 static void verify_table(struct sst_reader *r, const struct ent *e, size_t n,
                          unsigned keyspace, int rounds)
 {
-    struct iter *it = sst_reader_iter(r, NULL);
+    struct sst_read_options ro = { (int)(rnd() % 2), (int)(rnd() % 2) };
+    struct iter *it = sst_reader_iter(r, rounds % 2 ? &ro : NULL);
     struct buf t = BUF_INIT, val = BUF_INIT;
     size_t i = 0;
     int round;
@@ -210,7 +212,7 @@ static void verify_table(struct sst_reader *r, const struct ent *e, size_t n,
         else
             check_ent(it, &e[pos - 1]);
         /* get: the first entry >= target with the same user key */
-        ck_assert_int_eq(sst_reader_get(r, NULL, buf_slice(&t), &res, &val), 0);
+        ck_assert_int_eq(sst_reader_get(r, round % 2 ? &ro : NULL, buf_slice(&t), &res, &val), 0);
         if (pos < n && slice_equal(ikey_user_key(buf_slice(&e[pos].ikey)),
                                    ikey_user_key(buf_slice(&t)))) {
             struct ikey_parsed pk;
@@ -241,7 +243,7 @@ static void big_round_trip(enum lsm_compression comp, size_t block_size, int res
     struct sst_stats st = { 0 }, snap;
     struct cache_stats cs;
     const struct sst_props *rp;
-    uint64_t size, dels = 0;
+    uint64_t size, dels = 0, vptrs = 0;
     size_t i;
 
     sst_options_init(&o);
@@ -249,10 +251,13 @@ static void big_round_trip(enum lsm_compression comp, size_t block_size, int res
     o.block_size = block_size;
     o.restart_interval = restart;
     size = build(7, e, n, &o, &props);
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         dels += ikey_trailer(buf_slice(&e[i].ikey)) % 256 == LSM_TYPE_DELETION;
+        vptrs += ikey_trailer(buf_slice(&e[i].ikey)) % 256 == LSM_TYPE_VPTR;
+    }
     ck_assert_uint_eq(props.num_entries, n);
     ck_assert_uint_eq(props.num_deletions, dels);
+    ck_assert_uint_eq(props.num_value_ptrs, vptrs);
     ck_assert(slice_equal(buf_slice(&props.smallest_key), buf_slice(&e[0].ikey)));
     ck_assert(slice_equal(buf_slice(&props.largest_key), buf_slice(&e[n - 1].ikey)));
     ck_assert_uint_gt(props.num_data_blocks, 1);
@@ -261,6 +266,7 @@ static void big_round_trip(enum lsm_compression comp, size_t block_size, int res
     rp = sst_reader_props(r);
     ck_assert_uint_eq(rp->num_entries, n);
     ck_assert_uint_eq(rp->num_deletions, dels);
+    ck_assert_uint_eq(rp->num_value_ptrs, vptrs);
     ck_assert_uint_eq(rp->num_data_blocks, props.num_data_blocks);
     ck_assert_uint_eq(rp->data_size, props.data_size);
     ck_assert_uint_eq(rp->index_size, props.index_size);
@@ -348,7 +354,7 @@ START_TEST(test_no_filter_and_no_cache)
     ck_assert_uint_eq(sst_reader_file_size(r), size);
     ck_assert_uint_eq(sst_reader_file_number(r), 8);
     ck_assert_int_eq(sst_reader_may_contain(r, slice_cstr("nothing")), 1);
-    verify_table(r, e, n, 3000, 3000);
+    verify_table(r, e, n, 3000, 3001);
     ck_assert_uint_eq(st.bloom_checked, 0);
     sst_reader_close(r);
     sst_props_free(&props);

@@ -3,6 +3,7 @@
  * compact_range, stats, locking and option errors. */
 #include <check.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -895,6 +896,120 @@ START_TEST(test_random_against_model)
 }
 END_TEST
 
+/* ---- concurrency: writers, readers and iterators while flushes and
+ * compactions run on several levels ---- */
+
+static int stress_stop;    /* atomic */
+
+/* "round:" + 128 hex digits, incompressible, deterministic. */
+static void stress_value(char *v, size_t n, int round, int key)
+{
+    uint64_t x = (uint64_t)(key + 1) * 0x9e3779b97f4a7c15ull + (uint64_t)round;
+    size_t used = (size_t)snprintf(v, n, "%d:", round);
+    int j;
+    for (j = 0; j < 8; j++) {
+        x ^= x >> 31;
+        x *= 0xbf58476d1ce4e5b9ull;
+        used += (size_t)snprintf(v + used, n - used, "%016llx", (unsigned long long)x);
+    }
+}
+
+static void *stress_writer(void *arg)
+{
+    int id = (int)(intptr_t)arg, round, i;
+    struct lsm_write_options wo = { 0 };
+    char k[32], v[200];
+    for (round = 0; round < 6; round++)
+        for (i = 0; i < 1500; i++) {
+            int key = (i * 37) % 1500;
+            snprintf(k, sizeof k, "w%d-%05d", id, key);
+            stress_value(v, sizeof v, round, key);
+            if (lsm_put(db, &wo, k, strlen(k), v, strlen(v)) != 0)
+                return (void *)1;
+        }
+    return NULL;
+}
+
+static void *stress_reader(void *arg)
+{
+    char prev[64];
+    (void)arg;
+    while (!__atomic_load_n(&stress_stop, __ATOMIC_RELAXED)) {
+        struct lsm_iter *it = lsm_iter_create(db, NULL);
+        size_t pl = 0;
+        int n = 0;
+        for (lsm_iter_seek_to_first(it); lsm_iter_valid(it) && n < 2000; lsm_iter_next(it), n++) {
+            size_t kl, vl;
+            const char *k = lsm_iter_key(it, &kl);
+            const char *v = lsm_iter_value(it, &vl);
+            if (vl < 120 || strchr("012345", v[0]) == NULL)
+                return (void *)1;
+            if (pl > 0) {
+                size_t m = pl < kl ? pl : kl;
+                int c = memcmp(prev, k, m);
+                if (c > 0 || (c == 0 && pl >= kl))
+                    return (void *)2;     /* not strictly ascending */
+            }
+            memcpy(prev, k, kl < sizeof prev ? kl : sizeof prev);
+            pl = kl < sizeof prev ? kl : sizeof prev;
+        }
+        if (lsm_iter_status(it) != 0)
+            return (void *)3;
+        lsm_iter_destroy(it);
+        {
+            char *v;
+            size_t vl;
+            int rc = lsm_get(db, NULL, "w0-00007", 8, &v, &vl);
+            if (rc == 0)
+                lsm_free(v);
+            else if (rc != LSM_ENOTFOUND)
+                return (void *)4;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_concurrent_readers_during_compaction)
+{
+    pthread_t w[3], r[2];
+    struct lsm_stats st;
+    char k[32], v[200];
+    int i, t, deep = 0;
+
+    __atomic_store_n(&stress_stop, 0, __ATOMIC_RELAXED);
+    for (t = 0; t < 2; t++)
+        pthread_create(&r[t], NULL, stress_reader, NULL);
+    for (t = 0; t < 3; t++)
+        pthread_create(&w[t], NULL, stress_writer, (void *)(intptr_t)t);
+    for (t = 0; t < 3; t++) {
+        void *res;
+        pthread_join(w[t], &res);
+        ck_assert_ptr_null(res);
+    }
+    __atomic_store_n(&stress_stop, 1, __ATOMIC_RELAXED);
+    for (t = 0; t < 2; t++) {
+        void *res;
+        pthread_join(r[t], &res);
+        ck_assert_msg(res == NULL, "reader failed: %ld", (long)(intptr_t)res);
+    }
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    for (i = 2; i < LSM_STATS_LEVELS; i++)
+        deep += st.level[i].files;
+    for (i = 0; i < LSM_STATS_LEVELS; i++)
+        fprintf(stderr, "# L%d files %d bytes %llu score %.2f\n", i, st.level[i].files,
+                (unsigned long long)st.level[i].bytes, st.level[i].score);
+    ck_assert_uint_gt(st.compactions, 0);
+    ck_assert_int_gt(deep, 0);          /* data reached L2 or deeper */
+    reopen();
+    for (t = 0; t < 3; t++)
+        for (i = 0; i < 1500; i += 11) {
+            snprintf(k, sizeof k, "w%d-%05d", t, i);
+            stress_value(v, sizeof v, 5, i);
+            ck_assert_str_eq(get(k), v);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("db");
@@ -921,6 +1036,7 @@ int main(void)
     tcase_add_test(tc, test_corrupt_current_reported);
     tcase_add_test(tc, test_concurrent_writers);
     tcase_add_loop_test(tc, test_random_against_model, 0, 3);
+    tcase_add_test(tc, test_concurrent_readers_during_compaction);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_add_checked_fixture(tc, fault_setup, fault_teardown);

@@ -81,6 +81,38 @@ void obuf_reset(struct obuf *o)
     o->bufpos = o->sentlen = o->pending = 0;
 }
 
+void obuf_mark(const struct obuf *o, struct obuf_mark *m)
+{
+    m->tail = o->tail;
+    m->used = o->tail ? o->tail->used : o->bufpos;
+    m->pending = o->pending;
+    m->ndefer = o->ndefer;
+}
+
+void obuf_rewind(struct obuf *o, const struct obuf_mark *m)
+{
+    struct obuf_chunk *c = m->tail ? m->tail->next : o->head;
+
+    assert(o->pending >= m->pending);
+    while (c) {
+        struct obuf_chunk *next = c->next;
+        o->chunk_bytes -= sizeof(*c) + c->size;
+        zfree(c);
+        c = next;
+    }
+    if (m->tail) {
+        m->tail->next = NULL;
+        m->tail->used = m->used;
+        o->tail = m->tail;
+    } else {
+        o->head = o->tail = NULL;
+        o->bufpos = m->used;
+    }
+    o->pending = m->pending;
+    if (o->ndefer > m->ndefer)
+        o->ndefer = m->ndefer;
+}
+
 /* Append a chunk with room for at least n bytes; it becomes the tail. */
 static struct obuf_chunk *obuf_new_chunk(struct obuf *o, size_t n)
 {

@@ -59,6 +59,19 @@ static inline size_t obuf_chunk_bytes(const struct obuf *o) { return o->chunk_by
  * nothing was written). Written chunks are freed. */
 ssize_t obuf_write(struct obuf *o, int fd);
 
+/* Take back replies: obuf_mark() notes the end of the queue; obuf_rewind()
+ * drops everything queued after it (chunks included, and deferred lengths
+ * opened after it). Valid only while nothing was written (obuf_write) or
+ * reset in between, and while deferred lengths open at the mark stay open. */
+struct obuf_mark {
+    struct obuf_chunk *tail;        /* NULL: the static buf was the tail */
+    size_t used;                    /* bytes used in that region */
+    size_t pending;
+    int ndefer;
+};
+void obuf_mark(const struct obuf *o, struct obuf_mark *m);
+void obuf_rewind(struct obuf *o, const struct obuf_mark *m);
+
 /* ---- encoders ---- */
 void reply_raw(struct obuf *o, const void *p, size_t n);   /* bytes as is */
 void reply_status(struct obuf *o, const char *s);          /* +s */

@@ -506,6 +506,54 @@ START_TEST(test_write_errors)
 }
 END_TEST
 
+/* A rewind drops exactly what was queued after the mark, whether it stayed
+ * in the static buffer or spilled into chunks; later replies follow on. */
+START_TEST(test_mark_rewind)
+{
+    size_t pre[] = { 0, 10, OBUF_STATIC_SIZE - 3, OBUF_STATIC_SIZE + 5000,
+                     3 * OBUF_CHUNK_SIZE };
+    size_t post[] = { 0, 1, 100, OBUF_STATIC_SIZE, 200000 };
+    char *pad = malloc(400000);
+    size_t i, j;
+
+    memset(pad, 'q', 400000);
+    for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+        for (j = 0; j < sizeof(post) / sizeof(post[0]); j++) {
+            struct obuf *o = new_obuf(2);
+            struct dstr want = { 0 }, got = { 0 };
+            struct obuf_mark m;
+            size_t chunks;
+            void *h;
+
+            reply_raw(o, pad, pre[i]);
+            ds_add(&want, pad, pre[i]);
+            chunks = obuf_chunk_bytes(o);
+            obuf_mark(o, &m);
+            h = reply_defer_len(o);
+            reply_raw(o, pad, post[j]);
+            reply_bulk(o, pad, post[j]);
+            (void)h;                      /* dropped by the rewind */
+            obuf_rewind(o, &m);
+            ck_assert_uint_eq(obuf_pending(o), pre[i]);
+            ck_assert_uint_eq(obuf_chunk_bytes(o), chunks);
+            reply_error(o, "ERR taken back");
+            ds_add(&want, "-ERR taken back\r\n", 17);
+            reply_bulk(o, pad, 20000);
+            ds_printf(&want, "$20000\r\n");
+            ds_add(&want, pad, 20000);
+            ds_add(&want, "\r\n", 2);
+            drain(o, &got);
+            ck_assert_uint_eq(got.n, want.n);
+            ck_assert_int_eq(memcmp(got.s, want.s, want.n), 0);
+            ds_free(&want);
+            ds_free(&got);
+            del_obuf(o);
+        }
+    }
+    free(pad);
+}
+END_TEST
+
 static Suite *reply_suite(void)
 {
     Suite *s = suite_create("reply");
@@ -520,6 +568,7 @@ static Suite *reply_suite(void)
     tcase_add_test(tc, test_large_random_stream);
     tcase_add_test(tc, test_many_chunks);
     tcase_add_test(tc, test_write_errors);
+    tcase_add_test(tc, test_mark_rewind);
     suite_add_tcase(s, tc);
     return s;
 }

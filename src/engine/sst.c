@@ -842,6 +842,8 @@ struct sst_iter {
     struct block *blk;
     struct cache_handle *ch;
     uint64_t data_offset;            /* offset of the loaded block */
+    uint64_t readahead_end;          /* prefetched up to here */
+    int seq_blocks;                  /* blocks entered by next() in a row */
     int status;
     void (*release)(void *);
     void *release_arg;
@@ -908,6 +910,17 @@ static int data_failed(struct sst_iter *it)
     return 0;
 }
 
+#define SST_READAHEAD (256 * 1024)
+
+/* A scan that walks from block to block gets the OS to read ahead. */
+static void readahead(struct sst_iter *it)
+{
+    if (++it->seq_blocks < 2 || it->data_offset + SST_READAHEAD / 4 < it->readahead_end)
+        return;
+    io_file_prefetch(it->r->file, it->data_offset, SST_READAHEAD);
+    it->readahead_end = it->data_offset + SST_READAHEAD;
+}
+
 static void skip_forward(struct sst_iter *it)
 {
     while (!it->status && (!it->data || !iter_valid(it->data))) {
@@ -920,8 +933,10 @@ static void skip_forward(struct sst_iter *it)
         iter_next(it->index);
         if (load_data(it) < 0)
             return;
-        if (it->data)
+        if (it->data) {
+            readahead(it);
             iter_seek_to_first(it->data);
+        }
     }
 }
 
@@ -951,6 +966,7 @@ static int si_valid(const struct iter *base)
 static void si_seek_to_first(struct iter *base)
 {
     struct sst_iter *it = (struct sst_iter *)base;
+    it->seq_blocks = 0;
     if (it->status)
         return;
     iter_seek_to_first(it->index);
@@ -964,6 +980,7 @@ static void si_seek_to_first(struct iter *base)
 static void si_seek_to_last(struct iter *base)
 {
     struct sst_iter *it = (struct sst_iter *)base;
+    it->seq_blocks = 0;
     if (it->status)
         return;
     iter_seek_to_last(it->index);
@@ -977,6 +994,7 @@ static void si_seek_to_last(struct iter *base)
 static void si_seek(struct iter *base, struct slice target)
 {
     struct sst_iter *it = (struct sst_iter *)base;
+    it->seq_blocks = 0;
     if (it->status)
         return;
     iter_seek(it->index, target);
@@ -990,6 +1008,7 @@ static void si_seek(struct iter *base, struct slice target)
 static void si_seek_for_prev(struct iter *base, struct slice target)
 {
     struct sst_iter *it = (struct sst_iter *)base;
+    it->seq_blocks = 0;
     if (it->status)
         return;
     /* the first block whose separator is >= target holds the answer or

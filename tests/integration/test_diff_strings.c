@@ -6,7 +6,7 @@
  * redis-server; every raw RESP reply must be byte-identical.
  *
  * SEED=n replays a run (the seed is printed first), OPS=n sets the number
- * of commands (default 20000). Skipped when no redis-server is installed.
+ * of commands (default 50000). Skipped when no redis-server is installed.
  * Keyspace commands the server does not know yet (COMMAND INFO answers
  * null) are left out of the stream, with a diagnostic. */
 #include <inttypes.h>
@@ -347,7 +347,7 @@ int main(void)
     const char *e = getenv("SEED");
     uint64_t seed = e && *e ? strtoull(e, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
     e = getenv("OPS");
-    long ops = e && *e ? atol(e) : 20000;
+    long ops = e && *e ? atol(e) : 50000;
     printf("# SEED=%" PRIu64 " OPS=%ld\n", seed, ops);
     rng_state = seed ? seed : 1;
 

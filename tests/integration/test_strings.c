@@ -423,6 +423,16 @@ static const struct step range_steps[] = {
     { "TTL r:t", ":100\r\n" },
     { "GET r:t", "$3\r\naXc\r\n" },
     { "SETRANGE r:s 1", "-ERR wrong number of arguments for 'setrange' command\r\n" },
+    /* the limit follows CONFIG SET proto-max-bulk-len */
+    { "CONFIG SET proto-max-bulk-len 1048576", OK },
+    { "SETRANGE r:pm 1048576 x", TOO_BIG },
+    { "SETRANGE r:pm 1048575 x", ":1048576\r\n" },
+    { "APPEND r:pm y", TOO_BIG },
+    { "APPEND r:pm \"\"", ":1048576\r\n" },
+    { "SETRANGE r:pm 1048575 yz", TOO_BIG },
+    { "SETRANGE r:pm 1048575 y", ":1048576\r\n" },
+    { "CONFIG SET proto-max-bulk-len 536870912", OK },
+    { "APPEND r:pm y", ":1048577\r\n" },
     { NULL, NULL },
 };
 

@@ -481,6 +481,7 @@ struct sst_reader {
     uint64_t cache_id;
     struct sst_stats *stats;
     struct block *index;
+    uint64_t index_offset;           /* for error messages */
     char *filter;                    /* NULL when the table has none */
     size_t filter_len;
     struct sst_props props;
@@ -707,8 +708,10 @@ int sst_reader_open(struct io_env *env, const char *path, uint64_t file_number,
         rc = corrupt(r, 0, "file too short to be an sst");
         goto fail;
     }
-    if ((rc = read_footer(r, &meta_h, &index_h)) < 0 ||
-        (rc = read_block_struct(r, &index_h, 1, &r->index)) < 0 ||
+    if ((rc = read_footer(r, &meta_h, &index_h)) < 0)
+        goto fail;
+    r->index_offset = index_h.offset;
+    if ((rc = read_block_struct(r, &index_h, 1, &r->index)) < 0 ||
         (rc = read_meta(r, &meta_h)) < 0)
         goto fail;
     r->props.file_size = file_size;
@@ -781,11 +784,11 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     rc = block_seek_once(r->index, ikey_compare, lookup, &key, &v);
     if (rc <= 0) {
         if (rc < 0)
-            rc = corrupt(r, 0, "bad index block");
+            rc = corrupt(r, r->index_offset, "bad index block");
         goto done;
     }
     if (block_handle_decode(&v, &h) < 0) {
-        rc = corrupt(r, 0, "bad block handle in index");
+        rc = corrupt(r, r->index_offset, "bad block handle in index");
         goto done;
     }
     if ((rc = get_data_block(r, ro, &h, &blk, &ch)) < 0)
@@ -877,14 +880,14 @@ static int load_data(struct sst_iter *it)
     if (!iter_valid(it->index)) {
         drop_data(it);
         if (iter_status(it->index) < 0) {
-            fail_iter(it, corrupt(it->r, 0, "bad index block"));
+            fail_iter(it, corrupt(it->r, it->r->index_offset, "bad index block"));
             return it->status;
         }
         return 0;
     }
     v = iter_value(it->index);
     if (block_handle_decode(&v, &h) < 0) {
-        fail_iter(it, corrupt(it->r, 0, "bad block handle in index"));
+        fail_iter(it, corrupt(it->r, it->r->index_offset, "bad block handle in index"));
         return it->status;
     }
     if (it->data && it->data_offset == h.offset)
@@ -1016,7 +1019,7 @@ static void si_seek_for_prev(struct iter *base, struct slice target)
     iter_seek(it->index, target);
     if (!iter_valid(it->index)) {
         if (iter_status(it->index) < 0) {
-            fail_iter(it, corrupt(it->r, 0, "bad index block"));
+            fail_iter(it, corrupt(it->r, it->r->index_offset, "bad index block"));
             return;
         }
         iter_seek_to_last(it->index);

@@ -17,6 +17,7 @@
 #include "util/zmalloc.h"
 
 static char dir[256];
+static unsigned seed;
 static uint64_t sizes[20];
 
 #define NFILES 20
@@ -183,7 +184,7 @@ START_TEST(test_concurrent_lookups)
     build_files();
     for (i = 0; i < 4; i++) {
         w[i].tc = tc;
-        w[i].seed = (unsigned)time(NULL) + (unsigned)i;
+        w[i].seed = seed + (unsigned)i;
         ck_assert_int_eq(pthread_create(&t[i], NULL, work, &w[i]), 0);
     }
     for (i = 0; i < 4; i++)
@@ -219,8 +220,12 @@ static int rm_entry(const char *name, void *arg)
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
+    const char *env = getenv("SEED");
     SRunner *sr;
     int failed;
+    seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    printf("# test_table_cache SEED=%u\n", seed);
+    fflush(stdout);
     snprintf(dir, sizeof(dir), "%s/test_table_cache.XXXXXX", tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");

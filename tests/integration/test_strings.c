@@ -436,6 +436,37 @@ static const struct step range_steps[] = {
     { NULL, NULL },
 };
 
+static const struct step resp3_steps[] = {
+    { "GET r3:none", "_\r\n" },
+    { "SET r3:a v", OK },
+    { "SET r3:a v NX", "_\r\n" },
+    { "SET r3:a v NX GET", "$1\r\nv\r\n" },
+    { "SET r3:b v XX GET", "_\r\n" },
+    { "MGET r3:a r3:none", "*2\r\n$1\r\nv\r\n_\r\n" },
+    { "INCRBYFLOAT r3:f 1.5", "$3\r\n1.5\r\n" },
+    { "GETEX r3:none", "_\r\n" },
+    { "GETDEL r3:none", "_\r\n" },
+    { "GETSET r3:c x", "_\r\n" },
+    { "SETNX r3:a x", ":0\r\n" },
+    { "GETRANGE r3:none 0 1", "$0\r\n\r\n" },
+    { NULL, NULL },
+};
+
+/* The null replies under RESP3 (HELLO 3) are "_". */
+static void test_resp3(int port)
+{
+    struct conn *saved = C;
+    C = conn_tcp(port);
+    char *r = C ? conn_call(C, "HELLO", "3", NULL) : NULL;
+    if (tap_ok(r && r[0] == '%', "resp3: HELLO 3")) {
+        run_steps("resp3", resp3_steps);
+    }
+    zfree(r);
+    if (C)
+        conn_close(C);
+    C = saved;
+}
+
 /* Binary-safe keys and values (NUL, CR, LF) through every command family. */
 static void test_binary(void)
 {
@@ -669,6 +700,7 @@ int main(void)
     run_steps("get", get_steps);
     run_steps("counters", counter_steps);
     run_steps("ranges", range_steps);
+    test_resp3(s.port);
     test_binary();
     test_sizes();
     test_expiry();

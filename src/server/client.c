@@ -623,5 +623,9 @@ int client_cron(struct client *c, int64_t now_ms)
         c->qcap = 0;
     }
     c->qpeak = c->qlen;
+    /* rbp is the peak of the last few seconds, as in Redis. */
+    int hz = server_cfg.hz > 0 ? server_cfg.hz : 10;
+    if (server.cron_loops % (uint64_t)(hz * 5) == 0)
+        c->rbuf_peak = c->obuf.bufpos;
     return 0;
 }

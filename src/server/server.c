@@ -204,7 +204,8 @@ static int open_listeners(void)
     char err[CONFIG_ERR_LEN];
     server.listeners.unix_fd = -1;
     if (net_listen_tcp(&server_cfg, &server.listeners, err, sizeof(err)) < 0) {
-        log_warning("%s", err);
+        log_warning("Warning: %s", err);
+        log_warning("Failed listening on port %d (TCP), aborting.", server_cfg.port);
         return -1;
     }
     if (add_tcp_handlers() < 0) {

@@ -762,7 +762,7 @@ static const struct sst_read_options default_ro = { 1, 1 };
 int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
                    struct slice lookup, struct sst_get_result *res, struct buf *value)
 {
-    struct slice ukey = ikey_user_key(lookup), v;
+    struct slice ukey, v;
     struct block *blk = NULL;
     struct cache_handle *ch = NULL;
     struct block_handle h;
@@ -771,6 +771,9 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     if (!ro)
         ro = &default_ro;
     res->found = 0;
+    if (lookup.len < LSM_TRAILER_LEN)
+        return LSM_EINVAL;
+    ukey = ikey_user_key(lookup);
     if (r->filter) {
         if (r->stats)
             stat_add(&r->stats->bloom_checked, 1);

@@ -150,7 +150,8 @@ struct sst_get_result {
  * entry with the same user key and seq <= the lookup's. On found, its value
  * (the inline value, the vlog pointer, or empty for a deletion) is copied
  * into *value (replacing it). ro may be NULL (defaults). Returns 0 (with
- * res->found 0 or 1) or LSM_ECORRUPT / LSM_EIO. */
+ * res->found 0 or 1) or LSM_ECORRUPT / LSM_EIO (LSM_EINVAL for a lookup
+ * shorter than the trailer). */
 int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
                    struct slice lookup, struct sst_get_result *res, struct buf *value);
 /* 0 when the table's bloom filter says user_key is certainly absent; 1 when

@@ -1,2 +1,3 @@
 # utils: benchmark tools, service file
 EXTRA_DIST += utils/lsmdb.service utils/bench
+include utils/engine-bench.mk

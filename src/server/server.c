@@ -269,8 +269,18 @@ static int apply_bind(char *err, size_t errlen)
 }
 
 /* maxclients may grow at run time: keep the loop's fd table big enough. */
+static void adjust_open_files_limit(void);
+
 static int apply_maxclients(char *err, size_t errlen)
 {
+    int asked = server_cfg.maxclients;
+    adjust_open_files_limit();
+    if (server_cfg.maxclients != asked) {
+        snprintf(err, errlen, "The operating system is not able to handle the "
+                              "specified number of clients, try with %d",
+                 server_cfg.maxclients);
+        return -1;
+    }
     int want = server_cfg.maxclients + FDSET_RESERVE;
     if (want > ae_get_setsize(server.loop) && ae_resize(server.loop, want) < 0) {
         snprintf(err, errlen, "The event loop API used by lsmdb is not able to "
@@ -281,7 +291,8 @@ static int apply_maxclients(char *err, size_t errlen)
 }
 
 /* Redis' adjustOpenFilesLimit: raise RLIMIT_NOFILE to what maxclients
- * needs; when the hard limit is lower, serve fewer clients and say so. */
+ * needs; when that is refused, take what the hard limit allows, serve fewer
+ * clients and say so. */
 static void adjust_open_files_limit(void)
 {
     struct rlimit rl;
@@ -289,24 +300,40 @@ static void adjust_open_files_limit(void)
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
         return;
     rlim_t old = rl.rlim_cur;
-    rl.rlim_cur = want <= rl.rlim_max ? want : rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-        rl.rlim_cur = old;
-    if (rl.rlim_cur >= want) {
+    struct rlimit nl = { want, want > rl.rlim_max ? want : rl.rlim_max };
+    if (setrlimit(RLIMIT_NOFILE, &nl) == 0) {
         log_notice("Increased maximum number of open files to %llu (it was originally "
-                   "set to %llu).", (unsigned long long)rl.rlim_cur,
-                   (unsigned long long)old);
+                   "set to %llu).", (unsigned long long)want, (unsigned long long)old);
         return;
     }
-    int maxclients = rl.rlim_cur > FDSET_RESERVE ? (int)(rl.rlim_cur - FDSET_RESERVE) : 1;
+    int e = errno;
+    nl.rlim_cur = nl.rlim_max = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &nl) < 0)
+        nl.rlim_cur = old;
+    int maxclients = nl.rlim_cur > FDSET_RESERVE ? (int)(nl.rlim_cur - FDSET_RESERVE) : 1;
     log_warning("You requested maxclients of %d requiring at least %llu max file "
                 "descriptors.", server_cfg.maxclients, (unsigned long long)want);
     log_warning("Server can't set maximum open files to %llu because of OS error: %s.",
-                (unsigned long long)want, strerror(EPERM));
+                (unsigned long long)want, strerror(e));
     log_warning("Current maximum open files is %llu. maxclients has been reduced to %d "
                 "to compensate for low ulimit. If you need higher maxclients increase "
-                "'ulimit -n'.", (unsigned long long)rl.rlim_cur, maxclients);
+                "'ulimit -n'.", (unsigned long long)nl.rlim_cur, maxclients);
     server_cfg.maxclients = maxclients;
+}
+
+/* Redis' checkTcpBacklogSettings. */
+static void check_tcp_backlog(void)
+{
+    FILE *fp = fopen("/proc/sys/net/core/somaxconn", "r");
+    if (!fp)
+        return;
+    int somaxconn = 0;
+    if (fscanf(fp, "%d", &somaxconn) == 1 && somaxconn > 0 &&
+        somaxconn < server_cfg.tcp_backlog)
+        log_warning("WARNING: The TCP backlog setting of %d cannot be enforced because "
+                    "/proc/sys/net/core/somaxconn is set to the lower value of %d.",
+                    server_cfg.tcp_backlog, somaxconn);
+    fclose(fp);
 }
 
 int server_init(void)
@@ -325,6 +352,7 @@ int server_init(void)
                     strerror(errno));
         return -1;
     }
+    check_tcp_backlog();
     config_register_apply("maxclients", apply_maxclients);
     config_register_apply("port", apply_port);
     config_register_apply("bind", apply_bind);

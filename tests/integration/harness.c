@@ -183,12 +183,36 @@ const char *srv_binary(void)
     return bin_path;
 }
 
-int srv_is_redis(void)
+static int path_is_redis(const char *b)
 {
-    const char *b = srv_binary();
     const char *base = strrchr(b, '/');
     base = base ? base + 1 : b;
     return strstr(base, "redis-server") != NULL;
+}
+
+int srv_is_redis(void)
+{
+    return path_is_redis(srv_binary());
+}
+
+const char *redis_binary(void)
+{
+    static char found[1024];
+    const char *e = getenv("REDIS_SERVER");
+    if (e && *e)
+        return access(e, X_OK) == 0 ? e : NULL;
+    if (found[0])
+        return found;
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s:/usr/bin:/usr/local/bin", path ? path : "");
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(found, sizeof found, "%s/redis-server", d);
+        if (access(found, X_OK) == 0)
+            return found;
+    }
+    found[0] = '\0';
+    return NULL;
 }
 
 int free_port(void)
@@ -343,7 +367,8 @@ int srv_start(struct srv *s, const struct srv_opts *o)
 
     const char *argv[128];
     int argc = 0;
-    argv[argc++] = srv_binary();
+    const char *bin = o->bin ? o->bin : srv_binary();
+    argv[argc++] = bin;
     if (o->conf)
         argv[argc++] = o->conf;
     const char *defaults[] = {
@@ -352,7 +377,7 @@ int srv_start(struct srv *s, const struct srv_opts *o)
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         argv[argc++] = defaults[i];
-    if (srv_is_redis()) {
+    if (path_is_redis(bin)) {
         argv[argc++] = "--save";
         argv[argc++] = "";
         argv[argc++] = "--appendonly";
@@ -590,6 +615,11 @@ static int fill_wait(struct conn *c, int ms)
     return fill(c);
 }
 
+int conn_fill(struct conn *c, int timeout_ms)
+{
+    return fill_wait(c, timeout_ms);
+}
+
 int conn_send(struct conn *c, const void *data, size_t len)
 {
     const char *p = data;
@@ -695,7 +725,7 @@ char *conn_call(struct conn *c, const char *arg0, ...)
     va_start(ap, arg0);
     int argc = collect(arg0, ap, argv, 64);
     va_end(ap);
-    if (conn_sendargv(c, argc, argv, NULL) < 0)
+    if (!c || conn_sendargv(c, argc, argv, NULL) < 0)
         return NULL;
     return conn_reply(c, 5000, NULL);
 }

@@ -44,6 +44,7 @@ struct srv_opts {
     const char *dir;                /* data dir instead of tmp/data */
     const char *const *args;        /* extra "--name", "value" pairs, NULL-terminated */
     int no_wait;                    /* spawn only: don't wait for PING */
+    const char *bin;                /* binary instead of srv_binary() */
 };
 
 /* Sets the whole-test alarm (seconds), ignores SIGPIPE and installs the
@@ -57,6 +58,9 @@ void harness_unwatch_pid(pid_t pid);
 const char *srv_binary(void);
 /* 1 when srv_binary() is a redis-server (for lsmdb-only checks). */
 int srv_is_redis(void);
+/* A redis-server to compare with: $REDIS_SERVER, else one on $PATH, else
+ * NULL. */
+const char *redis_binary(void);
 /* A free TCP port on 127.0.0.1, or -1. */
 int free_port(void);
 
@@ -113,6 +117,9 @@ char *conn_read_n(struct conn *c, size_t n, int timeout_ms, size_t *len);
 /* Returns everything until the peer closes or nothing arrives for
  * timeout_ms; *closed = 1 when the peer closed. */
 char *conn_read_all(struct conn *c, int timeout_ms, size_t *len, int *closed);
+/* Waits up to timeout_ms for input and appends it to c->buf without
+ * consuming anything: 1 got bytes, 0 peer closed, -1 nothing came. */
+int conn_fill(struct conn *c, int timeout_ms);
 /* 1 if the peer closes within timeout_ms (pending input is discarded). */
 int conn_wait_close(struct conn *c, int timeout_ms);
 

@@ -6,7 +6,8 @@ ITEST_TESTS = \
 	tests/integration/test_clients \
 	tests/integration/test_auth \
 	tests/integration/test_hello \
-	tests/integration/test_server_cmds
+	tests/integration/test_server_cmds \
+	tests/integration/test_diff
 check_PROGRAMS += $(ITEST_TESTS)
 TESTS += $(ITEST_TESTS)
 
@@ -29,3 +30,7 @@ tests_integration_test_hello_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 tests_integration_test_server_cmds_SOURCES = tests/integration/test_server_cmds.c tests/integration/harness.c tests/integration/harness.h
 tests_integration_test_server_cmds_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_server_cmds_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+
+tests_integration_test_diff_SOURCES = tests/integration/test_diff.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_diff_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_diff_LDADD = $(UTIL_LIBS) $(TEST_LIBS)

@@ -836,7 +836,7 @@ static int file_has_ukey(const struct file_meta *f, struct slice ukey)
            slice_compare(ukey, ikey_user_key(buf_slice(&f->largest))) <= 0;
 }
 
-/* 1 found (value set), 0 deleted/absent decided, -1 keep looking, <-1 error. */
+/* 1 found (value set), 0 deleted, 2 not in this table, < 0 error. */
 static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
                      const struct file_meta *f, struct slice lookup, struct buf *value,
                      int *type)

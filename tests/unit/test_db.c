@@ -976,6 +976,14 @@ START_TEST(test_concurrent_readers_during_compaction)
     char k[32], v[200];
     int i, t, deep = 0;
 
+    /* 4 pool threads: up to 3 compactions at once. */
+    {
+        struct lsm_options o;
+        ck_assert_int_eq(lsm_close(db), 0);
+        small_options(&o);
+        o.bg_threads = 4;
+        ck_assert_int_eq(lsm_open(dir, &o, &db), 0);
+    }
     __atomic_store_n(&stress_stop, 0, __ATOMIC_RELAXED);
     for (t = 0; t < 2; t++)
         pthread_create(&r[t], NULL, stress_reader, NULL);

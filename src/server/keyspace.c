@@ -149,6 +149,8 @@ static struct {
 } ks = { .flt_mu = PTHREAD_MUTEX_INITIALIZER, .bg_mu = PTHREAD_MUTEX_INITIALIZER,
          .bg_cv = PTHREAD_COND_INITIALIZER };
 
+static const char *write_error_reason(void);
+
 static struct buf kbuf = BUF_INIT;   /* scratch: a data key */
 static struct buf ibuf = BUF_INIT;   /* scratch: a TTL index key */
 
@@ -931,7 +933,6 @@ static void after_commit(void)
 int ks_txn_commit(void)
 {
     struct txn *t = &ks.t;
-    char msg[8];
     if (t->depth == 0)
         return LSM_EINVAL;
     if (t->depth > 1) {
@@ -943,7 +944,7 @@ int ks_txn_commit(void)
         return 0;
     }
     int user = t->user_dirty || t->map_dirty;
-    if (ks_write_error(msg, sizeof(msg))) {
+    if (write_error_reason() != NULL) {
         int rc = ks.persist_err ? ks.persist_err : lsm_bg_error(ks.lsm);
         txn_rollback();
         return user ? (rc ? rc : LSM_EIO) : 0;
@@ -1307,13 +1308,12 @@ out:
 
 long long ks_active_expire_cycle(int64_t budget_us)
 {
-    char msg[8];
     long long total = 0, n;
     if (!ks.open || ks.t.depth > 0)
         return 0;
     int64_t deadline = clock_mono_us() + (budget_us > 0 ? budget_us : 1);
     do {
-        if (ks_write_error(msg, sizeof(msg)))
+        if (write_error_reason() != NULL)
             break;
         ks_txn_begin();
         int64_t hint = ks.expire_hint;
@@ -1878,17 +1878,23 @@ void ks_cron_second(void)
     }
 }
 
-int ks_write_error(char *buf, size_t buflen)
+/* Why writes are refused, or NULL when they are accepted. */
+static const char *write_error_reason(void)
 {
     if (!ks.open)
-        return 0;
-    const char *reason = NULL;
-    int bg = lsm_bg_error(ks.lsm);
+        return NULL;
     if (ks.persist_err)
-        reason = ks.persist_msg;
-    else if (bg)
-        reason = bg == LSM_ENOSPC ? "No space left on device" :
-                 bg == LSM_EIO ? "Input/output error" : lsm_strerror(bg);
+        return ks.persist_msg;
+    int bg = lsm_bg_error(ks.lsm);
+    if (!bg)
+        return NULL;
+    return bg == LSM_ENOSPC ? "No space left on device" :
+           bg == LSM_EIO ? "Input/output error" : lsm_strerror(bg);
+}
+
+int ks_write_error(char *buf, size_t buflen)
+{
+    const char *reason = write_error_reason();
     if (!reason)
         return 0;
     snprintf(buf, buflen, "MISCONF Errors writing to the AOF file: %s", reason);
@@ -1923,8 +1929,8 @@ static void info_persistence(struct buf *b)
     uint64_t errs = ks.sync_errors + ks.bg_sync_errors;
     int64_t last = ks.bg_last_sync_ms > ks.last_sync_ms ? ks.bg_last_sync_ms : ks.last_sync_ms;
     pthread_mutex_unlock(&ks.bg_mu);
-    char msg[300];
-    int err = ks_write_error(msg, sizeof(msg));
+    const char *reason = write_error_reason();
+    int err = reason != NULL;
     info_line(b, "loading:0");
     info_line(b, "async_loading:0");
     info_line(b, "rdb_changes_since_last_save:%" PRIu64,
@@ -1942,7 +1948,7 @@ static void info_persistence(struct buf *b)
     info_line(b, "lsm_sync_errors:%" PRIu64, errs);
     info_line(b, "lsm_write_errors:%" PRIu64, ks.write_errors);
     info_line(b, "lsm_last_sync_time:%" PRId64, last / 1000);
-    info_line(b, "lsm_write_error:%s", err ? msg : "");
+    info_line(b, "lsm_write_error:%s", err ? reason : "");
     info_line(b, "lsm_write_error_since:%" PRId64, err ? ks.persist_err_since / 1000 : 0);
 }
 

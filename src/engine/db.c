@@ -904,8 +904,17 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
         r = version_get(db, ro, rv.v, ukey, rv.seq, &value, &type);
     view_release(db, &rv);
     if (r == 1 && type == LSM_TYPE_VPTR) {
-        r = LSM_ECORRUPT;
-        db_set_error(r, "value pointer for a key but no value log in this build");
+        struct buf ptr = value;
+        buf_init(&value);
+        if (db->vlog.resolve != NULL) {
+            r = db->vlog.resolve(db->vlog.arg, buf_slice(&ptr), &value);
+            if (r == 0)
+                r = 1;
+        } else {
+            r = LSM_ECORRUPT;
+            db_set_error(r, "value pointer for a key but no value log in this build");
+        }
+        buf_free(&ptr);
     }
     if (r == 1) {
         *val = zmemdup(value.data ? value.data : "", value.len);
@@ -966,7 +975,14 @@ struct lsm_iter {
     struct lsm_db *db;
     struct iter *it;
     struct version *v;
+    struct sst_read_options sro;    /* for tables opened by level iterators */
 };
+
+static struct iter *user_table_iter(void *arg, const struct file_meta *f)
+{
+    struct lsm_iter *li = arg;
+    return table_cache_iter(li->db->tc, &li->sro, f->number, f->size, NULL);
+}
 
 struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_options *ro)
 {
@@ -982,6 +998,8 @@ struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_option
         sro.fill_cache = ro->fill_cache;
         sro.verify_checksums = ro->verify_checksums || db->opt.paranoid_checks;
     }
+    li->db = db;
+    li->sro = sro;
     pthread_mutex_lock(&db->mu);
     view_acquire(db, ro, &rv);
     pthread_mutex_unlock(&db->mu);
@@ -993,8 +1011,7 @@ struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_option
                                      rv.v->files[0][i]->size, NULL);
     for (l = 1; l < LSM_NUM_LEVELS; l++)
         if (rv.v->nfiles[l] > 0)
-            kids[n++] = version_level_iter(rv.v, l, db_table_iter, db);
-    li->db = db;
+            kids[n++] = version_level_iter(rv.v, l, user_table_iter, li);
     li->v = rv.v;
     /* The memtable iterators hold their own references. */
     for (i = 0; i < rv.nmem; i++)
@@ -1007,7 +1024,8 @@ struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_option
         up = slice_make(ro->upper_bound, ro->upper_bound_len);
     li->it = dbiter_create(iter_merging(ikey_compare, kids, n), rv.seq,
                            ro && ro->lower_bound ? &lo : NULL,
-                           ro && ro->upper_bound ? &up : NULL, NULL, NULL);
+                           ro && ro->upper_bound ? &up : NULL, db->vlog.resolve,
+                           db->vlog.arg);
     zfree(kids);
     return li;
 }

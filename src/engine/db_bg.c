@@ -442,6 +442,8 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
                 drop = 1;   /* nothing older below: the tombstone has done its job */
         }
         d.last_seq_for_key = p.seq;
+        if (drop && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
+            db->vlog.dropped(db->vlog.arg, iter_value(in), &c->edit);
         if (drop)
             continue;
 

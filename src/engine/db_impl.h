@@ -27,6 +27,18 @@ struct cache;
 struct tpool;
 struct io_lock;
 
+/* Value-log hooks (issue 5); all NULL in this build. */
+struct db_vlog_hooks {
+    void *arg;
+    /* Reads the value a VPTR entry points at into value: 0 or an LSM_E*
+     * code (with lsm_last_error set). NULL: a VPTR entry is LSM_ECORRUPT. */
+    int (*resolve)(void *arg, struct slice ptr, struct buf *value);
+    /* Compaction dropped a VPTR entry (shadowed, deleted or filtered): add its
+     * size to its segment's discard count in e, which is applied with the
+     * compaction's own edit. Compaction thread, mu not held. */
+    void (*dropped)(void *arg, struct slice ptr, struct version_edit *e);
+};
+
 struct lsm_snapshot {
     uint64_t seq;
     struct lsm_snapshot *prev, *next;
@@ -54,6 +66,7 @@ struct lsm_db {
     struct cache *block_cache;
     struct table_cache *tc;
     struct sst_stats sst_stats;
+    struct db_vlog_hooks vlog;
     struct tpool *pool;
     int max_compactions;
 

@@ -11,3 +11,4 @@ include src/server/config.mk
 include src/server/core.mk
 include src/server/keyspace.mk
 include src/server/strings.mk
+include src/server/keys.mk

@@ -1,0 +1,48 @@
+/* cmd_multi: Redis 7's transactions — MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+ *
+ * Owns: the per-client transaction state (queued commands with copies of
+ * their arguments, the "errors at queue time" flag, watched keys and the
+ * "a watched key changed" flag). It lives in a side table keyed by client
+ * id, so struct client needs no field; a state whose client is gone is
+ * dropped by multi_client_gone() or, failing that, by the next sweep.
+ *
+ * EXEC runs every queued command inside ONE keyspace transaction (one
+ * atomic engine batch, see keyspace.h); a runtime error of one command is
+ * just its reply inside EXEC's array, as in Redis. WATCH learns about writes
+ * through the keyspace touch hook (every committed change, active and lazy
+ * expiry, FLUSHDB/FLUSHALL/SWAPDB) and, like Redis 7, also aborts EXEC when
+ * a watched key that existed at WATCH time has expired since.
+ *
+ * Hooks for the dispatcher (client_execute), one line each:
+ *  - a queue-time rejection (unknown command, wrong arity, NOAUTH):
+ *    after its error reply call multi_flag_error(c);
+ *  - before running a command: if (multi_queue(c, cmd)) return;
+ *  - client_free(): multi_client_gone(c->id).
+ * Thread rules: loop thread only. */
+#ifndef LSM_SERVER_CMD_MULTI_H
+#define LSM_SERVER_CMD_MULTI_H
+
+#include <stdint.h>
+
+#include "server/commands.h"
+
+struct client;
+
+/* The rows of MULTI, EXEC, DISCARD, WATCH, UNWATCH, ended by a row whose
+ * name is NULL; the command table registers them. */
+extern struct command multi_commands[];
+
+/* 1 while c is between MULTI and EXEC/DISCARD. */
+int multi_in_progress(const struct client *c);
+/* Inside MULTI, a command that is not MULTI/EXEC/DISCARD/WATCH/QUIT is
+ * queued (reply +QUEUED) and 1 is returned; a command flagged no_multi is
+ * refused ("ERR Command not allowed inside a transaction"), the transaction
+ * flagged, and 1 returned. 0 = not in MULTI or runs now: execute it. */
+int multi_queue(struct client *c, struct command *cmd);
+/* A queue-time error was replied: EXEC will answer -EXECABORT. No-op
+ * outside MULTI. */
+void multi_flag_error(struct client *c);
+/* Forgets the state of a client that is closing. */
+void multi_client_gone(uint64_t id);
+
+#endif

@@ -519,6 +519,10 @@ int db_run_compaction(struct lsm_db *db, struct compaction *c)
     in_bytes = compaction_input_bytes(c, 0) + compaction_input_bytes(c, 1);
     if (compaction_is_trivial_move(c)) {
         rc = trivial_move(db, c);
+        if (rc == 0) {
+            db->compactions++;
+            db->lstats[c->out_level].compactions++;
+        }
         goto out;
     }
     smallest_snap = db_smallest_snapshot(db);

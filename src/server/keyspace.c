@@ -1813,20 +1813,27 @@ int ks_sync_pending(void)
     return ks.sync_pending;
 }
 
-int ks_sync(void)
+void ks_sync_done(int rc, uint64_t covered)
 {
-    if (!ks.open)
-        return 0;
-    int rc = lsm_sync(ks.lsm);
     if (rc == 0) {
-        ks.sync_pending = 0;
-        ks.commits_at_sync = ks.commits;
+        if (ks.commits == covered)
+            ks.sync_pending = 0;
+        ks.commits_at_sync = covered;
         ks.last_sync_ms = clock_ms();
         ks.sync_count++;
     } else {
         ks.sync_errors++;
         set_persist_error(rc, "fsync of the write-ahead log");
     }
+}
+
+int ks_sync(void)
+{
+    if (!ks.open)
+        return 0;
+    uint64_t covered = ks.commits;
+    int rc = lsm_sync(ks.lsm);
+    ks_sync_done(rc, covered);
     return rc;
 }
 

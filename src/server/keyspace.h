@@ -241,6 +241,11 @@ int ks_before_sleep(void);
 void ks_cron_second(void);
 /* Makes every committed write durable now (lsm_sync). 0 or < 0. */
 int ks_sync(void);
+/* For a caller that runs lsm_sync itself (on another thread): records the
+ * result of a sync that started when ks_commit_count() was `covered` —
+ * statistics, the persistence error on failure, the pending flag. Loop
+ * thread. */
+void ks_sync_done(int rc, uint64_t covered);
 /* 1 if writes committed since the last successful sync (group commit). */
 int ks_sync_pending(void);
 /* Counter of committed write transactions; the dispatcher compares it

@@ -1,23 +1,251 @@
 /* keyspace_server: see keyspace_server.h. */
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "engine/lsm.h"
 #include "server/client.h"
 #include "server/commands.h"
+#include "server/ae.h"
 #include "server/config.h"
 #include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/zmalloc.h"
 
-/* Clients with a write committed in this loop iteration (appendfsync always). */
-static uint64_t *waiters;
-static size_t nwaiters, capwaiters;
+/* A set of client ids (open addressing; ids start at 1, 0 = empty). */
+struct idset {
+    uint64_t *slot;
+    size_t cap, n;
+    uint64_t *list;                 /* insertion order */
+};
+
+static int idset_has(const struct idset *s, uint64_t id)
+{
+    if (s->n == 0)
+        return 0;
+    for (size_t i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);;
+         i = (i + 1) & (s->cap - 1)) {
+        if (s->slot[i] == id)
+            return 1;
+        if (s->slot[i] == 0)
+            return 0;
+    }
+}
+
+static void idset_insert_slot(struct idset *s, uint64_t id)
+{
+    size_t i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);
+    while (s->slot[i] != 0)
+        i = (i + 1) & (s->cap - 1);
+    s->slot[i] = id;
+}
+
+static void idset_add(struct idset *s, uint64_t id)
+{
+    if (idset_has(s, id))
+        return;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 64;
+        zfree(s->slot);
+        s->slot = zcalloc(ncap * sizeof(*s->slot));
+        s->list = zrealloc(s->list, ncap / 2 * sizeof(*s->list));
+        s->cap = ncap;
+        for (size_t k = 0; k < s->n; k++)
+            idset_insert_slot(s, s->list[k]);
+    }
+    idset_insert_slot(s, id);
+    s->list[s->n++] = id;
+}
+
+static void idset_clear(struct idset *s)
+{
+    if (s->n)
+        memset(s->slot, 0, s->cap * sizeof(*s->slot));
+    s->n = 0;
+}
+
+static void idset_free(struct idset *s)
+{
+    zfree(s->slot);
+    zfree(s->list);
+    memset(s, 0, sizeof(*s));
+}
+
+static void idset_swap(struct idset *a, struct idset *b)
+{
+    struct idset t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Group commit under appendfsync always, pipelined: the clients whose
+ * writes committed since the last sync started (`waiting`) and those whose
+ * writes the running sync covers (`inflight`) get no reply written until
+ * that sync succeeds. One sync runs at a time, on the sync thread, while the
+ * loop goes on serving other clients. */
+static struct idset waiting, inflight;
+static int sync_running;
+static uint64_t sync_covered;       /* ks_commit_count() when it started */
 static int64_t last_second_ms;
+
+static struct {
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int request, stop, done, result;
+    int efd;                        /* eventfd: a sync finished */
+} st = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .efd = -1 };
+
+static void *sync_thread_main(void *arg)
+{
+    (void)arg;
+    log_set_role('B');
+    pthread_mutex_lock(&st.mu);
+    for (;;) {
+        while (!st.request && !st.stop)
+            pthread_cond_wait(&st.cv, &st.mu);
+        if (st.stop)
+            break;
+        st.request = 0;
+        pthread_mutex_unlock(&st.mu);
+        int rc = lsm_sync(ks_engine());
+        pthread_mutex_lock(&st.mu);
+        st.result = rc;
+        st.done = 1;
+        pthread_cond_broadcast(&st.cv);
+        uint64_t one = 1;
+        if (write(st.efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            log_warning("keyspace: eventfd write failed: %s", strerror(errno));
+    }
+    pthread_mutex_unlock(&st.mu);
+    return NULL;
+}
+
+static void sync_start(void)
+{
+    idset_swap(&waiting, &inflight);    /* inflight was empty */
+    idset_clear(&waiting);
+    sync_running = 1;
+    sync_covered = ks_commit_count();
+    pthread_mutex_lock(&st.mu);
+    st.done = 0;
+    st.request = 1;
+    pthread_cond_signal(&st.cv);
+    pthread_mutex_unlock(&st.mu);
+}
+
+/* Releases (rc == 0) or closes without their replies (rc != 0) the
+ * clients of the finished sync. */
+static void sync_finish(int rc)
+{
+    sync_running = 0;
+    ks_sync_done(rc, sync_covered);
+    for (size_t i = 0; i < inflight.n; i++) {
+        struct client *c = client_by_id(inflight.list[i]);
+        if (!c || idset_has(&waiting, c->id))
+            continue;               /* gone, or has newer unsynced writes */
+        if (rc == 0) {
+            client_queue_write(c);
+        } else {
+            log_warning("closing client id=%" PRIu64 " without its replies: the fsync of "
+                        "its writes failed (%s)", c->id, lsm_strerror(rc));
+            obuf_reset(&c->obuf);
+            client_close_async(c);
+        }
+    }
+    if (rc != 0) {
+        /* Writes committed after the failed sync began are not durable
+         * either: their clients are closed too. */
+        for (size_t i = 0; i < waiting.n; i++) {
+            struct client *c = client_by_id(waiting.list[i]);
+            if (!c)
+                continue;
+            obuf_reset(&c->obuf);
+            client_close_async(c);
+        }
+        idset_clear(&waiting);
+    }
+    idset_clear(&inflight);
+}
+
+static void sync_event(struct ae_loop *loop, int fd, void *data, int mask)
+{
+    (void)loop;
+    (void)data;
+    (void)mask;
+    uint64_t v;
+    if (read(fd, &v, sizeof(v)) < 0)
+        return;
+    pthread_mutex_lock(&st.mu);
+    int done = st.done, rc = st.result;
+    st.done = 0;
+    pthread_mutex_unlock(&st.mu);
+    if (done && sync_running)
+        sync_finish(rc);
+}
+
+/* Waits for a running sync (shutdown, policy change). */
+static void sync_wait(void)
+{
+    if (!sync_running)
+        return;
+    pthread_mutex_lock(&st.mu);
+    while (!st.done)
+        pthread_cond_wait(&st.cv, &st.mu);
+    int rc = st.result;
+    st.done = 0;
+    pthread_mutex_unlock(&st.mu);
+    sync_finish(rc);
+}
+
+static void sync_thread_stop(void)
+{
+    if (!st.started)
+        return;
+    pthread_mutex_lock(&st.mu);
+    st.stop = 1;
+    pthread_cond_broadcast(&st.cv);
+    pthread_mutex_unlock(&st.mu);
+    pthread_join(st.thread, NULL);
+    st.started = 0;
+    st.stop = 0;
+    if (st.efd >= 0) {
+        if (server.loop)
+            ae_del_file(server.loop, st.efd, AE_READABLE);
+        close(st.efd);
+        st.efd = -1;
+    }
+}
+
+static int sync_thread_start(char *err, size_t errlen)
+{
+    st.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (st.efd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    if (server.loop && ae_add_file(server.loop, st.efd, AE_READABLE, sync_event, NULL) < 0) {
+        snprintf(err, errlen, "can't watch the sync eventfd");
+        close(st.efd);
+        st.efd = -1;
+        return -1;
+    }
+    if (pthread_create(&st.thread, NULL, sync_thread_main, NULL) != 0) {
+        snprintf(err, errlen, "can't start the sync thread");
+        return -1;
+    }
+    st.started = 1;
+    return 0;
+}
 
 static int apply_appendfsync(char *err, size_t errlen)
 {
@@ -49,6 +277,10 @@ int ks_server_open(char *err, size_t errlen)
     o.max_open_files = server_cfg.max_open_files;
     if (ks_open(server_cfg.dir, &o, err, errlen) != 0)
         return -1;
+    if (sync_thread_start(err, errlen) != 0) {
+        ks_close();
+        return -1;
+    }
     config_register_apply("appendfsync", apply_appendfsync);
     config_register_apply("scan-cursor-ttl", apply_cursor_ttl);
     last_second_ms = clock_mono_ms();
@@ -59,31 +291,18 @@ void ks_server_close(void)
 {
     if (!ks_is_open())
         return;
+    ks_server_sync_now();
+    sync_thread_stop();
     int rc = ks_close();
     if (rc != 0)
         log_warning("closing the database: %s", lsm_strerror(rc));
-    zfree(waiters);
-    waiters = NULL;
-    nwaiters = capwaiters = 0;
-}
-
-static void add_waiter(uint64_t id)
-{
-    if (nwaiters && waiters[nwaiters - 1] == id)
-        return;
-    if (nwaiters == capwaiters) {
-        capwaiters = capwaiters ? capwaiters * 2 : 64;
-        waiters = zrealloc(waiters, capwaiters * sizeof(*waiters));
-    }
-    waiters[nwaiters++] = id;
+    idset_free(&waiting);
+    idset_free(&inflight);
 }
 
 int ks_server_unsynced(const struct client *c)
 {
-    for (size_t i = 0; i < nwaiters; i++)
-        if (waiters[i] == c->id)
-            return 1;
-    return 0;
+    return idset_has(&waiting, c->id) || idset_has(&inflight, c->id);
 }
 
 void ks_server_call(struct client *c, struct command *cmd)
@@ -121,26 +340,38 @@ void ks_server_call(struct client *c, struct command *cmd)
         return;
     }
     if (outer && ks_commit_count() != before && server_cfg.appendfsync == CONFIG_FSYNC_ALWAYS)
-        add_waiter(c->id);
+        idset_add(&waiting, c->id);
 }
 
 void ks_server_before_sleep(void)
 {
     if (!ks_is_open())
         return;
-    int rc = ks_before_sleep();
-    if (rc != 0) {
-        for (size_t i = 0; i < nwaiters; i++) {
-            struct client *c = client_by_id(waiters[i]);
-            if (!c)
-                continue;
-            log_warning("closing client id=%" PRIu64 " without its replies: the fsync of "
-                        "its writes failed (%s)", c->id, lsm_strerror(rc));
-            obuf_reset(&c->obuf);
-            client_close_async(c);
+    if (server_cfg.appendfsync != CONFIG_FSYNC_ALWAYS && !sync_running) {
+        /* The policy changed: nothing waits any more. */
+        for (size_t i = 0; i < waiting.n; i++) {
+            struct client *c = client_by_id(waiting.list[i]);
+            if (c)
+                client_queue_write(c);
         }
+        idset_clear(&waiting);
+        return;
     }
-    nwaiters = 0;
+    if (waiting.n > 0 && !sync_running)
+        sync_start();
+}
+
+void ks_server_sync_now(void)
+{
+    if (!ks_is_open())
+        return;
+    sync_wait();
+    if (waiting.n > 0 || ks_sync_pending()) {
+        idset_swap(&waiting, &inflight);
+        idset_clear(&waiting);
+        sync_covered = ks_commit_count();
+        sync_finish(lsm_sync(ks_engine()));
+    }
 }
 
 void ks_server_cron(void)

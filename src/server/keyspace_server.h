@@ -8,12 +8,16 @@
  *  - server_init():       ks_server_open(err, len) after the config is
  *                         loaded; fail start-up with err.
  *  - client_execute():    ks_server_call(c, cmd) instead of cmd->proc(c).
- *  - before_sleep():      ks_server_before_sleep() FIRST, before any reply
- *                         is written (it closes the clients whose writes
- *                         could not be made durable).
- *  - writable handler:    skip writing while ks_server_unsynced(c).
+ *  - before_sleep():      ks_server_before_sleep() before the pending
+ *                         writes are handled.
+ *  - client_handle_pending_writes(): skip (drop from the list) a client
+ *                         while ks_server_unsynced(c); the writable handler
+ *                         removes AE_WRITABLE and returns in that case. The
+ *                         keyspace re-queues it (client_queue_write) when its
+ *                         sync is done, or closes it when the sync failed.
  *  - server_cron():       ks_server_cron() every tick.
- *  - server_shutdown():   ks_server_close() after the last replies.
+ *  - server_shutdown():   ks_server_sync_now() before the last replies are
+ *                         flushed, ks_server_close() after.
  *  - INFO:                ks_info_section() (keyspace.h) per section.
  * Thread rules: loop thread only. */
 #ifndef LSM_SERVER_KEYSPACE_SERVER_H
@@ -42,9 +46,15 @@ void ks_server_call(struct client *c, struct command *cmd);
  * (its replies must not be written yet). */
 int ks_server_unsynced(const struct client *c);
 
-/* Group commit: one lsm_sync for every write of this loop iteration; on
- * failure the clients that wrote are closed without their replies. */
+/* Group commit (appendfsync always), pipelined: starts one background
+ * lsm_sync covering every write committed since the previous one started,
+ * unless one is running. The clients of those writes stay unsynced (no reply
+ * written) until it succeeds; if it fails they are closed without their
+ * replies and the persistence error is set. */
 void ks_server_before_sleep(void);
+/* Waits for the running sync and syncs whatever else is pending, releasing
+ * (or closing) the waiting clients; for shutdown. */
+void ks_server_sync_now(void);
 
 /* Every cron tick: active expiry (25% of the tick at most, like Redis'
  * slow cycle) and, once a second, ks_cron_second(). */

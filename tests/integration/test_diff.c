@@ -435,6 +435,131 @@ static void compare_config(int lport, int rport)
     conn_close(cb);
 }
 
+/* Serialises a parsed reply back to RESP2-ish text for field comparison. */
+static void dump_rv(const struct rv *v, struct buf *o)
+{
+    char h[48];
+    if (!v) {
+        puts_(o, "(none)");
+        return;
+    }
+    snprintf(h, sizeof h, "%c", v->type);
+    puts_(o, h);
+    if (v->str)
+        put(o, v->str, v->len);
+    if (v->type == ':' && !v->str) {
+        snprintf(h, sizeof h, "%lld", v->integer);
+        puts_(o, h);
+    }
+    if (v->n || v->type == '*' || v->type == '%' || v->type == '~') {
+        snprintf(h, sizeof h, "[%zu:", v->n);
+        puts_(o, h);
+        for (size_t i = 0; i < v->n; i++) {
+            dump_rv(v->elem[i], o);
+            puts_(o, i + 1 < v->n ? "," : "");
+        }
+        puts_(o, "]");
+    }
+}
+
+static int same_rv(const struct rv *a, const struct rv *b)
+{
+    struct buf x = { 0 }, y = { 0 };
+    dump_rv(a, &x);
+    dump_rv(b, &y);
+    int same = x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+    zfree(x.p);
+    zfree(y.p);
+    return same;
+}
+
+/* COMMAND INFO and COMMAND DOCS of every command lsmdb lists, against
+ * redis-server's: INFO whole (clients route and plan by it), DOCS'
+ * arguments (redis-cli builds its hints from them) and DOCS' other fields. */
+static void compare_command_meta(int lport, int rport)
+{
+    struct conn *ca = conn_tcp(lport), *cb = conn_tcp(rport);
+    for (size_t i = 0; lsmdb_cmds && i < lsmdb_cmds->n; i++) {
+        const char *name = lsmdb_cmds->elem[i]->str;
+        if (!listed(redis_cmds, name, strlen(name)))
+            continue;
+        char *ra = conn_call(ca, "COMMAND", "INFO", name, NULL), *rb = conn_call(cb, "COMMAND", "INFO", name, NULL);
+        struct rv *ia = rv_parse(ra, ra ? strlen(ra) : 0), *ib = rv_parse(rb, rb ? strlen(rb) : 0);
+        const struct rv *ea = ia && ia->n == 1 ? ia->elem[0] : NULL, *eb = ib && ib->n == 1 ? ib->elem[0] : NULL;
+        int same = ea && eb && ea->n == 10 && eb->n == 10;
+        for (size_t f = 0; same && f < 9; f++)
+            same = same_rv(ea->elem[f], eb->elem[f]);
+        /* subcommands: redis lists them in hash order and has more; each of
+         * lsmdb's must equal redis' entry of that name */
+        size_t nsub = 0;
+        for (size_t k = 0; same && k < ea->elem[9]->n; k++) {
+            const struct rv *sa = ea->elem[9]->elem[k], *match = NULL;
+            for (size_t m = 0; m < eb->elem[9]->n; m++)
+                if (sa->n && eb->elem[9]->elem[m]->n && same_rv(sa->elem[0], eb->elem[9]->elem[m]->elem[0]))
+                    match = eb->elem[9]->elem[m];
+            same = match && same_rv(sa, match);
+            nsub++;
+        }
+        if (!tap_ok(same, "COMMAND INFO %s: as redis' (name, arity, flags, keys, ACL categories, tips, key specs%s)",
+                    name, nsub ? ", each subcommand" : "")) {
+            tap_diag("  lsmdb: %s", ra ? esc(ra, strlen(ra)) : "(none)");
+            tap_diag("  redis: %s", rb ? esc(rb, strlen(rb)) : "(none)");
+        }
+        rv_free(ia);
+        rv_free(ib);
+        zfree(ra);
+        zfree(rb);
+        if (strchr(name, '|'))
+            continue; /* docs of subcommands are nested in their parent's */
+        ra = conn_call(ca, "COMMAND", "DOCS", name, NULL);
+        rb = conn_call(cb, "COMMAND", "DOCS", name, NULL);
+        struct rv *va = rv_parse(ra, ra ? strlen(ra) : 0), *vb = rv_parse(rb, rb ? strlen(rb) : 0);
+        const struct rv *da = rv_get(va, name), *db = rv_get(vb, name);
+        const struct rv *aa = rv_get(da, "arguments"), *ab = rv_get(db, "arguments");
+        if (!tap_ok(same_rv(aa, ab), "COMMAND DOCS %s: arguments as redis' (redis-cli hints)", name)) {
+            struct buf x = { 0 }, y = { 0 };
+            dump_rv(aa, &x);
+            dump_rv(ab, &y);
+            tap_diag("  lsmdb: %s", esc(x.p, x.len));
+            tap_diag("  redis: %s", esc(y.p, y.len));
+            zfree(x.p);
+            zfree(y.p);
+        }
+        struct buf diff = { 0 }, prose = { 0 };
+        put(&diff, "", 0);
+        put(&prose, "", 0);
+        for (size_t k = 0; db && k + 1 < db->n; k += 2) {
+            const char *field = db->elem[k]->str;
+            if (!field || strcmp(field, "arguments") == 0 || strcmp(field, "subcommands") == 0)
+                continue;
+            /* lsmdb writes its own prose (STYLE: never copy Redis' text):
+             * summary, complexity and history are shown, not compared */
+            int is_prose = strcmp(field, "summary") == 0 || strcmp(field, "complexity") == 0 ||
+                           strcmp(field, "history") == 0;
+            if (!same_rv(rv_get(da, field), db->elem[k + 1])) {
+                const struct rv *fa = rv_get(da, field);
+                char line[400];
+                snprintf(line, sizeof line, " %s (lsmdb \"%s\", redis \"%s\")", field,
+                         fa && fa->str ? esc(fa->str, fa->len) : fa ? "(aggregate)" : "(missing)",
+                         db->elem[k + 1]->str ? esc(db->elem[k + 1]->str, db->elem[k + 1]->len) : "(aggregate)");
+                puts_(is_prose ? &prose : &diff, line);
+            }
+        }
+        if (!tap_ok(diff.len == 0, "COMMAND DOCS %s: since, group, doc flags as redis'", name))
+            tap_diag(" differs in:%s", diff.p);
+        if (prose.len)
+            tap_diag("COMMAND DOCS %s prose differs (by design):%s", name, prose.p);
+        zfree(diff.p);
+        zfree(prose.p);
+        rv_free(va);
+        rv_free(vb);
+        zfree(ra);
+        zfree(rb);
+    }
+    conn_close(ca);
+    conn_close(cb);
+}
+
 int main(void)
 {
     harness_init(300);
@@ -496,8 +621,10 @@ int main(void)
     tap_diag("%d of %d cases differ, %d skipped for commands lsmdb lacks", diffs, ncases, skipped);
     zfree(req.p);
 
-    if (srv_alive(&a) && srv_alive(&b))
+    if (srv_alive(&a) && srv_alive(&b)) {
         compare_config(a.port, b.port);
+        compare_command_meta(a.port, b.port);
+    }
 
     tap_ok(srv_alive(&a), "lsmdb-server still running");
     rv_free(lsmdb_cmds);

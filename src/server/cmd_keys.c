@@ -679,16 +679,136 @@ static void cmd_keys(struct client *c)
     keylist_free(&l);
 }
 
+/* RANDOMKEY: a random descent of the key trie, never a walk of the db.
+ * At each level the distinct next bytes under the current prefix are found
+ * by seeks (one per distinct byte, at most RK_FANOUT), and one of them — or
+ * the prefix itself when it is a key — is drawn uniformly. Every key is
+ * reachable, and keys sharing structured prefixes ("user:000".."user:199")
+ * are drawn about evenly, where a seek to one random point of the key
+ * space would favour the keys that follow large gaps. A level with more
+ * than RK_FANOUT distinct bytes falls back to a random seek among them. */
+#define RK_FANOUT 64
+#define RK_MAX_DEPTH 100000
+
+static uint64_t rk_state;
+
+static uint64_t rk_next(void)
+{
+    if (rk_state == 0)
+        rk_state = (uint64_t)ks_now() * 0x9e3779b97f4a7c15ULL | 1;
+    rk_state ^= rk_state << 13;   /* xorshift64 */
+    rk_state ^= rk_state >> 7;
+    rk_state ^= rk_state << 17;
+    return rk_state;
+}
+
+/* Seeks to prefix + byte b. */
+static void rk_seek(struct ks_iter *it, struct buf *p, unsigned b)
+{
+    buf_append_byte(p, (char)b);
+    ks_iter_seek(it, p->data, p->len);
+    buf_truncate(p, p->len - 1);
+}
+
+/* Under prefix p (the iterator at its first key): 1 and *pick = -1 to take
+ * the prefix itself, or 1 and *pick = the next byte; 0 when nothing is
+ * under p any more. */
+static int rk_choose(struct ks_iter *it, struct buf *p, int *pick)
+{
+    unsigned char opts[RK_FANOUT];
+    int nopt = 0, terminal = 0, more = 0;
+    size_t kn;
+    const char *k;
+    if (!ks_iter_valid(it))
+        return 0;
+    k = ks_iter_key(it, &kn);
+    if (!has_prefix(k, kn, p->data, p->len))
+        return 0;
+    if (kn == p->len) {
+        terminal = 1;
+        ks_iter_next(it);
+    }
+    while (ks_iter_valid(it)) {
+        k = ks_iter_key(it, &kn);
+        if (!has_prefix(k, kn, p->data, p->len))
+            break;
+        unsigned char b = (unsigned char)k[p->len];
+        if (nopt == RK_FANOUT) {
+            more = 1;
+            break;
+        }
+        opts[nopt++] = b;
+        if (b == 255)
+            break;
+        rk_seek(it, p, b + 1u);
+    }
+    if (terminal + nopt == 0)
+        return 0;
+    if (more) {
+        unsigned lo = opts[0];
+        rk_seek(it, p, lo + (unsigned)(rk_next() % (256 - lo)));
+        if (ks_iter_valid(it)) {
+            k = ks_iter_key(it, &kn);
+            if (has_prefix(k, kn, p->data, p->len)) {
+                *pick = (unsigned char)k[p->len];
+                return 1;
+            }
+        }
+        *pick = lo;
+        return 1;
+    }
+    int r = (int)(rk_next() % (uint64_t)(terminal + nopt));
+    *pick = (terminal && r == 0) ? -1 : opts[r - terminal];
+    return 1;
+}
+
+/* 1 and out = a random live key, 0 when the db is empty, < 0 error. */
+static int random_key(int db, struct buf *out)
+{
+    struct ks_iter *it = ks_iter_create(db, "", 0);
+    if (!it)
+        return LSM_EINVAL;
+    struct buf p = BUF_INIT;
+    int rc = 0;
+    for (int depth = 0; depth < RK_MAX_DEPTH; depth++) {
+        int pick;
+        if (!rk_choose(it, &p, &pick))
+            break;
+        if (pick < 0) {
+            buf_set(out, p.data ? p.data : "", p.len);
+            rc = 1;
+            break;
+        }
+        buf_append_byte(&p, (char)pick);
+        ks_iter_seek(it, p.data, p.len);
+    }
+    if (rc == 0) {
+        /* Nothing found on the way down (the db is empty, or an error):
+         * the first key, if any. */
+        ks_iter_seek(it, "", 0);
+        if (ks_iter_valid(it)) {
+            size_t kn;
+            const char *k = ks_iter_key(it, &kn);
+            buf_set(out, k, kn);
+            rc = 1;
+        }
+    }
+    int st = ks_iter_status(it);
+    ks_iter_destroy(it);
+    buf_free(&p);
+    return st < 0 ? st : rc;
+}
+
 static void cmd_randomkey(struct client *c)
 {
     struct buf k = BUF_INIT;
-    int rc = ks_random_key(c->db, &k);
+    int rc = random_key(c->db, &k);
     if (rc < 0)
         reply_ks_error(c, rc);
     else if (rc == 0)
         reply_null(&c->obuf);
     else
-        reply_bulk(&c->obuf, k.data, k.len);
+        reply_bulk(&c->obuf, k.data ? k.data : "", k.len);
     buf_free(&k);
 }
 

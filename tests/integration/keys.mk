@@ -1,0 +1,24 @@
+# tests/integration/keys.mk: the generic key/db commands (test_keys), expiry
+# (test_expire), SCAN (test_scan) and MULTI/EXEC/WATCH (test_multi) against
+# a real server.
+KEYS_ITESTS = tests/integration/test_keys tests/integration/test_expire \
+	tests/integration/test_scan tests/integration/test_multi
+check_PROGRAMS += $(KEYS_ITESTS)
+TESTS += $(KEYS_ITESTS)
+EXTRA_DIST += tests/integration/keys_common.h
+
+tests_integration_test_keys_SOURCES = tests/integration/test_keys.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_keys_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+
+tests_integration_test_expire_SOURCES = tests/integration/test_expire.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_expire_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_expire_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+
+tests_integration_test_scan_SOURCES = tests/integration/test_scan.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_scan_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_scan_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+
+tests_integration_test_multi_SOURCES = tests/integration/test_multi.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_multi_CFLAGS = $(TEST_CFLAGS)
+tests_integration_test_multi_LDADD = $(UTIL_LIBS) $(TEST_LIBS)

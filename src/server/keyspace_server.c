@@ -305,14 +305,24 @@ int ks_server_unsynced(const struct client *c)
     return idset_has(&waiting, c->id) || idset_has(&inflight, c->id);
 }
 
+int ks_server_deny(struct client *c, struct command *cmd)
+{
+    char msg[320];
+    /* Redis' processCommand refuses write commands and PING alike. */
+    if (!(cmd->flags & CMD_WRITE) && cmd->proc != cmd_ping)
+        return 0;
+    if (!ks_write_error(msg, sizeof(msg)))
+        return 0;
+    reply_error(&c->obuf, msg);
+    return 1;
+}
+
 void ks_server_call(struct client *c, struct command *cmd)
 {
     char msg[320];
     struct obuf *o = &c->obuf;
-    if ((cmd->flags & CMD_WRITE) && ks_txn_depth() == 0 && ks_write_error(msg, sizeof(msg))) {
-        reply_error(o, msg);
+    if (ks_txn_depth() == 0 && ks_server_deny(c, cmd))
         return;
-    }
     /* Where the reply starts, to take it back if the commit fails. Only
      * possible while everything since is in the static buffer. */
     int rewindable = o->tail == NULL && o->ndefer == 0;

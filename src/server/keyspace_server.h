@@ -42,6 +42,12 @@ void ks_server_close(void);
  * may call it for each queued command: one transaction in all). */
 void ks_server_call(struct client *c, struct command *cmd);
 
+/* While writes fail (persistence error), replies the -MISCONF error to a
+ * write command or PING (as Redis does) and returns 1; else 0. The MULTI
+ * queueing path calls it for each command it queues (Redis rejects them at
+ * queue time, which makes EXEC fail with EXECABORT). */
+int ks_server_deny(struct client *c, struct command *cmd);
+
 /* 1 while c has a committed write not yet fsync'd under appendfsync always
  * (its replies must not be written yet). */
 int ks_server_unsynced(const struct client *c);

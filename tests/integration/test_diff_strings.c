@@ -192,7 +192,9 @@ enum gen {
     G_MSETNX, G_INCR, G_DECR, G_INCRBY, G_DECRBY, G_INCRBYFLOAT, G_APPEND, G_STRLEN,
     G_GETRANGE, G_SETRANGE, G_SUBSTR,
     /* keyspace commands (used when the server knows them) */
+    G_SELECT,
     G_DEL, G_EXISTS, G_TYPE, G_PERSIST, G_EXPIRE, G_PEXPIREAT, G_DBSIZE, G_RENAME,
+    G_FLUSHDB, G_SWAPDB,
     G_COUNT
 };
 
@@ -215,7 +217,8 @@ static const struct {
     [G_EXISTS] = { "exists", 3, 1 },   [G_TYPE] = { "type", 1, 1 },
     [G_PERSIST] = { "persist", 2, 1 }, [G_EXPIRE] = { "expire", 2, 1 },
     [G_PEXPIREAT] = { "pexpireat", 1, 1 }, [G_DBSIZE] = { "dbsize", 1, 1 },
-    [G_RENAME] = { "rename", 1, 1 },
+    [G_RENAME] = { "rename", 1, 1 },   [G_SELECT] = { "select", 1, 0 },
+    [G_FLUSHDB] = { "flushdb", 0, 1 },  [G_SWAPDB] = { "swapdb", 1, 1 },
 };
 
 static int enabled[G_COUNT];
@@ -237,9 +240,14 @@ static int past_time_set(const struct cmd *c)
 
 static void gen_command(struct cmd *c, long long now_s)
 {
+    static long generated;
     if (follow_up.argc) {
         *c = follow_up;
         follow_up.argc = 0;
+        return;
+    }
+    if (++generated % 5000 == 0 && enabled[G_FLUSHDB]) {
+        add_str(c, "flushdb");   /* now and then, start the db afresh */
         return;
     }
     int w = (int)pick((unsigned)total_weight);
@@ -321,6 +329,15 @@ static void gen_command(struct cmd *c, long long now_s)
         add_time(c, "PXAT", now_s);
         break;
     case G_DBSIZE:
+        break;
+    case G_SELECT:
+        add_str(c, pick(20) ? (const char *[]){ "0", "1", "2" }[pick(3)] : "16");
+        break;
+    case G_FLUSHDB:
+        break;
+    case G_SWAPDB:
+        add_fmt(c, "%lld", (long long)pick(3));
+        add_fmt(c, "%lld", (long long)pick(3));
         break;
     case G_RENAME:
         add_key(c);

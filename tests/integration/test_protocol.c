@@ -279,8 +279,41 @@ static void test_query_buffer_limit(void)
            "a 500 KB query under the limit is answered");
     zfree(r);
     zfree(val);
+    conn_close(c);
+
+    /* the limit is on one pending query, not on a pipeline: 3 MB of small
+     * commands in one write are all answered (Redis parses as it reads) */
+    enum { NP = 3 * 1024 * 1024 / 14 };
+    size_t plen = (size_t)NP * 14;
+    char *pipe = zmalloc(plen);
+    for (size_t i = 0; i < (size_t)NP; i++)
+        memcpy(pipe + i * 14, "*1\r\n$4\r\nPING\r\n", 14);
+    c = conn_tcp(port);
+    int sent = conn_send(c, pipe, plen) == 0;
+    size_t got_n = 0;
+    char *all = conn_read_n(c, (size_t)NP * 7, 20000, &got_n);
+    int good = sent && got_n == (size_t)NP * 7;
+    for (size_t i = 0; good && i < (size_t)NP; i++)
+        good = memcmp(all + i * 7, "+PONG\r\n", 7) == 0;
+    tap_ok(good, "3 MB of pipelined PINGs (%d) under a 1 MB query-buffer limit: all answered (%zu bytes)", NP, got_n);
+    zfree(all);
+    zfree(pipe);
     tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "client-query-buffer-limit", "1gb", NULL), "+OK\r\n"),
            "CONFIG SET client-query-buffer-limit 1gb");
+    conn_close(c);
+}
+
+/* QUIT in the middle of a pipeline: what came before is answered, +OK, then
+ * the close; nothing after QUIT runs. */
+static void test_quit_in_pipeline(void)
+{
+    struct conn *c = conn_tcp(port);
+    conn_sends(c, "PING\r\n*2\r\n$4\r\nECHO\r\n$1\r\na\r\nQUIT\r\nECHO after-quit\r\n");
+    size_t n;
+    int closed;
+    char *got = conn_read_all(c, 2000, &n, &closed);
+    tap_ok(reply_is(got, "+PONG\r\n$1\r\na\r\n+OK\r\n") && closed,
+           "PING, ECHO, QUIT, ECHO in one packet: PONG, a, OK, close");
     conn_close(c);
 }
 
@@ -300,6 +333,7 @@ int main(void)
     test_big_replies();
     test_unix_socket(&s);
     test_query_buffer_limit();
+    test_quit_in_pipeline();
 
     tap_ok(srv_alive(&s), "server still running at the end");
     int st = srv_stop(&s);

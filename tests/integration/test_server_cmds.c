@@ -7,6 +7,7 @@
  * status 1; daemonize yes writes the pidfile of the daemon. Expected bytes
  * are Redis 7's. */
 #include <errno.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,6 +531,125 @@ static void test_bad_config(void)
     srv_stop(&s);
 }
 
+/* CONFIG SET port re-listens; unixsocketperm sets the socket's mode;
+ * CONFIG SET value errors use Redis' texts. */
+static void test_runtime_config(void)
+{
+    const char *args[] = { "--unixsocketperm", "700", NULL };
+    struct srv s;
+    if (!tap_ok(srv_start_args(&s, args) == 0, "server with --unixsocketperm 700 starts"))
+        return;
+    struct stat st;
+    tap_ok(stat(s.sock, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0700,
+           "unix socket exists with mode 700 (%o)", (unsigned)(st.st_mode & 0777));
+    struct conn *c = conn_tcp(s.port);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "loglevel", "bogus", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, warning\r\n"),
+           "CONFIG SET loglevel bogus: Redis' enum error");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "protected-mode", "maybe", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'protected-mode') - argument must be 'yes' or 'no'\r\n"),
+           "CONFIG SET protected-mode maybe: Redis' bool error");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "maxclients", "0", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive\r\n"),
+           "CONFIG SET maxclients 0: Redis' range error (maxclients is an unsigned int: 1..4294967295)");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "loglevel", "debug", NULL), "+OK\r\n"), "CONFIG SET loglevel debug");
+    int newport = free_port();
+    char np[16];
+    snprintf(np, sizeof np, "%d", newport);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "port", np, NULL), "+OK\r\n"), "CONFIG SET port <new>: +OK");
+    tap_ok(reply_is(conn_call(c, "PING", NULL), "+PONG\r\n"), "... the current connection keeps working");
+    struct conn *d = conn_tcp(newport);
+    tap_ok(d && reply_is(conn_call(d, "PING", NULL), "+PONG\r\n"), "... new connections are accepted on the new port");
+    conn_close(d);
+    d = conn_tcp(s.port);
+    tap_ok(d == NULL, "... and refused on the old one");
+    conn_close(d);
+    conn_close(c);
+    srv_stop(&s);
+}
+
+/* Log lines use Redis' format: "pid:role dd Mon yyyy hh:mm:ss.mmm <level> msg"
+ * (or, from a signal handler, "pid:signal-handler (unixtime) msg"). */
+static void test_log_format(void)
+{
+    struct srv s;
+    if (!tap_ok(srv_start_args(&s, NULL) == 0, "server starts (log format)"))
+        return;
+    srv_stop_keep(&s);
+    char *log = read_file(s.logfile, NULL);
+    regex_t re;
+    /* (Redis logs from signal handlers as "pid:signal-handler (unixtime) msg") */
+    regcomp(&re, "^[0-9]+:([MCSX] [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} [.*#-]|signal-handler \\([0-9]+\\)) .+$",
+            REG_EXTENDED | REG_NOSUB);
+    int lines = 0, bad = 0;
+    for (char *line = log; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*line) {
+            lines++;
+            if (regexec(&re, line, 0, NULL, 0) != 0 && bad++ == 0)
+                tap_diag("not in Redis' log format: \"%s\"", esc(line, strlen(line)));
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    regfree(&re);
+    tap_ok(lines >= 2 && bad == 0, "every log line (%d) is in Redis' format (%d not)", lines, bad);
+    zfree(log);
+    srv_cleanup(&s);
+}
+
+static void test_config_files(void)
+{
+    char tmpl[] = "/tmp/lsmdb-itest-inc-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return;
+    char main_conf[64], inc[64], text[256];
+    snprintf(main_conf, sizeof main_conf, "%s/main.conf", tmpl);
+    snprintf(inc, sizeof inc, "%s/inc.conf", tmpl);
+    write_text(inc, "# included\nmaxclients 321\nrequirepass \"pass word\"\n");
+    snprintf(text, sizeof text, "timeout 9\ninclude %s\n", inc);
+    write_text(main_conf, text);
+    struct srv_opts o = { .conf = main_conf };
+    struct srv s;
+    if (tap_ok(srv_start(&s, &o) == 0, "server starts from a config file with include")) {
+        struct conn *c = conn_tcp(s.port);
+        tap_ok(reply_is(conn_call(c, "AUTH", "pass word", NULL), "+OK\r\n"),
+               "a quoted value with a space (requirepass \"pass word\") is one argument");
+        tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "maxclients", NULL), "*2\r\n$10\r\nmaxclients\r\n$3\r\n321\r\n"),
+               "the included file's maxclients 321 applies");
+        tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "timeout", NULL), "*2\r\n$7\r\ntimeout\r\n$1\r\n9\r\n"),
+               "the main file's timeout 9 applies");
+        conn_close(c);
+        srv_stop(&s);
+    }
+    /* an error inside the included file names that file and line */
+    write_text(inc, "maxclients 5\n\nnosuchdirective 1\n");
+    o.no_wait = 1;
+    srv_start(&s, &o);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(st != -1 && exit_code(st) == 1, "bad line in an included file: status 1 (%d)", exit_code(st));
+    if (!srv_is_redis()) {
+        char *out = read_file(s.out, NULL);
+        char want[96];
+        snprintf(want, sizeof want, "%s:3:", inc);
+        if (!tap_ok(out && strstr(out, want), "... the message names \"%s\"", want))
+            tap_diag("output: %s", out ? esc(out, strlen(out)) : "");
+        zfree(out);
+    }
+    srv_stop(&s);
+    unlink(inc);
+    unlink(main_conf);
+    rmdir(tmpl);
+
+    const char *args[] = { "--port", "abc", NULL };
+    struct srv_opts o2 = { .args = args, .no_wait = 1 };
+    srv_start(&s, &o2);
+    st = srv_wait_exit(&s, 10000);
+    tap_ok(st != -1 && exit_code(st) == 1, "--port abc on the command line: status 1 (%d)", exit_code(st));
+    srv_stop(&s);
+}
+
 static int pid_alive(pid_t pid)
 {
     return kill(pid, 0) == 0 || errno == EPERM;
@@ -611,5 +731,8 @@ int main(void)
     test_lock();
     test_bad_config();
     test_daemonize();
+    test_runtime_config();
+    test_log_format();
+    test_config_files();
     return tap_done();
 }

@@ -403,12 +403,15 @@ static struct dbent *dbw(int db)
 static void txn_reset(void)
 {
     struct txn *t = &ks.t;
+    size_t used = t->n;
     for (size_t i = 0; i < t->n; i++) {
         zfree(t->ent[i].key);
         zfree(t->ent[i].val);
     }
     t->n = 0;
-    if (t->icap > 1024) {           /* a huge EXEC: give the memory back */
+    if (used == 0) {
+        /* nothing to clear in the index */
+    } else if (t->icap > 1024) {           /* a huge EXEC: give the memory back */
         zfree(t->idx);
         t->idx = NULL;
         t->icap = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/cmd_string.h"
 #include "server/reply.h"
 
 /* ---- argument docs ---- */
@@ -293,7 +294,17 @@ static struct command command_table[] = {
         tips_nondet, cmd_time, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, NULL, NULL),
 };
 
-#define NCOMMANDS ((int)(sizeof(command_table) / sizeof(command_table[0])))
+#define NBUILTIN ((int)(sizeof(command_table) / sizeof(command_table[0])))
+
+/* Command families whose rows live in their own files (each array ends with
+ * a row whose name is NULL). A new family adds one line here. */
+static struct command *const family_tables[] = {
+    string_commands,
+};
+
+#define MAX_COMMANDS 256
+static struct command *all_commands[MAX_COMMANDS];   /* built-ins, then families */
+static int ncommands;
 
 /* ---- names ---- */
 
@@ -352,7 +363,7 @@ uint32_t commands_acl_by_name(const char *name, size_t len)
 
 /* ---- lookup ---- */
 
-#define HT_SIZE 64   /* power of two, > 2 * NCOMMANDS */
+#define HT_SIZE 512   /* power of two, > 2 * MAX_COMMANDS */
 
 static struct command *ht[HT_SIZE];
 static int initialized;
@@ -406,8 +417,13 @@ void commands_init(void)
     if (initialized)
         return;
     initialized = 1;
-    for (int i = 0; i < NCOMMANDS; i++) {
-        struct command *c = &command_table[i];
+    for (int i = 0; i < NBUILTIN; i++)
+        all_commands[ncommands++] = &command_table[i];
+    for (size_t t = 0; t < sizeof(family_tables) / sizeof(family_tables[0]); t++)
+        for (struct command *c = family_tables[t]; c->name && ncommands < MAX_COMMANDS; c++)
+            all_commands[ncommands++] = c;
+    for (int i = 0; i < ncommands; i++) {
+        struct command *c = all_commands[i];
         snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
         c->acl = implicit_acl(c->flags, c->acl);
         c->nsub = 0;
@@ -473,12 +489,12 @@ struct command *commands_lookup_fullname(const char *name, size_t len)
 
 int commands_count(void)
 {
-    return NCOMMANDS;
+    return ncommands;
 }
 
 struct command *commands_at(int i)
 {
-    return (i >= 0 && i < NCOMMANDS) ? &command_table[i] : NULL;
+    return (i >= 0 && i < ncommands) ? all_commands[i] : NULL;
 }
 
 /* ---- COMMAND INFO ---- */

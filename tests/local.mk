@@ -12,3 +12,5 @@ include tests/crash/local.mk
 include tests/compat/local.mk
 include tests/unit/keyspace.mk
 include tests/integration/strings.mk
+include tests/integration/keys.mk
+include tests/integration/keyspace.mk

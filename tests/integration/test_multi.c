@@ -1,0 +1,393 @@
+/* test_multi.c: MULTI / EXEC / DISCARD / WATCH / UNWATCH against a real
+ * server, as Redis 7.0 answers: queueing (+QUEUED), queue-time errors
+ * (unknown command, wrong arity, no_multi commands) making EXEC answer
+ * -EXECABORT, the nested / without-MULTI errors, runtime errors as elements
+ * of EXEC's array, DISCARD, UNWATCH; WATCH races between two clients
+ * (optimistic counters), WATCH + a key expiring, WATCH + FLUSHDB/FLUSHALL/
+ * SWAPDB by another client, the RESP3 null of an aborted EXEC, a client
+ * closing in MULTI, and an EXEC's writes all visible at once (and all
+ * surviving a restart, being one engine batch).
+ * The recorded replies come from redis-server 7.0.15: running this test
+ * with LSMDB_SERVER=/usr/bin/redis-server passes (the restart is skipped). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "harness.h"
+#include "keys_common.h"
+#include "util/zmalloc.h"
+
+static struct conn *A, *B;
+
+/* Recorded from redis-server 7.0.15 (one client, in this order). */
+static const struct step multi_steps[] = {
+    { "FLUSHALL", "+OK\r\n" },
+    { "EXEC", "-ERR EXEC without MULTI\r\n" },
+    { "DISCARD", "-ERR DISCARD without MULTI\r\n" },
+    { "UNWATCH", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "MULTI", "-ERR MULTI calls can not be nested\r\n" },
+    { "SET a 1", "+QUEUED\r\n" },
+    { "INCR a", "+QUEUED\r\n" },
+    { "GET a", "+QUEUED\r\n" },
+    { "WATCH a", "-ERR WATCH inside MULTI is not allowed\r\n" },
+    { "EXEC", "*3\r\n+OK\r\n:2\r\n$1\r\n2\r\n" },
+    { "EXEC", "-ERR EXEC without MULTI\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "SET a 1", "+QUEUED\r\n" },
+    { "NOSUCHCMD x y", "-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' 'y' \r\n" },
+    { "GET", "-ERR wrong number of arguments for 'get' command\r\n" },
+    { "SET b 2", "+QUEUED\r\n" },
+    { "EXEC", "-EXECABORT Transaction discarded because of previous errors.\r\n" },
+    { "EXISTS b", ":0\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "SET a 1", "+QUEUED\r\n" },
+    { "EXPIRE a 100 NX XX", "+QUEUED\r\n" },
+    { "EXEC", "*2\r\n+OK\r\n-ERR NX and XX, GT or LT options at the same time are not compatible\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "SET a x", "+QUEUED\r\n" },
+    { "INCR a", "+QUEUED\r\n" },
+    { "GET a", "+QUEUED\r\n" },
+    { "EXPIRE a foo", "+QUEUED\r\n" },
+    { "DEL a", "+QUEUED\r\n" },
+    { "DISCARD", "+OK\r\n" },
+    { "GET a", "$1\r\n1\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "SHUTDOWN", "-ERR Command not allowed inside a transaction\r\n" },
+    { "EXEC", "-EXECABORT Transaction discarded because of previous errors.\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "UNWATCH", "+QUEUED\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "SELECT 1", "+QUEUED\r\n" },
+    { "SET z 1", "+QUEUED\r\n" },
+    { "SELECT 0", "+QUEUED\r\n" },
+    { "EXEC", "*5\r\n+OK\r\n+PONG\r\n+OK\r\n+OK\r\n+OK\r\n" },
+    { "GET z", "$-1\r\n" },
+    { "SELECT 1", "+OK\r\n" },
+    { "GET z", "$1\r\n1\r\n" },
+    { "SELECT 0", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "SET c 1", "+QUEUED\r\n" },
+    { "INCR c", "+QUEUED\r\n" },
+    { "INCR c", "+QUEUED\r\n" },
+    { "RENAME nokey x", "+QUEUED\r\n" },
+    { "GET c", "+QUEUED\r\n" },
+    { "EXEC", "*5\r\n+OK\r\n:2\r\n:3\r\n-ERR no such key\r\n$1\r\n3\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "EXEC", "*0\r\n" },
+    { "WATCH k", "+OK\r\n" },
+    { "SET k 1", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "GET k", "+QUEUED\r\n" },
+    { "EXEC", "*-1\r\n" },
+    { "WATCH k", "+OK\r\n" },
+    { "UNWATCH", "+OK\r\n" },
+    { "SET k 2", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "GET k", "+QUEUED\r\n" },
+    { "EXEC", "*1\r\n$1\r\n2\r\n" },
+    { "WATCH nokey", "+OK\r\n" },
+    { "DEL nokey", ":0\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*1\r\n+PONG\r\n" },
+    { "SET w 1", "+OK\r\n" },
+    { "WATCH w", "+OK\r\n" },
+    { "FLUSHDB", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*-1\r\n" },
+    { "WATCH nokey2", "+OK\r\n" },
+    { "FLUSHDB", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*1\r\n+PONG\r\n" },
+    { "SET w 1", "+OK\r\n" },
+    { "WATCH w", "+OK\r\n" },
+    { "SWAPDB 0 1", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*-1\r\n" },
+    { "SWAPDB 0 1", "+OK\r\n" },
+    { "FLUSHALL", "+OK\r\n" },
+    { "SELECT 1", "+OK\r\n" },
+    { "SET sw 1", "+OK\r\n" },
+    { "SELECT 0", "+OK\r\n" },
+    { "WATCH sw", "+OK\r\n" },
+    { "SWAPDB 0 1", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*-1\r\n" },
+    { "FLUSHALL", "+OK\r\n" },
+    { "WATCH a b", "+OK\r\n" },
+    { "WATCH", "-ERR wrong number of arguments for 'watch' command\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "WATCH x", "-ERR WATCH inside MULTI is not allowed\r\n" },
+    { "EXEC", "*0\r\n" },
+    { "SET k 1", "+OK\r\n" },
+    { "WATCH k", "+OK\r\n" },
+    { "SET k 2", "+OK\r\n" },
+    { "WATCH k", "+OK\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*-1\r\n" },
+    { NULL, NULL },
+};
+
+#define OK "+OK\r\n"
+#define QUEUED "+QUEUED\r\n"
+#define NULLARR "*-1\r\n"
+
+/* A watched key written by another client aborts EXEC; an untouched one
+ * does not; the other client's write stays. */
+static void test_two_clients(void)
+{
+    kc_call(A, "FLUSHALL");
+    tap_ok(kc_is(A, "WATCH w", OK), "race: A WATCH w");
+    tap_ok(kc_is(B, "SET w fromB", OK), "race: B SET w");
+    tap_ok(kc_is(A, "MULTI", OK), "race: A MULTI");
+    tap_ok(kc_is(A, "SET w fromA", QUEUED), "race: A SET w queued");
+    tap_ok(kc_is(A, "EXEC", NULLARR), "race: A EXEC is a null array");
+    tap_ok(kc_is(B, "GET w", "$5\r\nfromB\r\n"), "race: B's value stays");
+
+    tap_ok(kc_is(A, "WATCH w other", OK), "race: A WATCH w other");
+    tap_ok(kc_is(B, "SET unrelated 1", OK), "race: B writes another key");
+    tap_ok(kc_is(B, "GET w", "$5\r\nfromB\r\n"), "race: B reads w");
+    tap_ok(kc_is(A, "MULTI", OK), "race: A MULTI");
+    tap_ok(kc_is(A, "SET w fromA", QUEUED), "race: A SET w queued");
+    tap_ok(kc_is(A, "EXEC", "*1\r\n+OK\r\n"), "race: EXEC succeeds when w is untouched");
+    tap_ok(kc_is(B, "GET w", "$5\r\nfromA\r\n"), "race: B sees A's value");
+
+    /* A write in another db to a key of the same name is no change. */
+    tap_ok(kc_is(A, "WATCH w", OK), "race: A WATCH w (db 0)");
+    kc_call(B, "SELECT 1");
+    tap_ok(kc_is(B, "SET w db1", OK), "race: B SET w in db 1");
+    kc_call(B, "SELECT 0");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "race: A MULTI PING");
+    tap_ok(kc_is(A, "EXEC", "*1\r\n+PONG\r\n"), "race: another db's key does not abort");
+
+    /* DEL by B, MULTI queued before the write: still aborted. */
+    tap_ok(kc_is(A, "WATCH w", OK), "race: A WATCH w");
+    tap_ok(kc_is(A, "MULTI", OK), "race: A MULTI");
+    tap_ok(kc_is(A, "GET w", QUEUED), "race: A GET queued");
+    tap_ok(kc_is(B, "DEL w", ":1\r\n"), "race: B DEL w while A is in MULTI");
+    tap_ok(kc_is(A, "EXEC", NULLARR), "race: EXEC aborted by a write after MULTI");
+}
+
+/* Optimistic increments from two clients, interleaved so that some
+ * transactions lose: the counter ends equal to the successful EXECs. */
+static void test_optimistic_counter(void)
+{
+    kc_call(A, "SET ctr 0");
+    long long wins = 0, losses = 0;
+    struct conn *cl[2] = { A, B };
+    for (int round = 0; round < 200; round++) {
+        long long v[2];
+        for (int i = 0; i < 2; i++) {
+            zfree(kc_call(cl[i], "WATCH ctr"));
+            char *r = kc_call(cl[i], "GET ctr");
+            v[i] = r && r[0] == '$' ? atoll(strstr(r, "\r\n") + 2) : -1;
+            zfree(r);
+        }
+        /* Round r: client (r % 2) commits first; the other one read the
+         * same value and must lose, unless only one of them runs. */
+        int first = round % 2;
+        int both = round % 3 != 0;
+        for (int k = 0; k < (both ? 2 : 1); k++) {
+            int i = k == 0 ? first : 1 - first;
+            char line[64];
+            zfree(kc_call(cl[i], "MULTI"));
+            snprintf(line, sizeof line, "SET ctr %lld", v[i] + 1);
+            zfree(kc_call(cl[i], line));
+            char *r = kc_call(cl[i], "EXEC");
+            if (r && strcmp(r, "*1\r\n+OK\r\n") == 0)
+                wins++;
+            else if (r && strcmp(r, NULLARR) == 0)
+                losses++;
+            zfree(r);
+        }
+        if (!both)
+            zfree(kc_call(cl[1 - first], "UNWATCH"));
+    }
+    long long ctr = -1;
+    char *r = kc_call(A, "GET ctr");
+    if (r && r[0] == '$')
+        ctr = atoll(strstr(r, "\r\n") + 2);
+    zfree(r);
+    tap_ok(wins == 200 && losses == 133 && ctr == wins,
+           "optimistic counter: %lld wins, %lld losses, counter %lld", wins, losses, ctr);
+}
+
+/* Redis 7: a watched key that expires before EXEC aborts it; a key that had
+ * already expired when watched does not. Active expiry (nobody reads the
+ * key) counts too. */
+static void test_watch_expiry(void)
+{
+    kc_call(A, "FLUSHALL");
+    tap_ok(kc_is(A, "SET t v PX 100", OK), "expiry: SET t PX 100");
+    tap_ok(kc_is(A, "WATCH t", OK), "expiry: WATCH t");
+    usleep(300 * 1000);
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "expiry: MULTI PING");
+    tap_ok(kc_is(A, "EXEC", NULLARR), "expiry: the watched key expired: EXEC aborted");
+
+    tap_ok(kc_is(A, "SET t v PX 100", OK), "expiry: SET t PX 100 again");
+    usleep(300 * 1000);
+    tap_ok(kc_is(A, "WATCH t", OK), "expiry: WATCH t after it expired");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "expiry: MULTI PING");
+    tap_ok(kc_is(A, "EXEC", "*1\r\n+PONG\r\n"), "expiry: already expired at WATCH: EXEC runs");
+
+    tap_ok(kc_is(A, "SET t v PX 100", OK), "expiry: SET t PX 100 (read by B after expiry)");
+    tap_ok(kc_is(A, "WATCH t", OK), "expiry: WATCH t");
+    usleep(300 * 1000);
+    tap_ok(kc_is(B, "GET t", "$-1\r\n"), "expiry: B reads the expired key (lazy deletion)");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "expiry: MULTI PING");
+    tap_ok(kc_is(A, "EXEC", NULLARR), "expiry: EXEC aborted");
+
+    tap_ok(kc_is(A, "SET t v EX 100", OK), "expiry: SET t EX 100");
+    tap_ok(kc_is(A, "WATCH t", OK), "expiry: WATCH t");
+    tap_ok(kc_is(B, "PEXPIRE t 50", ":1\r\n"), "expiry: B shortens the TTL");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "expiry: MULTI PING");
+    tap_ok(kc_is(A, "EXEC", NULLARR), "expiry: changing the TTL is a write: EXEC aborted");
+}
+
+/* FLUSHDB / FLUSHALL / SWAPDB by another client touch the watched keys that
+ * existed (Redis' touchAllWatchedKeysInDb). */
+static void test_watch_flush(void)
+{
+    static const struct {
+        const char *by_b;
+        int existed;
+        const char *expect;
+    } cases[] = {
+        { "FLUSHDB", 1, NULLARR },
+        { "FLUSHDB", 0, "*1\r\n+PONG\r\n" },
+        { "FLUSHALL", 1, NULLARR },
+        { "FLUSHALL ASYNC", 1, NULLARR },
+        { "SWAPDB 0 1", 1, NULLARR },
+        { "SWAPDB 0 1", 0, "*1\r\n+PONG\r\n" },
+        { "SWAPDB 2 3", 1, "*1\r\n+PONG\r\n" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        kc_call(A, "FLUSHALL");
+        if (cases[i].existed)
+            kc_call(A, "SET f v");
+        tap_ok(kc_is(A, "WATCH f", OK), "flush %zu: WATCH f (%s)", i,
+               cases[i].existed ? "exists" : "absent");
+        tap_ok(kc_is(B, cases[i].by_b, OK), "flush %zu: B %s", i, cases[i].by_b);
+        tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "flush %zu: MULTI PING", i);
+        tap_ok(kc_is(A, "EXEC", cases[i].expect), "flush %zu: EXEC after %s", i, cases[i].by_b);
+    }
+    /* The key appears through SWAPDB: Redis also checks the db swapped in. */
+    kc_call(A, "FLUSHALL");
+    kc_call(B, "SELECT 1");
+    kc_call(B, "SET f fromdb1");
+    kc_call(B, "SELECT 0");
+    tap_ok(kc_is(A, "WATCH f", OK), "swap-in: WATCH f (absent in db 0)");
+    tap_ok(kc_is(B, "SWAPDB 1 0", OK), "swap-in: B SWAPDB 1 0");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "swap-in: MULTI PING");
+    tap_ok(kc_is(A, "EXEC", NULLARR), "swap-in: EXEC aborted");
+    kc_call(A, "FLUSHALL");
+}
+
+static void test_resp3(void)
+{
+    kc_call(A, "FLUSHALL");
+    char *r = kc_call(A, "HELLO 3");
+    tap_ok(r && r[0] == '%', "resp3: HELLO 3");
+    zfree(r);
+    tap_ok(kc_is(A, "WATCH k", OK), "resp3: WATCH k");
+    tap_ok(kc_is(B, "SET k 1", OK), "resp3: B SET k");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "resp3: MULTI PING");
+    tap_ok(kc_is(A, "EXEC", "_\r\n"), "resp3: an aborted EXEC is a RESP3 null");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "GET k", QUEUED) && kc_is(A, "GET nokey", QUEUED),
+           "resp3: MULTI GET GET");
+    tap_ok(kc_is(A, "EXEC", "*2\r\n$1\r\n1\r\n_\r\n"), "resp3: EXEC replies in RESP3");
+    r = kc_call(A, "HELLO 2");
+    zfree(r);
+}
+
+/* Queued writes are invisible until EXEC, then all there at once. */
+static void test_atomic(struct srv *s)
+{
+    enum { N = 200 };
+    kc_call(A, "FLUSHALL");
+    tap_ok(kc_is(A, "MULTI", OK), "atomic: MULTI");
+    int queued = 0;
+    for (int i = 0; i < N; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "SET at:%03d %d", i, i);
+        queued += kc_is(A, line, QUEUED);
+        if (i == N / 2)
+            tap_ok(kc_int(B, "DBSIZE") == 0, "atomic: nothing visible while queueing");
+    }
+    tap_ok(queued == N, "atomic: %d SETs queued", queued);
+    tap_ok(kc_is(A, "INCR at:000", QUEUED) && kc_is(A, "DEL at:001", QUEUED),
+           "atomic: INCR and DEL queued");
+    char *r = kc_call(A, "EXEC");
+    tap_ok(r && strncmp(r, "*202\r\n", 6) == 0, "atomic: EXEC replies 202 elements");
+    zfree(r);
+    tap_ok(kc_int(B, "DBSIZE") == N - 1, "atomic: B sees every write at once");
+    tap_ok(kc_is(B, "GET at:000", "$1\r\n1\r\n"), "atomic: INCR saw the queued SET");
+    if (srv_is_redis()) {
+        tap_diag("atomic: restart skipped against redis-server");
+        return;
+    }
+    conn_close(A);
+    conn_close(B);
+    srv_stop_keep(s);
+    struct srv s2;
+    struct srv_opts o = { .dir = s->dir };
+    if (!tap_ok(srv_start(&s2, &o) == 0, "atomic: restart on the same dir")) {
+        A = B = NULL;
+        return;
+    }
+    *s = s2;
+    A = conn_tcp(s->port);
+    B = conn_tcp(s->port);
+    tap_ok(kc_int(A, "DBSIZE") == N - 1, "atomic: the transaction survives a restart");
+    tap_ok(kc_is(A, "GET at:199", "$3\r\n199\r\n"), "atomic: its last write too");
+}
+
+/* A client that closes in MULTI or with watched keys leaves nothing behind
+ * that affects others. */
+static void test_close_in_multi(int port)
+{
+    struct conn *x = conn_tcp(port);
+    tap_ok(kc_is(x, "WATCH gone", OK) && kc_is(x, "MULTI", OK) && kc_is(x, "SET gone 1", QUEUED),
+           "close: a client queues in MULTI");
+    conn_close(x);
+    usleep(100 * 1000);
+    tap_ok(kc_is(A, "EXISTS gone", ":0\r\n"), "close: its queued write never ran");
+    tap_ok(kc_is(A, "SET gone 2", OK), "close: the watched key can be written");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "GET gone", QUEUED) &&
+               kc_is(A, "EXEC", "*1\r\n$1\r\n2\r\n"),
+           "close: other clients' transactions are unaffected");
+}
+
+int main(void)
+{
+    harness_init(120);
+    struct srv s;
+    if (srv_start(&s, NULL) != 0)
+        tap_bail("server did not start");
+    A = conn_tcp(s.port);
+    B = conn_tcp(s.port);
+    if (!A || !B)
+        tap_bail("no connection");
+    kc_steps(A, "multi", multi_steps);
+    test_two_clients();
+    test_optimistic_counter();
+    test_watch_expiry();
+    test_watch_flush();
+    test_resp3();
+    test_close_in_multi(s.port);
+    test_atomic(&s);
+    if (A)
+        conn_close(A);
+    if (B)
+        conn_close(B);
+    srv_stop(&s);
+    return tap_done();
+}

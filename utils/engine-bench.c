@@ -5,7 +5,8 @@
  *   --benchmarks=fillseq,fillrandom,overwrite,readrandom,readseq,seekrandom
  *   --num=N (1000000) --reads=N (num) --key_size=16 --value_size=100
  *   --threads=1 --db=DIR --use_existing_db=0 --sync=0
- *   --compression_type=snappy|none --compression_ratio=0.5 --bloom_bits=10
+ *   --compression_type=snappy|none (or --compression=) --compression_ratio=0.5
+ *   --bloom_bits=10
  *   --cache_size=bytes (8 MiB) --write_buffer_size=bytes (64 MiB)
  *   --seek_nexts=0 --seed=N
  * Keys are db_bench's: the key number as 8 big-endian bytes, padded with '0'
@@ -425,6 +426,7 @@ static int parse_flag(const char *arg)
         { "value_size", 'i', &flags.value_size }, { "threads", 'i', &flags.threads },
         { "db", 's', &flags.db }, { "use_existing_db", 'i', &flags.use_existing_db },
         { "sync", 'i', &flags.sync }, { "compression_type", 's', &flags.compression },
+        { "compression", 's', &flags.compression },
         { "compression_ratio", 'd', &flags.compression_ratio },
         { "bloom_bits", 'i', &flags.bloom_bits }, { "cache_size", 'u', &flags.cache_size },
         { "write_buffer_size", 'u', &flags.write_buffer_size },

@@ -827,10 +827,38 @@ static const char *const tips_mset[] = { "request_policy:multi_shard",
 static const char *const tips_msetnx[] = { "request_policy:multi_shard",
                                            "response_policy:agg_min", NULL };
 
-#define STR_ROW(n, summ, cplx, since_, hist, tips_, proc_, ar, fl, args_)             \
+/* Key specs: one key at argv[1], or every argument from 1 (step 1 or 2). */
+#define KSPEC1(notes_, fl) { { notes_, fl, 1, 0, 1, 0 }, { NULL, 0, 0, 0, 0, 0 } }
+#define KSPEC_ALL(fl, step) { { NULL, fl, 1, -1, step, 0 }, { NULL, 0, 0, 0, 0, 0 } }
+static const struct cmd_key_spec spec_ro[] = KSPEC1(NULL, KSPEC_RO);
+static const struct cmd_key_spec spec_ro_access[] = KSPEC1(NULL, KSPEC_RO | KSPEC_ACCESS);
+static const struct cmd_key_spec spec_rw_access_update[] =
+    KSPEC1(NULL, KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_set[] =
+    KSPEC1("RW and ACCESS because of the optional GET option",
+           KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE | KSPEC_VARIABLE_FLAGS);
+static const struct cmd_key_spec spec_getex[] =
+    KSPEC1("RW and UPDATE because the TTL changes", KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_ow_insert[] = KSPEC1(NULL, KSPEC_OW | KSPEC_INSERT);
+static const struct cmd_key_spec spec_ow_update[] = KSPEC1(NULL, KSPEC_OW | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_getdel[] =
+    KSPEC1(NULL, KSPEC_RW | KSPEC_ACCESS | KSPEC_DELETE);
+static const struct cmd_key_spec spec_append[] = KSPEC1(NULL, KSPEC_RW | KSPEC_INSERT);
+static const struct cmd_key_spec spec_setrange[] = KSPEC1(NULL, KSPEC_RW | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_mget[] = KSPEC_ALL(KSPEC_RO | KSPEC_ACCESS, 1);
+static const struct cmd_key_spec spec_mset[] = KSPEC_ALL(KSPEC_OW | KSPEC_UPDATE, 2);
+static const struct cmd_key_spec spec_msetnx[] = KSPEC_ALL(KSPEC_OW | KSPEC_INSERT, 2);
+
+#define STR_ROW(n, summ, cplx, since_, hist, tips_, proc_, ar, fl, args_, kspecs)     \
     { .name = n, .summary = summ, .complexity = cplx, .since = since_,                \
       .group = "string", .history = hist, .tips = tips_, .proc = proc_, .arity = ar,  \
-      .flags = fl, .acl = ACL_STRING, .args = args_ }
+      .flags = fl, .acl = ACL_STRING, .args = args_, .key_specs = kspecs }
+/* A deprecated command (COMMAND DOCS doc_flags, deprecated_since, replaced_by). */
+#define STR_OLD_ROW(n, summ, cplx, since_, proc_, ar, fl, args_, kspecs, dep, repl)     \
+    { .name = n, .summary = summ, .complexity = cplx, .since = since_,                \
+      .group = "string", .proc = proc_, .arity = ar, .flags = fl, .acl = ACL_STRING,  \
+      .args = args_, .key_specs = kspecs, .doc_flags = CMD_DOC_DEPRECATED,            \
+      .deprecated_since = dep, .replaced_by = repl }
 
 #define W_DENY (CMD_WRITE | CMD_DENYOOM)
 #define W_DENY_FAST (CMD_WRITE | CMD_DENYOOM | CMD_FAST)
@@ -840,50 +868,54 @@ static const char *const tips_msetnx[] = { "request_policy:multi_shard",
 
 struct command string_commands[] = {
     STR_ROW("append", "Append a value to the string of a key", O1, "2.0.0", NULL, NULL,
-            cmd_append, 3, W_DENY_FAST, key_value_args),
+            cmd_append, 3, W_DENY_FAST, key_value_args, spec_append),
     STR_ROW("decr", "Decrement the integer in a key by one", O1, "1.0.0", NULL, NULL,
-            cmd_decr, 2, W_DENY_FAST, key_args),
+            cmd_decr, 2, W_DENY_FAST, key_args, spec_rw_access_update),
     STR_ROW("decrby", "Decrement the integer in a key by a given amount", O1, "1.0.0",
-            NULL, NULL, cmd_decrby, 3, W_DENY_FAST, decrby_args),
+            NULL, NULL, cmd_decrby, 3, W_DENY_FAST, decrby_args, spec_rw_access_update),
     STR_ROW("get", "Return the string value of a key", O1, "1.0.0", NULL, NULL, cmd_get, 2,
-            R_FAST, key_args),
+            R_FAST, key_args, spec_ro_access),
     STR_ROW("getdel", "Return the string value of a key and delete the key", O1, "6.2.0",
-            NULL, NULL, cmd_getdel, 2, CMD_WRITE | CMD_FAST, key_args),
+            NULL, NULL, cmd_getdel, 2, CMD_WRITE | CMD_FAST, key_args, spec_getdel),
     STR_ROW("getex", "Return the string value of a key and change or remove its expiry",
-            O1, "6.2.0", NULL, NULL, cmd_getex, -2, CMD_WRITE | CMD_FAST, getex_args),
+            O1, "6.2.0", NULL, NULL, cmd_getex, -2, CMD_WRITE | CMD_FAST, getex_args,
+            spec_getex),
     STR_ROW("getrange", "Return a byte range of the string of a key", RANGE_CPLX, "2.4.0",
-            NULL, NULL, cmd_getrange, 4, CMD_READONLY, range_args),
-    STR_ROW("getset", "Replace the string of a key, returning the old one", O1, "1.0.0",
-            NULL, NULL, cmd_getset, 3, W_DENY_FAST, key_value_args),
+            NULL, NULL, cmd_getrange, 4, CMD_READONLY, range_args, spec_ro_access),
+    STR_OLD_ROW("getset", "Replace the string of a key, returning the old one", O1, "1.0.0",
+                cmd_getset, 3, W_DENY_FAST, key_value_args, spec_rw_access_update, "6.2.0",
+                "`SET` with the `GET` option"),
     STR_ROW("incr", "Increment the integer in a key by one", O1, "1.0.0", NULL, NULL,
-            cmd_incr, 2, W_DENY_FAST, key_args),
+            cmd_incr, 2, W_DENY_FAST, key_args, spec_rw_access_update),
     STR_ROW("incrby", "Increment the integer in a key by a given amount", O1, "1.0.0",
-            NULL, NULL, cmd_incrby, 3, W_DENY_FAST, incrby_args),
+            NULL, NULL, cmd_incrby, 3, W_DENY_FAST, incrby_args, spec_rw_access_update),
     STR_ROW("incrbyfloat", "Increment the number in a key by a floating point amount", O1,
-            "2.6.0", NULL, NULL, cmd_incrbyfloat, 3, W_DENY_FAST, incrbyfloat_args),
+            "2.6.0", NULL, NULL, cmd_incrbyfloat, 3, W_DENY_FAST, incrbyfloat_args,
+            spec_rw_access_update),
     STR_ROW("mget", "Return the string values of several keys",
             "O(N) where N is the number of keys", "1.0.0", NULL, tips_mget, cmd_mget, -2,
-            R_FAST, mget_args),
+            R_FAST, mget_args, spec_mget),
     STR_ROW("mset", "Set several keys to string values",
             "O(N) where N is the number of keys", "1.0.1", NULL, tips_mset, cmd_mset, -3,
-            W_DENY, mset_args),
+            W_DENY, mset_args, spec_mset),
     STR_ROW("msetnx", "Set several keys to string values, only if none of them exists",
             "O(N) where N is the number of keys", "1.0.1", NULL, tips_msetnx, cmd_msetnx,
-            -3, W_DENY, mset_args),
+            -3, W_DENY, mset_args, spec_msetnx),
     STR_ROW("psetex", "Set a string value with an expiry in milliseconds", O1, "2.6.0",
-            NULL, NULL, cmd_psetex, 4, W_DENY, psetex_args),
+            NULL, NULL, cmd_psetex, 4, W_DENY, psetex_args, spec_ow_update),
     STR_ROW("set", "Set the string value of a key, with optional conditions and expiry", O1,
-            "1.0.0", set_history, NULL, cmd_set, -3, W_DENY, set_args),
+            "1.0.0", set_history, NULL, cmd_set, -3, W_DENY, set_args, spec_set),
     STR_ROW("setex", "Set a string value with an expiry in seconds", O1, "2.0.0", NULL,
-            NULL, cmd_setex, 4, W_DENY, setex_args),
+            NULL, cmd_setex, 4, W_DENY, setex_args, spec_ow_update),
     STR_ROW("setnx", "Set a string value only if the key does not exist", O1, "1.0.0",
-            NULL, NULL, cmd_setnx, 3, W_DENY_FAST, key_value_args),
+            NULL, NULL, cmd_setnx, 3, W_DENY_FAST, key_value_args, spec_ow_insert),
     STR_ROW("setrange", "Overwrite part of the string of a key at an offset",
             "O(M) where M is the length of the written value", "2.2.0", NULL, NULL,
-            cmd_setrange, 4, W_DENY, setrange_args),
+            cmd_setrange, 4, W_DENY, setrange_args, spec_setrange),
     STR_ROW("strlen", "Return the length of the string of a key", O1, "2.2.0", NULL, NULL,
-            cmd_strlen, 2, R_FAST, key_args),
-    STR_ROW("substr", "Return a byte range of the string of a key (old name of GETRANGE)",
-            RANGE_CPLX, "1.0.0", NULL, NULL, cmd_getrange, 4, CMD_READONLY, range_args),
+            cmd_strlen, 2, R_FAST, key_args, spec_ro),
+    STR_OLD_ROW("substr", "Return a byte range of the string of a key (old name of GETRANGE)",
+                RANGE_CPLX, "1.0.0", cmd_getrange, 4, CMD_READONLY, range_args,
+                spec_ro_access, "2.0.0", "`GETRANGE`"),
     { .name = NULL },
 };

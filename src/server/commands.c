@@ -4,6 +4,7 @@
  * the same interface. */
 #include "server/commands.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -180,10 +181,10 @@ static const char *const tips_config_rewrite[] = { "request_policy:all_nodes",
 #define ADMIN_CONN (CMD_ADMIN | CONN_FLAGS)
 
 #define SUB(n, summ, cplx, since_, grp, tips_, proc_, ar, fl, acl_, args_)            \
-    { n, summ, cplx, since_, grp, NULL, tips_, proc_, ar, fl, acl_, args_, NULL,      \
-      "", NULL, 0, 0 }
-#define SUB_END { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, \
-                  "", NULL, 0, 0 }
+    { .name = n, .summary = summ, .complexity = cplx, .since = since_, .group = grp,  \
+      .tips = tips_, .proc = proc_, .arity = ar, .flags = fl, .acl = acl_,            \
+      .args = args_ }
+#define SUB_END { .name = NULL }
 
 static struct command client_subcommands[] = {
     SUB("getname", "Return the name of the current connection", "O(1)", "2.6.9",
@@ -253,8 +254,9 @@ static struct command config_subcommands[] = {
 };
 
 #define TOP(n, summ, cplx, since_, grp, tips_, proc_, ar, fl, acl_, args_, subs)      \
-    { n, summ, cplx, since_, grp, NULL, tips_, proc_, ar, fl, acl_, args_, subs,      \
-      "", NULL, 0, 0 }
+    { .name = n, .summary = summ, .complexity = cplx, .since = since_, .group = grp,  \
+      .tips = tips_, .proc = proc_, .arity = ar, .flags = fl, .acl = acl_,            \
+      .args = args_, .subcommands = subs }
 
 #define AUTH_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | \
                     CMD_ALLOW_BUSY)
@@ -537,22 +539,105 @@ static void reply_tips(struct obuf *o, const char *const *tips)
         reply_bulk_cstr(o, tips[i]);
 }
 
+static const char *const kspec_flag_names[] = {
+    "RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
+    "incomplete", "variable_flags",
+};
+
+static void reply_key_specs(struct obuf *o, const struct cmd_key_spec *ks)
+{
+    int n = 0;
+    while (ks && ks[n].index)
+        n++;
+    reply_set_len(o, n);
+    for (int i = 0; i < n; i++) {
+        reply_map_len(o, 3 + (ks[i].notes != NULL));
+        if (ks[i].notes) {
+            reply_bulk_cstr(o, "notes");
+            reply_bulk_cstr(o, ks[i].notes);
+        }
+        reply_bulk_cstr(o, "flags");
+        int nf = 0;
+        for (int b = 0; b < 11; b++)
+            nf += (ks[i].flags >> b) & 1;
+        reply_set_len(o, nf);
+        for (int b = 0; b < 11; b++)
+            if (ks[i].flags & (1u << b))
+                reply_status(o, kspec_flag_names[b]);
+        reply_bulk_cstr(o, "begin_search");
+        reply_map_len(o, 2);
+        reply_bulk_cstr(o, "type");
+        reply_bulk_cstr(o, "index");
+        reply_bulk_cstr(o, "spec");
+        reply_map_len(o, 1);
+        reply_bulk_cstr(o, "index");
+        reply_long(o, ks[i].index);
+        reply_bulk_cstr(o, "find_keys");
+        reply_map_len(o, 2);
+        reply_bulk_cstr(o, "type");
+        reply_bulk_cstr(o, "range");
+        reply_bulk_cstr(o, "spec");
+        reply_map_len(o, 3);
+        reply_bulk_cstr(o, "lastkey");
+        reply_long(o, ks[i].lastkey);
+        reply_bulk_cstr(o, "keystep");
+        reply_long(o, ks[i].keystep);
+        reply_bulk_cstr(o, "limit");
+        reply_long(o, ks[i].limit);
+    }
+}
+
+/* Redis' populateCommandLegacyRangeSpec: first/last/step for COMMAND INFO
+ * from the key specs (one plain range, or consecutive step-1 ranges). */
+static void legacy_range(const struct command *cmd, long long *first, long long *last,
+                         long long *step)
+{
+    *first = *last = *step = 0;
+    const struct cmd_key_spec *ks = cmd->key_specs;
+    if (!ks || !ks[0].index)
+        return;
+    if (!ks[1].index) {
+        *first = ks[0].index;
+        *last = ks[0].lastkey >= 0 ? ks[0].index + ks[0].lastkey : ks[0].lastkey;
+        *step = ks[0].keystep;
+        return;
+    }
+    int firstkey = INT_MAX, lastkey = 0, prev_last = 0;
+    for (int i = 0; ks[i].index; i++) {
+        if (ks[i].keystep != 1 || (prev_last && prev_last != ks[i].index - 1))
+            continue;
+        if (ks[i].index < firstkey)
+            firstkey = ks[i].index;
+        int abs_last = ks[i].lastkey >= 0 ? ks[i].lastkey + ks[i].index : ks[i].lastkey;
+        if ((unsigned)abs_last > (unsigned)lastkey)   /* unsigned: -1 is the largest */
+            lastkey = abs_last;
+        prev_last = lastkey;
+    }
+    if (firstkey == INT_MAX)
+        return;
+    *first = firstkey;
+    *last = lastkey;
+    *step = 1;
+}
+
 void commands_reply_info(struct obuf *o, const struct command *cmd)
 {
     if (!cmd) {
         reply_null(o);   /* Redis' addReplyNull: $-1 in RESP2 */
         return;
     }
+    long long first, last, step;
+    legacy_range(cmd, &first, &last, &step);
     reply_array_len(o, 10);
     reply_bulk_cstr(o, cmd->fullname);
     reply_long(o, cmd->arity);
     reply_flags(o, cmd->flags);
-    reply_long(o, 0);   /* first key: no command here has keys */
-    reply_long(o, 0);
-    reply_long(o, 0);
+    reply_long(o, first);
+    reply_long(o, last);
+    reply_long(o, step);
     reply_categories(o, cmd->acl);
     reply_tips(o, cmd->tips);
-    reply_set_len(o, 0);   /* key specs */
+    reply_key_specs(o, cmd->key_specs);
     if (cmd->subcommands) {
         reply_array_len(o, cmd->nsub);
         for (int i = 0; i < cmd->nsub; i++)
@@ -585,20 +670,27 @@ static void reply_arg_flags(struct obuf *o, int flags)
         reply_status(o, "multiple_token");
 }
 
-static void reply_args(struct obuf *o, const struct cmd_arg *args)
+/* key_spec_index of a key argument: key arguments are numbered in the order
+ * they are documented, which is the order of the command's key specs. */
+static void reply_args(struct obuf *o, const struct cmd_arg *args, int *next_key)
 {
     int n = count_args(args);
     reply_array_len(o, n);
     for (int i = 0; i < n; i++) {
         const struct cmd_arg *a = &args[i];
         int nested = a->type == ARG_ONEOF || a->type == ARG_BLOCK;
-        long long maplen = 2 + !!a->token + !!a->since + !!a->deprecated_since +
+        int is_key = a->type == ARG_KEY;
+        long long maplen = 2 + is_key + !!a->token + !!a->since + !!a->deprecated_since +
                            !!a->flags + nested;
         reply_map_len(o, maplen);
         reply_bulk_cstr(o, "name");
         reply_bulk_cstr(o, a->name);
         reply_bulk_cstr(o, "type");
         reply_bulk_cstr(o, arg_type_names[a->type]);
+        if (is_key) {
+            reply_bulk_cstr(o, "key_spec_index");
+            reply_long(o, (*next_key)++);
+        }
         if (a->token) {
             reply_bulk_cstr(o, "token");
             reply_bulk_cstr(o, a->token);
@@ -617,7 +709,7 @@ static void reply_args(struct obuf *o, const struct cmd_arg *args)
         }
         if (nested) {
             reply_bulk_cstr(o, "arguments");
-            reply_args(o, a->subargs);
+            reply_args(o, a->subargs, next_key);
         }
     }
 }
@@ -628,6 +720,7 @@ void commands_reply_docs(struct obuf *o, const struct command *cmd)
     while (cmd->history && cmd->history[nhist].since)
         nhist++;
     long long maplen = 1 + !!cmd->summary + !!cmd->since + !!cmd->complexity +
+                       !!cmd->doc_flags + !!cmd->deprecated_since + !!cmd->replaced_by +
                        (nhist > 0) + (cmd->args != NULL) + (cmd->subcommands != NULL);
     reply_map_len(o, maplen);
     if (cmd->summary) {
@@ -644,6 +737,23 @@ void commands_reply_docs(struct obuf *o, const struct command *cmd)
         reply_bulk_cstr(o, "complexity");
         reply_bulk_cstr(o, cmd->complexity);
     }
+    if (cmd->doc_flags) {
+        reply_bulk_cstr(o, "doc_flags");
+        reply_set_len(o, !!(cmd->doc_flags & CMD_DOC_DEPRECATED) +
+                             !!(cmd->doc_flags & CMD_DOC_SYSCMD));
+        if (cmd->doc_flags & CMD_DOC_DEPRECATED)
+            reply_status(o, "deprecated");
+        if (cmd->doc_flags & CMD_DOC_SYSCMD)
+            reply_status(o, "syscmd");
+    }
+    if (cmd->deprecated_since) {
+        reply_bulk_cstr(o, "deprecated_since");
+        reply_bulk_cstr(o, cmd->deprecated_since);
+    }
+    if (cmd->replaced_by) {
+        reply_bulk_cstr(o, "replaced_by");
+        reply_bulk_cstr(o, cmd->replaced_by);
+    }
     if (nhist > 0) {
         reply_bulk_cstr(o, "history");
         reply_set_len(o, nhist);
@@ -655,7 +765,8 @@ void commands_reply_docs(struct obuf *o, const struct command *cmd)
     }
     if (cmd->args) {
         reply_bulk_cstr(o, "arguments");
-        reply_args(o, cmd->args);
+        int next_key = 0;
+        reply_args(o, cmd->args, &next_key);
     }
     if (cmd->subcommands) {
         reply_bulk_cstr(o, "subcommands");

@@ -89,6 +89,36 @@ struct cmd_history {
     const char *changes;
 };
 
+/* Key specs (Redis 7): where a command's keys are and how it uses them.
+ * Only the kinds our commands need: begin_search by index, find_keys by
+ * range. COMMAND INFO derives the legacy first/last/step from them. */
+enum {
+    KSPEC_RO = 1 << 0,
+    KSPEC_RW = 1 << 1,
+    KSPEC_OW = 1 << 2,
+    KSPEC_RM = 1 << 3,
+    KSPEC_ACCESS = 1 << 4,
+    KSPEC_UPDATE = 1 << 5,
+    KSPEC_INSERT = 1 << 6,
+    KSPEC_DELETE = 1 << 7,
+    KSPEC_NOT_KEY = 1 << 8,
+    KSPEC_INCOMPLETE = 1 << 9,
+    KSPEC_VARIABLE_FLAGS = 1 << 10,
+};
+
+/* Arrays of key specs end with a row whose index is 0. */
+struct cmd_key_spec {
+    const char *notes;               /* NULL = none */
+    uint32_t flags;                  /* KSPEC_* */
+    int index;                       /* begin_search: argv index of the first key */
+    int lastkey;                     /* find_keys range: relative to index; -1 = last arg */
+    int keystep;
+    int limit;
+};
+
+/* Doc flags (COMMAND DOCS doc_flags). */
+enum { CMD_DOC_DEPRECATED = 1 << 0, CMD_DOC_SYSCMD = 1 << 1 };
+
 typedef void cmd_proc(struct client *c);
 
 struct command {
@@ -106,6 +136,10 @@ struct command {
                                       * are added by commands_init() */
     const struct cmd_arg *args;      /* NULL-terminated, may be NULL */
     struct command *subcommands;     /* NULL-terminated (name), may be NULL */
+    const struct cmd_key_spec *key_specs; /* ended by index 0; NULL = no keys */
+    uint32_t doc_flags;              /* CMD_DOC_* */
+    const char *deprecated_since;    /* NULL = not deprecated */
+    const char *replaced_by;
 
     /* Filled by commands_init(). */
     char fullname[48];               /* "ping" or "client|list" */

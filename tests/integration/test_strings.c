@@ -452,6 +452,56 @@ static const struct step resp3_steps[] = {
     { NULL, NULL },
 };
 
+/* COMMAND INFO / DOCS of the string commands: Redis 7.0's arity, flags,
+ * first/last/step, categories, tips and key specs byte for byte; DOCS
+ * doc_flags of deprecated commands and key_spec_index of key arguments. */
+static void test_command_info(void)
+{
+    tap_ok(reply_is(call_line(C, "COMMAND INFO get"),
+                    "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
+                    "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n"
+                    "+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n"
+                    "$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n"
+                    "$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n"
+                    "$5\r\nlimit\r\n:0\r\n*0\r\n"),
+           "COMMAND INFO get: Redis' reply");
+    tap_ok(reply_is(call_line(C, "COMMAND INFO mset"),
+                    "*1\r\n*10\r\n$4\r\nmset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:-1\r\n:2\r\n"
+                    "*3\r\n+@write\r\n+@string\r\n+@slow\r\n*2\r\n$26\r\nrequest_policy:multi_shard\r\n"
+                    "$29\r\nresponse_policy:all_succeeded\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+OW\r\n"
+                    "+update\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n"
+                    "*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n"
+                    "$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:-1\r\n$7\r\nkeystep\r\n:2\r\n$5\r\nlimit\r\n"
+                    ":0\r\n*0\r\n"),
+           "COMMAND INFO mset: Redis' reply (keys 1..-1 step 2)");
+    char *r = call_line(C, "COMMAND INFO set");
+    tap_ok(r && strstr(r, "$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n:1\r\n") &&
+               strstr(r, "*4\r\n+RW\r\n+access\r\n+update\r\n+variable_flags\r\n"),
+           "COMMAND INFO set: positions 1 1 1, key flags RW access update variable_flags");
+    zfree(r);
+    size_t n;
+    conn_sendv(C, "COMMAND", "DOCS", "getset", NULL);
+    r = conn_reply(C, 5000, &n);
+    struct rv *v = rv_parse(r, n);
+    const struct rv *d = v && v->n == 2 ? v->elem[1] : NULL;
+    const struct rv *flags = d ? rv_get(d, "doc_flags") : NULL;
+    const struct rv *since = d ? rv_get(d, "deprecated_since") : NULL;
+    const struct rv *args = d ? rv_get(d, "arguments") : NULL;
+    const struct rv *ksi = args && args->n == 2 ? rv_get(args->elem[0], "key_spec_index") : NULL;
+    tap_ok(flags && flags->n == 1 && strcmp(flags->elem[0]->str, "deprecated") == 0 && since &&
+               strcmp(since->str, "6.2.0") == 0 && rv_get(d, "replaced_by") && ksi &&
+               ksi->integer == 0 && !rv_get(args->elem[1], "key_spec_index"),
+           "COMMAND DOCS getset: deprecated since 6.2.0, replaced_by, key_spec_index 0");
+    rv_free(v);
+    zfree(r);
+    r = call_line(C, "COMMAND LIST FILTERBY ACLCAT string");
+    v = rv_parse(r, r ? strlen(r) : 0);
+    tap_ok(v && v->type == '*' && v->n >= 21, "COMMAND LIST FILTERBY ACLCAT string: our 21 commands (%zu; Redis also has LCS)",
+           v ? v->n : 0);
+    rv_free(v);
+    zfree(r);
+}
+
 /* The null replies under RESP3 (HELLO 3) are "_". */
 static void test_resp3(int port)
 {
@@ -700,6 +750,7 @@ int main(void)
     run_steps("get", get_steps);
     run_steps("counters", counter_steps);
     run_steps("ranges", range_steps);
+    test_command_info();
     test_resp3(s.port);
     test_binary();
     test_sizes();

@@ -47,6 +47,12 @@ static char *kc_call(struct conn *c, const char *line)
     return kc_call_len(c, line, NULL);
 }
 
+/* Sends a command line and drops the reply. */
+static __attribute__((unused)) void kc_do(struct conn *c, const char *line)
+{
+    zfree(kc_call(c, line));
+}
+
 static __attribute__((unused)) void kc_steps(struct conn *c, const char *section,
                                              const struct step *steps)
 {

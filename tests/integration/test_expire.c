@@ -36,7 +36,7 @@ static long long server_ms(void)
 
 static void test_ttl_values(void)
 {
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     long long t0 = server_ms();
     tap_ok(kc_is(C, "SET k v EX 100", OK), "ttl: SET EX 100");
     long long t1 = server_ms();
@@ -67,7 +67,7 @@ static void test_ttl_values(void)
 /* Keys with short TTLs vanish from every read path. */
 static void test_short_ttls(void)
 {
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     tap_ok(kc_is(C, "SET e:px v PX 150", OK), "short: SET PX 150");
     tap_ok(kc_is(C, "SET e:pexpire v", OK) && kc_int(C, "PEXPIRE e:pexpire 150") == 1,
            "short: PEXPIRE 150");
@@ -106,11 +106,11 @@ static void test_short_ttls(void)
     v = kc_rv(C, "SCAN 0 COUNT 1000");
     tap_ok(v && v->n == 2 && v->elem[1]->n == 2, "short: SCAN returns the 2 live keys");
     rv_free(v);
-    kc_call(C, "SELECT 1");
+    kc_do(C, "SELECT 1");
     tap_ok(kc_is(C, "GET e:move", NIL) && kc_int(C, "DBSIZE") == 0,
            "short: the moved key expired in db 1");
     tap_ok(kc_is(C, "RANDOMKEY", NIL), "short: RANDOMKEY null on a db of expired keys");
-    kc_call(C, "SELECT 0");
+    kc_do(C, "SELECT 0");
 }
 
 /* A value of INFO as a number, or -1. */
@@ -130,14 +130,14 @@ static long long info_num(const char *section, const char *field)
 static void test_active_expiry(void)
 {
     enum { N = 500 };
-    kc_call(C, "FLUSHALL");
-    kc_call(C, "SELECT 3");
+    kc_do(C, "FLUSHALL");
+    kc_do(C, "SELECT 3");
     for (int i = 0; i < N; i++) {
         char line[64];
         snprintf(line, sizeof line, "SET ae:%d v PX 100", i);
         zfree(kc_call(C, line));
     }
-    kc_call(C, "SET ae:stays v");
+    kc_do(C, "SET ae:stays v");
     long long seq0 = info_num("lsm", "last_sequence");
     long long exp0 = info_num("stats", "expired_keys");
     usleep(1500 * 1000);
@@ -151,7 +151,7 @@ static void test_active_expiry(void)
     else
         kc_skip("active expiry observed without access", "no INFO lsm/stats counter");
     tap_ok(kc_int(C, "DBSIZE") == 1, "active expiry: DBSIZE 1 (the key without TTL)");
-    kc_call(C, "SELECT 0");
+    kc_do(C, "SELECT 0");
 }
 
 static void test_restart(struct srv *s)
@@ -160,7 +160,7 @@ static void test_restart(struct srv *s)
         tap_diag("restart: skipped against redis-server");
         return;
     }
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     long long now = server_ms();
     char line[96];
     long long at = now + 3600 * 1000 + 77;
@@ -169,9 +169,9 @@ static void test_restart(struct srv *s)
     tap_ok(kc_is(C, line, OK), "restart: SET PXAT in an hour");
     tap_ok(kc_is(C, "SET r:short v PX 300", OK), "restart: SET PX 300");
     tap_ok(kc_is(C, "SET r:plain v", OK), "restart: SET without TTL");
-    kc_call(C, "SELECT 5");
+    kc_do(C, "SELECT 5");
     tap_ok(kc_is(C, "SET r:db5 v EX 500", OK), "restart: SET EX 500 in db 5");
-    kc_call(C, "SELECT 0");
+    kc_do(C, "SELECT 0");
     conn_close(C);
     srv_stop_keep(s);
     usleep(400 * 1000);
@@ -189,10 +189,10 @@ static void test_restart(struct srv *s)
     tap_ok(kc_int(C, "TTL r:plain") == -1, "restart: a key without TTL has none");
     tap_ok(kc_int(C, "EXISTS r:short") == 0, "restart: a key that expired while down is gone");
     tap_ok(kc_int(C, "DBSIZE") == 3, "restart: DBSIZE 3");
-    kc_call(C, "SELECT 5");
+    kc_do(C, "SELECT 5");
     ttl = kc_int(C, "TTL r:db5");
     tap_ok(ttl > 490 && ttl <= 500, "restart: TTL in db 5 survives (%lld)", ttl);
-    kc_call(C, "SELECT 0");
+    kc_do(C, "SELECT 0");
 }
 
 int main(void)

@@ -385,12 +385,12 @@ static void test_odd_args(void)
     rv_free(v);
     const char *e[] = { "EXPIRE", "k", "10", "nx\0junk" };
     size_t el[] = { 6, 1, 2, 7 };
-    kc_call(C, "SET k v");
+    kc_do(C, "SET k v");
     v = kc_callv(C, 4, e, el);
     tap_ok(v && v->type == ':' && v->integer == 1,
            "EXPIRE k 10 'nx\\0junk': options compare as C strings (NX)");
     rv_free(v);
-    kc_call(C, "DEL k");
+    kc_do(C, "DEL k");
 }
 
 /* DEL and EXISTS with many arguments; UNLINK counts like DEL. */
@@ -400,7 +400,7 @@ static void test_many(void)
     static const char *argv[N + 1];
     static size_t lens[N + 1];
     static char names[N][16];
-    kc_call(C, "FLUSHDB");
+    kc_do(C, "FLUSHDB");
     for (int i = 0; i < N; i += 2) {
         char line[64];
         snprintf(line, sizeof line, "SET many:%d x", i);
@@ -433,7 +433,7 @@ static void test_many(void)
 static void test_randomkey(void)
 {
     enum { NKEYS = 200, CALLS = 300 };
-    kc_call(C, "FLUSHDB");
+    kc_do(C, "FLUSHDB");
     tap_ok(kc_is(C, "RANDOMKEY", "$-1\r\n"), "RANDOMKEY on an empty db is a null bulk");
     for (int i = 0; i < NKEYS; i++) {
         char line[64];
@@ -457,7 +457,7 @@ static void test_randomkey(void)
     tap_ok(bad == 0, "RANDOMKEY always returns an existing key (%d bad)", bad);
     tap_ok(distinct >= 40, "RANDOMKEY spreads over the keys (%d distinct of %d in %d calls)",
            distinct, NKEYS, CALLS);
-    kc_call(C, "FLUSHDB");
+    kc_do(C, "FLUSHDB");
 }
 
 int main(void)

@@ -144,7 +144,7 @@ static const struct step multi_steps[] = {
  * does not; the other client's write stays. */
 static void test_two_clients(void)
 {
-    kc_call(A, "FLUSHALL");
+    kc_do(A, "FLUSHALL");
     tap_ok(kc_is(A, "WATCH w", OK), "race: A WATCH w");
     tap_ok(kc_is(B, "SET w fromB", OK), "race: B SET w");
     tap_ok(kc_is(A, "MULTI", OK), "race: A MULTI");
@@ -162,9 +162,9 @@ static void test_two_clients(void)
 
     /* A write in another db to a key of the same name is no change. */
     tap_ok(kc_is(A, "WATCH w", OK), "race: A WATCH w (db 0)");
-    kc_call(B, "SELECT 1");
+    kc_do(B, "SELECT 1");
     tap_ok(kc_is(B, "SET w db1", OK), "race: B SET w in db 1");
-    kc_call(B, "SELECT 0");
+    kc_do(B, "SELECT 0");
     tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "race: A MULTI PING");
     tap_ok(kc_is(A, "EXEC", "*1\r\n+PONG\r\n"), "race: another db's key does not abort");
 
@@ -180,7 +180,7 @@ static void test_two_clients(void)
  * transactions lose: the counter ends equal to the successful EXECs. */
 static void test_optimistic_counter(void)
 {
-    kc_call(A, "SET ctr 0");
+    kc_do(A, "SET ctr 0");
     long long wins = 0, losses = 0;
     struct conn *cl[2] = { A, B };
     for (int round = 0; round < 200; round++) {
@@ -225,7 +225,7 @@ static void test_optimistic_counter(void)
  * key) counts too. */
 static void test_watch_expiry(void)
 {
-    kc_call(A, "FLUSHALL");
+    kc_do(A, "FLUSHALL");
     tap_ok(kc_is(A, "SET t v PX 100", OK), "expiry: SET t PX 100");
     tap_ok(kc_is(A, "WATCH t", OK), "expiry: WATCH t");
     usleep(300 * 1000);
@@ -270,9 +270,9 @@ static void test_watch_flush(void)
         { "SWAPDB 2 3", 1, "*1\r\n+PONG\r\n" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        kc_call(A, "FLUSHALL");
+        kc_do(A, "FLUSHALL");
         if (cases[i].existed)
-            kc_call(A, "SET f v");
+            kc_do(A, "SET f v");
         tap_ok(kc_is(A, "WATCH f", OK), "flush %zu: WATCH f (%s)", i,
                cases[i].existed ? "exists" : "absent");
         tap_ok(kc_is(B, cases[i].by_b, OK), "flush %zu: B %s", i, cases[i].by_b);
@@ -280,20 +280,20 @@ static void test_watch_flush(void)
         tap_ok(kc_is(A, "EXEC", cases[i].expect), "flush %zu: EXEC after %s", i, cases[i].by_b);
     }
     /* The key appears through SWAPDB: Redis also checks the db swapped in. */
-    kc_call(A, "FLUSHALL");
-    kc_call(B, "SELECT 1");
-    kc_call(B, "SET f fromdb1");
-    kc_call(B, "SELECT 0");
+    kc_do(A, "FLUSHALL");
+    kc_do(B, "SELECT 1");
+    kc_do(B, "SET f fromdb1");
+    kc_do(B, "SELECT 0");
     tap_ok(kc_is(A, "WATCH f", OK), "swap-in: WATCH f (absent in db 0)");
     tap_ok(kc_is(B, "SWAPDB 1 0", OK), "swap-in: B SWAPDB 1 0");
     tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED), "swap-in: MULTI PING");
     tap_ok(kc_is(A, "EXEC", NULLARR), "swap-in: EXEC aborted");
-    kc_call(A, "FLUSHALL");
+    kc_do(A, "FLUSHALL");
 }
 
 static void test_resp3(void)
 {
-    kc_call(A, "FLUSHALL");
+    kc_do(A, "FLUSHALL");
     char *r = kc_call(A, "HELLO 3");
     tap_ok(r && r[0] == '%', "resp3: HELLO 3");
     zfree(r);
@@ -312,7 +312,7 @@ static void test_resp3(void)
 static void test_atomic(struct srv *s)
 {
     enum { N = 200 };
-    kc_call(A, "FLUSHALL");
+    kc_do(A, "FLUSHALL");
     tap_ok(kc_is(A, "MULTI", OK), "atomic: MULTI");
     int queued = 0;
     for (int i = 0; i < N; i++) {

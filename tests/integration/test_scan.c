@@ -91,7 +91,7 @@ static void setn(const char *fmt, int from, int to)
 static void test_guarantee(void)
 {
     enum { G = 3000, V = 1000 };
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     setn("g:%d", 0, G);
     setn("v:%d", 0, V);
     static int seen[G];
@@ -135,11 +135,11 @@ static void test_guarantee(void)
 static void test_match(void)
 {
     enum { U = 500, O = 5000 };
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     setn("user:%d", 0, U);
     setn("order:%d", 0, O);
-    kc_call(C, "SET u[x] 1");
-    kc_call(C, "SET u?y 1");
+    kc_do(C, "SET u[x] 1");
+    kc_do(C, "SET u?y 1");
 
     static int seen[U];
     memset(seen, 0, sizeof seen);
@@ -228,7 +228,7 @@ static long long scan_count_all(const char *opts, int *calls)
 
 static void test_type_count(void)
 {
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     setn("t:%d", 0, 300);
     int calls;
     tap_ok(scan_count_all("TYPE string COUNT 100", &calls) == 300, "type string: all 300");
@@ -256,7 +256,7 @@ static void test_restart(struct srv *s)
         return;
     }
     enum { R = 1000 };
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     setn("r:%d", 0, R);
     static int seen[R];
     memset(seen, 0, sizeof seen);
@@ -297,7 +297,7 @@ static void test_restart(struct srv *s)
 static void test_concurrent(void)
 {
     enum { NS = 2000, K = 250 };
-    kc_call(C, "FLUSHALL");
+    kc_do(C, "FLUSHALL");
     setn("c:%03d", 0, K);
     static char cursors[NS][24];
     static unsigned char seen[NS][K];
@@ -363,8 +363,8 @@ static void test_flush_big(void)
 {
     const char *e = getenv("SCAN_BIG_KEYS");
     long n = e ? atol(e) : 1000000;
-    kc_call(C, "FLUSHALL");
-    kc_call(C, "SELECT 7");
+    kc_do(C, "FLUSHALL");
+    kc_do(C, "SELECT 7");
     long long t0 = now_ms();
     /* MSET batches of 1000 keys, 20 batches in flight. */
     enum { BATCH = 1000 };
@@ -400,9 +400,9 @@ static void test_flush_big(void)
     }
     tap_diag("flush: loaded %ld keys in %lld ms", sent, now_ms() - t0);
     tap_ok(bad == 0 && kc_int(C, "DBSIZE") == n, "flush: %ld keys loaded", n);
-    kc_call(C, "SELECT 8");
-    kc_call(C, "SET other db8");
-    kc_call(C, "SELECT 7");
+    kc_do(C, "SELECT 8");
+    kc_do(C, "SET other db8");
+    kc_do(C, "SELECT 7");
     long long t1 = now_ms();
     int flushed = kc_is(C, "FLUSHDB", OK);
     long long dt = now_ms() - t1;
@@ -417,14 +417,14 @@ static void test_flush_big(void)
     tap_ok(kc_is(C, "SET big:00000001 new", OK) && kc_is(C, "GET big:00000001", "$3\r\nnew\r\n") &&
                kc_int(C, "DBSIZE") == 1,
            "flush: the db works afterwards");
-    kc_call(C, "SELECT 8");
+    kc_do(C, "SELECT 8");
     tap_ok(kc_is(C, "GET other", "$3\r\ndb8\r\n"), "flush: another db is untouched");
-    kc_call(C, "SELECT 7");
+    kc_do(C, "SELECT 7");
     long long t2 = now_ms();
     flushed = kc_is(C, "FLUSHALL ASYNC", OK);
     tap_ok(flushed && now_ms() - t2 < 2000 && kc_int(C, "DBSIZE") == 0,
            "flush: FLUSHALL ASYNC");
-    kc_call(C, "SELECT 0");
+    kc_do(C, "SELECT 0");
 }
 
 int main(void)

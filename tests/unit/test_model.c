@@ -12,10 +12,12 @@
  * reopen exactly.
  *
  * Environment (or argv words): SEED=n (default: time-based, printed),
- * OPS=n (default 80000), KEEP=1 keeps the directory. On a mismatch the test
+ * OPS=n (default 80000), CONC_MS=n (length of the concurrent phase, default
+ * 5000; 0 skips it), KEEP=1 keeps the directory. On a mismatch the test
  * prints the seed, the op number, what the op was and expected/actual, keeps
  * the directory and fails. Output is TAP (tests/tap.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -886,6 +888,281 @@ static void op_reopen(void)
     full_scan("after reopen");
 }
 
+
+/* ---- concurrent phase: threads on disjoint key prefixes ----
+ * lsm_db is documented as safe from many threads. Each thread owns the keys
+ * "t<id>/..." and a private model (only it writes them, so its reads must
+ * match its model exactly, whatever the other threads and the background
+ * do); the main thread flushes, compacts and takes snapshots meanwhile.
+ * At the end a scan of each prefix, before and after a reopen, must equal
+ * the thread's model. */
+
+#define CTHREADS 4
+
+struct cthread {
+    int id;
+    uint64_t rs;           /* private random state */
+    uint64_t ops;
+    struct model m;
+    int failed;
+    char msg[600];
+    pthread_t th;
+};
+
+static volatile int conc_stop;
+
+static uint64_t crnd(struct cthread *t)
+{
+    t->rs = mix(t->rs);
+    return t->rs;
+}
+
+static size_t ckey(struct cthread *t, uint64_t idx, char *out)
+{
+    size_t n = (size_t)snprintf(out, 8, "t%d/", t->id);
+    return n + key_of(SHORT_KEYS + idx, out + n);
+}
+
+static struct blob *cvalue(struct cthread *t, uint64_t op)
+{
+    char buf[3000];
+    size_t n = crnd(t) % 16 == 0 ? 500 + crnd(t) % 2500 : crnd(t) % 120, i;
+    for (i = 0; i < n; i++)
+        buf[i] = (char)('a' + (op + i * 7 + (uint64_t)t->id) % 26);
+    if (n >= 10)
+        snprintf(buf, 10, "%09" PRIu64, (uint64_t)(op % 1000000000u));
+    return blob_new(buf, n);
+}
+
+static void cfail(struct cthread *t, const char *what, const char *k, size_t kn)
+{
+    char kb[200];
+    if (t->failed)
+        return;
+    hexdump(kb, sizeof kb, k, kn);
+    snprintf(t->msg, sizeof t->msg, "thread %d, its op %" PRIu64 ": %s (key \"%s\"; engine: %s)",
+             t->id, t->ops, what, kb, lsm_last_error());
+    t->failed = 1;
+}
+
+/* Scan of t's prefix equals t's model. */
+static void cscan(struct cthread *t, const char *when)
+{
+    char lo[8], up[8], what[200];
+    struct lsm_read_options ro;
+    struct lsm_iter *it;
+    size_t i = 0, ln = (size_t)snprintf(lo, sizeof lo, "t%d/", t->id);
+    int reverse = (int)(crnd(t) % 2);
+
+    memcpy(up, lo, ln);
+    up[ln - 1] = '/' + 1;
+    lsm_read_options_init(&ro);
+    ro.lower_bound = lo;
+    ro.lower_bound_len = ln;
+    ro.upper_bound = up;
+    ro.upper_bound_len = ln;
+    it = lsm_iter_create(db, &ro);
+    if (reverse)
+        lsm_iter_seek_to_last(it);
+    else
+        lsm_iter_seek_to_first(it);
+    for (; lsm_iter_valid(it); reverse ? lsm_iter_prev(it) : lsm_iter_next(it), i++) {
+        size_t kn, vn;
+        const char *k = lsm_iter_key(it, &kn), *v = lsm_iter_value(it, &vn);
+        const struct ent *e = i < t->m.n ? &t->m.e[reverse ? t->m.n - 1 - i : i] : NULL;
+        if (e == NULL || kn != e->k->len || memcmp(k, e->k->data, kn) != 0 ||
+            vn != e->v->len || (vn && memcmp(v, e->v->data, vn) != 0)) {
+            snprintf(what, sizeof what, "%s: %s scan entry %zu differs from the model "
+                     "(%zu keys)", when, reverse ? "backward" : "forward", i, t->m.n);
+            cfail(t, what, k, kn);
+            break;
+        }
+    }
+    if (!t->failed && (i != t->m.n || lsm_iter_status(it) != 0)) {
+        snprintf(what, sizeof what, "%s: scan saw %zu keys, the model has %zu (status %d)",
+                 when, i, t->m.n, lsm_iter_status(it));
+        cfail(t, what, lo, ln);
+    }
+    lsm_iter_destroy(it);
+}
+
+static void *cthread_main(void *arg)
+{
+    struct cthread *t = arg;
+    struct lsm_batch *b = lsm_batch_create();
+
+    while (!conc_stop && !t->failed) {
+        uint64_t r = crnd(t) % 100;
+        struct lsm_write_options wo = { crnd(t) % 50 == 0 };
+        char k[MAX_KEY + 8];
+        size_t kn = ckey(t, crnd(t) % 3000, k);
+        int rc;
+
+        t->ops++;
+        if (r < 45) {
+            struct blob *v = cvalue(t, t->ops);
+            rc = lsm_put(db, &wo, k, kn, v->data, v->len);
+            if (rc != 0)
+                cfail(t, "lsm_put failed", k, kn);
+            else
+                model_put(&t->m, k, kn, v);
+            blob_unref(v);
+        } else if (r < 55) {
+            rc = lsm_delete(db, &wo, k, kn);
+            if (rc != 0)
+                cfail(t, "lsm_delete failed", k, kn);
+            else
+                model_del(&t->m, k, kn);
+        } else if (r < 65) {
+            struct blob *vs[8];
+            char ks[8][MAX_KEY + 8];
+            size_t kns[8];
+            int n = 1 + (int)(crnd(t) % 8), i;
+            lsm_batch_clear(b);
+            for (i = 0; i < n; i++) {
+                kns[i] = ckey(t, crnd(t) % 3000, ks[i]);
+                vs[i] = crnd(t) % 4 ? cvalue(t, t->ops * 8 + (uint64_t)i) : NULL;
+                if (vs[i])
+                    lsm_batch_put(b, ks[i], kns[i], vs[i]->data, vs[i]->len);
+                else
+                    lsm_batch_delete(b, ks[i], kns[i]);
+            }
+            rc = lsm_write(db, &wo, b);
+            if (rc != 0)
+                cfail(t, "lsm_write failed", ks[0], kns[0]);
+            for (i = 0; i < n; i++) {
+                if (rc == 0 && vs[i])
+                    model_put(&t->m, ks[i], kns[i], vs[i]);
+                else if (rc == 0)
+                    model_del(&t->m, ks[i], kns[i]);
+                blob_unref(vs[i]);
+            }
+        } else if (r < 97) {
+            struct blob *exp = model_get(&t->m, k, kn);
+            char *v = NULL;
+            size_t vn = 0;
+            rc = lsm_get(db, NULL, k, kn, &v, &vn);
+            if (rc != 0 && rc != LSM_ENOTFOUND)
+                cfail(t, "lsm_get failed", k, kn);
+            else if ((rc == 0) != (exp != NULL))
+                cfail(t, rc == 0 ? "lsm_get found a key the thread deleted or never wrote"
+                                 : "lsm_get lost a key the thread wrote", k, kn);
+            else if (exp && (vn != exp->len || (vn && memcmp(v, exp->data, vn) != 0)))
+                cfail(t, "lsm_get returned a value the thread did not write last", k, kn);
+            lsm_free(v);
+        } else if (r < 99) {
+            cscan(t, "during the concurrent phase");
+        } else if (lsm_sync(db) != 0) {
+            cfail(t, "lsm_sync failed", k, kn);
+        }
+    }
+    lsm_batch_destroy(b);
+    return NULL;
+}
+
+static void concurrent_phase(uint64_t millis)
+{
+    static struct cthread ts[CTHREADS];
+    char cdir[4300];
+    int i, rc, failed = 0;
+    uint64_t total = 0, main_ops = 0;
+    struct timeval a, b;
+
+    snprintf(cdir, sizeof cdir, "%s/concurrent", base);
+    {
+        struct lsm_options o;
+        random_options(&o);
+        o.bg_threads = 2;
+        rc = lsm_open(cdir, &o, &db);
+        if (rc != 0) {
+            tap_ok(0, "concurrent phase: open: %s", lsm_last_error());
+            return;
+        }
+    }
+    conc_stop = 0;
+    for (i = 0; i < CTHREADS; i++) {
+        memset(&ts[i], 0, sizeof ts[i]);
+        ts[i].id = i;
+        ts[i].rs = seed * 31 + (uint64_t)i * 1000003u + 7;
+        pthread_create(&ts[i].th, NULL, cthread_main, &ts[i]);
+    }
+    gettimeofday(&a, NULL);
+    for (;;) {
+        uint64_t r = rnd_n(10);
+        gettimeofday(&b, NULL);
+        if ((uint64_t)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000) >= millis)
+            break;
+        if (r < 4) {
+            rc = lsm_flush(db, (int)rnd_n(2));
+        } else if (r < 5) {
+            rc = lsm_compact_range(db, NULL, 0, NULL, 0);
+        } else if (r < 8) {
+            const struct lsm_snapshot *sn = lsm_snapshot_create(db);
+            struct lsm_read_options ro;
+            struct lsm_iter *it;
+            int n = 0;
+            lsm_read_options_init(&ro);
+            ro.snapshot = sn;
+            it = lsm_iter_create(db, &ro);
+            for (lsm_iter_seek_to_first(it); lsm_iter_valid(it) && n < 2000; lsm_iter_next(it))
+                n++;
+            rc = lsm_iter_status(it);
+            lsm_iter_destroy(it);
+            lsm_snapshot_release(db, sn);
+        } else {
+            struct lsm_stats st;
+            rc = lsm_get_stats(db, &st);
+            usleep(2000);
+        }
+        main_ops++;
+        if (rc != 0) {
+            tap_diag("concurrent phase: main thread op failed: %d %s", rc, lsm_last_error());
+            failed++;
+            break;
+        }
+        usleep(1000 * (useconds_t)rnd_n(20));
+    }
+    conc_stop = 1;
+    for (i = 0; i < CTHREADS; i++) {
+        pthread_join(ts[i].th, NULL);
+        total += ts[i].ops;
+    }
+    for (i = 0; i < CTHREADS; i++)
+        if (!ts[i].failed)
+            cscan(&ts[i], "after the threads stopped");
+    rc = lsm_close(db);
+    db = NULL;
+    if (rc != 0) {
+        tap_diag("concurrent phase: close: %s", lsm_last_error());
+        failed++;
+    } else {
+        struct lsm_options o;
+        random_options(&o);
+        rc = lsm_open(cdir, &o, &db);
+        if (rc != 0) {
+            tap_diag("concurrent phase: reopen: %s", lsm_last_error());
+            failed++;
+        } else {
+            for (i = 0; i < CTHREADS; i++)
+                if (!ts[i].failed)
+                    cscan(&ts[i], "after reopen");
+            lsm_close(db);
+            db = NULL;
+        }
+    }
+    for (i = 0; i < CTHREADS; i++) {
+        if (ts[i].failed) {
+            tap_diag("MISMATCH seed=%" PRIu64 " concurrent phase: %s", seed, ts[i].msg);
+            failed++;
+        }
+        model_free(&ts[i].m);
+    }
+    tap_ok(failed == 0, "concurrent phase: %d threads, %" PRIu64 " ops on disjoint prefixes "
+           "beside %" PRIu64 " flushes/compactions/snapshot scans: every thread's reads and "
+           "scans match its model, also after reopen (seed %" PRIu64 ")", CTHREADS, total,
+           main_ops, seed);
+}
+
 static uint64_t env_u64(int argc, char **argv, const char *name, uint64_t def)
 {
     size_t n = strlen(name);
@@ -900,7 +1177,7 @@ static uint64_t env_u64(int argc, char **argv, const char *name, uint64_t def)
 int main(int argc, char **argv)
 {
     struct timeval tv;
-    uint64_t ops, keep;
+    uint64_t ops, keep, conc_ms;
     struct lsm_stats st;
     int l, deepest = 0, rc;
     time_t t0 = time(NULL);
@@ -910,6 +1187,7 @@ int main(int argc, char **argv)
                                            ((uint64_t)getpid() << 20));
     ops = env_u64(argc, argv, "OPS", 80000);
     keep = env_u64(argc, argv, "KEEP", 0);
+    conc_ms = env_u64(argc, argv, "CONC_MS", 5000);
     rng_state = seed;
     tap_diag("test_model: SEED=%" PRIu64 " OPS=%" PRIu64, seed, ops);
     dt_mkdtemp(base, sizeof base);
@@ -979,8 +1257,11 @@ int main(int argc, char **argv)
     while (nsnaps > 0)
         snap_release(nsnaps - 1);
     rc = lsm_close(db);
+    db = NULL;
     tap_ok(rc == 0, "lsm_close: %s", rc ? lsm_last_error() : "ok");
     model_free(&cur);
+    if (conc_ms > 0)
+        concurrent_phase(conc_ms);
     if (!keep && tap_failed == 0)
         dt_rmrf(base);
     return tap_done();

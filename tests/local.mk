@@ -14,3 +14,4 @@ include tests/unit/keyspace.mk
 include tests/integration/strings.mk
 include tests/integration/keys.mk
 include tests/integration/keyspace.mk
+include tests/unit/vlog.mk

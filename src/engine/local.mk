@@ -6,3 +6,4 @@ src_engine_liblsm_la_CFLAGS = $(AM_CFLAGS) $(SNAPPY_CFLAGS)
 include src/engine/log.mk
 include src/engine/table.mk
 include src/engine/db.mk
+include src/engine/vlog.mk

@@ -1,0 +1,733 @@
+/* vlog.c: value-log segments, entries and pointers (see vlog.h and
+ * docs/format-vlog.md). */
+#include "engine/vlog.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <snappy-c.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/lsm.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+#include "util/io.h"
+#include "util/zmalloc.h"
+
+static __thread char vlog_err[512];
+
+const char *vlog_last_error(void)
+{
+    return vlog_err;
+}
+
+static int vl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int vl_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(vlog_err, sizeof vlog_err, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int errno_code(int neg)
+{
+    return neg == -ENOSPC ? LSM_ENOSPC : LSM_EIO;
+}
+
+/* ---- pointers ---- */
+
+void vlog_ptr_encode(const struct vlog_ptr *p, struct buf *out)
+{
+    uint32_t n = p->value_len < VLOG_PREFIX_MAX ? p->value_len : VLOG_PREFIX_MAX;
+    put_varint64(out, p->segment);
+    put_varint64(out, p->offset);
+    put_varint32(out, p->length);
+    put_varint32(out, p->value_len);
+    buf_append(out, p->prefix, n);
+}
+
+int vlog_ptr_decode(struct slice in, struct vlog_ptr *p)
+{
+    uint32_t n;
+    if (get_varint64(&in, &p->segment) != 0 || get_varint64(&in, &p->offset) != 0 ||
+        get_varint32(&in, &p->length) != 0 || get_varint32(&in, &p->value_len) != 0)
+        return LSM_ECORRUPT;
+    n = p->value_len < VLOG_PREFIX_MAX ? p->value_len : VLOG_PREFIX_MAX;
+    if (in.len != n || p->length < VLOG_ENTRY_HEADER_SIZE)
+        return LSM_ECORRUPT;
+    p->prefix_len = n;
+    memcpy(p->prefix, in.data, n);
+    return 0;
+}
+
+/* ---- entries ---- */
+
+static void entry_header(char *h, uint32_t klen, uint32_t slen, int flags)
+{
+    encode_fixed32(h + 4, klen);
+    encode_fixed32(h + 8, slen);
+    h[12] = (char)flags;
+    h[13] = h[14] = h[15] = 0;
+}
+
+void vlog_entry_encode_stored(struct buf *out, struct slice key, struct slice stored,
+                              int flags)
+{
+    size_t start = out->len;
+    char h[VLOG_ENTRY_HEADER_SIZE];
+    uint32_t crc;
+
+    entry_header(h, (uint32_t)key.len, (uint32_t)stored.len, flags);
+    buf_append(out, h, sizeof h);
+    buf_append(out, key.data, key.len);
+    buf_append(out, stored.data, stored.len);
+    crc = crc32c_value(out->data + start + 4, out->len - start - 4);
+    encode_fixed32(out->data + start, crc32c_mask(crc));
+}
+
+void vlog_entry_encode(struct buf *out, struct slice key, struct slice value, int compress)
+{
+    size_t start = out->len, clen;
+    char h[VLOG_ENTRY_HEADER_SIZE];
+    uint32_t crc;
+
+    if (compress && value.len >= 64) {
+        clen = snappy_max_compressed_length(value.len);
+        buf_reserve(out, VLOG_ENTRY_HEADER_SIZE + key.len + clen);
+        memset(h, 0, sizeof h);
+        buf_append(out, h, sizeof h);
+        buf_append(out, key.data, key.len);
+        if (snappy_compress(value.data, value.len, out->data + out->len, &clen) == SNAPPY_OK &&
+            clen <= value.len - value.len / 8) {
+            out->len += clen;
+            entry_header(out->data + start, (uint32_t)key.len, (uint32_t)clen,
+                         VLOG_FLAG_SNAPPY);
+            crc = crc32c_value(out->data + start + 4, out->len - start - 4);
+            encode_fixed32(out->data + start, crc32c_mask(crc));
+            return;
+        }
+        buf_truncate(out, start);
+    }
+    vlog_entry_encode_stored(out, key, value, 0);
+}
+
+int vlog_entry_parse(struct slice in, struct slice *key, struct slice *stored, int *flags,
+                     const char **why)
+{
+    uint32_t klen, slen, crc;
+
+    if (in.len < VLOG_ENTRY_HEADER_SIZE) {
+        *why = "entry shorter than its header";
+        return LSM_ECORRUPT;
+    }
+    klen = decode_fixed32(in.data + 4);
+    slen = decode_fixed32(in.data + 8);
+    if ((uint64_t)VLOG_ENTRY_HEADER_SIZE + klen + slen != in.len) {
+        *why = "entry lengths do not match";
+        return LSM_ECORRUPT;
+    }
+    crc = crc32c_unmask(decode_fixed32(in.data));
+    if (crc32c_value(in.data + 4, in.len - 4) != crc) {
+        *why = "entry checksum mismatch";
+        return LSM_ECORRUPT;
+    }
+    if ((in.data[12] & ~VLOG_FLAG_SNAPPY) != 0 || in.data[13] || in.data[14] || in.data[15]) {
+        *why = "unknown entry flags";
+        return LSM_ECORRUPT;
+    }
+    *flags = in.data[12];
+    *key = slice_make(in.data + VLOG_ENTRY_HEADER_SIZE, klen);
+    *stored = slice_make(in.data + VLOG_ENTRY_HEADER_SIZE + klen, slen);
+    return 0;
+}
+
+int vlog_value_decode(struct slice stored, int flags, struct buf *value)
+{
+    size_t ulen;
+
+    if (!(flags & VLOG_FLAG_SNAPPY)) {
+        buf_set(value, stored.data, stored.len);
+        return 0;
+    }
+    if (snappy_uncompressed_length(stored.data, stored.len, &ulen) != SNAPPY_OK)
+        return LSM_ECORRUPT;
+    buf_clear(value);
+    buf_reserve(value, ulen);
+    if (snappy_uncompress(stored.data, stored.len, value->data, &ulen) != SNAPPY_OK)
+        return LSM_ECORRUPT;
+    value->len = ulen;
+    return 0;
+}
+
+/* ---- segment table ---- */
+
+struct vlog_seg {
+    uint64_t number;
+    uint64_t size;            /* readable bytes (grows while active) */
+    struct io_file *rf;       /* read handle, opened lazily */
+    int refs;                 /* table + running reads */
+    int dropped;
+};
+
+struct vlog {
+    struct io_env *env;
+    char *dir;
+    int compress;
+    pthread_mutex_t mu;       /* segs, seg fields, stats */
+    struct vlog_seg **segs;   /* sorted by number */
+    int nsegs, csegs;
+    /* writer (one thread) */
+    struct io_file *wf;
+    struct vlog_seg *active;
+    uint64_t wsize;           /* appended, including buffered */
+    int dirty;
+    struct buf scratch;
+    struct vlog_io_stats st;
+};
+
+static void seg_path(struct buf *out, const char *dir, uint64_t number)
+{
+    char name[32];
+    snprintf(name, sizeof name, "/%06" PRIu64 ".vlog", number);
+    buf_clear(out);
+    buf_append(out, dir, strlen(dir));
+    buf_append(out, name, strlen(name));
+    buf_cstr(out);
+}
+
+struct vlog *vlog_create(struct io_env *env, const char *dir, int compress)
+{
+    struct vlog *vl = zcalloc(sizeof *vl);
+    vl->env = env ? env : io_env_posix();
+    vl->dir = zstrdup(dir);
+    vl->compress = compress;
+    pthread_mutex_init(&vl->mu, NULL);
+    return vl;
+}
+
+static void seg_unref(struct vlog_seg *s)
+{
+    if (--s->refs == 0) {
+        io_file_close(s->rf);
+        zfree(s);
+    }
+}
+
+void vlog_destroy(struct vlog *vl)
+{
+    int i;
+    if (vl == NULL)
+        return;
+    if (vl->wf) {
+        if (vl->dirty)
+            io_file_sync(vl->wf);
+        io_file_close(vl->wf);
+    }
+    for (i = 0; i < vl->nsegs; i++)
+        seg_unref(vl->segs[i]);
+    zfree(vl->segs);
+    buf_free(&vl->scratch);
+    pthread_mutex_destroy(&vl->mu);
+    zfree(vl->dir);
+    zfree(vl);
+}
+
+/* Index of number in segs or of where it would go (mu held). */
+static int seg_find(struct vlog *vl, uint64_t number, int *found)
+{
+    int lo = 0, hi = vl->nsegs;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (vl->segs[mid]->number < number)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < vl->nsegs && vl->segs[lo]->number == number;
+    return lo;
+}
+
+static struct vlog_seg *seg_insert(struct vlog *vl, uint64_t number, uint64_t size)
+{
+    struct vlog_seg *s;
+    int found, i;
+
+    pthread_mutex_lock(&vl->mu);
+    i = seg_find(vl, number, &found);
+    if (found) {
+        s = vl->segs[i];
+        s->size = size;
+        pthread_mutex_unlock(&vl->mu);
+        return s;
+    }
+    if (vl->nsegs == vl->csegs) {
+        vl->csegs = vl->csegs ? vl->csegs * 2 : 16;
+        vl->segs = zrealloc(vl->segs, sizeof(*vl->segs) * (size_t)vl->csegs);
+    }
+    memmove(vl->segs + i + 1, vl->segs + i, sizeof(*vl->segs) * (size_t)(vl->nsegs - i));
+    s = zcalloc(sizeof *s);
+    s->number = number;
+    s->size = size;
+    s->refs = 1;
+    vl->segs[i] = s;
+    vl->nsegs++;
+    pthread_mutex_unlock(&vl->mu);
+    return s;
+}
+
+void vlog_seg_add(struct vlog *vl, uint64_t number, uint64_t size)
+{
+    seg_insert(vl, number, size);
+}
+
+void vlog_seg_drop(struct vlog *vl, uint64_t number)
+{
+    int found, i;
+    pthread_mutex_lock(&vl->mu);
+    i = seg_find(vl, number, &found);
+    if (found && vl->segs[i] != vl->active) {
+        struct vlog_seg *s = vl->segs[i];
+        memmove(vl->segs + i, vl->segs + i + 1, sizeof(*vl->segs) * (size_t)(vl->nsegs - i - 1));
+        vl->nsegs--;
+        s->dropped = 1;
+        seg_unref(s);
+    }
+    pthread_mutex_unlock(&vl->mu);
+}
+
+int vlog_seg_exists(struct vlog *vl, uint64_t number)
+{
+    int found;
+    pthread_mutex_lock(&vl->mu);
+    seg_find(vl, number, &found);
+    pthread_mutex_unlock(&vl->mu);
+    return found;
+}
+
+/* ---- writer ---- */
+
+int vlog_new_segment(struct vlog *vl, uint64_t number)
+{
+    struct buf path = BUF_INIT;
+    char h[VLOG_FILE_HEADER_SIZE];
+    struct vlog_seg *s;
+    int rc;
+
+    if (vl->wf != NULL)
+        return vl_error(LSM_EINVAL, "vlog: a segment is already active");
+    seg_path(&path, vl->dir, number);
+    rc = io_open_append(vl->env, path.data, &vl->wf);
+    if (rc != 0) {
+        vl->wf = NULL;
+        rc = vl_error(errno_code(rc), "%s: create: %s", path.data, strerror(-rc));
+        goto out;
+    }
+    memcpy(h, VLOG_MAGIC, 8);
+    encode_fixed64(h + 8, number);
+    rc = io_file_append(vl->wf, h, sizeof h);
+    if (rc == 0)
+        rc = io_file_sync(vl->wf);
+    if (rc != 0) {
+        rc = vl_error(errno_code(rc), "%s: write header: %s", path.data, strerror(-rc));
+        io_file_close(vl->wf);
+        vl->wf = NULL;
+        io_unlink(vl->env, path.data);
+        goto out;
+    }
+    s = seg_insert(vl, number, VLOG_FILE_HEADER_SIZE);
+    pthread_mutex_lock(&vl->mu);
+    vl->active = s;
+    pthread_mutex_unlock(&vl->mu);
+    vl->wsize = VLOG_FILE_HEADER_SIZE;
+    vl->dirty = 0;
+    vl->st.bytes_written += VLOG_FILE_HEADER_SIZE;
+out:
+    buf_free(&path);
+    return rc;
+}
+
+int vlog_has_active(struct vlog *vl)
+{
+    return vl->wf != NULL;
+}
+
+uint64_t vlog_active_number(struct vlog *vl)
+{
+    return vl->active ? vl->active->number : 0;
+}
+
+uint64_t vlog_active_size(struct vlog *vl)
+{
+    return vl->wsize;
+}
+
+static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
+                        const char *prefix, struct vlog_ptr *p)
+{
+    int rc;
+
+    if (vl->wf == NULL)
+        return vl_error(LSM_EINVAL, "vlog: no active segment");
+    p->segment = vl->active->number;
+    p->offset = vl->wsize;
+    p->length = (uint32_t)vl->scratch.len;
+    p->value_len = value_len;
+    p->prefix_len = value_len < VLOG_PREFIX_MAX ? value_len : VLOG_PREFIX_MAX;
+    memcpy(p->prefix, prefix, p->prefix_len);
+    rc = io_file_append(vl->wf, vl->scratch.data, vl->scratch.len);
+    if (rc != 0) {
+        struct buf path = BUF_INIT;
+        seg_path(&path, vl->dir, p->segment);
+        rc = vl_error(errno_code(rc), "%s: append: %s", path.data, strerror(-rc));
+        buf_free(&path);
+        return rc;
+    }
+    (void)key;
+    vl->wsize += vl->scratch.len;
+    vl->dirty = 1;
+    pthread_mutex_lock(&vl->mu);
+    vl->st.bytes_written += vl->scratch.len;
+    pthread_mutex_unlock(&vl->mu);
+    return 0;
+}
+
+int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
+{
+    buf_clear(&vl->scratch);
+    vlog_entry_encode(&vl->scratch, key, value, vl->compress);
+    return append_entry(vl, key, (uint32_t)value.len, value.data, p);
+}
+
+int vlog_add_stored(struct vlog *vl, struct slice key, struct slice stored, int flags,
+                    const struct vlog_ptr *old, struct vlog_ptr *p)
+{
+    buf_clear(&vl->scratch);
+    vlog_entry_encode_stored(&vl->scratch, key, stored, flags);
+    return append_entry(vl, key, old->value_len, old->prefix, p);
+}
+
+static int writer_op(struct vlog *vl, int sync)
+{
+    int rc;
+    if (vl->wf == NULL)
+        return 0;
+    rc = sync ? io_file_sync(vl->wf) : io_file_flush(vl->wf);
+    if (rc != 0) {
+        struct buf path = BUF_INIT;
+        seg_path(&path, vl->dir, vl->active->number);
+        rc = vl_error(errno_code(rc), "%s: %s: %s", path.data, sync ? "sync" : "write",
+                      strerror(-rc));
+        buf_free(&path);
+        return rc;
+    }
+    /* Readers may now see everything appended. */
+    pthread_mutex_lock(&vl->mu);
+    vl->active->size = vl->wsize;
+    pthread_mutex_unlock(&vl->mu);
+    if (sync)
+        vl->dirty = 0;
+    return 0;
+}
+
+int vlog_flush(struct vlog *vl)
+{
+    return writer_op(vl, 0);
+}
+
+int vlog_sync(struct vlog *vl)
+{
+    if (!vl->dirty)
+        return 0;
+    return writer_op(vl, 1);
+}
+
+int vlog_dirty(struct vlog *vl)
+{
+    return vl->dirty;
+}
+
+int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
+{
+    int rc;
+    if (vl->wf == NULL)
+        return vl_error(LSM_EINVAL, "vlog: no active segment");
+    rc = vl->dirty ? writer_op(vl, 1) : writer_op(vl, 0);
+    if (rc != 0)
+        return rc;
+    io_file_close(vl->wf);
+    vl->wf = NULL;
+    *number = vl->active->number;
+    *size = vl->wsize;
+    pthread_mutex_lock(&vl->mu);
+    vl->active->size = vl->wsize;
+    vl->active = NULL;
+    pthread_mutex_unlock(&vl->mu);
+    return 0;
+}
+
+/* ---- reads ---- */
+
+/* The segment with a reference and an open read handle, or NULL (error set). */
+static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number)
+{
+    struct vlog_seg *s;
+    int found, i, rc;
+
+    pthread_mutex_lock(&vl->mu);
+    i = seg_find(vl, number, &found);
+    if (!found) {
+        pthread_mutex_unlock(&vl->mu);
+        vl_error(LSM_ECORRUPT, "%s/%06" PRIu64 ".vlog: value pointer into a missing segment",
+                 vl->dir, number);
+        return NULL;
+    }
+    s = vl->segs[i];
+    if (s->rf == NULL) {
+        struct buf path = BUF_INIT;
+        seg_path(&path, vl->dir, number);
+        /* Opened under mu: rare (once per segment), keeps one handle. */
+        rc = io_open_read(vl->env, path.data, &s->rf);
+        if (rc != 0) {
+            s->rf = NULL;
+            pthread_mutex_unlock(&vl->mu);
+            vl_error(rc == -ENOENT ? LSM_ECORRUPT : LSM_EIO, "%s: open: %s", path.data,
+                     strerror(-rc));
+            buf_free(&path);
+            return NULL;
+        }
+        buf_free(&path);
+    }
+    s->refs++;
+    pthread_mutex_unlock(&vl->mu);
+    return s;
+}
+
+static void seg_put(struct vlog *vl, struct vlog_seg *s)
+{
+    pthread_mutex_lock(&vl->mu);
+    seg_unref(s);
+    pthread_mutex_unlock(&vl->mu);
+}
+
+int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key,
+              struct buf *value)
+{
+    struct vlog_seg *s = seg_get(vl, p->segment);
+    struct buf raw = BUF_INIT;
+    struct slice k, stored;
+    const char *why = NULL;
+    uint64_t size;
+    ssize_t n;
+    int flags, rc = 0;
+
+    if (s == NULL)
+        return LSM_ECORRUPT;
+    pthread_mutex_lock(&vl->mu);
+    size = s->size;
+    pthread_mutex_unlock(&vl->mu);
+    if (p->offset < VLOG_FILE_HEADER_SIZE || p->offset + p->length > size) {
+        why = "value pointer beyond the end of the segment";
+        goto corrupt;
+    }
+    buf_reserve(&raw, p->length);
+    n = io_file_pread(s->rf, raw.data, p->length, p->offset);
+    if (n < 0) {
+        rc = vl_error(LSM_EIO, "%s/%06" PRIu64 ".vlog: offset %" PRIu64 ": read: %s",
+                      vl->dir, p->segment, p->offset, strerror((int)-n));
+        goto out;
+    }
+    if ((size_t)n != p->length) {
+        why = "entry truncated";
+        goto corrupt;
+    }
+    raw.len = (size_t)n;
+    if (vlog_entry_parse(buf_slice(&raw), &k, &stored, &flags, &why) != 0)
+        goto corrupt;
+    if (key != NULL && !slice_equal(k, *key)) {
+        why = "entry holds another key";
+        goto corrupt;
+    }
+    if (vlog_value_decode(stored, flags, value) != 0) {
+        why = "bad snappy value";
+        goto corrupt;
+    }
+    if (value->len != p->value_len) {
+        why = "value length differs from the pointer";
+        goto corrupt;
+    }
+    pthread_mutex_lock(&vl->mu);
+    vl->st.reads++;
+    vl->st.bytes_read += p->length;
+    pthread_mutex_unlock(&vl->mu);
+    goto out;
+corrupt:
+    rc = vl_error(LSM_ECORRUPT, "%s/%06" PRIu64 ".vlog: offset %" PRIu64 ": %s", vl->dir,
+                  p->segment, p->offset, why);
+out:
+    buf_free(&raw);
+    seg_put(vl, s);
+    return rc;
+}
+
+void vlog_prefetch(struct vlog *vl, const struct vlog_ptr *p)
+{
+    struct vlog_seg *s = seg_get(vl, p->segment);
+    if (s == NULL)
+        return;
+    io_file_prefetch(s->rf, p->offset, p->length);
+    seg_put(vl, s);
+}
+
+void vlog_get_io_stats(struct vlog *vl, struct vlog_io_stats *out)
+{
+    pthread_mutex_lock(&vl->mu);
+    *out = vl->st;
+    pthread_mutex_unlock(&vl->mu);
+}
+
+void vlog_count_read(struct vlog *vl, uint64_t bytes)
+{
+    pthread_mutex_lock(&vl->mu);
+    vl->st.bytes_read += bytes;
+    pthread_mutex_unlock(&vl->mu);
+}
+
+/* ---- scanner ---- */
+
+#define SCAN_CHUNK (1u << 20)
+
+struct vlog_scanner {
+    struct io_file *f;
+    char *path;
+    uint64_t limit;           /* bytes to consider */
+    uint64_t pos;             /* offset of the next entry */
+    struct buf win;           /* bytes [win_off, win_off + win.len) */
+    uint64_t win_off;
+    int torn;
+    const char *why;
+};
+
+/* Makes [off, off + n) available in the window: 1, 0 when past limit, < 0. */
+static int scan_fill(struct vlog_scanner *s, uint64_t off, size_t n)
+{
+    size_t want;
+    ssize_t got;
+
+    if (off + n > s->limit)
+        return 0;
+    if (off >= s->win_off && off + n <= s->win_off + s->win.len)
+        return 1;
+    want = n > SCAN_CHUNK ? n : SCAN_CHUNK;
+    if (off + want > s->limit)
+        want = (size_t)(s->limit - off);
+    buf_clear(&s->win);
+    buf_reserve(&s->win, want);
+    got = io_file_pread(s->f, s->win.data, want, off);
+    if (got < 0)
+        return vl_error(LSM_EIO, "%s: offset %" PRIu64 ": read: %s", s->path, off,
+                        strerror((int)-got));
+    s->win.len = (size_t)got;
+    s->win_off = off;
+    return (size_t)got >= n;
+}
+
+int vlog_scan_open(struct io_env *env, const char *path, uint64_t number, uint64_t limit,
+                   struct vlog_scanner **out)
+{
+    struct vlog_scanner *s = zcalloc(sizeof *s);
+    int64_t fsz;
+    int rc;
+
+    *out = NULL;
+    env = env ? env : io_env_posix();
+    rc = io_open_read(env, path, &s->f);
+    if (rc != 0) {
+        zfree(s);
+        return vl_error(rc == -ENOENT ? LSM_ECORRUPT : LSM_EIO, "%s: open: %s", path,
+                        strerror(-rc));
+    }
+    s->path = zstrdup(path);
+    fsz = io_file_size(s->f);
+    s->limit = fsz < 0 ? 0 : (uint64_t)fsz;
+    if (limit < s->limit)
+        s->limit = limit;
+    rc = scan_fill(s, 0, VLOG_FILE_HEADER_SIZE);
+    if (rc <= 0 || memcmp(s->win.data, VLOG_MAGIC, 8) != 0 ||
+        decode_fixed64(s->win.data + 8) != number) {
+        if (rc == 0 || rc == 1)
+            rc = vl_error(LSM_ECORRUPT, "%s: offset 0: %s", path,
+                          rc == 0 ? "file shorter than its header" : "bad file header");
+        vlog_scan_close(s);
+        return rc;
+    }
+    s->pos = VLOG_FILE_HEADER_SIZE;
+    *out = s;
+    return 0;
+}
+
+static int scan_stop(struct vlog_scanner *s, const char *why)
+{
+    s->torn = 1;
+    s->why = why;
+    return 0;
+}
+
+int vlog_scan_next(struct vlog_scanner *s, struct slice *key, struct slice *stored,
+                   int *flags, uint64_t *offset, uint32_t *length)
+{
+    uint64_t klen, slen, total;
+    const char *why;
+    int rc;
+
+    if (s->torn || s->pos >= s->limit)
+        return 0;
+    rc = scan_fill(s, s->pos, VLOG_ENTRY_HEADER_SIZE);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return scan_stop(s, "truncated entry header");
+    klen = decode_fixed32(s->win.data + (s->pos - s->win_off) + 4);
+    slen = decode_fixed32(s->win.data + (s->pos - s->win_off) + 8);
+    total = VLOG_ENTRY_HEADER_SIZE + klen + slen;
+    rc = scan_fill(s, s->pos, (size_t)total);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return scan_stop(s, "truncated entry");
+    if (vlog_entry_parse(slice_make(s->win.data + (s->pos - s->win_off), (size_t)total), key,
+                         stored, flags, &why) != 0)
+        return scan_stop(s, why);
+    *offset = s->pos;
+    *length = (uint32_t)total;
+    s->pos += total;
+    return 1;
+}
+
+int vlog_scan_torn(const struct vlog_scanner *s)
+{
+    return s->torn;
+}
+
+uint64_t vlog_scan_end(const struct vlog_scanner *s)
+{
+    return s->pos;
+}
+
+const char *vlog_scan_why(const struct vlog_scanner *s)
+{
+    return s->why ? s->why : "";
+}
+
+void vlog_scan_close(struct vlog_scanner *s)
+{
+    if (s == NULL)
+        return;
+    io_file_close(s->f);
+    buf_free(&s->win);
+    zfree(s->path);
+    zfree(s);
+}

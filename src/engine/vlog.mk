@@ -1,0 +1,4 @@
+# src/engine/vlog.mk: key/value separation (value log segments, pointers,
+# discard accounting and garbage collection; issue 5).
+src_engine_liblsm_la_SOURCES += \
+	src/engine/vlog.c src/engine/vlog.h

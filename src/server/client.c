@@ -10,6 +10,7 @@
 #include "server/ae.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/keyspace_server.h"
 #include "server/server.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -215,7 +216,14 @@ static void client_write_handler(struct ae_loop *loop, int fd, void *data, int m
     (void)loop;
     (void)fd;
     (void)mask;
-    client_write(data);
+    struct client *c = data;
+    /* keyspace: replies of a write not yet fsync'd (appendfsync always) wait;
+     * the keyspace re-queues the client once its sync is done. */
+    if (ks_server_unsynced(c)) {
+        ae_del_file(server.loop, c->fd, AE_WRITABLE);
+        return;
+    }
+    client_write(c);
 }
 
 void client_queue_write(struct client *c)
@@ -242,6 +250,8 @@ int client_handle_pending_writes(void)
         handled++;
         if (c->flags & CLIENT_CLOSE_ASAP)
             continue;
+        if (ks_server_unsynced(c))
+            continue;   /* keyspace: re-queued once its writes are fsync'd */
         if (client_write(c) < 0)
             continue;
         if (obuf_pending(&c->obuf) > 0 &&
@@ -365,7 +375,7 @@ void client_execute(struct client *c)
         return;
     }
     server.current_client = c;
-    cmd->proc(c);
+    ks_server_call(c, cmd);   /* keyspace: cmd->proc(c) inside a transaction */
     server.current_client = NULL;
     cmd->calls++;
     server.stat_numcommands++;

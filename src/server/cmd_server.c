@@ -17,6 +17,7 @@
 #include "server/client.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/keyspace.h"
 #include "server/server.h"
 #include "util/clock.h"
 #include "util/glob.h"
@@ -451,6 +452,7 @@ static void info_memory(struct buf *b)
     info_add(b, "total_system_memory_human:%s", h4);
     info_add(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
     info_add(b, "mem_allocator:%s", zmalloc_lib());
+    ks_info_section("memory", b);   /* keyspace: block cache, memtables */
 }
 
 static void info_stats(struct buf *b)
@@ -496,9 +498,20 @@ static void info_cluster(struct buf *b)
     info_add(b, "cluster_enabled:0");
 }
 
+/* keyspace: the sections whose figures live in the keyspace layer. */
 static void info_keyspace(struct buf *b)
 {
-    (void)b;   /* the engine is not connected yet: no keys in any database */
+    ks_info_section("keyspace", b);
+}
+
+static void info_persistence(struct buf *b)
+{
+    ks_info_section("persistence", b);
+}
+
+static void info_lsm(struct buf *b)
+{
+    ks_info_section("lsm", b);
 }
 
 static const struct {
@@ -509,11 +522,13 @@ static const struct {
     { "server", "Server", info_server },
     { "clients", "Clients", info_clients },
     { "memory", "Memory", info_memory },
+    { "persistence", "Persistence", info_persistence },
     { "stats", "Stats", info_stats },
     { "replication", "Replication", info_replication },
     { "cpu", "CPU", info_cpu },
     { "cluster", "Cluster", info_cluster },
     { "keyspace", "Keyspace", info_keyspace },
+    { "lsm", "LSM", info_lsm },
 };
 #define NSECTIONS ((int)(sizeof(info_sections) / sizeof(info_sections[0])))
 
@@ -911,8 +926,49 @@ void cmd_command_getkeys(struct client *c)
         reply_error(&c->obuf, "ERR Invalid command specified");
         return;
     }
-    /* No command served here takes key arguments (yet). */
-    reply_error(&c->obuf, "ERR The command has no key arguments");
+    /* Redis' getKeysSubcommandImpl, keys found by commands_get_keys(). */
+    if (!commands_has_keys(cmd)) {
+        reply_error(&c->obuf, "ERR The command has no key arguments");
+        return;
+    }
+    int argc = c->argc - 2;
+    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        reply_error(&c->obuf, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    struct cmd_key_ref *keys = zmalloc(sizeof(*keys) * (size_t)argc);
+    int n = commands_get_keys(cmd, argc, c->argv + 2, c->argvlen + 2, keys);
+    if (n <= 0) {
+        if (cmd->flags & CMD_NO_MANDATORY_KEYS)
+            reply_array_len(&c->obuf, 0);
+        else
+            reply_error(&c->obuf, "ERR Invalid arguments specified for command");
+        zfree(keys);
+        return;
+    }
+    static const char *const kflag[] = { "RO", "RW", "OW", "RM", "access", "update",
+                                         "insert", "delete", "not_key", "incomplete",
+                                         "variable_flags" };
+    int with_flags = strcmp(c->cmd->name, "getkeysandflags") == 0;
+    reply_array_len(&c->obuf, n);
+    for (int i = 0; i < n; i++) {
+        const char *k = c->argv[2 + keys[i].pos];
+        size_t klen = c->argvlen[2 + keys[i].pos];
+        if (!with_flags) {
+            reply_bulk(&c->obuf, k, klen);
+            continue;
+        }
+        reply_array_len(&c->obuf, 2);
+        reply_bulk(&c->obuf, k, klen);
+        int nf = 0;
+        for (int b = 0; b < 11; b++)
+            nf += (keys[i].flags >> b) & 1;
+        reply_set_len(&c->obuf, nf);
+        for (int b = 0; b < 11; b++)
+            if (keys[i].flags & (1u << b))
+                reply_status(&c->obuf, kflag[b]);
+    }
+    zfree(keys);
 }
 
 void cmd_command_help(struct client *c)

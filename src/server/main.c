@@ -114,7 +114,7 @@ static void find_executable(void)
     server.executable[n > 0 ? n : 0] = '\0';
 }
 
-/* Creates `dir` if missing and takes its LOCK. Returns 0 or -1 (logged). */
+/* Creates `dir` if missing and takes its server.lock. Returns 0 or -1 (logged). */
 static int lock_data_dir(struct io_lock **out)
 {
     struct io_env *env = io_env_posix();
@@ -124,9 +124,11 @@ static int lock_data_dir(struct io_lock **out)
         log_warning("Can't create the data directory '%s': %s", dir, strerror(-rc));
         return -1;
     }
-    size_t len = strlen(dir) + sizeof("/LOCK");
+    /* keyspace: dir/LOCK is the engine's own lock (lsm_open takes it), so
+     * the server's lock is a file of its own. */
+    size_t len = strlen(dir) + sizeof("/server.lock");
     char *path = zmalloc(len);
-    snprintf(path, len, "%s/LOCK", dir);
+    snprintf(path, len, "%s/server.lock", dir);
     rc = io_lock(env, path, out);
     if (rc == -EWOULDBLOCK || rc == -EAGAIN) {
         log_warning("The data directory '%s' is in use by another lsmdb-server "

@@ -12,6 +12,7 @@
 #include "server/client.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/keyspace_server.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/zmalloc.h"
@@ -119,6 +120,7 @@ static int64_t server_cron(struct ae_loop *loop, int64_t id, void *data)
         server.recent_max_input_buffer = 0;
         server.recent_max_output_buffer = 0;
     }
+    ks_server_cron();   /* keyspace: active expiry, everysec, write-error recovery */
     struct client *c = server.clients;
     while (c) {
         struct client *next = c->next;
@@ -139,6 +141,7 @@ static int64_t server_cron(struct ae_loop *loop, int64_t id, void *data)
  * pending (Redis' handleClientsWithPendingWrites), stop on shutdown. */
 static void before_sleep(struct ae_loop *loop)
 {
+    ks_server_before_sleep();   /* keyspace: group commit before replies go out */
     client_free_closing();
     client_handle_pending_writes();
     client_free_closing();
@@ -356,6 +359,11 @@ int server_init(void)
     config_register_apply("maxclients", apply_maxclients);
     config_register_apply("port", apply_port);
     config_register_apply("bind", apply_bind);
+    char kerr[512];   /* keyspace: open the database before accepting clients */
+    if (ks_server_open(kerr, sizeof(kerr)) != 0) {
+        log_warning("%s", kerr);
+        return -1;
+    }
     if (open_listeners() < 0)
         return -1;
     ae_set_before_sleep(server.loop, before_sleep);
@@ -379,9 +387,11 @@ void server_shutdown(void)
 {
     log_warning("User requested shutdown...");
     net_close_listeners(&server.listeners, NULL);
+    ks_server_sync_now();   /* keyspace: pending writes durable before their replies */
     /* Replies already produced go out before we close (best effort). */
     client_handle_pending_writes();
     client_flush_all();
+    ks_server_close();      /* keyspace: sync and close the engine */
     server_remove_pidfile();
     if (server_cfg.unixsocket && server_cfg.unixsocket[0]) {
         log_notice("Removing the unix socket file.");

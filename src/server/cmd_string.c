@@ -849,6 +849,25 @@ static const struct cmd_key_spec spec_mget[] = KSPEC_ALL(KSPEC_RO | KSPEC_ACCESS
 static const struct cmd_key_spec spec_mset[] = KSPEC_ALL(KSPEC_OW | KSPEC_UPDATE, 2);
 static const struct cmd_key_spec spec_msetnx[] = KSPEC_ALL(KSPEC_OW | KSPEC_INSERT, 2);
 
+/* Redis' setGetKeys: SET's key is RW/access with GET, else only written. */
+static int set_getkeys(int argc, const char *const *argv, const size_t *argvlen,
+                       struct cmd_key_ref *keys, int max)
+{
+    if (max < 1 || argc < 2)
+        return 0;
+    keys[0].pos = 1;
+    keys[0].flags = KSPEC_OW | KSPEC_UPDATE;
+    for (int i = 3; i < argc; i++) {
+        const char *z = memchr(argv[i], '\0', argvlen[i]);
+        size_t plen = z ? (size_t)(z - argv[i]) : argvlen[i];
+        if (plen == 3 && strncasecmp(argv[i], "get", 3) == 0) {
+            keys[0].flags = KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE;
+            break;
+        }
+    }
+    return 1;
+}
+
 #define STR_ROW(n, summ, cplx, since_, hist, tips_, proc_, ar, fl, args_, kspecs)     \
     { .name = n, .summary = summ, .complexity = cplx, .since = since_,                \
       .group = "string", .history = hist, .tips = tips_, .proc = proc_, .arity = ar,  \
@@ -903,8 +922,11 @@ struct command string_commands[] = {
             -3, W_DENY, mset_args, spec_msetnx),
     STR_ROW("psetex", "Set a string value with an expiry in milliseconds", O1, "2.6.0",
             NULL, NULL, cmd_psetex, 4, W_DENY, psetex_args, spec_ow_update),
-    STR_ROW("set", "Set the string value of a key, with optional conditions and expiry", O1,
-            "1.0.0", set_history, NULL, cmd_set, -3, W_DENY, set_args, spec_set),
+    { .name = "set",
+      .summary = "Set the string value of a key, with optional conditions and expiry",
+      .complexity = O1, .since = "1.0.0", .group = "string", .history = set_history,
+      .proc = cmd_set, .arity = -3, .flags = W_DENY, .acl = ACL_STRING, .args = set_args,
+      .key_specs = spec_set, .getkeys = set_getkeys },
     STR_ROW("setex", "Set a string value with an expiry in seconds", O1, "2.0.0", NULL,
             NULL, cmd_setex, 4, W_DENY, setex_args, spec_ow_update),
     STR_ROW("setnx", "Set a string value only if the key does not exist", O1, "1.0.0",

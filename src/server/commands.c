@@ -499,6 +499,43 @@ struct command *commands_at(int i)
     return (i >= 0 && i < ncommands) ? all_commands[i] : NULL;
 }
 
+/* ---- keys of a full command ---- */
+
+int commands_has_keys(const struct command *cmd)
+{
+    if (cmd->getkeys)
+        return 1;
+    for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++)
+        if (!(ks->flags & KSPEC_NOT_KEY))
+            return 1;
+    return 0;
+}
+
+int commands_get_keys(const struct command *cmd, int argc, const char *const *argv,
+                      const size_t *argvlen, struct cmd_key_ref *keys)
+{
+    int varflags = 0;
+    for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++)
+        varflags |= (ks->flags & KSPEC_VARIABLE_FLAGS) != 0;
+    if (cmd->getkeys && (varflags || !cmd->key_specs))
+        return cmd->getkeys(argc, argv, argvlen, keys, argc);
+    int n = 0;
+    for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++) {
+        int first = ks->index;
+        int last = ks->lastkey >= 0 ? first + ks->lastkey
+                   : ks->limit ? first + ((argc - first) / ks->limit + ks->lastkey)
+                               : argc + ks->lastkey;
+        if (last >= argc || last < first || first >= argc)
+            return -1;   /* out of bounds: a syntax error in the command */
+        for (int i = first; i <= last && n < argc; i += ks->keystep) {
+            keys[n].pos = i;
+            keys[n].flags = ks->flags;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* ---- COMMAND INFO ---- */
 
 static void reply_flags(struct obuf *o, uint32_t flags)

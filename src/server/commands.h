@@ -116,6 +116,16 @@ struct cmd_key_spec {
     int limit;
 };
 
+/* A key of a full command (COMMAND GETKEYS): its argv index and KSPEC_*. */
+struct cmd_key_ref {
+    int pos;
+    uint32_t flags;
+};
+/* A command's own key finder, for key specs with KSPEC_VARIABLE_FLAGS (SET:
+ * the flags depend on GET). Fills up to max refs; returns the count. */
+typedef int cmd_getkeys_fn(int argc, const char *const *argv, const size_t *argvlen,
+                           struct cmd_key_ref *keys, int max);
+
 /* Doc flags (COMMAND DOCS doc_flags). */
 enum { CMD_DOC_DEPRECATED = 1 << 0, CMD_DOC_SYSCMD = 1 << 1 };
 
@@ -137,6 +147,7 @@ struct command {
     const struct cmd_arg *args;      /* NULL-terminated, may be NULL */
     struct command *subcommands;     /* NULL-terminated (name), may be NULL */
     const struct cmd_key_spec *key_specs; /* ended by index 0; NULL = no keys */
+    cmd_getkeys_fn *getkeys;         /* NULL = the key specs say it all */
     uint32_t doc_flags;              /* CMD_DOC_* */
     const char *deprecated_since;    /* NULL = not deprecated */
     const char *replaced_by;
@@ -169,6 +180,14 @@ struct command *commands_lookup_fullname(const char *name, size_t len);
 /* Iteration over top-level commands in table order. */
 int commands_count(void);
 struct command *commands_at(int i);
+
+/* 1 if the command takes key arguments (key specs or a key finder). */
+int commands_has_keys(const struct command *cmd);
+/* Redis' getKeysFromCommandWithSpecs for a full command (argv[0] is the
+ * command name): fills keys (room for argc refs) and returns the count, or
+ * -1 when a key spec points outside the arguments. */
+int commands_get_keys(const struct command *cmd, int argc, const char *const *argv,
+                      const size_t *argvlen, struct cmd_key_ref *keys);
 
 /* Reply encoders used by COMMAND (RESP2/RESP3 exact shapes of Redis 7). */
 void commands_reply_info(struct obuf *o, const struct command *cmd);

@@ -17,6 +17,7 @@
 #include "server/client.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/keyspace.h"
 #include "server/server.h"
 #include "util/clock.h"
 #include "util/glob.h"
@@ -451,6 +452,7 @@ static void info_memory(struct buf *b)
     info_add(b, "total_system_memory_human:%s", h4);
     info_add(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
     info_add(b, "mem_allocator:%s", zmalloc_lib());
+    ks_info_section("memory", b);   /* keyspace: block cache, memtables */
 }
 
 static void info_stats(struct buf *b)
@@ -496,9 +498,20 @@ static void info_cluster(struct buf *b)
     info_add(b, "cluster_enabled:0");
 }
 
+/* keyspace: the sections whose figures live in the keyspace layer. */
 static void info_keyspace(struct buf *b)
 {
-    (void)b;   /* the engine is not connected yet: no keys in any database */
+    ks_info_section("keyspace", b);
+}
+
+static void info_persistence(struct buf *b)
+{
+    ks_info_section("persistence", b);
+}
+
+static void info_lsm(struct buf *b)
+{
+    ks_info_section("lsm", b);
 }
 
 static const struct {
@@ -509,11 +522,13 @@ static const struct {
     { "server", "Server", info_server },
     { "clients", "Clients", info_clients },
     { "memory", "Memory", info_memory },
+    { "persistence", "Persistence", info_persistence },
     { "stats", "Stats", info_stats },
     { "replication", "Replication", info_replication },
     { "cpu", "CPU", info_cpu },
     { "cluster", "Cluster", info_cluster },
     { "keyspace", "Keyspace", info_keyspace },
+    { "lsm", "LSM", info_lsm },
 };
 #define NSECTIONS ((int)(sizeof(info_sections) / sizeof(info_sections[0])))
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "server/ae.h"
+#include "server/cmd_multi.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/keyspace_server.h"
@@ -98,6 +99,7 @@ void client_free(struct client *c)
 {
     if (server.current_client == c)
         server.current_client = NULL;
+    multi_client_gone(c->id);   /* MULTI/WATCH state of this client */
     ae_del_file(server.loop, c->fd, AE_READABLE | AE_WRITABLE);
     close(c->fd);
     if (c->flags & CLIENT_PENDING_WRITE)
@@ -363,17 +365,22 @@ void client_execute(struct client *c)
             reply_unknown_subcommand(c);
         else
             reply_unknown_command(c);
+        multi_flag_error(c);   /* in MULTI: EXEC answers -EXECABORT */
         return;
     }
     if ((cmd->arity > 0 && cmd->arity != c->argc) || c->argc < -cmd->arity) {
         reply_errorf(&c->obuf, "ERR wrong number of arguments for '%s' command",
                      cmd->fullname);
+        multi_flag_error(c);
         return;
     }
     if (client_auth_required(c) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(&c->obuf, "NOAUTH Authentication required.");
+        multi_flag_error(c);
         return;
     }
+    if (multi_queue(c, cmd))
+        return;                /* in MULTI: queued (+QUEUED) or refused */
     server.current_client = c;
     ks_server_call(c, cmd);   /* keyspace: cmd->proc(c) inside a transaction */
     server.current_client = NULL;

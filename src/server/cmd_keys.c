@@ -988,12 +988,31 @@ static const char *const tips_dbsize[] = { "request_policy:all_shards",
 static const char *const tips_flush[] = { "request_policy:all_shards",
                                           "response_policy:all_succeeded", NULL };
 
-#define ROW(n, summ, cplx, since_, grp, hist, tips_, proc_, ar, fl, acl_, args_)       \
+/* Key specs (Redis 7.0's): one key at argv[1], every argument from 1, or
+ * the two keys of RENAME/COPY. */
+#define KS_END { NULL, 0, 0, 0, 0, 0 }
+#define KSPEC1(fl) { { NULL, fl, 1, 0, 1, 0 }, KS_END }
+#define KSPEC_ALL(fl) { { NULL, fl, 1, -1, 1, 0 }, KS_END }
+#define KSPEC2(fl1, fl2) { { NULL, fl1, 1, 0, 1, 0 }, { NULL, fl2, 2, 0, 1, 0 }, KS_END }
+static const struct cmd_key_spec spec_del[] = KSPEC_ALL(KSPEC_RM | KSPEC_DELETE);
+static const struct cmd_key_spec spec_ro_all[] = KSPEC_ALL(KSPEC_RO);
+static const struct cmd_key_spec spec_ro[] = KSPEC1(KSPEC_RO);
+static const struct cmd_key_spec spec_ro_access[] = KSPEC1(KSPEC_RO | KSPEC_ACCESS);
+static const struct cmd_key_spec spec_rw_update[] = KSPEC1(KSPEC_RW | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_move[] = KSPEC1(KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_rename[] =
+    KSPEC2(KSPEC_RW | KSPEC_ACCESS | KSPEC_DELETE, KSPEC_OW | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_renamenx[] =
+    KSPEC2(KSPEC_RW | KSPEC_ACCESS | KSPEC_DELETE, KSPEC_OW | KSPEC_INSERT);
+static const struct cmd_key_spec spec_copy[] =
+    KSPEC2(KSPEC_RO | KSPEC_ACCESS, KSPEC_OW | KSPEC_UPDATE);
+
+#define ROW(n, summ, cplx, since_, grp, hist, tips_, proc_, ar, fl, acl_, args_, ks)   \
     { .name = n, .summary = summ, .complexity = cplx, .since = since_, .group = grp,  \
       .history = hist, .tips = tips_, .proc = proc_, .arity = ar, .flags = fl,        \
-      .acl = ACL_KEYSPACE | (acl_), .args = args_ }
-#define GEN(n, summ, cplx, since_, hist, tips_, proc_, ar, fl, acl_, args_) \
-    ROW(n, summ, cplx, since_, "generic", hist, tips_, proc_, ar, fl, acl_, args_)
+      .acl = ACL_KEYSPACE | (acl_), .args = args_, .key_specs = ks }
+#define GEN(n, summ, cplx, since_, hist, tips_, proc_, ar, fl, acl_, args_, ks) \
+    ROW(n, summ, cplx, since_, "generic", hist, tips_, proc_, ar, fl, acl_, args_, ks)
 
 #define W_FAST (CMD_WRITE | CMD_FAST)
 #define R_FAST (CMD_READONLY | CMD_FAST)
@@ -1004,56 +1023,56 @@ struct command keys_commands[] = {
     GEN("copy", "Copy the value of a key to another key, optionally in another database",
         "O(N) worst case for collections, where N is the number of nested items. O(1) "
         "for string values.", "6.2.0", NULL, NULL, cmd_copy, -3, CMD_WRITE | CMD_DENYOOM,
-        0, copy_args),
+        0, copy_args, spec_copy),
     GEN("del", "Delete keys", ON_KEYS, "1.0.0", NULL, tips_multi_sum, cmd_del, -2,
-        CMD_WRITE, 0, keys_multi_args),
+        CMD_WRITE, 0, keys_multi_args, spec_del),
     GEN("exists", "Count how many of the given keys exist", ON_KEYS, "1.0.0",
-        exists_history, tips_multi_sum, cmd_exists, -2, R_FAST, 0, keys_multi_args),
+        exists_history, tips_multi_sum, cmd_exists, -2, R_FAST, 0, keys_multi_args, spec_ro_all),
     GEN("expire", "Set a key's time to live in seconds", O1, "1.0.0", expire_history,
-        NULL, cmd_expire, -3, W_FAST, 0, expire_args),
+        NULL, cmd_expire, -3, W_FAST, 0, expire_args, spec_rw_update),
     GEN("expireat", "Set a key's expiry as a UNIX time in seconds", O1, "1.2.0",
-        expire_history, NULL, cmd_expireat, -3, W_FAST, 0, expireat_args),
+        expire_history, NULL, cmd_expireat, -3, W_FAST, 0, expireat_args, spec_rw_update),
     GEN("expiretime", "Return a key's expiry as a UNIX time in seconds", O1, "7.0.0", NULL,
-        NULL, cmd_expiretime, 2, R_FAST, 0, key_args),
+        NULL, cmd_expiretime, 2, R_FAST, 0, key_args, spec_ro_access),
     GEN("keys", "Return every key that matches a glob pattern",
         "O(N) with N being the number of keys in the database", "1.0.0", NULL, tips_keys,
-        cmd_keys, 2, CMD_READONLY, ACL_DANGEROUS, keys_args),
+        cmd_keys, 2, CMD_READONLY, ACL_DANGEROUS, keys_args, NULL),
     GEN("move", "Move a key to another database", O1, "1.0.0", NULL, NULL, cmd_move, 3,
-        W_FAST, 0, move_args),
+        W_FAST, 0, move_args, spec_move),
     GEN("persist", "Remove the expiry of a key", O1, "2.2.0", NULL, NULL, cmd_persist, 2,
-        W_FAST, 0, key_args),
+        W_FAST, 0, key_args, spec_rw_update),
     GEN("pexpire", "Set a key's time to live in milliseconds", O1, "2.6.0", expire_history,
-        NULL, cmd_pexpire, -3, W_FAST, 0, pexpire_args),
+        NULL, cmd_pexpire, -3, W_FAST, 0, pexpire_args, spec_rw_update),
     GEN("pexpireat", "Set a key's expiry as a UNIX time in milliseconds", O1, "2.6.0",
-        expire_history, NULL, cmd_pexpireat, -3, W_FAST, 0, pexpireat_args),
+        expire_history, NULL, cmd_pexpireat, -3, W_FAST, 0, pexpireat_args, spec_rw_update),
     GEN("pexpiretime", "Return a key's expiry as a UNIX time in milliseconds", O1, "7.0.0",
-        NULL, NULL, cmd_pexpiretime, 2, R_FAST, 0, key_args),
+        NULL, NULL, cmd_pexpiretime, 2, R_FAST, 0, key_args, spec_ro_access),
     GEN("pttl", "Return a key's time to live in milliseconds", O1, "2.6.0", ttl_history,
-        tips_nondet, cmd_pttl, 2, R_FAST, 0, key_args),
+        tips_nondet, cmd_pttl, 2, R_FAST, 0, key_args, spec_ro_access),
     GEN("randomkey", "Return a random key of the database", O1, "1.0.0", NULL,
-        tips_randomkey, cmd_randomkey, 1, CMD_READONLY, 0, NULL),
+        tips_randomkey, cmd_randomkey, 1, CMD_READONLY, 0, NULL, NULL),
     GEN("rename", "Rename a key, replacing the new name's value", O1, "1.0.0", NULL, NULL,
-        cmd_rename, 3, CMD_WRITE, 0, rename_args),
+        cmd_rename, 3, CMD_WRITE, 0, rename_args, spec_rename),
     GEN("renamenx", "Rename a key only if the new name does not exist", O1, "1.0.0",
-        renamenx_history, NULL, cmd_renamenx, 3, W_FAST, 0, rename_args),
+        renamenx_history, NULL, cmd_renamenx, 3, W_FAST, 0, rename_args, spec_renamenx),
     GEN("scan", "Iterate over the keys of the database with a cursor",
         "O(1) for every call. O(N) for a complete iteration.", "2.8.0", scan_history,
-        tips_scan, cmd_scan, -2, CMD_READONLY, 0, scan_args),
+        tips_scan, cmd_scan, -2, CMD_READONLY, 0, scan_args, NULL),
     GEN("touch", "Count how many of the given keys exist, marking them accessed", ON_KEYS,
-        "3.2.1", NULL, tips_multi_sum, cmd_exists, -2, R_FAST, 0, keys_multi_args),
+        "3.2.1", NULL, tips_multi_sum, cmd_exists, -2, R_FAST, 0, keys_multi_args, spec_ro_all),
     GEN("ttl", "Return a key's time to live in seconds", O1, "1.0.0", ttl_history,
-        tips_nondet, cmd_ttl, 2, R_FAST, 0, key_args),
+        tips_nondet, cmd_ttl, 2, R_FAST, 0, key_args, spec_ro_access),
     GEN("type", "Return the type of the value of a key", O1, "1.0.0", NULL, NULL, cmd_type,
-        2, R_FAST, 0, key_args),
+        2, R_FAST, 0, key_args, spec_ro),
     GEN("unlink", "Delete keys (the space is reclaimed in the background)", ON_KEYS,
-        "4.0.0", NULL, tips_multi_sum, cmd_del, -2, W_FAST, 0, keys_multi_args),
+        "4.0.0", NULL, tips_multi_sum, cmd_del, -2, W_FAST, 0, keys_multi_args, spec_del),
     ROW("dbsize", "Return the number of keys in the selected database", O1, "1.0.0",
-        "server", NULL, tips_dbsize, cmd_dbsize, 1, R_FAST, 0, NULL),
+        "server", NULL, tips_dbsize, cmd_dbsize, 1, R_FAST, 0, NULL, NULL),
     ROW("flushall", "Remove every key of every database", O1, "1.0.0", "server",
-        flush_history, tips_flush, cmd_flushall, -1, CMD_WRITE, ACL_DANGEROUS, flush_args),
+        flush_history, tips_flush, cmd_flushall, -1, CMD_WRITE, ACL_DANGEROUS, flush_args, NULL),
     ROW("flushdb", "Remove every key of the selected database", O1, "1.0.0", "server",
-        flush_history, tips_flush, cmd_flushdb, -1, CMD_WRITE, ACL_DANGEROUS, flush_args),
+        flush_history, tips_flush, cmd_flushdb, -1, CMD_WRITE, ACL_DANGEROUS, flush_args, NULL),
     ROW("swapdb", "Exchange the contents of two databases", O1, "4.0.0", "server", NULL,
-        NULL, cmd_swapdb, 3, W_FAST, ACL_DANGEROUS, swapdb_args),
+        NULL, cmd_swapdb, 3, W_FAST, ACL_DANGEROUS, swapdb_args, NULL),
     { .name = NULL },
 };

@@ -209,6 +209,10 @@ int multi_queue(struct client *c, struct command *cmd)
         s->flags |= M_DIRTY_EXEC;
         return 1;
     }
+    if (ks_server_deny(c, cmd)) {   /* -MISCONF at queue time, like Redis */
+        s->flags |= M_DIRTY_EXEC;
+        return 1;
+    }
     if (s->nq == s->capq) {
         s->capq = s->capq ? s->capq * 2 : 8;
         s->q = zrealloc(s->q, (size_t)s->capq * sizeof(*s->q));
@@ -403,25 +407,30 @@ static const struct cmd_arg watch_args[] = {
     { NULL, 0, NULL, NULL, NULL, 0, NULL },
 };
 
-#define TX_ROW(n, summ, cplx, since_, proc_, ar, fl, args_)                            \
+static const struct cmd_key_spec watch_key_specs[] = {
+    { NULL, KSPEC_RO, 1, -1, 1, 0 },
+    { NULL, 0, 0, 0, 0, 0 },
+};
+
+#define TX_ROW(n, summ, cplx, since_, proc_, ar, fl, args_, ks)                        \
     { .name = n, .summary = summ, .complexity = cplx, .since = since_,                \
       .group = "transactions", .proc = proc_, .arity = ar, .flags = fl,               \
-      .acl = ACL_TRANSACTION, .args = args_ }
+      .acl = ACL_TRANSACTION, .args = args_, .key_specs = ks }
 #define TX_FLAGS (CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
 #define TX_FAST (TX_FLAGS | CMD_FAST | CMD_ALLOW_BUSY)
 
 struct command multi_commands[] = {
     TX_ROW("discard", "Drop the commands queued since MULTI",
            "O(N), when N is the number of queued commands", "2.0.0", cmd_discard, 1,
-           TX_FAST, NULL),
+           TX_FAST, NULL, NULL),
     TX_ROW("exec", "Run the commands queued since MULTI, atomically",
            "Depends on commands in the transaction", "1.2.0", cmd_exec, 1,
-           TX_FLAGS | CMD_SKIP_SLOWLOG, NULL),
+           TX_FLAGS | CMD_SKIP_SLOWLOG, NULL, NULL),
     TX_ROW("multi", "Start a transaction: queue the following commands", "O(1)", "1.2.0",
-           cmd_multi, 1, TX_FAST, NULL),
+           cmd_multi, 1, TX_FAST, NULL, NULL),
     TX_ROW("unwatch", "Forget every watched key", "O(1)", "2.2.0", cmd_unwatch, 1, TX_FAST,
-           NULL),
+           NULL, NULL),
     TX_ROW("watch", "Make the next EXEC conditional on keys staying unchanged",
-           "O(1) for every key.", "2.2.0", cmd_watch, -2, TX_FAST, watch_args),
+           "O(1) for every key.", "2.2.0", cmd_watch, -2, TX_FAST, watch_args, watch_key_specs),
     { .name = NULL },
 };

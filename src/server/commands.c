@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/cmd_keys.h"
+#include "server/cmd_multi.h"
 #include "server/cmd_string.h"
 #include "server/reply.h"
 
@@ -302,6 +304,8 @@ static struct command command_table[] = {
  * a row whose name is NULL). A new family adds one line here. */
 static struct command *const family_tables[] = {
     string_commands,
+    keys_commands,    /* cmd_keys.h: DEL, EXPIRE, SCAN, KEYS, FLUSHDB, SWAPDB, ... */
+    multi_commands,   /* cmd_multi.h: MULTI, EXEC, DISCARD, WATCH, UNWATCH */
 };
 
 #define MAX_COMMANDS 256

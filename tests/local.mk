@@ -15,3 +15,5 @@ include tests/integration/strings.mk
 include tests/integration/keys.mk
 include tests/integration/keyspace.mk
 include tests/unit/vlog.mk
+include tests/crash/daemon.mk
+include tests/integration/restart.mk

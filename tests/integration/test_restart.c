@@ -1,10 +1,748 @@
-/* test_restart.c: (being written) */
+/* test_restart.c: what survives a restart of lsmdb-server on the same
+ * directory, and what a full disk does.
+ *
+ *  1. SHUTDOWN, then restart: values (1 B .. 200 KB, binary: NUL, CRLF),
+ *     overwritten and deleted keys, INCR counters, several databases, TTLs
+ *     (remaining PTTL = before - elapsed, within a second; EXPIRETIME
+ *     exact; keys without TTL stay at -1), keys whose TTL ran out while the
+ *     server was down are gone, DBSIZE and INFO keyspace (keys, expires,
+ *     avg_ttl roughly) exact.
+ *  2. The same after more changes and SIGTERM (exit status 0).
+ *  3. appendfsync everysec: writes, 2 s, kill -9: everything is there (and
+ *     the background fsync ran in between: lsm_syncs grew).
+ *  4. Disk full: a tmpfs of a few MB mounted here (root only; skipped when
+ *     mounting fails) holds the data dir and a spare file; fill it until a
+ *     write is refused: the reply is an error (not OK), reads are still
+ *     served, INFO persistence and the log show the error; delete the spare
+ *     file: writes resume without a restart; then a restart keeps every
+ *     acknowledged write.
+ * SEED= fixes the generated values. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "../tap.h"
 #include "harness.h"
+#include "util/zmalloc.h"
+
+static uint64_t seed;
+
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+/* A value of len bytes determined by (key, version): arbitrary bytes,
+ * including NUL and CRLF. */
+static char *make_value(const char *key, int version, size_t len)
+{
+    char *v = zmalloc(len + 1);
+    uint64_t s = seed ^ (uint64_t)version;
+    for (const char *p = key; *p; p++)
+        s = mix64(s ^ (unsigned char)*p);
+    uint64_t r = 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((i & 7) == 0)
+            r = s = mix64(s);
+        v[i] = (char)(r >> ((i & 7) * 8));
+    }
+    if (len > 4) {
+        v[0] = '\r';
+        v[1] = '\n';
+        v[2] = '\0';
+    }
+    v[len] = '\0';
+    return v;
+}
+
+/* ---- the model: what the test wrote ---- */
+
+enum { K_VALUE, K_COUNTER };
+
+struct rkey {
+    int db;
+    char name[48];
+    int kind;
+    int present;
+    int version;
+    size_t len;
+    long long counter;
+    long long expire_ms;            /* absolute UNIX ms, 0 = none */
+    int exact;                      /* expire_ms given by PXAT */
+    long long pttl;                 /* PTTL read just before the stop */
+    long long pttl_at;              /* now_ms() when it was read */
+};
+
+#define MAXKEYS 2048
+static struct rkey keys[MAXKEYS];
+static int nkeys;
+
+static long long unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *callargv(struct conn *c, int argc, const char **argv, const size_t *lens)
+{
+    size_t l[16];
+    for (int i = 0; i < argc; i++)
+        l[i] = lens && lens[i] != (size_t)-1 ? lens[i] : strlen(argv[i]);
+    if (conn_sendargv(c, argc, argv, l) < 0)
+        return NULL;
+    return conn_reply(c, 10000, NULL);
+}
+
+static int is_reply(char *r, const char *want)
+{
+    int ok = r && strcmp(r, want) == 0;
+    zfree(r);
+    return ok;
+}
+
+static int cur_db = -1;
+
+static int select_db(struct conn *c, int db)
+{
+    if (db == cur_db)
+        return 1;
+    char d[16];
+    snprintf(d, sizeof d, "%d", db);
+    int ok = is_reply(conn_call(c, "SELECT", d, NULL), "+OK\r\n");
+    cur_db = ok ? db : -1;
+    return ok;
+}
+
+static struct rkey *find_key(int db, const char *name)
+{
+    for (int i = 0; i < nkeys; i++)
+        if (keys[i].db == db && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    if (nkeys == MAXKEYS)
+        tap_bail("too many keys");
+    struct rkey *k = &keys[nkeys++];
+    memset(k, 0, sizeof *k);
+    k->db = db;
+    snprintf(k->name, sizeof k->name, "%s", name);
+    return k;
+}
+
+/* SET key value [PX ms | PXAT ms]; ttl_mode 0 none, 1 PX, 2 PXAT. */
+static int do_set(struct conn *c, int db, const char *name, size_t len, int ttl_mode, long long t)
+{
+    if (!select_db(c, db))
+        return 0;
+    struct rkey *k = find_key(db, name);
+    int version = k->version + 1;
+    char *v = make_value(name, version, len);
+    char tb[32];
+    snprintf(tb, sizeof tb, "%lld", t);
+    const char *argv[5] = { "SET", name, v, ttl_mode == 1 ? "PX" : "PXAT", tb };
+    size_t lens[5] = { (size_t)-1, (size_t)-1, len, (size_t)-1, (size_t)-1 };
+    long long before = unix_ms();
+    int ok = is_reply(callargv(c, ttl_mode ? 5 : 3, argv, lens), "+OK\r\n");
+    zfree(v);
+    if (ok) {
+        k->kind = K_VALUE;
+        k->present = 1;
+        k->version = version;
+        k->len = len;
+        k->expire_ms = ttl_mode == 1 ? before + t : ttl_mode == 2 ? t : 0;
+        k->exact = ttl_mode == 2;
+    }
+    return ok;
+}
+
+static int do_del(struct conn *c, int db, const char *name)
+{
+    if (!select_db(c, db))
+        return 0;
+    struct rkey *k = find_key(db, name);
+    char want[8];
+    snprintf(want, sizeof want, ":%d\r\n", k->present);
+    int ok = is_reply(conn_call(c, "DEL", name, NULL), want);
+    if (ok)
+        k->present = 0;
+    return ok;
+}
+
+static int do_incrby(struct conn *c, int db, const char *name, long long by)
+{
+    if (!select_db(c, db))
+        return 0;
+    struct rkey *k = find_key(db, name);
+    char b[32], want[40];
+    snprintf(b, sizeof b, "%lld", by);
+    long long nv = (k->present ? k->counter : 0) + by;
+    snprintf(want, sizeof want, ":%lld\r\n", nv);
+    int ok = is_reply(conn_call(c, "INCRBY", name, b, NULL), want);
+    if (ok) {
+        k->kind = K_COUNTER;
+        k->present = 1;
+        k->counter = nv;
+        k->expire_ms = 0;
+    }
+    return ok;
+}
+
+static long long int_call(struct conn *c, const char *a0, const char *a1)
+{
+    char *r = conn_call(c, a0, a1, NULL);
+    long long v = r && r[0] == ':' ? atoll(r + 1) : -999999;
+    zfree(r);
+    return v;
+}
+
+static int live_now(const struct rkey *k, long long margin)
+{
+    return k->present && (!k->expire_ms || k->expire_ms > unix_ms() + margin);
+}
+
+/* Reads PTTL of every live key with a TTL (before a stop). */
+static void snapshot_pttl(struct conn *c)
+{
+    for (int i = 0; i < nkeys; i++) {
+        struct rkey *k = &keys[i];
+        if (!k->present || !k->expire_ms)
+            continue;
+        select_db(c, k->db);
+        k->pttl = int_call(c, "PTTL", k->name);
+        k->pttl_at = now_ms();
+    }
+}
+
+struct dbcount {
+    long long keys, expires;
+};
+
+/* Checks every key the test wrote and the per-db counts. label names the
+ * phase. Keys whose TTL ends within `margin` ms are skipped (racy). */
+static void verify_all(struct conn *c, const char *label, int ndb)
+{
+    const long long margin = 1500;
+    int bad_val = 0, bad_ttl = 0, bad_gone = 0, checked = 0, ttl_checked = 0, racy = 0;
+    struct dbcount cnt[16];
+    memset(cnt, 0, sizeof cnt);
+    for (int i = 0; i < nkeys; i++) {
+        struct rkey *k = &keys[i];
+        if (!select_db(c, k->db)) {
+            bad_val++;
+            continue;
+        }
+        int live = live_now(k, margin);
+        if (k->present && !live && k->expire_ms > unix_ms() - 50) {
+            racy++;                 /* expires just about now: either answer is right */
+            cnt[k->db].keys = -1000000;  /* and the counts can't be exact */
+            continue;
+        }
+        checked++;
+        char *r = conn_call(c, "GET", k->name, NULL);
+        int ok;
+        if (!live) {
+            ok = r && strcmp(r, "$-1\r\n") == 0;
+            if (!ok) {
+                bad_gone++;
+                tap_diag("%s: db%d %s should be gone (%s), got %s", label, k->db, k->name,
+                         k->present ? "expired" : "deleted", r ? esc(r, strlen(r)) : "(none)");
+            }
+            zfree(r);
+            continue;
+        }
+        cnt[k->db].keys++;
+        if (k->kind == K_COUNTER) {
+            char want[48];
+            snprintf(want, sizeof want, "$%d\r\n%lld\r\n",
+                     snprintf(NULL, 0, "%lld", k->counter), k->counter);
+            ok = r && strcmp(r, want) == 0;
+        } else {
+            char *v = make_value(k->name, k->version, k->len);
+            char hdr[32];
+            int h = snprintf(hdr, sizeof hdr, "$%zu\r\n", k->len);
+            ok = r && strncmp(r, hdr, (size_t)h) == 0 && memcmp(r + h, v, k->len) == 0;
+            zfree(v);
+        }
+        if (!ok) {
+            bad_val++;
+            if (bad_val <= 5)
+                tap_diag("%s: db%d %s (version %d, %zu bytes) wrong: %s", label, k->db, k->name,
+                         k->version, k->len, r ? esc(r, strlen(r) > 40 ? 40 : strlen(r)) : "(none)");
+        }
+        zfree(r);
+        if (k->expire_ms) {
+            cnt[k->db].expires++;
+            ttl_checked++;
+            long long pttl = int_call(c, "PTTL", k->name);
+            long long want = k->pttl - (now_ms() - k->pttl_at);
+            long long et = int_call(c, "PEXPIRETIME", k->name);
+            /* PX: the server's clock set the expire a few ms after ours;
+             * PXAT: exact. */
+            long long tol = k->exact ? 0 : 50;
+            if (pttl > want + 50 || pttl < want - 1000 || llabs(et - k->expire_ms) > tol) {
+                bad_ttl++;
+                if (bad_ttl <= 5)
+                    tap_diag("%s: db%d %s PTTL %lld (expected about %lld), PEXPIRETIME %lld "
+                             "(expected %lld)",
+                             label, k->db, k->name, pttl, want, et, k->expire_ms);
+            }
+        } else {
+            long long pttl = int_call(c, "PTTL", k->name);
+            if (pttl != -1) {
+                bad_ttl++;
+                tap_diag("%s: db%d %s has no TTL but PTTL is %lld", label, k->db, k->name, pttl);
+            }
+        }
+    }
+    tap_ok(bad_val == 0, "%s: %d keys read back, every value exact (%d wrong)", label, checked,
+           bad_val);
+    tap_ok(bad_gone == 0, "%s: deleted and expired keys stay gone (%d back)", label, bad_gone);
+    tap_ok(bad_ttl == 0, "%s: %d remaining TTLs preserved within a second (%d off)", label,
+           ttl_checked, bad_ttl);
+    if (racy)
+        tap_diag("%s: %d keys expiring right now not checked", label, racy);
+    /* DBSIZE and INFO keyspace per db. */
+    char *info = NULL;
+    int bad_cnt = 0;
+    for (int db = 0; db < ndb; db++) {
+        if (cnt[db].keys < 0)
+            continue;
+        select_db(c, db);
+        long long dbsize = int_call(c, "DBSIZE", NULL);
+        zfree(info);
+        info = conn_call(c, "INFO", "keyspace", NULL);
+        char field[16], line[128];
+        snprintf(field, sizeof field, "db%d", db);
+        long long ik = 0, ie = 0, avg = 0;
+        if (info && info_field(info, field, line, sizeof line) == 0)
+            sscanf(line, "keys=%lld,expires=%lld,avg_ttl=%lld", &ik, &ie, &avg);
+        if (dbsize != cnt[db].keys || ik != cnt[db].keys || ie != cnt[db].expires) {
+            bad_cnt++;
+            tap_diag("%s: db%d: expected keys=%lld expires=%lld; DBSIZE %lld, INFO keys=%lld "
+                     "expires=%lld",
+                     label, db, cnt[db].keys, cnt[db].expires, dbsize, ik, ie);
+        }
+        /* avg_ttl: the mean remaining TTL of the db's volatile keys. */
+        if (cnt[db].expires > 0) {
+            long long sum = 0, n = 0, now = unix_ms();
+            for (int i = 0; i < nkeys; i++)
+                if (keys[i].db == db && live_now(&keys[i], 0) && keys[i].expire_ms) {
+                    sum += keys[i].expire_ms - now;
+                    n++;
+                }
+            long long want = n ? sum / n : 0;
+            if (llabs(avg - want) > want / 20 + 2000) {
+                bad_cnt++;
+                tap_diag("%s: db%d avg_ttl %lld, expected about %lld", label, db, avg, want);
+            }
+        }
+    }
+    zfree(info);
+    tap_ok(bad_cnt == 0, "%s: DBSIZE and INFO keyspace (keys, expires, avg_ttl) exact", label);
+}
+
+/* Populates dbs 0, 3 and 9 with values of every size class, TTLs, counters,
+ * overwrites and deletes. */
+static int populate(struct conn *c, int phase)
+{
+    static const size_t sizes[] = { 0, 1, 2, 7, 100, 1000, 4095, 4096, 4097, 10000, 65536, 200000 };
+    const int nsizes = (int)(sizeof sizes / sizeof sizes[0]);
+    int ok = 1;
+    char name[48];
+    long long far = unix_ms() + 3600 * 1000;
+    for (int i = 0; i < 400; i++) {
+        snprintf(name, sizeof name, "p%d:key:%03d", phase, i);
+        size_t len = sizes[(i * 7 + phase) % nsizes];
+        if (i % 5 == 0)
+            ok &= do_set(c, 0, name, len, 1, 600000 + i * 1000);     /* PX: 10 min .. */
+        else if (i % 23 == 0)
+            ok &= do_set(c, 0, name, len, 2, far + i);               /* PXAT */
+        else if (i % 41 == 0)
+            ok &= do_set(c, 0, name, len, 1, 1200);                  /* expires during the stop */
+        else
+            ok &= do_set(c, 0, name, len, 0, 0);
+    }
+    for (int i = 0; i < 400; i += 3) {     /* overwrite a third, some with a new TTL */
+        snprintf(name, sizeof name, "p%d:key:%03d", phase, i);
+        ok &= do_set(c, 0, name, sizes[(i + 5) % nsizes], i % 2 ? 1 : 0, 900000);
+    }
+    for (int i = 1; i < 400; i += 10) {    /* delete some */
+        snprintf(name, sizeof name, "p%d:key:%03d", phase, i);
+        ok &= do_del(c, 0, name);
+    }
+    for (int i = 0; i < 8; i++) {
+        snprintf(name, sizeof name, "p%d:ctr:%d", phase, i);
+        for (int j = 0; j <= i; j++)
+            ok &= do_incrby(c, 0, name, j * 1000 + 1);
+    }
+    for (int db = 3; db <= 9; db += 6)
+        for (int i = 0; i < 30; i++) {
+            snprintf(name, sizeof name, "p%d:db%d:%d", phase, db, i);
+            ok &= do_set(c, db, name, sizes[i % nsizes], i % 4 == 0 ? 1 : 0, 300000 + i);
+        }
+    return ok;
+}
+
+static int exit_code(int st)
+{
+    return st == -1 ? -1000 : WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+}
+
+static void test_shutdown_sigterm(void)
+{
+    struct srv s;
+    if (!tap_ok(srv_start(&s, NULL) == 0, "server starts"))
+        return;
+    char dir[SRV_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", s.dir);
+    struct conn *c = conn_tcp(s.port);
+    cur_db = -1;
+    tap_ok(populate(c, 1), "phase 1: %d keys written (every reply as expected)", nkeys);
+    verify_all(c, "before SHUTDOWN", 10);
+    snapshot_pttl(c);
+    long long t_stop = now_ms();
+    conn_sendv(c, "SHUTDOWN", NULL);
+    int closed = conn_wait_close(c, 10000);
+    conn_close(c);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(closed && exit_code(st) == 0, "SHUTDOWN: connection closed, exit status %d",
+           exit_code(st));
+    /* Let the 1.2 s TTLs run out while the server is down. */
+    long long wait = 1600 - (now_ms() - t_stop);
+    if (wait > 0)
+        sleep_ms(wait);
+    struct srv s2;
+    struct srv_opts o = { .dir = dir };
+    if (!tap_ok(srv_start(&s2, &o) == 0, "restart after SHUTDOWN")) {
+        srv_stop(&s);
+        return;
+    }
+    c = conn_tcp(s2.port);
+    cur_db = -1;
+    verify_all(c, "after SHUTDOWN + restart", 10);
+
+    /* More changes, then SIGTERM. */
+    tap_ok(populate(c, 2), "phase 2: more writes, overwrites, deletes (%d keys in all)", nkeys);
+    int ok = 1;
+    char name[48];
+    for (int i = 0; i < 400; i += 7) {       /* touch phase-1 keys again */
+        snprintf(name, sizeof name, "p1:key:%03d", i);
+        ok &= i % 2 ? do_del(c, 0, name) : do_set(c, 0, name, (size_t)(i * 13), 0, 0);
+    }
+    ok &= do_incrby(c, 0, "p1:ctr:3", -77);
+    tap_ok(ok, "phase 2: phase-1 keys changed");
+    snapshot_pttl(c);
+    conn_close(c);
+    t_stop = now_ms();
+    kill(s2.pid, SIGTERM);
+    st = srv_wait_exit(&s2, 10000);
+    tap_ok(exit_code(st) == 0, "SIGTERM: exit status %d", exit_code(st));
+    wait = 1600 - (now_ms() - t_stop);
+    if (wait > 0)
+        sleep_ms(wait);
+    struct srv s3;
+    if (!tap_ok(srv_start(&s3, &o) == 0, "restart after SIGTERM")) {
+        srv_stop(&s2);
+        srv_stop(&s);
+        return;
+    }
+    c = conn_tcp(s3.port);
+    cur_db = -1;
+    verify_all(c, "after SIGTERM + restart", 10);
+    conn_close(c);
+    srv_stop(&s3);
+    srv_stop(&s2);
+    srv_stop(&s);
+}
+
+static long long info_ll(struct conn *c, const char *section, const char *field)
+{
+    char *r = conn_call(c, "INFO", section, NULL);
+    char v[256];
+    long long out = -1;
+    if (r && info_field(r, field, v, sizeof v) == 0)
+        out = atoll(v);
+    zfree(r);
+    return out;
+}
+
+static void test_everysec_kill9(void)
+{
+    static const char *const args[] = { "--appendfsync", "everysec", NULL };
+    struct srv s;
+    if (!tap_ok(srv_start_args(&s, args) == 0, "everysec: server starts"))
+        return;
+    char dir[SRV_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", s.dir);
+    struct conn *c = conn_tcp(s.port);
+    enum { N = 3000 };
+    /* Pipelined in chunks of 100. */
+    int oks = 0;
+    char k[32];
+    for (int i = 0; i < N; i += 100) {
+        for (int j = i; j < i + 100; j++) {
+            snprintf(k, sizeof k, "es:%d", j);
+            char *v = make_value(k, 1, (size_t)(j % 10 == 0 ? 5000 : 50));
+            const char *argv[3] = { "SET", k, v };
+            size_t lens[3] = { 3, strlen(k), (size_t)(j % 10 == 0 ? 5000 : 50) };
+            conn_sendargv(c, 3, argv, lens);
+            zfree(v);
+        }
+        for (int j = i; j < i + 100; j++)
+            oks += is_reply(conn_reply(c, 10000, NULL), "+OK\r\n");
+    }
+    tap_ok(oks == N, "everysec: %d pipelined SETs acknowledged (%d)", N, oks);
+    long long syncs0 = info_ll(c, "persistence", "lsm_syncs");
+    sleep_ms(2000);
+    long long syncs1 = info_ll(c, "persistence", "lsm_syncs");
+    long long last = info_ll(c, "persistence", "lsm_last_sync_time");
+    tap_ok(syncs1 > syncs0 && last >= time(NULL) - 2,
+           "everysec: the background fsync ran in the 2 s (lsm_syncs %lld -> %lld, last %lld s ago)",
+           syncs0, syncs1, (long long)time(NULL) - last);
+    conn_close(c);
+    kill(s.pid, SIGKILL);
+    int st = srv_wait_exit(&s, 10000);
+    tap_ok(exit_code(st) == -SIGKILL, "everysec: kill -9");
+    struct srv s2;
+    struct srv_opts o = { .dir = dir, .args = args };
+    if (!tap_ok(srv_start(&s2, &o) == 0, "everysec: restart after kill -9")) {
+        srv_stop(&s);
+        return;
+    }
+    c = conn_tcp(s2.port);
+    int good = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(k, sizeof k, "es:%d", i);
+        size_t len = (size_t)(i % 10 == 0 ? 5000 : 50);
+        char *v = make_value(k, 1, len);
+        size_t rl = 0;
+        conn_sendv(c, "GET", k, NULL);
+        char *r = conn_reply(c, 10000, &rl);
+        char hdr[32];
+        int h = snprintf(hdr, sizeof hdr, "$%zu\r\n", len);
+        good += r && rl == (size_t)h + len + 2 && memcmp(r, hdr, (size_t)h) == 0 &&
+                memcmp(r + h, v, len) == 0;
+        zfree(r);
+        zfree(v);
+    }
+    tap_ok(good == N, "everysec: all %d writes made 2 s before kill -9 are there (%d)", N, good);
+    tap_ok(int_call(c, "DBSIZE", NULL) == N, "everysec: DBSIZE %d after recovery", N);
+    conn_close(c);
+    srv_stop(&s2);
+    srv_stop(&s);
+}
+
+/* ---- disk full on a private tmpfs ---- */
+
+static char mnt[128];
+
+static void unmount_at_exit(void)
+{
+    if (mnt[0]) {
+        umount2(mnt, MNT_DETACH);
+        rmdir(mnt);
+        mnt[0] = '\0';
+    }
+}
+
+static int write_spare(const char *path, size_t bytes)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    char buf[65536];
+    memset(buf, 'x', sizeof buf);
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t n = write(fd, buf, sizeof buf);
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    fsync(fd);
+    close(fd);
+    return 0;
+}
+
+static void test_disk_full(void)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(mnt, sizeof mnt, "%s/lsmdb-full-XXXXXX",
+             tmpdir && *tmpdir && strlen(tmpdir) < 80 ? tmpdir : "/tmp");
+    if (geteuid() != 0 || !mkdtemp(mnt)) {
+        tap_ok(1, "# SKIP disk full: not root (cannot mount a small tmpfs)");
+        mnt[0] = '\0';
+        return;
+    }
+    if (mount("lsmdb-test", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=12m,mode=0755") != 0) {
+        tap_ok(1, "# SKIP disk full: mount tmpfs failed: %s", strerror(errno));
+        rmdir(mnt);
+        mnt[0] = '\0';
+        return;
+    }
+    atexit(unmount_at_exit);
+    char data[192], spare[192];
+    snprintf(data, sizeof data, "%s/data", mnt);
+    snprintf(spare, sizeof spare, "%s/spare", mnt);
+    if (!tap_ok(write_spare(spare, 3 << 20) == 0, "disk full: 3 MB spare file on a 12 MB tmpfs")) {
+        unmount_at_exit();
+        return;
+    }
+    static const char *const args[] = { "--write-buffer-size", "1mb", NULL };
+    struct srv s;
+    struct srv_opts o = { .dir = data, .args = args };
+    if (!tap_ok(srv_start(&s, &o) == 0, "disk full: server starts on the tmpfs")) {
+        unmount_at_exit();
+        return;
+    }
+    struct conn *c = conn_tcp(s.port);
+    enum { VLEN = 32768, MAXFILL = 2000 };
+    int acked = 0;
+    char *first_err = NULL;
+    char k[32];
+    for (int i = 0; i < MAXFILL; i++) {
+        snprintf(k, sizeof k, "full:%d", i);
+        char *v = make_value(k, 1, VLEN);
+        const char *argv[3] = { "SET", k, v };
+        size_t lens[3] = { 3, strlen(k), VLEN };
+        char *r = conn_sendargv(c, 3, argv, lens) == 0 ? conn_reply(c, 10000, NULL) : NULL;
+        zfree(v);
+        if (r && strcmp(r, "+OK\r\n") == 0) {
+            acked++;
+            zfree(r);
+            continue;
+        }
+        first_err = r;
+        break;
+    }
+    tap_ok(first_err && first_err[0] == '-',
+           "disk full: after %d acknowledged 32 KB SETs a write gets an error reply: %s", acked,
+           first_err ? esc(first_err, strlen(first_err)) : "(no reply / connection closed)");
+    zfree(first_err);
+    if (c->eof || !first_err) {
+        conn_close(c);
+        c = conn_tcp(s.port);
+    }
+    char *r = conn_call(c, "SET", "full:more", "x", NULL);
+    tap_ok(r && (strncmp(r, "-MISCONF", 8) == 0 || strncmp(r, "-ERR", 4) == 0),
+           "disk full: the next write is refused too: %s", r ? esc(r, strlen(r)) : "(none)");
+    zfree(r);
+    int reads = 0;
+    for (int i = 0; i < acked; i++) {
+        snprintf(k, sizeof k, "full:%d", i);
+        char *v = make_value(k, 1, VLEN);
+        size_t rl = 0;
+        conn_sendv(c, "GET", k, NULL);
+        r = conn_reply(c, 10000, &rl);
+        reads += r && rl == 8 + VLEN + 2 && memcmp(r + 8, v, VLEN) == 0;
+        zfree(r);
+        zfree(v);
+    }
+    tap_ok(reads == acked, "disk full: reads still served: %d of %d acknowledged values", reads,
+           acked);
+    r = conn_call(c, "INFO", "persistence", NULL);
+    char st[64] = "", why[256] = "";
+    if (r) {
+        info_field(r, "aof_last_write_status", st, sizeof st);
+        info_field(r, "lsm_write_error", why, sizeof why);
+    }
+    zfree(r);
+    tap_ok(strcmp(st, "err") == 0 && why[0], "disk full: INFO persistence aof_last_write_status:%s "
+           "lsm_write_error:%s", st, why);
+    size_t loglen = 0;
+    char *log = read_file(s.logfile, &loglen);
+    tap_ok(log && strstr(log, "No space left on device"),
+           "disk full: the log names the error");
+    zfree(log);
+
+    /* Free space: writes resume without a restart. */
+    unlink(spare);
+    long long deadline = now_ms() + 15000, t0 = now_ms();
+    int resumed = 0;
+    while (now_ms() < deadline && !resumed) {
+        r = conn_call(c, "SET", "full:after", "resumed", NULL);
+        resumed = r && strcmp(r, "+OK\r\n") == 0;
+        zfree(r);
+        if (!resumed)
+            sleep_ms(100);
+    }
+    tap_ok(resumed, "disk full: after freeing 3 MB writes resume without a restart (%.1f s)",
+           (now_ms() - t0) / 1000.0);
+    r = conn_call(c, "INFO", "persistence", NULL);
+    st[0] = '\0';
+    if (r)
+        info_field(r, "aof_last_write_status", st, sizeof st);
+    zfree(r);
+    tap_ok(strcmp(st, "ok") == 0, "disk full: INFO persistence back to ok (%s)", st);
+    tap_ok(is_reply(conn_call(c, "GET", "full:after", NULL), "$7\r\nresumed\r\n"),
+           "disk full: the new write reads back");
+    long long dbsize = int_call(c, "DBSIZE", NULL);
+    tap_ok(dbsize == acked + 1, "disk full: DBSIZE %lld = %d acknowledged + 1", dbsize, acked);
+    conn_close(c);
+
+    /* A restart keeps every acknowledged write. */
+    int rc = srv_stop_keep(&s);
+    tap_ok(exit_code(rc) == 0, "disk full: clean stop (status %d)", exit_code(rc));
+    struct srv s2;
+    if (tap_ok(srv_start(&s2, &o) == 0, "disk full: restart on the tmpfs")) {
+        c = conn_tcp(s2.port);
+        reads = 0;
+        for (int i = 0; i < acked; i++) {
+            snprintf(k, sizeof k, "full:%d", i);
+            char *v = make_value(k, 1, VLEN);
+            size_t rl = 0;
+            conn_sendv(c, "GET", k, NULL);
+            r = conn_reply(c, 10000, &rl);
+            reads += r && rl == 8 + VLEN + 2 && memcmp(r + 8, v, VLEN) == 0;
+            zfree(r);
+            zfree(v);
+        }
+        tap_ok(reads == acked, "disk full: after restart %d of %d acknowledged values", reads,
+               acked);
+        tap_ok(is_reply(conn_call(c, "GET", "full:after", NULL), "$7\r\nresumed\r\n"),
+               "disk full: the write after recovery survives the restart");
+        dbsize = int_call(c, "DBSIZE", NULL);
+        tap_ok(dbsize == acked + 1, "disk full: DBSIZE %lld after restart", dbsize);
+        conn_close(c);
+        srv_stop(&s2);
+    } else {
+        srv_dump(&s);
+    }
+    srv_stop(&s);
+    unmount_at_exit();
+}
 
 int main(void)
 {
-    harness_init(60);
-    tap_skip_all("not written yet");
-    return 0;
+    const char *e = getenv("SEED");
+    seed = e && *e ? strtoull(e, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    harness_init(240);
+    if (srv_is_redis())
+        tap_skip_all("lsmdb-only: restart of lsmdb-server on its directory");
+    tap_diag("SEED=%" PRIu64, seed);
+    test_shutdown_sigterm();
+    test_everysec_kill9();
+    test_disk_full();
+    return tap_done();
 }

@@ -387,7 +387,8 @@ static const struct cenum loglevel_enum[] = {
 };
 
 static const struct cenum appendfsync_enum[] = {
-    { "always", CONFIG_FSYNC_ALWAYS }, { "everysec", CONFIG_FSYNC_EVERYSEC },
+    /* Redis' order (its CONFIG SET error lists them so). */
+    { "everysec", CONFIG_FSYNC_EVERYSEC }, { "always", CONFIG_FSYNC_ALWAYS },
     { "no", CONFIG_FSYNC_NO }, { NULL, 0 },
 };
 

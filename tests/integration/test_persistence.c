@@ -79,7 +79,7 @@ static void test_group_commit(struct srv *s)
            "writes go on after switching back to everysec");
     tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "appendfsync", "sometimes", NULL),
                     "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - "
-                    "argument(s) must be one of the following: always, everysec, no\r\n"),
+                    "argument(s) must be one of the following: everysec, always, no\r\n"),
            "CONFIG SET appendfsync with a bad value");
     conn_close(c);
 }

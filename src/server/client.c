@@ -369,8 +369,11 @@ void client_execute(struct client *c)
         return;
     }
     if ((cmd->arity > 0 && cmd->arity != c->argc) || c->argc < -cmd->arity) {
-        reply_errorf(&c->obuf, "ERR wrong number of arguments for '%s' command",
-                     cmd->fullname);
+        char why[96];   /* "EXEC x" in MULTI: -EXECABORT ... because of: <why> */
+        snprintf(why, sizeof(why), "wrong number of arguments for '%s' command",
+                 cmd->fullname);
+        if (!multi_reject_exec(c, cmd, why))
+            reply_errorf(&c->obuf, "ERR %s", why);
         multi_flag_error(c);
         return;
     }

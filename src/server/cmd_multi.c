@@ -248,6 +248,16 @@ static void discard_transaction(struct mstate *s)
     state_release_if_idle(s);
 }
 
+int multi_reject_exec(struct client *c, const struct command *cmd, const char *why)
+{
+    struct mstate *s = states ? state_find(c->id) : NULL;
+    if (!s || !(s->flags & M_MULTI) || strcmp(cmd->fullname, "exec") != 0)
+        return 0;
+    discard_transaction(s);
+    reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", why);
+    return 1;
+}
+
 /* ---- commands ---- */
 
 static void cmd_multi(struct client *c)

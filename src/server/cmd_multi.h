@@ -15,7 +15,8 @@
  *
  * Hooks for the dispatcher (client_execute), one line each:
  *  - a queue-time rejection (unknown command, wrong arity, NOAUTH):
- *    after its error reply call multi_flag_error(c);
+ *    after its error reply call multi_flag_error(c); a wrong-arity EXEC
+ *    is answered by multi_reject_exec() instead of the plain error;
  *  - before running a command: if (multi_queue(c, cmd)) return;
  *  - client_free(): multi_client_gone(c->id).
  * Thread rules: loop thread only. */
@@ -42,6 +43,11 @@ int multi_queue(struct client *c, struct command *cmd);
 /* A queue-time error was replied: EXEC will answer -EXECABORT. No-op
  * outside MULTI. */
 void multi_flag_error(struct client *c);
+/* Redis' rejectCommand for EXEC itself (e.g. "EXEC x", wrong arity): in
+ * MULTI the transaction is discarded and the reply is "-EXECABORT
+ * Transaction discarded because of: <why>"; returns 1. 0 (nothing done)
+ * when cmd is not EXEC or c is not in MULTI. why has no error code. */
+int multi_reject_exec(struct client *c, const struct command *cmd, const char *why);
 /* Forgets the state of a client that is closing. */
 void multi_client_gone(uint64_t id);
 

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/zmalloc.h"
 
 /* One step: a command line (words split on single spaces, "" = an empty
- * argument) and the exact reply Redis 7.0 gives. */
+ * argument) and the exact reply Redis 7.0 gives; expect NULL = the line is
+ * "SLEEP seconds". */
 struct step {
     const char *cmd;
     const char *expect;
@@ -56,8 +58,13 @@ static __attribute__((unused)) void kc_do(struct conn *c, const char *line)
 static __attribute__((unused)) void kc_steps(struct conn *c, const char *section,
                                              const struct step *steps)
 {
-    for (const struct step *s = steps; s->cmd; s++)
+    for (const struct step *s = steps; s->cmd; s++) {
+        if (!s->expect) {           /* "SLEEP seconds" */
+            usleep((useconds_t)(atof(s->cmd + 6) * 1e6));
+            continue;
+        }
         tap_ok(reply_is(kc_call(c, s->cmd), s->expect), "%s: %s", section, s->cmd);
+    }
 }
 
 /* 1 when the reply to line is exactly expect (diagnostics otherwise). */

@@ -291,6 +291,19 @@ static void test_watch_flush(void)
     kc_do(A, "FLUSHALL");
 }
 
+/* EXEC with a wrong arity inside MULTI ends the transaction (Redis'
+ * rejectCommand on EXEC). */
+static void test_exec_arity(void)
+{
+    kc_do(A, "DEL ea");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "SET ea 1", QUEUED), "exec arity: MULTI SET");
+    tap_ok(kc_is(A, "EXEC x", "-EXECABORT Transaction discarded because of: wrong number of "
+                              "arguments for 'exec' command\r\n"),
+           "exec arity: EXEC x -> EXECABORT because of the arity");
+    tap_ok(kc_is(A, "EXEC", "-ERR EXEC without MULTI\r\n"), "exec arity: the MULTI is over");
+    tap_ok(kc_is(A, "EXISTS ea", ":0\r\n"), "exec arity: nothing ran");
+}
+
 static void test_resp3(void)
 {
     kc_do(A, "FLUSHALL");
@@ -381,6 +394,7 @@ int main(void)
     test_optimistic_counter();
     test_watch_expiry();
     test_watch_flush();
+    test_exec_arity();
     test_resp3();
     test_close_in_multi(s.port);
     test_atomic(&s);

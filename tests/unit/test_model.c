@@ -12,8 +12,8 @@
  * reopen exactly.
  *
  * Environment (or argv words): SEED=n (default: time-based, printed),
- * OPS=n (default 80000), CONC_MS=n (length of the concurrent phase, default
- * 5000; 0 skips it), KEEP=1 keeps the directory. On a mismatch the test
+ * OPS=n (default 50000), CONC_MS=n (length of the concurrent phase, default
+ * 3000; 0 skips it), KEEP=1 keeps the directory. On a mismatch the test
  * prints the seed, the op number, what the op was and expected/actual, keeps
  * the directory and fails. Output is TAP (tests/tap.h). */
 #include <inttypes.h>
@@ -192,12 +192,13 @@ static void model_free(struct model *m)
 #define HOT_KEYS 1500
 #define COLD_KEYS 60000
 #define SHORT_KEYS 64
-#define MAX_KEY 64
+#define MAX_KEY 2800
 
 /* Key number idx -> bytes. Numbers < SHORT_KEYS are one-byte keys (0x00 ..
  * 0xfc, plus the empty key for 0); the others are "%06u" followed by 0..20
  * pseudo-random bytes fixed by idx, so distinct numbers give distinct keys
- * and neighbouring numbers share prefixes. */
+ * and neighbouring numbers share prefixes; one key in 61 is 200..2700 bytes
+ * long (longer than a 1 KB block). */
 static size_t key_of(uint64_t idx, char *out)
 {
     uint64_t h = mix(idx * 7919 + 17);
@@ -211,6 +212,8 @@ static size_t key_of(uint64_t idx, char *out)
     }
     n = (size_t)snprintf(out, MAX_KEY, "%06" PRIu64, idx);
     pad = (h & 3) == 0 ? 0 : (size_t)((h >> 2) % 21);
+    if (h % 61 == 0)        /* now and then a key longer than a block */
+        pad = 200 + (size_t)((h >> 8) % 2500);
     for (i = 0; i < pad; i++) {
         h = mix(h);
         out[n + i] = (h & 1) ? (char)('a' + (h >> 8) % 26) : (char)(h >> 8);
@@ -1185,9 +1188,9 @@ int main(int argc, char **argv)
     gettimeofday(&tv, NULL);
     seed = env_u64(argc, argv, "SEED", ((uint64_t)tv.tv_sec * 1000003u) ^ (uint64_t)tv.tv_usec ^
                                            ((uint64_t)getpid() << 20));
-    ops = env_u64(argc, argv, "OPS", 80000);
+    ops = env_u64(argc, argv, "OPS", 50000);
     keep = env_u64(argc, argv, "KEEP", 0);
-    conc_ms = env_u64(argc, argv, "CONC_MS", 5000);
+    conc_ms = env_u64(argc, argv, "CONC_MS", 3000);
     rng_state = seed;
     tap_diag("test_model: SEED=%" PRIu64 " OPS=%" PRIu64, seed, ops);
     dt_mkdtemp(base, sizeof base);

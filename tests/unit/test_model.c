@@ -1166,6 +1166,96 @@ static void concurrent_phase(uint64_t millis)
            main_ops, seed);
 }
 
+
+/* ---- compaction filter (lsm.h: a filtered entry becomes absent) ---- */
+
+static int drop_filter(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    (void)key;
+    (void)klen;
+    __atomic_add_fetch((uint64_t *)arg, 1, __ATOMIC_RELAXED);
+    return vlen >= 4 && memcmp(val, "DROP", 4) == 0;
+}
+
+/* Old values at the bottom, then "DROP" values for keys 0..99 and new
+ * values for 100..149, compacted while a snapshot taken before them lives:
+ * the snapshot keeps seeing the old values; the latest view has keys 0..99
+ * absent (not resurrected from the older versions), 100..149 new, 150..199
+ * old; the same after the snapshot is released, another compaction and a
+ * reopen. */
+static void compaction_filter_phase(void)
+{
+    char fdir[4300], k[32], v[64];
+    struct lsm_options o;
+    struct lsm_write_options wo = { 0 };
+    const struct lsm_snapshot *sn;
+    uint64_t calls = 0;
+    int i, rc, round, bad = 0;
+    char first_bad[200] = "";
+
+    snprintf(fdir, sizeof fdir, "%s/filter", base);
+    random_options(&o);
+    o.compaction_filter = drop_filter;
+    o.compaction_filter_arg = &calls;
+    if ((rc = lsm_open(fdir, &o, &db)) != 0) {
+        tap_ok(0, "compaction filter: open: %s", lsm_last_error());
+        return;
+    }
+    for (i = 0; i < 200; i++)
+        lsm_put(db, &wo, k, (size_t)snprintf(k, sizeof k, "cf%04d", i), v,
+                (size_t)snprintf(v, sizeof v, "old%d", i));
+    lsm_compact_range(db, NULL, 0, NULL, 0);
+    sn = lsm_snapshot_create(db);
+    for (i = 0; i < 150; i++)
+        lsm_put(db, &wo, k, (size_t)snprintf(k, sizeof k, "cf%04d", i), v,
+                (size_t)snprintf(v, sizeof v, "%s%d", i < 100 ? "DROP" : "new", i));
+    lsm_compact_range(db, NULL, 0, NULL, 0);
+    for (round = 0; round < 4; round++) {
+        const struct lsm_snapshot *at = round == 0 ? sn : NULL;
+        if (round == 1) {
+            lsm_snapshot_release(db, sn);
+            lsm_compact_range(db, NULL, 0, NULL, 0);
+        } else if (round == 2) {
+            lsm_close(db);
+            random_options(&o);
+            o.compaction_filter = drop_filter;
+            o.compaction_filter_arg = &calls;
+            if ((rc = lsm_open(fdir, &o, &db)) != 0) {
+                tap_ok(0, "compaction filter: reopen: %s", lsm_last_error());
+                return;
+            }
+        } else if (round == 3) {
+            lsm_compact_range(db, NULL, 0, NULL, 0);
+        }
+        for (i = 0; i < 200; i++) {
+            struct lsm_read_options ro;
+            char *got = NULL, want[64];
+            size_t gn = 0;
+            int wn = at || i >= 150 ? snprintf(want, sizeof want, "old%d", i)
+                     : i >= 100 ? snprintf(want, sizeof want, "new%d", i) : -1;
+            lsm_read_options_init(&ro);
+            ro.snapshot = at;
+            rc = lsm_get(db, &ro, k, (size_t)snprintf(k, sizeof k, "cf%04d", i), &got, &gn);
+            if (wn < 0 ? rc != LSM_ENOTFOUND
+                       : rc != 0 || gn != (size_t)wn || memcmp(got, want, gn) != 0) {
+                if (bad++ == 0)
+                    snprintf(first_bad, sizeof first_bad, "%s, %s: %s is %s%.*s%s, expected "
+                             "%s", round == 0 ? "at the snapshot" : round == 1 ?
+                             "after release + compaction" : round == 2 ? "after reopen" :
+                             "after another compaction", "lsm_get", k, rc ? "" : "\"",
+                             rc ? 0 : (int)gn, rc ? "" : got, rc ? lsm_strerror(rc) : "\"",
+                             wn < 0 ? "absent" : want);
+            }
+            lsm_free(got);
+        }
+    }
+    lsm_close(db);
+    db = NULL;
+    tap_ok(bad == 0 && calls > 0, "compaction filter: filtered keys become absent (older "
+           "versions stay hidden), a snapshot older than them keeps its view (%" PRIu64
+           " filter calls; %d wrong%s%s)", calls, bad, bad ? ": " : "", first_bad);
+}
+
 static uint64_t env_u64(int argc, char **argv, const char *name, uint64_t def)
 {
     size_t n = strlen(name);
@@ -1263,6 +1353,7 @@ int main(int argc, char **argv)
     db = NULL;
     tap_ok(rc == 0, "lsm_close: %s", rc ? lsm_last_error() : "ok");
     model_free(&cur);
+    compaction_filter_phase();
     if (conc_ms > 0)
         concurrent_phase(conc_ms);
     if (!keep && tap_failed == 0)

@@ -10,9 +10,14 @@
 # requests per second of each server and the ratio lsmdb/redis for
 # PING_INLINE and PING_MBULK at both pipeline depths, then stops both servers
 # by PID. Loopback only.
+# Then runs vs-redis-keys.sh (next to this script) with the same N, CLIENTS,
+# REPEAT and binaries: SET/GET against redis, the larger-than-cache GET run
+# and the group-commit check (see its --help). PARTS selects what runs
+# (default "ping setget large groupcommit").
 #
 # Usage: utils/bench/vs-redis.sh [N=1000000] [CLIENTS=50] [REPEAT=1]
-#        [LSMDB_SERVER=path] [REDIS_SERVER=path]
+#        [LSMDB_SERVER=path] [REDIS_SERVER=path] [PARTS=...]
+#        [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000] [FSYNC_SECS=3]
 # (also read from the environment). LSMDB_SERVER defaults to
 # $LSMDB_BUILDDIR/src/lsmdb-server, else src/lsmdb-server under the current
 # directory, else next to this script's source tree.
@@ -21,13 +26,15 @@ set -eu
 for arg in "$@"; do
     case "$arg" in
     N=* | CLIENTS=* | REPEAT=* | LSMDB_SERVER=* | REDIS_SERVER=*) eval "${arg%%=*}=\${arg#*=}" ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | FSYNC_SECS=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
+    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "vs-redis.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
 N=${N:-1000000}
 CLIENTS=${CLIENTS:-50}
 REPEAT=${REPEAT:-1}
+PARTS=${PARTS:-ping setget large groupcommit}
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${LSMDB_SERVER:-}" ]; then
@@ -40,6 +47,20 @@ for tool in redis-benchmark redis-cli python3; do
 done
 [ -n "${LSMDB_SERVER:-}" ] && [ -x "$LSMDB_SERVER" ] || { echo "vs-redis.sh: lsmdb-server not found (set LSMDB_SERVER=)" >&2; exit 1; }
 [ -n "$REDIS_SERVER" ] && [ -x "$REDIS_SERVER" ] || { echo "vs-redis.sh: redis-server not found (set REDIS_SERVER=)" >&2; exit 1; }
+
+run_keys() {
+    keyparts=$(echo " $PARTS " | sed 's/ ping / /g')
+    [ -n "$(echo "$keyparts" | tr -d ' ')" ] || return 0
+    for v in LARGE_N LARGE_GETS GC_N FSYNC_SECS BENCH_DIR; do
+        eval "[ -n \"\${$v:-}\" ] && export $v" || true
+    done
+    "$here/vs-redis-keys.sh" N="$N" CLIENTS="$CLIENTS" REPEAT="$REPEAT" PARTS="$keyparts" \
+        LSMDB_SERVER="$LSMDB_SERVER" REDIS_SERVER="$REDIS_SERVER"
+}
+case " $PARTS " in
+*" ping "*) ;;
+*) run_keys; exit $? ;;
+esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsmdb-bench-XXXXXX")
 lsmdb_pid=
@@ -124,4 +145,7 @@ for P in 16 1; do
     done
 done
 kill -0 "$lsmdb_pid" 2>/dev/null || { echo "vs-redis.sh: lsmdb-server died during the run" >&2; status=1; }
+cleanup
+lsmdb_pid= redis_pid=
+run_keys || status=1
 exit $status

@@ -99,8 +99,16 @@ int main(int argc, char **argv)
             return 2;
         }
         send_msg(CRASH_MSG_ACK, 0, first, c - 1);
-        /* Now and then ask for a flush so crashes land in flushes too. */
+        /* Now and then ask for a flush or a manual compaction of a random
+         * range, so kills land in those too. */
         if ((rs >> 32) % 64 == 0)
             lsm_flush(db, 0);
+        if ((rs >> 40) % 256 == 0) {
+            char lo[CRASH_KEY_LEN], hi[CRASH_KEY_LEN];
+            uint64_t a = 1 + (rs >> 8) % c;
+            crash_key(a, lo);
+            crash_key(a + 2000, hi);
+            lsm_compact_range(db, lo, CRASH_KEY_LEN, hi, CRASH_KEY_LEN);
+        }
     }
 }

@@ -19,6 +19,7 @@
 #include "keys_common.h"
 #include "util/zmalloc.h"
 
+static struct srv old_srv;   /* stopped before a restart; its tmp holds the data */
 static struct conn *A, *B;
 
 /* Recorded from redis-server 7.0.15 (one client, in this order). */
@@ -356,6 +357,8 @@ static void test_atomic(struct srv *s)
         A = B = NULL;
         return;
     }
+    /* The first server's temp dir holds the data dir: removed at exit. */
+    old_srv = *s;
     *s = s2;
     A = conn_tcp(s->port);
     B = conn_tcp(s->port);
@@ -403,5 +406,7 @@ int main(void)
     if (B)
         conn_close(B);
     srv_stop(&s);
+    if (old_srv.tmp[0])
+        srv_cleanup(&old_srv);
     return tap_done();
 }

@@ -19,6 +19,7 @@
 #include "keys_common.h"
 #include "util/zmalloc.h"
 
+static struct srv old_srv;   /* stopped before a restart; its tmp holds the data */
 static struct conn *C;
 
 #define OK "+OK\r\n"
@@ -275,6 +276,8 @@ static void test_restart(struct srv *s)
         C = NULL;
         return;
     }
+    /* The first server's temp dir holds the data dir: removed at exit. */
+    old_srv = *s;
     *s = s2;
     C = conn_tcp(s->port);
     int calls = 0;
@@ -447,5 +450,7 @@ int main(void)
     if (C)
         conn_close(C);
     srv_stop(&s);
+    if (old_srv.tmp[0])
+        srv_cleanup(&old_srv);
     return tap_done();
 }

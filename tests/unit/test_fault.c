@@ -19,7 +19,8 @@
  *   middle of a WAL is reported.
  *
  * SEED=n (printed) varies the sweep's budgets and the flipped offsets;
- * ONLY=part[,part] runs some parts; KEEP=1 keeps the directories.
+ * ONLY=part[,part] runs some parts (wal, bg, sweep, sst, current, missing,
+ * manifest, torn); KEEP=1 keeps the directories.
  * Output is TAP. Run it under ASan too (--enable-sanitizers). */
 #include <errno.h>
 #include <fcntl.h>
@@ -631,6 +632,60 @@ static void test_sst_corruption(void)
     tap_ok(badcode_pos == 0, "sst corruption: errors are LSM_ECORRUPT (%d other)", badcode_pos);
 }
 
+/* A table file deleted behind the engine's back: lsm_open refuses, or the
+ * reads that need it fail with LSM_ECORRUPT / LSM_EIO naming it; never
+ * LSM_ENOENT ("database does not exist"), never wrong data. */
+static void test_missing_sst(void)
+{
+    char dir[2100], fname[256], path[2400];
+    struct lsm_db *db;
+    int rc, i, wrong = 0, codes = 0, unnamed = 0, errs = 0;
+    char example[600] = "";
+
+    model_reset();
+    new_dir(dir, sizeof dir);
+    open_env(dir, NULL, &db);
+    put_range(db, 0, 300, 1, 50);
+    lsm_compact_range(db, NULL, 0, NULL, 0);
+    lsm_close(db);
+    if (find_file(dir, ".sst", fname, sizeof fname) != 0) {
+        tap_ok(0, "missing sst: setup made an .sst file");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, fname);
+    unlink(path);
+    rc = open_env(dir, NULL, &db);
+    if (rc != 0) {
+        tap_ok(rc == LSM_ECORRUPT && strstr(lsm_last_error(), fname) != NULL,
+               "missing sst: lsm_open refuses with LSM_ECORRUPT naming %s (%d: \"%s\")", fname,
+               rc, lsm_last_error());
+        return;
+    }
+    for (i = 0; i < MAXK; i++) {
+        char k[16], want[256];
+        char *v = NULL;
+        size_t kn = key_of(i, k), vn, wn;
+        int g = lsm_get(db, NULL, k, kn, &v, &vn);
+        if (g == 0) {
+            wn = val_of(i, gen[i], want);
+            wrong += gen[i] == 0 || vn != wn || memcmp(v, want, wn) != 0;
+        } else if (g != LSM_ENOTFOUND) {
+            errs++;
+            if (g != LSM_ECORRUPT && g != LSM_EIO && codes++ == 0)
+                snprintf(example, sizeof example, "%s: %d (%s) \"%s\"", k, g, lsm_strerror(g),
+                         lsm_last_error());
+            if (strstr(lsm_last_error(), fname) == NULL)
+                unnamed++;
+        }
+        lsm_free(v);
+    }
+    lsm_close(db);
+    tap_ok(wrong == 0, "missing sst: no wrong data (%d)", wrong);
+    tap_ok(errs > 0 && codes == 0 && unnamed == 0, "missing sst: lsm_open accepted a database "
+           "without %s; its reads fail with LSM_ECORRUPT/LSM_EIO naming it (%d errors, %d with "
+           "another code%s%s)", fname, errs, codes, codes ? ": " : "", example);
+}
+
 /* Writes `content` (len bytes) over path. */
 static int write_file(const char *path, const void *content, size_t len)
 {
@@ -984,7 +1039,7 @@ static void test_wal_tail(void)
 }
 
 /* ONLY=word runs only the parts named by it (wal, bg, sweep, sst, current,
- * manifest, torn). */
+ * missing, manifest, torn). */
 static int want(const char *part)
 {
     const char *only = getenv("ONLY");
@@ -1034,6 +1089,8 @@ int main(void)
         test_sst_corruption();
     if (want("current"))
         test_current_corruption();
+    if (want("missing"))
+        test_missing_sst();
     if (want("manifest"))
         test_manifest_corruption();
     if (want("torn"))

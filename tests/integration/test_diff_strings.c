@@ -194,7 +194,8 @@ enum gen {
     /* keyspace commands (used when the server knows them) */
     G_SELECT,
     G_DEL, G_EXISTS, G_TYPE, G_PERSIST, G_EXPIRE, G_PEXPIREAT, G_DBSIZE, G_RENAME,
-    G_FLUSHDB, G_SWAPDB,
+    G_FLUSHDB, G_SWAPDB, G_COPY, G_RENAMENX, G_MOVE, G_TOUCH, G_UNLINK, G_EXPIREAT,
+    G_PEXPIRE,
     G_COUNT
 };
 
@@ -219,6 +220,10 @@ static const struct {
     [G_PEXPIREAT] = { "pexpireat", 1, 1 }, [G_DBSIZE] = { "dbsize", 1, 1 },
     [G_RENAME] = { "rename", 1, 1 },   [G_SELECT] = { "select", 1, 0 },
     [G_FLUSHDB] = { "flushdb", 0, 1 },  [G_SWAPDB] = { "swapdb", 1, 1 },
+    [G_COPY] = { "copy", 2, 1 },       [G_RENAMENX] = { "renamenx", 1, 1 },
+    [G_MOVE] = { "move", 1, 1 },       [G_TOUCH] = { "touch", 1, 1 },
+    [G_UNLINK] = { "unlink", 1, 1 },   [G_EXPIREAT] = { "expireat", 1, 1 },
+    [G_PEXPIRE] = { "pexpire", 1, 1 },
 };
 
 static int enabled[G_COUNT];
@@ -320,10 +325,42 @@ static void gen_command(struct cmd *c, long long now_s)
             add_index(c);
         add_value(c);
         break;
-    case G_EXPIRE:
+    case G_EXPIRE: case G_EXPIREAT: case G_PEXPIRE: {
+        static const char *const expire_opts[] = { "NX", "XX", "GT", "LT", "nx", "foo" };
         add_key(c);
-        add_time(c, "EX", now_s);
+        add_time(c, g == G_EXPIRE ? "EX" : g == G_EXPIREAT ? "EXAT" : "PX", now_s);
+        if (pick(100) < 30)
+            add_str(c, expire_opts[pick(sizeof expire_opts / sizeof expire_opts[0])]);
+        if (pick(100) < 5)
+            add_str(c, expire_opts[pick(sizeof expire_opts / sizeof expire_opts[0])]);
         break;
+    }
+    case G_COPY: {
+        add_key(c);
+        add_key(c);
+        unsigned r = pick(100);
+        if (r < 20) {
+            add_str(c, "DB");
+            add_str(c, (const char *[]){ "0", "1", "2", "16", "-1", "x" }[pick(6)]);
+        }
+        if (pick(100) < 30)
+            add_str(c, "REPLACE");
+        break;
+    }
+    case G_RENAMENX:
+        add_key(c);
+        add_key(c);
+        break;
+    case G_MOVE:
+        add_key(c);
+        add_str(c, (const char *[]){ "0", "1", "2", "16", "-1", "x" }[pick(6)]);
+        break;
+    case G_TOUCH: case G_UNLINK: {
+        unsigned n = 1 + pick(3);
+        for (unsigned i = 0; i < n; i++)
+            add_key(c);
+        break;
+    }
     case G_PEXPIREAT:
         add_key(c);
         add_time(c, "PXAT", now_s);

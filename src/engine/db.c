@@ -129,7 +129,7 @@ void lsm_read_options_init(struct lsm_read_options *ro)
 
 static int check_options(const struct lsm_options *o)
 {
-    if (o->write_buffer_size < 4096 || o->max_write_buffers < 2 || o->block_size < 64 ||
+    if (o->write_buffer_size < (64u << 10) || o->max_write_buffers < 2 || o->block_size < 64 ||
         o->block_restart_interval < 1 || o->bloom_bits_per_key < 0 ||
         o->max_open_files < 10 || o->bg_threads < 0 || o->l0_compaction_trigger < 1 ||
         o->l0_slowdown_trigger < o->l0_compaction_trigger ||
@@ -576,7 +576,10 @@ static int make_room(struct lsm_db *db, int force)
             stall_account(db, t0);
             allow_delay = 0;
         } else if (!force &&
-                   memtable_approximate_memory_usage(db->mem) <= db->opt.write_buffer_size) {
+                   (memtable_approximate_memory_usage(db->mem) <= db->opt.write_buffer_size ||
+                    memtable_entries(db->mem) == 0)) {
+            /* Never freeze an empty memtable (its arena alone may be over
+             * a small write_buffer_size). */
             return 0;
         } else if (force && memtable_entries(db->mem) == 0) {
             return 0;

@@ -58,7 +58,7 @@ enum lsm_compression { LSM_COMPRESSION_NONE = 0, LSM_COMPRESSION_SNAPPY = 1 };
 struct io_env;  /* from util/io.h; NULL means the real file system */
 
 /* Options: lsm_options_init() fills in every default shown here. lsm_open()
- * returns LSM_EINVAL when write_buffer_size < 4096, max_write_buffers < 2,
+ * returns LSM_EINVAL when write_buffer_size < 64 KiB, max_write_buffers < 2,
  * block_size < 64, block_restart_interval < 1, max_open_files < 10,
  * l0 triggers not ordered compaction <= slowdown <= stop,
  * max_bytes_for_level_base or target_file_size < 4096, or

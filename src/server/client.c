@@ -571,6 +571,13 @@ struct client *client_by_id(uint64_t id)
 void client_info_string(struct client *c, struct buf *b)
 {
     char flags[16], *p = flags;
+    int mqueued, mdirty;   /* MULTI state (cmd_multi): flags x and d, multi=, multi-mem= */
+    size_t mmem;
+    multi_client_info(c, &mqueued, &mdirty, &mmem);
+    if (mqueued >= 0)
+        *p++ = 'x';
+    if (mdirty)
+        *p++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
         *p++ = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP)
@@ -596,19 +603,19 @@ void client_info_string(struct client *c, struct buf *b)
         argv_mem += c->argvlen[i];
     size_t chunk_bytes = obuf_chunk_bytes(&c->obuf);
     size_t oll = (chunk_bytes + OBUF_CHUNK_SIZE - 1) / OBUF_CHUNK_SIZE;
-    size_t tot_mem = sizeof(*c) + c->qcap + chunk_bytes + argv_mem +
+    size_t tot_mem = sizeof(*c) + c->qcap + chunk_bytes + argv_mem + mmem +
                      (c->name ? strlen(c->name) + 1 : 0);
 
     char line[1024];
     int n = snprintf(line, sizeof(line),
         "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld "
-        "flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu "
-        "argv-mem=%zu multi-mem=0 rbs=%d rbp=%zu obl=%zu oll=%zu omem=%zu "
+        "flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%zu qbuf-free=%zu "
+        "argv-mem=%zu multi-mem=%zu rbs=%d rbp=%zu obl=%zu oll=%zu omem=%zu "
         "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
         c->id, c->addr, client_laddr(c), c->fd, c->name ? c->name : "",
         (long long)((now - c->ctime_ms) / 1000),
         (long long)((now - c->last_interaction_ms) / 1000),
-        flags, c->db, c->qlen - qstart, c->qcap - c->qlen, argv_mem,
+        flags, c->db, mqueued, c->qlen - qstart, c->qcap - c->qlen, argv_mem, mmem,
         OBUF_STATIC_SIZE, c->rbuf_peak, c->obuf.bufpos, oll, chunk_bytes, tot_mem,
         events, c->lastcmd ? c->lastcmd->fullname : "NULL", c->obuf.resp);
     if (n > (int)sizeof(line) - 1)

@@ -157,6 +157,20 @@ int multi_in_progress(const struct client *c)
     return s && (s->flags & M_MULTI);
 }
 
+void multi_client_info(const struct client *c, int *queued, int *dirty, size_t *mem)
+{
+    struct mstate *s = states ? state_find(c->id) : NULL;
+    *queued = (s && (s->flags & M_MULTI)) ? s->nq : -1;
+    *dirty = s && (s->flags & M_DIRTY_CAS);
+    size_t m = 0;
+    for (int i = 0; s && i < s->nq; i++) {
+        m += sizeof(s->q[i]) + (size_t)s->q[i].argc * (sizeof(char *) + sizeof(size_t));
+        for (int j = 0; j < s->q[i].argc; j++)
+            m += s->q[i].argvlen[j];
+    }
+    *mem = m;
+}
+
 /* ---- the touch hook ---- */
 
 static uint64_t wkey_hash(int db, const char *key, size_t klen)
@@ -211,6 +225,11 @@ int multi_queue(struct client *c, struct command *cmd)
     }
     if (ks_server_deny(c, cmd)) {   /* -MISCONF at queue time, like Redis */
         s->flags |= M_DIRTY_EXEC;
+        return 1;
+    }
+    if (s->flags & (M_DIRTY_EXEC | M_DIRTY_CAS)) {
+        /* EXEC will fail anyway: like Redis, don't keep the command. */
+        reply_status(&c->obuf, "QUEUED");
         return 1;
     }
     if (s->nq == s->capq) {

@@ -48,6 +48,9 @@ void multi_flag_error(struct client *c);
  * Transaction discarded because of: <why>"; returns 1. 0 (nothing done)
  * when cmd is not EXEC or c is not in MULTI. why has no error code. */
 int multi_reject_exec(struct client *c, const struct command *cmd, const char *why);
+/* For CLIENT LIST/INFO: *queued = commands queued (-1 when not in MULTI),
+ * *dirty = a watched key changed (flag 'd'), *mem = bytes of the queue. */
+void multi_client_info(const struct client *c, int *queued, int *dirty, size_t *mem);
 /* Forgets the state of a client that is closing. */
 void multi_client_gone(uint64_t id);
 

@@ -328,7 +328,7 @@ static const struct step more_steps[] = {
     { "DISCARD", "+OK\r\n" },
     { "DISCARD", "-ERR DISCARD without MULTI\r\n" },
     { "SET t 1 EX 100", "+OK\r\n" },
-    { "EXPIRE t 100 GT", ":0\r\n" },
+    { "EXPIRE t 99 GT", ":0\r\n" },
     { "EXPIRE t 101 GT", ":1\r\n" },
     { "EXPIRE t 50 LT", ":1\r\n" },
     { "EXPIRE t 60 XX LT", ":0\r\n" },

@@ -578,6 +578,7 @@ static void cmd_scan(struct client *c)
     struct buf start = BUF_INIT;
     char *prefix = NULL;
     size_t plen = 0;
+    int whole = 0;                  /* MATCH is a literal: at most one key */
     int rc = 0;
     if (cursor != 0) {
         int db;
@@ -591,7 +592,7 @@ static void cmd_scan(struct client *c)
     }
     if (o.pat) {
         prefix = zmalloc(o.patlen + 1);
-        plen = glob_literal_prefix(o.pat, o.patlen, prefix, NULL);
+        plen = glob_literal_prefix(o.pat, o.patlen, prefix, &whole);
         size_t m = start.len < plen ? start.len : plen;
         int cmp = memcmp(start.data ? start.data : "", prefix, m);
         if (cmp < 0 || (cmp == 0 && start.len < plen))
@@ -608,7 +609,7 @@ static void cmd_scan(struct client *c)
             break;
         size_t kn;
         const char *k = ks_iter_key(it, &kn);
-        if (!has_prefix(k, kn, prefix, plen)) {
+        if (!has_prefix(k, kn, prefix, plen) || (whole && kn != plen)) {
             done = 1;
             break;
         }
@@ -621,7 +622,7 @@ static void cmd_scan(struct client *c)
     if (!done && ks_iter_valid(it)) {
         size_t kn;
         const char *k = ks_iter_key(it, &kn);
-        if (has_prefix(k, kn, prefix, plen))
+        if (has_prefix(k, kn, prefix, plen) && !(whole && kn != plen))
             buf_set(&start, k, kn);
         else
             done = 1;
@@ -650,7 +651,8 @@ static void cmd_keys(struct client *c)
     size_t patlen = c->argvlen[1];
     int all = patlen == 1 && pat[0] == '*';
     char *prefix = zmalloc(patlen + 1);
-    size_t plen = glob_literal_prefix(pat, patlen, prefix, NULL);
+    int whole;                      /* a literal pattern: only that key */
+    size_t plen = glob_literal_prefix(pat, patlen, prefix, &whole);
     struct ks_iter *it = ks_iter_create(c->db, prefix, plen);
     if (!it) {
         zfree(prefix);
@@ -661,7 +663,7 @@ static void cmd_keys(struct client *c)
     for (; ks_iter_valid(it); ks_iter_next(it)) {
         size_t kn;
         const char *k = ks_iter_key(it, &kn);
-        if (!has_prefix(k, kn, prefix, plen))
+        if (!has_prefix(k, kn, prefix, plen) || (whole && kn != plen))
             break;
         if (all || glob_match(pat, patlen, k, kn, 0))
             keylist_add(&l, k, kn);

@@ -197,6 +197,17 @@ static void test_match(void)
     v = kc_rv(C, "KEYS nothing*");
     tap_ok(v && v->type == '*' && v->n == 0, "keys: no match -> empty array");
     rv_free(v);
+    v = kc_rv(C, "KEYS user:7");
+    tap_ok(v && v->n == 1 && strcmp(v->elem[0]->str, "user:7") == 0,
+           "keys: a literal pattern returns only that key (not user:70..)");
+    rv_free(v);
+    if (!srv_is_redis()) {
+        v = kc_rv(C, "SCAN 0 MATCH user:7 COUNT 1");
+        tap_ok(v && v->n == 2 && strcmp(v->elem[0]->str, "0") == 0 && v->elem[1]->n == 1 &&
+                   strcmp(v->elem[1]->elem[0]->str, "user:7") == 0,
+               "match user:7 (a literal): the key and cursor 0 in one call");
+        rv_free(v);
+    }
     v = kc_rv(C, "SCAN 0 MATCH nothing*");
     tap_ok(v && v->n == 2 && v->elem[1]->n == 0, "match nothing*: empty page");
     if (!srv_is_redis())

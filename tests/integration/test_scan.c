@@ -420,7 +420,10 @@ static void test_flush_big(void)
     long long t1 = now_ms();
     int flushed = kc_is(C, "FLUSHDB", OK);
     long long dt = now_ms() - t1;
-    tap_ok(flushed && dt < 2000, "flush: FLUSHDB of %ld keys took %lld ms (< 2000)", n, dt);
+    if (srv_is_redis())   /* Redis frees every key: O(N), no time limit for it */
+        tap_ok(flushed, "flush: FLUSHDB of %ld keys (redis-server: %lld ms)", n, dt);
+    else
+        tap_ok(flushed && dt < 2000, "flush: FLUSHDB of %ld keys took %lld ms (< 2000)", n, dt);
     tap_ok(kc_int(C, "DBSIZE") == 0, "flush: DBSIZE 0");
     tap_ok(kc_is(C, "GET big:00000000", "$-1\r\n") && kc_is(C, "GET big:00999999", "$-1\r\n") &&
                kc_int(C, "EXISTS big:00500000") == 0,

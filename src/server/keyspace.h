@@ -219,7 +219,9 @@ int ks_cursor_load(uint64_t cursor, int *db, struct buf *resume);
 
 /* Called after a successful commit for every key it changed (set, deleted,
  * expired), and by active expiry; key NULL (klen 0) = the whole db changed
- * (FLUSHDB, FLUSHALL, SWAPDB). For WATCH. NULL removes the hook. */
+ * (FLUSHDB, FLUSHALL, SWAPDB). For WATCH. NULL removes the hook. The hook
+ * runs after the commit, outside any transaction: it must not call ks_*
+ * functions that need one. */
 typedef void (*ks_touch_fn)(int db, const char *key, size_t klen);
 void ks_set_touch_hook(ks_touch_fn fn);
 

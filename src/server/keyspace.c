@@ -971,6 +971,7 @@ int ks_txn_commit(void)
         txn_rollback();
         return user ? rc : 0;
     }
+    t->depth = 0;                   /* hooks run outside the transaction */
     after_commit();
     txn_reset();
     return 0;

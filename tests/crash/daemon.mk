@@ -5,3 +5,13 @@ TESTS += tests/crash/test_daemon_crash
 tests_crash_test_daemon_crash_SOURCES = tests/crash/test_daemon_crash.c tests/integration/harness.c tests/integration/harness.h
 tests_crash_test_daemon_crash_CFLAGS = $(TEST_CFLAGS)
 tests_crash_test_daemon_crash_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+# syncshim.so: LD_PRELOADed into the server by test_daemon_crash's
+# power-loss rounds (records the size of every file at each fsync).
+check_PROGRAMS += tests/crash/syncshim.so
+tests_crash_syncshim_so_SOURCES = tests/crash/syncshim.c
+tests_crash_syncshim_so_CPPFLAGS =
+tests_crash_syncshim_so_CFLAGS = $(AM_CFLAGS) -fPIC
+tests_crash_syncshim_so_LDFLAGS = -shared -fPIC
+tests_crash_syncshim_so_LDADD = -ldl
+# (linked without libtool: configure disables shared libraries)
+tests_crash_syncshim_so_LINK = $(CCLD) $(tests_crash_syncshim_so_CFLAGS) $(CFLAGS) $(tests_crash_syncshim_so_LDFLAGS) $(LDFLAGS) -o $@

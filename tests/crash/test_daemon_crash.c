@@ -8,7 +8,12 @@
  * from key + round + sequence, 1 B .. 64 KB, mixing small and >= 4 KB
  * values, arbitrary bytes), DEL and INCR/INCRBY, and kill -9 the daemon at a
  * random moment. Every few rounds the restart itself is also killed part-way
- * through recovery. After the restart on the same directory:
+ * through recovery. Every other round simulates a power loss instead of a
+ * plain process crash (when tests/crash/syncshim.so is found, see
+ * powerloss.h; POWERLOSS=0 turns it off): every file is cut back to its size
+ * at its last fsync before the restart, so an acknowledged write that was
+ * not on disk yet is lost and caught. After the restart on the same
+ * directory:
  *  - every write acknowledged before the kill is there with its exact value;
  *    acknowledged DELs stay deleted; INCR counters are >= their acknowledged
  *    value;
@@ -38,6 +43,7 @@
 
 #include "../tap.h"
 #include "../integration/harness.h"
+#include "powerloss.h"
 #include "util/zmalloc.h"
 
 #define NKEYS 150                   /* string keys per writer */
@@ -629,8 +635,11 @@ int main(void)
              tmpdir && *tmpdir && strlen(tmpdir) < 120 ? tmpdir : "/tmp");
     if (!mkdtemp(dir))
         tap_bail("mkdtemp failed");
-    static const char *const args[] = { "--appendfsync", "always", "--write-buffer-size", "256kb",
-                                        NULL };
+    /* APPENDFSYNC=everysec|no checks the test itself: power-loss rounds
+     * must then find acknowledged writes missing. */
+    const char *policy = getenv("APPENDFSYNC") && *getenv("APPENDFSYNC") ? getenv("APPENDFSYNC")
+                                                                       : "always";
+    const char *const args[] = { "--appendfsync", policy, "--write-buffer-size", "256kb", NULL };
     struct srv_opts o = { .dir = dir, .args = args };
     struct srv s;
     memset(W, 0, sizeof W);
@@ -638,7 +647,19 @@ int main(void)
     long long total_acked = 0, t0 = now_ms();
     /* The server that recovered (and was verified) is the next round's
      * victim: no clean shutdown between crashes. */
-    if (!tap_ok(srv_start(&s, &o) == 0, "server starts on a fresh directory (appendfsync always)"))
+    char plog[300];
+    snprintf(plog, sizeof plog, "%s.synclog", dir);
+    struct powerloss pl;
+    pl_init(&pl, dir, plog);
+    if (env_int("POWERLOSS", 1) == 0)
+        pl.enabled = 0;
+    tap_diag("appendfsync %s", policy);
+    tap_diag("power-loss rounds: %s%s", pl.enabled ? "every other round, shim " : "off",
+             pl.enabled ? pl.shim : "");
+    pl_before_start(&pl);
+    int rc0 = srv_start(&s, &o);
+    pl_after_start(&pl);
+    if (!tap_ok(rc0 == 0, "server starts on a fresh directory (appendfsync %s)", policy))
         tap_bail("the server does not start");
     for (int round = 1; round <= rounds && all_ok; round++) {
         atomic_store(&n_connected, 0);
@@ -671,25 +692,41 @@ int main(void)
             acked += (long long)W[wi].acked;
         }
         total_acked += acked;
+        int power = pl.enabled && round % 2 == 0;
         if (!tap_ok(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
-                    "round %d: kill -9 after %ld ms (%lld ops sent, %lld acknowledged)", round,
-                    delay, sent, acked))
+                    "round %d: %s after %ld ms (%lld ops sent, %lld acknowledged)", round,
+                    power ? "kill -9 + power loss" : "kill -9", delay, sent, acked))
             srv_dump(&s);
         srv_stop(&s);
+        if (power) {
+            int files = 0;
+            long long cut = pl_cut(&pl, &files);
+            tap_diag("round %d: power loss cut %lld unsynced bytes from %d files", round, cut,
+                     files);
+        }
         /* Every fourth round, also crash the restart during recovery. */
         if (round % 4 == 0) {
             struct srv_opts on = o;
             on.no_wait = 1;
-            if (srv_start(&s, &on) == 0) {
+            pl_before_start(&pl);
+            int rc1 = srv_start(&s, &on);
+            pl_after_start(&pl);
+            if (rc1 == 0) {
                 long d = (long)((r >> 20) % 60);
                 sleep_ms(d);
                 kill(s.pid, SIGKILL);
                 srv_wait_exit(&s, 10000);
-                tap_diag("round %d: restart killed again after %ld ms", round, d);
+                int files = 0;
+                long long cut = power ? pl_cut(&pl, &files) : 0;
+                tap_diag("round %d: restart killed again after %ld ms%s (%lld bytes cut)", round,
+                         d, power ? " with power loss" : "", cut);
             }
             srv_stop(&s);
         }
-        if (!tap_ok(srv_start(&s, &o) == 0, "round %d: restart after the kill", round)) {
+        pl_before_start(&pl);
+        int rc2 = srv_start(&s, &o);
+        pl_after_start(&pl);
+        if (!tap_ok(rc2 == 0, "round %d: restart after the kill", round)) {
             all_ok = 0;
             break;
         }
@@ -702,8 +739,11 @@ int main(void)
     tap_diag("%lld acknowledged ops in %.1f s", total_acked, (now_ms() - t0) / 1000.0);
     for (int wi = 0; wi < MAXW; wi++)
         zfree(W[wi].ops);
-    if (all_ok)
+    pl_free(&pl);
+    if (all_ok) {
         rm_rf(dir);
+        unlink(plog);
+    }
     else
         tap_diag("data directory kept: %s (SEED=%u)", dir, seed);
     return tap_done();

@@ -6,3 +6,5 @@ TESTS += tests/integration/test_restart
 tests_integration_test_restart_SOURCES = tests/integration/test_restart.c tests/integration/harness.c tests/integration/harness.h
 tests_integration_test_restart_CFLAGS = $(TEST_CFLAGS)
 tests_integration_test_restart_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+# the power-loss simulation preloads tests/crash/syncshim.so (daemon.mk)
+EXTRA_tests_integration_test_restart_DEPENDENCIES = tests/crash/syncshim.so

@@ -17,3 +17,4 @@ include tests/integration/keyspace.mk
 include tests/unit/vlog.mk
 include tests/crash/daemon.mk
 include tests/integration/restart.mk
+include tests/unit/strings.mk

@@ -729,6 +729,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     lo.bloom_bits_per_key = opt->bloom_bits_per_key;
     lo.compression = (enum lsm_compression)opt->compression;
     lo.max_open_files = opt->max_open_files;
+    lo.env = opt->env;
     lo.compaction_filter = ks_compaction_filter;
     lo.compaction_filter_arg = NULL;
     pthread_mutex_lock(&ks.flt_mu);

@@ -46,6 +46,7 @@
 
 #include "util/slice.h"
 
+struct io_env;
 struct lsm_db;
 struct lsm_options;
 
@@ -91,6 +92,8 @@ struct ks_options {
     int max_open_files;
     int reclaim;                    /* 1: compact dead namespaces away in the
                                      * background after FLUSHDB/FLUSHALL */
+    struct io_env *env;             /* NULL = the real file system (tests
+                                     * pass a fault-injecting one) */
 };
 enum { KS_FSYNC_NO = 0, KS_FSYNC_EVERYSEC = 1, KS_FSYNC_ALWAYS = 2 };
 void ks_options_init(struct ks_options *o);

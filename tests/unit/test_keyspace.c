@@ -15,6 +15,7 @@
 #include "server/keyspace.h"
 #include "util/clock.h"
 #include "util/coding.h"
+#include "util/io.h"
 #include "util/log.h"
 
 static char dir[] = "/tmp/lsmdb-test-ks-XXXXXX";
@@ -711,6 +712,66 @@ START_TEST(group_commit_always)
 }
 END_TEST
 
+/* Disk full: the failing command changes nothing (engine or counters),
+ * writes are refused with Redis' MISCONF line, reads go on, and writes are
+ * accepted again once space is back — without a restart. */
+START_TEST(write_error_and_recovery)
+{
+    char err[256];
+    ks_close();
+    struct io_env *fenv = io_env_fault_create(io_env_posix());
+    struct ks_options o;
+    ks_options_init(&o);
+    o.write_buffer_size = 256 << 10;
+    o.block_cache_size = 1 << 20;
+    o.bg_threads = 2;
+    o.env = fenv;
+    ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
+    set_s(0, "a", "1", -1);
+    set_s(0, "gone", "1", fake_now + 10);
+    uint64_t commits = ks_commit_count();
+
+    io_env_fault_set(fenv, IO_FAULT_ENOSPC, 0, NULL);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set(0, "b", 1, 0, "2", 1, -1), 0);
+    ck_assert_int_eq(ks_dbsize(0), 3);
+    int rc = ks_txn_commit();
+    ck_assert_msg(rc == LSM_ENOSPC || rc == LSM_EIO, "commit: %d", rc);
+    ck_assert_uint_eq(ks_commit_count(), commits);
+    char msg[256];
+    ck_assert_int_eq(ks_write_error(msg, sizeof(msg)), 1);
+    ck_assert_msg(strncmp(msg, "MISCONF Errors writing to the AOF file: ", 40) == 0, "%s", msg);
+    /* Nothing of the failed command is visible; reads go on. */
+    ck_assert_ptr_null(get_s(0, "b"));
+    ck_assert_str_eq(get_s(0, "a"), "1");
+    ck_assert_int_eq(dbsize(0), 2);
+    /* A read that meets an expired key still answers (its lazy deletion is
+     * dropped, not reported). */
+    fake_now += 10;
+    ck_assert_ptr_null(get_s(0, "gone"));
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set(0, "c", 1, 0, "3", 1, -1), 0);
+    ck_assert_int_lt(ks_txn_commit(), 0);   /* refused while the error stands */
+    struct buf b = BUF_INIT;
+    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "aof_last_write_status:err\r\n"));
+    buf_free(&b);
+
+    /* Space is back: the cron's probe write clears the error. */
+    io_env_fault_reset(fenv);
+    ks_cron_second();
+    ck_assert_int_eq(ks_write_error(msg, sizeof(msg)), 0);
+    set_s(0, "b", "2", -1);
+    ck_assert_int_eq(dbsize(0), 2);           /* a, b ("gone" expired) */
+    ck_assert_int_eq(ks_close(), 0);
+    io_env_fault_destroy(fenv);
+    ks_open_ok(1);
+    ck_assert_str_eq(get_s(0, "b"), "2");
+    ck_assert_int_eq(dbsize(0), 2);
+}
+END_TEST
+
 static Suite *keyspace_suite(void)
 {
     Suite *s = suite_create("keyspace");
@@ -732,6 +793,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, random_ttl_index_invariant);
     tcase_add_test(tc, info_sections);
     tcase_add_test(tc, group_commit_always);
+    tcase_add_test(tc, write_error_and_recovery);
     suite_add_tcase(s, tc);
     return s;
 }

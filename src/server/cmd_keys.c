@@ -633,7 +633,7 @@ static void cmd_scan(struct client *c)
     ks_iter_destroy(it);
     if (rc < 0)
         goto fail;
-    if (!done && (rc = ks_cursor_save(c->db, start.data, start.len, &next)) < 0)
+    if (!done && (rc = ks_cursor_save(c->db, start.data ? start.data : "", start.len, &next)) < 0)
         goto fail;
     reply_scan(c, next, &l);
     goto out;

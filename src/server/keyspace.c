@@ -114,6 +114,7 @@ static struct {
     int64_t expire_hint;
     int64_t expire_last;            /* last entry handled by expire_due */
     struct txn t;
+    struct lsm_batch *batch;        /* the commit batch, reused */
     ks_touch_fn hook;
     int64_t (*clock)(void);
     uint64_t rng;
@@ -780,6 +781,8 @@ int ks_close(void)
     bg_stop();
     int rc = lsm_sync(ks.lsm);
     int rc2 = lsm_close(ks.lsm);
+    lsm_batch_destroy(ks.batch);
+    ks.batch = NULL;
     ks.lsm = NULL;
     ks.open = 0;
     struct txn *t = &ks.t;
@@ -953,7 +956,10 @@ int ks_txn_commit(void)
         txn_rollback();
         return user ? (rc ? rc : LSM_EIO) : 0;
     }
-    struct lsm_batch *b = lsm_batch_create();
+    if (!ks.batch)
+        ks.batch = lsm_batch_create();
+    struct lsm_batch *b = ks.batch;     /* reused: no allocation per command */
+    lsm_batch_clear(b);
     for (size_t i = 0; i < t->n; i++) {
         const struct tent *x = &t->ent[i];
         if (x->del)
@@ -964,7 +970,10 @@ int ks_txn_commit(void)
     batch_meta(b);
     struct lsm_write_options wo = { .sync = 0 };
     int rc = lsm_write(ks.lsm, &wo, b);
-    lsm_batch_destroy(b);
+    if (lsm_batch_size(b) > (1u << 20)) {   /* don't keep a huge one around */
+        lsm_batch_destroy(b);
+        ks.batch = NULL;
+    }
     if (rc != 0) {
         ks.write_errors++;
         if (rc != LSM_ECLOSED && rc != LSM_EINVAL)

@@ -94,6 +94,14 @@ def test_basics(s):
     cmds = r.command()
     t.ok(isinstance(cmds, dict) and "ping" in cmds and cmds["ping"].get("arity") == -1, "command() parses; ping arity -1")
 
+    if r.execute_command("COMMAND", "INFO", "set") not in ([None], None):
+        t.ok(r.set("py:k", "v\u00e9") is True, "set() (keyspace)")
+        t.eq(r.get("py:k"), "v\u00e9", "get() round-trips")
+        t.ok(r.get("py:missing") is None, "get() of a missing key is None")
+        t.eq(r.delete("py:k"), 1, "delete() -> 1")
+    else:
+        t.diag("server has no SET yet: keyspace checks skipped")
+
     with r.pipeline(transaction=False) as p:
         for i in range(500):
             p.echo(str(i))

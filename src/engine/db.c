@@ -287,6 +287,22 @@ static int open_wal(struct lsm_db *db, uint64_t number, struct wal_writer **out)
     return rc;
 }
 
+/* io_list_dir callback: stops (1) at a file of an existing database. A
+ * lone MANIFEST-000001 is a creation that crashed before CURRENT existed. */
+static int data_file(const char *name, void *arg)
+{
+    uint64_t num;
+    enum db_file_type t = db_file_parse(name, &num);
+    (void)arg;
+    return t == DB_FILE_SST || t == DB_FILE_WAL || t == DB_FILE_VLOG ||
+           (t == DB_FILE_MANIFEST && num != 1);
+}
+
+static int dir_has_data(struct lsm_db *db)
+{
+    return io_list_dir(db->env, db->dir, data_file, NULL) == 1;
+}
+
 static int recover(struct lsm_db *db)
 {
     struct wal_list wl = { NULL, 0, 0, 0 };
@@ -296,6 +312,12 @@ static int recover(struct lsm_db *db)
     int rc, i;
 
     rc = version_set_recover(db->vs);
+    if (rc == LSM_ENOENT && dir_has_data(db)) {
+        /* Never start an empty database over the files of another one. */
+        db_set_error(LSM_ECORRUPT, "%s/CURRENT: missing, but the directory holds tables, "
+                     "logs or manifests", db->dir);
+        return LSM_ECORRUPT;
+    }
     if (rc == LSM_ENOENT) {
         if (!db->opt.create_if_missing) {
             db_set_error(LSM_ENOENT, "%s: no database (create_if_missing is off)", db->dir);

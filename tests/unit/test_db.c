@@ -1211,6 +1211,25 @@ START_TEST(test_fault_sweep)
 }
 END_TEST
 
+START_TEST(test_missing_current_with_data_refused)
+{
+    char path[4200];
+    struct lsm_options o;
+
+    put("a", "1");
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = NULL;
+    snprintf(path, sizeof path, "%s/CURRENT", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    small_options(&o);
+    ck_assert_int_eq(lsm_open(dir, &o, &db), LSM_ECORRUPT);
+    ck_assert_msg(strstr(lsm_last_error(), "CURRENT") != NULL, "%s", lsm_last_error());
+    db = NULL;
+    ck_assert_int_ge(dt_count_files(dir, ".sst"), 1);     /* nothing deleted */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("db");
@@ -1241,6 +1260,7 @@ int main(void)
     tcase_add_test(tc, test_corrupt_table_reported);
     tcase_add_test(tc, test_corrupt_wal_middle_reported);
     tcase_add_test(tc, test_torn_wal_tail_dropped);
+    tcase_add_test(tc, test_missing_current_with_data_refused);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_add_checked_fixture(tc, fault_setup, fault_teardown);

@@ -870,6 +870,10 @@ static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
     int rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
 
     if (rc != 0) {
+        /* A table the manifest lists but the directory lacks is damage to
+         * the database, not "no database" (LSM_ENOENT). */
+        if (rc == LSM_ENOENT)
+            rc = LSM_ECORRUPT;
         db_set_error(rc, "%s", sst_last_error());
         return rc;
     }
@@ -1097,6 +1101,8 @@ const char *lsm_iter_value(const struct lsm_iter *li, size_t *len)
 int lsm_iter_status(const struct lsm_iter *li)
 {
     int st = iter_status(li->it);
+    if (st == LSM_ENOENT)
+        st = LSM_ECORRUPT;     /* a listed table is missing */
     if (st != 0)
         db_set_error(st, "iterator: %s", sst_last_error());
     return st;

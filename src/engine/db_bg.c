@@ -480,6 +480,8 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
     }
     if (rc == 0 && iter_status(in) != 0) {
         rc = iter_status(in);
+        if (rc == LSM_ENOENT)
+            rc = LSM_ECORRUPT;     /* a listed table is missing */
         db_set_error(rc, "compaction input: %s", sst_last_error());
     }
     iter_destroy(in);

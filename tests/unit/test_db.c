@@ -1230,6 +1230,30 @@ START_TEST(test_missing_current_with_data_refused)
 }
 END_TEST
 
+START_TEST(test_missing_table_is_corruption)
+{
+    char cmd[4300];
+    char *v;
+    size_t n;
+    struct lsm_iter *it;
+
+    put("a", "1");
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = NULL;
+    snprintf(cmd, sizeof cmd, "rm -f '%s'/*.sst", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    open_db();
+    ck_assert_int_eq(lsm_get(db, NULL, "a", 1, &v, &n), LSM_ECORRUPT);
+    ck_assert_msg(strstr(lsm_last_error(), ".sst") != NULL, "%s", lsm_last_error());
+    it = lsm_iter_create(db, NULL);
+    lsm_iter_seek_to_first(it);
+    ck_assert(!lsm_iter_valid(it));
+    ck_assert_int_eq(lsm_iter_status(it), LSM_ECORRUPT);
+    lsm_iter_destroy(it);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("db");
@@ -1261,6 +1285,7 @@ int main(void)
     tcase_add_test(tc, test_corrupt_wal_middle_reported);
     tcase_add_test(tc, test_torn_wal_tail_dropped);
     tcase_add_test(tc, test_missing_current_with_data_refused);
+    tcase_add_test(tc, test_missing_table_is_corruption);
     suite_add_tcase(s, tc);
     tc = tcase_create("faults");
     tcase_add_checked_fixture(tc, fault_setup, fault_teardown);

@@ -824,6 +824,11 @@ void ks_set_appendfsync(int policy)
     ks.opt.appendfsync = policy;
 }
 
+void ks_set_cursor_ttl(int64_t ms)
+{
+    ks.opt.cursor_ttl_ms = ms > 0 ? ms : 1;
+}
+
 int ks_databases(void)
 {
     return ks.open ? ks.opt.databases : 0;

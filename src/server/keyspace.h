@@ -110,6 +110,8 @@ int ks_is_open(void);
 struct lsm_db *ks_engine(void);
 /* Changes the fsync policy at run time (CONFIG SET appendfsync). */
 void ks_set_appendfsync(int policy);
+/* Changes how long new SCAN cursors stay valid (CONFIG SET scan-cursor-ttl). */
+void ks_set_cursor_ttl(int64_t ms);
 
 /* ---- transactions ---- */
 

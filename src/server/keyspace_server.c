@@ -259,7 +259,8 @@ static int apply_cursor_ttl(char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
-    return 0;   /* read by ks_server_open; takes effect at the next open */
+    ks_set_cursor_ttl((int64_t)server_cfg.scan_cursor_ttl * 1000);
+    return 0;
 }
 
 int ks_server_open(char *err, size_t errlen)

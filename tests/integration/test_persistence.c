@@ -81,6 +81,11 @@ static void test_group_commit(struct srv *s)
                     "-ERR CONFIG SET failed (possibly related to argument 'appendfsync') - "
                     "argument(s) must be one of the following: everysec, always, no\r\n"),
            "CONFIG SET appendfsync with a bad value");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "scan-cursor-ttl", "3600", NULL), "+OK\r\n"),
+           "CONFIG SET scan-cursor-ttl");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "scan-cursor-ttl", NULL),
+                    "*2\r\n$15\r\nscan-cursor-ttl\r\n$4\r\n3600\r\n"),
+           "CONFIG GET scan-cursor-ttl");
     conn_close(c);
 }
 

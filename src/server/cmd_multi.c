@@ -323,6 +323,16 @@ static void cmd_exec(struct client *c)
         reply_error(&c->obuf, "ERR EXEC without MULTI");
         return;
     }
+    /* Redis' processCommand treats EXEC as a write when a queued command
+     * writes: refused (and the transaction discarded) while writes fail. */
+    char msg[320];
+    for (int i = 0; i < s->nq; i++) {
+        if ((s->q[i].cmd->flags & CMD_WRITE) && ks_write_error(msg, sizeof(msg))) {
+            discard_transaction(s);
+            reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", msg);
+            return;
+        }
+    }
     int own = ks_txn_depth() == 0;   /* the dispatcher normally opened one */
     if (own)
         ks_txn_begin();

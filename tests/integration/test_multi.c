@@ -5,13 +5,16 @@
  * of EXEC's array, DISCARD, UNWATCH; WATCH races between two clients
  * (optimistic counters), WATCH + a key expiring, WATCH + FLUSHDB/FLUSHALL/
  * SWAPDB by another client, the RESP3 null of an aborted EXEC, a client
- * closing in MULTI, and an EXEC's writes all visible at once (and all
- * surviving a restart, being one engine batch).
+ * closing in MULTI, an EXEC's writes all visible at once (and all
+ * surviving a restart, being one engine batch), and transactions while the
+ * disk is full (a private tmpfs; root only): -MISCONF at queue time, EXEC
+ * discarding a transaction queued before the failure.
  * The recorded replies come from redis-server 7.0.15: running this test
  * with LSMDB_SERVER=/usr/bin/redis-server passes (the restart is skipped). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "../tap.h"
@@ -382,6 +385,119 @@ static void test_close_in_multi(int port)
            "close: other clients' transactions are unaffected");
 }
 
+
+/* ---- disk full (a private tmpfs) ---- */
+
+static char mnt[128];
+
+static void unmount_at_exit(void)
+{
+    if (mnt[0]) {
+        umount2(mnt, MNT_DETACH);
+        rmdir(mnt);
+        mnt[0] = '\0';
+    }
+}
+
+/* While writes fail: a write queued in MULTI gets the write error at queue
+ * time and EXEC answers EXECABORT; EXEC of a transaction queued before the
+ * failure is refused with the reason (Redis' rejectCommand on EXEC); a
+ * read-only transaction still runs. */
+static void test_disk_full(void)
+{
+    if (srv_is_redis()) {
+        tap_diag("disk full: skipped against redis-server");
+        return;
+    }
+    snprintf(mnt, sizeof mnt, "/tmp/lsmdb-mfull-XXXXXX");
+    if (geteuid() != 0 || !mkdtemp(mnt)) {
+        kc_skip("disk full", "not root (cannot mount a small tmpfs)");
+        mnt[0] = '\0';
+        return;
+    }
+    if (mount("lsmdb-test", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=10m,mode=0755") != 0) {
+        kc_skip("disk full", "mount tmpfs failed");
+        rmdir(mnt);
+        mnt[0] = '\0';
+        return;
+    }
+    atexit(unmount_at_exit);
+    char data[192];
+    snprintf(data, sizeof data, "%s/data", mnt);
+    static const char *const args[] = { "--write-buffer-size", "1mb", NULL };
+    struct srv s;
+    struct srv_opts o = { .dir = data, .args = args };
+    if (!tap_ok(srv_start(&s, &o) == 0, "disk full: server starts on a 10 MB tmpfs")) {
+        unmount_at_exit();
+        return;
+    }
+    struct conn *x = conn_tcp(s.port), *c = conn_tcp(s.port);
+    tap_ok(kc_is(x, "MULTI", OK) && kc_is(x, "SET q 1", QUEUED),
+           "disk full: a transaction queued before the failure");
+    enum { VLEN = 32768 };
+    char *v = zmalloc(VLEN);
+    unsigned long long rs = 88172645463325252ULL;   /* incompressible bytes */
+    for (int i = 0; i < VLEN; i++) {
+        rs ^= rs << 13;
+        rs ^= rs >> 7;
+        rs ^= rs << 17;
+        v[i] = (char)(rs >> 24);
+    }
+    int acked = 0;
+    char k[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(k, sizeof k, "full:%d", i);
+        memcpy(v, k, strlen(k));   /* values differ */
+        const char *argv[3] = { "SET", k, v };
+        size_t lens[3] = { 3, strlen(k), VLEN };
+        char *r = conn_sendargv(c, 3, argv, lens) == 0 ? conn_reply(c, 10000, NULL) : NULL;
+        int ok = r && strcmp(r, OK) == 0;
+        zfree(r);
+        if (!ok)
+            break;
+        acked++;
+    }
+    zfree(v);
+    conn_close(c);
+    c = conn_tcp(s.port);
+    char *r = kc_call(c, "SET after full");
+    int refused = r && r[0] == '-';
+    tap_ok(refused, "disk full: writes refused after %d 32 KB SETs: %s", acked,
+           r ? esc(r, strlen(r)) : "(none)");
+    char why[300] = "";
+    if (refused)
+        snprintf(why, sizeof why, "%.*s", (int)strcspn(r + 1, "\r"), r + 1);
+    zfree(r);
+    if (!refused) {
+        conn_close(x);
+        conn_close(c);
+        srv_stop(&s);
+        unmount_at_exit();
+        return;
+    }
+    char expect[400];
+    snprintf(expect, sizeof expect, "-EXECABORT Transaction discarded because of: %s\r\n", why);
+    tap_ok(kc_is(x, "EXEC", expect), "disk full: EXEC of a write queued before: EXECABORT "
+                                     "because of the write error");
+    tap_ok(kc_is(x, "EXISTS q", ":0\r\n"), "disk full: its write did not happen");
+    tap_ok(kc_is(c, "MULTI", OK), "disk full: MULTI");
+    r = kc_call(c, "SET a b");
+    snprintf(expect, sizeof expect, "-%s\r\n", why);
+    tap_ok(r && strcmp(r, expect) == 0, "disk full: a write is refused at queue time: %s",
+           r ? esc(r, strlen(r)) : "(none)");
+    zfree(r);
+    tap_ok(kc_is(c, "GET full:0", QUEUED), "disk full: a read is queued");
+    tap_ok(kc_is(c, "EXEC", "-EXECABORT Transaction discarded because of previous errors.\r\n"),
+           "disk full: EXEC aborted by the queue-time error");
+    tap_ok(kc_is(c, "MULTI", OK) && kc_is(c, "EXISTS full:0 nokey", QUEUED) &&
+               kc_is(c, "EXEC", "*1\r\n:1\r\n"),
+           "disk full: a read-only transaction still runs");
+    conn_close(x);
+    conn_close(c);
+    srv_stop(&s);
+    unmount_at_exit();
+}
+
 int main(void)
 {
     harness_init(120);
@@ -401,6 +517,7 @@ int main(void)
     test_resp3();
     test_close_in_multi(s.port);
     test_atomic(&s);
+    test_disk_full();
     if (A)
         conn_close(A);
     if (B)

@@ -172,10 +172,6 @@ static const char *const tips_info[] = { "nondeterministic_output",
                                          "response_policy:special", NULL };
 static const char *const tips_config_set[] = { "request_policy:all_nodes",
                                                "response_policy:all_succeeded", NULL };
-static const char *const tips_config_resetstat[] = { "request_policy:all_nodes",
-                                                     "response_policy:all_succeeded", NULL };
-static const char *const tips_config_rewrite[] = { "request_policy:all_nodes",
-                                                   "response_policy:all_succeeded", NULL };
 
 /* ---- rows ---- */
 
@@ -245,9 +241,9 @@ static struct command config_subcommands[] = {
     SUB("help", "Show a description of the CONFIG subcommands", "O(1)", "5.0.0",
         "server", NULL, cmd_config_help, 2, CMD_LOADING | CMD_STALE, 0, NULL),
     SUB("resetstat", "Reset the statistics that INFO reports", "O(1)", "2.0.0",
-        "server", tips_config_resetstat, cmd_config_resetstat, 2, ADMIN_CONN, 0, NULL),
+        "server", NULL, cmd_config_resetstat, 2, ADMIN_CONN, 0, NULL),
     SUB("rewrite", "Write the running configuration back to the configuration file",
-        "O(1)", "2.8.0", "server", tips_config_rewrite, cmd_config_rewrite, 2,
+        "O(1)", "2.8.0", "server", NULL, cmd_config_rewrite, 2,
         ADMIN_CONN, 0, NULL),
     SUB("set", "Change configuration parameters at run time",
         "O(N) when N is the number of configuration parameters provided", "2.0.0",

@@ -435,7 +435,7 @@ static const struct cdef directives[] = {
     { "tcp-backlog", CT_INT, F(tcp_backlog), 0, INT_MAX, "511", NULL, CF_IMMUTABLE, NULL, NULL },
     { "tcp-keepalive", CT_INT, F(tcp_keepalive), 0, INT_MAX, "300", NULL, 0, NULL, NULL },
     { "timeout", CT_INT, F(timeout), 0, INT_MAX, "0", NULL, 0, NULL, NULL },
-    { "maxclients", CT_INT, F(maxclients), 1, INT_MAX, "10000", NULL, 0, NULL, NULL },
+    { "maxclients", CT_INT, F(maxclients), 1, UINT_MAX, "10000", NULL, 0, NULL, NULL },
     { "proto-max-bulk-len", CT_MEMORY, F(proto_max_bulk_len), MB, LLONG_MAX, "512mb", NULL, 0, NULL, NULL },
     { "client-query-buffer-limit", CT_MEMORY, F(client_query_buffer_limit), MB, LLONG_MAX, "1gb", NULL, 0, NULL, NULL },
     { "client-output-buffer-limit", CT_OBUF, F(obuf_limits), 0, 0,
@@ -523,7 +523,9 @@ static void cval_put(const struct cdef *d, struct cval *v)
 {
     switch (d->type) {
     case CT_BOOL: case CT_INT: case CT_ENUM: case CT_OCTAL:
-        *(int *)d->field = (int)v->num;
+        /* maxclients is unsigned in Redis (1..4294967295): larger values
+         * than an int holds are clamped; the apply hook caps them anyway. */
+        *(int *)d->field = v->num > INT_MAX ? INT_MAX : (int)v->num;
         break;
     case CT_MEMORY:
         *(long long *)d->field = v->num;
@@ -551,10 +553,9 @@ static void cval_put(const struct cdef *d, struct cval *v)
         d->normalize();
 }
 
-static int check_bounds(const struct cdef *d, long long n, char *reason)
+/* Redis' out-of-range reason for d; returns -1. */
+static int bounds_error(const struct cdef *d, char *reason)
 {
-    if (n >= d->min && n <= d->max)
-        return 0;
     if (d->type == CT_OCTAL)
         snprintf(reason, REASON_LEN, "argument must be between %llo and %llo inclusive",
                  (unsigned long long)d->min, (unsigned long long)d->max);
@@ -562,6 +563,11 @@ static int check_bounds(const struct cdef *d, long long n, char *reason)
         snprintf(reason, REASON_LEN, "argument must be between %lld and %lld inclusive",
                  d->min, d->max);
     return -1;
+}
+
+static int check_bounds(const struct cdef *d, long long n, char *reason)
+{
+    return n >= d->min && n <= d->max ? 0 : bounds_error(d, reason);
 }
 
 static int parse_obuf(int argc, char **argv, struct cval *v, unsigned *classes,
@@ -635,6 +641,10 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         return 0;
     case CT_MEMORY:
         if (config_parse_memory(argv[0], &n)) {
+            /* Redis reads "" as 0 and an all-digit overflow as out of range:
+             * both get the bounds error, anything else is not a memory value. */
+            if (argv[0][strspn(argv[0], "0123456789")] == '\0')
+                return bounds_error(d, reason);
             snprintf(reason, REASON_LEN, "argument must be a memory value");
             return -1;
         }

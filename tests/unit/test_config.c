@@ -176,7 +176,7 @@ START_TEST(test_int_bounds)
     ck_assert_int_eq(server_cfg.maxclients, 1);
     ck_assert_int_eq(server_cfg.timeout, INT_MAX);
     ck_assert_int_eq(server_cfg.databases, 1);
-    LOAD_FAILS("maxclients 0\n", "t.conf:1: argument must be between 1 and 2147483647 inclusive");
+    LOAD_FAILS("maxclients 0\n", "t.conf:1: argument must be between 1 and 4294967295 inclusive");
     LOAD_FAILS("timeout 2147483648\n",
                "t.conf:1: argument must be between 0 and 2147483647 inclusive");
     LOAD_FAILS("databases 0\n", "t.conf:1: argument must be between 1 and 2147483647 inclusive");
@@ -428,7 +428,7 @@ START_TEST(test_include)
     /* Errors inside an included file name that file and its line. */
     write_file("sub/c.conf", "\nmaxclients 0\n");
     ck_assert_int_eq(config_load_file("a.conf", err, sizeof(err)), -1);
-    ck_assert_str_eq(err, "sub/c.conf:2: argument must be between 1 and 2147483647 inclusive");
+    ck_assert_str_eq(err, "sub/c.conf:2: argument must be between 1 and 4294967295 inclusive");
 
     write_file("b.conf", "include nope.conf\n");
     ck_assert_int_eq(config_load_file("a.conf", err, sizeof(err)), -1);
@@ -668,7 +668,7 @@ START_TEST(test_set_errors)
     SET_FAILS("dir", "/tmp", NULL, NULL,
               "CONFIG SET failed (possibly related to argument 'dir') - can't set immutable config");
     SET_FAILS("maxclients", "0", NULL, NULL,
-              "CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 2147483647 inclusive");
+              "CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive");
 }
 END_TEST
 

@@ -54,8 +54,12 @@ struct mstate {
 };
 
 #define WBUCKETS 4096               /* power of two */
+#define SBUCKETS 1024               /* power of two */
 
-static struct mstate *states;
+/* States by client id (chained through next); nstates = 0 keeps the
+ * per-command check in multi_queue() to one compare. */
+static struct mstate *sbuckets[SBUCKETS];
+static long nstates;
 static struct wkey *wtable[WBUCKETS];
 static long long nwatched;
 
@@ -65,7 +69,9 @@ static void cmd_watch(struct client *c);
 
 static struct mstate *state_find(uint64_t id)
 {
-    for (struct mstate *s = states; s; s = s->next)
+    if (nstates == 0)
+        return NULL;
+    for (struct mstate *s = sbuckets[id & (SBUCKETS - 1)]; s; s = s->next)
         if (s->id == id)
             return s;
     return NULL;
@@ -103,10 +109,11 @@ static void unwatch_all(struct mstate *s)
 
 static void state_free(struct mstate *s)
 {
-    struct mstate **pp = &states;
+    struct mstate **pp = &sbuckets[s->id & (SBUCKETS - 1)];
     while (*pp != s)
         pp = &(*pp)->next;
     *pp = s->next;
+    nstates--;
     queue_free(s);
     unwatch_all(s);
     zfree(s);
@@ -119,28 +126,16 @@ static void state_release_if_idle(struct mstate *s)
         state_free(s);
 }
 
-/* Frees the states of clients that closed without multi_client_gone(). */
-static void state_sweep(void)
-{
-    struct mstate *s = states;
-    while (s) {
-        struct mstate *next = s->next;
-        if (!client_by_id(s->id))
-            state_free(s);
-        s = next;
-    }
-}
-
 static struct mstate *state_get(uint64_t id)
 {
     struct mstate *s = state_find(id);
     if (s)
         return s;
-    state_sweep();
     s = zcalloc(sizeof(*s));
     s->id = id;
-    s->next = states;
-    states = s;
+    s->next = sbuckets[id & (SBUCKETS - 1)];
+    sbuckets[id & (SBUCKETS - 1)] = s;
+    nstates++;
     return s;
 }
 
@@ -153,13 +148,13 @@ void multi_client_gone(uint64_t id)
 
 int multi_in_progress(const struct client *c)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     return s && (s->flags & M_MULTI);
 }
 
 void multi_client_info(const struct client *c, int *queued, int *dirty, size_t *mem)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     *queued = (s && (s->flags & M_MULTI)) ? s->nq : -1;
     *dirty = s && (s->flags & M_DIRTY_CAS);
     size_t m = 0;
@@ -191,9 +186,11 @@ static void touch_hook(int db, const char *key, size_t klen)
         /* Redis' touchAllWatchedKeysInDb: only watchers of keys that
          * existed are dirty; keys that appear with the swap are checked at
          * EXEC (dbtouched). */
-        for (struct mstate *s = states; s; s = s->next)
-            for (struct wkey *w = s->watched; w; w = w->next_own)
-                if (w->db == db) {
+        for (int b = 0; b < SBUCKETS; b++)
+            for (struct mstate *s = sbuckets[b]; s; s = s->next)
+                for (struct wkey *w = s->watched; w; w = w->next_own) {
+                    if (w->db != db)
+                        continue;
                     if (w->existed)
                         s->flags |= M_DIRTY_CAS;
                     else
@@ -211,7 +208,7 @@ static void touch_hook(int db, const char *key, size_t klen)
 
 int multi_queue(struct client *c, struct command *cmd)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     if (!s || !(s->flags & M_MULTI))
         return 0;
     if (!strcmp(cmd->fullname, "exec") || !strcmp(cmd->fullname, "discard") ||
@@ -253,7 +250,7 @@ int multi_queue(struct client *c, struct command *cmd)
 
 void multi_flag_error(struct client *c)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     if (s && (s->flags & M_MULTI))
         s->flags |= M_DIRTY_EXEC;
 }
@@ -269,7 +266,7 @@ static void discard_transaction(struct mstate *s)
 
 int multi_reject_exec(struct client *c, const struct command *cmd, const char *why)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     if (!s || !(s->flags & M_MULTI) || strcmp(cmd->fullname, "exec") != 0)
         return 0;
     discard_transaction(s);
@@ -292,7 +289,7 @@ static void cmd_multi(struct client *c)
 
 static void cmd_discard(struct client *c)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     if (!s || !(s->flags & M_MULTI)) {
         reply_error(&c->obuf, "ERR DISCARD without MULTI");
         return;
@@ -318,7 +315,7 @@ static int watched_changed(struct mstate *s)
 
 static void cmd_exec(struct client *c)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     if (!s || !(s->flags & M_MULTI)) {
         reply_error(&c->obuf, "ERR EXEC without MULTI");
         return;
@@ -430,7 +427,7 @@ static void cmd_watch(struct client *c)
 
 static void cmd_unwatch(struct client *c)
 {
-    struct mstate *s = states ? state_find(c->id) : NULL;
+    struct mstate *s = state_find(c->id);
     if (s) {
         unwatch_all(s);
         s->flags &= ~M_DIRTY_CAS;

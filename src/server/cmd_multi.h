@@ -3,8 +3,8 @@
  * Owns: the per-client transaction state (queued commands with copies of
  * their arguments, the "errors at queue time" flag, watched keys and the
  * "a watched key changed" flag). It lives in a side table keyed by client
- * id, so struct client needs no field; a state whose client is gone is
- * dropped by multi_client_gone() or, failing that, by the next sweep.
+ * id, so struct client needs no field; client_free() drops a client's
+ * state with multi_client_gone().
  *
  * EXEC runs every queued command inside ONE keyspace transaction (one
  * atomic engine batch, see keyspace.h); a runtime error of one command is

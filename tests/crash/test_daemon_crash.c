@@ -4,9 +4,10 @@
  * One data directory, ROUNDS rounds (default 20; ROUNDS= overrides; SEED=
  * replays the same operation streams). Each round starts the daemon on the
  * directory, runs WRITERS hiredis connections in threads (pipeline depths 1
- * to 32) that each own a disjoint set of keys and send SET (values derived
+ * to 64) that each own a disjoint set of keys and send SET (values derived
  * from key + round + sequence, 1 B .. 64 KB, mixing small and >= 4 KB
- * values, arbitrary bytes), DEL and INCR/INCRBY, and kill -9 the daemon at a
+ * values, arbitrary bytes), DEL, INCR/INCRBY and MULTI {SET, DEL, INCRBY}
+ * EXEC (all or nothing after the crash), and kill -9 the daemon at a
  * random moment. Every few rounds the restart itself is also killed part-way
  * through recovery. Every other round simulates a power loss instead of a
  * plain process crash (when tests/crash/syncshim.so is found, see
@@ -63,7 +64,8 @@ struct model {
     long long c[NCTR];
 };
 
-enum { OP_SET = 'S', OP_DEL = 'D', OP_INCR = 'I', OP_FAILED = 'X' };
+/* OP_MULTI: MULTI, SET idx, DEL idx2, INCRBY cidx arg, EXEC — all or nothing. */
+enum { OP_SET = 'S', OP_DEL = 'D', OP_INCR = 'I', OP_MULTI = 'M', OP_FAILED = 'X' };
 
 struct op {
     char kind;
@@ -71,6 +73,8 @@ struct op {
     uint32_t tag, len;              /* SET */
     long long arg;                  /* INCRBY amount */
     long long expect;               /* predicted integer reply (DEL, INCR) */
+    int idx2, cidx;                 /* MULTI: the DEL key, the counter */
+    long long expect2;              /* MULTI: INCRBY's reply (expect: DEL's) */
 };
 
 struct writer {
@@ -172,6 +176,18 @@ static void model_apply(struct model *m, const struct op *o)
         }
         m->c[o->idx] += o->arg;
         break;
+    case OP_MULTI: {
+        struct op part = *o;
+        part.kind = OP_SET;
+        model_apply(m, &part);
+        part.kind = OP_DEL;
+        part.idx = o->idx2;
+        model_apply(m, &part);
+        part.kind = OP_INCR;
+        part.idx = o->cidx;
+        model_apply(m, &part);
+        break;
+    }
     default:
         break;
     }
@@ -188,7 +204,17 @@ static struct op gen_op(struct writer *w)
         o.idx = (int)(rng_next(&w->rng) % NKEYS);
         o.tag = ((uint32_t)w->round << 20) | (uint32_t)(w->nops & 0xfffff);
         o.len = pick_len(&w->rng);
-    } else if (r < 82) {
+    } else if (r < 76) {
+        o.kind = OP_MULTI;
+        o.idx = (int)(rng_next(&w->rng) % NKEYS);
+        o.idx2 = (o.idx + 1 + (int)(rng_next(&w->rng) % (NKEYS - 1))) % NKEYS;
+        o.cidx = (int)(rng_next(&w->rng) % NCTR);
+        o.tag = ((uint32_t)w->round << 20) | (uint32_t)(w->nops & 0xfffff);
+        o.len = pick_len(&w->rng);
+        o.arg = 1 + (long long)(rng_next(&w->rng) % 100);
+        o.expect = w->sent.k[o.idx2].present;
+        o.expect2 = (w->sent.cpresent[o.cidx] ? w->sent.c[o.cidx] : 0) + o.arg;
+    } else if (r < 85) {
         o.kind = OP_DEL;
         o.idx = (int)(rng_next(&w->rng) % NKEYS);
         o.expect = w->sent.k[o.idx].present;
@@ -213,43 +239,102 @@ static void note_bad(struct writer *w, const char *fmt, ...)
     }
 }
 
-static int append_op(redisContext *ctx, struct writer *w, const struct op *o, char *vbuf)
+static int append_args(redisContext *ctx, int argc, const char **argv, size_t *lens)
+{
+    for (int i = 0; i < argc; i++)
+        if (lens[i] == (size_t)-1)
+            lens[i] = strlen(argv[i]);
+    return redisAppendCommandArgv(ctx, argc, argv, lens);
+}
+
+static int append_set(redisContext *ctx, int w, int idx, uint32_t tag, uint32_t len, char *vbuf)
+{
+    char key[32];
+    key_name(key, sizeof key, w, idx);
+    make_value(vbuf, w, idx, tag, len);
+    const char *argv[3] = { "SET", key, vbuf };
+    size_t lens[3] = { (size_t)-1, (size_t)-1, len };
+    return append_args(ctx, 3, argv, lens);
+}
+
+static int append_del(redisContext *ctx, int w, int idx)
+{
+    char key[32];
+    key_name(key, sizeof key, w, idx);
+    const char *argv[2] = { "DEL", key };
+    size_t lens[2] = { (size_t)-1, (size_t)-1 };
+    return append_args(ctx, 2, argv, lens);
+}
+
+static int append_incr(redisContext *ctx, int w, int c, long long by)
 {
     char key[32], num[32];
-    const char *argv[3];
-    size_t lens[3];
-    int argc;
-    if (o->kind == OP_SET) {
-        key_name(key, sizeof key, w->id, o->idx);
-        make_value(vbuf, w->id, o->idx, o->tag, o->len);
-        argv[0] = "SET";
-        argv[1] = key;
-        argv[2] = vbuf;
-        lens[2] = o->len;
-        argc = 3;
-    } else if (o->kind == OP_DEL) {
-        key_name(key, sizeof key, w->id, o->idx);
-        argv[0] = "DEL";
-        argv[1] = key;
-        argc = 2;
-    } else {
-        ctr_name(key, sizeof key, w->id, o->idx);
-        if (o->arg == 1) {
-            argv[0] = "INCR";
-            argv[1] = key;
-            argc = 2;
-        } else {
-            snprintf(num, sizeof num, "%lld", o->arg);
-            argv[0] = "INCRBY";
-            argv[1] = key;
-            argv[2] = num;
-            lens[2] = strlen(num);
-            argc = 3;
-        }
+    ctr_name(key, sizeof key, w, c);
+    snprintf(num, sizeof num, "%lld", by);
+    const char *argv[3] = { by == 1 ? "INCR" : "INCRBY", key, num };
+    size_t lens[3] = { (size_t)-1, (size_t)-1, (size_t)-1 };
+    return append_args(ctx, by == 1 ? 2 : 3, argv, lens);
+}
+
+static int append_word(redisContext *ctx, const char *word)
+{
+    const char *argv[1] = { word };
+    size_t lens[1] = { (size_t)-1 };
+    return append_args(ctx, 1, argv, lens);
+}
+
+/* Appends the commands of o; returns the number of replies to expect, or -1. */
+static int append_op(redisContext *ctx, struct writer *w, const struct op *o, char *vbuf)
+{
+    int rc;
+    switch (o->kind) {
+    case OP_SET:
+        return append_set(ctx, w->id, o->idx, o->tag, o->len, vbuf) == REDIS_OK ? 1 : -1;
+    case OP_DEL:
+        return append_del(ctx, w->id, o->idx) == REDIS_OK ? 1 : -1;
+    case OP_INCR:
+        return append_incr(ctx, w->id, o->idx, o->arg) == REDIS_OK ? 1 : -1;
+    case OP_MULTI:
+        rc = append_word(ctx, "MULTI");
+        rc |= append_set(ctx, w->id, o->idx, o->tag, o->len, vbuf);
+        rc |= append_del(ctx, w->id, o->idx2);
+        rc |= append_incr(ctx, w->id, o->cidx, o->arg);
+        rc |= append_word(ctx, "EXEC");
+        return rc == REDIS_OK ? 5 : -1;
+    default:
+        return -1;
     }
-    lens[0] = strlen(argv[0]);
-    lens[1] = strlen(argv[1]);
-    return redisAppendCommandArgv(ctx, argc, argv, lens);
+}
+
+static int is_status(const redisReply *r, const char *s)
+{
+    return r->type == REDIS_REPLY_STATUS && strcmp(r->str, s) == 0;
+}
+
+static int is_int(const redisReply *r, long long v)
+{
+    return r->type == REDIS_REPLY_INTEGER && r->integer == v;
+}
+
+/* 1 when reply number k (0-based) of o is the predicted one. */
+static int reply_good(const struct op *o, int k, const redisReply *r)
+{
+    switch (o->kind) {
+    case OP_SET:
+        return is_status(r, "OK");
+    case OP_DEL:
+    case OP_INCR:
+        return is_int(r, o->expect);
+    case OP_MULTI:
+        if (k == 0)
+            return is_status(r, "OK");
+        if (k < 4)
+            return is_status(r, "QUEUED");
+        return r->type == REDIS_REPLY_ARRAY && r->elements == 3 && is_status(r->element[0], "OK") &&
+               is_int(r->element[1], o->expect) && is_int(r->element[2], o->expect2);
+    default:
+        return 0;
+    }
 }
 
 static void *writer_main(void *arg)
@@ -267,6 +352,7 @@ static void *writer_main(void *arg)
     w->connected = 1;
     atomic_fetch_add(&n_connected, 1);
     char *vbuf = zmalloc(MAXVAL);
+    int nrep[256];
     for (;;) {
         size_t first = w->nops;
         for (int i = 0; i < w->depth; i++) {
@@ -275,38 +361,45 @@ static void *writer_main(void *arg)
                 w->ops = zrealloc(w->ops, w->cap * sizeof *w->ops);
             }
             w->ops[w->nops] = gen_op(w);
-            if (append_op(ctx, w, &w->ops[w->nops], vbuf) != REDIS_OK)
+            nrep[i] = append_op(ctx, w, &w->ops[w->nops], vbuf);
+            if (nrep[i] < 0)
                 goto out;
             w->nops++;
         }
         for (size_t i = first; i < w->nops; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r)
-                goto out;           /* the server is gone: the rest is in flight */
             struct op *o = &w->ops[i];
             char key[32];
             if (o->kind == OP_INCR)
                 ctr_name(key, sizeof key, w->id, o->idx);
             else
                 key_name(key, sizeof key, w->id, o->idx);
-            if (r->type == REDIS_REPLY_ERROR) {
-                w->errors++;
-                note_bad(w, "%c %s: error reply '%s'", o->kind, key, r->str);
-                o->kind = OP_FAILED;  /* not applied; stop: later predictions are off */
+            int failed = 0;
+            for (int k = 0; k < nrep[i - first]; k++) {
+                redisReply *r = NULL;
+                if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r)
+                    goto out;       /* the server is gone: the rest is in flight */
+                int err = r->type == REDIS_REPLY_ERROR ||
+                          (o->kind == OP_MULTI && k == 4 && r->type != REDIS_REPLY_ARRAY);
+                if (err) {
+                    w->errors++;
+                    note_bad(w, "%c %s (reply %d): error '%s'", o->kind, key, k,
+                             r->str ? r->str : "");
+                    failed = 1;
+                } else if (!reply_good(o, k, r)) {
+                    note_bad(w, "%c %s (reply %d): type %d int %lld str '%s' elements %zu, "
+                             "expected integers %lld %lld",
+                             o->kind, key, k, r->type, r->integer,
+                             r->str ? esc(r->str, r->len) : "", r->elements, o->expect,
+                             o->expect2);
+                }
                 freeReplyObject(r);
+            }
+            if (failed) {
+                /* not applied (taken as such); stop: later predictions are off */
+                o->kind = OP_FAILED;
                 w->acked = i + 1;
                 goto out;
             }
-            int good;
-            if (o->kind == OP_SET)
-                good = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0;
-            else
-                good = r->type == REDIS_REPLY_INTEGER && r->integer == o->expect;
-            if (!good)
-                note_bad(w, "%c %s: reply type %d int %lld str '%s', expected %s %lld", o->kind,
-                         key, r->type, r->integer, r->str ? esc(r->str, r->len) : "",
-                         o->kind == OP_SET ? "OK" : "integer", o->expect);
-            freeReplyObject(r);
             w->acked = i + 1;
         }
     }
@@ -375,10 +468,15 @@ static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc, st
     v->inflight += (long long)(w->nops - w->acked);
     int touched_k[NKEYS] = { 0 }, touched_c[NCTR] = { 0 };
     for (size_t i = w->acked; i < w->nops; i++) {
-        if (w->ops[i].kind == OP_INCR)
-            touched_c[w->ops[i].idx] = 1;
-        else if (w->ops[i].kind != OP_FAILED)
-            touched_k[w->ops[i].idx] = 1;
+        const struct op *o = &w->ops[i];
+        if (o->kind == OP_INCR) {
+            touched_c[o->idx] = 1;
+        } else if (o->kind == OP_MULTI) {
+            touched_k[o->idx] = touched_k[o->idx2] = 1;
+            touched_c[o->cidx] = 1;
+        } else if (o->kind != OP_FAILED) {
+            touched_k[o->idx] = 1;
+        }
     }
     char name[32];
     int shown = 0;

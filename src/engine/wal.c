@@ -376,25 +376,67 @@ static enum wal_frag wal_read_frag(struct wal_reader *r, struct wal_frag_info *f
     }
 }
 
-/* After damage at the current fragment (fi): 1 when another record starts
- * after it (the damage is in the middle of the log), 0 when nothing but
- * garbage, zeros or continuation fragments of the damaged record follow (a
- * torn tail: unsynced pages can reach the disk in any order), negative on a
- * read error. Looks right after the damaged fragment when its length is
- * plausible, then at every later block (each begins with a fragment). */
-static int wal_valid_after(struct wal_reader *r, const struct wal_frag_info *fi)
+/* 1 when the bytes at p (avail of them, inside one block) could be a FULL or
+ * FIRST fragment: type and length only, no checksum. */
+static int wal_frag_starts_record(const char *p, size_t avail)
+{
+    int type;
+
+    if (avail < WAL_HEADER_SIZE)
+        return 0;
+    type = (unsigned char)p[6];
+    return (type == WAL_FULL || type == WAL_FIRST) &&
+           WAL_HEADER_SIZE + (size_t)decode_fixed16(p + 4) <= avail;
+}
+
+/* 1 when a fragment of plausible type and length, the end of the data, or
+ * the block trailer is at block offset e (len bytes of the block read). */
+static int wal_frag_boundary(const char *block, size_t len, size_t e)
+{
+    int type;
+
+    if (e == len || WAL_BLOCK_SIZE - e < WAL_HEADER_SIZE)
+        return 1;
+    if (len - e < WAL_HEADER_SIZE)
+        return 0;
+    type = (unsigned char)block[e + 6];
+    return type >= WAL_FULL && type <= WAL_MAX_TYPE &&
+           WAL_HEADER_SIZE + (size_t)decode_fixed16(block + e + 4) <= len - e;
+}
+
+/* Looks at every byte offset of block [from, len) for a valid FULL/FIRST
+ * fragment, for damage whose length field cannot be trusted (one flipped
+ * bit in it hides where the next fragment starts). With `followed`, only a
+ * fragment that ends at a fragment boundary counts: a cheap filter that
+ * spares checksumming random payload; without it, a valid record followed
+ * by more damage is found too. 1 and *at = its offset, or 0. */
+static int wal_scan_block(const char *block, size_t from, size_t len, int followed,
+                          size_t *at)
+{
+    for (size_t q = from; q + WAL_HEADER_SIZE <= len; q++) {
+        const char *p = block + q;
+
+        if (!wal_frag_starts_record(p, len - q))
+            continue;
+        if (followed &&
+            !wal_frag_boundary(block, len, q + WAL_HEADER_SIZE + decode_fixed16(p + 4)))
+            continue;
+        if (wal_frag_valid(p, len - q)) {
+            *at = q;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when a block after the current one starts a record (each block written
+ * begins with a fragment), 0 when none does, negative on a read error. */
+static int wal_later_block_starts_record(struct wal_reader *r)
 {
     char *tmp;
     uint64_t off;
     int found = 0;
 
-    if (fi->skip > 0) {
-        size_t probe = r->pos + fi->skip;
-
-        if (WAL_BLOCK_SIZE - probe >= WAL_HEADER_SIZE && probe < r->block_len &&
-            wal_chain_starts_record(r->block + probe, r->block_len - probe))
-            return 1;
-    }
     if (r->block_len < WAL_BLOCK_SIZE)
         return 0;
     tmp = zmalloc(WAL_BLOCK_SIZE);
@@ -415,6 +457,47 @@ static int wal_valid_after(struct wal_reader *r, const struct wal_frag_info *fi)
     }
     zfree(tmp);
     return found;
+}
+
+/* After damage at the current fragment (fi, at r->pos): 1 when another
+ * record starts after it (the damage is in the middle of the log), 0 when
+ * nothing but garbage, zeros or continuation fragments of the damaged record
+ * follow (a torn tail: unsynced pages can reach the disk in any order),
+ * negative on a read error. *skip = bytes from r->pos to resume at in
+ * tolerant mode. Looks right after the damaged fragment when its length is
+ * plausible; at the start of every later block; at every offset of the rest
+ * of the block (the length itself may be damaged), first with the boundary
+ * filter, then without. Tolerant mode scans the block before the later
+ * blocks, to resume at the first record left in it. */
+static int wal_valid_after(struct wal_reader *r, const struct wal_frag_info *fi,
+                           size_t *skip)
+{
+    size_t from = r->pos + WAL_HEADER_SIZE, at;
+    int rc;
+
+    *skip = r->block_len - r->pos;
+    if (fi->skip > 0) {
+        size_t probe = r->pos + fi->skip;
+
+        if (probe < r->block_len && WAL_BLOCK_SIZE - probe >= WAL_HEADER_SIZE &&
+            wal_chain_starts_record(r->block + probe, r->block_len - probe)) {
+            *skip = fi->skip;
+            return 1;
+        }
+    }
+    if (!(r->flags & WAL_READ_TOLERANT) && (rc = wal_later_block_starts_record(r)) != 0)
+        return rc;
+    if (wal_scan_block(r->block, from, r->block_len, 1, &at)) {
+        *skip = at - r->pos;
+        return 1;
+    }
+    if ((r->flags & WAL_READ_TOLERANT) && (rc = wal_later_block_starts_record(r)) != 0)
+        return rc;
+    if (wal_scan_block(r->block, from, r->block_len, 0, &at)) {
+        *skip = at - r->pos;
+        return 1;
+    }
+    return 0;
 }
 
 /* Ends the log with a torn tail at the end of the last complete record. */
@@ -445,8 +528,8 @@ static int wal_reader_fail(struct wal_reader *r, int rc)
 static int wal_reader_damage(struct wal_reader *r, const struct wal_frag_info *fi,
                              struct buf *partial)
 {
-    int after = wal_valid_after(r, fi);
     size_t skip;
+    int after = wal_valid_after(r, fi, &skip);
 
     if (after < 0)
         return wal_reader_fail(r, after);
@@ -456,7 +539,6 @@ static int wal_reader_damage(struct wal_reader *r, const struct wal_frag_info *f
         wal_reader_msg(r, fi->off, "corrupt log record: %s", fi->why);
         return wal_reader_fail(r, LSM_ECORRUPT);
     }
-    skip = fi->skip ? fi->skip : r->block_len - r->pos;
     r->dropped += skip + partial->len;
     buf_clear(partial);
     r->pos += skip;
@@ -496,10 +578,9 @@ int wal_reader_next(struct wal_reader *r, struct buf *rec)
             r->done = 1;
             r->final_rc = 0;
             return 0;
-        case FRAG_TRUNC:
-            return wal_reader_end_torn(r, fi.off, fi.why);
         case FRAG_IOERR:
             return wal_reader_fail(r, LSM_EIO);
+        case FRAG_TRUNC:    /* a damaged length may look like a cut: look further */
         case FRAG_BAD:
             if ((rc = wal_reader_damage(r, &fi, rec)) != 1)
                 return rc;

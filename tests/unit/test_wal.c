@@ -553,8 +553,10 @@ START_TEST(test_bit_flips)
                 /* Trailer padding is ignored. */
                 EXPECT_EQ(res.rc, 0);
                 EXPECT_EQ(res.count, n);
-            } else if (!last_frag && !in_len_field) {
-                /* Valid data follows the damage: reported, with place. */
+            } else if (!last_frag) {
+                /* Valid data follows the damage (also when the damage is in
+                 * a length field, which hides where it resumes): reported,
+                 * with place. */
                 EXPECT(res.rc == LSM_ECORRUPT, "flip %" PRIu64 ".%d not reported",
                               off, bit);
                 EXPECT(strstr(res.err, "f.wal: offset ") != NULL, "line %d", __LINE__);
@@ -584,6 +586,72 @@ START_TEST(test_bit_flips)
         }
     }
     printf("# bit flips: %lu reported corrupt, %lu clean stops\n", corrupt, clean);
+    close(fd);
+    zfree(d);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_length_flip_in_last_block)
+{
+    /* One block, 100 small records (a WAL of 100 synced writes): a flipped
+     * bit in a fragment's length makes that fragment look cut by the end of
+     * the file, or misplaces the next one. Records follow the damage, so it
+     * is corruption (strict), never a torn tail that drops them; tolerant
+     * mode resumes at the next record. */
+    enum { N = 100 };
+    size_t sizes[N];
+    uint64_t ends[N];
+    size_t len;
+    char *d;
+    int fd;
+
+    for (int i = 0; i < N; i++)
+        sizes[i] = 60 + (size_t)i;
+    make_tmpdir();
+    write_log(NULL, tpath("l.wal"), sizes, N, ends);
+    d = slurp(tpath("l.wal"), &len);
+    ck_assert_uint_lt(len, BLOCK);
+    fd = open(tpath("l.wal"), O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    for (int rec = 0; rec < N - 1; rec += 7) {
+        uint64_t start = rec ? ends[rec - 1] : 0;
+        for (int bit = 0; bit < 16; bit++) {
+            uint64_t off = start + 4 + (uint64_t)(bit / 8);
+            char c = (char)(d[off] ^ (1 << (bit % 8)));
+            struct read_result res;
+            char want[64];
+
+            ck_assert_int_eq(pwrite(fd, &c, 1, (off_t)off), 1);
+            read_log(NULL, tpath("l.wal"), WAL_READ_STRICT, sizes, N, &res);
+            ck_assert_msg(res.rc == LSM_ECORRUPT, "record %d length bit %d: rc %d, %d records,"
+                          " torn %d (%s)", rec, bit, res.rc, res.count, res.torn, res.err);
+            ck_assert_int_eq(res.count, rec);
+            ck_assert_uint_eq(res.end_off, start);
+            snprintf(want, sizeof(want), "l.wal: offset %" PRIu64 ": ", start);
+            ck_assert_msg(strstr(res.err, want) != NULL, "message: %s", res.err);
+
+            read_log(NULL, tpath("l.wal"), WAL_READ_TOLERANT, sizes, N, &res);
+            ck_assert_int_eq(res.rc, 0);
+            ck_assert_int_eq(res.count, N - 1);     /* only the damaged record lost */
+            ck_assert_uint_eq(res.dropped, sizes[rec] + HDR);
+            ck_assert_int_eq(pwrite(fd, d + off, 1, (off_t)off), 1);
+        }
+    }
+    /* The same flips in the last record: nothing follows, a torn tail. */
+    for (int bit = 0; bit < 16; bit++) {
+        uint64_t off = ends[N - 2] + 4 + (uint64_t)(bit / 8);
+        char c = (char)(d[off] ^ (1 << (bit % 8)));
+        struct read_result res;
+
+        ck_assert_int_eq(pwrite(fd, &c, 1, (off_t)off), 1);
+        read_log(NULL, tpath("l.wal"), WAL_READ_STRICT, sizes, N, &res);
+        ck_assert_int_eq(res.rc, 0);
+        ck_assert(res.torn);
+        ck_assert_int_eq(res.count, N - 1);
+        ck_assert_uint_eq(res.torn_off, ends[N - 2]);
+        ck_assert_int_eq(pwrite(fd, d + off, 1, (off_t)off), 1);
+    }
     close(fd);
     zfree(d);
     remove_tmpdir();
@@ -767,6 +835,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, test_zeroed_tail);
     tcase_add_test(tc, test_hole_in_last_record_is_torn);
     tcase_add_test(tc, test_bit_flips);
+    tcase_add_test(tc, test_length_flip_in_last_block);
     tcase_add_test(tc, test_corruption_message_and_tolerant_skip);
     tcase_add_test(tc, test_fault_crash_keeps_synced_records);
     tcase_add_test(tc, test_fault_eio_enospc_short_write);

@@ -872,6 +872,17 @@ static void test_manifest_corruption(void)
     tap_ok(fails > 0, "manifest corruption: damage in the middle of the manifest is refused");
 }
 
+/* The next cut of test_wal_tail: random steps, small ones in the last ~3
+ * records; never past the whole file, which is always the last cut. */
+static int64_t next_cut(int64_t cut, int64_t size)
+{
+    int64_t step = cut < size - 350 ? 1 + (int64_t)(rnd() % 300) : 1 + (int64_t)(rnd() % 3);
+
+    if (cut < size && cut + step > size)
+        return size;
+    return cut + step;
+}
+
 /* Torn WAL tails: the writes that survive are a prefix; corruption in the
  * middle is reported. */
 static void test_wal_tail(void)
@@ -899,7 +910,7 @@ static void test_wal_tail(void)
     tap_diag("torn WAL: %s is %" PRId64 " bytes", wname, size);
     snprintf(path, sizeof path, "%s/%s", work, wname);
     /* Every cut in the last ~3 records, some random ones before. */
-    for (cut = 0; cut <= size; cut += cut < size - 350 ? 1 + (int64_t)(rnd() % 300) : 1 + (int64_t)(rnd() % 3)) {
+    for (cut = 0; cut <= size; cut = next_cut(cut, size)) {
         int present = 0, first_absent = -1, ok_prefix = 1;
         copy_dir(pristine, work);
         if (truncate(path, cut) != 0)

@@ -306,6 +306,31 @@ static void test_restart(struct srv *s)
                                    "(%d wrong, %d calls after the restart)", bad, calls);
 }
 
+/* A cursor older than scan-cursor-ttl is forgotten: the scan ends (cursor 0,
+ * no keys) instead of failing or restarting. */
+static void test_cursor_ttl(void)
+{
+    if (srv_is_redis()) {
+        tap_diag("cursor ttl: skipped against redis-server");
+        return;
+    }
+    kc_do(C, "FLUSHALL");
+    setn("ct:%d", 0, 50);
+    tap_ok(kc_is(C, "CONFIG SET scan-cursor-ttl 1", OK), "cursor ttl: CONFIG SET 1 s");
+    struct rv *v = kc_rv(C, "SCAN 0 COUNT 10");
+    char cur[32] = "";
+    if (v && v->n == 2)
+        snprintf(cur, sizeof cur, "%s", v->elem[0]->str);
+    rv_free(v);
+    tap_ok(cur[0] && strcmp(cur, "0") != 0, "cursor ttl: a cursor (%s)", cur);
+    usleep(1300 * 1000);
+    char line[64];
+    snprintf(line, sizeof line, "SCAN %s COUNT 10", cur);
+    tap_ok(kc_is(C, line, "*2\r\n$1\r\n0\r\n*0\r\n"),
+           "cursor ttl: an expired cursor ends the scan");
+    tap_ok(kc_is(C, "CONFIG SET scan-cursor-ttl 86400", OK), "cursor ttl: back to a day");
+}
+
 /* NS scans interleaved: each round sends one SCAN per unfinished scan
  * (pipelined) and reads the replies. Each scan must see all K keys once. */
 static void test_concurrent(void)
@@ -458,6 +483,7 @@ int main(void)
     test_match();
     test_type_count();
     test_restart(&s);
+    test_cursor_ttl();
     test_concurrent();
     tap_diag("scan tests took %lld ms", now_ms() - t);
     test_flush_big();

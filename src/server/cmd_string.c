@@ -139,8 +139,8 @@ static void reply_ks_error(struct client *c, int rc)
         reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
 }
 
-/* Looks up a string: 1 found (v filled), 0 absent (*reply sent unless
- * missing == NULL), -1 an error was replied. */
+/* Looks up a string: 1 found (v filled, free it), 0 absent (v zeroed), -1
+ * an error was replied (engine error, or WRONGTYPE for another type). */
 static int lookup_string(struct client *c, int argi, struct ks_value *v)
 {
     int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
@@ -281,52 +281,45 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
                       (flags & (SET_EX | SET_PX)) != 0, &expire_at))
         return;
 
+    /* The old value (GET) is replied after the write, so that a failed
+     * write replaces it with the error. */
+    struct ks_value old;
     int found;
     if (flags & SET_GET) {
-        struct ks_value v;
-        found = lookup_string(c, keyi, &v);
-        if (found < 0)
-            return;
-        if (found) {
-            reply_bulk(o, v.data, v.len);
-            ks_value_free(&v);
-        } else {
-            reply_null(o);
-        }
+        found = lookup_string(c, keyi, &old);
     } else {
+        memset(&old, 0, sizeof(old));
         found = ks_exists(c->db, key, klen);
-        if (found < 0) {
+        if (found < 0)
             reply_ks_error(c, found);
-            return;
-        }
     }
-
-    if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found)) {
-        if (!(flags & SET_GET)) {
-            if (abort_reply)
-                reply_raw(o, abort_reply, strlen(abort_reply));
-            else
-                reply_null(o);
-        }
+    if (found < 0)
         return;
-    }
 
-    const char *val = c->argv[vali];
-    size_t vlen = c->argvlen[vali];
-    int rc = (flags & SET_KEEPTTL)
+    int rc = 0;
+    int refused = ((flags & SET_NX) && found) || ((flags & SET_XX) && !found);
+    if (!refused) {
+        const char *val = c->argv[vali];
+        size_t vlen = c->argvlen[vali];
+        rc = (flags & SET_KEEPTTL)
                  ? ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, val, vlen)
                  : ks_set(c->db, key, klen, KS_TYPE_STRING, val, vlen, expire_at);
-    if (rc < 0) {
-        if (!(flags & SET_GET))
-            reply_ks_error(c, rc);
-        return;
     }
-    if (!(flags & SET_GET)) {
-        if (ok_reply)
-            reply_raw(o, ok_reply, strlen(ok_reply));
-        else
-            reply_ok(o);
-    }
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else if ((flags & SET_GET) && found)
+        reply_bulk(o, old.data, old.len);
+    else if (flags & SET_GET)
+        reply_null(o);
+    else if (refused && abort_reply)
+        reply_raw(o, abort_reply, strlen(abort_reply));
+    else if (refused)
+        reply_null(o);
+    else if (ok_reply)
+        reply_raw(o, ok_reply, strlen(ok_reply));
+    else
+        reply_ok(o);
+    ks_value_free(&old);
 }
 
 static void cmd_set(struct client *c)
@@ -388,17 +381,19 @@ static void cmd_getex(struct client *c)
         ks_value_free(&v);
         return;
     }
-    reply_bulk(&c->obuf, v.data, v.len);
-    int had_expire = v.expire_at >= 0;
-    ks_value_free(&v);
-
     /* A past EXAT/PXAT deletes the key (ks_set_expire does so for any time
-     * <= the command's clock). PERSIST on a key without a TTL is a no-op. */
+     * <= the command's clock). PERSIST on a key without a TTL is a no-op.
+     * The change goes first so that a failure replaces the reply. */
+    rc = 0;
     if (expire_arg)
         rc = ks_set_expire(c->db, c->argv[1], c->argvlen[1], expire_at);
-    else if ((flags & SET_PERSIST) && had_expire)
+    else if ((flags & SET_PERSIST) && v.expire_at >= 0)
         rc = ks_set_expire(c->db, c->argv[1], c->argvlen[1], -1);
-    (void)rc;   /* the reply is out; a failure shows in the commit */
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else
+        reply_bulk(&c->obuf, v.data, v.len);
+    ks_value_free(&v);
 }
 
 static void cmd_getdel(struct client *c)
@@ -411,9 +406,12 @@ static void cmd_getdel(struct client *c)
         reply_null(&c->obuf);
         return;
     }
-    reply_bulk(&c->obuf, v.data, v.len);
+    rc = ks_delete(c->db, c->argv[1], c->argvlen[1]);
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else
+        reply_bulk(&c->obuf, v.data, v.len);
     ks_value_free(&v);
-    (void)ks_delete(c->db, c->argv[1], c->argvlen[1]);
 }
 
 static void cmd_getset(struct client *c)

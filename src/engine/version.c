@@ -989,6 +989,11 @@ int version_set_write_current(struct io_env *env, const char *dir, uint64_t numb
         if (rc == 0)
             rc = rc2;
     }
+    /* The names of the new manifest (synced by the caller) and of the temp
+     * file must be durable before CURRENT can name them: a crash may keep
+     * the rename but lose a create whose directory was not synced. */
+    if (rc == 0)
+        rc = io_sync_dir(env, dir);
     if (rc == 0)
         rc = io_rename(env, tmp.data, cur.data);
     if (rc == 0)

@@ -15,7 +15,7 @@
 #  large       lsmdb-server with block-cache-size 64mb: loads LARGE_N keys
 #              key:%012d (redis-benchmark's key format) x 100 B random,
 #              incompressible values through redis-cli --pipe, waits for
-#              compactions to settle, then
+#              compactions to settle (at most SETTLE_SECS, default 180), then
 #                redis-benchmark -c 50 -n LARGE_GETS -r LARGE_N -P 1 -t get
 #              and reports rps, p50 and p99 latency, block-cache hit rate.
 #  groupcommit measures this disk's fsync rate (write 128 B + fdatasync on an
@@ -26,14 +26,14 @@
 #
 # Usage: utils/bench/vs-redis-keys.sh [N=1000000] [CLIENTS=50] [REPEAT=1]
 #        [PARTS=...] [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000]
-#        [FSYNC_SECS=3] [LSMDB_SERVER=path] [REDIS_SERVER=path]
+#        [FSYNC_SECS=3] [SETTLE_SECS=180] [LSMDB_SERVER=path] [REDIS_SERVER=path]
 #        [BENCH_DIR=dir (default $TMPDIR or /tmp; the data dirs go there)]
 # Every server is started here and stopped by PID on exit. Loopback only.
 set -eu
 
 for arg in "$@"; do
     case "$arg" in
-    N=* | CLIENTS=* | REPEAT=* | PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | FSYNC_SECS=* | \
+    N=* | CLIENTS=* | REPEAT=* | PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | FSYNC_SECS=* | SETTLE_SECS=* | \
         LSMDB_SERVER=* | REDIS_SERVER=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
     -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "vs-redis-keys.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
@@ -47,6 +47,7 @@ LARGE_N=${LARGE_N:-20000000}
 LARGE_GETS=${LARGE_GETS:-$N}
 GC_N=${GC_N:-200000}
 FSYNC_SECS=${FSYNC_SECS:-3}
+SETTLE_SECS=${SETTLE_SECS:-180}
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${LSMDB_SERVER:-}" ]; then
@@ -217,9 +218,9 @@ EOF
     load_rps=$(awk -v n="$LARGE_N" -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", n / (b - a)}')
     echo "# load: $(tail -1 "$tmp/pipe.out" | tr -d '\r')"
     echo "large: load $LARGE_N SETs in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s = $load_rps SET/s (redis-cli --pipe)"
-    # Let flushes and compactions settle (bounded).
+    # Let flushes and compactions settle (bounded by SETTLE_SECS).
     i=0
-    while [ $i -lt 600 ]; do
+    while [ $i -lt "$SETTLE_SECS" ]; do
         rc=$(info_field "$gport" lsm running_compactions)
         rf=$(info_field "$gport" lsm running_flushes)
         pc=$(info_field "$gport" lsm pending_compaction_bytes)

@@ -10,6 +10,7 @@
  * KEYS, SCAN and RANDOMKEY are left out: their replies depend on timing or
  * on hash order.
  *
+ * Odd seeds speak RESP3 (HELLO 3), even seeds RESP2.
  * SEED=n replays a run (the seed is printed first), OPS=n sets the number
  * of commands (default 50000). Skipped when no redis-server is installed.
  * Keyspace commands the server does not know yet (COMMAND INFO answers
@@ -443,6 +444,16 @@ int main(void)
     if (!lc || !rc)
         tap_bail("no connection");
 
+    /* Every other seed runs the stream in RESP3 (HELLO 3 on both sides). */
+    int resp3 = (int)(seed & 1);
+    if (resp3) {
+        char *a = conn_call(lc, "HELLO", "3", NULL), *b = conn_call(rc, "HELLO", "3", NULL);
+        if (!a || !b || a[0] != '%' || b[0] != '%')
+            tap_bail("HELLO 3 failed");
+        zfree(a);
+        zfree(b);
+    }
+    tap_diag("protocol: RESP%d", resp3 ? 3 : 2);
     for (int g = 0; g < G_COUNT; g++) {
         enabled[g] = !gens[g].keyspace || known_command(lc, gens[g].name);
         if (!enabled[g])
@@ -480,7 +491,7 @@ int main(void)
             }
             if (b)
                 kinds[(unsigned char)b[0]]++;
-            if (b && strncmp(b, "$-1", 3) == 0)
+            if (b && (strncmp(b, "$-1", 3) == 0 || b[0] == '_'))
                 nulls++;
             zfree(a);
             zfree(b);

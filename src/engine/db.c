@@ -303,6 +303,41 @@ static int dir_has_data(struct lsm_db *db)
     return io_list_dir(db->env, db->dir, data_file, NULL) == 1;
 }
 
+/* Every table the recovered manifest lists must be in the directory with
+ * the size the manifest recorded (tables are synced, with their directory
+ * entry, before an edit names them): else the database is damaged, and the
+ * open fails before anything is replayed, written or deleted. */
+static int check_tables(struct lsm_db *db)
+{
+    struct version *v = db->vs->current;
+    struct buf path = BUF_INIT;
+    int l, i, rc = 0;
+
+    for (l = 0; l < LSM_NUM_LEVELS && rc == 0; l++)
+        for (i = 0; i < v->nfiles[l] && rc == 0; i++) {
+            const struct file_meta *f = v->files[l][i];
+            uint64_t size = 0;
+            int r;
+
+            db_file_path(&path, db->dir, DB_FILE_SST, f->number);
+            r = io_get_size(db->env, path.data, &size);
+            if (r == -ENOENT) {
+                rc = LSM_ECORRUPT;
+                db_set_error(rc, "%s: missing (level %d of MANIFEST-%06" PRIu64 ")",
+                             path.data, l, db->vs->manifest_number);
+            } else if (r != 0) {
+                rc = version_errno(r);
+                db_set_error(rc, "%s: stat: %s", path.data, strerror(-r));
+            } else if (size != f->size) {
+                rc = LSM_ECORRUPT;
+                db_set_error(rc, "%s: %" PRIu64 " bytes, MANIFEST-%06" PRIu64 " says %" PRIu64,
+                             path.data, size, db->vs->manifest_number, f->size);
+            }
+        }
+    buf_free(&path);
+    return rc;
+}
+
 static int recover(struct lsm_db *db)
 {
     struct wal_list wl = { NULL, 0, 0, 0 };
@@ -336,6 +371,8 @@ static int recover(struct lsm_db *db)
     } else if (db->opt.error_if_exists) {
         db_set_error(LSM_EEXIST, "%s: database exists (error_if_exists)", db->dir);
         return LSM_EEXIST;
+    } else if ((rc = check_tables(db)) != 0) {
+        return rc;
     }
 
     rc = io_list_dir(db->env, db->dir, collect_wal, &wl);

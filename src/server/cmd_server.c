@@ -15,6 +15,7 @@
 
 #include "server/ae.h"
 #include "server/client.h"
+#include "server/cmd_string.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/keyspace.h"
@@ -27,46 +28,6 @@
 #define SYNTAX_ERR "ERR syntax error"
 
 /* ---- argument helpers ---- */
-
-/* Redis' string2ll: optional '-', no '+', no leading zeros, no spaces. */
-static int parse_ll(const char *s, size_t len, long long *out)
-{
-    if (len == 0 || len > 20)
-        return 0;
-    if (len == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    size_t i = 0;
-    int neg = 0;
-    if (s[0] == '-') {
-        neg = 1;
-        i = 1;
-        if (len == 1)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    unsigned long long v = 0;
-    for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (ULLONG_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = (long long)(0 - v);
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
-}
 
 static int arg_is(const struct client *c, int i, const char *word)
 {
@@ -150,7 +111,7 @@ void cmd_time(struct client *c)
 void cmd_select(struct client *c)
 {
     long long id;
-    if (!parse_ll(c->argv[1], c->argvlen[1], &id) || id < INT_MIN || id > INT_MAX) {
+    if (!str_to_ll(c->argv[1], c->argvlen[1], &id) || id < INT_MIN || id > INT_MAX) {
         reply_error(&c->obuf, "ERR value is not an integer or out of range");
         return;
     }
@@ -236,7 +197,7 @@ void cmd_hello(struct client *c)
     long long ver = 0;
     int next = 1;
     if (c->argc >= 2) {
-        if (!parse_ll(c->argv[1], c->argvlen[1], &ver)) {
+        if (!str_to_ll(c->argv[1], c->argvlen[1], &ver)) {
             reply_error(o, "ERR Protocol version is not an integer or out of range");
             return;
         }
@@ -619,7 +580,7 @@ void cmd_client_list(struct client *c)
     } else if (c->argc > 3 && arg_is(c, 2, "id")) {
         for (int j = 3; j < c->argc; j++) {
             long long id;
-            if (!parse_ll(c->argv[j], c->argvlen[j], &id)) {
+            if (!str_to_ll(c->argv[j], c->argvlen[j], &id)) {
                 buf_free(&b);
                 reply_error(&c->obuf, "ERR Invalid client ID");
                 return;
@@ -665,7 +626,7 @@ static int kill_parse(struct client *c, struct kill_filter *f)
         int more = c->argc > i + 1;
         if (arg_is(c, i, "id") && more) {
             long long id;
-            if (!parse_ll(c->argv[i + 1], c->argvlen[i + 1], &id) || id < 1) {
+            if (!str_to_ll(c->argv[i + 1], c->argvlen[i + 1], &id) || id < 1) {
                 reply_error(&c->obuf, "ERR client-id should be greater than 0");
                 return -1;
             }

@@ -50,53 +50,22 @@ FSYNC_SECS=${FSYNC_SECS:-3}
 SETTLE_SECS=${SETTLE_SECS:-180}
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${LSMDB_SERVER:-}" ]; then
-    for c in "${LSMDB_BUILDDIR:-/nonexistent}/src/lsmdb-server" "$PWD/src/lsmdb-server" "$here/../../src/lsmdb-server"; do
-        if [ -x "$c" ]; then LSMDB_SERVER=$c; break; fi
-    done
-fi
-for tool in redis-benchmark redis-cli python3; do
-    command -v "$tool" >/dev/null || { echo "vs-redis-keys.sh: $tool not found" >&2; exit 1; }
-done
-[ -n "${LSMDB_SERVER:-}" ] && [ -x "$LSMDB_SERVER" ] || { echo "vs-redis-keys.sh: lsmdb-server not found (set LSMDB_SERVER=)" >&2; exit 1; }
+prog=vs-redis-keys.sh
+. "$here/common.sh"
+find_lsmdb_server
+need_tools
 case " $PARTS " in
-*" setget "*)
-    [ -n "$REDIS_SERVER" ] && [ -x "$REDIS_SERVER" ] || { echo "vs-redis-keys.sh: redis-server not found (set REDIS_SERVER=)" >&2; exit 1; } ;;
+*" setget "*) need_redis_server ;;
 esac
 
 tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-bench-keys-XXXXXX")
 pids=
 cleanup() {
-    for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in $pids; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -KILL "$p" 2>/dev/null || true
-    done
+    stop_pids 300 $pids
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_ping() { # port pid name
-    i=0
-    while [ $i -lt 600 ]; do
-        if ! kill -0 "$2" 2>/dev/null; then
-            echo "vs-redis-keys.sh: $3 exited during start-up; its output:" >&2
-            cat "$tmp/$3.out" "$tmp/$3.log" >&2 2>/dev/null || true
-            exit 1
-        fi
-        [ "$(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "vs-redis-keys.sh: $3 did not answer PING within 30 s" >&2
-    exit 1
-}
 
 # start_lsmdb name extra-args... -> sets port, pid
 start_lsmdb() {
@@ -107,7 +76,7 @@ start_lsmdb() {
         --logfile "$tmp/$name.log" --daemonize no "$@" >"$tmp/$name.out" 2>&1 &
     pid=$!
     pids="$pids $pid"
-    wait_ping "$port" "$pid" "$name"
+    wait_ping "$port" "$pid" "$name" 30
 }
 
 start_redis() {
@@ -117,14 +86,11 @@ start_redis() {
         --logfile "$tmp/redis.log" --daemonize no --save '' --appendonly no >"$tmp/redis.out" 2>&1 &
     pid=$!
     pids="$pids $pid"
-    wait_ping "$port" "$pid" redis
+    wait_ping "$port" "$pid" redis 30
 }
 
 stop_pid() { # pid
-    kill -TERM "$1" 2>/dev/null || true
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$1" 2>/dev/null || true
+    stop_pids 600 "$1"
     wait "$1" 2>/dev/null || true
 }
 
@@ -137,8 +103,6 @@ csv_field() {
         END { if (!found) print 0 }'
 }
 
-max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
-ratio() { awk -v l="$1" -v x="$2" 'BEGIN {if (x > 0) printf "%.3f", l / x; else print "n/a"}'; }
 verdict() { # ratio goal
     awk -v r="$1" -v g="$2" 'BEGIN {if (r == "n/a") print "n/a"; else if (r + 0 >= g) print "met"; else print "MISSED"}'
 }
@@ -147,8 +111,7 @@ info_field() { # port section field
     redis-cli -h 127.0.0.1 -p "$1" INFO "$2" 2>/dev/null | tr -d '\r' | awk -F: -v f="$3" '$1 == f {print $2}'
 }
 
-echo "# vs-redis-keys.sh $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "# host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+print_header
 echo "# lsmdb: $LSMDB_SERVER"
 status=0
 

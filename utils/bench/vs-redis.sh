@@ -37,16 +37,11 @@ REPEAT=${REPEAT:-1}
 PARTS=${PARTS:-ping setget large groupcommit}
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
 here=$(cd "$(dirname "$0")" && pwd)
-if [ -z "${LSMDB_SERVER:-}" ]; then
-    for c in "${LSMDB_BUILDDIR:-/nonexistent}/src/lsmdb-server" "$PWD/src/lsmdb-server" "$here/../../src/lsmdb-server"; do
-        if [ -x "$c" ]; then LSMDB_SERVER=$c; break; fi
-    done
-fi
-for tool in redis-benchmark redis-cli python3; do
-    command -v "$tool" >/dev/null || { echo "vs-redis.sh: $tool not found" >&2; exit 1; }
-done
-[ -n "${LSMDB_SERVER:-}" ] && [ -x "$LSMDB_SERVER" ] || { echo "vs-redis.sh: lsmdb-server not found (set LSMDB_SERVER=)" >&2; exit 1; }
-[ -n "$REDIS_SERVER" ] && [ -x "$REDIS_SERVER" ] || { echo "vs-redis.sh: redis-server not found (set REDIS_SERVER=)" >&2; exit 1; }
+prog=vs-redis.sh
+. "$here/common.sh"
+find_lsmdb_server
+need_tools
+need_redis_server
 
 run_keys() {
     keyparts=$(echo " $PARTS " | sed 's/ ping / /g')
@@ -66,51 +61,24 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsmdb-bench-XXXXXX")
 lsmdb_pid=
 redis_pid=
 cleanup() {
-    for p in $lsmdb_pid $redis_pid; do
-        kill -TERM "$p" 2>/dev/null || true
-    done
-    for p in $lsmdb_pid $redis_pid; do
-        i=0
-        while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -KILL "$p" 2>/dev/null || true
-    done
+    stop_pids 100 $lsmdb_pid $redis_pid
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_ping() { # port pid name
-    i=0
-    while [ $i -lt 200 ]; do
-        if ! kill -0 "$2" 2>/dev/null; then
-            echo "vs-redis.sh: $3 exited during start-up; its output:" >&2
-            cat "$tmp/$3.out" "$tmp/$3.log" >&2 2>/dev/null || true
-            exit 1
-        fi
-        [ "$(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-        i=$((i + 1))
-    done
-    echo "vs-redis.sh: $3 did not answer PING within 10 s" >&2
-    exit 1
-}
 
 lsmdb_port=$(free_port)
 mkdir -p "$tmp/lsmdb-data" "$tmp/redis-data"
 "$LSMDB_SERVER" --port "$lsmdb_port" --bind 127.0.0.1 --dir "$tmp/lsmdb-data" \
     --logfile "$tmp/lsmdb.log" --daemonize no >"$tmp/lsmdb.out" 2>&1 &
 lsmdb_pid=$!
-wait_ping "$lsmdb_port" "$lsmdb_pid" lsmdb
+wait_ping "$lsmdb_port" "$lsmdb_pid" lsmdb 10
 
 redis_port=$(free_port)
 "$REDIS_SERVER" --port "$redis_port" --bind 127.0.0.1 --dir "$tmp/redis-data" \
     --logfile "$tmp/redis.log" --daemonize no --save '' --appendonly no >"$tmp/redis.out" 2>&1 &
 redis_pid=$!
-wait_ping "$redis_port" "$redis_pid" redis
+wait_ping "$redis_port" "$redis_pid" redis 10
 
 # bench port pipeline -> "inline_rps mbulk_rps"
 bench() {
@@ -118,10 +86,7 @@ bench() {
         awk -F'","' '/PING_INLINE/ {i=$2} /PING_MBULK/ {m=$2} END {gsub(/"/,"",i); gsub(/"/,"",m); print i+0, m+0}'
 }
 
-max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
-
-echo "# vs-redis.sh $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "# host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+print_header
 echo "# lsmdb: $LSMDB_SERVER (pid $lsmdb_pid, port $lsmdb_port)"
 echo "# redis: $REDIS_SERVER ($("$REDIS_SERVER" --version | sed 's/ sha=.*//'), pid $redis_pid, port $redis_port)"
 echo "# redis-benchmark -c $CLIENTS -n $N -P {16,1} -t ping --csv, best of $REPEAT"
@@ -139,8 +104,7 @@ for P in 16 1; do
     done
     for t in INLINE MBULK; do
         if [ $t = INLINE ]; then l=$li; x=$ri; else l=$lm; x=$rm; fi
-        ratio=$(awk -v l="$l" -v x="$x" 'BEGIN {if (x > 0) printf "%.3f", l / x; else print "n/a"}')
-        printf '%-4s %-12s %14.0f %14.0f %8s\n' "$P" "PING_$t" "$l" "$x" "$ratio"
+        printf '%-4s %-12s %14.0f %14.0f %8s\n' "$P" "PING_$t" "$l" "$x" "$(ratio "$l" "$x")"
         [ "$l" = 0 ] && status=1
     done
 done

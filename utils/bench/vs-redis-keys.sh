@@ -35,7 +35,7 @@ for arg in "$@"; do
     case "$arg" in
     N=* | CLIENTS=* | REPEAT=* | PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | FSYNC_SECS=* | SETTLE_SECS=* | \
         LSMDB_SERVER=* | REDIS_SERVER=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
-    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p;}' "$0"; exit 0 ;;
     *) echo "vs-redis-keys.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

@@ -27,7 +27,7 @@ for arg in "$@"; do
     case "$arg" in
     N=* | CLIENTS=* | REPEAT=* | LSMDB_SERVER=* | REDIS_SERVER=*) eval "${arg%%=*}=\${arg#*=}" ;;
     PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | FSYNC_SECS=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p;}' "$0"; exit 0 ;;
     *) echo "vs-redis.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done

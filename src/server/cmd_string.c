@@ -287,11 +287,16 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
     int found;
     if (flags & SET_GET) {
         found = lookup_string(c, keyi, &old);
-    } else {
+    } else if (flags & (SET_NX | SET_XX)) {
         memset(&old, 0, sizeof(old));
         found = ks_exists(c->db, key, klen);
         if (found < 0)
             reply_ks_error(c, found);
+    } else {
+        /* A plain SET needs no lookup here: ks_set reads the old record
+         * itself (one engine read per SET, not two). */
+        memset(&old, 0, sizeof(old));
+        found = 0;
     }
     if (found < 0)
         return;

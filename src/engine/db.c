@@ -118,6 +118,11 @@ void lsm_options_init(struct lsm_options *o)
     o->env = NULL;
     o->compaction_filter = NULL;
     o->compaction_filter_arg = NULL;
+    o->compaction_filter_ex = NULL;
+    o->value_separation_threshold = 1024;
+    o->vlog_file_size = 256ull << 20;
+    o->vlog_gc_ratio = 0.5;
+    o->vlog_gc_max_mbps = 64;
 }
 
 void lsm_read_options_init(struct lsm_read_options *ro)
@@ -135,7 +140,8 @@ static int check_options(const struct lsm_options *o)
         o->l0_slowdown_trigger < o->l0_compaction_trigger ||
         o->l0_stop_trigger < o->l0_slowdown_trigger || o->max_bytes_for_level_base < 4096 ||
         o->level_size_multiplier < 2 || o->target_file_size < 4096 ||
-        (o->compression != LSM_COMPRESSION_NONE && o->compression != LSM_COMPRESSION_SNAPPY)) {
+        (o->compression != LSM_COMPRESSION_NONE && o->compression != LSM_COMPRESSION_SNAPPY) ||
+        o->vlog_file_size < 4096 || !(o->vlog_gc_ratio > 0) || o->vlog_gc_max_mbps < 0) {
         db_set_error(LSM_EINVAL, "option out of range");
         return LSM_EINVAL;
     }
@@ -207,12 +213,12 @@ struct replay_state {
 };
 
 static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
-                      struct version_edit *e)
+                      struct version_edit *e, int *stop)
 {
     struct buf path = BUF_INIT, rec = BUF_INIT;
     struct wal_reader *r = NULL;
     struct lsm_batch b;
-    int rc, n;
+    int rc, n, vc;
 
     db_file_path(&path, db->dir, DB_FILE_WAL, number);
     rc = wal_reader_open(db->env, path.data, WAL_READ_STRICT, &r);
@@ -228,6 +234,19 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
             rc = LSM_ECORRUPT;
             db_set_error(rc, "%s: offset %" PRIu64 ": malformed write batch", path.data,
                          wal_reader_record_offset(r));
+            break;
+        }
+        if ((vc = vlog_db_replay_check(db, buf_slice(&rec))) == 2) {
+            rc = LSM_ECORRUPT;
+            break;
+        }
+        if (vc == 1) {
+            /* vlog before WAL: this record (and all after it) was never
+             * acknowledged as durable. */
+            log_warning("lsm: %s: offset %" PRIu64 ": record points past the recovered "
+                        "value log; replay stops here", path.data,
+                        wal_reader_record_offset(r));
+            *stop = 1;
             break;
         }
         seq = batch_get_sequence(&b);
@@ -344,7 +363,7 @@ static int recover(struct lsm_db *db)
     struct version_edit e;
     struct memtable *mem = NULL;
     uint64_t wal_number;
-    int rc, i;
+    int rc, i, stop = 0;
 
     rc = version_set_recover(db->vs);
     if (rc == LSM_ENOENT && dir_has_data(db)) {
@@ -388,10 +407,11 @@ static int recover(struct lsm_db *db)
         qsort(wl.v, (size_t)wl.n, sizeof(uint64_t), cmp_u64);
 
     version_edit_init(&e);
+    rc = vlog_db_open(db, &e);
     mem = memtable_create();
-    for (i = 0; i < wl.n && rc == 0; i++)
+    for (i = 0; i < wl.n && rc == 0 && !stop; i++)
         if (wl.v[i] >= db->vs->log_number)
-            rc = replay_wal(db, wl.v[i], &mem, &e);
+            rc = replay_wal(db, wl.v[i], &mem, &e, &stop);
     if (rc == 0 && memtable_entries(mem) > 0)
         rc = recover_flush(db, mem, &e);
     memtable_unref(mem);
@@ -426,6 +446,7 @@ static void db_free(struct lsm_db *db)
 
     if (db->pool)
         tpool_destroy(db->pool);
+    vlog_db_close(db);
     wal_writer_close(db->wal);
     memtable_unref(db->mem);
     for (i = 0; i < db->nimm; i++)
@@ -542,7 +563,15 @@ int lsm_close(struct lsm_db *db)
     tpool_destroy(db->pool);
     db->pool = NULL;
     if (db->wal != NULL && wal_writer_error(db->wal) == 0) {
-        rc = wal_writer_sync(db->wal);
+        rc = vlog_db_flush(db, 1);       /* vlog before WAL */
+        if (rc == 0)
+            rc = wal_writer_sync(db->wal);
+        if (rc == 0) {
+            /* Seal the active segment: a clean reopen needs no scan. */
+            pthread_mutex_lock(&db->mu);
+            rc = vlog_db_seal(db);
+            pthread_mutex_unlock(&db->mu);
+        }
         if (rc != 0)
             db_set_error(rc, "WAL sync at close: %s", lsm_strerror(rc));
     }
@@ -570,8 +599,11 @@ static int switch_memtable(struct lsm_db *db)
 
     if (db->wal != NULL && wal_writer_error(db->wal) == 0 && db->wal_dirty) {
         /* Writes acknowledged with sync=0 must become durable by a later
-         * lsm_sync, which only syncs the new WAL: sync the old one now. */
-        rc = wal_writer_sync(db->wal);
+         * lsm_sync, which only syncs the new WAL: sync the old one now
+         * (the value log first). */
+        rc = vlog_db_flush(db, 1);
+        if (rc == 0)
+            rc = wal_writer_sync(db->wal);
         if (rc != 0) {
             db_set_error(rc, "WAL sync before switch: %s", lsm_strerror(rc));
             db_set_bg_error(db, rc, lsm_last_error());
@@ -684,8 +716,10 @@ static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, 
 
     *sync = first->sync;
     *out = first->batch;
+    if (first->gc != NULL)
+        return first;           /* GC rewrites commit alone */
     for (w = first->next; w != NULL; w = w->next) {
-        if (w->force_flush || (w->sync && !first->sync))
+        if (w->force_flush || w->gc != NULL || (w->sync && !first->sync))
             break;
         if (w->batch != NULL) {
             size += lsm_batch_size(w->batch);
@@ -705,7 +739,8 @@ static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, 
     return last;
 }
 
-static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int force_flush)
+static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int force_flush,
+                    struct vlog_gc_batch *gc)
 {
     struct db_writer w, *last, *p;
     struct lsm_batch *group = NULL;
@@ -715,6 +750,7 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
     w.batch = batch != NULL && lsm_batch_count(batch) > 0 ? batch : NULL;
     w.sync = sync;
     w.force_flush = force_flush;
+    w.gc = gc;
     pthread_cond_init(&w.cv, NULL);
 
     pthread_mutex_lock(&db->mu);
@@ -749,9 +785,23 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
         struct memtable *mem = db->mem;
         struct wal_writer *wal = db->wal;
 
+        struct lsm_batch *wb = NULL;     /* what goes to the WAL / memtable */
+        int vfail = 0;                   /* the value log failed (message set) */
+
         last = build_group(db, &group, &gsync);
-        count = group ? lsm_batch_count(group) : 0;
-        if (count > 0 && seq + count - 1 > LSM_MAX_SEQ) {
+        rc = vlog_db_prepare(db, group, w.gc != NULL);
+        if (rc != 0)
+            db_set_bg_error(db, rc, lsm_last_error());
+        if (rc == 0 && w.gc != NULL) {
+            /* Conditional rewrite: checked here, where no other write runs. */
+            pthread_mutex_unlock(&db->mu);
+            rc = vlog_db_gc_build(db, w.gc, &group);
+            pthread_mutex_lock(&db->mu);
+        }
+        count = rc == 0 && group ? lsm_batch_count(group) : 0;
+        if (rc != 0) {
+            /* nothing written */
+        } else if (count > 0 && seq + count - 1 > LSM_MAX_SEQ) {
             rc = LSM_EINVAL;
             db_set_error(rc, "sequence numbers exhausted");
         } else {
@@ -759,24 +809,38 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 batch_set_sequence(group, seq);
             pthread_mutex_unlock(&db->mu);
             if (count > 0) {
-                rc = wal_writer_add(wal, batch_contents(group));
+                /* Large values to the value log, pushed to the OS before
+                 * the WAL record that points at them. */
+                rc = vlog_db_separate(db, group, &wb);
+                if (rc == 0)
+                    rc = vlog_db_flush(db, 0);
+                vfail = rc != 0;
+                if (rc == 0)
+                    rc = wal_writer_add(wal, batch_contents(wb));
                 if (rc == 0 && !gsync)
                     rc = wal_writer_flush(wal);   /* survives a process crash */
             }
-            if (rc == 0 && gsync && (count > 0 || db->wal_dirty))
-                rc = wal_writer_sync(wal);
+            if (rc == 0 && gsync && (count > 0 || db->wal_dirty)) {
+                rc = vlog_db_flush(db, 1);        /* vlog durable before the WAL */
+                vfail = rc != 0;
+                if (rc == 0)
+                    rc = wal_writer_sync(wal);
+            }
             if (rc == 0 && count > 0)
-                rc = memtable_add_batch(mem, group);
+                rc = memtable_add_batch(mem, wb);
             pthread_mutex_lock(&db->mu);
             if (rc == 0) {
                 db->wal_dirty = !gsync;
                 if (count > 0) {
-                    db->wal_bytes += lsm_batch_size(group) + WAL_HEADER_SIZE;
-                    db->user_bytes += batch_user_bytes(group);
+                    db->wal_bytes += lsm_batch_size(wb) + WAL_HEADER_SIZE;
+                    if (w.gc == NULL)
+                        db->user_bytes += batch_user_bytes(group);
                 }
             } else {
-                db_set_error(rc, "WAL write: %s", lsm_strerror(rc));
+                if (!vfail)
+                    db_set_error(rc, "WAL write: %s", lsm_strerror(rc));
                 db->need_new_wal = 1;
+                vlog_db_mark_broken(db);
                 db_set_bg_error(db, rc, lsm_last_error());
             }
             /* Sequences of a failed batch are burnt: it may be on disk. */
@@ -817,7 +881,7 @@ int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo, struct lsm_
         db_set_error(LSM_EINVAL, "lsm_write: NULL argument");
         return LSM_EINVAL;
     }
-    return do_write(db, batch, wo_sync(wo), 0);
+    return do_write(db, batch, wo_sync(wo), 0, NULL);
 }
 
 int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
@@ -848,7 +912,12 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
 
 int lsm_sync(struct lsm_db *db)
 {
-    return do_write(db, NULL, 1, 0);
+    return do_write(db, NULL, 1, 0, NULL);
+}
+
+int db_write_gc(struct lsm_db *db, struct vlog_gc_batch *g)
+{
+    return do_write(db, NULL, 0, 0, g);
 }
 
 /* ---- reads ---- */
@@ -859,11 +928,12 @@ struct read_view {
     struct memtable **mp;
     int nmem;
     struct version *v;
+    struct vlog_view *vv;      /* registered reader (value-log GC) */
 };
 
 /* Pins mem, immutables (newest first) and the current version (mu held). */
 static void view_acquire(struct lsm_db *db, const struct lsm_read_options *ro,
-                         struct read_view *rv)
+                         struct read_view *rv, struct vlog_view *vv)
 {
     int i;
 
@@ -878,6 +948,9 @@ static void view_acquire(struct lsm_db *db, const struct lsm_read_options *ro,
     }
     rv->v = db->vs->current;
     version_ref(rv->v);
+    rv->vv = vv;
+    if (vv != NULL)
+        vlog_db_view_enter(db, vv, rv->seq);
 }
 
 static void view_release(struct lsm_db *db, struct read_view *rv)
@@ -889,6 +962,8 @@ static void view_release(struct lsm_db *db, struct read_view *rv)
         zfree(rv->mp);
     pthread_mutex_lock(&db->mu);
     version_unref(rv->v);
+    if (rv->vv != NULL)
+        vlog_db_view_exit(db, rv->vv);
     pthread_mutex_unlock(&db->mu);
 }
 
@@ -950,6 +1025,7 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
             const void *key, size_t klen, char **val, size_t *vlen)
 {
     struct read_view rv;
+    struct vlog_view vv;
     struct buf value = BUF_INIT;
     struct slice ukey = slice_make(key, klen);
     int i, r = 2, type = LSM_TYPE_VALUE;
@@ -957,7 +1033,7 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
     *val = NULL;
     *vlen = 0;
     pthread_mutex_lock(&db->mu);
-    view_acquire(db, ro, &rv);
+    view_acquire(db, ro, &rv, &vv);
     pthread_mutex_unlock(&db->mu);
     for (i = 0; i < rv.nmem && r == 2; i++) {
         int g = memtable_get(rv.mp[i], ukey, rv.seq, &type, &value, NULL);
@@ -968,7 +1044,6 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
     }
     if (r == 2)
         r = version_get(db, ro, rv.v, ukey, rv.seq, &value, &type);
-    view_release(db, &rv);
     if (r == 1 && type == LSM_TYPE_VPTR) {
         struct buf ptr = value;
         buf_init(&value);
@@ -982,6 +1057,8 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
         }
         buf_free(&ptr);
     }
+    /* Released after the value-log read: GC keeps what this view can see. */
+    view_release(db, &rv);
     if (r == 1) {
         *val = zmemdup(value.data ? value.data : "", value.len);
         *vlen = value.len;
@@ -999,6 +1076,79 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
 void lsm_free(void *p)
 {
     zfree(p);
+}
+
+int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
+                   const void *key, size_t klen, char *buf, size_t cap, size_t *got,
+                   size_t *full_len)
+{
+    struct read_view rv;
+    struct buf value = BUF_INIT;
+    struct slice ukey = slice_make(key, klen);
+    int i, r = 2, type = LSM_TYPE_VALUE;
+
+    *got = 0;
+    *full_len = 0;
+    pthread_mutex_lock(&db->mu);
+    view_acquire(db, ro, &rv, NULL);
+    pthread_mutex_unlock(&db->mu);
+    for (i = 0; i < rv.nmem && r == 2; i++) {
+        int g = memtable_get(rv.mp[i], ukey, rv.seq, &type, &value, NULL);
+        if (g == MEMTABLE_FOUND)
+            r = 1;
+        else if (g == MEMTABLE_DELETED)
+            r = 0;
+    }
+    if (r == 2)
+        r = version_get(db, ro, rv.v, ukey, rv.seq, &value, &type);
+    view_release(db, &rv);
+    if (r == 1) {
+        struct slice v = buf_slice(&value);
+        if (type == LSM_TYPE_VPTR) {
+            size_t plen;
+            r = vlog_db_pointer_prefix(v, &v, &plen);
+            *full_len = plen;
+        } else {
+            *full_len = v.len;
+        }
+        if (r == 1) {
+            *got = v.len < cap ? v.len : cap;
+            memcpy(buf, v.data, *got);
+        }
+    }
+    buf_free(&value);
+    if (r == 1)
+        return 0;
+    if (r == 0 || r == 2) {
+        db_set_error(LSM_ENOTFOUND, "key not found");
+        return LSM_ENOTFOUND;
+    }
+    return r;
+}
+
+int db_get_latest(struct lsm_db *db, struct slice ukey, struct buf *value, int *type)
+{
+    struct lsm_read_options ro;
+    struct read_view rv;
+    int i, r = 2;
+
+    lsm_read_options_init(&ro);
+    ro.fill_cache = 0;
+    *type = LSM_TYPE_VALUE;
+    pthread_mutex_lock(&db->mu);
+    view_acquire(db, NULL, &rv, NULL);
+    pthread_mutex_unlock(&db->mu);
+    for (i = 0; i < rv.nmem && r == 2; i++) {
+        int g = memtable_get(rv.mp[i], ukey, rv.seq, type, value, NULL);
+        if (g == MEMTABLE_FOUND)
+            r = 1;
+        else if (g == MEMTABLE_DELETED)
+            r = 0;
+    }
+    if (r == 2)
+        r = version_get(db, &ro, rv.v, ukey, rv.seq, value, type);
+    view_release(db, &rv);
+    return r == 2 ? 0 : r;
 }
 
 /* ---- snapshots ---- */
@@ -1026,6 +1176,7 @@ void lsm_snapshot_release(struct lsm_db *db, const struct lsm_snapshot *cs)
     pthread_mutex_lock(&db->mu);
     s->prev->next = s->next;
     s->next->prev = s->prev;
+    vlog_db_maybe_schedule_gc(db);   /* a collected segment may be free now */
     pthread_mutex_unlock(&db->mu);
     zfree(s);
 }
@@ -1042,6 +1193,8 @@ struct lsm_iter {
     struct iter *it;
     struct version *v;
     struct sst_read_options sro;    /* for tables opened by level iterators */
+    struct vlog_view vv;            /* registered reader (value-log GC) */
+    char verr[300];                 /* why a value-log read failed */
 };
 
 static struct iter *user_table_iter(void *arg, const struct file_meta *f)
@@ -1067,7 +1220,7 @@ struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_option
     li->db = db;
     li->sro = sro;
     pthread_mutex_lock(&db->mu);
-    view_acquire(db, ro, &rv);
+    view_acquire(db, ro, &rv, &li->vv);
     pthread_mutex_unlock(&db->mu);
     kids = zmalloc(sizeof(*kids) * (size_t)(rv.nmem + rv.v->nfiles[0] + LSM_NUM_LEVELS));
     for (i = 0; i < rv.nmem; i++)
@@ -1103,6 +1256,7 @@ void lsm_iter_destroy(struct lsm_iter *li)
     iter_destroy(li->it);
     pthread_mutex_lock(&li->db->mu);
     version_unref(li->v);
+    vlog_db_view_exit(li->db, &li->vv);
     pthread_mutex_unlock(&li->db->mu);
     zfree(li);
 }
@@ -1132,7 +1286,27 @@ const char *lsm_iter_value(const struct lsm_iter *li, size_t *len)
 {
     struct slice v = iter_value(li->it);
     *len = v.len;
+    if (v.data == NULL && iter_status(li->it) != 0)
+        snprintf(((struct lsm_iter *)li)->verr, sizeof li->verr, "%s",
+                 strip_prefix(lsm_last_error(), iter_status(li->it)));
     return v.data;
+}
+
+const char *lsm_iter_value_prefix(const struct lsm_iter *li, size_t *len, size_t *full_len)
+{
+    struct slice raw, pre;
+    size_t full = 0;
+
+    *len = *full_len = 0;
+    if (!dbiter_raw_value(li->it, &raw)) {
+        *len = *full_len = raw.len;
+        return raw.data;
+    }
+    if (vlog_db_pointer_prefix(raw, &pre, &full) != 1)
+        return NULL;
+    *len = pre.len;
+    *full_len = full;
+    return pre.data ? pre.data : "";
 }
 
 int lsm_iter_status(const struct lsm_iter *li)
@@ -1141,7 +1315,7 @@ int lsm_iter_status(const struct lsm_iter *li)
     if (st == LSM_ENOENT)
         st = LSM_ECORRUPT;     /* a listed table is missing */
     if (st != 0)
-        db_set_error(st, "iterator: %s", sst_last_error());
+        db_set_error(st, "iterator: %s", li->verr[0] ? li->verr : sst_last_error());
     return st;
 }
 
@@ -1152,7 +1326,7 @@ int lsm_flush(struct lsm_db *db, int wait)
     uint64_t target;
     int rc;
 
-    rc = do_write(db, NULL, 0, 1);
+    rc = do_write(db, NULL, 0, 1, NULL);
     if (rc != 0 || !wait)
         return rc;
     pthread_mutex_lock(&db->mu);
@@ -1177,19 +1351,49 @@ static int overlap_below(struct version *v, int level, const struct slice *b,
     return 0;
 }
 
+/* The last step of lsm_compact_range: its output level, the user-key range
+ * it covered, and the first file number it could have written. */
+struct range_step {
+    int out_level;
+    uint64_t first_new;
+    struct buf lo, hi;
+};
+
+/* 1 when every file of level overlapping [b, e] was written by the last
+ * step, into this level: no other compaction can write into its range while
+ * it runs, so a file inside that range numbered from first_new on is one of
+ * its outputs, already filtered and purged with the current snapshots. */
+static int level_rewritten(struct version *v, int level, const struct slice *b,
+                           const struct slice *e, const struct range_step *st)
+{
+    struct file_meta **files = NULL;
+    int n = 0, i, all = st->out_level == level;
+
+    version_overlapping(v, level, b, e, &files, &n);
+    for (i = 0; i < n && all; i++)
+        all = files[i]->number >= st->first_new &&
+              slice_compare(ikey_user_key(buf_slice(&files[i]->smallest)),
+                            buf_slice(&st->lo)) >= 0 &&
+              slice_compare(ikey_user_key(buf_slice(&files[i]->largest)),
+                            buf_slice(&st->hi)) <= 0;
+    zfree(files);
+    return all;
+}
+
 int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
                       const void *end, size_t elen)
 {
     struct slice b = slice_make(begin, blen), e = slice_make(end, elen);
     const struct slice *pb = begin ? &b : NULL, *pe = end ? &e : NULL;
-    int rc, level;
+    struct range_step st = { -1, 0, BUF_INIT, BUF_INIT };
+    int rc, level, bottom = 0;
 
     rc = lsm_flush(db, 1);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&db->mu);
     db->manual_running++;
-    for (level = 0; level < LSM_NUM_LEVELS - 1 && rc == 0; level++) {
+    for (level = 0; level < LSM_NUM_LEVELS && rc == 0 && !bottom; level++) {
         for (;;) {
             struct compaction *c;
             int busy = 0;
@@ -1202,12 +1406,18 @@ int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
                 db_set_error(rc, "database is closing");
                 break;
             }
-            /* L0 always moves to L1; a deeper level only when something
-             * below it overlaps (else it already is the bottom). */
-            if (level > 0 && !overlap_below(db->vs->current, level, pb, pe))
+            /* L0 always moves to L1; a deeper level moves down while
+             * something below it overlaps; the deepest level holding data
+             * in the range is compacted into itself (the filter and the
+             * snapshots decide there too), unless the step before just
+             * wrote all of its files in the range. */
+            bottom = level > 0 && !overlap_below(db->vs->current, level, pb, pe);
+            if (bottom && level_rewritten(db->vs->current, level, pb, pe, &st))
                 break;
-            c = compaction_pick_range(db->vs, &db->copt, level, pb, pe, db->running,
-                                      db->nrunning, &busy);
+            c = bottom ? compaction_pick_range_bottom(db->vs, &db->copt, level, pb, pe,
+                                                      db->running, db->nrunning, &busy)
+                       : compaction_pick_range(db->vs, &db->copt, level, pb, pe, db->running,
+                                               db->nrunning, &busy);
             if (c == NULL && busy) {
                 pthread_cond_wait(&db->bg_cv, &db->mu);
                 continue;
@@ -1219,13 +1429,20 @@ int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
                 db->running = zrealloc(db->running, sizeof(*db->running) * (size_t)db->crunning);
             }
             db->running[db->nrunning++] = c;
+            st.out_level = c->out_level;
+            st.first_new = db->vs->next_file;
+            buf_set(&st.lo, c->smallest.data, c->smallest.len);
+            buf_set(&st.hi, c->largest.data, c->largest.len);
             rc = db_run_compaction(db, c);
             break;
         }
     }
+    buf_free(&st.lo);
+    buf_free(&st.hi);
     db_delete_obsolete_files(db);
     db->manual_running--;
     db_maybe_schedule_compaction(db);
+    vlog_db_maybe_schedule_gc(db);
     pthread_cond_broadcast(&db->bg_cv);
     pthread_mutex_unlock(&db->mu);
     return rc;
@@ -1320,6 +1537,7 @@ int lsm_get_stats(struct lsm_db *db, struct lsm_stats *out)
     out->live_sst_bytes = live;
     out->wal_files = (uint64_t)db->nimm + 1;
     out->bg_error = db->bg_error;
+    vlog_db_stats(db, out);
     pthread_mutex_unlock(&db->mu);
 
     cache_get_stats(db->block_cache, &cs);

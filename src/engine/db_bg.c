@@ -244,6 +244,7 @@ static void flush_job(void *arg)
     }
     db->flush_scheduled = 0;
     db_maybe_schedule_compaction(db);
+    vlog_db_maybe_schedule_gc(db);   /* a collected segment's WAL may be gone */
     db_delete_obsolete_files(db);
     pthread_cond_broadcast(&db->bg_cv);
     pthread_mutex_unlock(&db->mu);
@@ -305,6 +306,7 @@ static void compaction_job(void *arg)
     }
     db_run_compaction(db, j->c);
     db_maybe_schedule_compaction(db);
+    vlog_db_maybe_schedule_gc(db);   /* discard counts grew */
     db_delete_obsolete_files(db);
     pthread_cond_broadcast(&db->bg_cv);
     pthread_mutex_unlock(&db->mu);
@@ -391,14 +393,14 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
 {
     struct iter *in = compaction_input_iter(db, c);
     struct drop_state d = { BUF_INIT, 0, 0 };
-    struct buf tmp = BUF_INIT, last_out_ukey = BUF_INIT;
+    struct buf tmp = BUF_INIT, last_out_ukey = BUF_INIT, newval = BUF_INIT;
     uint64_t n = 0;
     int rc = 0;
 
     for (iter_seek_to_first(in); iter_valid(in); iter_next(in)) {
         struct slice key = iter_key(in), val = iter_value(in);
         struct ikey_parsed p;
-        int drop = 0, first;
+        int drop = 0, first, filtered = 0;
 
         if ((++n & 1023) == 0) {
             int closing;
@@ -425,11 +427,22 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
         if (d.last_seq_for_key <= smallest_snap) {
             drop = 1;   /* a newer version is visible to every reader */
         } else {
-            int type = p.type;
-            if (first && type == LSM_TYPE_VALUE && p.seq <= smallest_snap &&
-                db->opt.compaction_filter != NULL &&
-                db->opt.compaction_filter(db->opt.compaction_filter_arg, p.user_key.data,
-                                          p.user_key.len, val.data, val.len)) {
+            int type = p.type, act = LSM_FILTER_KEEP;
+            if (first && (type == LSM_TYPE_VALUE || type == LSM_TYPE_VPTR) &&
+                p.seq <= smallest_snap &&
+                (db->opt.compaction_filter != NULL || db->opt.compaction_filter_ex != NULL))
+                act = vlog_db_filter(db, p.user_key, type, val, &newval);
+            filtered = act != LSM_FILTER_KEEP;
+            if (filtered && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
+                db->vlog.dropped(db->vlog.arg, val, &c->edit);  /* its value is garbage now */
+            if (act == LSM_FILTER_REPLACE) {
+                type = LSM_TYPE_VALUE;
+                buf_clear(&tmp);
+                ikey_append(&tmp, p.user_key, p.seq, LSM_TYPE_VALUE);
+                key = buf_slice(&tmp);
+                val = buf_slice(&newval);
+            }
+            if (act == LSM_FILTER_DROP) {
                 /* Filtered: becomes a tombstone so older versions stay hidden. */
                 type = LSM_TYPE_DELETION;
                 buf_clear(&tmp);
@@ -442,7 +455,7 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
                 drop = 1;   /* nothing older below: the tombstone has done its job */
         }
         d.last_seq_for_key = p.seq;
-        if (drop && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
+        if (drop && !filtered && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
             db->vlog.dropped(db->vlog.arg, iter_value(in), &c->edit);
         if (drop)
             continue;
@@ -494,6 +507,7 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
         rc = sync_dir(db);
     buf_free(&d.cur_ukey);
     buf_free(&tmp);
+    buf_free(&newval);
     buf_free(&last_out_ukey);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "engine/lsm.h"
 #include "engine/sst.h"
 #include "engine/version.h"
+#include "engine/vlog_gc.h"
 
 struct memtable;
 struct wal_writer;
@@ -46,6 +47,7 @@ struct lsm_snapshot {
 
 struct db_writer {
     struct lsm_batch *batch;     /* NULL: a sync or flush request */
+    struct vlog_gc_batch *gc;    /* a value-log GC rewrite (conditional) */
     int sync;
     int force_flush;             /* switch the memtable (lsm_flush) */
     int done;
@@ -122,6 +124,12 @@ void db_pending_add(struct lsm_db *db, uint64_t number);
 void db_pending_remove(struct lsm_db *db, uint64_t number);
 /* Runs c on the calling thread (mu held on entry/exit); releases c. */
 int db_run_compaction(struct lsm_db *db, struct compaction *c);
+/* Newest entry of ukey at the last sequence, without resolving pointers:
+ * 1 (value = raw bytes, *type = VALUE or VPTR), 0 absent, < 0 error. */
+int db_get_latest(struct lsm_db *db, struct slice ukey, struct buf *value, int *type);
+/* Sends a value-log GC rewrite through the writer queue (checked and
+ * appended by the leader): 0 or LSM_E*. */
+int db_write_gc(struct lsm_db *db, struct vlog_gc_batch *g);
 /* Table iterator for the level iterator (arg = db). */
 struct iter *db_table_iter(void *arg, const struct file_meta *f);
 

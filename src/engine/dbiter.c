@@ -2,7 +2,9 @@
  *
  * Forward: the inner iterator sits on the entry that gives the current key
  * and value. Reverse: it sits just before every entry of the current key,
- * whose key and value are saved in saved_key / saved_value. */
+ * whose key and value are saved in saved_key / saved_value.
+ * Value pointers are resolved lazily: only when value() is called (a scan
+ * of keys never touches the value log). */
 #include "engine/dbiter.h"
 
 #include "engine/dbformat.h"
@@ -23,7 +25,8 @@ struct dbiter {
     struct buf saved_key;      /* user key (skip key forward, current reverse) */
     struct buf saved_value;
     struct buf resolved;       /* value of a VPTR entry */
-    int value_resolved;        /* forward: value() returns `resolved` */
+    int cur_is_ptr;            /* the current entry's value is a pointer */
+    int value_resolved;        /* `resolved` holds it */
     struct buf tmp;
     dbiter_resolve_fn resolve;
     void *resolve_arg;
@@ -67,6 +70,7 @@ static void set_invalid(struct dbiter *d)
 static void find_next_user_entry(struct dbiter *d, int skipping)
 {
     d->value_resolved = 0;
+    d->cur_is_ptr = 0;
     while (iter_valid(d->in)) {
         struct ikey_parsed p;
         if (parse_cur(d, &p) != 0)
@@ -79,11 +83,7 @@ static void find_next_user_entry(struct dbiter *d, int skipping)
                 skipping = 1;
             } else if (!skipping ||
                        slice_compare(p.user_key, buf_slice(&d->saved_key)) > 0) {
-                if (p.type == LSM_TYPE_VPTR) {
-                    if (resolve_value(d, iter_value(d->in)) != 0)
-                        break;
-                    d->value_resolved = 1;
-                }
+                d->cur_is_ptr = p.type == LSM_TYPE_VPTR;
                 d->valid = 1;
                 buf_clear(&d->saved_key);
                 return;
@@ -122,12 +122,8 @@ static void find_prev_user_entry(struct dbiter *d)
         }
         iter_prev(d->in);
     }
-    if (vtype == LSM_TYPE_VPTR && d->status == 0) {
-        if (resolve_value(d, buf_slice(&d->saved_value)) != 0)
-            vtype = LSM_TYPE_DELETION;
-        else
-            buf_set(&d->saved_value, d->resolved.data, d->resolved.len);
-    }
+    d->value_resolved = 0;
+    d->cur_is_ptr = vtype == LSM_TYPE_VPTR;
     if (vtype == LSM_TYPE_DELETION || d->status != 0) {
         set_invalid(d);
         d->dir = FWD;
@@ -262,12 +258,33 @@ static struct slice di_key(const struct iter *it)
     return buf_slice(&d->saved_key);
 }
 
+/* The stored value: the value itself or the pointer bytes. */
+static struct slice raw_value(const struct dbiter *d)
+{
+    return d->dir == FWD ? iter_value(d->in) : buf_slice(&d->saved_value);
+}
+
 static struct slice di_value(const struct iter *it)
 {
+    struct dbiter *d = (struct dbiter *)it;    /* lazy resolution caches */
+    if (!d->cur_is_ptr)
+        return raw_value(d);
+    if (!d->value_resolved) {
+        buf_clear(&d->resolved);
+        if (resolve_value(d, raw_value(d)) != 0) {
+            set_invalid(d);
+            return slice_make(NULL, 0);
+        }
+        d->value_resolved = 1;
+    }
+    return buf_slice(&d->resolved);
+}
+
+int dbiter_raw_value(const struct iter *it, struct slice *raw)
+{
     const struct dbiter *d = (const struct dbiter *)it;
-    if (d->dir == FWD)
-        return d->value_resolved ? buf_slice(&d->resolved) : iter_value(d->in);
-    return buf_slice(&d->saved_value);
+    *raw = raw_value(d);
+    return d->cur_is_ptr;
 }
 
 static int di_status(const struct iter *it)

@@ -6,6 +6,9 @@
  * version is a deletion, and keys outside [lower, upper). key() is the user
  * key. A value-pointer entry (LSM_TYPE_VPTR) is passed to resolve(), which
  * fills the value or returns an error; with resolve NULL it is corruption.
+ * Resolution is lazy: it happens at the first value() of an entry; when it
+ * fails, value() returns an empty slice with data NULL and the iterator
+ * becomes invalid with that status.
  * Errors of the inner iterator (or a malformed internal key: LSM_ECORRUPT)
  * make it invalid with that status.
  * Thread rules: one thread at a time. */
@@ -23,5 +26,9 @@ typedef int (*dbiter_resolve_fn)(void *arg, struct slice ptr, struct buf *value)
 struct iter *dbiter_create(struct iter *inner, uint64_t seq,
                            const struct slice *lower, const struct slice *upper,
                            dbiter_resolve_fn resolve, void *resolve_arg);
+
+/* The current entry's stored value (a value, or the encoded pointer) without
+ * resolving it: 1 when it is a pointer, 0 when it is the value. */
+int dbiter_raw_value(const struct iter *it, struct slice *raw);
 
 #endif

@@ -57,6 +57,17 @@ enum lsm_compression { LSM_COMPRESSION_NONE = 0, LSM_COMPRESSION_SNAPPY = 1 };
 
 struct io_env;  /* from util/io.h; NULL means the real file system */
 
+/* What compaction_filter_ex sees of an entry (see lsm_options). */
+struct lsm_filter_entry {
+    const char *key;
+    size_t klen;
+    const char *value;      /* the value, or its first bytes when value_is_prefix */
+    size_t vlen;            /* bytes at value */
+    size_t value_len;       /* length of the whole value */
+    int value_is_prefix;    /* 1: a separated value, only its prefix is here */
+};
+enum lsm_filter_decision { LSM_FILTER_KEEP = 0, LSM_FILTER_DROP = 1, LSM_FILTER_REPLACE = 2 };
+
 /* Options: lsm_options_init() fills in every default shown here. lsm_open()
  * returns LSM_EINVAL when write_buffer_size < 64 KiB, max_write_buffers < 2,
  * block_size < 64, block_restart_interval < 1, max_open_files < 10,
@@ -95,6 +106,26 @@ struct lsm_options {
     int (*compaction_filter)(void *arg, const char *key, size_t klen,
                              const char *val, size_t vlen);
     void *compaction_filter_arg;
+    /* Extended compaction filter (used instead of compaction_filter when
+     * set; same call rule). For a separated value it gets only the value's
+     * first bytes (e->value_is_prefix = 1, e->value_len = the full length)
+     * and no value-log read happens; the plain filter instead reads the whole
+     * value. Returns LSM_FILTER_KEEP, LSM_FILTER_DROP, or LSM_FILTER_REPLACE
+     * with *new_value / *new_len set to the new value (the filter's memory,
+     * copied before the next call; stored inline, so keep it small). */
+    int (*compaction_filter_ex)(void *arg, const struct lsm_filter_entry *e,
+                                const char **new_value, size_t *new_len);
+    /* Key/value separation (docs/format-vlog.md): a value of at least
+     * value_separation_threshold bytes is written once to the value log and
+     * the LSM keeps a small pointer to it; invisible to callers except in
+     * stats. 0 disables separation (existing value-log data stays readable).
+     * lsm_open returns LSM_EINVAL when vlog_file_size < 4096, vlog_gc_ratio
+     * <= 0 or vlog_gc_max_mbps < 0. */
+    size_t value_separation_threshold;  /* 1024 bytes (docs/benchmarks.md sweep) */
+    uint64_t vlog_file_size;            /* 256 MiB: a segment is sealed at this size */
+    double vlog_gc_ratio;               /* 0.5: collect a segment once discard/size
+                                         * reaches it (> 1: no automatic GC) */
+    double vlog_gc_max_mbps;            /* 64: GC read rate limit, MiB/s; 0 = none */
 };
 
 void lsm_options_init(struct lsm_options *o);
@@ -171,6 +202,15 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
             const void *key, size_t klen, char **val, size_t *vlen);
 void lsm_free(void *p);
 
+/* Reads the first bytes of a key's value without fetching a separated value
+ * from the value log: up to cap bytes (at most LSM_VALUE_PREFIX_MAX of a
+ * separated value) are copied to buf, *got = bytes copied, *full_len = the
+ * whole value's length. Same errors as lsm_get. */
+#define LSM_VALUE_PREFIX_MAX 16
+int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
+                   const void *key, size_t klen, char *buf, size_t cap, size_t *got,
+                   size_t *full_len);
+
 /* A snapshot pins the last sequence number at creation: reads through it see
  * exactly the writes acknowledged before it; compaction keeps every version
  * it can see. Release it (before lsm_close) to let compaction drop them. */
@@ -193,9 +233,16 @@ void lsm_iter_seek_for_prev(struct lsm_iter *it, const void *key, size_t klen); 
 void lsm_iter_next(struct lsm_iter *it);
 void lsm_iter_prev(struct lsm_iter *it);
 int lsm_iter_valid(const struct lsm_iter *it);
-/* Valid until the next move or destroy. */
+/* Valid until the next move or destroy. A separated value is read from the
+ * value log at the first lsm_iter_value() of an entry (a scan of keys alone
+ * never reads it); when that read fails, lsm_iter_value() returns NULL with
+ * *len = 0 and the iterator becomes invalid with lsm_iter_status() set. */
 const char *lsm_iter_key(const struct lsm_iter *it, size_t *len);
 const char *lsm_iter_value(const struct lsm_iter *it, size_t *len);
+/* The first bytes of the current value without a value-log read: the whole
+ * value when it is stored inline, else its first LSM_VALUE_PREFIX_MAX bytes;
+ * *full_len = the whole value's length. NULL on a malformed pointer. */
+const char *lsm_iter_value_prefix(const struct lsm_iter *it, size_t *len, size_t *full_len);
 int lsm_iter_status(const struct lsm_iter *it);     /* 0 or LSM_E* */
 
 /* ---- maintenance ---- */
@@ -217,6 +264,14 @@ int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
 int lsm_resume(struct lsm_db *db);
 /* The sticky background error (0 when none). */
 int lsm_bg_error(struct lsm_db *db);
+/* One value-log GC pass on the calling thread: collects every sealed segment
+ * whose discard ratio reached vlog_gc_ratio; force = 1 also scans segments
+ * whose discard count is unknown or below the ratio to measure their real
+ * garbage (collecting those that reach the ratio), and waits for the
+ * memtable flush that lets collected segments be deleted. Segments still
+ * readable by a snapshot or iterator older than the GC are deleted later,
+ * after those are released. 0, the sticky error or LSM_ECLOSED. */
+int lsm_vlog_gc(struct lsm_db *db, int force);
 
 /* ---- statistics (what INFO shows) ---- */
 #define LSM_STATS_LEVELS 7
@@ -254,6 +309,16 @@ struct lsm_stats {
     uint64_t live_sst_bytes;
     uint64_t wal_files;             /* live WALs: one per memtable */
     int bg_error;                   /* sticky error code, 0 when none */
+    /* value log (key/value separation) */
+    uint64_t vlog_bytes;            /* all segments (the active one as written) */
+    uint64_t vlog_live_bytes;       /* estimate: vlog_bytes - vlog_discard_bytes */
+    uint64_t vlog_segments;
+    uint64_t vlog_discard_bytes;    /* garbage known from compactions / GC scans */
+    uint64_t vlog_bytes_written;    /* appended: separated values + GC rewrites */
+    uint64_t vlog_bytes_read;       /* by gets, iterators and GC scans */
+    uint64_t vlog_gc_runs;          /* segments collected */
+    uint64_t vlog_gc_bytes_rewritten;
+    uint64_t vlog_gc_bytes_reclaimed; /* sizes of deleted segments */
 };
 int lsm_get_stats(struct lsm_db *db, struct lsm_stats *out);
 

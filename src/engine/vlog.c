@@ -471,8 +471,9 @@ int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
 
 /* ---- reads ---- */
 
-/* The segment with a reference and an open read handle, or NULL (error set). */
-static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number)
+/* The segment with a reference and an open read handle, or NULL (error set);
+ * *size = its readable size. */
+static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number, uint64_t *size)
 {
     struct vlog_seg *s;
     int found, i, rc;
@@ -502,6 +503,7 @@ static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number)
         buf_free(&path);
     }
     s->refs++;
+    *size = s->size;
     pthread_mutex_unlock(&vl->mu);
     return s;
 }
@@ -516,19 +518,16 @@ static void seg_put(struct vlog *vl, struct vlog_seg *s)
 int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key,
               struct buf *value)
 {
-    struct vlog_seg *s = seg_get(vl, p->segment);
+    uint64_t size = 0;
+    struct vlog_seg *s = seg_get(vl, p->segment, &size);
     struct buf raw = BUF_INIT;
     struct slice k, stored;
     const char *why = NULL;
-    uint64_t size;
     ssize_t n;
     int flags, rc = 0;
 
     if (s == NULL)
         return LSM_ECORRUPT;
-    pthread_mutex_lock(&vl->mu);
-    size = s->size;
-    pthread_mutex_unlock(&vl->mu);
     if (p->offset < VLOG_FILE_HEADER_SIZE || p->offset + p->length > size) {
         why = "value pointer beyond the end of the segment";
         goto corrupt;
@@ -559,10 +558,8 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
         why = "value length differs from the pointer";
         goto corrupt;
     }
-    pthread_mutex_lock(&vl->mu);
-    vl->st.reads++;
-    vl->st.bytes_read += p->length;
-    pthread_mutex_unlock(&vl->mu);
+    __atomic_add_fetch(&vl->st.reads, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&vl->st.bytes_read, p->length, __ATOMIC_RELAXED);
     goto out;
 corrupt:
     rc = vl_error(LSM_ECORRUPT, "%s/%06" PRIu64 ".vlog: offset %" PRIu64 ": %s", vl->dir,
@@ -575,7 +572,8 @@ out:
 
 void vlog_prefetch(struct vlog *vl, const struct vlog_ptr *p)
 {
-    struct vlog_seg *s = seg_get(vl, p->segment);
+    uint64_t size;
+    struct vlog_seg *s = seg_get(vl, p->segment, &size);
     if (s == NULL)
         return;
     io_file_prefetch(s->rf, p->offset, p->length);
@@ -585,15 +583,15 @@ void vlog_prefetch(struct vlog *vl, const struct vlog_ptr *p)
 void vlog_get_io_stats(struct vlog *vl, struct vlog_io_stats *out)
 {
     pthread_mutex_lock(&vl->mu);
-    *out = vl->st;
+    out->bytes_written = vl->st.bytes_written;
     pthread_mutex_unlock(&vl->mu);
+    out->reads = __atomic_load_n(&vl->st.reads, __ATOMIC_RELAXED);
+    out->bytes_read = __atomic_load_n(&vl->st.bytes_read, __ATOMIC_RELAXED);
 }
 
 void vlog_count_read(struct vlog *vl, uint64_t bytes)
 {
-    pthread_mutex_lock(&vl->mu);
-    vl->st.bytes_read += bytes;
-    pthread_mutex_unlock(&vl->mu);
+    __atomic_add_fetch(&vl->st.bytes_read, bytes, __ATOMIC_RELAXED);
 }
 
 /* ---- scanner ---- */

@@ -4,3 +4,12 @@ check_PROGRAMS += tests/unit/test_vlog
 TESTS += tests/unit/test_vlog
 tests_unit_test_vlog_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_vlog_LDADD = $(ENGINE_LIBS) $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_vlog_gc
+TESTS += tests/unit/test_vlog_gc
+tests_unit_test_vlog_gc_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_vlog_gc_LDADD = $(ENGINE_LIBS) $(TEST_LIBS)
+# Crash tests of the value log (kill -9 and fault env during writes and GC).
+check_PROGRAMS += tests/crash/test_vlog_crash
+TESTS += tests/crash/test_vlog_crash
+tests_crash_test_vlog_crash_CFLAGS = $(TEST_CFLAGS)
+tests_crash_test_vlog_crash_LDADD = $(ENGINE_LIBS) $(TEST_LIBS)

@@ -1,0 +1,1148 @@
+/* vlog_gc.c: the value log inside a database (see vlog_gc.h and
+ * docs/format-vlog.md): recovery, separation, resolution, discard
+ * accounting, garbage collection and removal of collected segments. */
+#include "engine/vlog_gc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/batch.h"
+#include "engine/db_impl.h"
+#include "engine/memtable.h"
+#include "util/clock.h"
+#include "util/io.h"
+#include "util/log.h"
+#include "util/tpool.h"
+#include "util/zmalloc.h"
+
+#define GC_BATCH_BYTES (1u << 20)
+
+struct seg_size { uint64_t number, size; int unsealed; };
+
+/* A collected segment waiting until nothing can reach it. */
+struct pending_rm {
+    uint64_t number, size;
+    uint64_t seq;             /* last sequence after its live entries moved */
+    uint64_t wal;             /* WAL that was active then */
+};
+
+struct vlog_db {
+    struct lsm_db *db;
+    struct vlog *vl;
+    size_t threshold;
+    uint64_t file_size;
+    double gc_ratio;
+    double gc_mbps;
+    struct lsm_batch sep, gcb;      /* leader only */
+    struct buf tmp;                 /* leader only */
+    int broken;                     /* leader / mu */
+    struct vlog_view views;         /* (mu) list head */
+    struct seg_size *rec; int nrec; /* recovered segments (open/replay) */
+    uint64_t *unknown; int nunknown, cunknown;  /* (mu) discard unknown */
+    struct pending_rm *rm; int nrm, crm;        /* (mu) */
+    uint64_t gc_segment;            /* (mu) being collected, 0 none */
+    int gc_running, purge_running;  /* (mu) */
+    int gc_job_queued;              /* (mu) */
+    int roll_requested;             /* (mu) seal the active segment at the next write */
+    uint64_t gc_runs, gc_rewritten, gc_reclaimed;   /* (mu) */
+};
+
+static struct vlog_db *VD(struct lsm_db *db)
+{
+    return db->vlog.arg;
+}
+
+static void seg_path(struct buf *out, const char *dir, uint64_t number)
+{
+    buf_clear(out);
+    db_file_path(out, dir, DB_FILE_VLOG, number);
+    buf_cstr(out);
+}
+
+/* ---- hooks ---- */
+
+/* Readahead for scans over values laid out in order (written in key order,
+ * or rewritten by GC): when this thread's reads walk a segment forward,
+ * the OS is asked for the next PREFETCH_WINDOW bytes, once per window.
+ * Random layouts cost nothing (no hint). */
+#define PREFETCH_WINDOW (256u << 10)
+static __thread struct { uint64_t seg, end, ahead; } pf;
+
+static void maybe_prefetch(struct vlog_db *vd, const struct vlog_ptr *p)
+{
+    uint64_t end = p->offset + p->length;
+    if (p->segment == pf.seg && p->offset >= pf.end && p->offset - pf.end <= (64u << 10)) {
+        if (end + (64u << 10) > pf.ahead) {
+            struct vlog_ptr w = *p;
+            w.offset = end;
+            w.length = PREFETCH_WINDOW;
+            vlog_prefetch(vd->vl, &w);
+            pf.ahead = end + PREFETCH_WINDOW;
+        }
+    } else {
+        pf.ahead = 0;
+    }
+    pf.seg = p->segment;
+    pf.end = end;
+}
+
+static int resolve_hook(void *arg, struct slice ptr, struct buf *value)
+{
+    struct vlog_db *vd = arg;
+    struct vlog_ptr p;
+    int rc;
+
+    if (vlog_ptr_decode(ptr, &p) != 0) {
+        db_set_error(LSM_ECORRUPT, "malformed value pointer");
+        return LSM_ECORRUPT;
+    }
+    maybe_prefetch(vd, &p);
+    rc = vlog_read(vd->vl, &p, NULL, value);
+    if (rc != 0)
+        db_set_error(rc, "%s", vlog_last_error());
+    return rc;
+}
+
+void vlog_discard_add(struct version_edit *e, struct slice ptr)
+{
+    struct vlog_ptr p;
+    int i;
+
+    if (vlog_ptr_decode(ptr, &p) != 0)
+        return;
+    for (i = 0; i < e->nvlog_discard; i++)
+        if (e->vlog_discard[i].number == p.segment) {
+            e->vlog_discard[i].value += p.length;
+            return;
+        }
+    version_edit_vlog_discard(e, p.segment, p.length);
+}
+
+static void dropped_hook(void *arg, struct slice ptr, struct version_edit *e)
+{
+    (void)arg;
+    vlog_discard_add(e, ptr);
+}
+
+/* ---- compaction filter ---- */
+
+int vlog_db_filter(struct lsm_db *db, struct slice ukey, int type, struct slice val,
+                   struct buf *newval)
+{
+    struct vlog_db *vd = VD(db);
+    struct lsm_filter_entry fe;
+    struct vlog_ptr p;
+    struct buf full = BUF_INIT;
+    int act = LSM_FILTER_KEEP;
+
+    fe.key = ukey.data;
+    fe.klen = ukey.len;
+    fe.value = val.data;
+    fe.vlen = fe.value_len = val.len;
+    fe.value_is_prefix = 0;
+    if (type == LSM_TYPE_VPTR) {
+        if (vlog_ptr_decode(val, &p) != 0)
+            return LSM_FILTER_KEEP;
+        if (db->opt.compaction_filter_ex != NULL) {
+            fe.value = p.prefix;
+            fe.vlen = p.prefix_len;
+            fe.value_len = p.value_len;
+            fe.value_is_prefix = 1;
+        } else {
+            /* The plain filter wants the whole value: read it (kept on error). */
+            if (vd == NULL || vlog_read(vd->vl, &p, &ukey, &full) != 0) {
+                buf_free(&full);
+                return LSM_FILTER_KEEP;
+            }
+            fe.value = full.data ? full.data : "";
+            fe.vlen = fe.value_len = full.len;
+        }
+    }
+    if (db->opt.compaction_filter_ex != NULL) {
+        const char *nv = NULL;
+        size_t nl = 0;
+        act = db->opt.compaction_filter_ex(db->opt.compaction_filter_arg, &fe, &nv, &nl);
+        if (act == LSM_FILTER_REPLACE)
+            buf_set(newval, nv ? nv : "", nl);
+        else if (act != LSM_FILTER_DROP)
+            act = LSM_FILTER_KEEP;
+    } else if (db->opt.compaction_filter(db->opt.compaction_filter_arg, fe.key, fe.klen,
+                                         fe.value, fe.vlen)) {
+        act = LSM_FILTER_DROP;
+    }
+    buf_free(&full);
+    return act;
+}
+
+int vlog_db_pointer_prefix(struct slice ptr, struct slice *prefix, size_t *full_len)
+{
+    /* The prefix is the tail of the encoding (vlog_ptr_encode). */
+    struct vlog_ptr p;
+    if (vlog_ptr_decode(ptr, &p) != 0) {
+        db_set_error(LSM_ECORRUPT, "malformed value pointer");
+        return LSM_ECORRUPT;
+    }
+    *prefix = slice_make(ptr.data + ptr.len - p.prefix_len, p.prefix_len);
+    *full_len = p.value_len;
+    return 1;
+}
+
+/* ---- open / close ---- */
+
+struct dir_segs { uint64_t *v; int n, cap; };
+
+static int list_vlog(const char *name, void *arg)
+{
+    struct dir_segs *d = arg;
+    uint64_t num;
+    if (db_file_parse(name, &num) != DB_FILE_VLOG)
+        return 0;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 16;
+        d->v = zrealloc(d->v, sizeof(*d->v) * (size_t)d->cap);
+    }
+    d->v[d->n++] = num;
+    return 0;
+}
+
+static void rec_add(struct vlog_db *vd, uint64_t number, uint64_t size, int unsealed)
+{
+    vd->rec = zrealloc(vd->rec, sizeof(*vd->rec) * (size_t)(vd->nrec + 1));
+    vd->rec[vd->nrec].number = number;
+    vd->rec[vd->nrec].size = size;
+    vd->rec[vd->nrec].unsealed = unsealed;
+    vd->nrec++;
+}
+
+static void unknown_add(struct vlog_db *vd, uint64_t number)
+{
+    if (vd->nunknown == vd->cunknown) {
+        vd->cunknown = vd->cunknown ? vd->cunknown * 2 : 8;
+        vd->unknown = zrealloc(vd->unknown, sizeof(*vd->unknown) * (size_t)vd->cunknown);
+    }
+    vd->unknown[vd->nunknown++] = number;
+}
+
+/* An unsealed segment (size 0 in the manifest): keep its valid prefix. */
+static int recover_unsealed(struct vlog_db *vd, uint64_t number, struct version_edit *e)
+{
+    struct lsm_db *db = vd->db;
+    struct buf path = BUF_INIT;
+    struct vlog_scanner *s = NULL;
+    struct slice k, st;
+    uint64_t off, fsize = 0, end;
+    uint32_t len;
+    int flags, rc;
+
+    seg_path(&path, db->dir, number);
+    rc = io_get_size(db->env, path.data, &fsize);
+    if (rc == -ENOENT || (rc == 0 && fsize < VLOG_FILE_HEADER_SIZE)) {
+        /* Created but nothing durable in it: no pointer can name it. */
+        version_edit_vlog_remove(e, number);
+        io_unlink(db->env, path.data);
+        rc = 0;
+        goto out;
+    }
+    if (rc != 0) {
+        int e2 = -rc;
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: stat: %s", path.data, strerror(e2));
+        goto out;
+    }
+    rc = vlog_scan_open(db->env, path.data, number, UINT64_MAX, &s);
+    if (rc == LSM_ECORRUPT) {
+        /* A header that never became durable: nothing in it either. */
+        log_warning("lsm: %s: %s; segment dropped", path.data, vlog_last_error());
+        version_edit_vlog_remove(e, number);
+        io_unlink(db->env, path.data);
+        rc = 0;
+        goto out;
+    }
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        goto out;
+    }
+    while ((rc = vlog_scan_next(s, &k, &st, &flags, &off, &len)) == 1)
+        ;
+    if (rc < 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        goto out;
+    }
+    end = vlog_scan_end(s);
+    if (end < fsize)
+        /* Not truncated: the bytes stay as evidence for the replay check
+         * (a valid entry beyond `end` means damage, not a torn tail). */
+        log_warning("lsm: %s: torn tail of %" PRIu64 " bytes at offset %" PRIu64
+                    " (%s) ignored", path.data, fsize - end, end, vlog_scan_why(s));
+    version_edit_vlog_add(e, number, end);
+    vlog_seg_add(vd->vl, number, end);
+    rec_add(vd, number, end, 1);
+    unknown_add(vd, number);
+out:
+    vlog_scan_close(s);
+    buf_free(&path);
+    return rc;
+}
+
+static int in_manifest(struct lsm_db *db, uint64_t number)
+{
+    int i;
+    for (i = 0; i < db->vs->nvlog; i++)
+        if (db->vs->vlog[i].number == number)
+            return 1;
+    return 0;
+}
+
+int vlog_db_open(struct lsm_db *db, struct version_edit *e)
+{
+    struct vlog_db *vd = zcalloc(sizeof *vd);
+    struct dir_segs d = { NULL, 0, 0 };
+    struct buf path = BUF_INIT;
+    int i, rc = 0;
+
+    vd->db = db;
+    vd->threshold = db->opt.value_separation_threshold;
+    vd->file_size = db->opt.vlog_file_size;
+    vd->gc_ratio = db->opt.vlog_gc_ratio;
+    vd->gc_mbps = db->opt.vlog_gc_max_mbps;
+    vd->vl = vlog_create(db->env, db->dir, db->opt.compression == LSM_COMPRESSION_SNAPPY);
+    vd->views.next = vd->views.prev = &vd->views;
+    batch_init(&vd->sep);
+    batch_init(&vd->gcb);
+    db->vlog.arg = vd;
+    db->vlog.resolve = resolve_hook;
+    db->vlog.dropped = dropped_hook;
+
+    for (i = 0; i < db->vs->nvlog && rc == 0; i++) {
+        struct vlog_segment *s = &db->vs->vlog[i];
+        uint64_t fsize = 0;
+        if (s->size == 0) {
+            rc = recover_unsealed(vd, s->number, e);
+            continue;
+        }
+        seg_path(&path, db->dir, s->number);
+        rc = io_get_size(db->env, path.data, &fsize);
+        if (rc != 0 || fsize < s->size) {
+            rc = LSM_ECORRUPT;
+            db_set_error(rc, "%s: value-log segment %s (manifest size %" PRIu64 ")",
+                         path.data, fsize < s->size && fsize ? "truncated" : "missing",
+                         s->size);
+            break;
+        }
+        vlog_seg_add(vd->vl, s->number, s->size);
+        rec_add(vd, s->number, s->size, 0);
+    }
+    /* Segment files the manifest does not name: created, never used. */
+    if (rc == 0 && io_list_dir(db->env, db->dir, list_vlog, &d) == 0) {
+        for (i = 0; i < d.n; i++)
+            if (!in_manifest(db, d.v[i])) {
+                seg_path(&path, db->dir, d.v[i]);
+                log_notice("lsm: removing unreferenced value-log segment %s", path.data);
+                io_unlink(db->env, path.data);
+            }
+    }
+    zfree(d.v);
+    buf_free(&path);
+    return rc;
+}
+
+void vlog_db_close(struct lsm_db *db)
+{
+    struct vlog_db *vd = VD(db);
+    if (vd == NULL)
+        return;
+    vlog_destroy(vd->vl);
+    batch_free(&vd->sep);
+    batch_free(&vd->gcb);
+    buf_free(&vd->tmp);
+    zfree(vd->rec);
+    zfree(vd->unknown);
+    zfree(vd->rm);
+    zfree(vd);
+    db->vlog.arg = NULL;
+    db->vlog.resolve = NULL;
+    db->vlog.dropped = NULL;
+}
+
+/* 1 when the entry p names is intact on disk (past the recovered end of an
+ * unsealed segment: then that end was damage, not a torn tail). */
+static int entry_intact(struct vlog_db *vd, const struct vlog_ptr *p)
+{
+    struct lsm_db *db = vd->db;
+    struct buf path = BUF_INIT, raw = BUF_INIT;
+    struct io_file *f = NULL;
+    struct slice k, st;
+    const char *why;
+    int flags, ok = 0;
+    ssize_t n;
+
+    seg_path(&path, db->dir, p->segment);
+    if (io_open_read(db->env, path.data, &f) == 0) {
+        buf_reserve(&raw, p->length);
+        n = io_file_pread(f, raw.data, p->length, p->offset);
+        if (n == (ssize_t)p->length) {
+            raw.len = p->length;
+            ok = vlog_entry_parse(buf_slice(&raw), &k, &st, &flags, &why) == 0;
+        }
+        io_file_close(f);
+    }
+    buf_free(&raw);
+    buf_free(&path);
+    return ok;
+}
+
+static int replay_op(void *arg, int type, struct slice key, struct slice value)
+{
+    struct vlog_db *vd = arg;
+    struct vlog_ptr p;
+    int i;
+    (void)key;
+    if (type != LSM_TYPE_VPTR)
+        return 0;
+    if (vlog_ptr_decode(value, &p) != 0)
+        return 2;
+    for (i = 0; i < vd->nrec; i++)
+        if (vd->rec[i].number == p.segment) {
+            if (p.offset + p.length <= vd->rec[i].size)
+                return 0;
+            if (vd->rec[i].unsealed && entry_intact(vd, &p)) {
+                char path[64];
+                snprintf(path, sizeof path, "%06" PRIu64 ".vlog", p.segment);
+                db_set_error(LSM_ECORRUPT, "%s/%s: offset %" PRIu64 ": damaged entry "
+                             "followed by valid ones", vd->db->dir, path, vd->rec[i].size);
+                return 2;
+            }
+            return 1;
+        }
+    return 1;
+}
+
+int vlog_db_replay_check(struct lsm_db *db, struct slice contents)
+{
+    struct vlog_db *vd = VD(db);
+    int rc = batch_iterate_contents(contents, replay_op, vd);
+    if (rc == 2 && *lsm_last_error() == '\0')
+        db_set_error(LSM_ECORRUPT, "malformed value pointer in a WAL record");
+    return rc == 2 ? 2 : rc != 0;
+}
+
+int vlog_db_seal(struct lsm_db *db)
+{
+    struct vlog_db *vd = VD(db);
+    struct version_edit e;
+    uint64_t num, size;
+    int rc;
+
+    if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken || db->bg_error != 0)
+        return 0;
+    rc = vlog_seal(vd->vl, &num, &size);
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        return rc;
+    }
+    version_edit_init(&e);
+    version_edit_vlog_add(&e, num, size);
+    rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+    if (rc != 0)
+        db_set_error(rc, "%s", db->vs->errmsg);
+    version_edit_free(&e);
+    return rc;
+}
+
+int vlog_db_enabled(struct lsm_db *db)
+{
+    return VD(db) != NULL && VD(db)->threshold > 0;
+}
+
+/* ---- write path ---- */
+
+static int big_op(void *arg, int type, struct slice key, struct slice value)
+{
+    struct vlog_db *vd = arg;
+    (void)key;
+    return type == LSM_TYPE_VALUE && value.len >= vd->threshold;
+}
+
+static int has_big(struct vlog_db *vd, struct lsm_batch *b)
+{
+    return vd->threshold > 0 && b != NULL && batch_iterate(b, big_op, vd) == 1;
+}
+
+/* Seals the active segment (if any) and starts a new one; mu held. */
+static int roll(struct lsm_db *db, struct vlog_db *vd)
+{
+    struct version_edit e;
+    uint64_t number, onum = 0, osize = 0;
+    int rc = 0;
+
+    version_edit_init(&e);
+    if (vlog_has_active(vd->vl)) {
+        rc = vlog_seal(vd->vl, &onum, &osize);
+        if (rc != 0) {
+            db_set_error(rc, "%s", vlog_last_error());
+            goto out;
+        }
+        version_edit_vlog_add(&e, onum, osize);
+    }
+    number = version_set_new_file_number(db->vs);
+    rc = vlog_new_segment(vd->vl, number);
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        goto out;
+    }
+    rc = io_sync_dir(db->env, db->dir);
+    if (rc != 0) {
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: fsync dir: %s", db->dir, lsm_strerror(rc));
+    }
+    if (rc == 0) {
+        version_edit_vlog_add(&e, number, 0);
+        rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+        if (rc != 0)
+            db_set_error(rc, "%s", db->vs->errmsg);
+    }
+    if (rc != 0) {
+        /* Never used: seal and forget it (an orphan file is removed at open). */
+        uint64_t n2, s2;
+        vlog_seal(vd->vl, &n2, &s2);
+        vlog_seg_drop(vd->vl, number);
+        goto out;
+    }
+    vd->broken = 0;
+out:
+    version_edit_free(&e);
+    return rc;
+}
+
+int vlog_db_prepare(struct lsm_db *db, struct lsm_batch *group, int gc)
+{
+    struct vlog_db *vd = VD(db);
+    if (vd == NULL || (!gc && !has_big(vd, group)))
+        return 0;
+    if (!vlog_has_active(vd->vl) || vd->broken || vd->roll_requested ||
+        vlog_active_size(vd->vl) >= vd->file_size) {
+        vd->roll_requested = 0;
+        return roll(db, vd);
+    }
+    return 0;
+}
+
+struct sep_state {
+    struct vlog_db *vd;
+    struct lsm_batch *out;
+    int rc;
+};
+
+static int sep_op(void *arg, int type, struct slice key, struct slice value)
+{
+    struct sep_state *s = arg;
+    struct vlog_db *vd = s->vd;
+    struct vlog_ptr p;
+    int rc;
+
+    switch (type) {
+    case LSM_TYPE_VALUE:
+        if (value.len < vd->threshold) {
+            batch_put(s->out, key, value);
+            return 0;
+        }
+        rc = vlog_add(vd->vl, key, value, &p);
+        if (rc != 0) {
+            s->rc = rc;
+            return 1;
+        }
+        buf_clear(&vd->tmp);
+        vlog_ptr_encode(&p, &vd->tmp);
+        batch_put_vptr(s->out, key, buf_slice(&vd->tmp));
+        return 0;
+    case LSM_TYPE_VPTR:
+        batch_put_vptr(s->out, key, value);
+        return 0;
+    default:
+        batch_delete(s->out, key);
+        return 0;
+    }
+}
+
+int vlog_db_separate(struct lsm_db *db, struct lsm_batch *group, struct lsm_batch **out)
+{
+    struct vlog_db *vd = VD(db);
+    struct sep_state s;
+
+    *out = group;
+    if (vd == NULL || !has_big(vd, group))
+        return 0;
+    if (!vlog_has_active(vd->vl)) {
+        db_set_error(LSM_EIO, "value log: no active segment");
+        return LSM_EIO;
+    }
+    lsm_batch_clear(&vd->sep);
+    s.vd = vd;
+    s.out = &vd->sep;
+    s.rc = 0;
+    batch_iterate(group, sep_op, &s);
+    if (s.rc != 0) {
+        db_set_error(s.rc, "%s", vlog_last_error());
+        vd->broken = 1;
+        return s.rc;
+    }
+    batch_set_sequence(&vd->sep, batch_get_sequence(group));
+    *out = &vd->sep;
+    return 0;
+}
+
+int vlog_db_flush(struct lsm_db *db, int sync)
+{
+    struct vlog_db *vd = VD(db);
+    int rc;
+    if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken)
+        return 0;
+    rc = sync ? vlog_sync(vd->vl) : vlog_flush(vd->vl);
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        vd->broken = 1;
+    }
+    return rc;
+}
+
+void vlog_db_mark_broken(struct lsm_db *db)
+{
+    if (VD(db))
+        VD(db)->broken = 1;
+}
+
+int vlog_db_gc_build(struct lsm_db *db, struct vlog_gc_batch *g, struct lsm_batch **out)
+{
+    struct vlog_db *vd = VD(db);
+    struct buf cur = BUF_INIT;
+    int i, rc = 0;
+
+    lsm_batch_clear(&vd->gcb);
+    *out = &vd->gcb;
+    g->rewritten = 0;
+    for (i = 0; i < g->n && rc == 0; i++) {
+        struct vlog_gc_item *it = &g->items[i];
+        struct slice key = slice_make(g->data.data + it->koff, it->klen);
+        struct vlog_ptr p, np;
+        int type = 0, r;
+
+        buf_clear(&cur);
+        r = db_get_latest(db, key, &cur, &type);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        /* Conditional: only if the key still points at exactly this place. */
+        if (r != 1 || type != LSM_TYPE_VPTR || vlog_ptr_decode(buf_slice(&cur), &p) != 0 ||
+            p.segment != it->old.segment || p.offset != it->old.offset)
+            continue;
+        rc = vlog_add_stored(vd->vl, key, slice_make(g->data.data + it->soff, it->slen),
+                             it->flags, &it->old, &np);
+        if (rc != 0) {
+            db_set_error(rc, "%s", vlog_last_error());
+            vd->broken = 1;
+            break;
+        }
+        buf_clear(&vd->tmp);
+        vlog_ptr_encode(&np, &vd->tmp);
+        batch_put_vptr(&vd->gcb, key, buf_slice(&vd->tmp));
+        g->rewritten += np.length;
+    }
+    buf_free(&cur);
+    return rc;
+}
+
+/* ---- readers ---- */
+
+void vlog_db_view_enter(struct lsm_db *db, struct vlog_view *v, uint64_t seq)
+{
+    struct vlog_db *vd = VD(db);
+    v->seq = seq;
+    if (vd == NULL) {
+        v->next = v->prev = v;
+        return;
+    }
+    v->next = &vd->views;
+    v->prev = vd->views.prev;
+    v->prev->next = v;
+    vd->views.prev = v;
+}
+
+void vlog_db_view_exit(struct lsm_db *db, struct vlog_view *v)
+{
+    struct vlog_db *vd = VD(db);
+    v->prev->next = v->next;
+    v->next->prev = v->prev;
+    v->next = v->prev = v;
+    if (vd != NULL && vd->nrm > 0) {
+        /* Only a reader older than a pending removal can have blocked it. */
+        int i;
+        for (i = 0; i < vd->nrm; i++)
+            if (v->seq < vd->rm[i].seq) {
+                vlog_db_maybe_schedule_gc(db);
+                break;
+            }
+    }
+}
+
+/* Oldest sequence any reader may still look at (mu held). */
+static uint64_t oldest_reader(struct lsm_db *db, struct vlog_db *vd)
+{
+    uint64_t m = db_smallest_snapshot(db);
+    struct vlog_view *v;
+    for (v = vd->views.next; v != &vd->views; v = v->next)
+        if (v->seq < m)
+            m = v->seq;
+    return m;
+}
+
+/* ---- stats ---- */
+
+void vlog_db_stats(struct lsm_db *db, struct lsm_stats *out)
+{
+    struct vlog_db *vd = VD(db);
+    struct vlog_io_stats io;
+    int i;
+
+    if (vd == NULL)
+        return;
+    for (i = 0; i < db->vs->nvlog; i++) {
+        const struct vlog_segment *s = &db->vs->vlog[i];
+        uint64_t size = s->size;
+        if (size == 0 && vlog_has_active(vd->vl) && s->number == vlog_active_number(vd->vl))
+            size = vlog_active_size(vd->vl);
+        out->vlog_bytes += size;
+        out->vlog_discard_bytes += s->discard < size ? s->discard : size;
+        out->vlog_segments++;
+    }
+    out->vlog_live_bytes = out->vlog_bytes - out->vlog_discard_bytes;
+    vlog_get_io_stats(vd->vl, &io);
+    out->vlog_bytes_written = io.bytes_written;
+    out->vlog_bytes_read = io.bytes_read;
+    out->vlog_gc_runs = vd->gc_runs;
+    out->vlog_gc_bytes_rewritten = vd->gc_rewritten;
+    out->vlog_gc_bytes_reclaimed = vd->gc_reclaimed;
+}
+
+/* ---- GC ---- */
+
+static int is_pending_rm(struct vlog_db *vd, uint64_t number)
+{
+    int i;
+    for (i = 0; i < vd->nrm; i++)
+        if (vd->rm[i].number == number)
+            return 1;
+    return 0;
+}
+
+static int is_unknown(struct vlog_db *vd, uint64_t number)
+{
+    int i;
+    for (i = 0; i < vd->nunknown; i++)
+        if (vd->unknown[i] == number)
+            return 1;
+    return 0;
+}
+
+static void unknown_remove(struct vlog_db *vd, uint64_t number)
+{
+    int i;
+    for (i = 0; i < vd->nunknown; i++)
+        if (vd->unknown[i] == number) {
+            vd->unknown[i] = vd->unknown[--vd->nunknown];
+            return;
+        }
+}
+
+/* Segments to collect, best first (mu held): sealed, not active, not pending
+ * removal, garbage ratio >= the GC ratio; with force also segments whose
+ * discard count is unknown or below the ratio (measured[i] = 1: scan first
+ * to learn the real ratio). Returns the count (<= max). */
+static int pick_segments(struct lsm_db *db, struct vlog_db *vd, int force, uint64_t *nums,
+                         uint64_t *sizes, int *measure, int max)
+{
+    double ratio[64];
+    int i, j, n = 0;
+
+    for (i = 0; i < db->vs->nvlog; i++) {
+        const struct vlog_segment *s = &db->vs->vlog[i];
+        double r;
+        int unknown;
+        if (s->size <= VLOG_FILE_HEADER_SIZE || is_pending_rm(vd, s->number) ||
+            (vlog_has_active(vd->vl) && s->number == vlog_active_number(vd->vl)))
+            continue;
+        unknown = is_unknown(vd, s->number);
+        r = unknown ? 2.0 : (double)s->discard / (double)s->size;
+        if (r < vd->gc_ratio && !force)
+            continue;
+        /* insertion by ratio, descending */
+        for (j = n; j > 0 && ratio[j - 1] < r; j--) {
+            if (j >= max)
+                continue;
+            ratio[j] = ratio[j - 1];
+            nums[j] = nums[j - 1];
+            sizes[j] = sizes[j - 1];
+            measure[j] = measure[j - 1];
+        }
+        if (j >= max)
+            continue;
+        ratio[j] = r;
+        nums[j] = s->number;
+        sizes[j] = s->size;
+        measure[j] = unknown || r < vd->gc_ratio;
+        if (n < max)
+            n++;
+    }
+    return n;
+}
+
+static void throttle(struct vlog_db *vd, int64_t t0, uint64_t bytes)
+{
+    int64_t want, now;
+    if (vd->gc_mbps <= 0)
+        return;
+    want = (int64_t)((double)bytes / (vd->gc_mbps * 1048576.0) * 1e6);
+    now = clock_mono_us() - t0;
+    if (want > now)
+        usleep((useconds_t)(want - now));
+}
+
+static void gcb_add(struct vlog_gc_batch *g, struct slice key, struct slice stored, int flags,
+                    const struct vlog_ptr *old)
+{
+    struct vlog_gc_item *it;
+    if (g->n == g->cap) {
+        g->cap = g->cap ? g->cap * 2 : 64;
+        g->items = zrealloc(g->items, sizeof(*g->items) * (size_t)g->cap);
+    }
+    it = &g->items[g->n++];
+    it->koff = g->data.len;
+    it->klen = key.len;
+    buf_append(&g->data, key.data, key.len);
+    it->soff = g->data.len;
+    it->slen = stored.len;
+    buf_append(&g->data, stored.data, stored.len);
+    it->flags = flags;
+    it->old = *old;
+    g->bytes += old->length;
+}
+
+static void gcb_clear(struct vlog_gc_batch *g)
+{
+    buf_clear(&g->data);
+    g->n = 0;
+    g->bytes = 0;
+}
+
+static int closing(struct lsm_db *db)
+{
+    int c;
+    pthread_mutex_lock(&db->mu);
+    c = db->closing || db->bg_error != 0;
+    pthread_mutex_unlock(&db->mu);
+    return c;
+}
+
+/* One pass over segment `number`: live entries are sent as conditional
+ * rewrites (measure_only: only counted). *live = bytes of live entries. */
+static int gc_scan(struct lsm_db *db, struct vlog_db *vd, uint64_t number, uint64_t size,
+                   int measure_only, uint64_t *live, uint64_t *rewritten)
+{
+    struct buf path = BUF_INIT, cur = BUF_INIT;
+    struct vlog_gc_batch g;
+    struct vlog_scanner *s = NULL;
+    struct slice k, st;
+    uint64_t off, scanned = 0;
+    uint32_t len;
+    int64_t t0 = clock_mono_us();
+    int flags, rc;
+
+    memset(&g, 0, sizeof g);
+    *live = 0;
+    seg_path(&path, db->dir, number);
+    rc = vlog_scan_open(db->env, path.data, number, size, &s);
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        goto out;
+    }
+    while ((rc = vlog_scan_next(s, &k, &st, &flags, &off, &len)) == 1) {
+        struct vlog_ptr p;
+        int type = 0, r;
+        scanned += len;
+        if ((scanned & ~((uint64_t)GC_BATCH_BYTES - 1)) != ((scanned - len) & ~((uint64_t)GC_BATCH_BYTES - 1))) {
+            throttle(vd, t0, scanned);
+            if (closing(db)) {
+                rc = LSM_ECLOSED;
+                break;
+            }
+        }
+        buf_clear(&cur);
+        r = db_get_latest(db, k, &cur, &type);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        if (r != 1 || type != LSM_TYPE_VPTR || vlog_ptr_decode(buf_slice(&cur), &p) != 0 ||
+            p.segment != number || p.offset != off)
+            continue;
+        *live += len;
+        if (measure_only)
+            continue;
+        gcb_add(&g, k, st, flags, &p);
+        if (g.bytes >= GC_BATCH_BYTES) {
+            rc = db_write_gc(db, &g);
+            *rewritten += g.rewritten;
+            gcb_clear(&g);
+            if (rc != 0)
+                break;
+        }
+    }
+    if (rc == 0 && vlog_scan_torn(s)) {
+        rc = LSM_ECORRUPT;
+        db_set_error(rc, "%s: offset %" PRIu64 ": %s (value-log GC skips this segment)",
+                     path.data, vlog_scan_end(s), vlog_scan_why(s));
+    }
+    if (rc == 0 && g.n > 0) {
+        rc = db_write_gc(db, &g);
+        *rewritten += g.rewritten;
+    }
+    vlog_count_read(vd->vl, scanned);
+out:
+    vlog_scan_close(s);
+    buf_free(&g.data);
+    zfree(g.items);
+    buf_free(&cur);
+    buf_free(&path);
+    return rc;
+}
+
+/* Removes collected segments nothing can reach any more (mu held). */
+static void purge(struct lsm_db *db, struct vlog_db *vd)
+{
+    struct version_edit e;
+    struct buf path = BUF_INIT;
+    uint64_t oldest, nums[64], sizes[64];
+    int i, n = 0, rc, quiet;
+
+    if (vd->purge_running || vd->nrm == 0 || db->bg_error != 0)
+        return;
+    oldest = oldest_reader(db, vd);
+    quiet = db->nimm == 0 && memtable_entries(db->mem) == 0;
+    version_edit_init(&e);
+    for (i = 0; i < vd->nrm && n < 64; i++) {
+        struct pending_rm *r = &vd->rm[i];
+        /* No WAL that may hold its pointers is replayed at the next open,
+         * and no reader older than the rewrite remains. */
+        if ((db->vs->log_number > r->wal || (quiet && db->mem_log == r->wal)) &&
+            oldest >= r->seq) {
+            version_edit_vlog_remove(&e, r->number);
+            nums[n] = r->number;
+            sizes[n++] = r->size;
+        }
+    }
+    if (n == 0) {
+        version_edit_free(&e);
+        return;
+    }
+    vd->purge_running = 1;
+    rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+    version_edit_free(&e);
+    vd->purge_running = 0;
+    if (rc != 0) {
+        db_set_error(rc, "%s", db->vs->errmsg);
+        db_set_bg_error(db, rc, lsm_last_error());
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        int j;
+        vlog_seg_drop(vd->vl, nums[i]);
+        seg_path(&path, db->dir, nums[i]);
+        io_unlink(db->env, path.data);
+        vd->gc_reclaimed += sizes[i];
+        for (j = 0; j < vd->nrm; j++)
+            if (vd->rm[j].number == nums[i]) {
+                vd->rm[j] = vd->rm[--vd->nrm];
+                break;
+            }
+    }
+    buf_free(&path);
+}
+
+/* Collects one segment (mu held on entry and exit; released while working).
+ * 1 when a segment was processed, 0 when none qualified, < 0 error. */
+static int gc_one(struct lsm_db *db, struct vlog_db *vd, uint64_t number, uint64_t size,
+                  int measure)
+{
+    uint64_t live = 0, rewritten = 0;
+    int rc;
+
+    if (is_pending_rm(vd, number))
+        return 0;
+    vd->gc_segment = number;
+    pthread_mutex_unlock(&db->mu);
+    rc = 0;
+    if (measure) {
+        rc = gc_scan(db, vd, number, size, 1, &live, &rewritten);
+        pthread_mutex_lock(&db->mu);
+        if (rc == 0) {
+            /* Now known: bring the discard count up to what the scan saw. */
+            uint64_t garbage = size - VLOG_FILE_HEADER_SIZE - live;
+            int i;
+            for (i = 0; i < db->vs->nvlog; i++)
+                if (db->vs->vlog[i].number == number && db->vs->vlog[i].discard < garbage) {
+                    struct version_edit e;
+                    version_edit_init(&e);
+                    version_edit_vlog_discard(&e, number, garbage - db->vs->vlog[i].discard);
+                    rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+                    version_edit_free(&e);
+                    break;
+                }
+            unknown_remove(vd, number);
+            if (rc == 0 && (double)garbage / (double)size < vd->gc_ratio) {
+                vd->gc_segment = 0;
+                return 1;       /* worth keeping as it is */
+            }
+        }
+        pthread_mutex_unlock(&db->mu);
+    }
+    if (rc == 0)
+        rc = gc_scan(db, vd, number, size, 0, &live, &rewritten);
+    pthread_mutex_lock(&db->mu);
+    vd->gc_segment = 0;
+    if (rc != 0) {
+        if (rc != LSM_ECLOSED)
+            log_warning("lsm: value-log GC of segment %" PRIu64 " failed: %s", number,
+                        lsm_last_error());
+        return rc;
+    }
+    if (vd->nrm == vd->crm) {
+        vd->crm = vd->crm ? vd->crm * 2 : 8;
+        vd->rm = zrealloc(vd->rm, sizeof(*vd->rm) * (size_t)vd->crm);
+    }
+    vd->rm[vd->nrm].number = number;
+    vd->rm[vd->nrm].size = size;
+    vd->rm[vd->nrm].seq = db->vs->last_seq;
+    vd->rm[vd->nrm].wal = db->mem_log;
+    vd->nrm++;
+    unknown_remove(vd, number);
+    vd->gc_runs++;
+    vd->gc_rewritten += rewritten;
+    return 1;
+}
+
+/* Makes the WAL holding the rewrites' old pointers obsolete soon (mu held). */
+static void push_memtable(struct lsm_db *db)
+{
+    pthread_mutex_unlock(&db->mu);
+    lsm_flush(db, 0);
+    pthread_mutex_lock(&db->mu);
+}
+
+static int run_locked(struct lsm_db *db, struct vlog_db *vd, int force)
+{
+    uint64_t nums[64], sizes[64];
+    int measure[64], n, i, rc = 0, did = 0, r;
+
+    while (vd->gc_running && !db->closing)
+        pthread_cond_wait(&db->bg_cv, &db->mu);
+    if (db->closing)
+        return LSM_ECLOSED;
+    vd->gc_running = 1;
+    if (force && vlog_has_active(vd->vl)) {
+        /* A forced pass may also collect the active segment once enough of
+         * it is garbage: seal it first (through the writer queue). */
+        uint64_t act = vlog_active_number(vd->vl), asz = vlog_active_size(vd->vl);
+        for (i = 0; i < db->vs->nvlog; i++)
+            if (db->vs->vlog[i].number == act &&
+                (double)db->vs->vlog[i].discard >= vd->gc_ratio * (double)asz) {
+                struct vlog_gc_batch empty;
+                memset(&empty, 0, sizeof empty);
+                vd->roll_requested = 1;
+                pthread_mutex_unlock(&db->mu);
+                db_write_gc(db, &empty);
+                pthread_mutex_lock(&db->mu);
+                break;
+            }
+    }
+    n = pick_segments(db, vd, force, nums, sizes, measure, 64);
+    for (i = 0; i < n && !db->closing && db->bg_error == 0; i++) {
+        r = gc_one(db, vd, nums[i], sizes[i], measure[i]);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        did |= r;
+    }
+    if (did && vd->nrm > 0)
+        push_memtable(db);
+    purge(db, vd);
+    vd->gc_running = 0;
+    pthread_cond_broadcast(&db->bg_cv);
+    return rc;
+}
+
+int vlog_db_run_gc(struct lsm_db *db, int force)
+{
+    struct vlog_db *vd = VD(db);
+    int rc;
+    if (vd == NULL)
+        return 0;
+    pthread_mutex_lock(&db->mu);
+    rc = run_locked(db, vd, force);
+    if (rc == 0 && force && vd->nrm > 0 && !db->closing) {
+        /* Manual pass: wait for the flush that lets the segments go. */
+        pthread_mutex_unlock(&db->mu);
+        lsm_flush(db, 1);
+        pthread_mutex_lock(&db->mu);
+        purge(db, vd);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+static void gc_job(void *arg)
+{
+    struct lsm_db *db = arg;
+    struct vlog_db *vd = VD(db);
+
+    pthread_mutex_lock(&db->mu);
+    vd->gc_job_queued = 0;
+    if (!db->closing)
+        run_locked(db, vd, 0);
+    pthread_cond_broadcast(&db->bg_cv);
+    pthread_mutex_unlock(&db->mu);
+}
+
+void vlog_db_maybe_schedule_gc(struct lsm_db *db)
+{
+    struct vlog_db *vd = VD(db);
+    uint64_t num, size;
+    int measure;
+
+    if (vd == NULL || db->closing || db->bg_error != 0 || vd->gc_running || vd->gc_job_queued)
+        return;
+    if (vd->nrm == 0 && pick_segments(db, vd, 0, &num, &size, &measure, 1) == 0)
+        return;
+    vd->gc_job_queued = 1;
+    if (tpool_submit(db->pool, TPOOL_LOW, gc_job, db) != 0)
+        vd->gc_job_queued = 0;
+}
+
+int lsm_vlog_gc(struct lsm_db *db, int force)
+{
+    int rc;
+    if (db == NULL) {
+        db_set_error(LSM_EINVAL, "lsm_vlog_gc: NULL argument");
+        return LSM_EINVAL;
+    }
+    rc = vlog_db_run_gc(db, force);
+    if (rc == 0) {
+        pthread_mutex_lock(&db->mu);
+        rc = db->bg_error;
+        pthread_mutex_unlock(&db->mu);
+    }
+    return rc;
+}

@@ -1,0 +1,563 @@
+/* test_vlog_gc: key/value separation through the public API.
+ * - separation is invisible: large and small values, gets, iterators both
+ *   ways, reopen;
+ * - discard accounting: overwritten separated values add exactly their entry
+ *   sizes to the discard counts, which survive a reopen;
+ * - GC with old readers: overwrite and delete keys, run GC while a snapshot
+ *   and a live iterator hold the old values: every reader sees its own view,
+ *   the old segment stays until they are gone, then the space comes back;
+ * - concurrent: reader threads (gets, snapshot iterators) check every value
+ *   while a writer overwrites/deletes and GC runs in the background;
+ * - corruption: a flipped byte in a vlog entry is LSM_ECORRUPT for that key
+ *   (file + offset), never data; other keys read fine.
+ * SEED=n for the random parts (printed). */
+#include <check.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db_test.h"
+#include "engine/lsm.h"
+#include "util/zmalloc.h"
+
+#define EXPECT(cond, ...) \
+    do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+
+static char dir[4096];
+static uint64_t seed;
+
+static void setup(void)
+{
+    const char *s = getenv("SEED");
+    dt_mkdtemp(dir, sizeof dir);
+    seed = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
+}
+
+static void teardown(void)
+{
+    dt_rmrf(dir);
+}
+
+static void opts(struct lsm_options *o)
+{
+    lsm_options_init(o);
+    o->value_separation_threshold = 256;
+    o->vlog_file_size = 64 << 10;
+    o->write_buffer_size = 256 << 10;
+    o->compression = LSM_COMPRESSION_NONE;
+    o->vlog_gc_max_mbps = 0;
+    o->bg_threads = 2;
+}
+
+static struct lsm_db *open_db(const struct lsm_options *o)
+{
+    struct lsm_db *db = NULL;
+    int rc = lsm_open(dir, o, &db);
+    EXPECT(rc == 0, "open: %s", lsm_last_error());
+    return db;
+}
+
+static void key_of(char *k, int i)
+{
+    snprintf(k, 16, "k%06d", i);
+}
+
+/* Value of key i at version ver: its length varies around the threshold;
+ * the content encodes (i, ver) so any mix-up is visible. */
+static size_t value_of(char *v, int i, int ver)
+{
+    size_t len = (size_t)((i * 131 + ver * 71) % 1500) + 10, k;
+    int n = snprintf(v, 64, "v%d.%d:", i, ver);
+    for (k = (size_t)n; k < len; k++)
+        v[k] = (char)('a' + (int)((k * 7 + (size_t)i + (size_t)ver) % 26));
+    return len;
+}
+
+static void put(struct lsm_db *db, int i, int ver)
+{
+    char k[16], v[2048];
+    size_t n = value_of(v, i, ver);
+    struct lsm_write_options wo = { 0 };
+    key_of(k, i);
+    EXPECT(lsm_put(db, &wo, k, strlen(k), v, n) == 0, "put: %s", lsm_last_error());
+}
+
+static void del(struct lsm_db *db, int i)
+{
+    char k[16];
+    struct lsm_write_options wo = { 0 };
+    key_of(k, i);
+    EXPECT(lsm_delete(db, &wo, k, strlen(k)) == 0, "delete: %s", lsm_last_error());
+}
+
+/* ver 0 = absent. */
+static void expect_get(struct lsm_db *db, const struct lsm_snapshot *snap, int i, int ver)
+{
+    char k[16], want[2048];
+    char *v = NULL;
+    size_t n = 0, wn;
+    struct lsm_read_options ro;
+    int rc;
+
+    lsm_read_options_init(&ro);
+    ro.snapshot = snap;
+    key_of(k, i);
+    rc = lsm_get(db, &ro, k, strlen(k), &v, &n);
+    if (ver == 0) {
+        EXPECT(rc == LSM_ENOTFOUND, "key %d: expected absent, rc %d (%s)", i, rc,
+               lsm_last_error());
+        return;
+    }
+    EXPECT(rc == 0, "key %d: get rc %d: %s", i, rc, lsm_last_error());
+    wn = value_of(want, i, ver);
+    EXPECT(n == wn && memcmp(v, want, n) == 0, "key %d: wrong value (want version %d)", i, ver);
+    lsm_free(v);
+}
+
+/* Forward and reverse scans equal the model (ver[i], 0 = absent). */
+static void expect_scan(struct lsm_iter *it, const int *ver, int n)
+{
+    char k[16], want[2048];
+    int i, seen = 0;
+
+    lsm_iter_seek_to_first(it);
+    for (i = 0; i < n; i++) {
+        size_t kl, vl, wn;
+        const char *kp, *vp;
+        if (ver[i] == 0)
+            continue;
+        EXPECT(lsm_iter_valid(it), "scan ended before key %d (status %d: %s)", i,
+               lsm_iter_status(it), lsm_last_error());
+        key_of(k, i);
+        kp = lsm_iter_key(it, &kl);
+        vp = lsm_iter_value(it, &vl);
+        EXPECT(kl == strlen(k) && memcmp(kp, k, kl) == 0, "scan key at %d", i);
+        wn = value_of(want, i, ver[i]);
+        EXPECT(vl == wn && memcmp(vp, want, wn) == 0, "scan value of key %d", i);
+        seen++;
+        lsm_iter_next(it);
+    }
+    EXPECT(!lsm_iter_valid(it) && lsm_iter_status(it) == 0, "scan: extra keys or error");
+    lsm_iter_seek_to_last(it);
+    for (i = n - 1; i >= 0; i--) {
+        size_t kl, vl, wn;
+        const char *vp;
+        if (ver[i] == 0)
+            continue;
+        EXPECT(lsm_iter_valid(it), "reverse scan ended before key %d", i);
+        lsm_iter_key(it, &kl);
+        vp = lsm_iter_value(it, &vl);
+        wn = value_of(want, i, ver[i]);
+        EXPECT(vl == wn && memcmp(vp, want, wn) == 0, "reverse scan value of key %d", i);
+        lsm_iter_prev(it);
+    }
+    EXPECT(lsm_iter_status(it) == 0, "reverse scan status");
+    (void)seen;
+}
+
+static struct lsm_stats stats(struct lsm_db *db)
+{
+    struct lsm_stats s;
+    lsm_get_stats(db, &s);
+    return s;
+}
+
+#define NK 600
+
+START_TEST(test_separation_invisible)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_iter *it;
+    struct lsm_stats st;
+    int ver[NK], i, pass;
+
+    opts(&o);
+    o.compression = _i ? LSM_COMPRESSION_SNAPPY : LSM_COMPRESSION_NONE;
+    db = open_db(&o);
+    for (i = 0; i < NK; i++) {
+        put(db, i, 1);
+        ver[i] = 1;
+    }
+    st = stats(db);
+    EXPECT(st.vlog_bytes > 0 && st.vlog_segments > 0, "values were separated");
+    EXPECT(st.vlog_bytes_written >= st.vlog_bytes, "bytes written counted");
+    for (pass = 0; pass < 3; pass++) {
+        for (i = 0; i < NK; i++)
+            expect_get(db, NULL, i, ver[i]);
+        it = lsm_iter_create(db, NULL);
+        expect_scan(it, ver, NK);
+        lsm_iter_destroy(it);
+        if (pass == 0)
+            ck_assert_int_eq(lsm_flush(db, 1), 0);
+        if (pass == 1) {
+            ck_assert_int_eq(lsm_close(db), 0);
+            db = open_db(&o);
+        }
+    }
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
+/* Every overwritten separated value adds exactly its entry size (16 + key
+ * + value, no compression) to the discard count; the count is persisted. */
+START_TEST(test_discard_accounting)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_stats st;
+    uint64_t want = 0;
+    char v[2048];
+    int i;
+
+    opts(&o);
+    o.vlog_gc_ratio = 2.0;          /* never collect: counts stay visible */
+    db = open_db(&o);
+    for (i = 0; i < NK; i++)
+        put(db, i, 1);
+    for (i = 0; i < NK; i++) {
+        size_t n = value_of(v, i, 1);
+        if (n >= o.value_separation_threshold)
+            want += 16 + 7 + n;
+        if (i % 2)
+            put(db, i, 2);
+        else
+            del(db, i);
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    st = stats(db);
+    EXPECT(st.vlog_discard_bytes == want, "discard %" PRIu64 ", want %" PRIu64,
+           st.vlog_discard_bytes, want);
+    EXPECT(st.vlog_live_bytes == st.vlog_bytes - want, "live estimate");
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = open_db(&o);
+    st = stats(db);
+    EXPECT(st.vlog_discard_bytes == want, "after reopen: discard %" PRIu64 ", want %" PRIu64,
+           st.vlog_discard_bytes, want);
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
+/* GC while a snapshot and a live iterator hold the old values. */
+START_TEST(test_gc_with_old_readers)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_iter *it;
+    const struct lsm_snapshot *snap;
+    struct lsm_read_options ro;
+    struct lsm_stats st0, st1, st2;
+    int v1[NK], v2[NK], i;
+
+    opts(&o);
+    db = open_db(&o);
+    for (i = 0; i < NK; i++) {
+        put(db, i, 1);
+        v1[i] = 1;
+    }
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    snap = lsm_snapshot_create(db);
+    lsm_read_options_init(&ro);
+    ro.snapshot = snap;
+    it = lsm_iter_create(db, NULL);          /* implicit view of version 1 */
+    lsm_iter_seek_to_first(it);
+    for (i = 0; i < NK; i++) {
+        if (i % 3 == 0) {
+            del(db, i);
+            v2[i] = 0;
+        } else if (i % 3 == 1) {
+            put(db, i, 2);
+            v2[i] = 2;
+        } else {
+            v2[i] = 1;
+        }
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    st0 = stats(db);
+    ck_assert_int_eq(lsm_vlog_gc(db, 1), 0);
+    st1 = stats(db);
+    EXPECT(st1.vlog_gc_runs > st0.vlog_gc_runs, "GC ran");
+    EXPECT(st1.vlog_gc_bytes_rewritten > 0, "live entries rewritten");
+    EXPECT(st1.vlog_gc_bytes_reclaimed == 0, "nothing removed while old readers live");
+    /* Each reader keeps its own view. */
+    for (i = 0; i < NK; i++) {
+        expect_get(db, snap, i, v1[i]);
+        expect_get(db, NULL, i, v2[i]);
+    }
+    expect_scan(it, v1, NK);
+    {
+        struct lsm_iter *it2 = lsm_iter_create(db, &ro);
+        expect_scan(it2, v1, NK);
+        lsm_iter_destroy(it2);
+        it2 = lsm_iter_create(db, NULL);
+        expect_scan(it2, v2, NK);
+        lsm_iter_destroy(it2);
+    }
+    /* Overwrite more while GC'd data is pending, then let the readers go. */
+    lsm_iter_destroy(it);
+    lsm_snapshot_release(db, snap);
+    ck_assert_int_eq(lsm_vlog_gc(db, 1), 0);
+    st2 = stats(db);
+    EXPECT(st2.vlog_gc_bytes_reclaimed > 0, "space came back after readers closed");
+    EXPECT(st2.vlog_bytes < st1.vlog_bytes, "vlog shrank: %" PRIu64 " -> %" PRIu64,
+           st1.vlog_bytes, st2.vlog_bytes);
+    for (i = 0; i < NK; i++)
+        expect_get(db, NULL, i, v2[i]);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = open_db(&o);
+    for (i = 0; i < NK; i++)
+        expect_get(db, NULL, i, v2[i]);
+    it = lsm_iter_create(db, NULL);
+    expect_scan(it, v2, NK);
+    lsm_iter_destroy(it);
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
+/* ---- concurrent readers, writer and background GC ---- */
+
+#define CK 300
+struct shared {
+    struct lsm_db *db;
+    volatile int stop;
+    int errors;
+    char msg[256];
+};
+
+/* A value read for key i must be some version of key i. */
+static int plausible(int i, const char *v, size_t n)
+{
+    char want[2048];
+    int ki, ver;
+    if (sscanf(v, "v%d.%d:", &ki, &ver) != 2 || ki != i || ver < 1)
+        return 0;
+    return value_of(want, i, ver) == n && memcmp(want, v, n) == 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct shared *s = arg;
+    uint64_t r = seed ^ (uint64_t)(uintptr_t)&r;
+    while (!s->stop && !s->errors) {
+        const struct lsm_snapshot *snap = lsm_snapshot_create(s->db);
+        struct lsm_read_options ro;
+        struct lsm_iter *it;
+        int count = 0, i;
+        lsm_read_options_init(&ro);
+        ro.snapshot = snap;
+        it = lsm_iter_create(s->db, &ro);
+        for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it)) {
+            size_t kl, vl;
+            const char *k = lsm_iter_key(it, &kl), *v = lsm_iter_value(it, &vl);
+            char *gv = NULL;
+            size_t gn = 0;
+            i = atoi(k + 1);
+            if (!plausible(i, v, vl) ||
+                lsm_get(s->db, &ro, k, kl, &gv, &gn) != 0 || gn != vl ||
+                memcmp(gv, v, vl) != 0) {
+                snprintf(s->msg, sizeof s->msg, "snapshot view broken at key %d: %s", i,
+                         lsm_last_error());
+                s->errors++;
+            }
+            lsm_free(gv);
+            count++;
+            if (s->stop)
+                break;
+        }
+        if (lsm_iter_status(it) != 0) {
+            snprintf(s->msg, sizeof s->msg, "iterator: %s", lsm_last_error());
+            s->errors++;
+        }
+        lsm_iter_destroy(it);
+        lsm_snapshot_release(s->db, snap);
+        for (i = 0; i < 200; i++) {
+            char k[16], *v = NULL;
+            size_t n;
+            int rc;
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            key_of(k, (int)((r >> 33) % CK));
+            rc = lsm_get(s->db, NULL, k, strlen(k), &v, &n);
+            if (rc != 0 && rc != LSM_ENOTFOUND) {
+                snprintf(s->msg, sizeof s->msg, "get: %s", lsm_last_error());
+                s->errors++;
+            } else if (rc == 0 && !plausible(atoi(k + 1), v, n)) {
+                snprintf(s->msg, sizeof s->msg, "get: implausible value for %s", k);
+                s->errors++;
+            }
+            lsm_free(v);
+        }
+        (void)count;
+    }
+    return NULL;
+}
+
+START_TEST(test_gc_concurrent)
+{
+    struct lsm_options o;
+    struct shared s;
+    pthread_t th[2];
+    int ver[CK], i, round, gen = 1;
+    uint64_t r = seed;
+    struct lsm_stats st;
+
+    fprintf(stderr, "# test_gc_concurrent SEED=%" PRIu64 "\n", seed);
+    opts(&o);
+    o.vlog_gc_ratio = 0.3;
+    o.bg_threads = 3;
+    memset(&s, 0, sizeof s);
+    s.db = open_db(&o);
+    memset(ver, 0, sizeof ver);
+    for (i = 0; i < CK; i++) {
+        put(s.db, i, 1);
+        ver[i] = 1;
+    }
+    for (i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, reader_main, &s);
+    for (round = 0; round < 12 && !s.errors; round++) {
+        for (i = 0; i < CK; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            if ((r >> 40) % 5 == 0) {
+                del(s.db, i);
+                ver[i] = 0;
+            } else if ((r >> 40) % 5 < 4) {
+                ver[i] = ++gen;
+                put(s.db, i, ver[i]);
+            }
+        }
+        if (round % 3 == 2)
+            ck_assert_int_eq(lsm_compact_range(s.db, NULL, 0, NULL, 0), 0);
+        if (round % 4 == 3)
+            ck_assert_int_eq(lsm_vlog_gc(s.db, 1), 0);
+    }
+    s.stop = 1;
+    for (i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    EXPECT(s.errors == 0, "%s", s.msg);
+    for (i = 0; i < CK; i++)
+        expect_get(s.db, NULL, i, ver[i]);
+    st = stats(s.db);
+    EXPECT(st.vlog_gc_runs > 0, "GC ran");
+    ck_assert_int_eq(lsm_close(s.db), 0);
+    s.db = open_db(&o);
+    for (i = 0; i < CK; i++)
+        expect_get(s.db, NULL, i, ver[i]);
+    ck_assert_int_eq(lsm_close(s.db), 0);
+}
+END_TEST
+
+/* A flipped byte inside one separated value: that key is corruption naming
+ * the segment and offset; the others still read. */
+START_TEST(test_corrupt_entry)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_iter *it;
+    char k[16], path[4200], *v = NULL;
+    size_t n;
+    int i, rc, found = 0;
+    FILE *f;
+    long off;
+
+    opts(&o);
+    db = open_db(&o);
+    for (i = 0; i < 20; i++) {
+        char val[2048];
+        size_t len = 1000;
+        key_of(k, i);
+        memset(val, 'a' + i, len);
+        ck_assert_int_eq(lsm_put(db, NULL, k, strlen(k), val, len), 0);
+    }
+    ck_assert_int_eq(lsm_close(db), 0);
+    /* Entry i starts at 16 + i * (16 + 7 + 1000) = 5131 for key 5: flip one
+     * of its value bytes. */
+    snprintf(path, sizeof path, "ls %s/*.vlog | head -1", dir);
+    f = popen(path, "r");
+    ck_assert(fgets(path, sizeof path, f) != NULL);
+    pclose(f);
+    path[strcspn(path, "\n")] = 0;
+    off = 16 + 5 * (16 + 7 + 1000) + 16 + 7 + 500;
+    f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, off, SEEK_SET);
+    fputc('Z', f);
+    fclose(f);
+
+    db = open_db(&o);
+    key_of(k, 5);
+    rc = lsm_get(db, NULL, k, strlen(k), &v, &n);
+    EXPECT(rc == LSM_ECORRUPT, "corrupt value returned as data (rc %d)", rc);
+    EXPECT(strstr(lsm_last_error(), ".vlog") && strstr(lsm_last_error(), "offset 5131"),
+           "message names file and offset: %s", lsm_last_error());
+    for (i = 0; i < 20; i++) {
+        if (i == 5)
+            continue;
+        key_of(k, i);
+        ck_assert_int_eq(lsm_get(db, NULL, k, strlen(k), &v, &n), 0);
+        ck_assert(n == 1000 && v[0] == 'a' + i);
+        lsm_free(v);
+    }
+    /* Keys alone never read the value log; the damaged value is reported
+     * (NULL, iterator invalid, status) when it is asked for. */
+    it = lsm_iter_create(db, NULL);
+    for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it))
+        found++;
+    EXPECT(found == 20 && lsm_iter_status(it) == 0, "key scan: %d keys", found);
+    found = 0;
+    for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it)) {
+        size_t vl, pl, full;
+        const char *pv = lsm_iter_value_prefix(it, &pl, &full);
+        EXPECT(pv != NULL && pl == 16 && full == 1000 && pv[0] == 'a' + found,
+               "prefix without a read");
+        if (lsm_iter_value(it, &vl) == NULL)
+            break;
+        found++;
+    }
+    EXPECT(found == 5 && !lsm_iter_valid(it) && lsm_iter_status(it) == LSM_ECORRUPT,
+           "value scan stops with corruption at key 5 (%d)", found);
+    EXPECT(strstr(lsm_last_error(), "offset 5131") != NULL, "iterator error: %s",
+           lsm_last_error());
+    lsm_iter_destroy(it);
+    /* lsm_get_prefix: the header bytes of a separated value without a read,
+     * even of the damaged one. */
+    {
+        char pb[16];
+        size_t got, full;
+        key_of(k, 5);
+        ck_assert_int_eq(lsm_get_prefix(db, NULL, k, strlen(k), pb, 10, &got, &full), 0);
+        ck_assert(got == 10 && full == 1000 && pb[0] == 'a' + 5);
+        ck_assert_int_eq(lsm_get_prefix(db, NULL, "nope", 4, pb, 10, &got, &full),
+                         LSM_ENOTFOUND);
+    }
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
+static Suite *vlog_gc_suite(void)
+{
+    Suite *s = suite_create("vlog_gc");
+    TCase *tc = tcase_create("db");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_separation_invisible, 0, 2);
+    tcase_add_test(tc, test_discard_accounting);
+    tcase_add_test(tc, test_gc_with_old_readers);
+    tcase_add_test(tc, test_gc_concurrent);
+    tcase_add_test(tc, test_corrupt_entry);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(vlog_gc_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/block.h"
@@ -20,6 +19,8 @@
 #include "util/coding.h"
 #include "util/io.h"
 #include "util/zmalloc.h"
+
+#include "table_test.h"
 
 static unsigned seed;
 static char dir[256];
@@ -701,34 +702,7 @@ static Suite *sst_suite(void)
     return s;
 }
 
-static int rm_entry(const char *name, void *arg)
-{
-    char p[512];
-    (void)arg;
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    unlink(p);
-    return 0;
-}
-
 int main(void)
 {
-    const char *env = getenv("SEED");
-    const char *tmp = getenv("TMPDIR");
-    SRunner *sr;
-    int failed;
-    seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
-    printf("# test_sst SEED=%u\n", seed);
-    fflush(stdout);
-    snprintf(dir, sizeof(dir), "%s/test_sst.XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return EXIT_FAILURE;
-    }
-    sr = srunner_create(sst_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    io_list_dir(io_env_posix(), dir, rm_entry, NULL);
-    rmdir(dir);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tt_main("test_sst", sst_suite, &seed, dir, sizeof(dir));
 }

@@ -135,7 +135,8 @@ static int compaction_setup(struct compaction *c, struct compaction **running, i
     user_range(c->inputs[0], c->ninputs[0], &lo, &hi, 0);
     slo = buf_slice(&lo);
     shi = buf_slice(&hi);
-    version_overlapping(v, c->out_level, &slo, &shi, &c->inputs[1], &c->ninputs[1]);
+    if (c->out_level != c->level)   /* else a level into itself: no second input */
+        version_overlapping(v, c->out_level, &slo, &shi, &c->inputs[1], &c->ninputs[1]);
     buf_set(&c->smallest, lo.data, lo.len);
     buf_set(&c->largest, hi.data, hi.len);
     user_range(c->inputs[1], c->ninputs[1], &c->smallest, &c->largest, 1);
@@ -244,20 +245,19 @@ struct compaction *compaction_pick(struct version_set *vs,
     return NULL;
 }
 
-struct compaction *compaction_pick_range(struct version_set *vs,
-                                         const struct compaction_options *o,
-                                         int level, const struct slice *begin,
-                                         const struct slice *end,
-                                         struct compaction **running, int nrunning,
-                                         int *busy)
+/* A manual compaction of level's files in [begin, end] into out_level. */
+static struct compaction *pick_range(struct version_set *vs,
+                                     const struct compaction_options *o, int level,
+                                     int out_level, const struct slice *begin,
+                                     const struct slice *end, struct compaction **running,
+                                     int nrunning, int *busy)
 {
     struct version *v = vs->current;
     struct compaction *c;
 
     *busy = 0;
-    if (level >= LSM_NUM_LEVELS - 1)
-        return NULL;
     c = compaction_new(v, level, o);
+    c->out_level = out_level;
     c->manual = 1;
     version_overlapping(v, level, begin, end, &c->inputs[0], &c->ninputs[0]);
     if (c->ninputs[0] == 0) {
@@ -269,6 +269,32 @@ struct compaction *compaction_pick_range(struct version_set *vs,
         return NULL;
     }
     return c;
+}
+
+struct compaction *compaction_pick_range(struct version_set *vs,
+                                         const struct compaction_options *o,
+                                         int level, const struct slice *begin,
+                                         const struct slice *end,
+                                         struct compaction **running, int nrunning,
+                                         int *busy)
+{
+    *busy = 0;
+    if (level >= LSM_NUM_LEVELS - 1)
+        return NULL;
+    return pick_range(vs, o, level, level + 1, begin, end, running, nrunning, busy);
+}
+
+struct compaction *compaction_pick_range_bottom(struct version_set *vs,
+                                                const struct compaction_options *o,
+                                                int level, const struct slice *begin,
+                                                const struct slice *end,
+                                                struct compaction **running, int nrunning,
+                                                int *busy)
+{
+    *busy = 0;
+    if (level < 1 || level >= LSM_NUM_LEVELS)
+        return NULL;
+    return pick_range(vs, o, level, level, begin, end, running, nrunning, busy);
 }
 
 int compaction_is_trivial_move(const struct compaction *c)

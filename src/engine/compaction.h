@@ -35,7 +35,8 @@ struct compaction_options {
 };
 
 struct compaction {
-    int level;                      /* inputs[0] level; output level + 1 */
+    int level;                      /* inputs[0] level; output level + 1 (or the
+                                     * level itself: compaction_pick_range_bottom) */
     int out_level;
     int manual;
     struct version *version;        /* pinned input version */
@@ -78,6 +79,18 @@ struct compaction *compaction_pick_range(struct version_set *vs,
                                          const struct slice *end,
                                          struct compaction **running, int nrunning,
                                          int *busy);
+/* A manual compaction of the files of level (>= 1) overlapping [begin, end]
+ * into the same level (RocksDB's bottommost-level compaction): for the
+ * deepest level holding data in the range, so the compaction filter reaches
+ * it and versions no snapshot needs any more are dropped. Inputs are a
+ * contiguous run of the level (all its files overlapping the range), so the
+ * outputs overlap no other file of it. NULL and *busy as above. */
+struct compaction *compaction_pick_range_bottom(struct version_set *vs,
+                                                const struct compaction_options *o,
+                                                int level, const struct slice *begin,
+                                                const struct slice *end,
+                                                struct compaction **running, int nrunning,
+                                                int *busy);
 /* 1 when the compaction can move its single input file down unchanged. */
 int compaction_is_trivial_move(const struct compaction *c);
 /* Adds the deletion of every input to c->edit. */

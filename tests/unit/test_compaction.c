@@ -167,6 +167,43 @@ START_TEST(test_conflicting_ranges_wait)
 }
 END_TEST
 
+/* compaction_pick_range_bottom: the level's files in the range, compacted
+ * into the level itself (no second input), never trivially moved; waits for
+ * a running compaction that holds one of them. */
+START_TEST(test_bottom_range_into_itself)
+{
+    uint64_t a = add(3, "a", "c", 100), b = add(3, "d", "f", 100), z = add(3, "x", "z", 100);
+    struct slice lo = slice_cstr("b"), hi = slice_cstr("e");
+    struct compaction *c, *c2;
+    int busy;
+
+    c = compaction_pick_range_bottom(vs, &co, 3, &lo, &hi, NULL, 0, &busy);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(c->level, 3);
+    ck_assert_int_eq(c->out_level, 3);
+    ck_assert_int_eq(c->ninputs[0], 2);
+    ck_assert(has_input(c, 0, a) && has_input(c, 0, b) && !has_input(c, 0, z));
+    ck_assert_int_eq(c->ninputs[1], 0);
+    ck_assert(c->manual && !compaction_is_trivial_move(c));
+    /* Nothing below: a tombstone may be dropped at the output. */
+    ck_assert(compaction_is_base_level_for_key(c, slice_cstr("b")));
+    c2 = compaction_pick_range_bottom(vs, &co, 3, NULL, NULL, &c, 1, &busy);
+    ck_assert_ptr_null(c2);
+    ck_assert_int_eq(busy, 1);
+    /* The edit (inputs deleted, outputs added on the same level) applies. */
+    compaction_add_input_deletions(c);
+    pthread_mutex_lock(&mu);
+    ck_assert_int_eq(version_set_log_and_apply(vs, &c->edit, &mu), 0);
+    compaction_release(c);
+    pthread_mutex_unlock(&mu);
+    ck_assert_int_eq(vs->current->nfiles[3], 1);
+    /* L0 never compacts into itself; an empty range has nothing to do. */
+    ck_assert_ptr_null(compaction_pick_range_bottom(vs, &co, 0, NULL, NULL, NULL, 0, &busy));
+    ck_assert_ptr_null(compaction_pick_range_bottom(vs, &co, 3, &lo, &hi, NULL, 0, &busy));
+    ck_assert_int_eq(busy, 0);
+}
+END_TEST
+
 START_TEST(test_grandparent_split_and_base_level)
 {
     struct compaction *c;
@@ -224,6 +261,7 @@ int main(void)
     tcase_add_test(tc, test_l0_trigger_and_overlap);
     tcase_add_test(tc, test_level_score_round_robin_trivial);
     tcase_add_test(tc, test_conflicting_ranges_wait);
+    tcase_add_test(tc, test_bottom_range_into_itself);
     tcase_add_test(tc, test_grandparent_split_and_base_level);
     tcase_add_test(tc, test_pending_bytes_and_max);
     suite_add_tcase(s, tc);

@@ -430,6 +430,58 @@ START_TEST(test_compaction_filter)
 }
 END_TEST
 
+/* lsm_compact_range reaches data already in the bottom level: a value the
+ * filter drops but that was kept for a snapshot, and old versions kept for
+ * a snapshot, are purged by the next compact_range once the snapshot is
+ * released (lsm.h: every overlapping file is compacted). */
+START_TEST(test_compact_range_rewrites_bottom_level)
+{
+    char k[16], big[800];       /* inline: below value_separation_threshold */
+    struct lsm_options o;
+    struct lsm_stats st;
+    const struct lsm_snapshot *s;
+    struct lsm_write_options wo = { 0 };
+    size_t i, x = 1;
+    int j;
+
+    ck_assert_int_eq(lsm_close(db), 0);
+    small_options(&o);
+    o.compaction_filter = drop_x;
+    ck_assert_int_eq(lsm_open(dir, &o, &db), 0);
+    for (j = 0; j < 20; j++) {
+        for (i = 0; i < sizeof big; i++) {          /* incompressible */
+            x = x * 1103515245u + 12345u;
+            big[i] = (char)('A' + (x >> 16) % 26);
+        }
+        ck_assert_int_eq(lsm_put(db, &wo, k, (size_t)snprintf(k, sizeof k, "a%02d", j), big,
+                                 sizeof big), 0);
+    }
+    put("b", "keep");
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    s = lsm_snapshot_create(db);
+    for (j = 0; j < 20; j++) {
+        snprintf(k, sizeof k, "a%02d", j);
+        put(k, "new");          /* the big values stay for the snapshot */
+    }
+    put("c", "xgone");          /* newer than the snapshot: not filtered yet */
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_str_eq(get("c"), "xgone");
+    ck_assert_uint_eq(strlen(get_snap("a07", s)), sizeof big);
+    lsm_snapshot_release(db, s);
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    ck_assert_uint_gt(st.live_sst_bytes, 10 * sizeof big);
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_str_eq(get("a07"), "new");
+    ck_assert_str_eq(get("b"), "keep");
+    ck_assert_str_eq(get("c"), "NOT_FOUND");
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    ck_assert_uint_lt(st.live_sst_bytes, 2 * sizeof big);   /* old versions purged */
+    reopen();
+    ck_assert_str_eq(get("c"), "NOT_FOUND");
+    ck_assert_str_eq(get("a07"), "new");
+}
+END_TEST
+
 START_TEST(test_obsolete_files_deleted)
 {
     char k[32];
@@ -1089,8 +1141,11 @@ START_TEST(test_corrupt_table_reported)
         ;
     ck_assert_int_eq(lsm_iter_status(it), LSM_ECORRUPT);
     lsm_iter_destroy(it);
-    /* A compaction over the damaged table fails with a sticky error; reads go on. */
-    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);  /* bottom: nothing to do */
+    /* A compaction over the damaged table (the bottom level is compacted
+     * too) fails with a sticky error; reads go on. */
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), LSM_ECORRUPT);
+    ck_assert_int_eq(lsm_bg_error(db), LSM_ECORRUPT);
+    ck_assert_str_eq(get("k01999"), "value-1999-61969");
 }
 END_TEST
 
@@ -1308,6 +1363,7 @@ int main(void)
     tcase_add_test(tc, test_many_writes_flush_and_compact);
     tcase_add_test(tc, test_tombstones_dropped_at_bottom);
     tcase_add_test(tc, test_compaction_filter);
+    tcase_add_test(tc, test_compact_range_rewrites_bottom_level);
     tcase_add_test(tc, test_obsolete_files_deleted);
     tcase_add_test(tc, test_lock_and_options);
     tcase_add_test(tc, test_sync_and_nosync);

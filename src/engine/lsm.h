@@ -252,9 +252,12 @@ int lsm_iter_status(const struct lsm_iter *it);     /* 0 or LSM_E* */
 int lsm_flush(struct lsm_db *db, int wait);
 /* Flushes the memtable, then compacts every file overlapping user keys
  * [begin, end] (NULL = unbounded) level by level down to the deepest level
- * holding data in that range (L0 always moves to L1), on the calling thread;
- * blocks until done. Deletions and overwritten versions no snapshot needs are
- * dropped. 0, the sticky error, or LSM_ECLOSED. */
+ * holding data in that range (L0 always moves to L1), whose files in the
+ * range are rewritten in place (unless this call just wrote them), on the
+ * calling thread; blocks until done. Deletions and overwritten versions no
+ * snapshot needs are dropped, and the compaction filter sees every key in
+ * the range. 0, the sticky error (e.g. LSM_ECORRUPT from a damaged table),
+ * or LSM_ECLOSED. */
 int lsm_compact_range(struct lsm_db *db, const void *begin, size_t blen,
                       const void *end, size_t elen);
 /* Clears the sticky background error (after the operator freed space),

@@ -138,55 +138,48 @@ static void cmd_type(struct client *c)
 
 /* ---- RENAME RENAMENX COPY MOVE ---- */
 
-/* Stores v under (db, key) with v's expire; 0 or < 0. */
-static int store_value(int db, const char *key, size_t klen, const struct ks_value *v)
+/* Stores v (with its expire) under (db, argv[k]) unless replace is 0 and
+ * that key exists: 1 stored, 0 it exists, < 0 error. */
+static int store_value(struct client *c, int db, int k, const struct ks_value *v,
+                       int replace)
 {
-    int rc = ks_set(db, key, klen, v->type, v->data, v->len, v->expire_at);
-    return rc < 0 ? rc : 0;
+    int rc;
+    if (!replace && (rc = ks_exists(db, c->argv[k], c->argvlen[k])) != 0)
+        return rc < 0 ? rc : 0;
+    rc = ks_set(db, c->argv[k], c->argvlen[k], v->type, v->data, v->len, v->expire_at);
+    return rc < 0 ? rc : 1;
+}
+
+/* store_value, then deletes argv[1] from c->db once stored (RENAME, MOVE). */
+static int move_value(struct client *c, int db, int k, const struct ks_value *v,
+                      int replace)
+{
+    int rc = store_value(c, db, k, v, replace);
+    if (rc > 0) {
+        int d = ks_delete(c->db, c->argv[1], c->argvlen[1]);
+        if (d < 0)
+            rc = d;
+    }
+    return rc;
 }
 
 static void rename_generic(struct client *c, int nx)
 {
     struct ks_value v = { 0 };
-    int samekey = same_key(c, 1, 2);
     int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
-    if (rc < 0)
-        goto fail;
     if (rc == 0) {
         reply_error(&c->obuf, ERR_NO_KEY);
         return;
     }
-    if (samekey) {
-        ks_value_free(&v);
-        if (nx)
-            reply_long(&c->obuf, 0);
-        else
-            reply_ok(&c->obuf);
-        return;
-    }
-    if (nx) {
-        rc = ks_exists(c->db, c->argv[2], c->argvlen[2]);
-        if (rc < 0)
-            goto fail;
-        if (rc) {
-            ks_value_free(&v);
-            reply_long(&c->obuf, 0);
-            return;
-        }
-    }
-    if ((rc = store_value(c->db, c->argv[2], c->argvlen[2], &v)) < 0)
-        goto fail;
-    if ((rc = ks_delete(c->db, c->argv[1], c->argvlen[1])) < 0)
-        goto fail;
+    if (rc > 0)
+        rc = same_key(c, 1, 2) ? 0 : move_value(c, c->db, 2, &v, !nx);
     ks_value_free(&v);
-    if (nx)
-        reply_long(&c->obuf, 1);
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else if (nx)
+        reply_long(&c->obuf, rc);
     else
         reply_ok(&c->obuf);
-    return;
-fail:
-    ks_value_free(&v);
-    reply_ks_error(c, rc);
 }
 
 static void cmd_rename(struct client *c)
@@ -199,6 +192,17 @@ static void cmd_renamenx(struct client *c)
     rename_generic(c, 1);
 }
 
+/* The DB argument of COPY and MOVE. 1, or 0 after the error reply. */
+static int arg_db(struct client *c, int i, int *db)
+{
+    if (!arg_int(c, i, db, NULL))
+        return 0;
+    if (valid_db(*db))
+        return 1;
+    reply_error(&c->obuf, ERR_DB_RANGE);
+    return 0;
+}
+
 static void cmd_copy(struct client *c)
 {
     int dst = c->db, replace = 0;
@@ -207,12 +211,8 @@ static void cmd_copy(struct client *c)
         if (opt_is(c, j, "replace")) {
             replace = 1;
         } else if (opt_is(c, j, "db") && additional >= 1) {
-            if (!arg_int(c, j + 1, &dst, NULL))
+            if (!arg_db(c, j + 1, &dst))
                 return;
-            if (!valid_db(dst)) {
-                reply_error(&c->obuf, ERR_DB_RANGE);
-                return;
-            }
             j++;
         } else {
             reply_error(&c->obuf, ERR_SYNTAX);
@@ -225,71 +225,33 @@ static void cmd_copy(struct client *c)
     }
     struct ks_value v = { 0 };
     int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
+    if (rc > 0)
+        rc = store_value(c, dst, 2, &v, replace);
+    ks_value_free(&v);
     if (rc < 0)
-        goto fail;
-    if (rc == 0) {
-        reply_long(&c->obuf, 0);
-        return;
-    }
-    if (!replace) {
-        rc = ks_exists(dst, c->argv[2], c->argvlen[2]);
-        if (rc < 0)
-            goto fail;
-        if (rc) {
-            ks_value_free(&v);
-            reply_long(&c->obuf, 0);
-            return;
-        }
-    }
-    if ((rc = store_value(dst, c->argv[2], c->argvlen[2], &v)) < 0)
-        goto fail;
-    ks_value_free(&v);
-    reply_long(&c->obuf, 1);
-    return;
-fail:
-    ks_value_free(&v);
-    reply_ks_error(c, rc);
+        reply_ks_error(c, rc);
+    else
+        reply_long(&c->obuf, rc);
 }
 
 static void cmd_move(struct client *c)
 {
     int dst;
-    if (!arg_int(c, 2, &dst, NULL))
+    if (!arg_db(c, 2, &dst))
         return;
-    if (!valid_db(dst)) {
-        reply_error(&c->obuf, ERR_DB_RANGE);
-        return;
-    }
     if (dst == c->db) {
         reply_error(&c->obuf, ERR_SAME);
         return;
     }
     struct ks_value v = { 0 };
     int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
-    if (rc < 0)
-        goto fail;
-    if (rc == 0) {
-        reply_long(&c->obuf, 0);
-        return;
-    }
-    rc = ks_exists(dst, c->argv[1], c->argvlen[1]);
-    if (rc < 0)
-        goto fail;
-    if (rc) {
-        ks_value_free(&v);
-        reply_long(&c->obuf, 0);
-        return;
-    }
-    if ((rc = store_value(dst, c->argv[1], c->argvlen[1], &v)) < 0)
-        goto fail;
-    if ((rc = ks_delete(c->db, c->argv[1], c->argvlen[1])) < 0)
-        goto fail;
+    if (rc > 0)
+        rc = move_value(c, dst, 1, &v, 0);
     ks_value_free(&v);
-    reply_long(&c->obuf, 1);
-    return;
-fail:
-    ks_value_free(&v);
-    reply_ks_error(c, rc);
+    if (rc < 0)
+        reply_ks_error(c, rc);
+    else
+        reply_long(&c->obuf, rc);
 }
 
 /* ---- EXPIRE family, PERSIST, TTL family ---- */

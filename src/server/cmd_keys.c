@@ -464,6 +464,13 @@ static int has_prefix(const char *k, size_t n, const char *p, size_t plen)
     return plen == 0 || (n >= plen && memcmp(k, p, plen) == 0);
 }
 
+/* Whether key k can still match a pattern whose literal prefix is p (the
+ * whole pattern when whole): past the last such key, SCAN and KEYS stop. */
+static int in_pattern_range(const char *k, size_t n, const char *p, size_t plen, int whole)
+{
+    return has_prefix(k, n, p, plen) && !(whole && n != plen);
+}
+
 /* SCAN options (Redis 7.0's scanGenericCommand step 1). */
 struct scan_opts {
     long long count;
@@ -511,15 +518,20 @@ static int parse_scan_opts(struct client *c, struct scan_opts *o)
     return 1;
 }
 
+static void reply_keylist(struct client *c, const struct keylist *l)
+{
+    reply_array_len(&c->obuf, (long long)l->n);
+    for (size_t i = 0; i < l->n; i++)
+        reply_bulk(&c->obuf, l->bytes.data + l->off[i], l->off[i + 1] - l->off[i]);
+}
+
 static void reply_scan(struct client *c, uint64_t cursor, const struct keylist *l)
 {
     char num[24];
     snprintf(num, sizeof(num), "%llu", (unsigned long long)cursor);
     reply_array_len(&c->obuf, 2);
     reply_bulk_cstr(&c->obuf, num);
-    reply_array_len(&c->obuf, (long long)l->n);
-    for (size_t i = 0; i < l->n; i++)
-        reply_bulk(&c->obuf, l->bytes.data + l->off[i], l->off[i + 1] - l->off[i]);
+    reply_keylist(c, l);
 }
 
 /* SCAN: walks the db in key order from the cursor's resume key (or from the
@@ -571,7 +583,7 @@ static void cmd_scan(struct client *c)
             break;
         size_t kn;
         const char *k = ks_iter_key(it, &kn);
-        if (!has_prefix(k, kn, prefix, plen) || (whole && kn != plen)) {
+        if (!in_pattern_range(k, kn, prefix, plen, whole)) {
             done = 1;
             break;
         }
@@ -584,7 +596,7 @@ static void cmd_scan(struct client *c)
     if (!done && ks_iter_valid(it)) {
         size_t kn;
         const char *k = ks_iter_key(it, &kn);
-        if (has_prefix(k, kn, prefix, plen) && !(whole && kn != plen))
+        if (in_pattern_range(k, kn, prefix, plen, whole))
             buf_set(&start, k, kn);
         else
             done = 1;
@@ -625,7 +637,7 @@ static void cmd_keys(struct client *c)
     for (; ks_iter_valid(it); ks_iter_next(it)) {
         size_t kn;
         const char *k = ks_iter_key(it, &kn);
-        if (!has_prefix(k, kn, prefix, plen) || (whole && kn != plen))
+        if (!in_pattern_range(k, kn, prefix, plen, whole))
             break;
         if (all || glob_match(pat, patlen, k, kn, 0))
             keylist_add(&l, k, kn);
@@ -633,13 +645,10 @@ static void cmd_keys(struct client *c)
     int rc = ks_iter_status(it);
     ks_iter_destroy(it);
     zfree(prefix);
-    if (rc < 0) {
+    if (rc < 0)
         reply_ks_error(c, rc);
-    } else {
-        reply_array_len(&c->obuf, (long long)l.n);
-        for (size_t i = 0; i < l.n; i++)
-            reply_bulk(&c->obuf, l.bytes.data + l.off[i], l.off[i + 1] - l.off[i]);
-    }
+    else
+        reply_keylist(c, &l);
     keylist_free(&l);
 }
 

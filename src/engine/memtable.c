@@ -12,15 +12,64 @@
 #include "engine/skiplist.h"
 #include "util/arena.h"
 #include "util/coding.h"
+#include "util/hash.h"
 #include "util/zmalloc.h"
 
 #define MEMTABLE_ARENA_BLOCK (32 * 1024)
+
+/* A blocked bloom filter over the user keys of the memtable: a point lookup
+ * of a key the memtable lacks (every SET of a new key reads the old record;
+ * every read of an older key passes each memtable) costs one cache line
+ * instead of a whole skiplist search (~25 dependent cache misses in a 64 MB
+ * memtable). One 64-byte line per key, 6 bits in it. Fixed size (1 MiB,
+ * ~16 bits per key for a 64 MB memtable of 100-byte values; fewer bits,
+ * more false positives, for larger memtables): the memtable does not know
+ * its write buffer size. Written by the single writer before the entry is
+ * linked (release), so a reader that can see the entry sees its bits. */
+#define MT_BLOOM_LINES (1u << 14)
+#define MT_BLOOM_PROBES 6
 
 struct memtable {
     struct arena *arena;
     struct skiplist *list;
     _Atomic int refs;
+    _Atomic uint64_t *bloom;            /* MT_BLOOM_LINES * 8 words */
 };
+
+static uint64_t mt_hash(struct slice user_key)
+{
+    return hash64(user_key.data, user_key.len, 0x6d74626c);
+}
+
+static void mt_bloom_add(struct memtable *mt, uint64_t h)
+{
+    _Atomic uint64_t *line = mt->bloom + (size_t)((h >> 32) & (MT_BLOOM_LINES - 1)) * 8;
+    uint32_t g = (uint32_t)h, delta = (g >> 17) | (g << 15);
+
+    for (int i = 0; i < MT_BLOOM_PROBES; i++) {
+        uint32_t bit = g & 511;
+        /* Single writer: a relaxed load + store is enough (no lost bits). */
+        uint64_t w = atomic_load_explicit(&line[bit >> 6], memory_order_relaxed);
+        atomic_store_explicit(&line[bit >> 6], w | (1ull << (bit & 63)),
+                              memory_order_relaxed);
+        g += delta;
+    }
+}
+
+static int mt_bloom_may_contain(const struct memtable *mt, uint64_t h)
+{
+    _Atomic uint64_t *line = mt->bloom + (size_t)((h >> 32) & (MT_BLOOM_LINES - 1)) * 8;
+    uint32_t g = (uint32_t)h, delta = (g >> 17) | (g << 15);
+
+    for (int i = 0; i < MT_BLOOM_PROBES; i++) {
+        uint32_t bit = g & 511;
+        if (!(atomic_load_explicit(&line[bit >> 6], memory_order_relaxed) &
+              (1ull << (bit & 63))))
+            return 0;
+        g += delta;
+    }
+    return 1;
+}
 
 static int memtable_cmp(void *arg, struct slice a, struct slice b)
 {
@@ -35,6 +84,7 @@ struct memtable *memtable_create(void)
     mt->arena = arena_create(MEMTABLE_ARENA_BLOCK);
     mt->list = skiplist_create(mt->arena, memtable_cmp, NULL, 0);
     atomic_init(&mt->refs, 1);
+    mt->bloom = zcalloc((size_t)MT_BLOOM_LINES * 8 * sizeof(uint64_t));
     return mt;
 }
 
@@ -55,6 +105,7 @@ void memtable_unref(struct memtable *mt)
         return;
     skiplist_destroy(mt->list);
     arena_destroy(mt->arena);
+    zfree((void *)mt->bloom);
     zfree(mt);
 }
 
@@ -74,7 +125,8 @@ int memtable_add(struct memtable *mt, uint64_t seq, int type,
                  struct slice user_key, struct slice value)
 {
     size_t klen = user_key.len + LSM_TRAILER_LEN;
-    size_t vlen, total;
+    size_t vlen;
+    struct skiplist_node *node;
     char *entry, *p;
 
     assert(seq <= LSM_MAX_SEQ);
@@ -82,15 +134,16 @@ int memtable_add(struct memtable *mt, uint64_t seq, int type,
     if (type == LSM_TYPE_DELETION)
         value = slice_make("", 0);
     vlen = value.len;
-    total = (size_t)varint_length(klen) + klen + (size_t)varint_length(vlen) + vlen;
-    entry = arena_alloc(mt->arena, total);
-    p = encode_varint32(entry, (uint32_t)klen);
-    memcpy(p, user_key.data, user_key.len);
-    encode_fixed64(p + user_key.len, dbformat_pack(seq, type));
-    p = encode_varint32(p + klen, (uint32_t)vlen);
+    /* The entry (internal key, varint value length, value) lives right
+     * after its skiplist node: a search reads both from one place. */
+    node = skiplist_node_alloc(mt->list, klen + (size_t)varint_length(vlen) + vlen, &entry);
+    memcpy(entry, user_key.data, user_key.len);
+    encode_fixed64(entry + user_key.len, dbformat_pack(seq, type));
+    p = encode_varint32(entry + klen, (uint32_t)vlen);
     if (vlen > 0)
         memcpy(p, value.data, vlen);
-    if (skiplist_insert(mt->list, slice_make(entry + varint_length(klen), klen)) != 0)
+    mt_bloom_add(mt, mt_hash(user_key));
+    if (skiplist_insert_node(mt->list, node, slice_make(entry, klen)) != 0)
         return LSM_EEXIST;
     return 0;
 }
@@ -126,6 +179,8 @@ int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_s
     struct ikey_parsed pk;
     int rc = MEMTABLE_NOT_FOUND;
 
+    if (!mt_bloom_may_contain(mt, mt_hash(user_key)))
+        return MEMTABLE_NOT_FOUND;
     if (snapshot_seq > LSM_MAX_SEQ)
         snapshot_seq = LSM_MAX_SEQ;
     if (lklen > sizeof(small))

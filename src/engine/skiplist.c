@@ -24,6 +24,9 @@ struct skiplist {
     atomic_int max_height;
     _Atomic uint64_t count;
     uint64_t rnd;              /* xorshift state; writer only */
+    /* skiplist_node_alloc -> skiplist_insert_node; writer only */
+    struct skiplist_node *pending;
+    int pending_height;
 };
 
 static struct skiplist_node *sl_next(const struct skiplist_node *n, int level)
@@ -38,11 +41,18 @@ static void sl_set_next(struct skiplist_node *n, int level, struct skiplist_node
     atomic_store_explicit(&n->next[level], x, memory_order_release);
 }
 
-static struct skiplist_node *sl_new_node(struct skiplist *l, struct slice key, int height)
+static size_t sl_node_size(int height)
 {
-    size_t size = sizeof(struct skiplist_node) +
-                  sizeof(_Atomic(struct skiplist_node *)) * (size_t)(height - 1);
-    struct skiplist_node *n = arena_alloc_aligned(l->arena, size);
+    return sizeof(struct skiplist_node) +
+           sizeof(_Atomic(struct skiplist_node *)) * (size_t)(height - 1);
+}
+
+/* A node of the given height with extra bytes of caller memory right after
+ * it (one arena allocation). */
+static struct skiplist_node *sl_new_node(struct skiplist *l, struct slice key, int height,
+                                         size_t extra)
+{
+    struct skiplist_node *n = arena_alloc_aligned(l->arena, sl_node_size(height) + extra);
 
     n->key = key;
     for (int i = 0; i < height; i++)
@@ -61,7 +71,7 @@ struct skiplist *skiplist_create(struct arena *arena, skiplist_cmp_fn cmp,
     l->rnd = seed ? seed : 0x9e3779b97f4a7c15ULL;
     atomic_init(&l->max_height, 1);
     atomic_init(&l->count, 0);
-    l->head = sl_new_node(l, slice_make("", 0), SKIPLIST_MAX_HEIGHT);
+    l->head = sl_new_node(l, slice_make("", 0), SKIPLIST_MAX_HEIGHT, 0);
     return l;
 }
 
@@ -100,6 +110,10 @@ static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice k
     for (;;) {
         struct skiplist_node *next = sl_next(x, level);
 
+        /* Overlap the miss on the node after next with the compare of
+         * next's (inline) key: the search is a chain of cache misses. */
+        if (next != NULL)
+            __builtin_prefetch(atomic_load_explicit(&next->next[level], memory_order_relaxed));
         if (next != NULL && l->cmp(l->cmp_arg, next->key, key) < 0) {
             x = next;
         } else {
@@ -150,16 +164,12 @@ static struct skiplist_node *sl_find_last(const struct skiplist *l)
     }
 }
 
-int skiplist_insert(struct skiplist *l, struct slice key)
+/* Links node x of the given height after prev[] (from sl_find_ge). */
+static int sl_link(struct skiplist *l, struct skiplist_node *x, int height,
+                   struct skiplist_node **prev)
 {
-    struct skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
-    struct skiplist_node *x = sl_find_ge(l, key, prev);
-    int height, cur;
+    int cur = sl_height(l);
 
-    if (x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0)
-        return 1;
-    height = sl_random_height(l);
-    cur = sl_height(l);
     if (height > cur) {
         for (int i = cur; i < height; i++)
             prev[i] = l->head;
@@ -167,7 +177,6 @@ int skiplist_insert(struct skiplist *l, struct slice key)
          * new links finds NULL at those levels of head and moves down. */
         atomic_store_explicit(&l->max_height, height, memory_order_relaxed);
     }
-    x = sl_new_node(l, key, height);
     for (int i = 0; i < height; i++) {
         /* x is not yet visible: its own links can be plain stores. */
         atomic_store_explicit(&x->next[i], sl_next(prev[i], i), memory_order_relaxed);
@@ -175,6 +184,43 @@ int skiplist_insert(struct skiplist *l, struct slice key)
     }
     atomic_fetch_add_explicit(&l->count, 1, memory_order_relaxed);
     return 0;
+}
+
+int skiplist_insert(struct skiplist *l, struct slice key)
+{
+    struct skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
+    struct skiplist_node *x = sl_find_ge(l, key, prev);
+    int height;
+
+    if (x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0)
+        return 1;
+    height = sl_random_height(l);
+    return sl_link(l, sl_new_node(l, key, height, 0), height, prev);
+}
+
+struct skiplist_node *skiplist_node_alloc(struct skiplist *l, size_t len, char **mem)
+{
+    int height = sl_random_height(l);
+    struct skiplist_node *n = sl_new_node(l, slice_make("", 0), height, len);
+
+    l->pending = n;
+    l->pending_height = height;
+    *mem = (char *)n + sl_node_size(height);
+    return n;
+}
+
+int skiplist_insert_node(struct skiplist *l, struct skiplist_node *n, struct slice key)
+{
+    struct skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
+    struct skiplist_node *x;
+
+    assert(l->pending == n);
+    l->pending = NULL;
+    x = sl_find_ge(l, key, prev);
+    if (x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0)
+        return 1;
+    n->key = key;
+    return sl_link(l, n, l->pending_height, prev);
 }
 
 int skiplist_contains(const struct skiplist *l, struct slice key)

@@ -35,6 +35,14 @@ struct skiplist *skiplist_create(struct arena *arena, skiplist_cmp_fn cmp,
 void skiplist_destroy(struct skiplist *l);
 /* Inserts key: 0, or 1 when an equal key is present (nothing inserted). */
 int skiplist_insert(struct skiplist *l, struct slice key);
+/* Inline keys (the memtable's way): a node with len bytes of caller memory
+ * right after it, in one arena allocation, so a search reads the node and
+ * its key from neighbouring cache lines instead of two far-apart places.
+ * Fill *mem (the key must lie in it), then call skiplist_insert_node(l,
+ * node, key) before any other insert (writer only). Returns like
+ * skiplist_insert; on 1 the node's memory is simply left unused. */
+struct skiplist_node *skiplist_node_alloc(struct skiplist *l, size_t len, char **mem);
+int skiplist_insert_node(struct skiplist *l, struct skiplist_node *n, struct slice key);
 /* 1 when an equal key is present. */
 int skiplist_contains(const struct skiplist *l, struct slice key);
 /* Number of keys (relaxed read, any thread). */

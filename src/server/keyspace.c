@@ -1366,25 +1366,17 @@ long long ks_active_expire_cycle(int64_t budget_us)
             ks_txn_commit();                                                  \
     } while (0)
 
-long long ks_dbsize(int db)
+/* Average remaining TTL (ms) of d's keys that have one; 0 when none. */
+static long long avg_ttl(const struct dbent *d, int64_t now)
 {
-    long long r = 0;
-    if (!ks.open || db < 0 || db >= ks.opt.databases)
-        return LSM_EINVAL;
-    WITH_TXN(r = expire_due(0, LLONG_MAX); if (r >= 0) r = ks.dbs[db].keys);
-    return r;
+    long long r = d->expires > 0 ? (long long)(d->ttl_sum / d->expires) - now : 0;
+    return r > 0 ? r : 0;
 }
 
-long long ks_expires(int db)
-{
-    long long r = 0;
-    if (!ks.open || db < 0 || db >= ks.opt.databases)
-        return LSM_EINVAL;
-    WITH_TXN(r = expire_due(0, LLONG_MAX); if (r >= 0) r = ks.dbs[db].expires);
-    return r;
-}
+enum db_stat { DB_KEYS, DB_EXPIRES, DB_AVG_TTL };
 
-long long ks_avg_ttl(int db)
+/* One figure of db, exact: what is due to expire is deleted first. */
+static long long db_stat(int db, enum db_stat which)
 {
     long long r = 0;
     if (!ks.open || db < 0 || db >= ks.opt.databases)
@@ -1393,11 +1385,25 @@ long long ks_avg_ttl(int db)
         r = expire_due(0, LLONG_MAX);
         if (r >= 0) {
             const struct dbent *d = &ks.dbs[db];
-            r = d->expires > 0 ? (long long)(d->ttl_sum / d->expires) - ks.t.now : 0;
-            if (r < 0)
-                r = 0;
+            r = which == DB_KEYS ? d->keys : which == DB_EXPIRES ? d->expires
+                                                                 : avg_ttl(d, ks.t.now);
         });
     return r;
+}
+
+long long ks_dbsize(int db)
+{
+    return db_stat(db, DB_KEYS);
+}
+
+long long ks_expires(int db)
+{
+    return db_stat(db, DB_EXPIRES);
+}
+
+long long ks_avg_ttl(int db)
+{
+    return db_stat(db, DB_AVG_TTL);
 }
 
 static int flush_one(int db)
@@ -2040,9 +2046,8 @@ static void info_keyspace(struct buf *b)
         const struct dbent *d = &ks.dbs[i];
         if (d->keys <= 0)
             continue;
-        long long avg = d->expires > 0 ? (long long)(d->ttl_sum / d->expires) - now : 0;
         info_line(b, "db%d:keys=%" PRId64 ",expires=%" PRId64 ",avg_ttl=%lld", i, d->keys,
-                  d->expires, avg > 0 ? avg : 0);
+                  d->expires, avg_ttl(d, now));
     }
 }
 

@@ -77,6 +77,13 @@ static struct mstate *state_find(uint64_t id)
     return NULL;
 }
 
+/* The state of client id when it is between MULTI and EXEC/DISCARD. */
+static struct mstate *in_multi(uint64_t id)
+{
+    struct mstate *s = state_find(id);
+    return s && (s->flags & M_MULTI) ? s : NULL;
+}
+
 static void queue_free(struct mstate *s)
 {
     for (int i = 0; i < s->nq; i++) {
@@ -148,8 +155,7 @@ void multi_client_gone(uint64_t id)
 
 int multi_in_progress(const struct client *c)
 {
-    struct mstate *s = state_find(c->id);
-    return s && (s->flags & M_MULTI);
+    return in_multi(c->id) != NULL;
 }
 
 void multi_client_info(const struct client *c, int *queued, int *dirty, size_t *mem)
@@ -208,8 +214,8 @@ static void touch_hook(int db, const char *key, size_t klen)
 
 int multi_queue(struct client *c, struct command *cmd)
 {
-    struct mstate *s = state_find(c->id);
-    if (!s || !(s->flags & M_MULTI))
+    struct mstate *s = in_multi(c->id);
+    if (!s)
         return 0;
     if (!strcmp(cmd->fullname, "exec") || !strcmp(cmd->fullname, "discard") ||
         !strcmp(cmd->fullname, "multi") || !strcmp(cmd->fullname, "watch") ||
@@ -250,8 +256,8 @@ int multi_queue(struct client *c, struct command *cmd)
 
 void multi_flag_error(struct client *c)
 {
-    struct mstate *s = state_find(c->id);
-    if (s && (s->flags & M_MULTI))
+    struct mstate *s = in_multi(c->id);
+    if (s)
         s->flags |= M_DIRTY_EXEC;
 }
 
@@ -264,13 +270,19 @@ static void discard_transaction(struct mstate *s)
     state_release_if_idle(s);
 }
 
-int multi_reject_exec(struct client *c, const struct command *cmd, const char *why)
+/* EXEC refused before it runs anything: the transaction is discarded. */
+static void abort_exec(struct client *c, struct mstate *s, const char *why)
 {
-    struct mstate *s = state_find(c->id);
-    if (!s || !(s->flags & M_MULTI) || strcmp(cmd->fullname, "exec") != 0)
-        return 0;
     discard_transaction(s);
     reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", why);
+}
+
+int multi_reject_exec(struct client *c, const struct command *cmd, const char *why)
+{
+    struct mstate *s = in_multi(c->id);
+    if (!s || strcmp(cmd->fullname, "exec") != 0)
+        return 0;
+    abort_exec(c, s, why);
     return 1;
 }
 
@@ -289,8 +301,8 @@ static void cmd_multi(struct client *c)
 
 static void cmd_discard(struct client *c)
 {
-    struct mstate *s = state_find(c->id);
-    if (!s || !(s->flags & M_MULTI)) {
+    struct mstate *s = in_multi(c->id);
+    if (!s) {
         reply_error(&c->obuf, "ERR DISCARD without MULTI");
         return;
     }
@@ -315,8 +327,8 @@ static int watched_changed(struct mstate *s)
 
 static void cmd_exec(struct client *c)
 {
-    struct mstate *s = state_find(c->id);
-    if (!s || !(s->flags & M_MULTI)) {
+    struct mstate *s = in_multi(c->id);
+    if (!s) {
         reply_error(&c->obuf, "ERR EXEC without MULTI");
         return;
     }
@@ -325,8 +337,7 @@ static void cmd_exec(struct client *c)
     char msg[320];
     for (int i = 0; i < s->nq; i++) {
         if ((s->q[i].cmd->flags & CMD_WRITE) && ks_write_error(msg, sizeof(msg))) {
-            discard_transaction(s);
-            reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", msg);
+            abort_exec(c, s, msg);
             return;
         }
     }

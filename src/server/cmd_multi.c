@@ -179,6 +179,11 @@ static uint64_t wkey_hash(int db, const char *key, size_t klen)
     return hash64(key, klen, (uint64_t)db * 0x9e3779b97f4a7c15ULL + 1);
 }
 
+static int wkey_is(const struct wkey *w, uint64_t h, int db, const char *key, size_t klen)
+{
+    return w->h == h && w->db == db && w->klen == klen && memcmp(w->key, key, klen) == 0;
+}
+
 /* Called by the keyspace after every commit for each changed key (key NULL:
  * the whole db). Lazy-expiry deletions made by WATCH itself are ignored: a
  * key already expired when it is watched is "absent" to the watcher, as in
@@ -206,7 +211,7 @@ static void touch_hook(int db, const char *key, size_t klen)
     }
     uint64_t h = wkey_hash(db, key, klen);
     for (struct wkey *w = wtable[h & (WBUCKETS - 1)]; w; w = w->next_bucket)
-        if (w->h == h && w->db == db && w->klen == klen && memcmp(w->key, key, klen) == 0)
+        if (wkey_is(w, h, db, key, klen))
             w->owner->flags |= M_DIRTY_CAS;
 }
 
@@ -396,7 +401,7 @@ static void watch_key(struct mstate *s, int db, const char *key, size_t klen)
 {
     uint64_t h = wkey_hash(db, key, klen);
     for (struct wkey *w = s->watched; w; w = w->next_own)
-        if (w->h == h && w->db == db && w->klen == klen && memcmp(w->key, key, klen) == 0)
+        if (wkey_is(w, h, db, key, klen))
             return;
     int64_t exp = -1;
     int rc = ks_lookup_meta(db, key, klen, NULL, &exp);

@@ -207,6 +207,16 @@ static void sync_wait(void)
     sync_finish(rc);
 }
 
+static void sync_efd_close(void)
+{
+    if (st.efd < 0)
+        return;
+    if (server.loop)
+        ae_del_file(server.loop, st.efd, AE_READABLE);
+    close(st.efd);
+    st.efd = -1;
+}
+
 static void sync_thread_stop(void)
 {
     if (!st.started)
@@ -218,12 +228,7 @@ static void sync_thread_stop(void)
     pthread_join(st.thread, NULL);
     st.started = 0;
     st.stop = 0;
-    if (st.efd >= 0) {
-        if (server.loop)
-            ae_del_file(server.loop, st.efd, AE_READABLE);
-        close(st.efd);
-        st.efd = -1;
-    }
+    sync_efd_close();
 }
 
 static int sync_thread_start(char *err, size_t errlen)
@@ -241,6 +246,7 @@ static int sync_thread_start(char *err, size_t errlen)
     }
     if (pthread_create(&st.thread, NULL, sync_thread_main, NULL) != 0) {
         snprintf(err, errlen, "can't start the sync thread");
+        sync_efd_close();           /* a failed start leaves nothing open */
         return -1;
     }
     st.started = 1;

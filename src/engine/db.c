@@ -601,7 +601,7 @@ static int switch_memtable(struct lsm_db *db)
         /* Writes acknowledged with sync=0 must become durable by a later
          * lsm_sync, which only syncs the new WAL: sync the old one now
          * (the value log first). */
-        rc = vlog_db_flush(db, 1);
+        rc = vlog_db_sync_locked(db);
         if (rc == 0)
             rc = wal_writer_sync(db->wal);
         if (rc != 0) {

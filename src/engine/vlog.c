@@ -469,6 +469,27 @@ int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
     return 0;
 }
 
+int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
+                     struct io_file **file)
+{
+    int rc;
+    if (vl->wf == NULL)
+        return vl_error(LSM_EINVAL, "vlog: no active segment");
+    rc = writer_op(vl, 0);
+    if (rc != 0)
+        return rc;
+    *file = vl->wf;
+    vl->wf = NULL;
+    vl->dirty = 0;
+    *number = vl->active->number;
+    *size = vl->wsize;
+    pthread_mutex_lock(&vl->mu);
+    vl->active->size = vl->wsize;
+    vl->active = NULL;
+    pthread_mutex_unlock(&vl->mu);
+    return 0;
+}
+
 /* ---- reads ---- */
 
 /* The segment with a reference and an open read handle, or NULL (error set);

@@ -116,6 +116,13 @@ int vlog_dirty(struct vlog *vl);
  * final size, returned in *size. No active segment after this. */
 int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size);
 
+/* Like vlog_seal but without the fsync: pushes the buffer to the OS and hands
+ * the writer's file to the caller, who must io_file_sync() and
+ * io_file_close() it (from any one thread). The segment stays readable. */
+struct io_file;
+int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
+                     struct io_file **file);
+
 /* ---- reads (any thread) ---- */
 /* Reads the entry p points at with one pread, verifies it and its key
  * (key may be NULL: not checked), and decodes the raw value into value.

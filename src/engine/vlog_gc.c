@@ -47,6 +47,10 @@ struct vlog_db {
     int gc_running, purge_running;  /* (mu) */
     int gc_job_queued;              /* (mu) */
     int roll_requested;             /* (mu) seal the active segment at the next write */
+    /* Rolled segments whose fsync + manifest seal runs in the pool (mu):
+     * a sync write waits for them (vlog before WAL). */
+    struct sealing { uint64_t number, size; struct io_file *f; } *sealing;
+    int nsealing, csealing, seal_queued;
     uint64_t gc_runs, gc_rewritten, gc_reclaimed;   /* (mu) */
 };
 
@@ -352,8 +356,14 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
 void vlog_db_close(struct lsm_db *db)
 {
     struct vlog_db *vd = VD(db);
+    int i;
     if (vd == NULL)
         return;
+    for (i = 0; i < vd->nsealing; i++) {
+        io_file_sync(vd->sealing[i].f);
+        io_file_close(vd->sealing[i].f);
+    }
+    zfree(vd->sealing);
     vlog_destroy(vd->vl);
     batch_free(&vd->sep);
     batch_free(&vd->gcb);
@@ -471,21 +481,106 @@ static int has_big(struct vlog_db *vd, struct lsm_batch *b)
     return vd->threshold > 0 && b != NULL && batch_iterate(b, big_op, vd) == 1;
 }
 
-/* Seals the active segment (if any) and starts a new one; mu held. */
+/* Fsyncs rolled segments, then records their final size (mu held, released
+ * during I/O; the caller set seal_queued so only one thread runs this). */
+static void seal_run_locked(struct lsm_db *db, struct vlog_db *vd)
+{
+    while (vd->nsealing > 0) {
+        struct sealing sg = vd->sealing[0];
+        struct version_edit e;
+        int rc;
+        pthread_mutex_unlock(&db->mu);
+        rc = io_file_sync(sg.f);
+        if (rc != 0) {
+            rc = version_errno(rc);
+            db_set_error(rc, "%s/%06" PRIu64 ".vlog: sync: %s", db->dir, sg.number,
+                         lsm_strerror(rc));
+        }
+        io_file_close(sg.f);
+        pthread_mutex_lock(&db->mu);
+        if (rc == 0) {
+            version_edit_init(&e);
+            version_edit_vlog_add(&e, sg.number, sg.size);
+            rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+            if (rc != 0)
+                db_set_error(rc, "%s", db->vs->errmsg);
+            version_edit_free(&e);
+        }
+        if (rc != 0)
+            db_set_bg_error(db, rc, lsm_last_error());
+        memmove(vd->sealing, vd->sealing + 1, sizeof(*vd->sealing) * (size_t)--vd->nsealing);
+        pthread_cond_broadcast(&db->bg_cv);
+    }
+    vd->seal_queued = 0;
+    pthread_cond_broadcast(&db->bg_cv);
+}
+
+/* Pool job: seal_run_locked. */
+static void seal_job(void *arg)
+{
+    struct lsm_db *db = arg;
+    pthread_mutex_lock(&db->mu);
+    seal_run_locked(db, VD(db));
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* Waits until every rolled segment is fsynced (mu held); does the work
+ * itself when no job is queued (e.g. the pool is shutting down). */
+static void wait_sealed(struct lsm_db *db, struct vlog_db *vd)
+{
+    while (vd->nsealing > 0) {
+        if (!vd->seal_queued) {
+            vd->seal_queued = 1;
+            seal_run_locked(db, vd);
+        } else {
+            pthread_cond_wait(&db->bg_cv, &db->mu);
+        }
+    }
+}
+
+int vlog_db_sync_locked(struct lsm_db *db)
+{
+    struct vlog_db *vd = VD(db);
+    int rc;
+    if (vd == NULL)
+        return 0;
+    wait_sealed(db, vd);
+    if (db->bg_error != 0)
+        return db->bg_error;
+    if (!vlog_has_active(vd->vl) || vd->broken)
+        return 0;
+    rc = vlog_sync(vd->vl);
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        vd->broken = 1;
+    }
+    return rc;
+}
+
+/* Seals the active segment (if any; its fsync runs in the pool) and starts a
+ * new one; mu held. */
 static int roll(struct lsm_db *db, struct vlog_db *vd)
 {
     struct version_edit e;
-    uint64_t number, onum = 0, osize = 0;
+    uint64_t number;
     int rc = 0;
 
     version_edit_init(&e);
     if (vlog_has_active(vd->vl)) {
-        rc = vlog_seal(vd->vl, &onum, &osize);
+        struct sealing sg;
+        rc = vlog_seal_detach(vd->vl, &sg.number, &sg.size, &sg.f);
         if (rc != 0) {
             db_set_error(rc, "%s", vlog_last_error());
             goto out;
         }
-        version_edit_vlog_add(&e, onum, osize);
+        if (vd->nsealing == vd->csealing) {
+            vd->csealing = vd->csealing ? vd->csealing * 2 : 4;
+            vd->sealing = zrealloc(vd->sealing, sizeof(*vd->sealing) * (size_t)vd->csealing);
+        }
+        vd->sealing[vd->nsealing++] = sg;
+        if (!vd->seal_queued && db->pool != NULL &&
+            tpool_submit(db->pool, TPOOL_HIGH, seal_job, db) == 0)
+            vd->seal_queued = 1;
     }
     number = version_set_new_file_number(db->vs);
     rc = vlog_new_segment(vd->vl, number);
@@ -598,7 +693,18 @@ int vlog_db_flush(struct lsm_db *db, int sync)
 {
     struct vlog_db *vd = VD(db);
     int rc;
-    if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken)
+    if (vd == NULL)
+        return 0;
+    if (sync && vd->nsealing > 0) {
+        /* A rolled segment's fsync is still running in the pool. */
+        pthread_mutex_lock(&db->mu);
+        wait_sealed(db, vd);
+        rc = db->bg_error;
+        pthread_mutex_unlock(&db->mu);
+        if (rc != 0)
+            return rc;
+    }
+    if (!vlog_has_active(vd->vl) || vd->broken)
         return 0;
     rc = sync ? vlog_sync(vd->vl) : vlog_flush(vd->vl);
     if (rc != 0) {
@@ -714,6 +820,12 @@ void vlog_db_stats(struct lsm_db *db, struct lsm_stats *out)
         uint64_t size = s->size;
         if (size == 0 && vlog_has_active(vd->vl) && s->number == vlog_active_number(vd->vl))
             size = vlog_active_size(vd->vl);
+        if (size == 0) {
+            int j;
+            for (j = 0; j < vd->nsealing; j++)
+                if (vd->sealing[j].number == s->number)
+                    size = vd->sealing[j].size;
+        }
         out->vlog_bytes += size;
         out->vlog_discard_bytes += s->discard < size ? s->discard : size;
         out->vlog_segments++;

@@ -85,6 +85,8 @@ int vlog_db_gc_build(struct lsm_db *db, struct vlog_gc_batch *g, struct lsm_batc
 /* Write leader (or no writer): flush (sync = 0) or fsync (sync = 1) the active
  * segment; before every WAL append / sync. */
 int vlog_db_flush(struct lsm_db *db, int sync);
+/* Same as vlog_db_flush(db, 1) with mu held (memtable switch). */
+int vlog_db_sync_locked(struct lsm_db *db);
 /* The vlog broke (append/sync failed): roll at the next prepare. */
 void vlog_db_mark_broken(struct lsm_db *db);
 /* 1 when separation is on (threshold > 0). */

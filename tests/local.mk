@@ -18,3 +18,4 @@ include tests/unit/vlog.mk
 include tests/crash/daemon.mk
 include tests/integration/restart.mk
 include tests/unit/strings.mk
+include tests/unit/stress.mk

@@ -95,6 +95,10 @@ static struct idset waiting, inflight;
 static int sync_running;
 static uint64_t sync_covered;       /* ks_commit_count() when it started */
 static int64_t last_second_ms;
+/* Group-commit pacing (see sync_ready). */
+static size_t released_last;        /* clients the last sync released */
+static int64_t sync_begin_us, sync_end_us, sync_dur_us;
+static int64_t hold_timer = -1;
 
 static struct {
     pthread_t thread;
@@ -136,6 +140,7 @@ static void sync_start(void)
     idset_clear(&waiting);
     sync_running = 1;
     sync_covered = ks_commit_count();
+    sync_begin_us = clock_mono_us();
     pthread_mutex_lock(&st.mu);
     st.done = 0;
     st.request = 1;
@@ -143,11 +148,22 @@ static void sync_start(void)
     pthread_mutex_unlock(&st.mu);
 }
 
+/* Drops c's pending replies and closes it: what they acknowledge is not
+ * durable, or not true. */
+static void close_without_reply(struct client *c)
+{
+    obuf_reset(&c->obuf);
+    client_close_async(c);
+}
+
 /* Releases (rc == 0) or closes without their replies (rc != 0) the
  * clients of the finished sync. */
 static void sync_finish(int rc)
 {
     sync_running = 0;
+    sync_end_us = clock_mono_us();
+    sync_dur_us = sync_end_us - sync_begin_us;
+    released_last = 0;
     ks_sync_done(rc, sync_covered);
     for (size_t i = 0; i < inflight.n; i++) {
         struct client *c = client_by_id(inflight.list[i]);
@@ -155,11 +171,11 @@ static void sync_finish(int rc)
             continue;               /* gone, or has newer unsynced writes */
         if (rc == 0) {
             client_queue_write(c);
+            released_last++;
         } else {
             log_warning("closing client id=%" PRIu64 " without its replies: the fsync of "
                         "its writes failed (%s)", c->id, lsm_strerror(rc));
-            obuf_reset(&c->obuf);
-            client_close_async(c);
+            close_without_reply(c);
         }
     }
     if (rc != 0) {
@@ -167,10 +183,8 @@ static void sync_finish(int rc)
          * either: their clients are closed too. */
         for (size_t i = 0; i < waiting.n; i++) {
             struct client *c = client_by_id(waiting.list[i]);
-            if (!c)
-                continue;
-            obuf_reset(&c->obuf);
-            client_close_async(c);
+            if (c)
+                close_without_reply(c);
         }
         idset_clear(&waiting);
     }
@@ -305,6 +319,9 @@ void ks_server_close(void)
         log_warning("closing the database: %s", lsm_strerror(rc));
     idset_free(&waiting);
     idset_free(&inflight);
+    if (hold_timer >= 0 && server.loop)
+        ae_del_timer(server.loop, hold_timer);
+    hold_timer = -1;
 }
 
 int ks_server_unsynced(const struct client *c)
@@ -351,13 +368,43 @@ void ks_server_call(struct client *c, struct command *cmd)
         } else {
             log_warning("closing client id=%" PRIu64 ": its command failed to commit (%s) "
                         "after a reply too large to take back", c->id, msg);
-            obuf_reset(o);
-            client_close_async(c);
+            close_without_reply(c);
         }
         return;
     }
     if (outer && ks_commit_count() != before && server_cfg.appendfsync == CONFIG_FSYNC_ALWAYS)
         idset_add(&waiting, c->id);
+}
+
+static int64_t hold_timer_proc(struct ae_loop *loop, int64_t id, void *data)
+{
+    (void)loop;
+    (void)id;
+    (void)data;
+    hold_timer = -1;                /* before_sleep decides */
+    return AE_NOMORE;
+}
+
+/* Whether to start the next group fsync now (a sync is not running and
+ * writes wait). A client has one write in flight at a time (no pipeline):
+ * the clients the last sync released write again within a round trip, and a
+ * sync started before they did covers only part of them — the rest wait for
+ * the one after, so with back-to-back syncs each client writes once per two
+ * syncs (at most half the clients per fsync). So the next sync waits until
+ * (nearly) every client the last one released waits again, but no longer
+ * than half the last sync's duration (at most 1 ms): a client that stopped
+ * writing costs at most that. Nothing is acknowledged earlier than before. */
+static int sync_ready(void)
+{
+    if (waiting.n * 10 >= released_last * 9)
+        return 1;
+    int64_t hold = sync_dur_us / 2 < 1000 ? sync_dur_us / 2 : 1000;
+    int64_t left = sync_end_us + hold - clock_mono_us();
+    if (left <= 0 || !server.loop)
+        return 1;
+    if (hold_timer < 0)
+        hold_timer = ae_add_timer(server.loop, (left + 999) / 1000, hold_timer_proc, NULL);
+    return 0;
 }
 
 void ks_server_before_sleep(void)
@@ -374,7 +421,7 @@ void ks_server_before_sleep(void)
         idset_clear(&waiting);
         return;
     }
-    if (waiting.n > 0 && !sync_running)
+    if (waiting.n > 0 && !sync_running && sync_ready())
         sync_start();
 }
 

@@ -131,21 +131,25 @@ static struct obuf_chunk *obuf_new_chunk(struct obuf *o, size_t n)
     return c;
 }
 
-/* n contiguous free bytes at the end of the queue (not yet counted). */
-static char *obuf_reserve_slow(struct obuf *o, size_t n)
-{
-    return obuf_new_chunk(o, n)->data;
-}
-
-static inline char *obuf_reserve(struct obuf *o, size_t n)
+/* The free bytes after the end of the queue (static buffer or tail chunk):
+ * their count, and where they start at *dst. */
+static inline size_t obuf_room(struct obuf *o, char **dst)
 {
     if (o->head == NULL) {
-        if (OBUF_STATIC_SIZE - o->bufpos >= n)
-            return o->buf + o->bufpos;
-    } else if (o->tail->size - o->tail->used >= n) {
-        return o->tail->data + o->tail->used;
+        *dst = o->buf + o->bufpos;
+        return OBUF_STATIC_SIZE - o->bufpos;
     }
-    return obuf_reserve_slow(o, n);
+    *dst = o->tail->data + o->tail->used;
+    return o->tail->size - o->tail->used;
+}
+
+/* n contiguous free bytes at the end of the queue (not yet counted). */
+static inline char *obuf_reserve(struct obuf *o, size_t n)
+{
+    char *dst;
+    if (obuf_room(o, &dst) >= n)
+        return dst;
+    return obuf_new_chunk(o, n)->data;
 }
 
 /* Count n bytes written at the pointer obuf_reserve() returned. */
@@ -163,16 +167,9 @@ static inline void obuf_commit(struct obuf *o, size_t n)
 static void obuf_append(struct obuf *o, const void *p, size_t n)
 {
     const char *s = p;
-    size_t room;
     char *dst;
+    size_t room = obuf_room(o, &dst);
 
-    if (o->head == NULL) {
-        room = OBUF_STATIC_SIZE - o->bufpos;
-        dst = o->buf + o->bufpos;
-    } else {
-        room = o->tail->size - o->tail->used;
-        dst = o->tail->data + o->tail->used;
-    }
     if (n <= room) {
         memcpy(dst, s, n);
         obuf_commit(o, n);
@@ -468,20 +465,12 @@ void reply_errorf(struct obuf *o, const char *fmt, ...)
 
 void reply_bulk(struct obuf *o, const void *p, size_t n)
 {
-    size_t room, h;
     char *dst;
 
     if (o->muted)
         return;
-    if (o->head == NULL) {
-        room = OBUF_STATIC_SIZE - o->bufpos;
-        dst = o->buf + o->bufpos;
-    } else {
-        room = o->tail->size - o->tail->used;
-        dst = o->tail->data + o->tail->used;
-    }
-    if (room >= n + OBUF_DEFER_GAP + 2) {   /* one contiguous write */
-        h = obuf_fmt_hdr(dst, '$', (long long)n);
+    if (obuf_room(o, &dst) >= n + OBUF_DEFER_GAP + 2) {   /* one contiguous write */
+        size_t h = obuf_fmt_hdr(dst, '$', (long long)n);
         memcpy(dst + h, p, n);
         dst[h + n] = '\r';
         dst[h + n + 1] = '\n';

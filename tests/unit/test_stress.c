@@ -418,7 +418,7 @@ static void *reader_main(void *arg)
             h1 = walk(it, 0, 1, &rs, &c1, "snapshot scan");
             lsm_iter_destroy(it);
             for (i = 0; i < 20 && !stop_flag; i++)
-                reader_get(a + (int)(rnd(&rs) % (uint64_t)(b - a)) % NKEYS, &ro);
+                reader_get((a + (int)(rnd(&rs) % (uint64_t)(b - a))) % NKEYS, &ro);
             usleep(1000 * (useconds_t)(rnd(&rs) % 200));
             ro.lower_bound = NULL;   /* the same range by seek + upper bound */
             it = lsm_iter_create(db, &ro);

@@ -65,20 +65,19 @@ static void obuf_drop_chunks(struct obuf *o)
     o->chunk_bytes = 0;
 }
 
-void obuf_free(struct obuf *o)
-{
-    obuf_drop_chunks(o);
-    zfree(o->defer);
-    o->defer = NULL;
-    o->ndefer = o->defer_cap = 0;
-    o->bufpos = o->sentlen = o->pending = 0;
-}
-
 void obuf_reset(struct obuf *o)
 {
     obuf_drop_chunks(o);
     o->ndefer = 0;
     o->bufpos = o->sentlen = o->pending = 0;
+}
+
+void obuf_free(struct obuf *o)
+{
+    obuf_reset(o);
+    zfree(o->defer);
+    o->defer = NULL;
+    o->defer_cap = 0;
 }
 
 void obuf_mark(const struct obuf *o, struct obuf_mark *m)

@@ -633,7 +633,13 @@ static int scan_entry(const char *name, void *arg)
             live_add(&o->del_sst, num);
         break;
     case DB_FILE_TEMP:
-        del = num < o->next_file;
+        /* NNNNNN.dbtmp is the next CURRENT, named after the manifest it
+         * points to (version_set_write_current): a manifest switch running
+         * unlocked in version_set_log_and_apply has one numbered above
+         * manifest_number until its rename. Deleting it there made the
+         * rename fail with ENOENT: a sticky LSM_ENOENT ("database does not
+         * exist") on every write. Older ones are leftovers of a crash. */
+        del = num < o->manifest_number;
         break;
     default:
         break;

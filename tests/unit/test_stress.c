@@ -19,7 +19,9 @@
  * LSM_ENOENT, LSM_ECORRUPT, LSM_EIO, ...), no background error; at the end
  * close, reopen and compare every key with the model.
  * DURATION=seconds (default 20), SEED=n (printed), THREADS=bg_threads,
- * VSEP=value_separation_threshold (0: no value log). */
+ * VSEP=value_separation_threshold (0: no value log), MANIFEST_MAX=bytes
+ * before a new manifest is started (default 32 KiB: manifest switches, with
+ * their CURRENT rename, happen during the run too; set through db_impl.h). */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -31,6 +33,7 @@
 
 #include "../tap.h"
 #include "db_test.h"
+#include "engine/db_impl.h"
 #include "engine/lsm.h"
 
 #define WRITERS 2
@@ -40,7 +43,9 @@
 
 static char dir[4096];
 static uint64_t seed;
-static volatile int stop_flag;
+static int stop_flag;   /* atomic */
+#define STOPPING() __atomic_load_n(&stop_flag, __ATOMIC_RELAXED)
+#define STOP() __atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED)
 static int failures;
 static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct lsm_db *db;
@@ -78,7 +83,7 @@ static void fail(const char *fmt, ...)
     if (failures <= 20)
         tap_diag("FAIL: %s", msg);
     pthread_mutex_unlock(&fail_mu);
-    stop_flag = 1;
+    STOP();
 }
 
 /* Any code other than 0 / LSM_ENOTFOUND is a failure. */
@@ -149,13 +154,13 @@ static void *writer_main(void *arg)
     char key[32], val[4096];
     uint64_t ver = 0;
 
-    while (!stop_flag) {
+    while (!STOPPING()) {
         int n = 1 + (int)(rnd(&rs) % 16), i, nops = 0, rc;
         int ks[16], del[16];
         uint64_t vs[16];
 
         lsm_batch_clear(b);
-        for (i = 0; i < n && !stop_flag; i++) {
+        for (i = 0; i < n && !STOPPING(); i++) {
             int k = (int)(rnd(&rs) % (NKEYS / WRITERS)) * WRITERS + id, j, dup = 0;
             size_t kl, vl, glen = 0;
             char *got = NULL;
@@ -195,7 +200,7 @@ static void *writer_main(void *arg)
             }
             nops++;
         }
-        if (stop_flag)
+        if (STOPPING())
             break;
         /* Temporary keys ("t"), dropped by the filter; sometimes a run of
          * them is deleted (a FLUSHDB'd namespace). */
@@ -233,7 +238,7 @@ static void *writer_main(void *arg)
 static void *syncer_main(void *arg)
 {
     (void)arg;
-    while (!stop_flag) {
+    while (!STOPPING()) {
         if (check_rc(lsm_sync(db), "lsm_sync") != 0)
             break;
         __atomic_add_fetch(&stat_syncs, 1, __ATOMIC_RELAXED);
@@ -353,7 +358,7 @@ static uint64_t walk(struct lsm_iter *it, int reverse, int all_values, uint64_t 
         n++;
         if (rnd(rs) % 3000 == 0)
             usleep(1000 * (useconds_t)(1 + rnd(rs) % 50));
-        if (stop_flag)
+        if (STOPPING())
             break;
     }
     st = lsm_iter_status(it);
@@ -368,11 +373,11 @@ static void *reader_main(void *arg)
     int id = (int)(intptr_t)arg;
     uint64_t rs = seed * 131 + (uint64_t)id * 104729 + 3;
 
-    while (!stop_flag) {
+    while (!STOPPING()) {
         uint64_t r = rnd(&rs) % 100, cnt;
         if (r < 70) {
             int i;
-            for (i = 0; i < 50 && !stop_flag; i++)
+            for (i = 0; i < 50 && !STOPPING(); i++)
                 reader_get((int)(rnd(&rs) % NKEYS), NULL);
         } else if (r < 85) {
             /* Full or bounded scan, forward or reverse, held open. */
@@ -417,7 +422,7 @@ static void *reader_main(void *arg)
             lsm_iter_seek(it, lo, ro.lower_bound_len);
             h1 = walk(it, 0, 1, &rs, &c1, "snapshot scan");
             lsm_iter_destroy(it);
-            for (i = 0; i < 20 && !stop_flag; i++)
+            for (i = 0; i < 20 && !STOPPING(); i++)
                 reader_get((a + (int)(rnd(&rs) % (uint64_t)(b - a))) % NKEYS, &ro);
             usleep(1000 * (useconds_t)(rnd(&rs) % 200));
             ro.lower_bound = NULL;   /* the same range by seek + upper bound */
@@ -425,7 +430,7 @@ static void *reader_main(void *arg)
             lsm_iter_seek(it, lo, (size_t)mkkey(lo, a));
             h2 = walk(it, 0, 1, &rs, &c2, "snapshot rescan");
             lsm_iter_destroy(it);
-            if (!stop_flag && (c1 != c2 || h1 != h2))
+            if (!STOPPING() && (c1 != c2 || h1 != h2))
                 fail("snapshot %" PRIu64 ": range %d..%d: %" PRIu64 " then %" PRIu64
                      " entries, different contents", lsm_snapshot_sequence(snap), a, b, c1, c2);
             lsm_snapshot_release(db, snap);
@@ -435,7 +440,7 @@ static void *reader_main(void *arg)
             struct lsm_iter *it = lsm_iter_create(db, NULL);
             uint64_t n = 0;
             int st;
-            for (lsm_iter_seek_to_first(it); lsm_iter_valid(it) && !stop_flag;
+            for (lsm_iter_seek_to_first(it); lsm_iter_valid(it) && !STOPPING();
                  lsm_iter_next(it))
                 n++;
             st = lsm_iter_status(it);
@@ -454,7 +459,7 @@ static void *compactor_main(void *arg)
 {
     uint64_t rs = seed * 17 + 11;
     (void)arg;
-    while (!stop_flag) {
+    while (!STOPPING()) {
         uint64_t r = rnd(&rs) % 100;
         int rc;
         if (r < 50) {
@@ -581,6 +586,10 @@ int main(void)
     rc = lsm_open(dir, &o, &db);
     if (!tap_ok(rc == 0, "open: %s", rc ? lsm_last_error() : "ok"))
         return tap_done();
+    pthread_mutex_lock(&db->mu);
+    db->vs->manifest_max = getenv("MANIFEST_MAX") ? strtoull(getenv("MANIFEST_MAX"), NULL, 10)
+                                                  : 32 << 10;
+    pthread_mutex_unlock(&db->mu);
 
     for (i = 0; i < WRITERS; i++)
         pthread_create(&w[i], NULL, writer_main, (void *)(intptr_t)i);
@@ -589,9 +598,9 @@ int main(void)
     pthread_create(&sy, NULL, syncer_main, NULL);
     pthread_create(&co, NULL, compactor_main, NULL);
     t0 = time(NULL);
-    while (!stop_flag && time(NULL) - t0 < duration)
+    while (!STOPPING() && time(NULL) - t0 < duration)
         usleep(100000);
-    stop_flag = 1;
+    STOP();
     for (i = 0; i < WRITERS; i++)
         pthread_join(w[i], NULL);
     for (i = 0; i < READERS; i++)

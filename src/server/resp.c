@@ -403,11 +403,7 @@ static int resp_finish(struct resp_parser *p, const char *base, size_t *pos,
     out->argv = p->argv;
     out->argvlen = p->len;
     *pos += p->cur;
-    p->state = RESP_ST_IDLE;
-    p->multibulk = 0;
-    p->bulklen = -1;
-    p->cur = p->scan = 0;
-    p->pending = 0;
+    resp_begin(p);
     return RESP_DONE;
 }
 

@@ -538,6 +538,16 @@ int commands_get_keys(const struct command *cmd, int argc, const char *const *ar
 
 /* ---- COMMAND INFO ---- */
 
+/* A map entry name -> value of COMMAND INFO or DOCS; nothing when value is
+ * NULL (the map lengths count the entry only when it is set). */
+static void reply_doc_field(struct obuf *o, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    reply_bulk_cstr(o, name);
+    reply_bulk_cstr(o, value);
+}
+
 static void reply_flags(struct obuf *o, uint32_t flags)
 {
     int n = 0;
@@ -589,10 +599,7 @@ static void reply_key_specs(struct obuf *o, const struct cmd_key_spec *ks)
     reply_set_len(o, n);
     for (int i = 0; i < n; i++) {
         reply_map_len(o, 3 + (ks[i].notes != NULL));
-        if (ks[i].notes) {
-            reply_bulk_cstr(o, "notes");
-            reply_bulk_cstr(o, ks[i].notes);
-        }
+        reply_doc_field(o, "notes", ks[i].notes);
         reply_bulk_cstr(o, "flags");
         int nf = 0;
         for (int b = 0; b < 11; b++)
@@ -728,18 +735,9 @@ static void reply_args(struct obuf *o, const struct cmd_arg *args, int *next_key
             reply_bulk_cstr(o, "key_spec_index");
             reply_long(o, (*next_key)++);
         }
-        if (a->token) {
-            reply_bulk_cstr(o, "token");
-            reply_bulk_cstr(o, a->token);
-        }
-        if (a->since) {
-            reply_bulk_cstr(o, "since");
-            reply_bulk_cstr(o, a->since);
-        }
-        if (a->deprecated_since) {
-            reply_bulk_cstr(o, "deprecated_since");
-            reply_bulk_cstr(o, a->deprecated_since);
-        }
+        reply_doc_field(o, "token", a->token);
+        reply_doc_field(o, "since", a->since);
+        reply_doc_field(o, "deprecated_since", a->deprecated_since);
         if (a->flags) {
             reply_bulk_cstr(o, "flags");
             reply_arg_flags(o, a->flags);
@@ -760,20 +758,11 @@ void commands_reply_docs(struct obuf *o, const struct command *cmd)
                        !!cmd->doc_flags + !!cmd->deprecated_since + !!cmd->replaced_by +
                        (nhist > 0) + (cmd->args != NULL) + (cmd->subcommands != NULL);
     reply_map_len(o, maplen);
-    if (cmd->summary) {
-        reply_bulk_cstr(o, "summary");
-        reply_bulk_cstr(o, cmd->summary);
-    }
-    if (cmd->since) {
-        reply_bulk_cstr(o, "since");
-        reply_bulk_cstr(o, cmd->since);
-    }
+    reply_doc_field(o, "summary", cmd->summary);
+    reply_doc_field(o, "since", cmd->since);
     reply_bulk_cstr(o, "group");
     reply_bulk_cstr(o, cmd->group);
-    if (cmd->complexity) {
-        reply_bulk_cstr(o, "complexity");
-        reply_bulk_cstr(o, cmd->complexity);
-    }
+    reply_doc_field(o, "complexity", cmd->complexity);
     if (cmd->doc_flags) {
         reply_bulk_cstr(o, "doc_flags");
         reply_set_len(o, !!(cmd->doc_flags & CMD_DOC_DEPRECATED) +
@@ -783,14 +772,8 @@ void commands_reply_docs(struct obuf *o, const struct command *cmd)
         if (cmd->doc_flags & CMD_DOC_SYSCMD)
             reply_status(o, "syscmd");
     }
-    if (cmd->deprecated_since) {
-        reply_bulk_cstr(o, "deprecated_since");
-        reply_bulk_cstr(o, cmd->deprecated_since);
-    }
-    if (cmd->replaced_by) {
-        reply_bulk_cstr(o, "replaced_by");
-        reply_bulk_cstr(o, cmd->replaced_by);
-    }
+    reply_doc_field(o, "deprecated_since", cmd->deprecated_since);
+    reply_doc_field(o, "replaced_by", cmd->replaced_by);
     if (nhist > 0) {
         reply_bulk_cstr(o, "history");
         reply_set_len(o, nhist);

@@ -2,7 +2,7 @@
 # always (test_daemon_crash: ROUNDS= rounds, default 20; SEED= replays).
 check_PROGRAMS += tests/crash/test_daemon_crash
 TESTS += tests/crash/test_daemon_crash
-tests_crash_test_daemon_crash_SOURCES = tests/crash/test_daemon_crash.c tests/integration/harness.c tests/integration/harness.h
+tests_crash_test_daemon_crash_SOURCES = tests/crash/test_daemon_crash.c tests/crash/powerloss.h tests/integration/harness.c tests/integration/harness.h
 tests_crash_test_daemon_crash_CFLAGS = $(TEST_CFLAGS)
 tests_crash_test_daemon_crash_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 # syncshim.so: LD_PRELOADed into the server by test_daemon_crash's
@@ -10,7 +10,8 @@ tests_crash_test_daemon_crash_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 check_PROGRAMS += tests/crash/syncshim.so
 tests_crash_syncshim_so_SOURCES = tests/crash/syncshim.c
 tests_crash_syncshim_so_CPPFLAGS =
-tests_crash_syncshim_so_CFLAGS = $(AM_CFLAGS) -fPIC
+# not $(AM_CFLAGS): no sanitizers in a library preloaded into any server
+tests_crash_syncshim_so_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -fPIC
 tests_crash_syncshim_so_LDFLAGS = -shared -fPIC
 tests_crash_syncshim_so_LDADD = -ldl
 # (linked without libtool: configure disables shared libraries)

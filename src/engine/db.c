@@ -740,7 +740,7 @@ static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, 
 }
 
 static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int force_flush,
-                    struct vlog_gc_batch *gc)
+                    struct vlog_gc_batch *gc, int wal_push)
 {
     struct db_writer w, *last, *p;
     struct lsm_batch *group = NULL;
@@ -750,6 +750,7 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
     w.batch = batch != NULL && lsm_batch_count(batch) > 0 ? batch : NULL;
     w.sync = sync;
     w.force_flush = force_flush;
+    w.wal_push = wal_push;
     w.gc = gc;
     pthread_cond_init(&w.cv, NULL);
 
@@ -788,7 +789,14 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
         struct lsm_batch *wb = NULL;     /* what goes to the WAL / memtable */
         int vfail = 0;                   /* the value log failed (message set) */
 
+        int gpush = 0;                   /* some writer wants the WAL pushed */
+
         last = build_group(db, &group, &gsync);
+        for (p = db->wq_head;; p = p->next) {
+            gpush |= p->wal_push;
+            if (p == last)
+                break;
+        }
         rc = vlog_db_prepare(db, group, w.gc != NULL);
         if (rc != 0)
             db_set_bg_error(db, rc, lsm_last_error());
@@ -817,9 +825,11 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 vfail = rc != 0;
                 if (rc == 0)
                     rc = wal_writer_add(wal, batch_contents(wb));
-                if (rc == 0 && !gsync)
-                    rc = wal_writer_flush(wal);   /* survives a process crash */
             }
+            /* Pushed to the OS (survives a process crash) unless every
+             * writer of the group is lsm_write_buffered. */
+            if (rc == 0 && !gsync && gpush)
+                rc = wal_writer_flush(wal);
             if (rc == 0 && gsync && (count > 0 || db->wal_dirty)) {
                 rc = vlog_db_flush(db, 1);        /* vlog durable before the WAL */
                 vfail = rc != 0;
@@ -881,7 +891,16 @@ int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo, struct lsm_
         db_set_error(LSM_EINVAL, "lsm_write: NULL argument");
         return LSM_EINVAL;
     }
-    return do_write(db, batch, wo_sync(wo), 0, NULL);
+    return do_write(db, batch, wo_sync(wo), 0, NULL, 1);
+}
+
+int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch)
+{
+    if (db == NULL || batch == NULL) {
+        db_set_error(LSM_EINVAL, "lsm_write_buffered: NULL argument");
+        return LSM_EINVAL;
+    }
+    return do_write(db, batch, 0, 0, NULL, 0);
 }
 
 int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
@@ -912,12 +931,18 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
 
 int lsm_sync(struct lsm_db *db)
 {
-    return do_write(db, NULL, 1, 0, NULL);
+    return do_write(db, NULL, 1, 0, NULL, 1);
+}
+
+int lsm_flush_wal(struct lsm_db *db)
+{
+    /* An empty write that pushes the buffer (wal_push). */
+    return do_write(db, NULL, 0, 0, NULL, 1);
 }
 
 int db_write_gc(struct lsm_db *db, struct vlog_gc_batch *g)
 {
-    return do_write(db, NULL, 0, 0, g);
+    return do_write(db, NULL, 0, 0, g, 1);
 }
 
 /* ---- reads ---- */
@@ -1326,7 +1351,7 @@ int lsm_flush(struct lsm_db *db, int wait)
     uint64_t target;
     int rc;
 
-    rc = do_write(db, NULL, 0, 1, NULL);
+    rc = do_write(db, NULL, 0, 1, NULL, 1);
     if (rc != 0 || !wait)
         return rc;
     pthread_mutex_lock(&db->mu);

@@ -50,6 +50,9 @@ struct db_writer {
     struct vlog_gc_batch *gc;    /* a value-log GC rewrite (conditional) */
     int sync;
     int force_flush;             /* switch the memtable (lsm_flush) */
+    int wal_push;                /* 0: leave the WAL record in the buffer
+                                  * (lsm_write_buffered); 1: push it (and
+                                  * what buffered writes left) to the OS */
     int done;
     int rc;
     pthread_cond_t cv;

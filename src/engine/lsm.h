@@ -171,6 +171,16 @@ int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo,
 /* Makes every write acknowledged so far durable (group commit: many sync=0
  * writes, then one lsm_sync). Same errors as lsm_write. */
 int lsm_sync(struct lsm_db *db);
+/* lsm_write with sync = 0 whose WAL record may stay in the process's
+ * buffer (no write() per call): lsm_flush_wal, lsm_sync or a later
+ * lsm_write pushes it to the OS. Until then a process crash may lose it:
+ * acknowledge such writes only after lsm_flush_wal returned 0. Readers see
+ * the write at once. Same errors as lsm_write. */
+int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch);
+/* Pushes WAL bytes left buffered by lsm_write_buffered to the OS, so a
+ * process crash loses none of them (one write() for many writes). Same
+ * errors as lsm_write (a failure also becomes the sticky error). */
+int lsm_flush_wal(struct lsm_db *db);
 
 struct lsm_batch *lsm_batch_create(void);
 void lsm_batch_destroy(struct lsm_batch *b);

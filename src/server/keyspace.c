@@ -121,6 +121,7 @@ static struct {
 
     /* durability */
     int sync_pending;               /* commits since the last sync (always) */
+    int unflushed;                  /* defer_flush commits not yet pushed */
     uint64_t commits;
     uint64_t commits_at_sync;
     int64_t last_sync_ms;
@@ -203,6 +204,7 @@ void ks_options_init(struct ks_options *o)
     o->compression = (int)lo.compression;
     o->max_open_files = lo.max_open_files;
     o->reclaim = 1;
+    o->defer_flush = 0;
 }
 
 /* ---- key and record encoding ---- */
@@ -974,7 +976,7 @@ int ks_txn_commit(void)
     }
     batch_meta(b);
     struct lsm_write_options wo = { .sync = 0 };
-    int rc = lsm_write(ks.lsm, &wo, b);
+    int rc = ks.opt.defer_flush ? lsm_write_buffered(ks.lsm, b) : lsm_write(ks.lsm, &wo, b);
     if (lsm_batch_size(b) > (1u << 20)) {   /* don't keep a huge one around */
         lsm_batch_destroy(b);
         ks.batch = NULL;
@@ -987,6 +989,7 @@ int ks_txn_commit(void)
         return user ? rc : 0;
     }
     t->depth = 0;                   /* hooks run outside the transaction */
+    ks.unflushed = ks.opt.defer_flush;
     after_commit();
     txn_reset();
     return 0;
@@ -1836,6 +1839,24 @@ uint64_t ks_commit_count(void)
 int ks_sync_pending(void)
 {
     return ks.sync_pending;
+}
+
+int ks_unflushed(void)
+{
+    return ks.unflushed;
+}
+
+int ks_flush(void)
+{
+    if (!ks.unflushed)
+        return 0;
+    ks.unflushed = 0;
+    int rc = lsm_flush_wal(ks.lsm);
+    if (rc != 0) {
+        ks.write_errors++;
+        set_persist_error(rc, "writing to the engine");
+    }
+    return rc;
 }
 
 void ks_sync_done(int rc, uint64_t covered)

@@ -92,6 +92,11 @@ struct ks_options {
     int max_open_files;
     int reclaim;                    /* 1: compact dead namespaces away in the
                                      * background after FLUSHDB/FLUSHALL */
+    int defer_flush;                /* 1: commits leave their WAL record in
+                                     * the engine's buffer (no write() per
+                                     * command); ks_flush pushes them to the
+                                     * OS — call it before their replies go
+                                     * out (0 = each commit pushes) */
     struct io_env *env;             /* NULL = the real file system (tests
                                      * pass a fault-injecting one) */
 };
@@ -255,6 +260,11 @@ int ks_sync(void);
 void ks_sync_done(int rc, uint64_t covered);
 /* 1 if writes committed since the last successful sync (group commit). */
 int ks_sync_pending(void);
+/* defer_flush: 1 while commits wait in the engine's WAL buffer. */
+int ks_unflushed(void);
+/* Pushes them to the OS (one write for all): 0, or the engine's error (then
+ * writes are refused like after a failed commit). Loop thread. */
+int ks_flush(void);
 /* Counter of committed write transactions; the dispatcher compares it
  * before/after a command to know whether the client's reply must wait for
  * the sync. */

@@ -92,6 +92,10 @@ static void idset_swap(struct idset *a, struct idset *b)
  * that sync succeeds. One sync runs at a time, on the sync thread, while the
  * loop goes on serving other clients. */
 static struct idset waiting, inflight;
+/* Clients whose writes sit in the engine's WAL buffer (defer_flush): their
+ * replies wait for ks_flush, at the latest in before-sleep — one write()
+ * for the whole loop iteration instead of one per command. */
+static struct idset unflushed;
 static int sync_running;
 static uint64_t sync_covered;       /* ks_commit_count() when it started */
 static int64_t last_second_ms;
@@ -296,6 +300,7 @@ int ks_server_open(char *err, size_t errlen)
     o.bloom_bits_per_key = server_cfg.bloom_bits_per_key;
     o.compression = server_cfg.compression;
     o.max_open_files = server_cfg.max_open_files;
+    o.defer_flush = 1;              /* flush_step() before replies go out */
     if (ks_open(server_cfg.dir, &o, err, errlen) != 0)
         return -1;
     if (sync_thread_start(err, errlen) != 0) {
@@ -319,6 +324,7 @@ void ks_server_close(void)
         log_warning("closing the database: %s", lsm_strerror(rc));
     idset_free(&waiting);
     idset_free(&inflight);
+    idset_free(&unflushed);
     if (hold_timer >= 0 && server.loop)
         ae_del_timer(server.loop, hold_timer);
     hold_timer = -1;
@@ -326,7 +332,31 @@ void ks_server_close(void)
 
 int ks_server_unsynced(const struct client *c)
 {
-    return idset_has(&waiting, c->id) || idset_has(&inflight, c->id);
+    return idset_has(&waiting, c->id) || idset_has(&inflight, c->id) ||
+           idset_has(&unflushed, c->id);
+}
+
+/* Pushes the buffered commits to the OS, then lets their clients' replies
+ * go (or, when that failed, closes those clients without them: their
+ * writes may be lost by a crash, so they must not be told OK). */
+static void flush_step(void)
+{
+    if (!ks_unflushed() && unflushed.n == 0)
+        return;
+    int rc = ks_flush();
+    for (size_t i = 0; i < unflushed.n; i++) {
+        struct client *c = client_by_id(unflushed.list[i]);
+        if (!c)
+            continue;
+        if (rc == 0) {
+            client_queue_write(c);
+        } else {
+            log_warning("closing client id=%" PRIu64 " without its replies: writing its "
+                        "writes to the WAL failed (%s)", c->id, lsm_strerror(rc));
+            close_without_reply(c);
+        }
+    }
+    idset_clear(&unflushed);
 }
 
 int ks_server_deny(struct client *c, struct command *cmd)
@@ -372,6 +402,8 @@ void ks_server_call(struct client *c, struct command *cmd)
         }
         return;
     }
+    if (outer && ks_commit_count() != before && ks_unflushed())
+        idset_add(&unflushed, c->id);
     if (outer && ks_commit_count() != before && server_cfg.appendfsync == CONFIG_FSYNC_ALWAYS)
         idset_add(&waiting, c->id);
 }
@@ -411,6 +443,7 @@ void ks_server_before_sleep(void)
 {
     if (!ks_is_open())
         return;
+    flush_step();
     if (server_cfg.appendfsync != CONFIG_FSYNC_ALWAYS && !sync_running) {
         /* The policy changed: nothing waits any more. */
         for (size_t i = 0; i < waiting.n; i++) {
@@ -429,6 +462,7 @@ void ks_server_sync_now(void)
 {
     if (!ks_is_open())
         return;
+    flush_step();
     sync_wait();
     if (waiting.n > 0 || ks_sync_pending()) {
         idset_swap(&waiting, &inflight);

@@ -557,13 +557,25 @@ static int client_type_by_name(const char *p, size_t n)
     return -1;
 }
 
+/* One line of CLIENT INFO / CLIENT LIST. */
+static void client_line(struct buf *b, struct client *cl)
+{
+    client_info_string(cl, b);
+    buf_append(b, "\n", 1);
+}
+
+/* Replies the lines in b (a verbatim string) and frees b. */
+static void reply_client_lines(struct client *c, struct buf *b)
+{
+    reply_verbatim(&c->obuf, b->data ? b->data : "", b->len, "txt");
+    buf_free(b);
+}
+
 void cmd_client_info(struct client *c)
 {
     struct buf b = BUF_INIT;
-    client_info_string(c, &b);
-    buf_append(&b, "\n", 1);
-    reply_verbatim(&c->obuf, b.data, b.len, "txt");
-    buf_free(&b);
+    client_line(&b, c);
+    reply_client_lines(c, &b);
 }
 
 void cmd_client_list(struct client *c)
@@ -586,13 +598,10 @@ void cmd_client_list(struct client *c)
                 return;
             }
             struct client *cl = client_by_id((uint64_t)id);
-            if (cl) {
-                client_info_string(cl, &b);
-                buf_append(&b, "\n", 1);
-            }
+            if (cl)
+                client_line(&b, cl);
         }
-        reply_verbatim(&c->obuf, b.data ? b.data : "", b.len, "txt");
-        buf_free(&b);
+        reply_client_lines(c, &b);
         return;
     } else if (c->argc != 2) {
         reply_error(&c->obuf, SYNTAX_ERR);
@@ -603,13 +612,10 @@ void cmd_client_list(struct client *c)
         struct client *last = server.clients;
         while (last && last->next)
             last = last->next;
-        for (struct client *cl = last; cl; cl = cl->prev) {
-            client_info_string(cl, &b);
-            buf_append(&b, "\n", 1);
-        }
+        for (struct client *cl = last; cl; cl = cl->prev)
+            client_line(&b, cl);
     }
-    reply_verbatim(&c->obuf, b.data ? b.data : "", b.len, "txt");
-    buf_free(&b);
+    reply_client_lines(c, &b);
 }
 
 struct kill_filter {

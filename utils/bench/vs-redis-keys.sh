@@ -126,15 +126,18 @@ case " $PARTS " in
     echo "# redis-benchmark -h 127.0.0.1 -c $CLIENTS -n $N -r 1000000 {-P 16 -d 100 -t set,get | -P 1 -d 100 -t set,get | -P 16 -d 4096 -t set} --csv, best of $REPEAT"
     echo "# lsmdb: appendfsync everysec (defaults otherwise); redis: --save '' --appendonly no"
     printf '%-4s %-6s %-4s %14s %14s %8s %6s %s\n' P size test lsmdb_rps redis_rps ratio goal verdict
+    setget_bench() { # port (P, D, T of the spec)
+        redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -n "$N" -r 1000000 -P "$P" -d "$D" -t "$T" --csv 2>/dev/null
+    }
     for spec in "16 100 set,get" "1 100 set,get" "16 4096 set"; do
         set -- $spec
         P=$1 D=$2 T=$3
         lset=0 lget=0 rset=0 rget=0
         r=0
         while [ $r -lt "$REPEAT" ]; do
-            out=$(redis-benchmark -h 127.0.0.1 -p "$lport" -c "$CLIENTS" -n "$N" -r 1000000 -P "$P" -d "$D" -t "$T" --csv 2>/dev/null)
+            out=$(setget_bench "$lport")
             lset=$(max "$lset" "$(csv_field "$out" SET 2)"); lget=$(max "$lget" "$(csv_field "$out" GET 2)")
-            out=$(redis-benchmark -h 127.0.0.1 -p "$rport" -c "$CLIENTS" -n "$N" -r 1000000 -P "$P" -d "$D" -t "$T" --csv 2>/dev/null)
+            out=$(setget_bench "$rport")
             rset=$(max "$rset" "$(csv_field "$out" SET 2)"); rget=$(max "$rget" "$(csv_field "$out" GET 2)")
             r=$((r + 1))
         done

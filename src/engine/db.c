@@ -64,6 +64,22 @@ void db_set_error(int code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* db_set_error with a constant detail, without printf (lsm_get's
+ * not-found path runs for every miss). */
+static void set_error_const(int code, const char *detail)
+{
+    const char *c = lsm_strerror(code);
+    size_t a = strlen(c), b = strlen(detail);
+
+    if (a + 2 + b + 1 > sizeof last_error) {
+        db_set_error(code, "%s", detail);
+        return;
+    }
+    memcpy(last_error, c, a);
+    memcpy(last_error + a, ": ", 2);
+    memcpy(last_error + a + 2, detail, b + 1);
+}
+
 /* The message without a duplicated "code: " prefix. */
 static const char *strip_prefix(const char *msg, int code)
 {
@@ -1092,7 +1108,7 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
     }
     buf_free(&value);
     if (r == 0 || r == 2) {
-        db_set_error(LSM_ENOTFOUND, "key not found");
+        set_error_const(LSM_ENOTFOUND, "key not found");
         return LSM_ENOTFOUND;
     }
     return r;
@@ -1145,7 +1161,7 @@ int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
     if (r == 1)
         return 0;
     if (r == 0 || r == 2) {
-        db_set_error(LSM_ENOTFOUND, "key not found");
+        set_error_const(LSM_ENOTFOUND, "key not found");
         return LSM_ENOTFOUND;
     }
     return r;

@@ -218,7 +218,7 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct rng r = { flags.seed * 1000003u + (uint64_t)w->id * 7919u + (uint64_t)w->kind };
-    struct lsm_write_options wo = { flags.sync };
+    struct lsm_write_options wo = { .sync = flags.sync };
     char key[256];
     size_t vpos = (size_t)(rng_next(&r) % (1 << 20));
     long i;

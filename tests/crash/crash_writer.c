@@ -53,7 +53,7 @@ int main(int argc, char **argv)
     struct lsm_options o;
     struct lsm_db *db;
     struct lsm_batch *b;
-    struct lsm_write_options wo = { 1 };
+    struct lsm_write_options wo = { .sync = 1 };
     uint64_t c, seed, rs;
     char key[CRASH_KEY_LEN], val[CRASH_MAX_VALUE];
     int rc;

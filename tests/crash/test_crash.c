@@ -491,7 +491,7 @@ static void fault_rounds(const char *dir, int rounds, int group)
         struct lsm_db *db;
         struct crasher cr;
         pthread_t th;
-        struct lsm_write_options wo = { !group };
+        struct lsm_write_options wo = { .sync = !group };
         int npend = 0, applied = 0, since_sync = 0, sync_every = 1 + (int)(rnd() % 16);
         uint64_t c = next, nkeys = 0, acked = 0, synced_ops = 0;
         char what[160];

@@ -150,7 +150,7 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
 static int do_op(struct lsm_db *db, uint32_t key, uint32_t ver)
 {
     char k[16], v[4096];
-    struct lsm_write_options wo = { 1 };
+    struct lsm_write_options wo = { .sync = 1 };
     key_of(k, key);
     if (ver == 0)
         return lsm_delete(db, &wo, k, strlen(k));

@@ -639,7 +639,7 @@ static void fault_reopen(void)
 
 START_TEST(test_fault_sst_write_is_sticky)
 {
-    struct lsm_write_options wo = { 1 };
+    struct lsm_write_options wo = { .sync = 1 };
     int rc;
 
     put("a", "1");
@@ -666,7 +666,7 @@ END_TEST
 
 START_TEST(test_fault_wal_append)
 {
-    struct lsm_write_options wo = { 1 };
+    struct lsm_write_options wo = { .sync = 1 };
 
     put("a", "1");
     io_env_fault_set(fenv, IO_FAULT_EIO, 0, ".wal");
@@ -1206,7 +1206,7 @@ static int sweep_once(enum io_fault kind, uint64_t after, int crash)
     memset(acked, 0, sizeof acked);
     io_env_fault_set(fenv, kind, after, NULL);
     for (i = 0; i < 80 && !stop; i++) {
-        struct lsm_write_options wo = { i % 4 == 0 };
+        struct lsm_write_options wo = { .sync = i % 4 == 0 };
         snprintf(k, sizeof k, "k%04d", i);
         memset(v, 'a' + i % 26, 150);
         if (lsm_put(db, &wo, k, strlen(k), v, 150) != 0)

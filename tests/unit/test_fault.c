@@ -171,7 +171,7 @@ static int verify_all(struct lsm_db *db, int allow_err, const char *what)
 static int put_range(struct lsm_db *db, int a, int b, int g, int per)
 {
     struct lsm_batch *bt = lsm_batch_create();
-    struct lsm_write_options wo = { 1 };
+    struct lsm_write_options wo = { .sync = 1 };
     char k[16], v[256];
     int i, j, rc = 0;
 

@@ -996,7 +996,7 @@ static void *cthread_main(void *arg)
 
     while (!conc_stop && !t->failed) {
         uint64_t r = crnd(t) % 100;
-        struct lsm_write_options wo = { crnd(t) % 50 == 0 };
+        struct lsm_write_options wo = { .sync = crnd(t) % 50 == 0 };
         char k[MAX_KEY + 8];
         size_t kn = ckey(t, crnd(t) % 3000, k);
         int rc;

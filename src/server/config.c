@@ -21,6 +21,7 @@
 
 #include "util/glob.h"
 #include "util/log.h"
+#include "util/slice.h"
 #include "util/zmalloc.h"
 
 struct server_config server_cfg;
@@ -30,40 +31,27 @@ struct server_config server_cfg;
 #define LINE_MAX_LEN 4096
 
 /* ------------------------------------------------------------------ */
-/* Small growable string                                                */
+/* Growable strings: util's struct buf, NUL-terminated after every put */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
+static void sb_putn(struct buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = zrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    buf_append(b, s, n);
+    b->data[b->len] = '\0';      /* buf_reserve keeps a spare byte for it */
 }
 
-static void sb_puts(struct sbuf *b, const char *s)
+static void sb_puts(struct buf *b, const char *s)
 {
     sb_putn(b, s, strlen(s));
 }
 
-static void sb_putc(struct sbuf *b, char c)
+static void sb_putc(struct buf *b, char c)
 {
     sb_putn(b, &c, 1);
 }
 
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void sb_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void sb_printf(struct buf *b, const char *fmt, ...)
 {
     char tmp[256];
     va_list ap;
@@ -87,13 +75,13 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 }
 
 /* The string, or "" for an empty buffer. */
-static const char *sb_str(const struct sbuf *b)
+static const char *sb_str(const struct buf *b)
 {
-    return b->p ? b->p : "";
+    return b->data ? b->data : "";
 }
 
 /* Redis' sdscatrepr(): a double-quoted string the splitter reads back. */
-static void sb_repr(struct sbuf *b, const char *s)
+static void sb_repr(struct buf *b, const char *s)
 {
     sb_putc(b, '"');
     for (; *s; s++) {
@@ -185,7 +173,7 @@ static int split_args(const char *line, struct args *out)
         if (!*p)
             return 0;
 
-        struct sbuf cur = { 0 };
+        struct buf cur = { 0 };
         int inq = 0, insq = 0, done = 0;
         while (!done) {
             if (inq) {
@@ -239,10 +227,10 @@ static int split_args(const char *line, struct args *out)
             if (*p)
                 p++;
         }
-        args_push(out, cur.p ? cur.p : zstrdup(""));
+        args_push(out, cur.data ? cur.data : zstrdup(""));
         continue;
 unbalanced:
-        zfree(cur.p);
+        zfree(cur.data);
         args_free(out);
         return -1;
     }
@@ -322,7 +310,7 @@ int config_parse_memory(const char *s, long long *out)
 }
 
 /* Redis' rewriteConfigFormatMemory(): the largest exact unit. */
-static void format_memory(struct sbuf *b, long long v)
+static void format_memory(struct buf *b, long long v)
 {
     const long long gb = 1024LL * 1024 * 1024, mb = 1024LL * 1024, kb = 1024;
 
@@ -666,7 +654,7 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         return 0;
     }
     case CT_ENUM: {
-        struct sbuf names = { 0 };
+        struct buf names = { 0 };
         for (const struct cenum *e = d->enums; e->name; e++) {
             if (strcasecmp(argv[0], e->name) == 0) {
                 v->num = e->value;
@@ -680,7 +668,7 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         }
         snprintf(reason, REASON_LEN, "argument(s) must be one of the following: %s",
                  sb_str(&names));
-        zfree(names.p);
+        zfree(names.data);
         return -1;
     }
     case CT_STRING:
@@ -705,7 +693,7 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
 }
 
 /* CONFIG GET text of v. */
-static void cval_format(const struct cdef *d, const struct cval *v, struct sbuf *b)
+static void cval_format(const struct cdef *d, const struct cval *v, struct buf *b)
 {
     switch (d->type) {
     case CT_BOOL:
@@ -743,7 +731,7 @@ static void cval_format(const struct cdef *d, const struct cval *v, struct sbuf 
 }
 
 /* A bind address is written raw unless the splitter needs quotes. */
-static void sb_word(struct sbuf *b, const char *s)
+static void sb_word(struct buf *b, const char *s)
 {
     int plain = *s != '\0';
     for (const char *p = s; *p; p++)
@@ -755,7 +743,7 @@ static void sb_word(struct sbuf *b, const char *s)
         sb_repr(b, s);
 }
 
-static void obuf_line(const struct config_obuf_limit *l, int cls, struct sbuf *b)
+static void obuf_line(const struct config_obuf_limit *l, int cls, struct buf *b)
 {
     sb_printf(b, "client-output-buffer-limit %s ", obuf_rewrite_name[cls]);
     format_memory(b, l->hard_bytes);
@@ -767,9 +755,9 @@ static void obuf_line(const struct config_obuf_limit *l, int cls, struct sbuf *b
 /* The config-file lines for v (one per client class for the output buffer
  * limits); returns how many were written to lines[]. */
 static int cval_rewrite(const struct cdef *d, const struct cval *v,
-                        struct sbuf lines[CONFIG_OBUF_COUNT])
+                        struct buf lines[CONFIG_OBUF_COUNT])
 {
-    struct sbuf *b = &lines[0];
+    struct buf *b = &lines[0];
 
     if (d->type == CT_OBUF) {
         for (int c = 0; c < CONFIG_OBUF_COUNT; c++)
@@ -869,7 +857,7 @@ static int load_text(const char *text, const char *fname, struct load_ctx *ctx,
  * with errno set. */
 static char *read_file(const char *path)
 {
-    struct sbuf b = { 0 };
+    struct buf b = { 0 };
     char chunk[8192];
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     size_t n;
@@ -882,13 +870,13 @@ static char *read_file(const char *path)
         int e = errno ? errno : EIO;
         if (f != stdin)
             fclose(f);
-        zfree(b.p);
+        zfree(b.data);
         errno = e;
         return NULL;
     }
     if (f != stdin)
         fclose(f);
-    return b.p ? b.p : zstrdup("");
+    return b.data ? b.data : zstrdup("");
 }
 
 /* Loads one file as part of ctx; errors are reported at (fname, line) of the
@@ -1042,7 +1030,7 @@ int config_load_file(const char *path, char *err, size_t errlen)
 
 int config_load_args(int argc, char **argv, char *err, size_t errlen)
 {
-    struct sbuf opts = { 0 };
+    struct buf opts = { 0 };
     int j = 1, rc = 0;
 
     if (argc >= 2 && (argv[1][0] != '-' || strcmp(argv[1], "-") == 0)) {
@@ -1064,15 +1052,15 @@ int config_load_args(int argc, char **argv, char *err, size_t errlen)
         }
     }
     if (opts.len)
-        rc = config_load_string(opts.p, "(command line)", err, errlen);
-    zfree(opts.p);
+        rc = config_load_string(opts.data, "(command line)", err, errlen);
+    zfree(opts.data);
     return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* CONFIG GET                                                           */
 
-static void format_current(int i, struct sbuf *b)
+static void format_current(int i, struct buf *b)
 {
     struct cval v;
 
@@ -1092,10 +1080,10 @@ int config_get(int npatterns, const char *const *patterns, config_get_fn fn, voi
             match = glob_match(patterns[k], strlen(patterns[k]), name, strlen(name), 1);
         if (!match)
             continue;
-        struct sbuf b = { 0 };
+        struct buf b = { 0 };
         format_current(i, &b);
         fn(name, sb_str(&b), arg);
-        zfree(b.p);
+        zfree(b.data);
         count++;
     }
     return count;
@@ -1104,7 +1092,7 @@ int config_get(int npatterns, const char *const *patterns, config_get_fn fn, voi
 int config_get_value(const char *name, char *buf, size_t buflen)
 {
     int i = find_directive(name);
-    struct sbuf b = { 0 };
+    struct buf b = { 0 };
     int len;
 
     if (i < 0)
@@ -1113,7 +1101,7 @@ int config_get_value(const char *name, char *buf, size_t buflen)
     len = (int)b.len;
     if (buflen)
         snprintf(buf, buflen, "%s", sb_str(&b));
-    zfree(b.p);
+    zfree(b.data);
     return len;
 }
 
@@ -1264,13 +1252,13 @@ int config_set(int npairs, const char *const *argv, char *err, size_t errlen)
     }
     /* 3. Store, remembering the old values. */
     for (k = 0; k < npairs; k++) {
-        struct sbuf a = { 0 }, b = { 0 };
+        struct buf a = { 0 }, b = { 0 };
         cval_get(&directives[idx[k]], &ov[k]);
         cval_format(&directives[idx[k]], &ov[k], &a);
         cval_format(&directives[idx[k]], &nv[k], &b);
         changed[k] = strcmp(sb_str(&a), sb_str(&b)) != 0;
-        zfree(a.p);
-        zfree(b.p);
+        zfree(a.data);
+        zfree(b.data);
         cval_put(&directives[idx[k]], &nv[k]);
     }
     /* 4. Apply; on failure put the old values back and re-apply them. */
@@ -1304,12 +1292,12 @@ out:
  * line would be rewritten to if it were the directive's current value. An
  * output-buffer line naming one class gives that class's line. Returns 0, or
  * -1 when the line doesn't parse (it will be replaced). */
-static int canonical_line(int i, int argc, char **argv, struct sbuf *out)
+static int canonical_line(int i, int argc, char **argv, struct buf *out)
 {
     const struct cdef *d = &directives[i];
     char reason[REASON_LEN];
     struct cval v;
-    struct sbuf lines[CONFIG_OBUF_COUNT];
+    struct buf lines[CONFIG_OBUF_COUNT];
     int rc = -1;
 
     memset(lines, 0, sizeof(lines));
@@ -1328,7 +1316,7 @@ static int canonical_line(int i, int argc, char **argv, struct sbuf *out)
         rc = 0;
     }
     for (int c = 0; c < CONFIG_OBUF_COUNT; c++)
-        zfree(lines[c].p);
+        zfree(lines[c].data);
     cval_free(&v);
     return rc;
 }
@@ -1344,7 +1332,7 @@ struct rw_line {
 static int write_file_atomic(const char *path, const char *data, size_t len,
                              char *err, size_t errlen)
 {
-    struct sbuf tmp = { 0 };
+    struct buf tmp = { 0 };
     struct stat st;
     mode_t mode = 0644;
     int fd, rc = -1;
@@ -1353,7 +1341,7 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
     if (stat(path, &st) == 0)
         mode = st.st_mode & 07777;
     sb_printf(&tmp, "%s.rewrite-%ld.tmp", path, (long)getpid());
-    fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) {
         set_err(err, errlen, "Rewriting config file: %s", strerror(errno));
         goto out;
@@ -1365,7 +1353,7 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
         if (w < 0) {
             set_err(err, errlen, "Rewriting config file: %s", strerror(errno));
             close(fd);
-            unlink(tmp.p);
+            unlink(tmp.data);
             goto out;
         }
         data += w;
@@ -1374,13 +1362,13 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
     if (fchmod(fd, mode) != 0 || fsync(fd) != 0) {
         set_err(err, errlen, "Rewriting config file: %s", strerror(errno));
         close(fd);
-        unlink(tmp.p);
+        unlink(tmp.data);
         goto out;
     }
     close(fd);
-    if (rename(tmp.p, path) != 0) {
+    if (rename(tmp.data, path) != 0) {
         set_err(err, errlen, "Rewriting config file: %s", strerror(errno));
-        unlink(tmp.p);
+        unlink(tmp.data);
         goto out;
     }
     /* Make the rename durable. */
@@ -1396,7 +1384,7 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
     }
     rc = 0;
 out:
-    zfree(tmp.p);
+    zfree(tmp.data);
     return rc;
 }
 
@@ -1445,10 +1433,10 @@ static int rewrite_read(const char *path, struct rw_line **out, int *nout,
 
 /* Decides, for directive i, what becomes of its lines in the file; the
  * lines to append go to tail. */
-static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *tail)
+static void rewrite_directive(int i, struct rw_line *lines, int n, struct buf *tail)
 {
     const struct cdef *d = &directives[i];
-    struct sbuf cur[CONFIG_OBUF_COUNT], def[CONFIG_OBUF_COUNT];
+    struct buf cur[CONFIG_OBUF_COUNT], def[CONFIG_OBUF_COUNT];
     struct cval v, dv;
     int ncur, used = 0;
     int taken[CONFIG_OBUF_COUNT] = { 0 };
@@ -1469,7 +1457,7 @@ static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *
             if (lines[k].directive != i || lines[k].done)
                 continue;
             if (pass == 0) {
-                struct sbuf canon = { 0 };
+                struct buf canon = { 0 };
                 struct args a;
                 if (split_args(lines[k].text, &a) == 0) {
                     if (canonical_line(i, a.argc - 1, a.argv + 1, &canon) == 0) {
@@ -1483,7 +1471,7 @@ static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *
                     }
                     args_free(&a);
                 }
-                zfree(canon.p);
+                zfree(canon.data);
                 continue;
             }
             lines[k].done = 1;
@@ -1505,8 +1493,8 @@ static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *
         }
     }
     for (int c = 0; c < CONFIG_OBUF_COUNT; c++) {
-        zfree(cur[c].p);
-        zfree(def[c].p);
+        zfree(cur[c].data);
+        zfree(def[c].data);
     }
     cval_free(&v);
     cval_free(&dv);
@@ -1515,7 +1503,7 @@ static void rewrite_directive(int i, struct rw_line *lines, int n, struct sbuf *
 int config_rewrite(char *err, size_t errlen)
 {
     struct rw_line *lines = NULL;
-    struct sbuf out = { 0 }, tail = { 0 };
+    struct buf out = { 0 }, tail = { 0 };
     int n = 0, rc, has_marker = 0;
 
     if (!server_cfg.configfile) {
@@ -1541,14 +1529,14 @@ int config_rewrite(char *err, size_t errlen)
      * the file, where earlier rewrites appended), or a new one. */
     if (tail.len) {
         if (!has_marker) {
-            if (out.len && !(out.len >= 2 && out.p[out.len - 2] == '\n'))
+            if (out.len && !(out.len >= 2 && out.data[out.len - 2] == '\n'))
                 sb_putc(&out, '\n');
             sb_puts(&out, REWRITE_MARKER "\n");
         }
-        sb_puts(&out, tail.p);
+        sb_puts(&out, tail.data);
     }
     rc = write_file_atomic(server_cfg.configfile, sb_str(&out), out.len, err, errlen);
-    zfree(out.p);
-    zfree(tail.p);
+    zfree(out.data);
+    zfree(tail.data);
     return rc;
 }

@@ -28,7 +28,7 @@ struct cache;
 struct tpool;
 struct io_lock;
 
-/* Value-log hooks (issue 5); all NULL in this build. */
+/* Value-log hooks, set by vlog_db_open() (vlog_gc.c); arg = struct vlog_db. */
 struct db_vlog_hooks {
     void *arg;
     /* Reads the value a VPTR entry points at into value: 0 or an LSM_E*

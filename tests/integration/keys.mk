@@ -7,18 +7,18 @@ check_PROGRAMS += $(KEYS_ITESTS)
 TESTS += $(KEYS_ITESTS)
 EXTRA_DIST += tests/integration/keys_common.h
 
-tests_integration_test_keys_SOURCES = tests/integration/test_keys.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_keys_SOURCES = tests/integration/test_keys.c
 tests_integration_test_keys_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_keys_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_keys_LDADD = $(ITEST_LIBS)
 
-tests_integration_test_expire_SOURCES = tests/integration/test_expire.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_expire_SOURCES = tests/integration/test_expire.c
 tests_integration_test_expire_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_expire_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_expire_LDADD = $(ITEST_LIBS)
 
-tests_integration_test_scan_SOURCES = tests/integration/test_scan.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_scan_SOURCES = tests/integration/test_scan.c
 tests_integration_test_scan_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_scan_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_scan_LDADD = $(ITEST_LIBS)
 
-tests_integration_test_multi_SOURCES = tests/integration/test_multi.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_multi_SOURCES = tests/integration/test_multi.c
 tests_integration_test_multi_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_multi_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_multi_LDADD = $(ITEST_LIBS)

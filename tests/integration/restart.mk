@@ -3,8 +3,8 @@
 # (a small tmpfs, skipped when it cannot be mounted).
 check_PROGRAMS += tests/integration/test_restart
 TESTS += tests/integration/test_restart
-tests_integration_test_restart_SOURCES = tests/integration/test_restart.c tests/crash/powerloss.h tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_restart_SOURCES = tests/integration/test_restart.c tests/crash/powerloss.h
 tests_integration_test_restart_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_restart_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_restart_LDADD = $(ITEST_LIBS)
 # the power-loss simulation preloads tests/crash/syncshim.so (daemon.mk)
 EXTRA_tests_integration_test_restart_DEPENDENCIES = tests/crash/syncshim.so

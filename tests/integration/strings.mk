@@ -4,10 +4,10 @@ STRINGS_ITESTS = tests/integration/test_strings tests/integration/test_diff_stri
 check_PROGRAMS += $(STRINGS_ITESTS)
 TESTS += $(STRINGS_ITESTS)
 
-tests_integration_test_strings_SOURCES = tests/integration/test_strings.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_strings_SOURCES = tests/integration/test_strings.c
 tests_integration_test_strings_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_strings_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_strings_LDADD = $(ITEST_LIBS)
 
-tests_integration_test_diff_strings_SOURCES = tests/integration/test_diff_strings.c tests/integration/harness.c tests/integration/harness.h
+tests_integration_test_diff_strings_SOURCES = tests/integration/test_diff_strings.c
 tests_integration_test_diff_strings_CFLAGS = $(TEST_CFLAGS)
-tests_integration_test_diff_strings_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_integration_test_diff_strings_LDADD = $(ITEST_LIBS)

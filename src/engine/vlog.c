@@ -362,7 +362,7 @@ uint64_t vlog_active_number(struct vlog *vl)
 
 uint64_t vlog_active_size(struct vlog *vl)
 {
-    return vl->wsize;
+    return __atomic_load_n(&vl->wsize, __ATOMIC_RELAXED);   /* stats read it under db mu */
 }
 
 static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
@@ -387,7 +387,7 @@ static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
         return rc;
     }
     (void)key;
-    vl->wsize += vl->scratch.len;
+    __atomic_store_n(&vl->wsize, vl->wsize + vl->scratch.len, __ATOMIC_RELAXED);
     vl->dirty = 1;
     pthread_mutex_lock(&vl->mu);
     vl->st.bytes_written += vl->scratch.len;

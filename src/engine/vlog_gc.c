@@ -508,7 +508,8 @@ static void seal_run_locked(struct lsm_db *db, struct vlog_db *vd)
         }
         if (rc != 0)
             db_set_bg_error(db, rc, lsm_last_error());
-        memmove(vd->sealing, vd->sealing + 1, sizeof(*vd->sealing) * (size_t)--vd->nsealing);
+        memmove(vd->sealing, vd->sealing + 1, sizeof(*vd->sealing) * (size_t)(vd->nsealing - 1));
+        __atomic_store_n(&vd->nsealing, vd->nsealing - 1, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&db->bg_cv);
     }
     vd->seal_queued = 0;
@@ -577,7 +578,8 @@ static int roll(struct lsm_db *db, struct vlog_db *vd)
             vd->csealing = vd->csealing ? vd->csealing * 2 : 4;
             vd->sealing = zrealloc(vd->sealing, sizeof(*vd->sealing) * (size_t)vd->csealing);
         }
-        vd->sealing[vd->nsealing++] = sg;
+        vd->sealing[vd->nsealing] = sg;
+        __atomic_store_n(&vd->nsealing, vd->nsealing + 1, __ATOMIC_RELEASE);
         if (!vd->seal_queued && db->pool != NULL &&
             tpool_submit(db->pool, TPOOL_HIGH, seal_job, db) == 0)
             vd->seal_queued = 1;
@@ -695,7 +697,7 @@ int vlog_db_flush(struct lsm_db *db, int sync)
     int rc;
     if (vd == NULL)
         return 0;
-    if (sync && vd->nsealing > 0) {
+    if (sync && __atomic_load_n(&vd->nsealing, __ATOMIC_ACQUIRE) > 0) {
         /* A rolled segment's fsync is still running in the pool. */
         pthread_mutex_lock(&db->mu);
         wait_sealed(db, vd);

@@ -322,8 +322,8 @@ END_TEST
 #define CK 300
 struct shared {
     struct lsm_db *db;
-    volatile int stop;
-    int errors;
+    int stop;                   /* atomic */
+    int errors;                 /* atomic */
     char msg[256];
 };
 
@@ -341,7 +341,8 @@ static void *reader_main(void *arg)
 {
     struct shared *s = arg;
     uint64_t r = seed ^ (uint64_t)(uintptr_t)&r;
-    while (!s->stop && !s->errors) {
+    while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&s->errors, __ATOMIC_RELAXED)) {
         const struct lsm_snapshot *snap = lsm_snapshot_create(s->db);
         struct lsm_read_options ro;
         struct lsm_iter *it;
@@ -360,16 +361,16 @@ static void *reader_main(void *arg)
                 memcmp(gv, v, vl) != 0) {
                 snprintf(s->msg, sizeof s->msg, "snapshot view broken at key %d: %s", i,
                          lsm_last_error());
-                s->errors++;
+                __atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED);
             }
             lsm_free(gv);
             count++;
-            if (s->stop)
+            if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
                 break;
         }
         if (lsm_iter_status(it) != 0) {
             snprintf(s->msg, sizeof s->msg, "iterator: %s", lsm_last_error());
-            s->errors++;
+            __atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED);
         }
         lsm_iter_destroy(it);
         lsm_snapshot_release(s->db, snap);
@@ -382,10 +383,10 @@ static void *reader_main(void *arg)
             rc = lsm_get(s->db, NULL, k, strlen(k), &v, &n);
             if (rc != 0 && rc != LSM_ENOTFOUND) {
                 snprintf(s->msg, sizeof s->msg, "get: %s", lsm_last_error());
-                s->errors++;
+                __atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED);
             } else if (rc == 0 && !plausible(atoi(k + 1), v, n)) {
                 snprintf(s->msg, sizeof s->msg, "get: implausible value for %s", k);
-                s->errors++;
+                __atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED);
             }
             lsm_free(v);
         }
@@ -416,7 +417,7 @@ START_TEST(test_gc_concurrent)
     }
     for (i = 0; i < 2; i++)
         pthread_create(&th[i], NULL, reader_main, &s);
-    for (round = 0; round < 12 && !s.errors; round++) {
+    for (round = 0; round < 12 && !__atomic_load_n(&s.errors, __ATOMIC_RELAXED); round++) {
         for (i = 0; i < CK; i++) {
             r = r * 6364136223846793005ull + 1442695040888963407ull;
             if ((r >> 40) % 5 == 0) {
@@ -432,7 +433,7 @@ START_TEST(test_gc_concurrent)
         if (round % 4 == 3)
             ck_assert_int_eq(lsm_vlog_gc(s.db, 1), 0);
     }
-    s.stop = 1;
+    __atomic_store_n(&s.stop, 1, __ATOMIC_RELAXED);
     for (i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     EXPECT(s.errors == 0, "%s", s.msg);

@@ -19,7 +19,8 @@
  * LSM_ENOENT, LSM_ECORRUPT, LSM_EIO, ...), no background error; at the end
  * close, reopen and compare every key with the model.
  * DURATION=seconds (default 20), SEED=n (printed), THREADS=bg_threads,
- * VSEP=value_separation_threshold (0: no value log), MANIFEST_MAX=bytes
+ * KEYS=key count (6000), VSEP=value_separation_threshold (0: no value
+ * log), MANIFEST_MAX=bytes
  * before a new manifest is started (default 32 KiB: manifest switches, with
  * their CURRENT rename, happen during the run too; set through db_impl.h). */
 #include <inttypes.h>
@@ -38,7 +39,8 @@
 
 #define WRITERS 2
 #define READERS 3
-#define NKEYS 6000
+#define MAXKEYS 200000
+static int NKEYS = 6000;      /* KEYS= (at most MAXKEYS) */
 #define NTEMP 4000
 
 static char dir[4096];
@@ -52,11 +54,11 @@ static struct lsm_db *db;
 
 /* Per key: (version << 1) | deleted, published after the write returned
  * (state) and before it started (inflight). */
-static uint64_t state[NKEYS], inflight[NKEYS];
+static uint64_t state[MAXKEYS], inflight[MAXKEYS];
 /* Writer-private exact model: version of the latest write (0 = never),
  * deleted flag. */
-static uint64_t model_ver[NKEYS];
-static int model_del[NKEYS];
+static uint64_t model_ver[MAXKEYS];
+static int model_del[MAXKEYS];
 
 static uint64_t stat_gets, stat_iters, stat_compacts, stat_writes, stat_syncs;
 
@@ -622,11 +624,14 @@ int main(void)
     int duration = dur ? atoi(dur) : 20, i, rc;
     time_t t0;
 
+    if (getenv("KEYS") != NULL && atoi(getenv("KEYS")) >= WRITERS &&
+        atoi(getenv("KEYS")) <= MAXKEYS)
+        NKEYS = atoi(getenv("KEYS"));
     seed = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
     if (seed == 0)
         seed = 1;
     rs = seed;
-    tap_diag("test_stress SEED=%" PRIu64 " DURATION=%d", seed, duration);
+    tap_diag("test_stress SEED=%" PRIu64 " DURATION=%d KEYS=%d", seed, duration, NKEYS);
     dt_mkdtemp(dir, sizeof dir);
     check_switch_temp_survives_scan();
     options(&o, &rs);

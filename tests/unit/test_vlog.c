@@ -13,7 +13,9 @@
 
 #include "db_test.h"
 #include "engine/lsm.h"
+#include "engine/version.h"
 #include "engine/vlog.h"
+#include "engine/vlog_gc.h"
 #include "util/io.h"
 #include "util/zmalloc.h"
 
@@ -368,6 +370,40 @@ START_TEST(test_scan_stops_at_damage)
 }
 END_TEST
 
+/* Compaction's discard accounting: each dropped pointer adds its entry
+ * length to its segment, merged into one record per segment. */
+START_TEST(test_discard_add)
+{
+    struct version_edit e;
+    struct vlog_ptr p;
+    struct buf b = BUF_INIT;
+    uint64_t want[3] = { 0, 0, 0 };
+    int i, j;
+
+    version_edit_init(&e);
+    memset(&p, 0, sizeof p);
+    for (i = 0; i < 30; i++) {
+        p.segment = 10 + (uint64_t)(i % 3);
+        p.offset = 16 + (uint64_t)i * 100;
+        p.length = 50 + (uint32_t)i;
+        p.value_len = 20;
+        buf_clear(&b);
+        vlog_ptr_encode(&p, &b);
+        vlog_discard_add(&e, buf_slice(&b));
+        want[i % 3] += p.length;
+    }
+    vlog_discard_add(&e, slice_make("\xff", 1));    /* malformed: ignored */
+    ck_assert_int_eq(e.nvlog_discard, 3);
+    for (j = 0; j < 3; j++) {
+        for (i = 0; i < e.nvlog_discard; i++)
+            if (e.vlog_discard[i].number == 10 + (uint64_t)j)
+                ck_assert_uint_eq(e.vlog_discard[i].value, want[j]);
+    }
+    version_edit_free(&e);
+    buf_free(&b);
+}
+END_TEST
+
 static Suite *vlog_suite(void)
 {
     Suite *s = suite_create("vlog");
@@ -382,6 +418,7 @@ static Suite *vlog_suite(void)
     tcase_add_test(tc, test_checksum_every_byte);
     tcase_add_test(tc, test_torn_tail_every_offset);
     tcase_add_test(tc, test_scan_stops_at_damage);
+    tcase_add_test(tc, test_discard_add);
     suite_add_tcase(s, tc);
     return s;
 }

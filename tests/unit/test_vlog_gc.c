@@ -536,6 +536,87 @@ START_TEST(test_corrupt_entry)
 }
 END_TEST
 
+/* ---- compaction filters on separated values ---- */
+
+static int plain_calls, ex_calls, ex_prefix_calls;
+
+/* Drops keys whose value starts with "DROP" (needs the whole value). */
+static int plain_filter(void *arg, const char *key, size_t klen, const char *val, size_t vlen)
+{
+    (void)arg;
+    (void)key;
+    (void)klen;
+    __atomic_add_fetch(&plain_calls, 1, __ATOMIC_RELAXED);
+    return vlen >= 4 && memcmp(val, "DROP", 4) == 0 && vlen > 300;
+}
+
+/* Decides from the first bytes only: DROP -> drop, REPL -> replace by "small". */
+static int ex_filter(void *arg, const struct lsm_filter_entry *e, const char **nv, size_t *nl)
+{
+    (void)arg;
+    __atomic_add_fetch(&ex_calls, 1, __ATOMIC_RELAXED);
+    if (e->value_is_prefix)
+        __atomic_add_fetch(&ex_prefix_calls, 1, __ATOMIC_RELAXED);
+    if (e->vlen >= 4 && memcmp(e->value, "DROP", 4) == 0)
+        return LSM_FILTER_DROP;
+    if (e->vlen >= 4 && memcmp(e->value, "REPL", 4) == 0) {
+        *nv = "small";
+        *nl = 5;
+        return LSM_FILTER_REPLACE;
+    }
+    return LSM_FILTER_KEEP;
+}
+
+START_TEST(test_compaction_filters)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_stats st;
+    char big[2000], k[16], *v;
+    size_t n;
+    int i;
+
+    opts(&o);
+    o.vlog_gc_ratio = 2.0;
+    if (_i == 0)
+        o.compaction_filter = plain_filter;
+    else
+        o.compaction_filter_ex = ex_filter;
+    db = open_db(&o);
+    for (i = 0; i < 90; i++) {
+        memset(big, 'x', sizeof big);
+        memcpy(big, i % 3 == 0 ? "DROP" : i % 3 == 1 ? "REPL" : "KEEP", 4);
+        key_of(k, i);
+        ck_assert_int_eq(lsm_put(db, NULL, k, strlen(k), big, sizeof big), 0);
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    for (i = 0; i < 90; i++) {
+        int rc;
+        key_of(k, i);
+        rc = lsm_get(db, NULL, k, strlen(k), &v, &n);
+        if (i % 3 == 0) {
+            EXPECT(rc == LSM_ENOTFOUND, "key %d: filtered value still there", i);
+        } else if (i % 3 == 1 && _i == 1) {
+            EXPECT(rc == 0 && n == 5 && memcmp(v, "small", 5) == 0, "key %d: replaced", i);
+        } else {
+            EXPECT(rc == 0 && n == sizeof big && memcmp(v, i % 3 == 1 ? "REPL" : "KEEP", 4) == 0,
+                   "key %d: kept", i);
+        }
+        if (rc == 0)
+            lsm_free(v);
+    }
+    st = stats(db);
+    /* Dropped (and replaced) separated values are garbage now. */
+    EXPECT(st.vlog_discard_bytes == (uint64_t)(_i ? 60 : 30) * (16 + 7 + sizeof big),
+           "discard %" PRIu64, st.vlog_discard_bytes);
+    if (_i == 1)
+        EXPECT(ex_prefix_calls > 0 && ex_prefix_calls == ex_calls, "ex filter saw prefixes only");
+    else
+        EXPECT(plain_calls >= 90, "plain filter saw every value");
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
 static Suite *vlog_gc_suite(void)
 {
     Suite *s = suite_create("vlog_gc");
@@ -548,6 +629,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_gc_with_old_readers);
     tcase_add_test(tc, test_gc_concurrent);
     tcase_add_test(tc, test_corrupt_entry);
+    tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -490,11 +490,23 @@ int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
     return 0;
 }
 
+void vlog_abandon(struct vlog *vl)
+{
+    if (vl->wf == NULL)
+        return;
+    io_file_close(vl->wf);      /* may fail: the file is given up either way */
+    vl->wf = NULL;
+    vl->dirty = 0;
+    pthread_mutex_lock(&vl->mu);
+    vl->active = NULL;
+    pthread_mutex_unlock(&vl->mu);
+}
+
 /* ---- reads ---- */
 
 /* The segment with a reference and an open read handle, or NULL (error set);
  * *size = its readable size. */
-static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number, uint64_t *size)
+static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number, uint64_t *size, int *err)
 {
     struct vlog_seg *s;
     int found, i, rc;
@@ -503,8 +515,8 @@ static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number, uint64_t *size
     i = seg_find(vl, number, &found);
     if (!found) {
         pthread_mutex_unlock(&vl->mu);
-        vl_error(LSM_ECORRUPT, "%s/%06" PRIu64 ".vlog: value pointer into a missing segment",
-                 vl->dir, number);
+        *err = vl_error(LSM_ECORRUPT, "%s/%06" PRIu64 ".vlog: value pointer into a missing "
+                        "segment", vl->dir, number);
         return NULL;
     }
     s = vl->segs[i];
@@ -516,8 +528,8 @@ static struct vlog_seg *seg_get(struct vlog *vl, uint64_t number, uint64_t *size
         if (rc != 0) {
             s->rf = NULL;
             pthread_mutex_unlock(&vl->mu);
-            vl_error(rc == -ENOENT ? LSM_ECORRUPT : LSM_EIO, "%s: open: %s", path.data,
-                     strerror(-rc));
+            *err = vl_error(rc == -ENOENT ? LSM_ECORRUPT : LSM_EIO, "%s: open: %s", path.data,
+                            strerror(-rc));
             buf_free(&path);
             return NULL;
         }
@@ -540,7 +552,8 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
               struct buf *value)
 {
     uint64_t size = 0;
-    struct vlog_seg *s = seg_get(vl, p->segment, &size);
+    int err = LSM_ECORRUPT;
+    struct vlog_seg *s = seg_get(vl, p->segment, &size, &err);
     struct buf raw = BUF_INIT;
     struct slice k, stored;
     const char *why = NULL;
@@ -548,7 +561,7 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
     int flags, rc = 0;
 
     if (s == NULL)
-        return LSM_ECORRUPT;
+        return err;
     if (p->offset < VLOG_FILE_HEADER_SIZE || p->offset + p->length > size) {
         why = "value pointer beyond the end of the segment";
         goto corrupt;
@@ -594,7 +607,8 @@ out:
 void vlog_prefetch(struct vlog *vl, const struct vlog_ptr *p)
 {
     uint64_t size;
-    struct vlog_seg *s = seg_get(vl, p->segment, &size);
+    int err;
+    struct vlog_seg *s = seg_get(vl, p->segment, &size, &err);
     if (s == NULL)
         return;
     io_file_prefetch(s->rf, p->offset, p->length);

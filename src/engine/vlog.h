@@ -123,6 +123,10 @@ struct io_file;
 int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
                      struct io_file **file);
 
+/* Gives up the active segment after a write error: its file is closed
+ * without flushing the buffer; it stays readable up to what was flushed. */
+void vlog_abandon(struct vlog *vl);
+
 /* ---- reads (any thread) ---- */
 /* Reads the entry p points at with one pread, verifies it and its key
  * (key may be NULL: not checked), and decodes the raw value into value.

@@ -570,19 +570,29 @@ static int roll(struct lsm_db *db, struct vlog_db *vd)
     if (vlog_has_active(vd->vl)) {
         struct sealing sg;
         rc = vlog_seal_detach(vd->vl, &sg.number, &sg.size, &sg.f);
-        if (rc != 0) {
+        if (rc != 0 && vd->broken) {
+            /* The old segment failed before: give it up. It stays unsealed
+             * in the manifest and is scanned at the next open; no pointer
+             * into its unwritten tail was ever published. */
+            log_warning("lsm: value-log segment %" PRIu64 " abandoned after a write error",
+                        vlog_active_number(vd->vl));
+            vlog_abandon(vd->vl);
+            rc = 0;
+        } else if (rc != 0) {
             db_set_error(rc, "%s", vlog_last_error());
             goto out;
+        } else {
+            if (vd->nsealing == vd->csealing) {
+                vd->csealing = vd->csealing ? vd->csealing * 2 : 4;
+                vd->sealing = zrealloc(vd->sealing,
+                                       sizeof(*vd->sealing) * (size_t)vd->csealing);
+            }
+            vd->sealing[vd->nsealing] = sg;
+            __atomic_store_n(&vd->nsealing, vd->nsealing + 1, __ATOMIC_RELEASE);
+            if (!vd->seal_queued && db->pool != NULL &&
+                tpool_submit(db->pool, TPOOL_HIGH, seal_job, db) == 0)
+                vd->seal_queued = 1;
         }
-        if (vd->nsealing == vd->csealing) {
-            vd->csealing = vd->csealing ? vd->csealing * 2 : 4;
-            vd->sealing = zrealloc(vd->sealing, sizeof(*vd->sealing) * (size_t)vd->csealing);
-        }
-        vd->sealing[vd->nsealing] = sg;
-        __atomic_store_n(&vd->nsealing, vd->nsealing + 1, __ATOMIC_RELEASE);
-        if (!vd->seal_queued && db->pool != NULL &&
-            tpool_submit(db->pool, TPOOL_HIGH, seal_job, db) == 0)
-            vd->seal_queued = 1;
     }
     number = version_set_new_file_number(db->vs);
     rc = vlog_new_segment(vd->vl, number);

@@ -21,6 +21,7 @@
 
 #include "db_test.h"
 #include "engine/lsm.h"
+#include "util/io.h"
 #include "util/zmalloc.h"
 
 #define EXPECT(cond, ...) \
@@ -617,6 +618,49 @@ START_TEST(test_compaction_filters)
 }
 END_TEST
 
+/* An I/O error in the value log fails the write and becomes the sticky
+ * error; after lsm_resume the next write rolls to a new segment and every
+ * acknowledged value is still there, also after a reopen. */
+START_TEST(test_vlog_io_error)
+{
+    struct io_env *env = io_env_fault_create(io_env_posix());
+    struct lsm_options o;
+    struct lsm_db *db;
+    char big[1500], k[16];
+    int i, rc;
+
+    opts(&o);
+    o.env = env;
+    db = open_db(&o);
+    for (i = 0; i < 50; i++)
+        put(db, i, 1);
+    io_env_fault_set(env, _i ? IO_FAULT_ENOSPC : IO_FAULT_EIO, 0, ".vlog");
+    memset(big, 'q', sizeof big);
+    key_of(k, 50);
+    rc = lsm_put(db, NULL, k, strlen(k), big, sizeof big);
+    EXPECT(rc == (_i ? LSM_ENOSPC : LSM_EIO), "vlog failure reaches the caller (%d: %s)", rc,
+           lsm_last_error());
+    EXPECT(strstr(lsm_last_error(), ".vlog") != NULL, "message names the segment: %s",
+           lsm_last_error());
+    EXPECT(lsm_bg_error(db) != 0, "sticky error");
+    EXPECT(lsm_put(db, NULL, "small", 5, "v", 1) != 0, "writes refused while sticky");
+    io_env_fault_reset(env);
+    for (i = 0; i < 50; i++)
+        expect_get(db, NULL, i, 1);              /* reads go on */
+    ck_assert_int_eq(lsm_resume(db), 0);
+    for (i = 50; i < 100; i++)
+        put(db, i, 2);
+    for (i = 0; i < 100; i++)
+        expect_get(db, NULL, i, i < 50 ? 1 : 2);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = open_db(&o);
+    for (i = 0; i < 100; i++)
+        expect_get(db, NULL, i, i < 50 ? 1 : 2);
+    ck_assert_int_eq(lsm_close(db), 0);
+    io_env_fault_destroy(env);
+}
+END_TEST
+
 static Suite *vlog_gc_suite(void)
 {
     Suite *s = suite_create("vlog_gc");
@@ -630,6 +674,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_gc_concurrent);
     tcase_add_test(tc, test_corrupt_entry);
     tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
+    tcase_add_loop_test(tc, test_vlog_io_error, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

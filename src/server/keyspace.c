@@ -142,6 +142,7 @@ static struct {
     int bg_stop;
     int bg_sync_flag;               /* a commit to sync (everysec) */
     int bg_sync_err;                /* last background sync result */
+    char bg_sync_msg[256];          /* its lsm_last_error(), which is per thread */
     int64_t bg_last_sync_ms;
     uint64_t bg_sync_count, bg_sync_errors;
     uint32_t *reclaim;
@@ -540,6 +541,7 @@ static void *sync_main(void *arg)
             ks.bg_last_sync_ms = clock_ms();
             ks.bg_sync_count++;
         } else {
+            snprintf(ks.bg_sync_msg, sizeof(ks.bg_sync_msg), "%s", lsm_last_error());
             ks.bg_sync_errors++;
             ks.bg_sync_flag = 1;    /* retry next second */
         }
@@ -867,9 +869,10 @@ void ks_txn_abort(void)
         txn_rollback();
 }
 
-static void set_persist_error(int rc, const char *what)
+/* detail: the engine's message for rc, taken on the thread that failed
+ * (lsm_last_error() is per thread). */
+static void set_persist_error_detail(int rc, const char *what, const char *detail)
 {
-    const char *detail = lsm_last_error();
     if (!ks.persist_err) {
         ks.persist_err_since = clock_ms();
         log_warning("keyspace: %s failed: %s; writes are refused until it succeeds again",
@@ -879,6 +882,11 @@ static void set_persist_error(int rc, const char *what)
     snprintf(ks.persist_msg, sizeof(ks.persist_msg), "%s",
              rc == LSM_ENOSPC ? "No space left on device" :
              rc == LSM_EIO ? "Input/output error" : lsm_strerror(rc));
+}
+
+static void set_persist_error(int rc, const char *what)
+{
+    set_persist_error_detail(rc, what, lsm_last_error());
 }
 
 /* Adds the counters and map of the transaction to the batch. */
@@ -1909,12 +1917,14 @@ void ks_cron_second(void)
         return;
     pthread_mutex_lock(&ks.bg_mu);
     int bgerr = ks.bg_sync_err;
+    char bgmsg[sizeof(ks.bg_sync_msg)];
+    memcpy(bgmsg, ks.bg_sync_msg, sizeof(bgmsg));
     ks.bg_sync_err = 0;
     if (ks.bg_last_sync_ms > ks.last_sync_ms)
         ks.last_sync_ms = ks.bg_last_sync_ms;
     pthread_mutex_unlock(&ks.bg_mu);
     if (bgerr)
-        set_persist_error(bgerr, "background fsync of the write-ahead log");
+        set_persist_error_detail(bgerr, "background fsync of the write-ahead log", bgmsg);
     if (lsm_bg_error(ks.lsm) != 0) {
         if (lsm_resume(ks.lsm) == 0)
             log_notice("keyspace: the engine's background error is cleared");

@@ -126,7 +126,7 @@ static void test_unauth_limits(void)
     limit_case("unauthenticated bulk of 16384", "*1\r\n$16384\r\n", "", 0);
 
     struct conn *c = conn_tcp(port);
-    conn_call(c, "AUTH", "s3cret", NULL);
+    zfree(conn_call(c, "AUTH", "s3cret", NULL));
     const char *argv[12] = { "ECHO", "a" };
     char *big = zmalloc(20001);
     memset(big, 'z', 20000);
@@ -147,7 +147,7 @@ static void test_unauth_limits(void)
 static void test_runtime_change(void)
 {
     struct conn *c = conn_tcp(port);
-    conn_call(c, "AUTH", "s3cret", NULL);
+    zfree(conn_call(c, "AUTH", "s3cret", NULL));
     tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "requirepass", "n3w", NULL), "+OK\r\n"),
            "CONFIG SET requirepass n3w");
     tap_ok(reply_is(conn_call(c, "PING", NULL), "+PONG\r\n"), "... the current client stays authenticated");

@@ -248,7 +248,7 @@ static void test_id_info_list(void)
     tap_ok(ida > 0 && idb > ida, "CLIENT ID: positive, increasing with each connection (%lld, %lld)", ida, idb);
     tap_ok(client_id(a) == ida, "CLIENT ID is stable for a connection");
 
-    conn_call(a, "CLIENT", "SETNAME", "alpha", NULL);
+    zfree(conn_call(a, "CLIENT", "SETNAME", "alpha", NULL));
     char *r = conn_call(a, "SELECT", "3", NULL);
     zfree(r);
     r = conn_call(a, "CLIENT", "INFO", NULL);

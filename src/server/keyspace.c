@@ -503,6 +503,19 @@ static int ks_compaction_filter(void *arg, const char *key, size_t klen,
     return drop;
 }
 
+/* The engine's extended filter: it passes only the first bytes of a value
+ * kept in the value log, which is all ks_compaction_filter reads (the key,
+ * and the 8-byte expiry at the front of a cursor record), so compaction
+ * never fetches a separated value. */
+static int ks_compaction_filter_ex(void *arg, const struct lsm_filter_entry *e,
+                                   const char **new_value, size_t *new_len)
+{
+    (void)new_value;
+    (void)new_len;
+    return ks_compaction_filter(arg, e->key, e->klen, e->value, e->vlen)
+               ? LSM_FILTER_DROP : LSM_FILTER_KEEP;
+}
+
 static void flt_publish(void)
 {
     uint32_t *live = zmalloc((size_t)ks.ndb * sizeof(*live) + 1);
@@ -735,7 +748,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     lo.compression = (enum lsm_compression)opt->compression;
     lo.max_open_files = opt->max_open_files;
     lo.env = opt->env;
-    lo.compaction_filter = ks_compaction_filter;
+    lo.compaction_filter_ex = ks_compaction_filter_ex;
     lo.compaction_filter_arg = NULL;
     pthread_mutex_lock(&ks.flt_mu);
     ks.flt_next_ns = 0;             /* nothing is dead until the map is loaded */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -263,15 +264,51 @@ int client_handle_pending_writes(void)
     return handled;
 }
 
+/* Writes what c can take now; returns 1 while output is still pending and
+ * the socket is alive, 0 when c is done (drained, or its socket failed). */
+static int flush_one(struct client *c)
+{
+    if (obuf_pending(&c->obuf) == 0 || (c->flags & CLIENT_CLOSE_ASAP))
+        return 0;
+    ssize_t n = obuf_write(&c->obuf, c->fd);
+    if (n > 0)
+        server.stat_net_output_bytes += (uint64_t)n;
+    if (n < 0 && n != -EAGAIN) {
+        c->flags |= CLIENT_CLOSE_ASAP;      /* peer gone: stop trying */
+        return 0;
+    }
+    return obuf_pending(&c->obuf) > 0;
+}
+
 void client_flush_all(void)
 {
-    for (struct client *c = server.clients; c; c = c->next) {
-        if (obuf_pending(&c->obuf) > 0 && !(c->flags & CLIENT_CLOSE_ASAP)) {
-            ssize_t n = obuf_write(&c->obuf, c->fd);
-            if (n > 0)
-                server.stat_net_output_bytes += (uint64_t)n;
+    /* Shutdown: wait, bounded, for clients that read slowly, so a reader
+     * gets every reply the server produced (a client that stops reading
+     * cannot hold the exit back for more than CLIENT_SHUTDOWN_FLUSH_MS). */
+    int64_t deadline = clock_mono_ms() + CLIENT_SHUTDOWN_FLUSH_MS;
+    struct pollfd *pfd = NULL;
+    size_t cap = 0;
+
+    for (;;) {
+        size_t n = 0;
+        for (struct client *c = server.clients; c; c = c->next) {
+            if (!flush_one(c))
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                pfd = zrealloc(pfd, cap * sizeof(*pfd));
+            }
+            pfd[n].fd = c->fd;
+            pfd[n].events = POLLOUT;
+            pfd[n++].revents = 0;
         }
+        int64_t left = deadline - clock_mono_ms();
+        if (n == 0 || left <= 0)
+            break;
+        if (poll(pfd, (nfds_t)n, (int)(left < 100 ? left : 100)) < 0 && errno != EINTR)
+            break;
     }
+    zfree(pfd);
 }
 
 /* ---- output buffer limits ---- */

@@ -95,7 +95,10 @@ int client_handle_pending_writes(void);
 /* Queues c for writing before the loop sleeps (no-op when nothing pending). */
 void client_queue_write(struct client *c);
 
-/* Best-effort, non-blocking flush of every client's output (shutdown). */
+/* Shutdown: writes every client's pending output, waiting (poll) for slow
+ * readers at most CLIENT_SHUTDOWN_FLUSH_MS in all; clients whose socket
+ * fails are skipped. */
+#define CLIENT_SHUTDOWN_FLUSH_MS 5000
 void client_flush_all(void);
 
 /* Executes c->argv (already parsed) through the table: unknown command,

@@ -13,15 +13,13 @@
 #include <stddef.h>
 
 #include "server/commands.h"
+#include "util/strconv.h"
 
 /* The rows of the string commands (struct command of commands.h), ended by
  * a row whose name is NULL; the command table registers them. */
 extern struct command string_commands[];
 
-/* Redis' string2ll(): optional '-', digits without a leading zero (except
- * "0" itself), no '+', no spaces, at most 20 bytes, within long long.
- * Returns 1 and *out, or 0. */
-int str_to_ll(const char *s, size_t len, long long *out);
+/* str_to_ll() (Redis' string2ll) lives in util/strconv.h. */
 
 /* Redis' string2ld(): strtold over the whole string (no leading space, no
  * trailing bytes, no NaN, no overflow, no underflow to zero; "inf" is

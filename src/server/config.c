@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "util/glob.h"
+#include "util/strconv.h"
 #include "util/log.h"
 #include "util/slice.h"
 #include "util/zmalloc.h"
@@ -239,40 +240,10 @@ unbalanced:
 /* ------------------------------------------------------------------ */
 /* Number parsing                                                       */
 
-/* Redis' string2ll(): optional '-', no leading zeros, no spaces or '+'. */
+/* Redis' string2ll() on a NUL-terminated argument; 0 or -1. */
 static int parse_ll(const char *s, long long *out)
 {
-    const char *p = s;
-    int neg = 0;
-    unsigned long long v = 0;
-
-    if (p[0] == '0' && p[1] == '\0') {
-        *out = 0;
-        return 0;
-    }
-    if (*p == '-') {
-        neg = 1;
-        p++;
-    }
-    if (*p < '1' || *p > '9')
-        return -1;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        if (v > (ULLONG_MAX - (unsigned long long)(*p - '0')) / 10)
-            return -1;
-        v = v * 10 + (unsigned long long)(*p - '0');
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return -1;
-        *out = (long long)(0 - v);
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return -1;
-        *out = (long long)v;
-    }
-    return 0;
+    return str_to_ll(s, strlen(s), out) ? 0 : -1;
 }
 
 static const struct {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/strconv.h"
 #include "util/zmalloc.h"
 
 enum {
@@ -103,49 +104,6 @@ static int resp_fail(struct resp_parser *p, const char *err)
     return RESP_ERROR;
 }
 
-/* Redis' string2ll(): optional '-', no '+', no leading zeros, no spaces,
- * fewer than 21 chars, no overflow. Returns 1 when s[0..n) is such a number. */
-static int resp_str2ll(const char *s, size_t n, long long *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    unsigned long long v;
-
-    if (n == 0 || n >= 21)
-        return 0;
-    if (n == 1 && s[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    if (s[0] == '-') {
-        neg = 1;
-        if (++i == n)
-            return 0;
-    }
-    if (s[i] < '1' || s[i] > '9')
-        return 0;
-    v = (unsigned long long)(s[i++] - '0');
-    for (; i < n; i++) {
-        unsigned d;
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        d = (unsigned)(s[i] - '0');
-        if (v > (~0ULL - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (unsigned long long)LLONG_MAX + 1)
-            return 0;
-        *out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
-    } else {
-        if (v > (unsigned long long)LLONG_MAX)
-            return 0;
-        *out = (long long)v;
-    }
-    return 1;
-}
-
 /* Find ch in s[from..n) the way strchr() finds it in Redis' NUL terminated
  * query buffer: a NUL byte ends the search. Returns its index, or n when it
  * is absent; *stop is where a later search must resume (a NUL stays put:
@@ -204,7 +162,7 @@ static int resp_count(struct resp_parser *p, const char *cmd, size_t avail,
 
     if (rc != RESP_DONE)
         return rc;
-    if (!resp_str2ll(cmd + 1, cr - 1, &ll) || ll > lim->max_multibulk_len)
+    if (!str_to_ll(cmd + 1, cr - 1, &ll) || ll > lim->max_multibulk_len)
         return resp_fail(p, ERR_MBULK_LEN);
     if (ll > RESP_UNAUTH_MAX_MULTIBULK && !authenticated)
         return resp_fail(p, ERR_UNAUTH_MBULK);
@@ -235,7 +193,7 @@ static int resp_bulk_hdr(struct resp_parser *p, const char *cmd, size_t avail,
         return rc;
     if (cmd[p->cur] != '$')
         return resp_bad_type(p, cmd[p->cur]);
-    if (!resp_str2ll(cmd + p->cur + 1, cr - p->cur - 1, &ll) || ll < 0 ||
+    if (!str_to_ll(cmd + p->cur + 1, cr - p->cur - 1, &ll) || ll < 0 ||
         ll > lim->max_bulk_len)
         return resp_fail(p, ERR_BULK_LEN);
     if (ll > RESP_UNAUTH_MAX_BULK && !authenticated)

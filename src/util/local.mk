@@ -3,6 +3,7 @@ noinst_LTLIBRARIES += src/util/libutil.la
 src_util_libutil_la_SOURCES = \
 	src/util/zmalloc.c src/util/zmalloc.h \
 	src/util/slice.c src/util/slice.h \
+	src/util/strconv.c src/util/strconv.h \
 	src/util/coding.c src/util/coding.h \
 	src/util/crc32c.c src/util/crc32c.h \
 	src/util/arena.c src/util/arena.h \

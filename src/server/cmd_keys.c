@@ -14,6 +14,7 @@
 
 #include "engine/lsm.h"
 #include "server/client.h"
+#include "server/cmdarg.h"
 #include "server/cmd_string.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
@@ -22,44 +23,12 @@
 #include "util/zmalloc.h"
 
 #define ERR_SYNTAX "ERR syntax error"
-#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_INT CMDARG_ERR_NOT_INT
 #define ERR_NO_KEY "ERR no such key"
 #define ERR_SAME "ERR source and destination objects are the same"
 #define ERR_DB_RANGE "ERR DB index is out of range"
 
 /* ---- helpers ---- */
-
-/* Length of argv[i] as a C string (Redis compares options with strcasecmp,
- * so "nx\0junk" is NX). */
-static size_t arg_clen(const struct client *c, int i)
-{
-    const char *z = memchr(c->argv[i], '\0', c->argvlen[i]);
-    return z ? (size_t)(z - c->argv[i]) : c->argvlen[i];
-}
-
-static int opt_is(const struct client *c, int i, const char *word)
-{
-    size_t n = strlen(word);
-    return arg_clen(c, i) == n && strncasecmp(c->argv[i], word, n) == 0;
-}
-
-static void reply_ks_error(struct client *c, int rc)
-{
-    char msg[256];
-    if (ks_write_error(msg, sizeof(msg)))
-        reply_error(&c->obuf, msg);
-    else
-        reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
-}
-
-/* Redis' getLongLongFromObjectOrReply. 1, or 0 after the error reply. */
-static int arg_ll(struct client *c, int i, long long *out)
-{
-    if (str_to_ll(c->argv[i], c->argvlen[i], out))
-        return 1;
-    reply_error(&c->obuf, ERR_NOT_INT);
-    return 0;
-}
 
 /* Redis' getIntFromObjectOrReply(c, o, &v, msg): msg NULL = the generic
  * texts. 1, or 0 after the error reply. */
@@ -102,7 +71,7 @@ static void cmd_del(struct client *c)
     for (int i = 1; i < c->argc; i++) {
         int rc = ks_delete(c->db, c->argv[i], c->argvlen[i]);
         if (rc < 0) {
-            reply_ks_error(c, rc);
+            cmdarg_reply_ks_error(c, rc);
             return;
         }
         n += rc;
@@ -117,7 +86,7 @@ static void cmd_exists(struct client *c)
     for (int i = 1; i < c->argc; i++) {
         int rc = ks_exists(c->db, c->argv[i], c->argvlen[i]);
         if (rc < 0) {
-            reply_ks_error(c, rc);
+            cmdarg_reply_ks_error(c, rc);
             return;
         }
         n += rc;
@@ -130,7 +99,7 @@ static void cmd_type(struct client *c)
     int type;
     int rc = ks_lookup_meta(c->db, c->argv[1], c->argvlen[1], &type, NULL);
     if (rc < 0) {
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
         return;
     }
     reply_status(&c->obuf, rc ? ks_type_name(type) : "none");
@@ -175,7 +144,7 @@ static void rename_generic(struct client *c, int nx)
         rc = same_key(c, 1, 2) ? 0 : move_value(c, c->db, 2, &v, !nx);
     ks_value_free(&v);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else if (nx)
         reply_long(&c->obuf, rc);
     else
@@ -208,9 +177,9 @@ static void cmd_copy(struct client *c)
     int dst = c->db, replace = 0;
     for (int j = 3; j < c->argc; j++) {
         int additional = c->argc - j - 1;
-        if (opt_is(c, j, "replace")) {
+        if (cmdarg_opt_is(c, j, "replace")) {
             replace = 1;
-        } else if (opt_is(c, j, "db") && additional >= 1) {
+        } else if (cmdarg_opt_is(c, j, "db") && additional >= 1) {
             if (!arg_db(c, j + 1, &dst))
                 return;
             j++;
@@ -229,7 +198,7 @@ static void cmd_copy(struct client *c)
         rc = store_value(c, dst, 2, &v, replace);
     ks_value_free(&v);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, rc);
 }
@@ -249,7 +218,7 @@ static void cmd_move(struct client *c)
         rc = move_value(c, dst, 1, &v, 0);
     ks_value_free(&v);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, rc);
 }
@@ -263,16 +232,16 @@ static int parse_expire_flags(struct client *c, int *flags)
 {
     int f = 0;
     for (int j = 3; j < c->argc; j++) {
-        if (opt_is(c, j, "nx")) {
+        if (cmdarg_opt_is(c, j, "nx")) {
             f |= EXP_NX;
-        } else if (opt_is(c, j, "xx")) {
+        } else if (cmdarg_opt_is(c, j, "xx")) {
             f |= EXP_XX;
-        } else if (opt_is(c, j, "gt")) {
+        } else if (cmdarg_opt_is(c, j, "gt")) {
             f |= EXP_GT;
-        } else if (opt_is(c, j, "lt")) {
+        } else if (cmdarg_opt_is(c, j, "lt")) {
             f |= EXP_LT;
         } else {
-            reply_errorf(&c->obuf, "ERR Unsupported option %.*s", (int)arg_clen(c, j),
+            reply_errorf(&c->obuf, "ERR Unsupported option %.*s", (int)cmdarg_clen(c, j),
                          c->argv[j]);
             return 0;
         }
@@ -295,7 +264,7 @@ static void expire_generic(struct client *c, int relative, int seconds)
 {
     int flags;
     long long when;
-    if (!parse_expire_flags(c, &flags) || !arg_ll(c, 2, &when))
+    if (!parse_expire_flags(c, &flags) || !cmdarg_ll(c, 2, &when))
         return;
     if (seconds) {
         if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)
@@ -311,7 +280,7 @@ static void expire_generic(struct client *c, int relative, int seconds)
     int64_t cur;
     int rc = ks_lookup_meta(c->db, c->argv[1], c->argvlen[1], NULL, &cur);
     if (rc < 0) {
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
         return;
     }
     if (rc == 0 || ((flags & EXP_NX) && cur != -1) || ((flags & EXP_XX) && cur == -1) ||
@@ -326,7 +295,7 @@ static void expire_generic(struct client *c, int relative, int seconds)
     else
         rc = ks_set_expire(c->db, c->argv[1], c->argvlen[1], when);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, 1);
     return;
@@ -363,7 +332,7 @@ static void cmd_persist(struct client *c)
     else if (rc > 0)
         rc = 0;
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, rc ? 1 : 0);
 }
@@ -374,7 +343,7 @@ static void ttl_generic(struct client *c, int ms, int absolute)
     int64_t exp;
     int rc = ks_lookup_meta(c->db, c->argv[1], c->argvlen[1], NULL, &exp);
     if (rc < 0) {
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
         return;
     }
     if (rc == 0) {
@@ -418,7 +387,7 @@ static void cmd_pexpiretime(struct client *c)
 static int parse_cursor(const struct client *c, uint64_t *out)
 {
     char buf[64];
-    size_t n = arg_clen(c, 1);
+    size_t n = cmdarg_clen(c, 1);
     if (n >= sizeof(buf))
         return 0;
     memcpy(buf, c->argv[1], n);
@@ -495,21 +464,21 @@ static int parse_scan_opts(struct client *c, struct scan_opts *o)
     o->typelen = 0;
     for (int i = 2; i < c->argc; i += 2) {
         int j = c->argc - i;
-        if (opt_is(c, i, "count") && j >= 2) {
-            if (!arg_ll(c, i + 1, &o->count))
+        if (cmdarg_opt_is(c, i, "count") && j >= 2) {
+            if (!cmdarg_ll(c, i + 1, &o->count))
                 return 0;
             if (o->count < 1) {
                 reply_error(&c->obuf, ERR_SYNTAX);
                 return 0;
             }
-        } else if (opt_is(c, i, "match") && j >= 2) {
+        } else if (cmdarg_opt_is(c, i, "match") && j >= 2) {
             o->pat = c->argv[i + 1];
             o->patlen = c->argvlen[i + 1];
             if (o->patlen == 1 && o->pat[0] == '*')
                 o->pat = NULL;
-        } else if (opt_is(c, i, "type") && j >= 2) {
+        } else if (cmdarg_opt_is(c, i, "type") && j >= 2) {
             o->type = c->argv[i + 1];
-            o->typelen = arg_clen(c, i + 1);
+            o->typelen = cmdarg_clen(c, i + 1);
         } else {
             reply_error(&c->obuf, ERR_SYNTAX);
             return 0;
@@ -612,7 +581,7 @@ static void cmd_scan(struct client *c)
     reply_scan(c, next, &l);
     goto out;
 fail:
-    reply_ks_error(c, rc);
+    cmdarg_reply_ks_error(c, rc);
 out:
     zfree(prefix);
     buf_free(&start);
@@ -630,7 +599,7 @@ static void cmd_keys(struct client *c)
     struct ks_iter *it = ks_iter_create(c->db, prefix, plen);
     if (!it) {
         zfree(prefix);
-        reply_ks_error(c, LSM_EINVAL);
+        cmdarg_reply_ks_error(c, LSM_EINVAL);
         return;
     }
     struct keylist l = { BUF_INIT, NULL, 0, 0 };
@@ -646,7 +615,7 @@ static void cmd_keys(struct client *c)
     ks_iter_destroy(it);
     zfree(prefix);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_keylist(c, &l);
     keylist_free(&l);
@@ -777,7 +746,7 @@ static void cmd_randomkey(struct client *c)
     struct buf k = BUF_INIT;
     int rc = random_key(c->db, &k);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else if (rc == 0)
         reply_null(&c->obuf);
     else
@@ -791,7 +760,7 @@ static void cmd_dbsize(struct client *c)
 {
     long long n = ks_dbsize(c->db);
     if (n < 0)
-        reply_ks_error(c, (int)n);
+        cmdarg_reply_ks_error(c, (int)n);
     else
         reply_long(&c->obuf, n);
 }
@@ -799,7 +768,7 @@ static void cmd_dbsize(struct client *c)
 /* Redis' getFlushCommandFlags: nothing, SYNC or ASYNC (both O(1) here). */
 static int flush_args_ok(struct client *c)
 {
-    if (c->argc == 1 || (c->argc == 2 && (opt_is(c, 1, "sync") || opt_is(c, 1, "async"))))
+    if (c->argc == 1 || (c->argc == 2 && (cmdarg_opt_is(c, 1, "sync") || cmdarg_opt_is(c, 1, "async"))))
         return 1;
     reply_error(&c->obuf, ERR_SYNTAX);
     return 0;
@@ -811,7 +780,7 @@ static void cmd_flushdb(struct client *c)
         return;
     int rc = ks_flushdb(c->db);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_ok(&c->obuf);
 }
@@ -822,7 +791,7 @@ static void cmd_flushall(struct client *c)
         return;
     int rc = ks_flushall();
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_ok(&c->obuf);
 }
@@ -839,7 +808,7 @@ static void cmd_swapdb(struct client *c)
     }
     int rc = a == b ? 0 : ks_swapdb(a, b);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_ok(&c->obuf);
 }

@@ -14,6 +14,7 @@
 
 #include "engine/lsm.h"
 #include "server/client.h"
+#include "server/cmdarg.h"
 #include "server/config.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
@@ -21,7 +22,7 @@
 #include "util/zmalloc.h"
 
 #define ERR_SYNTAX "ERR syntax error"
-#define ERR_NOT_INT "ERR value is not an integer or out of range"
+#define ERR_NOT_INT CMDARG_ERR_NOT_INT
 #define ERR_NOT_FLOAT "ERR value is not a valid float"
 #define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define ERR_TOO_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -73,42 +74,13 @@ int str_from_ld_human(char *buf, size_t cap, long double v)
 
 /* ---- argument and reply helpers ---- */
 
-/* Redis compares option words as C strings: an argument matches up to its
- * first NUL byte ("nx\0junk" is NX). */
-static int opt_is(const struct client *c, int i, const char *word)
-{
-    size_t n = strlen(word);
-    const char *z = memchr(c->argv[i], '\0', c->argvlen[i]);
-    size_t plen = z ? (size_t)(z - c->argv[i]) : c->argvlen[i];
-    return plen == n && strncasecmp(c->argv[i], word, n) == 0;
-}
-
-static int arg_ll(struct client *c, int i, long long *out)
-{
-    if (str_to_ll(c->argv[i], c->argvlen[i], out))
-        return 1;
-    reply_error(&c->obuf, ERR_NOT_INT);
-    return 0;
-}
-
-/* An engine/keyspace failure: the persistence error text when writes are
- * refused, else the engine's reason. */
-static void reply_ks_error(struct client *c, int rc)
-{
-    char msg[256];
-    if (ks_write_error(msg, sizeof(msg)))
-        reply_error(&c->obuf, msg);
-    else
-        reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
-}
-
 /* Looks up a string: 1 found (v filled, free it), 0 absent (v zeroed), -1
  * an error was replied (engine error, or WRONGTYPE for another type). */
 static int lookup_string(struct client *c, int argi, struct ks_value *v)
 {
     int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
     if (rc < 0) {
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
         return -1;
     }
     if (rc == 0)
@@ -160,30 +132,30 @@ static int parse_set_options(struct client *c, int kind, int *flags, int *expire
         int has_next = j + 1 < c->argc;
         int set = kind == PARSE_SET;
         int timed = 0;
-        if (set && opt_is(c, j, "nx") && !(f & SET_XX)) {
+        if (set && cmdarg_opt_is(c, j, "nx") && !(f & SET_XX)) {
             f |= SET_NX;
-        } else if (set && opt_is(c, j, "xx") && !(f & SET_NX)) {
+        } else if (set && cmdarg_opt_is(c, j, "xx") && !(f & SET_NX)) {
             f |= SET_XX;
-        } else if (set && opt_is(c, j, "get")) {
+        } else if (set && cmdarg_opt_is(c, j, "get")) {
             f |= SET_GET;
-        } else if (set && opt_is(c, j, "keepttl") && !(f & (SET_PERSIST | SET_ANY_EXPIRE))) {
+        } else if (set && cmdarg_opt_is(c, j, "keepttl") && !(f & (SET_PERSIST | SET_ANY_EXPIRE))) {
             f |= SET_KEEPTTL;
-        } else if (!set && opt_is(c, j, "persist") &&
+        } else if (!set && cmdarg_opt_is(c, j, "persist") &&
                    !(f & (SET_ANY_EXPIRE | SET_KEEPTTL))) {
             f |= SET_PERSIST;
-        } else if (opt_is(c, j, "ex") && has_next &&
+        } else if (cmdarg_opt_is(c, j, "ex") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EXAT | SET_PX | SET_PXAT))) {
             f |= SET_EX;
             timed = 1;
-        } else if (opt_is(c, j, "px") && has_next &&
+        } else if (cmdarg_opt_is(c, j, "px") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PXAT))) {
             f |= SET_PX;
             timed = 1;
-        } else if (opt_is(c, j, "exat") && has_next &&
+        } else if (cmdarg_opt_is(c, j, "exat") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_PX | SET_PXAT))) {
             f |= SET_EXAT;
             timed = 1;
-        } else if (opt_is(c, j, "pxat") && has_next &&
+        } else if (cmdarg_opt_is(c, j, "pxat") && has_next &&
                    !(f & (SET_KEEPTTL | SET_PERSIST | SET_EX | SET_EXAT | SET_PX))) {
             f |= SET_PXAT;
             timed = 1;
@@ -210,7 +182,7 @@ static void reply_invalid_expire(struct client *c)
 static int parse_expire(struct client *c, int argi, int seconds, int relative, int64_t *out)
 {
     long long ms;
-    if (!arg_ll(c, argi, &ms))
+    if (!cmdarg_ll(c, argi, &ms))
         return 0;
     if (ms <= 0 || (seconds && ms > LLONG_MAX / 1000)) {
         reply_invalid_expire(c);
@@ -254,7 +226,7 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
         memset(&old, 0, sizeof(old));
         found = ks_exists(c->db, key, klen);
         if (found < 0)
-            reply_ks_error(c, found);
+            cmdarg_reply_ks_error(c, found);
     } else {
         /* A plain SET needs no lookup here: ks_set reads the old record
          * itself (one engine read per SET, not two). */
@@ -274,7 +246,7 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
                  : ks_set(c->db, key, klen, KS_TYPE_STRING, val, vlen, expire_at);
     }
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else if ((flags & SET_GET) && found)
         reply_bulk(o, old.data, old.len);
     else if (flags & SET_GET)
@@ -358,7 +330,7 @@ static void cmd_getex(struct client *c)
     else if ((flags & SET_PERSIST) && v.expire_at >= 0)
         rc = ks_set_expire(c->db, c->argv[1], c->argvlen[1], -1);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_bulk(&c->obuf, v.data, v.len);
     ks_value_free(&v);
@@ -376,7 +348,7 @@ static void cmd_getdel(struct client *c)
     }
     rc = ks_delete(c->db, c->argv[1], c->argvlen[1]);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_bulk(&c->obuf, v.data, v.len);
     ks_value_free(&v);
@@ -392,7 +364,7 @@ static void cmd_getset(struct client *c)
                     c->argvlen[2], -1);
     if (rc < 0) {
         ks_value_free(&v);
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
         return;
     }
     if (found) {
@@ -411,7 +383,7 @@ static void cmd_mget(struct client *c)
         struct ks_value v;
         int rc = ks_lookup(c->db, c->argv[j], c->argvlen[j], &v);
         if (rc < 0) {
-            reply_ks_error(c, rc);   /* an error element keeps the array whole */
+            cmdarg_reply_ks_error(c, rc);   /* an error element keeps the array whole */
         } else if (rc == 0 || v.type != KS_TYPE_STRING) {
             reply_null(o);
             ks_value_free(&v);
@@ -433,7 +405,7 @@ static void mset_generic(struct client *c, int nx)
         for (int j = 1; j < c->argc; j += 2) {
             int rc = ks_exists(c->db, c->argv[j], c->argvlen[j]);
             if (rc < 0) {
-                reply_ks_error(c, rc);
+                cmdarg_reply_ks_error(c, rc);
                 return;
             }
             if (rc) {
@@ -446,7 +418,7 @@ static void mset_generic(struct client *c, int nx)
         int rc = ks_set(c->db, c->argv[j], c->argvlen[j], KS_TYPE_STRING, c->argv[j + 1],
                         c->argvlen[j + 1], -1);
         if (rc < 0) {
-            reply_ks_error(c, rc);
+            cmdarg_reply_ks_error(c, rc);
             return;
         }
     }
@@ -493,7 +465,7 @@ static void incr_generic(struct client *c, long long incr)
     int n = snprintf(buf, sizeof(buf), "%lld", value);
     rc = ks_set_keepttl(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, buf, (size_t)n);
     if (rc < 0) {
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
         return;
     }
     reply_long(&c->obuf, value);
@@ -512,14 +484,14 @@ static void cmd_decr(struct client *c)
 static void cmd_incrby(struct client *c)
 {
     long long incr;
-    if (arg_ll(c, 2, &incr))
+    if (cmdarg_ll(c, 2, &incr))
         incr_generic(c, incr);
 }
 
 static void cmd_decrby(struct client *c)
 {
     long long incr;
-    if (!arg_ll(c, 2, &incr))
+    if (!cmdarg_ll(c, 2, &incr))
         return;
     if (incr == LLONG_MIN) {   /* -incr would overflow */
         reply_error(&c->obuf, "ERR decrement would overflow");
@@ -556,7 +528,7 @@ static void cmd_incrbyfloat(struct client *c)
     int n = str_from_ld_human(buf, STR_LD_BUFSIZE, value);
     rc = ks_set_keepttl(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, buf, (size_t)n);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_bulk(&c->obuf, buf, (size_t)n);
     zfree(buf);
@@ -575,7 +547,7 @@ static void cmd_append(struct client *c)
     if (rc == 0) {
         rc = ks_set(c->db, key, klen, KS_TYPE_STRING, add, alen, -1);
         if (rc < 0)
-            reply_ks_error(c, rc);
+            cmdarg_reply_ks_error(c, rc);
         else
             reply_long(&c->obuf, (long long)alen);
         return;
@@ -592,7 +564,7 @@ static void cmd_append(struct client *c)
     rc = ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, nv, total);
     zfree(nv);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, (long long)total);
 }
@@ -612,7 +584,7 @@ static void cmd_strlen(struct client *c)
 static void cmd_getrange(struct client *c)
 {
     long long start, end;
-    if (!arg_ll(c, 2, &start) || !arg_ll(c, 3, &end))
+    if (!cmdarg_ll(c, 2, &start) || !cmdarg_ll(c, 3, &end))
         return;
     struct ks_value v;
     int rc = lookup_string(c, 1, &v);
@@ -650,7 +622,7 @@ static void cmd_setrange(struct client *c)
     const char *key = c->argv[1], *val = c->argv[3];
     size_t klen = c->argvlen[1], vlen = c->argvlen[3];
     long long offset;
-    if (!arg_ll(c, 2, &offset))
+    if (!cmdarg_ll(c, 2, &offset))
         return;
     if (offset < 0) {
         reply_error(&c->obuf, "ERR offset is out of range");
@@ -684,7 +656,7 @@ static void cmd_setrange(struct client *c)
             : ks_set(c->db, key, klen, KS_TYPE_STRING, nv, nlen, -1);
     zfree(nv);
     if (rc < 0)
-        reply_ks_error(c, rc);
+        cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, (long long)nlen);
 }

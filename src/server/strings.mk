@@ -1,2 +1,4 @@
-# src/server/strings.mk: the string commands (GET, SET, INCR, APPEND, ...).
+# src/server/strings.mk: the string commands (GET, SET, INCR, APPEND, ...)
+# and the argument helpers they share with the key commands (cmdarg).
 src_server_libserver_la_SOURCES += src/server/cmd_string.c src/server/cmd_string.h
+src_server_libserver_la_SOURCES += src/server/cmdarg.c src/server/cmdarg.h

@@ -1,0 +1,27 @@
+/* cmdarg: argument and error-reply helpers shared by the command handlers
+ * (cmd_string.c, cmd_keys.c), so option words, integer arguments and engine
+ * failures are read and answered the same way by every command, as Redis'
+ * getLongLongFromObjectOrReply and strcasecmp-based option checks do.
+ * Thread rules: loop thread only (they reply on the client). */
+#ifndef LSM_SERVER_CMDARG_H
+#define LSM_SERVER_CMDARG_H
+
+#include <stddef.h>
+
+struct client;
+
+#define CMDARG_ERR_NOT_INT "ERR value is not an integer or out of range"
+
+/* Length of argv[i] as a C string: Redis compares options with strcasecmp,
+ * so "nx\0junk" is NX. */
+size_t cmdarg_clen(const struct client *c, int i);
+/* 1 when argv[i] is the option word (any case, up to its first NUL). */
+int cmdarg_opt_is(const struct client *c, int i, const char *word);
+/* argv[i] as a long long (Redis' string2ll): 1, or 0 after replying
+ * "value is not an integer or out of range". */
+int cmdarg_ll(struct client *c, int i, long long *out);
+/* Replies an engine/keyspace failure rc: the persistence error (MISCONF)
+ * while writes are refused, else "ERR <engine reason>". */
+void cmdarg_reply_ks_error(struct client *c, int rc);
+
+#endif

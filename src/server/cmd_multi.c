@@ -153,11 +153,6 @@ void multi_client_gone(uint64_t id)
         state_free(s);
 }
 
-int multi_in_progress(const struct client *c)
-{
-    return in_multi(c->id) != NULL;
-}
-
 void multi_client_info(const struct client *c, int *queued, int *dirty, size_t *mem)
 {
     struct mstate *s = state_find(c->id);

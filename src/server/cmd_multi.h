@@ -33,8 +33,6 @@ struct client;
  * name is NULL; the command table registers them. */
 extern struct command multi_commands[];
 
-/* 1 while c is between MULTI and EXEC/DISCARD. */
-int multi_in_progress(const struct client *c);
 /* Inside MULTI, a command that is not MULTI/EXEC/DISCARD/WATCH/QUIT is
  * queued (reply +QUEUED) and 1 is returned; a command flagged no_multi is
  * refused ("ERR Command not allowed inside a transaction"), the transaction

@@ -35,11 +35,6 @@ static const struct resp_limits resp_default_limits = {
     RESP_MAX_BULK_DEFAULT, RESP_MAX_MULTIBULK_DEFAULT, RESP_INLINE_MAX_DEFAULT
 };
 
-const struct resp_limits *resp_limits_default(void)
-{
-    return &resp_default_limits;
-}
-
 void resp_parser_init(struct resp_parser *p)
 {
     memset(p, 0, sizeof(*p));

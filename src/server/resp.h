@@ -65,9 +65,6 @@ struct resp_limits {
                                    * (m)bulk count string */
 };
 
-/* Defaults above (a static const instance; never NULL). */
-const struct resp_limits *resp_limits_default(void);
-
 struct resp_cmd {
     int argc;
     const char **argv;   /* argc pointers (parser-owned array) */

@@ -288,6 +288,17 @@ static int rec_decode(const char *p, size_t n, int *type, int64_t *exp,
     return 0;
 }
 
+/* The type and expire time of a record from its first bytes (got of them;
+ * the whole record is full bytes long). */
+static int rec_decode_head(const char *p, size_t got, size_t full, int *type, int64_t *exp)
+{
+    const char *data;
+    size_t dlen;
+    if (full < 2 || got < (full < REC_HDR_MAX ? full : REC_HDR_MAX))
+        return LSM_ECORRUPT;
+    return rec_decode(p, got, type, exp, &data, &dlen);
+}
+
 /* ---- the transaction's change set ---- */
 
 static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
@@ -385,6 +396,28 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
     *vlen = n;
     *alloc = v;
     return 1;
+}
+
+/* The first bytes of a stored record through the transaction, without
+ * reading or copying the rest of its value (no value-log read for a
+ * separated one): 1 found (head: got of the record's full bytes), 0 absent,
+ * < 0 error. */
+static int raw_get_head(const char *key, size_t klen, char head[REC_HDR_MAX], size_t *got,
+                        size_t *full)
+{
+    struct tent *x = tent_find(key, klen, hash64(key, klen, 0x6b73));
+    if (x) {
+        if (x->del)
+            return 0;
+        *full = x->vlen;
+        *got = x->vlen < REC_HDR_MAX ? x->vlen : REC_HDR_MAX;
+        memcpy(head, x->val, *got);
+        return 1;
+    }
+    int rc = lsm_get_prefix(ks.lsm, NULL, key, klen, head, REC_HDR_MAX, got, full);
+    if (rc == LSM_ENOTFOUND)
+        return 0;
+    return rc == 0 ? 1 : rc;
 }
 
 /* The db's entry for writing: its old value is saved for rollback. */
@@ -1078,6 +1111,27 @@ static int find_live(int db, const char *key, size_t klen, struct found *f)
     return 1;
 }
 
+/* find_live for callers that need only the type and expire time: the value
+ * is neither read (no value-log read for a separated one) nor copied. */
+static int find_live_head(int db, const char *key, size_t klen, int *type, int64_t *exp)
+{
+    uint32_t ns = ks.dbs[db].ns;
+    char head[REC_HDR_MAX];
+    size_t got, full;
+    mk_data_key(&kbuf, ns, key, klen);
+    int rc = raw_get_head(kbuf.data, kbuf.len, head, &got, &full);
+    if (rc <= 0)
+        return rc;
+    rc = rec_decode_head(head, got, full, type, exp);
+    if (rc != 0)
+        return rc;
+    if (*exp >= 0 && *exp <= ks.t.now) {
+        remove_key(db, ns, key, klen, *exp, 1);
+        return 0;
+    }
+    return 1;
+}
+
 /* Writes the new record (data copied before anything is replaced) and the
  * index/counter changes, given what was there. */
 static void write_record(int db, const char *key, size_t klen, int type, const void *data,
@@ -1110,20 +1164,17 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
 static int set_common(int db, const char *key, size_t klen, int type, const void *data,
                       size_t len, int64_t exp, int keepttl)
 {
-    struct found f;
-    int existed = 0;
+    int existed = 0, oldtype;
     int64_t oldexp = -1;
     if (!valid_db(db))
         return LSM_EINVAL;
     if (!ks.blind_set || keepttl) {
-        int rc = find_live(db, key, klen, &f);
+        int rc = find_live_head(db, key, klen, &oldtype, &oldexp);
         if (rc < 0)
             return rc;
         existed = rc;
-        if (existed) {
-            oldexp = f.exp;
-            found_free(&f);
-        }
+        if (!existed)
+            oldexp = -1;
     }
     if (keepttl)
         exp = oldexp;
@@ -1150,14 +1201,13 @@ int ks_set_keepttl(int db, const char *key, size_t klen, int type, const void *d
 
 int ks_delete(int db, const char *key, size_t klen)
 {
-    struct found f;
+    int type;
+    int64_t exp;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live(db, key, klen, &f);
+    int rc = find_live_head(db, key, klen, &type, &exp);
     if (rc <= 0)
         return rc;
-    int64_t exp = f.exp;
-    found_free(&f);
     remove_key(db, ks.dbs[db].ns, key, klen, exp, 0);
     return 1;
 }
@@ -1229,17 +1279,17 @@ void ks_value_free(struct ks_value *v)
 
 int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *expire_at)
 {
-    struct found f;
+    int t;
+    int64_t exp;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live(db, key, klen, &f);
+    int rc = find_live_head(db, key, klen, &t, &exp);
     if (rc <= 0)
         return rc;
     if (type)
-        *type = f.type;
+        *type = t;
     if (expire_at)
-        *expire_at = f.exp;
-    found_free(&f);
+        *expire_at = exp;
     return 1;
 }
 
@@ -1279,22 +1329,19 @@ static int expire_entry(const char *ik, size_t iklen)
         tent_put(ik, iklen, NULL, 0, -1, 1);   /* a dead namespace's entry */
         return 0;
     }
-    const char *v, *data;
-    size_t n, dlen;
-    char *alloc;
+    char head[REC_HDR_MAX];
+    size_t got, full;
     int type;
     int64_t rexp;
     mk_data_key(&kbuf, ns, key, klen);
-    int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &alloc);
-    if (rc > 0 && rec_decode(v, n, &type, &rexp, &data, &dlen) == 0 && rexp == exp) {
-        lsm_free(alloc);
+    int rc = raw_get_head(kbuf.data, kbuf.len, head, &got, &full);
+    if (rc > 0 && rec_decode_head(head, got, full, &type, &rexp) == 0 && rexp == exp) {
         struct buf k = BUF_INIT;    /* remove_key reuses ibuf/kbuf */
         buf_set(&k, key, klen);
         remove_key(db, ns, k.data, k.len, exp, 1);
         buf_free(&k);
         return 1;
     }
-    lsm_free(alloc);
     if (rc >= 0) {
         log_verbose("keyspace: dropping a stale TTL index entry");
         tent_put(ik, iklen, NULL, 0, -1, 1);

@@ -83,7 +83,7 @@ static int del_s(int db, const char *k)
 /* The value of k in db as a string, or NULL (static buffer). */
 static const char *get_s(int db, const char *k)
 {
-    static char out[4096];
+    static char out[8192];
     struct ks_value v;
     ks_txn_begin();
     int r = ks_lookup(db, k, strlen(k), &v);
@@ -270,6 +270,53 @@ START_TEST(counters_exact)
     ck_assert_int_eq(dbsize(0), 1);
     ck_assert_int_eq(expires(0), 1);
     fake_now += 10000;              /* b expires */
+    ck_assert_int_eq(dbsize(0), 0);
+    ck_assert_int_eq(expires(0), 0);
+    reopen();
+    ck_assert_int_eq(dbsize(0), 0);
+    ck_assert_int_eq(expires(0), 0);
+}
+END_TEST
+
+/* Records in the value log (>= 1024 bytes): overwrites, KEEPTTL, DEL and
+ * expiry read only the record's header (through the value pointer's inline
+ * prefix), and still keep the counters and the TTL index exact. */
+START_TEST(separated_values_counters)
+{
+    char big[3000], big2[5000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    memset(big2, 'y', sizeof(big2) - 1);
+    big2[sizeof(big2) - 1] = '\0';
+    ck_assert_int_eq(set_s(0, "L", big, fake_now + 10000), 0);
+    ck_assert_int_eq(set_s(0, "M", big, -1), 0);
+    ck_assert_int_eq(expires(0), 1);
+    reopen();                       /* the records come from the engine now */
+    ck_assert_int_eq(set_s(0, "L", big2, -1), 1);   /* drops the TTL */
+    ck_assert_int_eq(expires(0), 0);
+    ck_assert_int_eq(dbsize(0), 2);
+    ck_assert_str_eq(get_s(0, "L"), big2);
+    ck_assert_int_eq(set_s(0, "M", big2, fake_now + 5000), 1);
+    ck_assert_int_eq(expires(0), 1);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set_keepttl(0, "M", 1, KS_TYPE_STRING, big, strlen(big)), 1);
+    int type = -1;
+    int64_t exp = 0;
+    ck_assert_int_eq(ks_lookup_meta(0, "M", 1, &type, &exp), 1);
+    ck_assert_int_eq(type, KS_TYPE_STRING);
+    ck_assert_int_eq(exp, fake_now + 5000);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    reopen();
+    ks_txn_begin();
+    ck_assert_int_eq(ks_lookup_meta(0, "M", 1, &type, &exp), 1);
+    ck_assert_int_eq(exp, fake_now + 5000);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_str_eq(get_s(0, "M"), big);
+    ck_assert_int_eq(del_s(0, "L"), 1);
+    ck_assert_int_eq(del_s(0, "L"), 0);
+    ck_assert_int_eq(dbsize(0), 1);
+    fake_now += 5000;               /* M expires */
+    ck_assert_ptr_null(get_s(0, "M"));
     ck_assert_int_eq(dbsize(0), 0);
     ck_assert_int_eq(expires(0), 0);
     reopen();
@@ -783,6 +830,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, txn_read_your_writes);
     tcase_add_test(tc, txn_abort_rolls_back_everything);
     tcase_add_test(tc, counters_exact);
+    tcase_add_test(tc, separated_values_counters);
     tcase_add_test(tc, expired_keys_invisible);
     tcase_add_test(tc, active_expiry_in_order);
     tcase_add_test(tc, active_expiry_resumes_and_clock_back);

@@ -943,6 +943,12 @@ static void batch_meta(struct lsm_batch *b)
     char cv[COUNT_LEN];
     for (int i = 0; i < t->nundo; i++) {
         const struct dbent *d = &ks.dbs[t->undo[i].db];
+        const struct dbent *o = &t->undo[i].old;
+        /* Unchanged (an overwrite that keeps the key's TTL state): the
+         * stored record already says this. */
+        if (d->ns == o->ns && d->keys == o->keys && d->expires == o->expires &&
+            d->ttl_sum == o->ttl_sum)
+            continue;
         mk_count_key(&k, d->ns);
         if (d->keys == 0 && d->expires == 0) {
             lsm_batch_delete(b, k.data, k.len);

@@ -2093,7 +2093,9 @@ static void info_lsm(struct buf *b)
                   i, l->files, l->bytes, l->score, l->compactions, l->bytes_read,
                   l->bytes_written);
     }
-    uint64_t written = s.wal_bytes_written + s.flush_bytes_written + s.compaction_bytes_written;
+    /* Everything written for the user's bytes, the value log included. */
+    uint64_t written = s.wal_bytes_written + s.flush_bytes_written +
+                       s.compaction_bytes_written + s.vlog_bytes_written;
     uint64_t lookups = s.block_cache_hits + s.block_cache_misses;
     info_line(b, "memtable_bytes:%" PRIu64, s.memtable_bytes);
     info_line(b, "immutable_memtables:%d", s.immutable_memtables);
@@ -2111,6 +2113,15 @@ static void info_lsm(struct buf *b)
     info_line(b, "flush_bytes_written:%" PRIu64, s.flush_bytes_written);
     info_line(b, "compaction_bytes_read:%" PRIu64, s.compaction_bytes_read);
     info_line(b, "compaction_bytes_written:%" PRIu64, s.compaction_bytes_written);
+    info_line(b, "vlog_bytes:%" PRIu64, s.vlog_bytes);
+    info_line(b, "vlog_live_bytes:%" PRIu64, s.vlog_live_bytes);
+    info_line(b, "vlog_segments:%" PRIu64, s.vlog_segments);
+    info_line(b, "vlog_discard_bytes:%" PRIu64, s.vlog_discard_bytes);
+    info_line(b, "vlog_bytes_written:%" PRIu64, s.vlog_bytes_written);
+    info_line(b, "vlog_bytes_read:%" PRIu64, s.vlog_bytes_read);
+    info_line(b, "vlog_gc_runs:%" PRIu64, s.vlog_gc_runs);
+    info_line(b, "vlog_gc_bytes_rewritten:%" PRIu64, s.vlog_gc_bytes_rewritten);
+    info_line(b, "vlog_gc_bytes_reclaimed:%" PRIu64, s.vlog_gc_bytes_reclaimed);
     info_line(b, "write_amplification:%.2f",
               s.user_bytes_written ? (double)written / (double)s.user_bytes_written : 0.0);
     info_line(b, "block_cache_capacity:%" PRIu64, s.block_cache_capacity);

@@ -734,6 +734,24 @@ START_TEST(info_sections)
     buf_append_byte(&b, 0);
     ck_assert_ptr_nonnull(strstr(b.data, "level0:files="));
     ck_assert_ptr_nonnull(strstr(b.data, "block_cache_hit_rate:"));
+    ck_assert_ptr_nonnull(strstr(b.data, "vlog_bytes_written:0\r\n"));
+    buf_clear(&b);
+    /* A value for the value log shows in its stats and in the write
+     * amplification. */
+    static char big[5000];
+    uint32_t x = 12345;
+    for (size_t i = 0; i + 1 < sizeof(big); i++) {   /* incompressible */
+        x = x * 1103515245u + 12345u;
+        big[i] = (char)('a' + (x >> 16) % 26);
+    }
+    set_s(0, "big", big, -1);
+    ck_assert_int_eq(ks_info_section("lsm", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_ptr_null(strstr(b.data, "vlog_bytes_written:0\r\n"));
+    ck_assert_ptr_nonnull(strstr(b.data, "vlog_segments:1\r\n"));
+    const char *wa = strstr(b.data, "write_amplification:");
+    ck_assert_ptr_nonnull(wa);
+    ck_assert_double_gt(atof(wa + strlen("write_amplification:")), 0.5);
     buf_clear(&b);
     ck_assert_int_eq(ks_info_section("clients", &b), 0);
     buf_free(&b);

@@ -460,6 +460,8 @@ static void db_free(struct lsm_db *db)
 {
     int i;
 
+    if (db->gc_pool)
+        tpool_destroy(db->gc_pool);
     if (db->pool)
         tpool_destroy(db->pool);
     vlog_db_close(db);
@@ -548,6 +550,7 @@ int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out
     if (threads < 2)
         threads = 2;     /* one flush can always run beside a compaction */
     db->pool = tpool_create(threads, "lsm-bg");
+    db->gc_pool = tpool_create(1, "lsm-gc");
     db->max_compactions = threads - 1;
 
     pthread_mutex_lock(&db->mu);
@@ -575,7 +578,10 @@ int lsm_close(struct lsm_db *db)
     while (db->wq_head != NULL || db->manual_running)
         pthread_cond_wait(&db->bg_cv, &db->mu);
     pthread_mutex_unlock(&db->mu);
-    /* Queued jobs see `closing` and return; running ones stop early. */
+    /* Queued jobs see `closing` and return; running ones stop early. GC
+     * first: a running pass may wait for a flush in the pool. */
+    tpool_destroy(db->gc_pool);
+    db->gc_pool = NULL;
     tpool_destroy(db->pool);
     db->pool = NULL;
     if (db->wal != NULL && wal_writer_error(db->wal) == 0) {

@@ -73,6 +73,10 @@ struct lsm_db {
     struct sst_stats sst_stats;
     struct db_vlog_hooks vlog;
     struct tpool *pool;
+    /* Value-log GC jobs run on their own thread: a GC pass can wait on the
+     * writer queue or for a flush, which must never wait for a pool thread
+     * that GC holds. */
+    struct tpool *gc_pool;
     int max_compactions;
 
     struct memtable *mem;              /* (mu) pointer; contents: leader */

@@ -1251,7 +1251,7 @@ void vlog_db_maybe_schedule_gc(struct lsm_db *db)
     if (vd->nrm == 0 && pick_segments(db, vd, 0, &num, &size, &measure, 1) == 0)
         return;
     vd->gc_job_queued = 1;
-    if (tpool_submit(db->pool, TPOOL_LOW, gc_job, db) != 0)
+    if (db->gc_pool == NULL || tpool_submit(db->gc_pool, TPOOL_LOW, gc_job, db) != 0)
         vd->gc_job_queued = 0;
 }
 

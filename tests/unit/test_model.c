@@ -5,8 +5,9 @@
  * taken), iterators (forward, backward, seek, seek_for_prev, random lower and
  * upper bounds, long-lived iterators that outlive later writes) are checked
  * against an in-memory ordered map (a sorted array of refcounted blobs).
- * Flushes, range compactions and close/reopen (with randomly changed
- * options) are interleaved; small options make flushes, compactions and
+ * Flushes, range compactions, value-log GC passes and close/reopen (with
+ * randomly changed options, the value-separation threshold and small
+ * value-log segments among them) are interleaved; small options make flushes, compactions and
  * several levels happen in a short run. Every write either is synced or
  * precedes an lsm_close (which syncs the WAL), so the model must survive a
  * reopen exactly.
@@ -316,7 +317,8 @@ static int live_on;
 
 static struct {
     uint64_t puts, dels, batches, gets, snapgets, iter_moves, flushes, compacts, reopens,
-        scans;
+        scans, gcs;
+    uint64_t gc_runs, gc_rewritten;     /* value-log GC work, over every open */
 } counts;
 
 /* ---- reporting ---- */
@@ -391,6 +393,17 @@ static void random_options(struct lsm_options *o)
     o->bg_threads = 1 + (int)rnd_n(3);
     o->paranoid_checks = rnd_n(4) == 0;
     o->max_write_buffers = 2 + (int)rnd_n(2);
+    /* Key/value separation: values above the threshold go to small value-log
+     * segments, so segments are sealed, gain garbage and get collected
+     * (automatically and by op_vlog_gc) while the model is checked; 0 turns
+     * separation off across a reopen (old pointers must stay readable). */
+    {
+        static const size_t thresholds[] = { 0, 32, 200, 1024, 4096 };
+        o->value_separation_threshold = thresholds[rnd_n(5)];
+    }
+    o->vlog_file_size = (uint64_t)(16 + rnd_n(240)) << 10;
+    o->vlog_gc_ratio = rnd_n(4) == 0 ? 2.0 : 0.1 + (double)rnd_n(5) / 10.0;
+    o->vlog_gc_max_mbps = 0;
 }
 
 static void open_db(void)
@@ -874,12 +887,34 @@ static void op_compact(void)
         full_scan("after a full compaction");
 }
 
+static void add_gc_stats(void)
+{
+    struct lsm_stats st;
+    if (lsm_get_stats(db, &st) != 0)
+        fail_rc("lsm_get_stats", LSM_EIO);
+    counts.gc_runs += st.vlog_gc_runs;
+    counts.gc_rewritten += st.vlog_gc_bytes_rewritten;
+}
+
+static void op_vlog_gc(void)
+{
+    int force = (int)rnd_n(2), rc;
+    op_desc = force ? "lsm_vlog_gc(force)" : "lsm_vlog_gc";
+    rc = lsm_vlog_gc(db, force);
+    if (rc != 0)
+        fail_rc("lsm_vlog_gc", rc);
+    counts.gcs++;
+    if (force && rnd_n(4) == 0)
+        full_scan("after a forced value-log GC");
+}
+
 static void op_reopen(void)
 {
     int rc;
     live_destroy();
     while (nsnaps > 0)
         snap_release(nsnaps - 1);
+    add_gc_stats();
     op_desc = "lsm_close";
     rc = lsm_close(db);
     db = NULL;
@@ -1320,6 +1355,8 @@ int main(int argc, char **argv)
             op_compact();
         else if (r < 865)
             op_reopen();
+        else if (r < 868)
+            op_vlog_gc();
         else
             op_put();
     }
@@ -1328,6 +1365,7 @@ int main(int argc, char **argv)
     rc = lsm_get_stats(db, &st);
     if (rc != 0)
         fail_rc("lsm_get_stats", rc);
+    add_gc_stats();
     for (l = 0; l < LSM_STATS_LEVELS; l++)
         if (st.level[l].files > 0)
             deepest = l;
@@ -1342,7 +1380,12 @@ int main(int argc, char **argv)
         if (st.level[l].files > 0)
             tap_diag("L%d: %d files, %" PRIu64 " bytes", l, st.level[l].files,
                      st.level[l].bytes);
+    tap_diag("value-log GC: %" PRIu64 " passes called, %" PRIu64 " segments collected, %"
+             PRIu64 " bytes rewritten", counts.gcs, counts.gc_runs, counts.gc_rewritten);
     tap_ok(1, "%" PRIu64 " random ops match the model (seed %" PRIu64 ")", ops, seed);
+    if (ops >= 20000)
+        tap_ok(counts.gc_runs > 0 && counts.gc_rewritten > 0,
+               "value-log GC collected segments and rewrote live values during the run");
     if (ops >= 20000)
         tap_ok(deepest >= 2, "data reached level %d (small options give several levels)",
                deepest);

@@ -245,6 +245,16 @@ START_TEST(txn_abort_rolls_back_everything)
 }
 END_TEST
 
+/* db 0 counts no key and no TTL, before and after a reopen. */
+static void check_db0_empty_across_reopen(void)
+{
+    ck_assert_int_eq(dbsize(0), 0);
+    ck_assert_int_eq(expires(0), 0);
+    reopen();
+    ck_assert_int_eq(dbsize(0), 0);
+    ck_assert_int_eq(expires(0), 0);
+}
+
 START_TEST(counters_exact)
 {
     ck_assert_int_eq(set_s(0, "a", "1", -1), 0);
@@ -270,11 +280,7 @@ START_TEST(counters_exact)
     ck_assert_int_eq(dbsize(0), 1);
     ck_assert_int_eq(expires(0), 1);
     fake_now += 10000;              /* b expires */
-    ck_assert_int_eq(dbsize(0), 0);
-    ck_assert_int_eq(expires(0), 0);
-    reopen();
-    ck_assert_int_eq(dbsize(0), 0);
-    ck_assert_int_eq(expires(0), 0);
+    check_db0_empty_across_reopen();
 }
 END_TEST
 
@@ -317,11 +323,7 @@ START_TEST(separated_values_counters)
     ck_assert_int_eq(dbsize(0), 1);
     fake_now += 5000;               /* M expires */
     ck_assert_ptr_null(get_s(0, "M"));
-    ck_assert_int_eq(dbsize(0), 0);
-    ck_assert_int_eq(expires(0), 0);
-    reopen();
-    ck_assert_int_eq(dbsize(0), 0);
-    ck_assert_int_eq(expires(0), 0);
+    check_db0_empty_across_reopen();
 }
 END_TEST
 

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -422,8 +423,15 @@ void commands_init(void)
     for (int i = 0; i < NBUILTIN; i++)
         all_commands[ncommands++] = &command_table[i];
     for (size_t t = 0; t < sizeof(family_tables) / sizeof(family_tables[0]); t++)
-        for (struct command *c = family_tables[t]; c->name && ncommands < MAX_COMMANDS; c++)
+        for (struct command *c = family_tables[t]; c->name; c++) {
+            if (ncommands == MAX_COMMANDS) {
+                /* A build-time table overflow: never serve a partial table. */
+                fprintf(stderr, "commands_init: more than %d commands; raise MAX_COMMANDS "
+                        "(and HT_SIZE)\n", MAX_COMMANDS);
+                abort();
+            }
             all_commands[ncommands++] = c;
+        }
     for (int i = 0; i < ncommands; i++) {
         struct command *c = all_commands[i];
         snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);

@@ -13,3 +13,8 @@ check_PROGRAMS += tests/crash/test_vlog_crash
 TESTS += tests/crash/test_vlog_crash
 tests_crash_test_vlog_crash_CFLAGS = $(TEST_CFLAGS)
 tests_crash_test_vlog_crash_LDADD = $(ENGINE_LIBS) $(TEST_LIBS)
+# GC passes racing flushes with tiny memtables: no hang (Check timeout).
+check_PROGRAMS += tests/unit/test_vlog_gc_pool
+TESTS += tests/unit/test_vlog_gc_pool
+tests_unit_test_vlog_gc_pool_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_vlog_gc_pool_LDADD = $(ENGINE_LIBS) $(TEST_LIBS)

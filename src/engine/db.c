@@ -1242,6 +1242,8 @@ struct lsm_iter {
     struct sst_read_options sro;    /* for tables opened by level iterators */
     struct vlog_view vv;            /* registered reader (value-log GC) */
     char verr[300];                 /* why a value-log read failed */
+    struct memtable **mems;         /* the view's memtables (referenced) */
+    int nmem;
 };
 
 static struct iter *user_table_iter(void *arg, const struct file_meta *f)
@@ -1250,14 +1252,39 @@ static struct iter *user_table_iter(void *arg, const struct file_meta *f)
     return table_cache_iter(li->db->tc, &li->sro, f->number, f->size, NULL);
 }
 
+/* The merge of the iterator's memtables and tables (its pinned view). */
+static struct iter *internal_iter(struct lsm_iter *li)
+{
+    struct version *v = li->v;
+    struct iter **kids = zmalloc(sizeof(*kids) *
+                                 (size_t)(li->nmem + v->nfiles[0] + LSM_NUM_LEVELS));
+    struct iter *it;
+    int n = 0, i, l;
+
+    for (i = 0; i < li->nmem; i++)
+        kids[n++] = memtable_iter_create(li->mems[i]);
+    for (i = v->nfiles[0] - 1; i >= 0; i--)
+        kids[n++] = table_cache_iter(li->db->tc, &li->sro, v->files[0][i]->number,
+                                     v->files[0][i]->size, NULL);
+    for (l = 1; l < LSM_NUM_LEVELS; l++)
+        if (v->nfiles[l] > 0)
+            kids[n++] = version_level_iter(v, l, user_table_iter, li);
+    it = iter_merging(ikey_compare, kids, n);
+    zfree(kids);
+    return it;
+}
+
+static struct iter *lookahead_clone(void *arg)
+{
+    return internal_iter(arg);
+}
+
 struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_options *ro)
 {
     struct lsm_iter *li = zcalloc(sizeof *li);
     struct read_view rv;
-    struct iter **kids;
     struct sst_read_options sro;
     struct slice lo, up;
-    int n = 0, i, l;
 
     sst_read_options_init(&sro);
     if (ro) {
@@ -1269,30 +1296,23 @@ struct lsm_iter *lsm_iter_create(struct lsm_db *db, const struct lsm_read_option
     pthread_mutex_lock(&db->mu);
     view_acquire(db, ro, &rv, &li->vv);
     pthread_mutex_unlock(&db->mu);
-    kids = zmalloc(sizeof(*kids) * (size_t)(rv.nmem + rv.v->nfiles[0] + LSM_NUM_LEVELS));
-    for (i = 0; i < rv.nmem; i++)
-        kids[n++] = memtable_iter_create(rv.mp[i]);
-    for (i = rv.v->nfiles[0] - 1; i >= 0; i--)
-        kids[n++] = table_cache_iter(db->tc, &sro, rv.v->files[0][i]->number,
-                                     rv.v->files[0][i]->size, NULL);
-    for (l = 1; l < LSM_NUM_LEVELS; l++)
-        if (rv.v->nfiles[l] > 0)
-            kids[n++] = version_level_iter(rv.v, l, user_table_iter, li);
     li->v = rv.v;
-    /* The memtable iterators hold their own references. */
-    for (i = 0; i < rv.nmem; i++)
-        memtable_unref(rv.mp[i]);
+    /* The view's memtable references move to li (kept for a lookahead). */
+    li->nmem = rv.nmem;
+    li->mems = zmalloc(sizeof(*li->mems) * (size_t)rv.nmem);
+    memcpy(li->mems, rv.mp, sizeof(*li->mems) * (size_t)rv.nmem);
     if (rv.mp != rv.mems)
         zfree(rv.mp);
     if (ro && ro->lower_bound)
         lo = slice_make(ro->lower_bound, ro->lower_bound_len);
     if (ro && ro->upper_bound)
         up = slice_make(ro->upper_bound, ro->upper_bound_len);
-    li->it = dbiter_create(iter_merging(ikey_compare, kids, n), rv.seq,
+    li->it = dbiter_create(internal_iter(li), rv.seq,
                            ro && ro->lower_bound ? &lo : NULL,
                            ro && ro->upper_bound ? &up : NULL, db->vlog.resolve,
                            db->vlog.arg);
-    zfree(kids);
+    if (db->vlog.prefetch != NULL)
+        dbiter_set_lookahead(li->it, lookahead_clone, li, db->vlog.prefetch, db->vlog.arg);
     return li;
 }
 
@@ -1301,6 +1321,9 @@ void lsm_iter_destroy(struct lsm_iter *li)
     if (li == NULL)
         return;
     iter_destroy(li->it);
+    for (int i = 0; i < li->nmem; i++)
+        memtable_unref(li->mems[i]);
+    zfree(li->mems);
     pthread_mutex_lock(&li->db->mu);
     version_unref(li->v);
     vlog_db_view_exit(li->db, &li->vv);

@@ -38,6 +38,9 @@ struct db_vlog_hooks {
      * size to its segment's discard count in e, which is applied with the
      * compaction's own edit. Compaction thread, mu not held. */
     void (*dropped)(void *arg, struct slice ptr, struct version_edit *e);
+    /* A hint that the value a VPTR entry points at will be read soon (an
+     * iterator's lookahead); no error. NULL: no lookahead. */
+    void (*prefetch)(void *arg, struct slice ptr);
 };
 
 struct lsm_snapshot {

@@ -9,7 +9,13 @@
 
 #include "engine/dbformat.h"
 #include "engine/lsm.h"
+#include "util/clock.h"
 #include "util/zmalloc.h"
+
+/* A value read slower than this came from the disk, not the page cache. */
+#define LA_SLOW_US 40
+#define LA_SLOW_READS 2         /* slow reads before the lookahead starts */
+#define LA_FAST_READS 256       /* fast reads in a row that stop it */
 
 enum { FWD = 0, REV = 1 };
 
@@ -30,6 +36,17 @@ struct dbiter {
     struct buf tmp;
     dbiter_resolve_fn resolve;
     void *resolve_arg;
+    /* lookahead (dbiter_set_lookahead) */
+    dbiter_clone_fn clone;
+    void *clone_arg;
+    dbiter_prefetch_fn prefetch;
+    void *prefetch_arg;
+    struct iter *la;           /* internal iterator ahead of `in`, or NULL */
+    int la_slow;               /* slow value reads seen while off */
+    int la_fast;               /* fast reads in a row while on */
+    int la_on;                 /* reads are slow: look ahead */
+    int la_pos;                /* la is positioned for the current scan */
+    int la_ahead;              /* pointers prefetched past the current entry */
 };
 
 static int parse_cur(struct dbiter *d, struct ikey_parsed *p)
@@ -58,6 +75,61 @@ static int resolve_value(struct dbiter *d, struct slice ptr)
     if (rc != 0)
         d->status = rc;
     return rc;
+}
+
+/* Keeps la up to DBITER_LOOKAHEAD value pointers ahead of the current
+ * (forward) entry, handing each to prefetch. Shadowed versions may be
+ * prefetched too: a wasted read hint, never a wrong value. */
+static void lookahead(struct dbiter *d)
+{
+    struct slice cur = ikey_user_key(iter_key(d->in));
+    if (d->la == NULL) {
+        d->la = d->clone(d->clone_arg);
+        if (d->la == NULL) {
+            d->la_on = 0;
+            d->clone = NULL;
+            return;
+        }
+    }
+    if (d->la_pos && iter_valid(d->la) &&
+        slice_compare(ikey_user_key(iter_key(d->la)), cur) > 0) {
+        if (d->la_ahead > 0)
+            d->la_ahead--;          /* the current entry was one of them */
+    } else if (!d->la_pos || iter_valid(d->la)) {
+        /* Start, or fallen behind (keys stepped over without values). */
+        iter_seek(d->la, iter_key(d->in));
+        while (iter_valid(d->la) && slice_compare(ikey_user_key(iter_key(d->la)), cur) <= 0)
+            iter_next(d->la);
+        d->la_pos = 1;
+        d->la_ahead = 0;
+    }
+    while (d->la_ahead < DBITER_LOOKAHEAD && iter_valid(d->la)) {
+        struct ikey_parsed p;
+        if (ikey_parse(iter_key(d->la), &p) != 0 || above_upper(d, p.user_key))
+            break;
+        if (p.seq <= d->seq && p.type == LSM_TYPE_VPTR) {
+            d->prefetch(d->prefetch_arg, iter_value(d->la));
+            d->la_ahead++;
+        }
+        iter_next(d->la);
+    }
+}
+
+/* Turns the lookahead on after LA_SLOW_READS slow reads, off again after
+ * LA_FAST_READS fast ones in a row (the values are cached now). */
+static void la_account(struct dbiter *d, int slow)
+{
+    if (slow) {
+        d->la_fast = 0;
+        if (!d->la_on && ++d->la_slow >= LA_SLOW_READS) {
+            d->la_on = 1;
+            d->la_pos = 0;
+        }
+    } else if (d->la_on && ++d->la_fast >= LA_FAST_READS) {
+        d->la_on = 0;
+        d->la_slow = 0;
+        d->la_fast = 0;
+    }
 }
 
 static void set_invalid(struct dbiter *d)
@@ -141,6 +213,7 @@ static int di_valid(const struct iter *it)
 static void di_seek_to_first(struct iter *it)
 {
     struct dbiter *d = (struct dbiter *)it;
+    d->la_pos = 0;
     d->dir = FWD;
     d->status = 0;
     buf_clear(&d->saved_value);
@@ -157,6 +230,7 @@ static void di_seek_to_first(struct iter *it)
 static void di_seek_to_last(struct iter *it)
 {
     struct dbiter *d = (struct dbiter *)it;
+    d->la_pos = 0;
     d->dir = REV;
     d->status = 0;
     buf_clear(&d->saved_value);
@@ -177,6 +251,7 @@ static void di_seek_to_last(struct iter *it)
 static void di_seek(struct iter *it, struct slice target)
 {
     struct dbiter *d = (struct dbiter *)it;
+    d->la_pos = 0;
     d->dir = FWD;
     d->status = 0;
     buf_clear(&d->saved_value);
@@ -195,6 +270,7 @@ static void di_seek_for_prev(struct iter *it, struct slice target)
         di_seek_to_last(it);
         return;
     }
+    d->la_pos = 0;
     d->dir = REV;
     d->status = 0;
     buf_clear(&d->saved_value);
@@ -233,6 +309,7 @@ static void di_prev(struct iter *it)
 
     if (!d->valid)
         return;
+    d->la_pos = 0;
     if (d->dir == FWD) {
         struct slice uk = ikey_user_key(iter_key(d->in));
         buf_set(&d->saved_key, uk.data, uk.len);
@@ -270,12 +347,17 @@ static struct slice di_value(const struct iter *it)
     if (!d->cur_is_ptr)
         return raw_value(d);
     if (!d->value_resolved) {
+        int64_t t0 = d->clone != NULL ? clock_mono_us() : 0;
         buf_clear(&d->resolved);
+        if (d->la_on && d->dir == FWD)
+            lookahead(d);           /* the next reads start before this one */
         if (resolve_value(d, raw_value(d)) != 0) {
             set_invalid(d);
             return slice_make(NULL, 0);
         }
         d->value_resolved = 1;
+        if (t0 != 0)
+            la_account(d, clock_mono_us() - t0 >= LA_SLOW_US);
     }
     return buf_slice(&d->resolved);
 }
@@ -299,6 +381,8 @@ static void di_destroy(struct iter *it)
 {
     struct dbiter *d = (struct dbiter *)it;
     iter_destroy(d->in);
+    if (d->la != NULL)
+        iter_destroy(d->la);
     buf_free(&d->lower);
     buf_free(&d->upper);
     buf_free(&d->saved_key);
@@ -333,4 +417,14 @@ struct iter *dbiter_create(struct iter *inner, uint64_t seq,
         buf_set(&d->upper, upper->data, upper->len);
     }
     return &d->base;
+}
+
+void dbiter_set_lookahead(struct iter *it, dbiter_clone_fn clone, void *clone_arg,
+                          dbiter_prefetch_fn prefetch, void *prefetch_arg)
+{
+    struct dbiter *d = (struct dbiter *)it;
+    d->clone = clone;
+    d->clone_arg = clone_arg;
+    d->prefetch = prefetch;
+    d->prefetch_arg = prefetch_arg;
 }

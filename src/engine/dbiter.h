@@ -27,6 +27,19 @@ struct iter *dbiter_create(struct iter *inner, uint64_t seq,
                            const struct slice *lower, const struct slice *upper,
                            dbiter_resolve_fn resolve, void *resolve_arg);
 
+/* Lookahead for forward scans over separated values in a random layout:
+ * once value reads turn slow (they reach the disk), the iterator walks a
+ * second internal iterator (made by clone over the same view) ahead of the
+ * current entry and passes the next DBITER_LOOKAHEAD value pointers to
+ * prefetch, so their reads are in flight together instead of one random
+ * read at a time. Values read fast (page cache) never enable it, and a run
+ * of fast reads turns it off again. */
+#define DBITER_LOOKAHEAD 16
+typedef struct iter *(*dbiter_clone_fn)(void *arg);
+typedef void (*dbiter_prefetch_fn)(void *arg, struct slice ptr);
+void dbiter_set_lookahead(struct iter *it, dbiter_clone_fn clone, void *clone_arg,
+                          dbiter_prefetch_fn prefetch, void *prefetch_arg);
+
 /* The current entry's stored value (a value, or the encoded pointer) without
  * resolving it: 1 when it is a pointer, 0 when it is the value. */
 int dbiter_raw_value(const struct iter *it, struct slice *raw);

@@ -125,6 +125,15 @@ void vlog_discard_add(struct version_edit *e, struct slice ptr)
     version_edit_vlog_discard(e, p.segment, p.length);
 }
 
+/* An iterator's lookahead: ask the OS for the value's bytes now. */
+static void prefetch_hook(void *arg, struct slice ptr)
+{
+    struct vlog_db *vd = arg;
+    struct vlog_ptr p;
+    if (vlog_ptr_decode(ptr, &p) == 0)
+        vlog_prefetch(vd->vl, &p);
+}
+
 static void dropped_hook(void *arg, struct slice ptr, struct version_edit *e)
 {
     (void)arg;
@@ -319,6 +328,7 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
     db->vlog.arg = vd;
     db->vlog.resolve = resolve_hook;
     db->vlog.dropped = dropped_hook;
+    db->vlog.prefetch = prefetch_hook;
 
     for (i = 0; i < db->vs->nvlog && rc == 0; i++) {
         struct vlog_segment *s = &db->vs->vlog[i];

@@ -1,6 +1,7 @@
 /* test_iter: the empty iterator and the merging iterator against a sorted
- * model: forward, reverse, seeks and random direction changes. Random: prints
- * its seed, accepts SEED=. */
+ * model: forward, reverse, seeks and random direction changes; the user-key
+ * iterator's lookahead over value pointers (dbiter_set_lookahead). Random:
+ * prints its seed, accepts SEED=. */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/dbformat.h"
+#include "engine/dbiter.h"
 #include "engine/iter.h"
 #include "engine/lsm.h"
 #include "util/zmalloc.h"
@@ -216,6 +219,174 @@ START_TEST(test_merge_child_error)
 }
 END_TEST
 
+/* ---- dbiter lookahead ----
+ * An internal iterator over NK keys "k000".. (one version each, type VPTR,
+ * value "p000"..), sequence 10 except k060 (sequence 20, above the scan's
+ * snapshot). A slow resolve (a disk read) turns the lookahead on; prefetch
+ * records what it was asked for. */
+#define LA_NK 100
+static struct buf la_keys[LA_NK];
+static int la_clones, la_nprefetch, la_cur;
+static int la_prefetched[4 * LA_NK];
+static int la_slow_resolve;
+
+struct kv_iter {
+    struct iter base;
+    int pos;
+};
+static int kv_valid(const struct iter *it) { int p = ((const struct kv_iter *)it)->pos; return p >= 0 && p < LA_NK; }
+static void kv_first(struct iter *it) { ((struct kv_iter *)it)->pos = 0; }
+static void kv_last(struct iter *it) { ((struct kv_iter *)it)->pos = LA_NK - 1; }
+static void kv_seek(struct iter *it, struct slice t)
+{
+    struct kv_iter *v = (void *)it;
+    for (v->pos = 0; v->pos < LA_NK && ikey_compare(buf_slice(&la_keys[v->pos]), t) < 0; v->pos++)
+        ;
+}
+static void kv_seek_for_prev(struct iter *it, struct slice t)
+{
+    struct kv_iter *v = (void *)it;
+    for (v->pos = LA_NK - 1; v->pos >= 0 && ikey_compare(buf_slice(&la_keys[v->pos]), t) > 0; v->pos--)
+        ;
+}
+static void kv_next(struct iter *it) { ((struct kv_iter *)it)->pos++; }
+static void kv_prev(struct iter *it) { ((struct kv_iter *)it)->pos--; }
+static struct slice kv_key(const struct iter *it) { return buf_slice(&la_keys[((const struct kv_iter *)it)->pos]); }
+static struct slice kv_value(const struct iter *it)
+{
+    static char v[LA_NK][8];
+    int p = ((const struct kv_iter *)it)->pos;
+    snprintf(v[p], sizeof v[p], "p%03d", p);
+    return slice_make(v[p], 4);
+}
+static int kv_status(const struct iter *it) { (void)it; return 0; }
+static void kv_destroy(struct iter *it) { zfree(it); }
+static const struct iter_ops kv_ops = {
+    kv_valid, kv_first, kv_last, kv_seek, kv_seek_for_prev, kv_next, kv_prev,
+    kv_key, kv_value, kv_status, kv_destroy
+};
+static struct iter *kv_iter(void)
+{
+    struct kv_iter *v = zcalloc(sizeof *v);
+    v->base.ops = &kv_ops;
+    v->pos = -1;
+    return &v->base;
+}
+static struct iter *la_clone(void *arg)
+{
+    (void)arg;
+    la_clones++;
+    return kv_iter();
+}
+static void la_prefetch(void *arg, struct slice ptr)
+{
+    (void)arg;
+    ck_assert_int_lt(la_nprefetch, 4 * LA_NK);
+    la_prefetched[la_nprefetch++] = atoi(ptr.data + 1);
+}
+static int la_resolve(void *arg, struct slice ptr, struct buf *value)
+{
+    (void)arg;
+    if (la_slow_resolve)
+        usleep(300);
+    buf_append(value, "V", 1);
+    buf_append(value, ptr.data, ptr.len);
+    return 0;
+}
+static void la_setup(void)
+{
+    for (int i = 0; i < LA_NK; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%03d", i);
+        buf_init(&la_keys[i]);
+        ikey_append(&la_keys[i], slice_make(k, 4), i == 60 ? 20 : 10, LSM_TYPE_VPTR);
+    }
+    la_clones = la_nprefetch = 0;
+}
+static void la_teardown(void)
+{
+    for (int i = 0; i < LA_NK; i++)
+        buf_free(&la_keys[i]);
+}
+
+/* Scans forward reading every value; checks values and that every prefetch
+ * was ahead of the entry being read. Returns the number of entries. */
+static int la_scan(struct iter *d, int from)
+{
+    int n = 0;
+    char want[8];
+    for (iter_seek(d, slice_make(from ? "k010" : "k000", 4)); iter_valid(d); iter_next(d)) {
+        struct slice k = iter_key(d), v;
+        la_cur = atoi(k.data + 1);
+        int before = la_nprefetch;
+        v = iter_value(d);
+        snprintf(want, sizeof want, "Vp%03d", la_cur);
+        ck_assert_int_eq((int)v.len, 5);
+        ck_assert(memcmp(v.data, want, 5) == 0);
+        for (int i = before; i < la_nprefetch; i++)
+            ck_assert_int_gt(la_prefetched[i], la_cur);
+        n++;
+    }
+    ck_assert_int_eq(iter_status(d), 0);
+    return n;
+}
+
+START_TEST(test_dbiter_lookahead)
+{
+    struct slice up = slice_make("k090", 4);
+    struct iter *d;
+    la_setup();
+    la_slow_resolve = 1;
+    d = dbiter_create(kv_iter(), 15, NULL, &up, la_resolve, NULL);
+    dbiter_set_lookahead(d, la_clone, NULL, la_prefetch, NULL);
+    ck_assert_int_eq(la_scan(d, 0), 89);           /* k000..k089 without k060 */
+    ck_assert_int_eq(la_clones, 1);
+    /* Turned on after two slow reads: then each later pointer exactly once,
+     * in order, below the bound, never the invisible k060. */
+    int exp = 3;
+    for (int i = 0; i < la_nprefetch; i++, exp++) {
+        if (exp == 60)
+            exp++;
+        ck_assert_int_eq(la_prefetched[i], exp);
+    }
+    ck_assert_int_eq(exp, 90);
+    /* A new seek starts the lookahead again from there. */
+    la_nprefetch = 0;
+    ck_assert_int_eq(la_scan(d, 1), 79);
+    ck_assert_int_eq(la_prefetched[0], 11);
+    ck_assert_int_eq(la_clones, 1);
+    /* Backwards: no lookahead. */
+    la_nprefetch = 0;
+    for (iter_seek_to_last(d); iter_valid(d); iter_prev(d))
+        (void)iter_value(d);
+    ck_assert_int_eq(la_nprefetch, 0);
+    /* Once reads are fast again (cached), a run of them turns it off. */
+    la_slow_resolve = 0;
+    for (int i = 0; i < 3; i++)
+        la_scan(d, 0);
+    la_nprefetch = 0;
+    la_scan(d, 0);
+    ck_assert_int_eq(la_nprefetch, 0);
+    iter_destroy(d);
+    la_teardown();
+}
+END_TEST
+
+START_TEST(test_dbiter_no_lookahead_when_fast)
+{
+    struct iter *d;
+    la_setup();
+    la_slow_resolve = 0;
+    d = dbiter_create(kv_iter(), 15, NULL, NULL, la_resolve, NULL);
+    dbiter_set_lookahead(d, la_clone, NULL, la_prefetch, NULL);
+    ck_assert_int_eq(la_scan(d, 0), LA_NK - 1);
+    ck_assert_int_eq(la_clones, 0);
+    ck_assert_int_eq(la_nprefetch, 0);
+    iter_destroy(d);
+    la_teardown();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iter");
@@ -226,6 +397,8 @@ int main(void)
     tcase_add_test(tc, test_merge_none);
     tcase_add_loop_test(tc, test_merge_random, 0, 5);
     tcase_add_test(tc, test_merge_child_error);
+    tcase_add_test(tc, test_dbiter_lookahead);
+    tcase_add_test(tc, test_dbiter_no_lookahead_when_fast);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

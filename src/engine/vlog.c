@@ -89,13 +89,13 @@ void vlog_entry_encode_stored(struct buf *out, struct slice key, struct slice st
     encode_fixed32(out->data + start, crc32c_mask(crc));
 }
 
-void vlog_entry_encode(struct buf *out, struct slice key, struct slice value, int compress)
+int vlog_entry_encode(struct buf *out, struct slice key, struct slice value, int compress)
 {
     size_t start = out->len, clen;
     char h[VLOG_ENTRY_HEADER_SIZE];
     uint32_t crc;
 
-    if (compress && value.len >= 64) {
+    if (compress && value.len >= VLOG_COMPRESS_MIN) {
         clen = snappy_max_compressed_length(value.len);
         buf_reserve(out, VLOG_ENTRY_HEADER_SIZE + key.len + clen);
         memset(h, 0, sizeof h);
@@ -108,11 +108,12 @@ void vlog_entry_encode(struct buf *out, struct slice key, struct slice value, in
                          VLOG_FLAG_SNAPPY);
             crc = crc32c_value(out->data + start + 4, out->len - start - 4);
             encode_fixed32(out->data + start, crc32c_mask(crc));
-            return;
+            return 1;
         }
         buf_truncate(out, start);
     }
     vlog_entry_encode_stored(out, key, value, 0);
+    return 0;
 }
 
 int vlog_entry_parse(struct slice in, struct slice *key, struct slice *stored, int *flags,
@@ -187,7 +188,15 @@ struct vlog {
     int dirty;
     struct buf scratch;
     struct vlog_io_stats st;
+    /* Values that snappy could not shrink, in a row; after INCOMPRESSIBLE_RUN
+     * of them only one value in INCOMPRESSIBLE_SKIP + 1 is tried, until one
+     * compresses again (random data costs a snappy pass for nothing). */
+    int incompressible;
+    int skip;
 };
+
+#define INCOMPRESSIBLE_RUN 8
+#define INCOMPRESSIBLE_SKIP 15
 
 static void seg_path(struct buf *out, const char *dir, uint64_t number)
 {
@@ -397,8 +406,17 @@ static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
 
 int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
 {
+    int try = vl->compress && value.len >= VLOG_COMPRESS_MIN;
     buf_clear(&vl->scratch);
-    vlog_entry_encode(&vl->scratch, key, value, vl->compress);
+    if (try && vl->skip > 0) {
+        vl->skip--;
+        try = 0;
+    }
+    if (vlog_entry_encode(&vl->scratch, key, value, try)) {
+        vl->incompressible = 0;
+    } else if (try && ++vl->incompressible >= INCOMPRESSIBLE_RUN) {
+        vl->skip = INCOMPRESSIBLE_SKIP;
+    }
     return append_entry(vl, key, (uint32_t)value.len, value.data, p);
 }
 

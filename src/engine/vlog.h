@@ -58,9 +58,12 @@ void vlog_ptr_encode(const struct vlog_ptr *p, struct buf *out);
 /* 0, or LSM_ECORRUPT for a malformed pointer. */
 int vlog_ptr_decode(struct slice in, struct vlog_ptr *p);
 
-/* Encodes one entry into out (appended); compress: try snappy and keep it
- * when it saves >= 12.5%. *flags receives the flags byte written. */
-void vlog_entry_encode(struct buf *out, struct slice key, struct slice value, int compress);
+/* Encodes one entry into out (appended); compress: try snappy (values of at
+ * least VLOG_COMPRESS_MIN bytes) and keep it when it saves >= 12.5%.
+ * Returns 1 when the value was stored compressed. vlog_add skips the snappy
+ * attempt for most values of a run of incompressible ones (see vlog.c). */
+#define VLOG_COMPRESS_MIN 64
+int vlog_entry_encode(struct buf *out, struct slice key, struct slice value, int compress);
 /* Same with an already stored value (GC copies without recompressing). */
 void vlog_entry_encode_stored(struct buf *out, struct slice key, struct slice stored,
                               int flags);

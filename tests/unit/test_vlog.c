@@ -372,6 +372,55 @@ END_TEST
 
 /* Compaction's discard accounting: each dropped pointer adds its entry
  * length to its segment, merged into one record per segment. */
+/* After a run of values snappy cannot shrink, most are stored without a
+ * snappy attempt; a compressible value is tried within 16 and ends the run;
+ * everything reads back. */
+START_TEST(test_incompressible_run_skips_snappy)
+{
+    struct vlog *vl = vlog_create(NULL, dir, 1);
+    struct buf k = BUF_INIT, v = BUF_INIT, got = BUF_INIT;
+    struct vlog_ptr p[64];
+    char zeros[4000];
+    uint64_t x = 99;
+    int i;
+
+    memset(zeros, 'z', sizeof zeros);
+    ck_assert_int_eq(vlog_new_segment(vl, 3), 0);
+    for (i = 0; i < 64; i++) {
+        make_key(&k, i);
+        buf_clear(&v);
+        if (i < 8) {
+            for (int j = 0; j < 4000; j++) {      /* random: incompressible */
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                buf_append_byte(&v, (char)(x >> 56));
+            }
+        } else {
+            buf_append(&v, zeros, sizeof zeros);  /* compresses well */
+        }
+        ck_assert_int_eq(vlog_add(vl, buf_slice(&k), buf_slice(&v), &p[i]), 0);
+    }
+    ck_assert_int_eq(vlog_flush(vl), 0);
+    /* Entries 8..23: stored raw (no attempt) for 15 of them, then one
+     * attempt that compresses; all later ones compress. */
+    int raw = 0;
+    for (i = 8; i < 24; i++)
+        raw += p[i].length > 4000;
+    ck_assert_int_eq(raw, 15);
+    for (i = 24; i < 64; i++)
+        ck_assert_uint_lt(p[i].length, 1000);
+    for (i = 0; i < 64; i++) {
+        make_key(&k, i);
+        buf_clear(&got);
+        ck_assert_int_eq(vlog_read(vl, &p[i], NULL, &got), 0);
+        ck_assert_uint_eq(got.len, 4000);
+    }
+    vlog_destroy(vl);
+    buf_free(&k);
+    buf_free(&v);
+    buf_free(&got);
+}
+END_TEST
+
 START_TEST(test_discard_add)
 {
     struct version_edit e;
@@ -418,6 +467,7 @@ static Suite *vlog_suite(void)
     tcase_add_test(tc, test_checksum_every_byte);
     tcase_add_test(tc, test_torn_tail_every_offset);
     tcase_add_test(tc, test_scan_stops_at_damage);
+    tcase_add_test(tc, test_incompressible_run_skips_snappy);
     tcase_add_test(tc, test_discard_add);
     suite_add_tcase(s, tc);
     return s;

@@ -2124,6 +2124,17 @@ static void info_lsm(struct buf *b)
     info_line(b, "vlog_gc_bytes_reclaimed:%" PRIu64, s.vlog_gc_bytes_reclaimed);
     info_line(b, "write_amplification:%.2f",
               s.user_bytes_written ? (double)written / (double)s.user_bytes_written : 0.0);
+    /* Space amplification, estimated like RocksDB's for leveled compaction:
+     * all bytes over those of the deepest non-empty level (which holds the
+     * live data once compactions settle), plus the value log over its live
+     * estimate. */
+    uint64_t deepest = 0;
+    for (int i = 0; i < LSM_STATS_LEVELS; i++)
+        if (s.level[i].bytes > 0)
+            deepest = s.level[i].bytes;
+    uint64_t live = deepest + s.vlog_live_bytes;
+    info_line(b, "space_amplification:%.2f",
+              live ? (double)(s.live_sst_bytes + s.vlog_bytes) / (double)live : 0.0);
     info_line(b, "block_cache_capacity:%" PRIu64, s.block_cache_capacity);
     info_line(b, "block_cache_usage:%" PRIu64, s.block_cache_usage);
     info_line(b, "block_cache_hits:%" PRIu64, s.block_cache_hits);

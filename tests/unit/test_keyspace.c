@@ -754,6 +754,12 @@ START_TEST(info_sections)
     const char *wa = strstr(b.data, "write_amplification:");
     ck_assert_ptr_nonnull(wa);
     ck_assert_double_gt(atof(wa + strlen("write_amplification:")), 0.5);
+    /* Nothing overwritten or dead yet: about 1 (the value log's live
+     * estimate is its size). */
+    const char *sa = strstr(b.data, "space_amplification:");
+    ck_assert_ptr_nonnull(sa);
+    ck_assert_double_ge(atof(sa + strlen("space_amplification:")), 1.0);
+    ck_assert_double_lt(atof(sa + strlen("space_amplification:")), 1.5);
     buf_clear(&b);
     ck_assert_int_eq(ks_info_section("clients", &b), 0);
     buf_free(&b);

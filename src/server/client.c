@@ -412,19 +412,26 @@ void client_execute(struct client *c)
         if (!multi_reject_exec(c, cmd, why))
             reply_errorf(&c->obuf, "ERR %s", why);
         multi_flag_error(c);
+        cmd->rejected_calls++;
         return;
     }
     if (client_auth_required(c) && !(cmd->flags & CMD_NO_AUTH)) {
         reply_error(&c->obuf, "NOAUTH Authentication required.");
         multi_flag_error(c);
+        cmd->rejected_calls++;
         return;
     }
     if (multi_queue(c, cmd))
         return;                /* in MULTI: queued (+QUEUED) or refused */
+    uint64_t errors = server.stat_total_error_replies;
+    int64_t t0 = clock_mono_us();
     server.current_client = c;
     ks_server_call(c, cmd);   /* keyspace: cmd->proc(c) inside a transaction */
     server.current_client = NULL;
+    cmd->usec += (uint64_t)(clock_mono_us() - t0);
     cmd->calls++;
+    if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
+        cmd->failed_calls++;
     server.stat_numcommands++;
 }
 

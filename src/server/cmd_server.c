@@ -429,10 +429,38 @@ static void info_stats(struct buf *b)
     info_add(b, "instantaneous_output_kbps:%.2f",
              (double)server_instantaneous_metric(METRIC_NET_OUTPUT) / 1024);
     info_add(b, "rejected_connections:%" PRIu64, server.stat_rejected_conn);
+    info_add(b, "total_error_replies:%" PRIu64, server.stat_total_error_replies);
     info_add(b, "client_query_buffer_limit_disconnections:%zu",
              server.stat_client_qbuf_limit_disconnections);
     info_add(b, "client_output_buffer_limit_disconnections:%zu",
              server.stat_client_outbuf_limit_disconnections);
+}
+
+static void info_commandstat(struct buf *b, const struct command *c)
+{
+    if (c->calls == 0 && c->rejected_calls == 0 && c->failed_calls == 0)
+        return;
+    info_add(b, "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64 ",usec_per_call=%.2f"
+             ",rejected_calls=%" PRIu64 ",failed_calls=%" PRIu64, c->fullname, c->calls,
+             c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
+             c->rejected_calls, c->failed_calls);
+}
+
+static void info_commandstats(struct buf *b)
+{
+    for (int i = 0; i < commands_count(); i++) {
+        const struct command *c = commands_at(i);
+        info_commandstat(b, c);
+        for (int j = 0; j < c->nsub; j++)
+            info_commandstat(b, &c->subcommands[j]);
+    }
+}
+
+static void info_errorstats(struct buf *b)
+{
+    for (int i = 0; i < server.nerrorstats; i++)
+        info_add(b, "errorstat_%s:count=%" PRIu64, server.errorstats[i].code,
+                 server.errorstats[i].count);
 }
 
 static void info_replication(struct buf *b)
@@ -475,32 +503,40 @@ static void info_lsm(struct buf *b)
     ks_info_section("lsm", b);
 }
 
+/* Redis 7's order; commandstats only on request or with all/everything. */
 static const struct {
     const char *name;
     const char *title;
     void (*fn)(struct buf *b);
+    int in_default;
 } info_sections[] = {
-    { "server", "Server", info_server },
-    { "clients", "Clients", info_clients },
-    { "memory", "Memory", info_memory },
-    { "persistence", "Persistence", info_persistence },
-    { "stats", "Stats", info_stats },
-    { "replication", "Replication", info_replication },
-    { "cpu", "CPU", info_cpu },
-    { "cluster", "Cluster", info_cluster },
-    { "keyspace", "Keyspace", info_keyspace },
-    { "lsm", "LSM", info_lsm },
+    { "server", "Server", info_server, 1 },
+    { "clients", "Clients", info_clients, 1 },
+    { "memory", "Memory", info_memory, 1 },
+    { "persistence", "Persistence", info_persistence, 1 },
+    { "stats", "Stats", info_stats, 1 },
+    { "replication", "Replication", info_replication, 1 },
+    { "cpu", "CPU", info_cpu, 1 },
+    { "commandstats", "Commandstats", info_commandstats, 0 },
+    { "errorstats", "Errorstats", info_errorstats, 1 },
+    { "cluster", "Cluster", info_cluster, 1 },
+    { "keyspace", "Keyspace", info_keyspace, 1 },
+    { "lsm", "LSM", info_lsm, 1 },
 };
 #define NSECTIONS ((int)(sizeof(info_sections) / sizeof(info_sections[0])))
 
 void cmd_info(struct client *c)
 {
     int want[NSECTIONS];
-    int all = c->argc == 1;
+    int all = 0, dflt = c->argc == 1;
     memset(want, 0, sizeof(want));
     for (int i = 1; i < c->argc; i++) {
-        if (arg_is(c, i, "all") || arg_is(c, i, "default") || arg_is(c, i, "everything")) {
+        if (arg_is(c, i, "all") || arg_is(c, i, "everything")) {
             all = 1;
+            continue;
+        }
+        if (arg_is(c, i, "default")) {
+            dflt = 1;
             continue;
         }
         for (int s = 0; s < NSECTIONS; s++)
@@ -510,7 +546,7 @@ void cmd_info(struct client *c)
     struct buf b = BUF_INIT;
     int emitted = 0;
     for (int s = 0; s < NSECTIONS; s++) {
-        if (!all && !want[s])
+        if (!all && !want[s] && !(dflt && info_sections[s].in_default))
             continue;
         if (emitted++)
             buf_append(&b, "\r\n", 2);

@@ -406,6 +406,13 @@ void reply_ok(struct obuf *o)
     obuf_commit(o, 5);
 }
 
+static void (*error_hook)(const char *msg, size_t n);
+
+void reply_set_error_hook(void (*fn)(const char *msg, size_t n))
+{
+    error_hook = fn;
+}
+
 /* Like addReplyErrorFormat: trim CR/LF at both ends, map inner ones to ' '. */
 static void reply_error_len(struct obuf *o, const char *msg, size_t n)
 {
@@ -418,6 +425,10 @@ static void reply_error_len(struct obuf *o, const char *msg, size_t n)
         n--;
     if (n > 0 && msg[0] == '-')
         msg++, n--;
+    if (error_hook)
+        error_hook(msg, n);
+    if (o->muted)
+        return;
     dst = obuf_reserve(o, n + 3);
     dst[0] = '-';
     for (i = 0; i < n; i++) {
@@ -431,8 +442,6 @@ static void reply_error_len(struct obuf *o, const char *msg, size_t n)
 
 void reply_error(struct obuf *o, const char *msg)
 {
-    if (o->muted)
-        return;
     reply_error_len(o, msg, strlen(msg));
 }
 
@@ -443,8 +452,6 @@ void reply_errorf(struct obuf *o, const char *fmt, ...)
     va_list ap;
     int n;
 
-    if (o->muted)
-        return;
     va_start(ap, fmt);
     n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);

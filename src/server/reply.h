@@ -79,6 +79,9 @@ void reply_status_len(struct obuf *o, const char *s, size_t n);
 void reply_ok(struct obuf *o);                             /* +OK */
 /* -msg: msg includes the code ("ERR bad", "NOAUTH ..."); a leading '-' is
  * kept, not doubled; CR/LF at the end are trimmed and inside become spaces. */
+/* Called with every error reply's text (without the '-', CR/LF trimmed),
+ * muted or not: the server's error statistics. NULL = none. */
+void reply_set_error_hook(void (*fn)(const char *msg, size_t n));
 void reply_error(struct obuf *o, const char *msg);
 void reply_errorf(struct obuf *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

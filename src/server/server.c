@@ -13,6 +13,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/keyspace_server.h"
+#include "server/reply.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/zmalloc.h"
@@ -76,15 +77,42 @@ void server_reset_stats(void)
     server.stat_net_output_bytes = 0;
     server.stat_rejected_conn = 0;
     server.stat_unexpected_error_replies = 0;
+    server.stat_total_error_replies = 0;
+    server.nerrorstats = 0;
     server.stat_client_qbuf_limit_disconnections = 0;
     server.stat_client_outbuf_limit_disconnections = 0;
     memset(server.metrics, 0, sizeof(server.metrics));
     for (int i = 0; i < commands_count(); i++) {
         struct command *c = commands_at(i);
-        c->calls = 0;
-        for (int j = 0; j < c->nsub; j++)
-            c->subcommands[j].calls = 0;
+        c->calls = c->usec = c->rejected_calls = c->failed_calls = 0;
+        for (int j = 0; j < c->nsub; j++) {
+            struct command *sub = &c->subcommands[j];
+            sub->calls = sub->usec = sub->rejected_calls = sub->failed_calls = 0;
+        }
     }
+}
+
+void server_count_error(const char *msg, size_t n)
+{
+    /* Like Redis' afterErrorReply: the kind is the text before the first
+     * space within 32 bytes, else "ERR". */
+    const char *sp = memchr(msg, ' ', n < 32 ? n : 32);
+    const char *code = sp ? msg : "ERR";
+    size_t len = sp ? (size_t)(sp - msg) : 3;
+    server.stat_total_error_replies++;
+    for (int i = 0; i < server.nerrorstats; i++) {
+        if (strlen(server.errorstats[i].code) == len &&
+            memcmp(server.errorstats[i].code, code, len) == 0) {
+            server.errorstats[i].count++;
+            return;
+        }
+    }
+    if (server.nerrorstats == SERVER_ERRORSTATS_MAX)
+        return;
+    memcpy(server.errorstats[server.nerrorstats].code, code, len);
+    server.errorstats[server.nerrorstats].code[len] = '\0';
+    server.errorstats[server.nerrorstats].count = 1;
+    server.nerrorstats++;
 }
 
 int64_t server_uptime(void)
@@ -347,6 +375,7 @@ int server_init(void)
     server.listeners.unix_fd = -1;
     gen_run_id(server.run_id);
     commands_init();
+    reply_set_error_hook(server_count_error);
     adjust_open_files_limit();
 
     server.loop = ae_create(server_cfg.maxclients + FDSET_RESERVE);

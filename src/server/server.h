@@ -38,6 +38,8 @@ struct server_metric_state {
     int idx;
 };
 
+#define SERVER_ERRORSTATS_MAX 128
+
 struct server {
     struct ae_loop *loop;
     struct net_listeners listeners;
@@ -74,6 +76,11 @@ struct server {
     uint64_t stat_net_output_bytes;
     uint64_t stat_rejected_conn;
     uint64_t stat_unexpected_error_replies;
+    uint64_t stat_total_error_replies;
+    /* INFO errorstats: error replies by their first word (Redis keeps at
+     * most 128 kinds, then counts no new kind). */
+    int nerrorstats;
+    struct { char code[32]; uint64_t count; } errorstats[SERVER_ERRORSTATS_MAX];
     size_t stat_client_qbuf_limit_disconnections;
     size_t stat_client_outbuf_limit_disconnections;
 
@@ -84,6 +91,9 @@ struct server {
 };
 
 extern struct server server;
+
+/* Counts an error reply (reply.c's error hook): the total and its kind. */
+void server_count_error(const char *msg, size_t n);
 
 /* Fills the global state, creates the loop, opens the listeners, installs
  * the cron. Returns 0, or -1 after logging why. */

@@ -183,6 +183,44 @@ static void test_info(void)
     t = info(c, "clients");
     tap_ok(info_ll(t, "connected_clients") == 4, "... but connected_clients is a gauge, still 4");
     zfree(t);
+
+    /* commandstats / errorstats, as Redis 7 prints them. */
+    zfree(conn_call(x2, "PING", NULL));
+    zfree(conn_call(x2, "PING", NULL));
+    zfree(conn_call(x2, "ECHO", NULL));                 /* arity: rejected */
+    zfree(conn_call(x2, "SELECT", "abc", NULL));        /* executed, error */
+    zfree(conn_call(x2, "nosuchcmd", NULL));
+    zfree(conn_call(x2, "CLIENT", "ID", NULL));
+    t = info(c, "commandstats");
+    tap_ok(t && strncmp(t, "# Commandstats\r\n", 16) == 0, "INFO commandstats: its section");
+    tap_ok(t && strstr(t, "\r\ncmdstat_ping:calls=2,usec=") != NULL, "cmdstat_ping: calls=2");
+    tap_ok(t && strstr(t, "\r\ncmdstat_echo:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,"
+                         "failed_calls=0\r\n") != NULL, "cmdstat_echo: one rejected call");
+    tap_ok(t && strstr(t, "\r\ncmdstat_select:calls=1,") && strstr(t, "rejected_calls=0,failed_calls=1\r\n"),
+           "cmdstat_select: one failed call");
+    tap_ok(t && strstr(t, "\r\ncmdstat_client|id:calls=1,") != NULL, "subcommands: cmdstat_client|id");
+    tap_ok(t && !strstr(t, "cmdstat_get:"), "commands never called are not listed");
+    zfree(t);
+    t = info(c, "errorstats");
+    tap_ok(t && strstr(t, "\r\nerrorstat_ERR:count=3\r\n") != NULL, "errorstat_ERR counts the 3 errors");
+    zfree(t);
+    t = info(c, NULL);
+    tap_ok(t && strstr(t, "# Errorstats\r\n") && !strstr(t, "# Commandstats"),
+           "plain INFO has errorstats but not commandstats (like Redis 7)");
+    tap_ok(info_ll(t, "total_error_replies") == 3, "total_error_replies = 3 (%lld)",
+           info_ll(t, "total_error_replies"));
+    zfree(t);
+    t = info(c, "everything");
+    tap_ok(t && strstr(t, "# Commandstats\r\n"), "INFO everything has commandstats");
+    zfree(t);
+    zfree(conn_call(c, "CONFIG", "RESETSTAT", NULL));
+    t = info(c, "errorstats");
+    tap_ok(t && !strstr(t, "errorstat_"), "RESETSTAT clears errorstats");
+    zfree(t);
+    t = info(c, "commandstats");
+    tap_ok(t && !strstr(t, "cmdstat_ping") && !strstr(t, "failed_calls=1"),
+           "RESETSTAT clears commandstats (RESETSTAT itself is not a failure)");
+    zfree(t);
     conn_close(x1);
     conn_close(x2);
     conn_close(x3);

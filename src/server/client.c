@@ -424,11 +424,11 @@ void client_execute(struct client *c)
     if (multi_queue(c, cmd))
         return;                /* in MULTI: queued (+QUEUED) or refused */
     uint64_t errors = server.stat_total_error_replies;
-    int64_t t0 = clock_mono_us();
+    uint64_t t0 = clock_ticks();
     server.current_client = c;
     ks_server_call(c, cmd);   /* keyspace: cmd->proc(c) inside a transaction */
     server.current_client = NULL;
-    cmd->usec += (uint64_t)(clock_mono_us() - t0);
+    cmd->ticks += clock_ticks() - t0;
     cmd->calls++;
     if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
         cmd->failed_calls++;

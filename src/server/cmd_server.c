@@ -440,9 +440,10 @@ static void info_commandstat(struct buf *b, const struct command *c)
 {
     if (c->calls == 0 && c->rejected_calls == 0 && c->failed_calls == 0)
         return;
+    uint64_t usec = (uint64_t)((double)c->ticks / clock_ticks_per_us());
     info_add(b, "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64 ",usec_per_call=%.2f"
              ",rejected_calls=%" PRIu64 ",failed_calls=%" PRIu64, c->fullname, c->calls,
-             c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
+             usec, c->calls ? (double)usec / (double)c->calls : 0.0,
              c->rejected_calls, c->failed_calls);
 }
 

@@ -157,7 +157,7 @@ struct command {
     struct command *parent;
     int nsub;
     uint64_t calls;                  /* executions (INFO commandstats) */
-    uint64_t usec;                   /* time spent executing */
+    uint64_t ticks;                  /* time spent executing (clock_ticks) */
     uint64_t rejected_calls;         /* refused before executing (arity, auth) */
     uint64_t failed_calls;           /* executed, replied with an error */
 };

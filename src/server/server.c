@@ -84,10 +84,10 @@ void server_reset_stats(void)
     memset(server.metrics, 0, sizeof(server.metrics));
     for (int i = 0; i < commands_count(); i++) {
         struct command *c = commands_at(i);
-        c->calls = c->usec = c->rejected_calls = c->failed_calls = 0;
+        c->calls = c->ticks = c->rejected_calls = c->failed_calls = 0;
         for (int j = 0; j < c->nsub; j++) {
             struct command *sub = &c->subcommands[j];
-            sub->calls = sub->usec = sub->rejected_calls = sub->failed_calls = 0;
+            sub->calls = sub->ticks = sub->rejected_calls = sub->failed_calls = 0;
         }
     }
 }
@@ -376,6 +376,7 @@ int server_init(void)
     gen_run_id(server.run_id);
     commands_init();
     reply_set_error_hook(server_count_error);
+    (void)clock_ticks_per_us();     /* calibrate now, not in the first INFO */
     adjust_open_files_limit();
 
     server.loop = ae_create(server_cfg.maxclients + FDSET_RESERVE);

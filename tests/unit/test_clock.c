@@ -1,4 +1,4 @@
-/* Unit tests of util/clock: units and monotonicity. */
+/* Unit tests of util/clock: units, monotonicity, the tick counter. */
 #include <time.h>
 
 #include "util/clock.h"
@@ -32,12 +32,32 @@ START_TEST(monotonic_never_goes_back)
 }
 END_TEST
 
+START_TEST(test_ticks_measure_time)
+{
+    double rate = clock_ticks_per_us();
+    ck_assert(rate > 0);
+    ck_assert(clock_ticks_per_us() == rate);          /* calibrated once */
+    uint64_t t0 = clock_ticks();
+    int64_t m0 = clock_mono_us();
+    struct timespec ts = { 0, 200 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    uint64_t t1 = clock_ticks();
+    int64_t m1 = clock_mono_us();
+    ck_assert_uint_gt(t1, t0);
+    double us = (double)(t1 - t0) / rate;
+    /* Within 10% of the monotonic clock over the same 200 ms. */
+    ck_assert_msg(us > 0.9 * (double)(m1 - m0) && us < 1.1 * (double)(m1 - m0),
+                  "ticks say %.0f us, the monotonic clock %lld us", us, (long long)(m1 - m0));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clock");
     TCase *tc = tcase_create("clock");
     tcase_add_test(tc, wall_clock_is_unix_time);
     tcase_add_test(tc, monotonic_never_goes_back);
+    tcase_add_test(tc, test_ticks_measure_time);
     suite_add_tcase(s, tc);
     return ut_run(s);
 }

@@ -93,7 +93,8 @@ void db_set_bg_error(struct lsm_db *db, int code, const char *msg)
 {
     if (db->bg_error != 0)
         return;
-    db->bg_error = code;
+    /* Atomic: lsm_bg_error() reads it without the mutex. */
+    __atomic_store_n(&db->bg_error, code, __ATOMIC_RELEASE);
     snprintf(db->bg_errmsg, sizeof db->bg_errmsg, "%s", strip_prefix(msg, code));
     log_warning("lsm: background error, writes disabled until lsm_resume: %s: %s",
                 lsm_strerror(code), db->bg_errmsg);
@@ -1528,7 +1529,7 @@ int lsm_resume(struct lsm_db *db)
         return 0;
     }
     log_notice("lsm: resuming after background error: %s", db->bg_errmsg);
-    db->bg_error = 0;
+    __atomic_store_n(&db->bg_error, 0, __ATOMIC_RELEASE);
     db->bg_errmsg[0] = '\0';
     if (db->wal == NULL || wal_writer_error(db->wal) != 0)
         db->need_new_wal = 1;
@@ -1558,11 +1559,9 @@ int lsm_resume(struct lsm_db *db)
 
 int lsm_bg_error(struct lsm_db *db)
 {
-    int rc;
-    pthread_mutex_lock(&db->mu);
-    rc = db->bg_error;
-    pthread_mutex_unlock(&db->mu);
-    return rc;
+    /* Lock-free: the server asks before every write and PING. Stores are
+     * atomic (under db->mu); other readers hold db->mu. */
+    return __atomic_load_n(&db->bg_error, __ATOMIC_ACQUIRE);
 }
 
 /* ---- stats ---- */

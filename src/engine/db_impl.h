@@ -102,7 +102,7 @@ struct lsm_db {
     struct compaction **running; int nrunning, crunning;  /* (mu) */
     int manual_running;                /* (mu) */
     int closing;                       /* (mu) */
-    int bg_error;                      /* (mu) sticky */
+    int bg_error;                      /* (mu) sticky; stored atomically: lsm_bg_error reads it without mu */
     char bg_errmsg[256];               /* (mu) */
     int stall_logged;                  /* a stop was logged; log the resume */
     int64_t stall_log_us;

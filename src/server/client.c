@@ -424,11 +424,14 @@ void client_execute(struct client *c)
     if (multi_queue(c, cmd))
         return;                /* in MULTI: queued (+QUEUED) or refused */
     uint64_t errors = server.stat_total_error_replies;
-    uint64_t t0 = clock_ticks();
     server.current_client = c;
     ks_server_call(c, cmd);   /* keyspace: cmd->proc(c) inside a transaction */
     server.current_client = NULL;
-    cmd->ticks += clock_ticks() - t0;
+    /* One tick read per command: the time since the previous command of
+     * this batch ended (or the batch began), so it includes the parse. */
+    uint64_t t1 = clock_ticks();
+    cmd->ticks += t1 - server.tick_mark;
+    server.tick_mark = t1;
     cmd->calls++;
     if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
         cmd->failed_calls++;
@@ -474,6 +477,7 @@ static void client_process_input(struct client *c)
         .max_inline = RESP_INLINE_MAX_DEFAULT,
     };
     c->flags |= CLIENT_EXECUTING;
+    server.tick_mark = clock_ticks();
     while (c->qpos < c->qlen &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         struct resp_cmd cmd;

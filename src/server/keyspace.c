@@ -167,9 +167,20 @@ void ks_set_clock(int64_t (*now_ms)(void))
     ks.clock = now_ms;
 }
 
+/* The transaction's clock: read once, at its first use, and the same for
+ * every check of the command (Redis' command time snapshot). */
+static int64_t txn_now(void)
+{
+    if (ks.t.depth == 0)
+        return now_wall();
+    if (ks.t.now < 0)
+        ks.t.now = now_wall();
+    return ks.t.now;
+}
+
 int64_t ks_now(void)
 {
-    return ks.t.depth > 0 ? ks.t.now : now_wall();
+    return txn_now();
 }
 
 static uint64_t rng_next(void)
@@ -894,7 +905,7 @@ void ks_set_touch_hook(ks_touch_fn fn)
 void ks_txn_begin(void)
 {
     if (ks.t.depth++ == 0) {
-        ks.t.now = now_wall();
+        ks.t.now = -1;              /* read at first use: PING needs no clock */
         ks.t.old_next_ns = ks.next_ns;
     }
 }
@@ -1108,7 +1119,7 @@ static int find_live(int db, const char *key, size_t klen, struct found *f)
         found_free(f);
         return rc;
     }
-    if (f->exp >= 0 && f->exp <= ks.t.now) {
+    if (f->exp >= 0 && f->exp <= txn_now()) {
         int64_t exp = f->exp;
         found_free(f);
         remove_key(db, ns, key, klen, exp, 1);
@@ -1131,7 +1142,7 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
     rc = rec_decode_head(head, got, full, type, exp);
     if (rc != 0)
         return rc;
-    if (*exp >= 0 && *exp <= ks.t.now) {
+    if (*exp >= 0 && *exp <= txn_now()) {
         remove_key(db, ns, key, klen, *exp, 1);
         return 0;
     }
@@ -1184,7 +1195,7 @@ static int set_common(int db, const char *key, size_t klen, int type, const void
     }
     if (keepttl)
         exp = oldexp;
-    if (exp >= 0 && exp <= ks.t.now) {
+    if (exp >= 0 && exp <= txn_now()) {
         if (existed)
             remove_key(db, ks.dbs[db].ns, key, klen, oldexp, 0);
         return existed;
@@ -1232,7 +1243,7 @@ int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
         found_free(&f);
         return 1;
     }
-    if (expire_at >= 0 && expire_at <= ks.t.now)
+    if (expire_at >= 0 && expire_at <= txn_now())
         remove_key(db, ks.dbs[db].ns, key, klen, f.exp, 0);
     else
         write_record(db, key, klen, f.type, f.data, f.dlen, expire_at, 1, f.exp);
@@ -1366,7 +1377,7 @@ static long long expire_due(int64_t deadline_us, long long max)
     long long count = 0, seen = 0;
     mk_meta_key(&lo, MK_TTL);
     mk_meta_key(&hi, MK_TTL);
-    be64_put(e, (uint64_t)ks.t.now + 1);
+    be64_put(e, (uint64_t)txn_now() + 1);
     buf_append(&hi, e, 8);
     be64_put(e, (uint64_t)(ks.expire_hint > 0 ? ks.expire_hint : 0));
     buf_append(&lo, e, 8);
@@ -1463,7 +1474,7 @@ static long long db_stat(int db, enum db_stat which)
         if (r >= 0) {
             const struct dbent *d = &ks.dbs[db];
             r = which == DB_KEYS ? d->keys : which == DB_EXPIRES ? d->expires
-                                                                 : avg_ttl(d, ks.t.now);
+                                                                 : avg_ttl(d, txn_now());
         });
     return r;
 }
@@ -1681,7 +1692,7 @@ struct ks_iter *ks_iter_create(int db, const char *start, size_t slen)
     struct ks_iter *it = zcalloc(sizeof(*it));
     it->db = db;
     it->ns = ks.dbs[db].ns;
-    it->now = ks.t.now;
+    it->now = txn_now();
     buf_init(&it->copy);
     be32_put(it->lo, it->ns);
     be32_put(it->hi, it->ns + 1);
@@ -1867,7 +1878,7 @@ int ks_cursor_save(int db, const char *resume, size_t rlen, uint64_t *cursor)
     uint64_t id = ((uint64_t)(ks.boot & 0x7fffffffu) << 32) | ks.cursor_seq;
     size_t vlen = 12 + rlen;
     char *v = zmalloc(vlen + 1);
-    encode_fixed64(v, (uint64_t)(ks.t.now + ks.opt.cursor_ttl_ms));
+    encode_fixed64(v, (uint64_t)(txn_now() + ks.opt.cursor_ttl_ms));
     encode_fixed32(v + 8, (uint32_t)db);
     memcpy(v + 12, resume, rlen);
     mk_cursor_key(&k, id);
@@ -1892,7 +1903,7 @@ int ks_cursor_load(uint64_t cursor, int *db, struct buf *resume)
         return rc;
     if (n < 12) {
         rc = LSM_ECORRUPT;
-    } else if ((int64_t)decode_fixed64(v) <= ks.t.now) {
+    } else if ((int64_t)decode_fixed64(v) <= txn_now()) {
         rc = 0;
     } else {
         *db = (int)decode_fixed32(v + 8);

@@ -77,6 +77,8 @@ struct server {
     uint64_t stat_rejected_conn;
     uint64_t stat_unexpected_error_replies;
     uint64_t stat_total_error_replies;
+    uint64_t tick_mark;              /* clock_ticks() at the end of the last
+                                      * command (INFO commandstats) */
     /* INFO errorstats: error replies by their first word (Redis keeps at
      * most 128 kinds, then counts no new kind). */
     int nerrorstats;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,7 +308,10 @@ enum ctype {
     CT_OCTAL,   /* int written in octal within [min, max] */
     CT_BIND,    /* server_cfg.bind_addrs / bind_count */
     CT_OBUF,    /* struct config_obuf_limit[CONFIG_OBUF_COUNT] */
+    CT_DOUBLE,  /* double; kept in struct cval (and min/max) in millionths */
 };
+
+#define DBL_SCALE 1000000.0
 
 #define CF_IMMUTABLE 0x1   /* not settable by CONFIG SET */
 #define CF_SENSITIVE 0x2   /* value hidden from logs */
@@ -416,6 +420,10 @@ static const struct cdef directives[] = {
     { "compression", CT_ENUM, F(compression), 0, 0, "snappy", compression_enum, CF_IMMUTABLE, NULL, NULL },
     { "max-open-files", CT_INT, F(max_open_files), 16, INT_MAX, "1000", NULL, CF_IMMUTABLE, NULL, NULL },
     { "scan-cursor-ttl", CT_INT, F(scan_cursor_ttl), 1, INT_MAX, "86400", NULL, CF_NEEDS_HOOK, NULL, NULL },
+    { "value-separation-threshold", CT_MEMORY, F(value_separation_threshold), 0, 4096 * MB, "1024", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "vlog-file-size", CT_MEMORY, F(vlog_file_size), 4096, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "vlog-gc-ratio", CT_DOUBLE, F(vlog_gc_ratio), 1, 1000000000LL, "0.5", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "vlog-gc-max-mbps", CT_INT, F(vlog_gc_max_mbps), 0, INT_MAX, "64", NULL, CF_IMMUTABLE, NULL, NULL },
 };
 
 #undef F
@@ -461,6 +469,9 @@ static void cval_get(const struct cdef *d, struct cval *v)
     case CT_MEMORY:
         v->num = *(long long *)d->field;
         break;
+    case CT_DOUBLE:
+        v->num = llround(*(double *)d->field * DBL_SCALE);
+        break;
     case CT_STRING: {
         char *s = *(char **)d->field;
         v->str = zstrdup(s ? s : "");
@@ -488,6 +499,9 @@ static void cval_put(const struct cdef *d, struct cval *v)
         break;
     case CT_MEMORY:
         *(long long *)d->field = v->num;
+        break;
+    case CT_DOUBLE:
+        *(double *)d->field = (double)v->num / DBL_SCALE;
         break;
     case CT_STRING:
         zfree(*(char **)d->field);
@@ -518,6 +532,9 @@ static int bounds_error(const struct cdef *d, char *reason)
     if (d->type == CT_OCTAL)
         snprintf(reason, REASON_LEN, "argument must be between %llo and %llo inclusive",
                  (unsigned long long)d->min, (unsigned long long)d->max);
+    else if (d->type == CT_DOUBLE)
+        snprintf(reason, REASON_LEN, "argument must be between %g and %g inclusive",
+                 (double)d->min / DBL_SCALE, (double)d->max / DBL_SCALE);
     else
         snprintf(reason, REASON_LEN, "argument must be between %lld and %lld inclusive",
                  d->min, d->max);
@@ -611,6 +628,21 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
             return -1;
         v->num = n;
         return 0;
+    case CT_DOUBLE: {
+        char *end;
+        errno = 0;
+        double x = strtod(argv[0], &end);
+        if (argv[0][0] == '\0' || *end != '\0' || errno || !isfinite(x) ||
+            fabs(x) > 1e12) {
+            snprintf(reason, REASON_LEN, "argument couldn't be parsed into a number");
+            return -1;
+        }
+        n = llround(x * DBL_SCALE);
+        if (check_bounds(d, n, reason))
+            return -1;
+        v->num = n;
+        return 0;
+    }
     case CT_OCTAL: {
         char *end;
         errno = 0;
@@ -675,6 +707,9 @@ static void cval_format(const struct cdef *d, const struct cval *v, struct buf *
         break;
     case CT_OCTAL:
         sb_printf(b, "%llo", (unsigned long long)v->num);
+        break;
+    case CT_DOUBLE:
+        sb_printf(b, "%g", (double)v->num / DBL_SCALE);
         break;
     case CT_ENUM:
         for (const struct cenum *e = d->enums; e->name; e++)

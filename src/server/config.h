@@ -105,6 +105,11 @@ struct server_config {
     int compression;                /* enum config_compression */
     int max_open_files;
     int scan_cursor_ttl;            /* seconds a SCAN cursor stays valid */
+    /* the value log (key/value separation) */
+    long long value_separation_threshold;   /* bytes; 0 = off */
+    long long vlog_file_size;       /* bytes: a segment is sealed at this size */
+    double vlog_gc_ratio;           /* collect at this garbage ratio (> 1: never) */
+    int vlog_gc_max_mbps;           /* GC read rate limit, MiB/s; 0 = none */
 
     /* Not directives: where the configuration came from. */
     char *configfile;               /* absolute path of the loaded file, or

@@ -215,6 +215,10 @@ void ks_options_init(struct ks_options *o)
     o->bloom_bits_per_key = lo.bloom_bits_per_key;
     o->compression = (int)lo.compression;
     o->max_open_files = lo.max_open_files;
+    o->value_separation_threshold = lo.value_separation_threshold;
+    o->vlog_file_size = lo.vlog_file_size;
+    o->vlog_gc_ratio = lo.vlog_gc_ratio;
+    o->vlog_gc_max_mbps = lo.vlog_gc_max_mbps;
     o->reclaim = 1;
     o->defer_flush = 0;
 }
@@ -791,6 +795,10 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     lo.bloom_bits_per_key = opt->bloom_bits_per_key;
     lo.compression = (enum lsm_compression)opt->compression;
     lo.max_open_files = opt->max_open_files;
+    lo.value_separation_threshold = opt->value_separation_threshold;
+    lo.vlog_file_size = opt->vlog_file_size;
+    lo.vlog_gc_ratio = opt->vlog_gc_ratio;
+    lo.vlog_gc_max_mbps = opt->vlog_gc_max_mbps;
     lo.env = opt->env;
     lo.compaction_filter_ex = ks_compaction_filter_ex;
     lo.compaction_filter_arg = NULL;

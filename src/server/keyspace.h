@@ -90,6 +90,10 @@ struct ks_options {
     int bloom_bits_per_key;
     int compression;                /* enum lsm_compression */
     int max_open_files;
+    size_t value_separation_threshold;
+    uint64_t vlog_file_size;
+    double vlog_gc_ratio;
+    double vlog_gc_max_mbps;
     int reclaim;                    /* 1: compact dead namespaces away in the
                                      * background after FLUSHDB/FLUSHALL */
     int defer_flush;                /* 1: commits leave their WAL record in

@@ -300,6 +300,10 @@ int ks_server_open(char *err, size_t errlen)
     o.bloom_bits_per_key = server_cfg.bloom_bits_per_key;
     o.compression = server_cfg.compression;
     o.max_open_files = server_cfg.max_open_files;
+    o.value_separation_threshold = (size_t)server_cfg.value_separation_threshold;
+    o.vlog_file_size = (uint64_t)server_cfg.vlog_file_size;
+    o.vlog_gc_ratio = server_cfg.vlog_gc_ratio;
+    o.vlog_gc_max_mbps = server_cfg.vlog_gc_max_mbps;
     o.defer_flush = 1;              /* flush_step() before replies go out */
     if (ks_open(server_cfg.dir, &o, err, errlen) != 0)
         return -1;

@@ -188,6 +188,31 @@ START_TEST(test_int_bounds)
 }
 END_TEST
 
+/* The value log's directives; vlog-gc-ratio is a decimal number. */
+START_TEST(test_vlog_directives)
+{
+    LOAD_OK("value-separation-threshold 4kb\nvlog-file-size 64mb\nvlog-gc-ratio 0.25\n"
+            "vlog-gc-max-mbps 0\n");
+    ck_assert_int_eq(server_cfg.value_separation_threshold, 4096);
+    ck_assert_int_eq(server_cfg.vlog_file_size, 64LL << 20);
+    ck_assert(server_cfg.vlog_gc_ratio == 0.25);
+    ck_assert_int_eq(server_cfg.vlog_gc_max_mbps, 0);
+    ck_assert_str_eq(get("vlog-gc-ratio"), "0.25");
+    LOAD_OK("value-separation-threshold 0\nvlog-gc-ratio 2\n");   /* off; no auto GC */
+    ck_assert_int_eq(server_cfg.value_separation_threshold, 0);
+    ck_assert(server_cfg.vlog_gc_ratio == 2.0);
+    LOAD_FAILS("vlog-gc-ratio 0\n", "t.conf:1: argument must be between 1e-06 and 1000 inclusive");
+    LOAD_FAILS("vlog-gc-ratio -0.5\n", "t.conf:1: argument must be between 1e-06 and 1000 inclusive");
+    LOAD_FAILS("vlog-gc-ratio abc\n", "t.conf:1: argument couldn't be parsed into a number");
+    LOAD_FAILS("vlog-gc-ratio 0.5x\n", "t.conf:1: argument couldn't be parsed into a number");
+    LOAD_FAILS("vlog-gc-ratio nan\n", "t.conf:1: argument couldn't be parsed into a number");
+    LOAD_FAILS("vlog-file-size 100\n",
+               "t.conf:1: argument must be between 4096 and 9223372036854775807 inclusive");
+    LOAD_FAILS("vlog-gc-max-mbps -1\n",
+               "t.conf:1: argument must be between 0 and 2147483647 inclusive");
+}
+END_TEST
+
 START_TEST(test_hz_clamped)
 {
     LOAD_OK("hz 0\n");
@@ -563,7 +588,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 28);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 32);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -574,6 +599,10 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "appendfsync=everysec\n"));
     ck_assert_ptr_nonnull(strstr(all, "block-cache-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "compression=snappy\n"));
+    ck_assert_ptr_nonnull(strstr(all, "value-separation-threshold=1024\n"));
+    ck_assert_ptr_nonnull(strstr(all, "vlog-file-size=268435456\n"));
+    ck_assert_ptr_nonnull(strstr(all, "vlog-gc-ratio=0.5\n"));
+    ck_assert_ptr_nonnull(strstr(all, "vlog-gc-max-mbps=64\n"));
     const char *p6[] = { "[mt]*" };
     ck_assert_str_eq(get_patterns(1, p6), "tcp-backlog=511\ntcp-keepalive=300\ntimeout=0\n"
                                           "maxclients=10000\nmax-open-files=1000\n");
@@ -1039,6 +1068,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_bool);
     tcase_add_test(tc, test_int_bounds);
     tcase_add_test(tc, test_hz_clamped);
+    tcase_add_test(tc, test_vlog_directives);
     tcase_add_test(tc, test_memory_units);
     tcase_add_test(tc, test_enum);
     tcase_add_test(tc, test_strings);

@@ -11,6 +11,8 @@
 #   SEEK_NEXTS (0) BLOOM_BITS (10) CACHE_SIZE (8388608) SEED (42)
 #   ENGINE_BENCH (./utils/engine-bench) DB_BENCH (db_bench) BENCH_DIR (a new temp dir)
 #   EXTRA_FLAGS (more flags for both programs)
+#   DB_BENCH_FLAGS (flags for db_bench only, e.g. BlobDB's:
+#     "--enable_blob_files=true --min_blob_size=512 --blob_compression_type=snappy")
 # Fixed: 16-byte keys, snappy, compression ratio 0.5, one thread, sync off,
 # 64 MB write buffer, fresh databases. The raw outputs stay in BENCH_DIR.
 set -eu
@@ -25,6 +27,7 @@ SEED=${SEED:-42}
 ENGINE_BENCH=${ENGINE_BENCH:-./utils/engine-bench}
 DB_BENCH=${DB_BENCH:-db_bench}
 EXTRA_FLAGS=${EXTRA_FLAGS:-}
+DB_BENCH_FLAGS=${DB_BENCH_FLAGS:-}
 
 if [ ! -x "$ENGINE_BENCH" ]; then
     echo "vs-rocksdb: $ENGINE_BENCH not found (run from a build directory after" \
@@ -47,6 +50,7 @@ echo "# $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n): $(nproc) cores," \
      "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')"
 echo "# $("$DB_BENCH" --version 2>/dev/null | head -1)"
 echo "# flags (both): $FLAGS"
+[ -z "$DB_BENCH_FLAGS" ] || echo "# db_bench only: $DB_BENCH_FLAGS"
 echo "# outputs in $BENCH_DIR"
 
 # shellcheck disable=SC2086
@@ -54,7 +58,7 @@ echo "# outputs in $BENCH_DIR"
 LSM_DISK=$(du -sk "$BENCH_DIR/lsm" | cut -f1)
 rm -rf "$BENCH_DIR/lsm"
 # shellcheck disable=SC2086
-"$DB_BENCH" --db="$BENCH_DIR/rocksdb" $FLAGS >"$BENCH_DIR/db_bench.out" 2>&1
+"$DB_BENCH" --db="$BENCH_DIR/rocksdb" $FLAGS $DB_BENCH_FLAGS >"$BENCH_DIR/db_bench.out" 2>&1
 ROCKS_DISK=$(du -sk "$BENCH_DIR/rocksdb" | cut -f1)
 rm -rf "$BENCH_DIR/rocksdb"
 

@@ -19,6 +19,7 @@
  * the directory and fails. Output is TAP (tests/tap.h). */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -947,7 +948,7 @@ struct cthread {
     pthread_t th;
 };
 
-static volatile int conc_stop;
+static atomic_int conc_stop;       /* set by the main thread, read by workers */
 
 static uint64_t crnd(struct cthread *t)
 {

@@ -766,7 +766,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     struct block *blk = NULL;
     struct cache_handle *ch = NULL;
     struct block_handle h;
-    struct buf key = BUF_INIT;
+    struct buf *key = value;     /* scratch for the keys seen (no allocation) */
     int rc;
     if (!ro)
         ro = &default_ro;
@@ -783,8 +783,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
             return 0;
         }
     }
-    buf_reserve(&key, 64);
-    rc = block_seek_once(r->index, ikey_compare, lookup, &key, &v);
+    rc = block_seek_once(r->index, ikey_compare, lookup, key, &v);
     if (rc <= 0) {
         if (rc < 0)
             rc = corrupt(r, r->index_offset, "bad index block");
@@ -796,11 +795,11 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     }
     if ((rc = get_data_block(r, ro, &h, &blk, &ch)) < 0)
         goto done;
-    rc = block_seek_once(blk, ikey_compare, lookup, &key, &v);
+    rc = block_seek_once(blk, ikey_compare, lookup, key, &v);
     if (rc == 1) {
         struct ikey_parsed pk;
         rc = 0;
-        if (ikey_parse(buf_slice(&key), &pk) < 0) {
+        if (ikey_parse(buf_slice(key), &pk) < 0) {
             rc = corrupt(r, h.offset, "bad internal key");
             goto done;
         }
@@ -808,7 +807,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
             res->found = 1;
             res->type = pk.type;
             res->seq = pk.seq;
-            buf_set(value, v.data, v.len);
+            buf_set(value, v.data, v.len);   /* pk is not used after this */
         }
     } else if (rc < 0) {
         rc = corrupt(r, h.offset, "bad data block");
@@ -818,7 +817,6 @@ done:
         stat_add(&r->stats->bloom_false_positive, 1);
     if (blk)
         put_data_block(r, blk, ch);
-    buf_free(&key);
     return rc;
 }
 

@@ -1095,6 +1095,8 @@ int version_set_log_and_apply(struct version_set *vs, struct version_edit *e,
         v = NULL;
         vs->log_number = e->log_number;
         vlog_apply(vs, e);
+        if (vs->installed != NULL)
+            vs->installed(vs->installed_arg);
     } else {
         /* The record may or may not be on disk: never append to this
          * manifest again; the next apply writes a complete new one. */

@@ -160,6 +160,9 @@ struct version_set {
     struct vlog_segment *vlog; int nvlog, cvlog;
     struct buf compact_ptr[LSM_NUM_LEVELS]; /* round-robin pick (ikeys) */
     char errmsg[256];                     /* detail of the last failure */
+    /* Called (mu held) after a new current version is installed. */
+    void (*installed)(void *arg);
+    void *installed_arg;
 };
 
 #define VERSION_COMPARATOR_NAME "lsmdb.bytewise"

@@ -714,6 +714,9 @@ int sst_reader_open(struct io_env *env, const char *path, uint64_t file_number,
     if ((rc = read_block_struct(r, &index_h, 1, &r->index)) < 0 ||
         (rc = read_meta(r, &meta_h)) < 0)
         goto fail;
+    /* Point lookups binary-search the index on every get: give it the dense
+     * prefix array. A malformed index gets none; its seeks report it. */
+    (void)block_build_prefix_index(r->index, ikey_compare, LSM_TRAILER_LEN);
     r->props.file_size = file_size;
     r->cache_id = block_cache ? cache_new_id(block_cache) : 0;
     *out = r;

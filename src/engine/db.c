@@ -1098,11 +1098,29 @@ static int file_has_ukey(const struct file_meta *f, struct slice ukey)
 
 /* 1 found (value set), 0 deleted, 2 not in this table, < 0 error. */
 static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
-                     const struct file_meta *f, struct slice lookup, struct buf *value,
+                     struct file_meta *f, struct slice lookup, struct buf *value,
                      int *type)
 {
     struct sst_get_result res;
-    int rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
+    struct table_pin *pin = __atomic_load_n(&f->pin, __ATOMIC_ACQUIRE);
+    int rc = 0;
+
+    if (pin == NULL) {
+        /* First lookup in this file: keep its reader for the file's life
+         * (skips the table cache's lock, hash and LRU on every get). */
+        struct table_pin *none = NULL;
+        rc = table_cache_pin(db->tc, f->number, f->size, &pin);
+        if (pin != NULL &&
+            !__atomic_compare_exchange_n(&f->pin, &none, pin, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            table_cache_unpin(pin);    /* another reader was first */
+            pin = none;
+        }
+    }
+    if (rc == 0 && pin != NULL)
+        rc = sst_reader_get(table_pin_reader(pin), sro, lookup, &res, value);
+    else if (rc == 0)
+        rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
 
     if (rc != 0) {
         /* A table the manifest lists but the directory lacks is damage to

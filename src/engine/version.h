@@ -54,6 +54,9 @@ struct file_meta {
     struct buf largest;
     uint64_t smallest_seq;
     uint64_t largest_seq;
+    /* Its reader, pinned by the first point lookup (atomic, set once, see
+     * table_cache_pin); released when the last reference goes. */
+    struct table_pin *pin;
 };
 
 struct file_meta *file_meta_create(uint64_t number, uint64_t size,

@@ -470,6 +470,19 @@ int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_le
     return 0;
 }
 
+/* The entries of restart interval i are scanned next: ask for their cache
+ * lines at once (a block from the cache is usually cold in the CPU cache;
+ * the scan would otherwise wait for one line after the other). */
+static inline void prefetch_interval(const struct block_iter *it, uint32_t i)
+{
+    uint32_t off = restart_point(it, i), end, n;
+    end = i + 1 < it->nrestarts ? restart_point(it, i + 1) : it->restart_offset;
+    if (end > it->restart_offset)
+        end = it->restart_offset;
+    for (n = 0; off < end && n < 32; off += 64, n++)
+        __builtin_prefetch(it->data + off);
+}
+
 static void bi_seek(struct iter *base, struct slice target)
 {
     struct block_iter *it = (struct block_iter *)base;
@@ -497,6 +510,7 @@ static void bi_seek(struct iter *base, struct slice target)
     }
     if (seek_to_restart(it, left) < 0)
         return;
+    prefetch_interval(it, left);
     while (parse_next(it)) {
         if (it->cmp(buf_slice(&it->key), target) >= 0)
             return;

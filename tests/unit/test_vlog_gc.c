@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include "db_test.h"
+#include "engine/db_impl.h"
 #include "engine/lsm.h"
+#include "engine/version.h"
+#include "engine/vlog.h"
 #include "util/io.h"
 #include "util/zmalloc.h"
 
@@ -315,6 +318,130 @@ START_TEST(test_gc_with_old_readers)
     expect_scan(it, v2, NK);
     lsm_iter_destroy(it);
     ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
+/* A get that has read a value pointer but not yet the value (stalled in the
+ * value-log read) must keep the segment it points into: GC rewrites the
+ * segment but removes it only after that get is done. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int armed, entered, release;
+    uint64_t segment;               /* the stalled get reads from it */
+    int (*orig)(void *arg, struct slice ptr, struct buf *value);
+} stall = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL };
+
+static int segment_exists(uint64_t number)
+{
+    struct buf p = BUF_INIT;
+    int r;
+    db_file_path(&p, dir, DB_FILE_VLOG, number);
+    r = access(buf_cstr(&p), F_OK) == 0;
+    buf_free(&p);
+    return r;
+}
+
+static int stalling_resolve(void *arg, struct slice ptr, struct buf *value)
+{
+    pthread_mutex_lock(&stall.mu);
+    if (stall.armed) {
+        struct vlog_ptr p;
+        stall.armed = 0;
+        stall.segment = vlog_ptr_decode(ptr, &p) == 0 ? p.segment : 0;
+        stall.entered = 1;
+        pthread_cond_broadcast(&stall.cv);
+        while (!stall.release)
+            pthread_cond_wait(&stall.cv, &stall.mu);
+    }
+    pthread_mutex_unlock(&stall.mu);
+    return stall.orig(arg, ptr, value);
+}
+
+struct stalled_get {
+    struct lsm_db *db;
+    int i, ok;
+    char msg[200];
+};
+
+static void *stalled_get_main(void *arg)
+{
+    struct stalled_get *g = arg;
+    char k[16], want[2048];
+    char *v = NULL;
+    size_t n = 0, wn = value_of(want, g->i, 1);
+    int rc;
+    key_of(k, g->i);
+    rc = lsm_get(g->db, NULL, k, strlen(k), &v, &n);
+    g->ok = rc == 0 && n == wn && memcmp(v, want, n) == 0;
+    snprintf(g->msg, sizeof g->msg, "rc %d (%s), %zu bytes", rc, rc ? lsm_last_error() : "",
+             n);
+    lsm_free(v);
+    return NULL;
+}
+
+START_TEST(test_gc_waits_for_stalled_get)
+{
+    struct lsm_options o;
+    struct stalled_get g;
+    struct lsm_stats st0, st1;
+    pthread_t th;
+    char tmp[2048];
+    int i;
+
+    opts(&o);
+    memset(&g, 0, sizeof g);
+    g.db = open_db(&o);
+    for (i = 0; i < NK; i++)
+        put(g.db, i, 1);
+    ck_assert_int_eq(lsm_flush(g.db, 1), 0);
+    for (g.i = 0; g.i < NK && value_of(tmp, g.i, 1) < 600; g.i++)
+        ;                               /* the first separated value: oldest segment */
+    ck_assert_int_lt(g.i, NK);
+    /* No garbage yet, so no GC has run: the get reads the original pointer. */
+    stall.orig = g.db->vlog.resolve;
+    ck_assert_ptr_nonnull(stall.orig);
+    g.db->vlog.resolve = stalling_resolve;
+    stall.armed = 1;
+    stall.entered = stall.release = 0;
+    pthread_create(&th, NULL, stalled_get_main, &g);
+    pthread_mutex_lock(&stall.mu);
+    while (!stall.entered)
+        pthread_cond_wait(&stall.cv, &stall.mu);
+    pthread_mutex_unlock(&stall.mu);
+    ck_assert_uint_gt(stall.segment, 0);
+    st0 = stats(g.db);
+    /* Everything but that key is overwritten or deleted: its segment is
+     * nearly all garbage, and GC rewrites it. */
+    for (i = 0; i < NK; i++)
+        if (i != g.i) {
+            if (i % 2)
+                put(g.db, i, 2);
+            else
+                del(g.db, i);
+        }
+    ck_assert_int_eq(lsm_compact_range(g.db, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(lsm_vlog_gc(g.db, 1), 0);    /* (background GC may be first) */
+    EXPECT(stats(g.db).vlog_gc_runs > st0.vlog_gc_runs, "GC ran");
+    EXPECT(segment_exists(stall.segment),
+           "segment %" PRIu64 " removed while a get could still read it", stall.segment);
+    st1 = stats(g.db);
+    pthread_mutex_lock(&stall.mu);
+    stall.release = 1;
+    pthread_cond_broadcast(&stall.cv);
+    pthread_mutex_unlock(&stall.mu);
+    pthread_join(th, NULL);
+    EXPECT(g.ok, "stalled get of key %d: %s", g.i, g.msg);
+    /* (Its last reference may already have let background GC remove it.) */
+    ck_assert_int_eq(lsm_vlog_gc(g.db, 1), 0);
+    EXPECT(!segment_exists(stall.segment), "segment %" PRIu64 " collected after the get",
+           stall.segment);
+    EXPECT(stats(g.db).vlog_gc_bytes_reclaimed > st1.vlog_gc_bytes_reclaimed,
+           "space came back once the get was done");
+    g.db->vlog.resolve = stall.orig;
+    for (i = 0; i < NK; i++)
+        expect_get(g.db, NULL, i, i == g.i ? 1 : i % 2 ? 2 : 0);
+    ck_assert_int_eq(lsm_close(g.db), 0);
 }
 END_TEST
 
@@ -811,6 +938,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_loop_test(tc, test_separation_invisible, 0, 2);
     tcase_add_test(tc, test_discard_accounting);
     tcase_add_test(tc, test_gc_with_old_readers);
+    tcase_add_test(tc, test_gc_waits_for_stalled_get);
     tcase_add_test(tc, test_gc_concurrent);
     tcase_add_test(tc, test_gets_across_super_versions);
     tcase_add_test(tc, test_corrupt_entry);

@@ -131,6 +131,15 @@ struct block {
     uint32_t restart_offset;     /* where the restart array begins */
     uint32_t nrestarts;
     int owned;
+    /* Search accelerator (block_build_prefix_index): for restart point i,
+     * the 8 bytes of its user key after the prefix all of them share
+     * (big-endian, zero-padded), so a seek by pfx_cmp binary-searches one
+     * dense array instead of decoding an entry per step. NULL: none. */
+    uint64_t *pfx;
+    block_cmp_fn pfx_cmp;
+    const char *pfx_common;      /* the shared prefix (inside data) */
+    uint32_t pfx_common_len;
+    uint32_t pfx_suffix;         /* bytes after the user key (trailer) */
 };
 
 int block_open(const char *data, size_t size, int owned, struct block **out)
@@ -149,6 +158,7 @@ int block_open(const char *data, size_t size, int owned, struct block **out)
     b->nrestarts = n;
     b->restart_offset = (uint32_t)(size - (1 + (size_t)n) * sizeof(uint32_t));
     b->owned = owned;
+    b->pfx = NULL;
     *out = b;
     return 0;
 fail:
@@ -163,6 +173,7 @@ void block_destroy(struct block *b)
         return;
     if (b->owned)
         zfree((void *)b->data);
+    zfree(b->pfx);
     zfree(b);
 }
 
@@ -173,7 +184,7 @@ size_t block_size(const struct block *b)
 
 size_t block_memory(const struct block *b)
 {
-    return b->size + sizeof(*b);
+    return b->size + sizeof(*b) + (b->pfx ? b->nrestarts * sizeof(*b->pfx) : 0);
 }
 
 /* ---- iterator ---- */
@@ -184,6 +195,7 @@ struct block_iter {
     uint32_t restart_offset;     /* end of the entries */
     uint32_t nrestarts;
     block_cmp_fn cmp;
+    const struct block *blk;     /* for its search accelerator */
     uint32_t current;            /* offset of the current entry; == restart_offset when invalid */
     uint32_t next_off;           /* offset just after the current entry */
     uint32_t restart_index;      /* restart block holding current */
@@ -365,6 +377,112 @@ static int restart_key(struct block_iter *it, uint32_t i, struct slice *key)
     return 0;
 }
 
+/* Big-endian value of the first (up to) 8 bytes of p, zero-padded: the
+ * order of these values never contradicts the bytewise order of keys. */
+static inline uint64_t load_prefix(const char *p, size_t n)
+{
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < 8; i++)
+        v = (v << 8) | (i < n ? (uint8_t)p[i] : 0);
+    return v;
+}
+
+/* Narrows the restart search of bi_seek to [*left, *right] with the prefix
+ * array: restart keys whose prefix is below the target's are < target,
+ * those above it are > target; only equal prefixes need a real compare. */
+static void pfx_narrow(const struct block *b, struct slice target, uint32_t *left,
+                       uint32_t *right)
+{
+    uint32_t n = b->nrestarts, c = b->pfx_common_len, lo, hi, a, z;
+    size_t ulen;
+    uint64_t pt;
+    int r;
+
+    if (target.len < b->pfx_suffix)
+        return;                                /* let the comparator decide */
+    ulen = target.len - b->pfx_suffix;
+    r = memcmp(target.data, b->pfx_common, ulen < c ? ulen : c);
+    if (r < 0 || (r == 0 && ulen < c)) {
+        lo = hi = 0;                           /* below every restart key */
+    } else if (r > 0) {
+        lo = hi = n;                           /* above every restart key */
+    } else {
+        pt = load_prefix(target.data + c, ulen - c);
+        for (a = 0, z = n; a < z;) {           /* first prefix >= pt */
+            uint32_t m = a + (z - a) / 2;
+            if (b->pfx[m] < pt)
+                a = m + 1;
+            else
+                z = m;
+        }
+        lo = a;
+        for (z = n; a < z;) {                  /* first prefix > pt */
+            uint32_t m = a + (z - a) / 2;
+            if (b->pfx[m] <= pt)
+                a = m + 1;
+            else
+                z = m;
+        }
+        hi = a;
+    }
+    /* The last restart key < target is lo - 1 (known) up to hi - 1. */
+    *left = lo > 0 ? lo - 1 : 0;
+    *right = hi > 0 ? hi - 1 : 0;
+}
+
+int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_len)
+{
+    struct block_iter it;
+    struct slice first, last, k;
+    uint64_t *pfx;
+    uint32_t i, c = 0, n = b->nrestarts;
+
+    if (b->pfx != NULL || n < 16 || b->restart_offset == 0)
+        return 0;
+    memset(&it, 0, sizeof it);
+    it.data = b->data;
+    it.restart_offset = b->restart_offset;
+    it.nrestarts = n;
+    if (restart_key(&it, 0, &first) < 0 || restart_key(&it, n - 1, &last) < 0 ||
+        first.len < suffix_len || last.len < suffix_len)
+        return LSM_ECORRUPT;
+    first.len -= suffix_len;
+    last.len -= suffix_len;
+    /* Keys are sorted: what the first and last share, all share. */
+    while (c < first.len && c < last.len && first.data[c] == last.data[c])
+        c++;
+    pfx = zmalloc(sizeof(*pfx) * n);
+    for (i = 0; i < n; i++) {
+        if (restart_key(&it, i, &k) < 0 || k.len < suffix_len + c ||
+            memcmp(k.data, first.data, c) != 0 ||
+            (i > 0 && load_prefix(k.data + c, k.len - suffix_len - c) < pfx[i - 1])) {
+            zfree(pfx);
+            return LSM_ECORRUPT;                /* unsorted or malformed */
+        }
+        pfx[i] = load_prefix(k.data + c, k.len - suffix_len - c);
+    }
+    b->pfx = pfx;
+    b->pfx_cmp = cmp;
+    b->pfx_common = first.data;
+    b->pfx_common_len = c;
+    b->pfx_suffix = (uint32_t)suffix_len;
+    return 0;
+}
+
+/* The entries of restart interval i are scanned next: ask for their cache
+ * lines at once (a block from the cache is usually cold in the CPU cache;
+ * the scan would otherwise wait for one line after the other). */
+static inline void prefetch_interval(const struct block_iter *it, uint32_t i)
+{
+    uint32_t off = restart_point(it, i), end, n;
+    end = i + 1 < it->nrestarts ? restart_point(it, i + 1) : it->restart_offset;
+    if (end > it->restart_offset)
+        end = it->restart_offset;
+    for (n = 0; off < end && n < 32; off += 64, n++)
+        __builtin_prefetch(it->data + off);
+}
+
 static void bi_seek(struct iter *base, struct slice target)
 {
     struct block_iter *it = (struct block_iter *)base;
@@ -376,6 +494,8 @@ static void bi_seek(struct iter *base, struct slice target)
         it->current = it->next_off = 0;
         return;
     }
+    if (it->blk != NULL && it->blk->pfx != NULL && it->cmp == it->blk->pfx_cmp)
+        pfx_narrow(it->blk, target, &left, &right);
     /* last restart point whose key is < target */
     while (left < right) {
         uint32_t mid = left + (right - left + 1) / 2;
@@ -390,6 +510,7 @@ static void bi_seek(struct iter *base, struct slice target)
     }
     if (seek_to_restart(it, left) < 0)
         return;
+    prefetch_interval(it, left);
     while (parse_next(it)) {
         if (it->cmp(buf_slice(&it->key), target) >= 0)
             return;
@@ -439,6 +560,7 @@ struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
     it->restart_offset = b->restart_offset;
     it->nrestarts = b->nrestarts;
     it->cmp = cmp;
+    it->blk = b;
     it->current = it->next_off = b->restart_offset;
     it->restart_index = b->nrestarts;
     buf_init(&it->key);
@@ -458,6 +580,7 @@ int block_seek_once(const struct block *b, block_cmp_fn cmp, struct slice target
     it.restart_offset = b->restart_offset;
     it.nrestarts = b->nrestarts;
     it.cmp = cmp;
+    it.blk = b;
     it.current = it.next_off = b->restart_offset;
     it.restart_index = b->nrestarts;
     buf_clear(key);

@@ -80,6 +80,14 @@ size_t block_memory(const struct block *b);
 struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
                                void (*release)(void *arg), void *arg);
 
+/* Builds a search accelerator for seeks by cmp (8 bytes per restart point):
+ * cmp must order keys by their bytes without the last suffix_len bytes
+ * (bytewise, shorter first) before anything else, as ikey_compare does
+ * with the 8-byte trailer. Seeks with another comparator ignore it. Call
+ * before the block is shared between threads. 0 (also when the block is
+ * too small to need it), or LSM_ECORRUPT when the keys are malformed or
+ * unsorted (no accelerator; seeks report the damage as before). */
+int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_len);
 /* Point seek without creating an iterator (the get path): finds the first
  * entry >= target. Returns 1 with the key copied into *key (a buf the caller
  * reuses) and *value pointing into the block, 0 when every key is < target,

@@ -114,11 +114,19 @@ int bloom_may_match(struct slice filter, struct slice key)
         return 1;             /* a format we do not know: cannot exclude */
     h = bloom_hash(key);
     delta = (h >> 17) | (h << 15);
-    for (j = 0; j < k; j++) {
-        uint32_t pos = (uint32_t)(h % bits);
-        if (!(array[pos / 8] & (1u << (pos % 8))))
-            return 0;
-        h += delta;
+    {
+        /* All probe positions first, their cache lines requested at once
+         * (a filter is far larger than the CPU cache), then the tests.
+         * 32-bit modulo: bits fits (checked above). */
+        uint32_t pos[30], nb = (uint32_t)bits;
+        for (j = 0; j < k; j++) {
+            pos[j] = h % nb;
+            __builtin_prefetch(array + pos[j] / 8);
+            h += delta;
+        }
+        for (j = 0; j < k; j++)
+            if (!(array[pos[j] / 8] & (1u << (pos[j] % 8))))
+                return 0;
     }
     return 1;
 }

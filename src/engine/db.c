@@ -3,6 +3,7 @@
  * maintenance calls, stats and error messages. Background jobs: db_bg.c. */
 #include "engine/db_impl.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "engine/table_cache.h"
 #include "engine/wal.h"
 #include "util/clock.h"
+#include "util/coding.h"
 #include "util/io.h"
 #include "util/log.h"
 #include "util/tpool.h"
@@ -457,6 +459,89 @@ static int default_threads(void)
     return n < 1 ? 1 : (int)n;
 }
 
+/* ---- super versions (db_impl.h) ---- */
+
+static void sv_free_locked(struct lsm_db *db, struct super_version *sv)
+{
+    int i;
+
+    (void)db;
+    sv->prev->next = sv->next;
+    sv->next->prev = sv->prev;
+    version_unref(sv->v);
+    for (i = 0; i < sv->nmem; i++)
+        memtable_unref(sv->mems[i]);
+    zfree(sv);
+}
+
+void db_sv_install(struct lsm_db *db)
+{
+    struct super_version *sv, *old;
+    int i;
+
+    if (!db->sv_on)
+        return;
+    sv = zmalloc(sizeof(*sv) + sizeof(sv->mems[0]) * (size_t)(1 + db->nimm));
+    sv->refs = 1;
+    sv->number = ++db->sv_number;
+    sv->nmem = 1 + db->nimm;
+    sv->mems[0] = db->mem;
+    memtable_ref(db->mem);
+    for (i = 0; i < db->nimm; i++) {
+        sv->mems[1 + i] = db->imm[db->nimm - 1 - i];
+        memtable_ref(sv->mems[1 + i]);
+    }
+    sv->v = db->vs->current;
+    version_ref(sv->v);
+    sv->next = &db->sv_live;
+    sv->prev = db->sv_live.prev;
+    sv->prev->next = sv;
+    db->sv_live.prev = sv;
+    /* Initialised before it is published: a reader pins it under sv_lock. */
+    pthread_spin_lock(&db->sv_lock);
+    old = db->sv;
+    db->sv = sv;
+    pthread_spin_unlock(&db->sv_lock);
+    if (old != NULL && __atomic_sub_fetch(&old->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        sv_free_locked(db, old);
+}
+
+uint64_t db_sv_oldest(struct lsm_db *db)
+{
+    return db->sv_live.next == &db->sv_live ? UINT64_MAX : db->sv_live.next->number;
+}
+
+static void sv_installed_hook(void *arg)
+{
+    db_sv_install(arg);
+}
+
+/* The first super version, once mem exists (mu held); from now on every
+ * version installed also installs a super version. */
+static void sv_start(struct lsm_db *db)
+{
+    db->sv_on = 1;
+    db_sv_install(db);
+    db->vs->installed = sv_installed_hook;
+    db->vs->installed_arg = db;
+}
+
+/* Drops the db's super version at close (no reader can remain). */
+static void sv_stop(struct lsm_db *db)
+{
+    struct super_version *sv = db->sv;
+
+    if (db->vs != NULL)
+        db->vs->installed = NULL;
+    db->sv_on = 0;
+    if (sv == NULL)
+        return;
+    db->sv = NULL;
+    if (__atomic_sub_fetch(&sv->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        sv_free_locked(db, sv);
+    assert(db->sv_live.next == &db->sv_live);
+}
+
 static void db_free(struct lsm_db *db)
 {
     int i;
@@ -467,6 +552,7 @@ static void db_free(struct lsm_db *db)
         tpool_destroy(db->pool);
     vlog_db_close(db);
     wal_writer_close(db->wal);
+    sv_stop(db);
     memtable_unref(db->mem);
     for (i = 0; i < db->nimm; i++)
         memtable_unref(db->imm[i]);
@@ -484,6 +570,7 @@ static void db_free(struct lsm_db *db)
     zfree(db->running);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->bg_cv);
+    pthread_spin_destroy(&db->sv_lock);
     zfree(db->dir);
     zfree(db);
 }
@@ -507,6 +594,8 @@ int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out
     db->env = opt->env ? opt->env : io_env_posix();
     pthread_mutex_init(&db->mu, NULL);
     pthread_cond_init(&db->bg_cv, NULL);
+    pthread_spin_init(&db->sv_lock, PTHREAD_PROCESS_PRIVATE);
+    db->sv_live.next = db->sv_live.prev = &db->sv_live;
     db->snaps.next = db->snaps.prev = &db->snaps;
     batch_init(&db->group);
     db->copt.l0_trigger = opt->l0_compaction_trigger;
@@ -546,6 +635,9 @@ int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out
     if (rc != 0)
         goto fail;
     db->mem = memtable_create();
+    pthread_mutex_lock(&db->mu);
+    sv_start(db);
+    pthread_mutex_unlock(&db->mu);
 
     threads = opt->bg_threads > 0 ? opt->bg_threads : default_threads();
     if (threads < 2)
@@ -653,6 +745,7 @@ static int switch_memtable(struct lsm_db *db)
     db->imm_pushed++;
     db->mem = memtable_create();
     db->mem_log = number;
+    db_sv_install(db);
     db_maybe_schedule_flush(db);
     return 0;
 }
@@ -876,8 +969,10 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 vlog_db_mark_broken(db);
                 db_set_bg_error(db, rc, lsm_last_error());
             }
-            /* Sequences of a failed batch are burnt: it may be on disk. */
-            db->vs->last_seq = seq + count - 1;
+            /* Sequences of a failed batch are burnt: it may be on disk.
+             * Release: a get loads it without mu (sv_pin), then reads the
+             * memtable entries inserted before. */
+            __atomic_store_n(&db->vs->last_seq, seq + count - 1, __ATOMIC_RELEASE);
         }
     }
     /* Hand results to the group and pass leadership on. */
@@ -979,7 +1074,8 @@ struct read_view {
     struct vlog_view *vv;      /* registered reader (value-log GC) */
 };
 
-/* Pins mem, immutables (newest first) and the current version (mu held). */
+/* Pins mem, immutables (newest first) and the current version (mu held):
+ * the iterator's view (point reads pin a super version instead). */
 static void view_acquire(struct lsm_db *db, const struct lsm_read_options *ro,
                          struct read_view *rv, struct vlog_view *vv)
 {
@@ -1001,20 +1097,6 @@ static void view_acquire(struct lsm_db *db, const struct lsm_read_options *ro,
         vlog_db_view_enter(db, vv, rv->seq);
 }
 
-static void view_release(struct lsm_db *db, struct read_view *rv)
-{
-    int i;
-    for (i = 0; i < rv->nmem; i++)
-        memtable_unref(rv->mp[i]);
-    if (rv->mp != rv->mems)
-        zfree(rv->mp);
-    pthread_mutex_lock(&db->mu);
-    version_unref(rv->v);
-    if (rv->vv != NULL)
-        vlog_db_view_exit(db, rv->vv);
-    pthread_mutex_unlock(&db->mu);
-}
-
 static int file_has_ukey(const struct file_meta *f, struct slice ukey)
 {
     return slice_compare(ukey, ikey_user_key(buf_slice(&f->smallest))) >= 0 &&
@@ -1023,11 +1105,29 @@ static int file_has_ukey(const struct file_meta *f, struct slice ukey)
 
 /* 1 found (value set), 0 deleted, 2 not in this table, < 0 error. */
 static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
-                     const struct file_meta *f, struct slice lookup, struct buf *value,
+                     struct file_meta *f, struct slice lookup, struct buf *value,
                      int *type)
 {
     struct sst_get_result res;
-    int rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
+    struct table_pin *pin = __atomic_load_n(&f->pin, __ATOMIC_ACQUIRE);
+    int rc = 0;
+
+    if (pin == NULL) {
+        /* First lookup in this file: keep its reader for the file's life
+         * (skips the table cache's lock, hash and LRU on every get). */
+        struct table_pin *none = NULL;
+        rc = table_cache_pin(db->tc, f->number, f->size, &pin);
+        if (pin != NULL &&
+            !__atomic_compare_exchange_n(&f->pin, &none, pin, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            table_cache_unpin(pin);    /* another reader was first */
+            pin = none;
+        }
+    }
+    if (rc == 0 && pin != NULL)
+        rc = sst_reader_get(table_pin_reader(pin), sro, lookup, &res, value);
+    else if (rc == 0)
+        rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
 
     if (rc != 0) {
         /* A table the manifest lists but the directory lacks is damage to
@@ -1048,7 +1148,9 @@ static int version_get(struct lsm_db *db, const struct lsm_read_options *ro,
                        struct buf *value, int *type)
 {
     struct sst_read_options sro;
-    struct buf lookup = BUF_INIT;
+    char small[128];
+    char *lk = small;
+    struct slice lookup;
     int l, i, r = 2;
 
     sst_read_options_init(&sro);
@@ -1056,42 +1158,94 @@ static int version_get(struct lsm_db *db, const struct lsm_read_options *ro,
         sro.fill_cache = ro->fill_cache;
         sro.verify_checksums = ro->verify_checksums || db->opt.paranoid_checks;
     }
-    ikey_append(&lookup, ukey, seq, LSM_TYPE_SEEK);
+    /* The lookup key on the stack when it fits (no allocation per get). */
+    if (ukey.len + LSM_TRAILER_LEN > sizeof(small))
+        lk = zmalloc(ukey.len + LSM_TRAILER_LEN);
+    if (ukey.len > 0)
+        memcpy(lk, ukey.data, ukey.len);
+    encode_fixed64(lk + ukey.len, dbformat_pack(seq, LSM_TYPE_SEEK));
+    lookup = slice_make(lk, ukey.len + LSM_TRAILER_LEN);
     for (i = v->nfiles[0] - 1; i >= 0 && r == 2; i--)
         if (file_has_ukey(v->files[0][i], ukey))
-            r = table_get(db, &sro, v->files[0][i], buf_slice(&lookup), value, type);
+            r = table_get(db, &sro, v->files[0][i], lookup, value, type);
     for (l = 1; l < LSM_NUM_LEVELS && r == 2; l++) {
-        i = version_find_file(v, l, buf_slice(&lookup));
+        i = version_find_file(v, l, lookup);
         if (i < v->nfiles[l] && file_has_ukey(v->files[l][i], ukey))
-            r = table_get(db, &sro, v->files[l][i], buf_slice(&lookup), value, type);
+            r = table_get(db, &sro, v->files[l][i], lookup, value, type);
     }
-    buf_free(&lookup);
+    if (lk != small)
+        zfree(lk);
     return r;
+}
+
+/* Pins the installed super version without mu (db_impl.h). */
+static struct super_version *sv_pin(struct lsm_db *db)
+{
+    struct super_version *sv;
+
+    pthread_spin_lock(&db->sv_lock);
+    sv = db->sv;
+    __atomic_fetch_add(&sv->refs, 1, __ATOMIC_RELAXED);
+    pthread_spin_unlock(&db->sv_lock);
+    return sv;
+}
+
+static void sv_unpin(struct lsm_db *db, struct super_version *sv)
+{
+    if (__atomic_sub_fetch(&sv->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    /* The last reference of a replaced one (the db holds the installed). */
+    pthread_mutex_lock(&db->mu);
+    sv_free_locked(db, sv);
+    vlog_db_maybe_schedule_gc(db);   /* a collected segment may be free now */
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* The sequence a read sees: the snapshot's, or the last one, loaded after
+ * the super version was pinned (so it holds every entry up to it, and value-
+ * log GC's rule in db_impl.h holds). */
+static uint64_t read_seq(struct lsm_db *db, const struct lsm_read_options *ro)
+{
+    if (ro && ro->snapshot)
+        return ro->snapshot->seq;
+    return __atomic_load_n(&db->vs->last_seq, __ATOMIC_ACQUIRE);
+}
+
+/* Newest entry of ukey at seq in sv: 1 value (value, *type set), 0 deleted,
+ * 2 absent, < 0 error. */
+static int sv_get(struct lsm_db *db, const struct lsm_read_options *ro,
+                  struct super_version *sv, struct slice ukey, uint64_t seq,
+                  struct buf *value, int *type)
+{
+    int i;
+
+    for (i = 0; i < sv->nmem; i++) {
+        int g = memtable_get(sv->mems[i], ukey, seq, type, value, NULL);
+        if (g == MEMTABLE_FOUND)
+            return 1;
+        if (g == MEMTABLE_DELETED)
+            return 0;
+    }
+    return version_get(db, ro, sv->v, ukey, seq, value, type);
+}
+
+static int not_found(void)
+{
+    set_error_const(LSM_ENOTFOUND, "key not found");
+    return LSM_ENOTFOUND;
 }
 
 int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
             const void *key, size_t klen, char **val, size_t *vlen)
 {
-    struct read_view rv;
-    struct vlog_view vv;
+    struct super_version *sv;
     struct buf value = BUF_INIT;
-    struct slice ukey = slice_make(key, klen);
-    int i, r = 2, type = LSM_TYPE_VALUE;
+    int r, type = LSM_TYPE_VALUE;
 
     *val = NULL;
     *vlen = 0;
-    pthread_mutex_lock(&db->mu);
-    view_acquire(db, ro, &rv, &vv);
-    pthread_mutex_unlock(&db->mu);
-    for (i = 0; i < rv.nmem && r == 2; i++) {
-        int g = memtable_get(rv.mp[i], ukey, rv.seq, &type, &value, NULL);
-        if (g == MEMTABLE_FOUND)
-            r = 1;
-        else if (g == MEMTABLE_DELETED)
-            r = 0;
-    }
-    if (r == 2)
-        r = version_get(db, ro, rv.v, ukey, rv.seq, &value, &type);
+    sv = sv_pin(db);
+    r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), &value, &type);
     if (r == 1 && type == LSM_TYPE_VPTR) {
         struct buf ptr = value;
         buf_init(&value);
@@ -1106,18 +1260,18 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
         buf_free(&ptr);
     }
     /* Released after the value-log read: GC keeps what this view can see. */
-    view_release(db, &rv);
+    sv_unpin(db, sv);
     if (r == 1) {
-        *val = zmemdup(value.data ? value.data : "", value.len);
+        /* Hand the buffer over (zmalloc'd, as lsm_free expects), NUL-terminated. */
+        buf_reserve(&value, 1);
+        value.data[value.len] = '\0';
+        *val = value.data;
         *vlen = value.len;
-        buf_free(&value);
         return 0;
     }
     buf_free(&value);
-    if (r == 0 || r == 2) {
-        set_error_const(LSM_ENOTFOUND, "key not found");
-        return LSM_ENOTFOUND;
-    }
+    if (r == 0 || r == 2)
+        return not_found();
     return r;
 }
 
@@ -1130,26 +1284,15 @@ int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
                    const void *key, size_t klen, char *buf, size_t cap, size_t *got,
                    size_t *full_len)
 {
-    struct read_view rv;
+    struct super_version *sv;
     struct buf value = BUF_INIT;
-    struct slice ukey = slice_make(key, klen);
-    int i, r = 2, type = LSM_TYPE_VALUE;
+    int r, type = LSM_TYPE_VALUE;
 
     *got = 0;
     *full_len = 0;
-    pthread_mutex_lock(&db->mu);
-    view_acquire(db, ro, &rv, NULL);
-    pthread_mutex_unlock(&db->mu);
-    for (i = 0; i < rv.nmem && r == 2; i++) {
-        int g = memtable_get(rv.mp[i], ukey, rv.seq, &type, &value, NULL);
-        if (g == MEMTABLE_FOUND)
-            r = 1;
-        else if (g == MEMTABLE_DELETED)
-            r = 0;
-    }
-    if (r == 2)
-        r = version_get(db, ro, rv.v, ukey, rv.seq, &value, &type);
-    view_release(db, &rv);
+    sv = sv_pin(db);
+    r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), &value, &type);
+    sv_unpin(db, sv);
     if (r == 1) {
         struct slice v = buf_slice(&value);
         if (type == LSM_TYPE_VPTR) {
@@ -1167,35 +1310,23 @@ int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
     buf_free(&value);
     if (r == 1)
         return 0;
-    if (r == 0 || r == 2) {
-        set_error_const(LSM_ENOTFOUND, "key not found");
-        return LSM_ENOTFOUND;
-    }
+    if (r == 0 || r == 2)
+        return not_found();
     return r;
 }
 
 int db_get_latest(struct lsm_db *db, struct slice ukey, struct buf *value, int *type)
 {
     struct lsm_read_options ro;
-    struct read_view rv;
-    int i, r = 2;
+    struct super_version *sv;
+    int r;
 
     lsm_read_options_init(&ro);
     ro.fill_cache = 0;
     *type = LSM_TYPE_VALUE;
-    pthread_mutex_lock(&db->mu);
-    view_acquire(db, NULL, &rv, NULL);
-    pthread_mutex_unlock(&db->mu);
-    for (i = 0; i < rv.nmem && r == 2; i++) {
-        int g = memtable_get(rv.mp[i], ukey, rv.seq, type, value, NULL);
-        if (g == MEMTABLE_FOUND)
-            r = 1;
-        else if (g == MEMTABLE_DELETED)
-            r = 0;
-    }
-    if (r == 2)
-        r = version_get(db, &ro, rv.v, ukey, rv.seq, value, type);
-    view_release(db, &rv);
+    sv = sv_pin(db);
+    r = sv_get(db, &ro, sv, ukey, read_seq(db, NULL), value, type);
+    sv_unpin(db, sv);
     return r == 2 ? 0 : r;
 }
 

@@ -239,6 +239,7 @@ static void flush_job(void *arg)
         memmove(db->imm, db->imm + 1, sizeof(*db->imm) * (size_t)(db->nimm - 1));
         memmove(db->imm_log, db->imm_log + 1, sizeof(*db->imm_log) * (size_t)(db->nimm - 1));
         db->nimm--;
+        db_sv_install(db);
         db->imm_flushed++;
         pthread_cond_broadcast(&db->bg_cv);
     }

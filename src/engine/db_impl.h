@@ -43,6 +43,25 @@ struct db_vlog_hooks {
     void (*prefetch)(void *arg, struct slice ptr);
 };
 
+/* The read state of point lookups (RocksDB's SuperVersion): the active
+ * memtable, the immutables (newest first) and the current version, each
+ * referenced. A new one is installed (under mu) whenever any of them changes;
+ * lsm_get pins the installed one with one atomic reference under sv_lock (a
+ * spin lock held for a pointer load and an increment), never taking mu. The
+ * db holds one reference on the installed one; whoever drops the last
+ * reference frees it under mu (version refs are mu-protected). Live super
+ * versions are listed oldest first: value-log GC removes a rewritten segment
+ * only when every live one was installed after the rewrite (a get reads the
+ * last sequence after pinning, so it then sees the new pointers). */
+struct super_version {
+    int refs;                          /* atomic */
+    uint64_t number;                   /* install order, from 1 */
+    struct version *v;
+    struct super_version *prev, *next; /* (mu) live list */
+    int nmem;
+    struct memtable *mems[];           /* mem, then immutables newest first */
+};
+
 struct lsm_snapshot {
     uint64_t seq;
     struct lsm_snapshot *prev, *next;
@@ -92,6 +111,12 @@ struct lsm_db {
     int wal_dirty;                     /* appended since last sync */
     int need_new_wal;                  /* (mu) the WAL failed: switch first */
 
+    pthread_spinlock_t sv_lock;        /* pins sv: load + ref */
+    struct super_version *sv;          /* installed (mu + sv_lock to replace) */
+    struct super_version sv_live;      /* (mu) list head, oldest first */
+    uint64_t sv_number;                /* (mu) last installed */
+    int sv_on;                         /* (mu) from open until close */
+
     struct db_writer *wq_head, *wq_tail; /* (mu) */
     struct lsm_batch group;            /* leader only */
 
@@ -120,6 +145,12 @@ void db_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 
 void db_set_bg_error(struct lsm_db *db, int code, const char *msg);
 /* Oldest snapshot sequence or the last sequence (mu held). */
 uint64_t db_smallest_snapshot(struct lsm_db *db);
+
+/* Installs a new super version from mem, imm and the current version (mu
+ * held); no-op before the first one (open) and after close began freeing. */
+void db_sv_install(struct lsm_db *db);
+/* Number of the oldest live super version, UINT64_MAX when none (mu held). */
+uint64_t db_sv_oldest(struct lsm_db *db);
 
 /* db_bg.c (mu held unless noted) */
 void db_maybe_schedule_flush(struct lsm_db *db);

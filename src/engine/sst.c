@@ -714,6 +714,9 @@ int sst_reader_open(struct io_env *env, const char *path, uint64_t file_number,
     if ((rc = read_block_struct(r, &index_h, 1, &r->index)) < 0 ||
         (rc = read_meta(r, &meta_h)) < 0)
         goto fail;
+    /* Point lookups binary-search the index on every get: give it the dense
+     * prefix array. A malformed index gets none; its seeks report it. */
+    (void)block_build_prefix_index(r->index, ikey_compare, LSM_TRAILER_LEN);
     r->props.file_size = file_size;
     r->cache_id = block_cache ? cache_new_id(block_cache) : 0;
     *out = r;
@@ -766,7 +769,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     struct block *blk = NULL;
     struct cache_handle *ch = NULL;
     struct block_handle h;
-    struct buf key = BUF_INIT;
+    struct buf *key = value;     /* scratch for the keys seen (no allocation) */
     int rc;
     if (!ro)
         ro = &default_ro;
@@ -783,8 +786,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
             return 0;
         }
     }
-    buf_reserve(&key, 64);
-    rc = block_seek_once(r->index, ikey_compare, lookup, &key, &v);
+    rc = block_seek_once(r->index, ikey_compare, lookup, key, &v);
     if (rc <= 0) {
         if (rc < 0)
             rc = corrupt(r, r->index_offset, "bad index block");
@@ -796,11 +798,11 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     }
     if ((rc = get_data_block(r, ro, &h, &blk, &ch)) < 0)
         goto done;
-    rc = block_seek_once(blk, ikey_compare, lookup, &key, &v);
+    rc = block_seek_once(blk, ikey_compare, lookup, key, &v);
     if (rc == 1) {
         struct ikey_parsed pk;
         rc = 0;
-        if (ikey_parse(buf_slice(&key), &pk) < 0) {
+        if (ikey_parse(buf_slice(key), &pk) < 0) {
             rc = corrupt(r, h.offset, "bad internal key");
             goto done;
         }
@@ -808,7 +810,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
             res->found = 1;
             res->type = pk.type;
             res->seq = pk.seq;
-            buf_set(value, v.data, v.len);
+            buf_set(value, v.data, v.len);   /* pk is not used after this */
         }
     } else if (rc < 0) {
         rc = corrupt(r, h.offset, "bad data block");
@@ -818,7 +820,6 @@ done:
         stat_add(&r->stats->bloom_false_positive, 1);
     if (blk)
         put_data_block(r, blk, ch);
-    buf_free(&key);
     return rc;
 }
 

@@ -149,7 +149,9 @@ struct sst_get_result {
  * LSM_TYPE_SEEK). Consults the bloom filter first, then finds the newest
  * entry with the same user key and seq <= the lookup's. On found, its value
  * (the inline value, the vlog pointer, or empty for a deletion) is copied
- * into *value (replacing it). ro may be NULL (defaults). Returns 0 (with
+ * into *value (replacing it); *value is also the scratch buffer of the
+ * search, so its contents are unspecified when nothing is found (no
+ * allocation per lookup). ro may be NULL (defaults). Returns 0 (with
  * res->found 0 or 1) or LSM_ECORRUPT / LSM_EIO (LSM_EINVAL for a lookup
  * shorter than the trailer). */
 int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,

@@ -14,6 +14,14 @@ struct table_cache {
     struct cache *readers;
     struct cache *block_cache;
     struct sst_stats *stats;
+    int max_pins;
+    int pins;                       /* atomic: live table_pins */
+};
+
+struct table_pin {
+    struct table_cache *tc;
+    struct cache_handle *h;
+    struct sst_reader *r;
 };
 
 struct pin {
@@ -33,6 +41,7 @@ struct table_cache *table_cache_create(struct io_env *env, const char *dbdir,
                                        shards);
     tc->block_cache = block_cache;
     tc->stats = stats;
+    tc->max_pins = max_open_files / 2;
     return tc;
 }
 
@@ -81,6 +90,43 @@ int table_cache_get(struct table_cache *tc, uint64_t file_number, uint64_t file_
 void table_cache_release(struct table_cache *tc, struct cache_handle *handle)
 {
     cache_release(tc->readers, handle);
+}
+
+int table_cache_pin(struct table_cache *tc, uint64_t file_number, uint64_t file_size,
+                    struct table_pin **pin)
+{
+    struct table_pin *p;
+    int rc;
+
+    *pin = NULL;
+    if (__atomic_add_fetch(&tc->pins, 1, __ATOMIC_RELAXED) > tc->max_pins) {
+        __atomic_sub_fetch(&tc->pins, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    p = zmalloc(sizeof(*p));
+    p->tc = tc;
+    rc = table_cache_get(tc, file_number, file_size, &p->h, &p->r);
+    if (rc < 0) {
+        __atomic_sub_fetch(&tc->pins, 1, __ATOMIC_RELAXED);
+        zfree(p);
+        return rc;
+    }
+    *pin = p;
+    return 0;
+}
+
+struct sst_reader *table_pin_reader(const struct table_pin *pin)
+{
+    return pin->r;
+}
+
+void table_cache_unpin(struct table_pin *pin)
+{
+    if (pin == NULL)
+        return;
+    cache_release(pin->tc->readers, pin->h);
+    __atomic_sub_fetch(&pin->tc->pins, 1, __ATOMIC_RELAXED);
+    zfree(pin);
 }
 
 int table_cache_lookup(struct table_cache *tc, const struct sst_read_options *ro,

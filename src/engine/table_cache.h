@@ -43,6 +43,18 @@ int table_cache_lookup(struct table_cache *tc, const struct sst_read_options *ro
                        uint64_t file_number, uint64_t file_size, struct slice lookup,
                        struct sst_get_result *res, struct buf *value);
 
+/* Long pins (point lookups without a cache lookup): a file's metadata may
+ * keep its reader open for as long as the file is live. At most half of
+ * max_open_files readers are pinned this way, so the limit still holds and
+ * the other half stays an LRU. table_cache_pin() returns 0 with *pin set,
+ * or with *pin NULL when that budget is used up (use table_cache_lookup),
+ * or the open's error. table_cache_unpin() releases it (any thread). */
+struct table_pin;
+int table_cache_pin(struct table_cache *tc, uint64_t file_number, uint64_t file_size,
+                    struct table_pin **pin);
+struct sst_reader *table_pin_reader(const struct table_pin *pin);
+void table_cache_unpin(struct table_pin *pin);
+
 /* Iterator over the file (pins the reader). Never NULL: when the file cannot
  * be opened it is an empty iterator whose status is the error. reader_out
  * (may be NULL) receives the reader (valid while the iterator lives) or NULL. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/lsm.h"
+#include "engine/table_cache.h"
 #include "engine/wal.h"
 #include "util/coding.h"
 #include "util/io.h"
@@ -115,6 +116,7 @@ void file_meta_unref(struct file_meta *f)
         return;
     if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
+    table_cache_unpin(__atomic_load_n(&f->pin, __ATOMIC_ACQUIRE));
     buf_free(&f->smallest);
     buf_free(&f->largest);
     zfree(f);
@@ -1095,6 +1097,8 @@ int version_set_log_and_apply(struct version_set *vs, struct version_edit *e,
         v = NULL;
         vs->log_number = e->log_number;
         vlog_apply(vs, e);
+        if (vs->installed != NULL)
+            vs->installed(vs->installed_arg);
     } else {
         /* The record may or may not be on disk: never append to this
          * manifest again; the next apply writes a complete new one. */

@@ -54,6 +54,9 @@ struct file_meta {
     struct buf largest;
     uint64_t smallest_seq;
     uint64_t largest_seq;
+    /* Its reader, pinned by the first point lookup (atomic, set once, see
+     * table_cache_pin); released when the last reference goes. */
+    struct table_pin *pin;
 };
 
 struct file_meta *file_meta_create(uint64_t number, uint64_t size,
@@ -160,6 +163,9 @@ struct version_set {
     struct vlog_segment *vlog; int nvlog, cvlog;
     struct buf compact_ptr[LSM_NUM_LEVELS]; /* round-robin pick (ikeys) */
     char errmsg[256];                     /* detail of the last failure */
+    /* Called (mu held) after a new current version is installed. */
+    void (*installed)(void *arg);
+    void *installed_arg;
 };
 
 #define VERSION_COMPARATOR_NAME "lsmdb.bytewise"

@@ -27,6 +27,7 @@ struct pending_rm {
     uint64_t number, size;
     uint64_t seq;             /* last sequence after its live entries moved */
     uint64_t wal;             /* WAL that was active then */
+    uint64_t sv;              /* super version installed then (db_impl.h) */
 };
 
 struct vlog_db {
@@ -1071,7 +1072,7 @@ static void purge(struct lsm_db *db, struct vlog_db *vd)
         /* No WAL that may hold its pointers is replayed at the next open,
          * and no reader older than the rewrite remains. */
         if ((db->vs->log_number > r->wal || (quiet && db->mem_log == r->wal)) &&
-            oldest >= r->seq) {
+            oldest >= r->seq && db_sv_oldest(db) >= r->sv) {
             version_edit_vlog_remove(&e, r->number);
             nums[n] = r->number;
             sizes[n++] = r->size;
@@ -1160,6 +1161,10 @@ static int gc_one(struct lsm_db *db, struct vlog_db *vd, uint64_t number, uint64
     vd->rm[vd->nrm].size = size;
     vd->rm[vd->nrm].seq = db->vs->last_seq;
     vd->rm[vd->nrm].wal = db->mem_log;
+    /* A get pinning an older super version may have read its sequence
+     * before the rewrite: wait until none is left (db_impl.h). */
+    db_sv_install(db);
+    vd->rm[vd->nrm].sv = db->sv_number;
     vd->nrm++;
     unknown_remove(vd, number);
     vd->gc_runs++;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "engine/block.h"
+#include "engine/dbformat.h"
 #include "engine/lsm.h"
 #include "util/coding.h"
 #include "util/zmalloc.h"
@@ -325,6 +326,102 @@ START_TEST(test_corrupt_blocks_are_safe)
 }
 END_TEST
 
+/* A random internal key: "usr/" + 0..12 bytes (0x00, 0xff, letters: ties in
+ * the first 8 bytes, prefixes of each other) + trailer; mode 1/2 give user
+ * keys below/above the shared prefix, 3 a proper prefix of it. */
+static size_t rand_ikey(char *out, int mode)
+{
+    static const char alpha[] = { 0, 1, 'a', 'b', 'c', (char)0xff };
+    size_t n = 0, len = rnd() % 13, i;
+    const char *pre = mode == 1 ? "usq/" : mode == 2 ? "usz/" : mode == 3 ? "us" : "usr/";
+    memcpy(out, pre, strlen(pre));
+    n = strlen(pre);
+    if (mode != 3)
+        for (i = 0; i < len; i++)
+            out[n++] = alpha[rnd() % sizeof alpha];
+    encode_fixed64(out + n, dbformat_pack(rnd() % 50, rnd() % 2 ? LSM_TYPE_VALUE : LSM_TYPE_SEEK));
+    return n + LSM_TRAILER_LEN;
+}
+
+static int ik_cmp(const void *a, const void *b)
+{
+    const struct kv *x = a, *y = b;
+    return ikey_compare(slice_make(x->key, x->klen), slice_make(y->key, y->klen));
+}
+
+/* The index blocks' prefix accelerator finds exactly what the plain binary
+ * search finds, for targets inside, between, below and above the keys. */
+START_TEST(test_prefix_index_matches_plain)
+{
+    static const int intervals[] = { 1, 4 };
+    size_t n = 3000, i, m, t;
+    int iv;
+    for (iv = 0; iv < 2; iv++) {
+        struct kv *v = zcalloc(n * sizeof(*v));
+        struct block_builder *bb = block_builder_create(intervals[iv]);
+        struct block *plain, *fast;
+        struct slice c;
+        char *copy;
+        for (i = 0; i < n; i++) {
+            v[i].klen = rand_ikey(v[i].key, 0);
+            v[i].vlen = (size_t)snprintf(v[i].val, sizeof v[i].val, "%zu", i);
+        }
+        qsort(v, n, sizeof(*v), ik_cmp);
+        for (i = 0, m = 0; i < n; i++)          /* strictly increasing */
+            if (m == 0 || ik_cmp(&v[m - 1], &v[i]) < 0)
+                v[m++] = v[i];
+        for (i = 0; i < m; i++)
+            block_builder_add(bb, slice_make(v[i].key, v[i].klen),
+                              slice_make(v[i].val, v[i].vlen));
+        c = block_builder_finish(bb);
+        copy = zmalloc(c.len);
+        memcpy(copy, c.data, c.len);
+        ck_assert_int_eq(block_open(copy, c.len, 0, &plain), 0);
+        ck_assert_int_eq(block_open(copy, c.len, 0, &fast), 0);
+        ck_assert_int_eq(block_build_prefix_index(fast, ikey_compare, LSM_TRAILER_LEN), 0);
+        ck_assert_uint_gt(block_memory(fast), block_memory(plain));
+        for (t = 0; t < 20000; t++) {
+            char tk[32];
+            size_t tl;
+            struct buf k1 = BUF_INIT, k2 = BUF_INIT;
+            struct slice v1 = { 0 }, v2 = { 0 };
+            struct iter *it1, *it2;
+            int r1, r2;
+            if (t % 3 == 0) {
+                const struct kv *e = &v[rnd() % m];
+                memcpy(tk, e->key, e->klen);
+                tl = e->klen;
+            } else {
+                tl = rand_ikey(tk, t % 10 < 7 ? 0 : (int)(t % 10) - 6);
+            }
+            r1 = block_seek_once(plain, ikey_compare, slice_make(tk, tl), &k1, &v1);
+            r2 = block_seek_once(fast, ikey_compare, slice_make(tk, tl), &k2, &v2);
+            ck_assert_int_eq(r1, r2);
+            if (r1 == 1) {
+                ck_assert(slice_equal(buf_slice(&k1), buf_slice(&k2)));
+                ck_assert(slice_equal(v1, v2));
+            }
+            it1 = block_iter_create(plain, ikey_compare, NULL, NULL);
+            it2 = block_iter_create(fast, ikey_compare, NULL, NULL);
+            iter_seek(it1, slice_make(tk, tl));
+            iter_seek(it2, slice_make(tk, tl));
+            ck_assert_int_eq(iter_valid(it1), iter_valid(it2));
+            if (iter_valid(it1))
+                ck_assert(slice_equal(iter_key(it1), iter_key(it2)));
+            iter_destroy(it1);
+            iter_destroy(it2);
+            buf_free(&k1);
+            buf_free(&k2);
+        }
+        block_destroy(plain);
+        block_destroy(fast);
+        zfree(copy);
+        block_builder_destroy(bb);
+        zfree(v);
+    }
+}
+END_TEST
+
 static Suite *block_suite(void)
 {
     Suite *s = suite_create("block");
@@ -335,6 +432,7 @@ static Suite *block_suite(void)
     tcase_add_test(tc, test_release_callback);
     tcase_add_test(tc, test_handles);
     tcase_add_test(tc, test_corrupt_blocks_are_safe);
+    tcase_add_test(tc, test_prefix_index_matches_plain);
     suite_add_tcase(s, tc);
     return s;
 }

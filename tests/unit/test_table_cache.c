@@ -124,6 +124,39 @@ START_TEST(test_iterator_pins_reader)
 }
 END_TEST
 
+/* Long pins (file metadata keeps its reader): at most half of the limit,
+ * the rest stays a bounded LRU; a pinned reader survives eviction of its
+ * entry and churn; unpinning frees the budget and lets the reader close. */
+START_TEST(test_long_pins_bounded)
+{
+    struct table_cache *tc = table_cache_create(NULL, dir, 8, NULL, NULL);
+    struct table_pin *pins[NFILES];
+    int f, npinned = 0;
+    build_files();
+    for (f = 0; f < NFILES; f++) {
+        ck_assert_int_eq(table_cache_pin(tc, (uint64_t)f + 1, sizes[f], &pins[f]), 0);
+        if (pins[f] != NULL) {
+            ck_assert_uint_eq(sst_reader_file_number(table_pin_reader(pins[f])), (uint64_t)f + 1);
+            npinned++;
+        }
+    }
+    ck_assert_int_eq(npinned, 4);                 /* half of 8 */
+    table_cache_evict(tc, 1);                     /* file 1 "deleted" */
+    for (f = 0; f < NFILES; f++)
+        check_lookup(tc, f, 3);
+    ck_assert_uint_le(table_cache_open_count(tc), 8);
+    ck_assert_uint_eq(sst_reader_props(table_pin_reader(pins[0]))->num_entries, NKEYS);
+    for (f = 0; f < NFILES; f++)
+        table_cache_unpin(pins[f]);               /* NULL ones are no-ops */
+    ck_assert_int_eq(table_cache_pin(tc, 5, sizes[4], &pins[0]), 0);
+    ck_assert_ptr_nonnull(pins[0]);               /* budget is back */
+    ck_assert_int_eq(table_cache_pin(tc, 99, 1000, &pins[1]), LSM_ENOENT);
+    ck_assert_ptr_null(pins[1]);
+    table_cache_unpin(pins[0]);
+    table_cache_destroy(tc);                      /* asserts every handle released */
+}
+END_TEST
+
 START_TEST(test_failed_open_not_cached)
 {
     struct table_cache *tc = table_cache_create(NULL, dir, 10, NULL, NULL);
@@ -204,6 +237,7 @@ static Suite *tc_suite(void)
     tcase_add_test(tc, test_bound_and_reuse);
     tcase_add_test(tc, test_iterator_pins_reader);
     tcase_add_test(tc, test_failed_open_not_cached);
+    tcase_add_test(tc, test_long_pins_bounded);
     tcase_add_test(tc, test_concurrent_lookups);
     suite_add_tcase(s, tc);
     return s;

@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include "db_test.h"
+#include "engine/db_impl.h"
 #include "engine/lsm.h"
+#include "engine/version.h"
+#include "engine/vlog.h"
 #include "util/io.h"
 #include "util/zmalloc.h"
 
@@ -318,6 +321,130 @@ START_TEST(test_gc_with_old_readers)
 }
 END_TEST
 
+/* A get that has read a value pointer but not yet the value (stalled in the
+ * value-log read) must keep the segment it points into: GC rewrites the
+ * segment but removes it only after that get is done. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int armed, entered, release;
+    uint64_t segment;               /* the stalled get reads from it */
+    int (*orig)(void *arg, struct slice ptr, struct buf *value);
+} stall = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL };
+
+static int segment_exists(uint64_t number)
+{
+    struct buf p = BUF_INIT;
+    int r;
+    db_file_path(&p, dir, DB_FILE_VLOG, number);
+    r = access(buf_cstr(&p), F_OK) == 0;
+    buf_free(&p);
+    return r;
+}
+
+static int stalling_resolve(void *arg, struct slice ptr, struct buf *value)
+{
+    pthread_mutex_lock(&stall.mu);
+    if (stall.armed) {
+        struct vlog_ptr p;
+        stall.armed = 0;
+        stall.segment = vlog_ptr_decode(ptr, &p) == 0 ? p.segment : 0;
+        stall.entered = 1;
+        pthread_cond_broadcast(&stall.cv);
+        while (!stall.release)
+            pthread_cond_wait(&stall.cv, &stall.mu);
+    }
+    pthread_mutex_unlock(&stall.mu);
+    return stall.orig(arg, ptr, value);
+}
+
+struct stalled_get {
+    struct lsm_db *db;
+    int i, ok;
+    char msg[200];
+};
+
+static void *stalled_get_main(void *arg)
+{
+    struct stalled_get *g = arg;
+    char k[16], want[2048];
+    char *v = NULL;
+    size_t n = 0, wn = value_of(want, g->i, 1);
+    int rc;
+    key_of(k, g->i);
+    rc = lsm_get(g->db, NULL, k, strlen(k), &v, &n);
+    g->ok = rc == 0 && n == wn && memcmp(v, want, n) == 0;
+    snprintf(g->msg, sizeof g->msg, "rc %d (%s), %zu bytes", rc, rc ? lsm_last_error() : "",
+             n);
+    lsm_free(v);
+    return NULL;
+}
+
+START_TEST(test_gc_waits_for_stalled_get)
+{
+    struct lsm_options o;
+    struct stalled_get g;
+    struct lsm_stats st0, st1;
+    pthread_t th;
+    char tmp[2048];
+    int i;
+
+    opts(&o);
+    memset(&g, 0, sizeof g);
+    g.db = open_db(&o);
+    for (i = 0; i < NK; i++)
+        put(g.db, i, 1);
+    ck_assert_int_eq(lsm_flush(g.db, 1), 0);
+    for (g.i = 0; g.i < NK && value_of(tmp, g.i, 1) < 600; g.i++)
+        ;                               /* the first separated value: oldest segment */
+    ck_assert_int_lt(g.i, NK);
+    /* No garbage yet, so no GC has run: the get reads the original pointer. */
+    stall.orig = g.db->vlog.resolve;
+    ck_assert_ptr_nonnull(stall.orig);
+    g.db->vlog.resolve = stalling_resolve;
+    stall.armed = 1;
+    stall.entered = stall.release = 0;
+    pthread_create(&th, NULL, stalled_get_main, &g);
+    pthread_mutex_lock(&stall.mu);
+    while (!stall.entered)
+        pthread_cond_wait(&stall.cv, &stall.mu);
+    pthread_mutex_unlock(&stall.mu);
+    ck_assert_uint_gt(stall.segment, 0);
+    st0 = stats(g.db);
+    /* Everything but that key is overwritten or deleted: its segment is
+     * nearly all garbage, and GC rewrites it. */
+    for (i = 0; i < NK; i++)
+        if (i != g.i) {
+            if (i % 2)
+                put(g.db, i, 2);
+            else
+                del(g.db, i);
+        }
+    ck_assert_int_eq(lsm_compact_range(g.db, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(lsm_vlog_gc(g.db, 1), 0);    /* (background GC may be first) */
+    EXPECT(stats(g.db).vlog_gc_runs > st0.vlog_gc_runs, "GC ran");
+    EXPECT(segment_exists(stall.segment),
+           "segment %" PRIu64 " removed while a get could still read it", stall.segment);
+    st1 = stats(g.db);
+    pthread_mutex_lock(&stall.mu);
+    stall.release = 1;
+    pthread_cond_broadcast(&stall.cv);
+    pthread_mutex_unlock(&stall.mu);
+    pthread_join(th, NULL);
+    EXPECT(g.ok, "stalled get of key %d: %s", g.i, g.msg);
+    /* (Its last reference may already have let background GC remove it.) */
+    ck_assert_int_eq(lsm_vlog_gc(g.db, 1), 0);
+    EXPECT(!segment_exists(stall.segment), "segment %" PRIu64 " collected after the get",
+           stall.segment);
+    EXPECT(stats(g.db).vlog_gc_bytes_reclaimed > st1.vlog_gc_bytes_reclaimed,
+           "space came back once the get was done");
+    g.db->vlog.resolve = stall.orig;
+    for (i = 0; i < NK; i++)
+        expect_get(g.db, NULL, i, i == g.i ? 1 : i % 2 ? 2 : 0);
+    ck_assert_int_eq(lsm_close(g.db), 0);
+}
+END_TEST
+
 /* ---- concurrent readers, writer and background GC ---- */
 
 #define CK 300
@@ -447,6 +574,146 @@ START_TEST(test_gc_concurrent)
     for (i = 0; i < CK; i++)
         expect_get(s.db, NULL, i, ver[i]);
     ck_assert_int_eq(lsm_close(s.db), 0);
+}
+END_TEST
+
+/* Latest-state gets (no snapshot: they pin a super version, not a snapshot)
+ * while a writer overwrites keys and another thread switches memtables,
+ * compacts and collects the value log. Key i's version before a get (done[])
+ * and after it (started[]) bound what the get may return; deleted keys stay
+ * absent; the value must be exactly that version's bytes. */
+#define SVK 200
+struct sv_shared {
+    struct lsm_db *db;
+    int done[SVK], started[SVK];    /* atomic: versions written / begun */
+    int stop, errors;               /* atomic */
+    long gets;                      /* atomic */
+    char msg[256];
+};
+
+static void sv_fail(struct sv_shared *s, const char *fmt, int i, int a, int b)
+{
+    if (__atomic_add_fetch(&s->errors, 1, __ATOMIC_RELAXED) == 1)
+        snprintf(s->msg, sizeof s->msg, fmt, i, a, b, lsm_last_error());
+}
+
+static void *sv_reader(void *arg)
+{
+    struct sv_shared *s = arg;
+    uint64_t r = seed ^ (uint64_t)(uintptr_t)&r;
+
+    while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&s->errors, __ATOMIC_RELAXED)) {
+        char k[16], pre[LSM_VALUE_PREFIX_MAX], want[2048];
+        char *v = NULL;
+        size_t n = 0, got = 0, full = 0, wn;
+        int i, lo, hi, ki, ver, rc;
+
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        i = (int)((r >> 33) % (SVK + SVK / 4));
+        key_of(k, i);
+        if (i >= SVK) {                          /* deleted before the readers */
+            rc = lsm_get(s->db, NULL, k, strlen(k), &v, &n);
+            if (rc != LSM_ENOTFOUND)
+                sv_fail(s, "deleted key %d: rc %d (%d): %s", i, rc, 0);
+            lsm_free(v);
+            continue;
+        }
+        lo = __atomic_load_n(&s->done[i], __ATOMIC_ACQUIRE);
+        if ((r >> 20) & 1) {
+            rc = lsm_get(s->db, NULL, k, strlen(k), &v, &n);
+            hi = __atomic_load_n(&s->started[i], __ATOMIC_ACQUIRE);
+            if (rc != 0 || sscanf(v, "v%d.%d:", &ki, &ver) != 2 || ki != i) {
+                sv_fail(s, "key %d: get rc %d, versions %d.. : %s", i, rc, lo);
+            } else if (ver < lo || ver > hi) {
+                sv_fail(s, "key %d: version %d outside [%d, ..]: %s", i, ver, lo);
+            } else {
+                wn = value_of(want, i, ver);
+                if (wn != n || memcmp(want, v, n) != 0 || v[n] != '\0')
+                    sv_fail(s, "key %d: bytes of version %d wrong (%d): %s", i, ver, (int)n);
+            }
+            lsm_free(v);
+        } else {
+            rc = lsm_get_prefix(s->db, NULL, k, strlen(k), pre, sizeof pre, &got, &full);
+            hi = __atomic_load_n(&s->started[i], __ATOMIC_ACQUIRE);
+            /* The prefix names the version ("v<i>.<ver>:"), the length must match it. */
+            memset(want, 0, 64);
+            memcpy(want, pre, got < 63 ? got : 63);
+            if (rc != 0 || sscanf(want, "v%d.%d:", &ki, &ver) != 2 || ki != i ||
+                ver < lo || ver > hi || value_of(want, i, ver) != full)
+                sv_fail(s, "key %d: prefix rc %d, version bound %d: %s", i, rc, lo);
+        }
+        __atomic_add_fetch(&s->gets, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
+}
+
+static void *sv_background(void *arg)
+{
+    struct sv_shared *s = arg;
+    int n = 0;
+
+    while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED) &&
+           !__atomic_load_n(&s->errors, __ATOMIC_RELAXED)) {
+        int rc;
+        switch (n++ % 4) {
+        case 0: rc = lsm_flush(s->db, 0); break;
+        case 1: rc = lsm_vlog_gc(s->db, 1); break;
+        case 2: rc = lsm_compact_range(s->db, NULL, 0, NULL, 0); break;
+        default: rc = lsm_flush(s->db, 1); break;
+        }
+        if (rc != 0)
+            sv_fail(s, "background op %d: rc %d (%d): %s", n % 4, rc, 0);
+    }
+    return NULL;
+}
+
+START_TEST(test_gets_across_super_versions)
+{
+    struct lsm_options o;
+    struct sv_shared *s = zcalloc(sizeof *s);
+    pthread_t th[3];
+    int i, round;
+    uint64_t r = seed;
+    struct lsm_stats st;
+
+    fprintf(stderr, "# test_gets_across_super_versions SEED=%" PRIu64 "\n", seed);
+    opts(&o);
+    o.vlog_gc_ratio = 0.2;
+    o.write_buffer_size = 64 << 10;    /* memtable switches all the time */
+    o.bg_threads = 3;
+    s->db = open_db(&o);
+    for (i = 0; i < SVK + SVK / 4; i++)
+        put(s->db, i, 1);
+    for (i = SVK; i < SVK + SVK / 4; i++)
+        del(s->db, i);
+    for (i = 0; i < SVK; i++)
+        s->done[i] = s->started[i] = 1;
+    for (i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, sv_reader, s);
+    pthread_create(&th[2], NULL, sv_background, s);
+    for (round = 0; round < 30 && !__atomic_load_n(&s->errors, __ATOMIC_RELAXED); round++)
+        for (i = 0; i < SVK; i++) {
+            int ver = s->done[i] + 1;
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            if ((r >> 40) % 3 == 0)
+                continue;
+            __atomic_store_n(&s->started[i], ver, __ATOMIC_RELEASE);
+            put(s->db, i, ver);
+            __atomic_store_n(&s->done[i], ver, __ATOMIC_RELEASE);
+        }
+    __atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+    for (i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    EXPECT(s->errors == 0, "%s", s->msg);
+    EXPECT(s->gets > 1000, "readers ran (%ld gets)", s->gets);
+    for (i = 0; i < SVK; i++)
+        expect_get(s->db, NULL, i, s->done[i]);
+    st = stats(s->db);
+    EXPECT(st.vlog_gc_runs > 0, "GC ran");
+    fprintf(stderr, "# %ld gets, %" PRIu64 " GC runs\n", s->gets, st.vlog_gc_runs);
+    ck_assert_int_eq(lsm_close(s->db), 0);
+    zfree(s);
 }
 END_TEST
 
@@ -671,7 +938,9 @@ static Suite *vlog_gc_suite(void)
     tcase_add_loop_test(tc, test_separation_invisible, 0, 2);
     tcase_add_test(tc, test_discard_accounting);
     tcase_add_test(tc, test_gc_with_old_readers);
+    tcase_add_test(tc, test_gc_waits_for_stalled_get);
     tcase_add_test(tc, test_gc_concurrent);
+    tcase_add_test(tc, test_gets_across_super_versions);
     tcase_add_test(tc, test_corrupt_entry);
     tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
     tcase_add_loop_test(tc, test_vlog_io_error, 0, 2);

@@ -347,10 +347,10 @@ static struct slice di_value(const struct iter *it)
     if (!d->cur_is_ptr)
         return raw_value(d);
     if (!d->value_resolved) {
-        int64_t t0 = d->clone != NULL ? clock_mono_us() : 0;
         buf_clear(&d->resolved);
         if (d->la_on && d->dir == FWD)
             lookahead(d);           /* the next reads start before this one */
+        int64_t t0 = d->clone != NULL ? clock_mono_us() : 0;   /* the read alone */
         if (resolve_value(d, raw_value(d)) != 0) {
             set_invalid(d);
             return slice_make(NULL, 0);

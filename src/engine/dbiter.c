@@ -19,6 +19,13 @@
 
 enum { FWD = 0, REV = 1 };
 
+static int64_t (*la_clock)(void) = clock_mono_us;
+
+void dbiter_set_clock(int64_t (*now_us)(void))
+{
+    la_clock = now_us ? now_us : clock_mono_us;
+}
+
 struct dbiter {
     struct iter base;
     struct iter *in;
@@ -115,8 +122,8 @@ static void lookahead(struct dbiter *d)
     }
 }
 
-/* Turns the lookahead on after LA_SLOW_READS slow reads, off again after
- * LA_FAST_READS fast ones in a row (the values are cached now). */
+/* Turns the lookahead on after LA_SLOW_READS slow reads in a row, off again
+ * after LA_FAST_READS fast ones in a row (the values are cached now). */
 static void la_account(struct dbiter *d, int slow)
 {
     if (slow) {
@@ -125,7 +132,9 @@ static void la_account(struct dbiter *d, int slow)
             d->la_on = 1;
             d->la_pos = 0;
         }
-    } else if (d->la_on && ++d->la_fast >= LA_FAST_READS) {
+    } else if (!d->la_on) {
+        d->la_slow = 0;             /* slow reads in a row, not a stray one */
+    } else if (++d->la_fast >= LA_FAST_READS) {
         d->la_on = 0;
         d->la_slow = 0;
         d->la_fast = 0;
@@ -350,14 +359,14 @@ static struct slice di_value(const struct iter *it)
         buf_clear(&d->resolved);
         if (d->la_on && d->dir == FWD)
             lookahead(d);           /* the next reads start before this one */
-        int64_t t0 = d->clone != NULL ? clock_mono_us() : 0;   /* the read alone */
+        int64_t t0 = d->clone != NULL ? la_clock() : -1;   /* the read alone */
         if (resolve_value(d, raw_value(d)) != 0) {
             set_invalid(d);
             return slice_make(NULL, 0);
         }
         d->value_resolved = 1;
-        if (t0 != 0)
-            la_account(d, clock_mono_us() - t0 >= LA_SLOW_US);
+        if (t0 >= 0)
+            la_account(d, la_clock() - t0 >= LA_SLOW_US);
     }
     return buf_slice(&d->resolved);
 }

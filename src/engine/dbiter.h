@@ -32,13 +32,16 @@ struct iter *dbiter_create(struct iter *inner, uint64_t seq,
  * second internal iterator (made by clone over the same view) ahead of the
  * current entry and passes the next DBITER_LOOKAHEAD value pointers to
  * prefetch, so their reads are in flight together instead of one random
- * read at a time. Values read fast (page cache) never enable it, and a run
- * of fast reads turns it off again. */
+ * read at a time (two slow reads in a row turn it on). Values read fast
+ * (page cache) never enable it, and a run of fast reads turns it off again. */
 #define DBITER_LOOKAHEAD 16
 typedef struct iter *(*dbiter_clone_fn)(void *arg);
 typedef void (*dbiter_prefetch_fn)(void *arg, struct slice ptr);
 void dbiter_set_lookahead(struct iter *it, dbiter_clone_fn clone, void *clone_arg,
                           dbiter_prefetch_fn prefetch, void *prefetch_arg);
+/* Tests: the microsecond clock the lookahead times reads with (NULL: the
+ * monotonic clock). Not thread-safe; set it before creating iterators. */
+void dbiter_set_clock(int64_t (*now_us)(void));
 
 /* The current entry's stored value (a value, or the encoded pointer) without
  * resolving it: 1 when it is a pointer, 0 when it is the value. */

@@ -16,65 +16,172 @@
 #include "util/zmalloc.h"
 
 #define MEMTABLE_ARENA_BLOCK (32 * 1024)
+#define MT_HASH_MIN_SLOTS 1024
 
-/* A blocked bloom filter over the user keys of the memtable: a point lookup
- * of a key the memtable lacks (every SET of a new key reads the old record;
- * every read of an older key passes each memtable) costs one cache line
- * instead of a whole skiplist search (~25 dependent cache misses in a 64 MB
- * memtable). One 64-byte line per key, 6 bits in it. Fixed size (1 MiB,
- * ~16 bits per key for a 64 MB memtable of 100-byte values; fewer bits,
- * more false positives, for larger memtables): the memtable does not know
- * its write buffer size. Written by the single writer before the entry is
- * linked (release), so a reader that can see the entry sees its bits. */
-#define MT_BLOOM_LINES (1u << 14)
-#define MT_BLOOM_PROBES 6
+/* Layout. The skiplist holds one node per *user key* (ordered by user key);
+ * the node's inline memory is a struct mt_key followed by the key's first
+ * version. Each version (struct mt_ver + internal key + value) links to the
+ * next older one: the chain is sorted by trailer (seq << 8 | type)
+ * descending, so walking the list and then each chain yields internal keys
+ * in ikey_compare order. A hash index (open addressing, user key ->
+ * struct mt_key) finds a key without a skiplist search: a point lookup and
+ * an overwrite of a key already in the memtable (and every write of a
+ * counter-like key) cost a few cache misses instead of ~25; only the first
+ * version of a key searches the skiplist.
+ * Chains link both ways: a counter-like key may have a version per write
+ * in one memtable, and a reverse scan steps through all of them.
+ * Publication: every link (skiplist, chain, hash slot, hash table) is
+ * written by the single writer with a release store after what it points
+ * to is complete; readers load with acquire. Nothing is ever removed; a
+ * grown hash table stays allocated until the memtable is freed (a reader
+ * may still probe it). */
+struct mt_ver {
+    _Atomic(struct mt_ver *) older;
+    _Atomic(struct mt_ver *) newer;     /* so prev is O(1) in a long chain */
+    uint32_t klen;                      /* internal key length */
+    uint32_t vlen;
+    /* char ikey[klen]; char value[vlen]; */
+};
+
+struct mt_key {
+    uint64_t hash;
+    _Atomic(struct mt_ver *) newest;
+    /* struct mt_ver first; (the key's first version, inline) */
+};
+
+struct mt_hash {
+    struct mt_hash *retired;            /* the table this one replaced */
+    size_t mask;
+    _Atomic(struct mt_key *) slots[];
+};
 
 struct memtable {
     struct arena *arena;
     struct skiplist *list;
     _Atomic int refs;
-    _Atomic uint64_t *bloom;            /* MT_BLOOM_LINES * 8 words */
+    _Atomic(struct mt_hash *) hash;
+    size_t nkeys;                       /* writer only */
+    _Atomic uint64_t entries;
 };
+
+static inline const char *ver_ikey(const struct mt_ver *v)
+{
+    return (const char *)(v + 1);
+}
+
+static inline uint64_t ver_tag(const struct mt_ver *v)
+{
+    return decode_fixed64(ver_ikey(v) + v->klen - LSM_TRAILER_LEN);
+}
+
+static inline struct slice ver_key(const struct mt_ver *v)
+{
+    return slice_make(ver_ikey(v), v->klen);
+}
+
+static inline struct slice ver_value(const struct mt_ver *v)
+{
+    return slice_make(ver_ikey(v) + v->klen, v->vlen);
+}
+
+static inline struct mt_ver *ver_older(const struct mt_ver *v)
+{
+    return atomic_load_explicit(&((struct mt_ver *)v)->older, memory_order_acquire);
+}
+
+static inline struct mt_ver *ver_newer(const struct mt_ver *v)
+{
+    return atomic_load_explicit(&((struct mt_ver *)v)->newer, memory_order_acquire);
+}
+
+static inline struct mt_ver *key_first(const struct mt_key *k)
+{
+    return (struct mt_ver *)(k + 1);
+}
+
+static inline struct mt_ver *key_newest(const struct mt_key *k)
+{
+    return atomic_load_explicit(&((struct mt_key *)k)->newest, memory_order_acquire);
+}
+
+static inline struct slice key_user_key(const struct mt_key *k)
+{
+    const struct mt_ver *v = key_first(k);
+    return slice_make(ver_ikey(v), v->klen - LSM_TRAILER_LEN);
+}
+
+/* The mt_key whose user key is the skiplist key s. */
+static inline const struct mt_key *key_of(struct slice s)
+{
+    return (const struct mt_key *)(s.data - sizeof(struct mt_ver) - sizeof(struct mt_key));
+}
 
 static uint64_t mt_hash(struct slice user_key)
 {
     return hash64(user_key.data, user_key.len, 0x6d74626c);
 }
 
-static void mt_bloom_add(struct memtable *mt, uint64_t h)
+static struct mt_hash *mt_hash_new(size_t slots)
 {
-    _Atomic uint64_t *line = mt->bloom + (size_t)((h >> 32) & (MT_BLOOM_LINES - 1)) * 8;
-    uint32_t g = (uint32_t)h, delta = (g >> 17) | (g << 15);
+    struct mt_hash *t = zcalloc(sizeof(*t) + slots * sizeof(t->slots[0]));
 
-    for (int i = 0; i < MT_BLOOM_PROBES; i++) {
-        uint32_t bit = g & 511;
-        /* Single writer: a relaxed load + store is enough (no lost bits). */
-        uint64_t w = atomic_load_explicit(&line[bit >> 6], memory_order_relaxed);
-        atomic_store_explicit(&line[bit >> 6], w | (1ull << (bit & 63)),
-                              memory_order_relaxed);
-        g += delta;
+    t->mask = slots - 1;
+    for (size_t i = 0; i < slots; i++)
+        atomic_init(&t->slots[i], NULL);
+    return t;
+}
+
+/* The key node of user_key, or NULL; any thread. */
+static struct mt_key *mt_hash_find(const struct memtable *mt, uint64_t h, struct slice user_key)
+{
+    struct mt_hash *t = atomic_load_explicit(&((struct memtable *)mt)->hash,
+                                             memory_order_acquire);
+    size_t i = (size_t)h & t->mask;
+
+    for (;;) {
+        struct mt_key *k = atomic_load_explicit(&t->slots[i], memory_order_acquire);
+        if (k == NULL)
+            return NULL;
+        if (k->hash == h && slice_equal(key_user_key(k), user_key))
+            return k;
+        i = (i + 1) & t->mask;
     }
 }
 
-static int mt_bloom_may_contain(const struct memtable *mt, uint64_t h)
+static void mt_hash_put(struct mt_hash *t, struct mt_key *k)
 {
-    _Atomic uint64_t *line = mt->bloom + (size_t)((h >> 32) & (MT_BLOOM_LINES - 1)) * 8;
-    uint32_t g = (uint32_t)h, delta = (g >> 17) | (g << 15);
+    size_t i = (size_t)k->hash & t->mask;
 
-    for (int i = 0; i < MT_BLOOM_PROBES; i++) {
-        uint32_t bit = g & 511;
-        if (!(atomic_load_explicit(&line[bit >> 6], memory_order_relaxed) &
-              (1ull << (bit & 63))))
-            return 0;
-        g += delta;
+    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed) != NULL)
+        i = (i + 1) & t->mask;
+    atomic_store_explicit(&t->slots[i], k, memory_order_release);
+}
+
+/* Writer: adds k, doubling the table first when it would pass half full
+ * (short probe sequences, also for keys that are absent). */
+static void mt_hash_insert(struct memtable *mt, struct mt_key *k)
+{
+    struct mt_hash *t = atomic_load_explicit(&mt->hash, memory_order_relaxed);
+
+    if ((mt->nkeys + 1) * 2 > t->mask + 1) {
+        struct mt_hash *n = mt_hash_new((t->mask + 1) * 2);
+        for (size_t i = 0; i <= t->mask; i++) {
+            struct mt_key *o = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+            if (o != NULL)
+                mt_hash_put(n, o);
+        }
+        n->retired = t;
+        atomic_store_explicit(&mt->hash, n, memory_order_release);
+        t = n;
     }
-    return 1;
+    mt_hash_put(t, k);
+    mt->nkeys++;
 }
 
 static int memtable_cmp(void *arg, struct slice a, struct slice b)
 {
     (void)arg;
-    return ikey_compare(a, b);
+    return slice_compare(a, b);
 }
 
 struct memtable *memtable_create(void)
@@ -84,7 +191,8 @@ struct memtable *memtable_create(void)
     mt->arena = arena_create(MEMTABLE_ARENA_BLOCK);
     mt->list = skiplist_create(mt->arena, memtable_cmp, NULL, 0);
     atomic_init(&mt->refs, 1);
-    mt->bloom = zcalloc((size_t)MT_BLOOM_LINES * 8 * sizeof(uint64_t));
+    atomic_init(&mt->hash, mt_hash_new(MT_HASH_MIN_SLOTS));
+    atomic_init(&mt->entries, 0);
     return mt;
 }
 
@@ -95,6 +203,7 @@ void memtable_ref(struct memtable *mt)
 
 void memtable_unref(struct memtable *mt)
 {
+    struct mt_hash *t;
     int old;
 
     if (mt == NULL)
@@ -105,47 +214,97 @@ void memtable_unref(struct memtable *mt)
         return;
     skiplist_destroy(mt->list);
     arena_destroy(mt->arena);
-    zfree((void *)mt->bloom);
+    t = atomic_load_explicit(&mt->hash, memory_order_relaxed);
+    while (t != NULL) {
+        struct mt_hash *r = t->retired;
+        zfree(t);
+        t = r;
+    }
     zfree(mt);
 }
 
-/* The value stored right after an entry's internal key (the skiplist key). */
-static struct slice memtable_entry_value(struct slice ikey)
+/* Fills version v (memory for klen + vlen bytes after it). */
+static void ver_fill(struct mt_ver *v, struct slice user_key, uint64_t tag, struct slice value)
 {
-    const char *p = ikey.data + ikey.len;
-    uint32_t vlen = 0;
+    char *p = (char *)(v + 1);
 
-    /* Written by memtable_add: the varint is complete and in bounds. */
-    p = decode_varint32(p, p + VARINT32_MAX_LEN, &vlen);
-    assert(p != NULL);
-    return slice_make(p, vlen);
+    v->klen = (uint32_t)(user_key.len + LSM_TRAILER_LEN);
+    v->vlen = (uint32_t)value.len;
+    memcpy(p, user_key.data, user_key.len);
+    encode_fixed64(p + user_key.len, tag);
+    if (value.len > 0)
+        memcpy(p + v->klen, value.data, value.len);
+}
+
+/* First version of a key absent from the memtable: a new skiplist node. */
+static int mt_add_key(struct memtable *mt, uint64_t h, uint64_t tag, struct slice user_key,
+                      struct slice value)
+{
+    size_t len = sizeof(struct mt_key) + sizeof(struct mt_ver) + user_key.len +
+                 LSM_TRAILER_LEN + value.len;
+    char *mem;
+    struct skiplist_node *node = skiplist_node_alloc(mt->list, len, &mem);
+    struct mt_key *k = (struct mt_key *)mem;
+    struct mt_ver *v = key_first(k);
+    int rc;
+
+    k->hash = h;
+    ver_fill(v, user_key, tag, value);
+    atomic_init(&v->older, NULL);
+    atomic_init(&v->newer, NULL);
+    atomic_init(&k->newest, v);
+    rc = skiplist_insert_node(mt->list, node, slice_make(ver_ikey(v), user_key.len));
+    assert(rc == 0);            /* the hash index said the key is absent */
+    (void)rc;
+    mt_hash_insert(mt, k);
+    return 0;
+}
+
+/* One more version of a key in the memtable: linked into its chain at its
+ * place (normally the head: sequences grow). */
+static int mt_add_version(struct memtable *mt, struct mt_key *k, uint64_t tag,
+                          struct slice user_key, struct slice value)
+{
+    _Atomic(struct mt_ver *) *link = &k->newest;
+    struct mt_ver *cur = atomic_load_explicit(link, memory_order_relaxed);
+    struct mt_ver *newer = NULL, *v;
+
+    while (cur != NULL && ver_tag(cur) > tag) {
+        newer = cur;
+        link = &cur->older;
+        cur = atomic_load_explicit(link, memory_order_relaxed);
+    }
+    if (cur != NULL && ver_tag(cur) == tag)
+        return LSM_EEXIST;
+    v = arena_alloc_aligned(mt->arena, sizeof(*v) + user_key.len + LSM_TRAILER_LEN + value.len);
+    ver_fill(v, user_key, tag, value);
+    atomic_init(&v->older, cur);
+    atomic_init(&v->newer, newer);
+    /* Both neighbours may be read concurrently; v is complete first. */
+    if (cur != NULL)
+        atomic_store_explicit(&cur->newer, v, memory_order_release);
+    atomic_store_explicit(link, v, memory_order_release);
+    return 0;
 }
 
 int memtable_add(struct memtable *mt, uint64_t seq, int type,
                  struct slice user_key, struct slice value)
 {
-    size_t klen = user_key.len + LSM_TRAILER_LEN;
-    size_t vlen;
-    struct skiplist_node *node;
-    char *entry, *p;
+    uint64_t h = mt_hash(user_key);
+    uint64_t tag = dbformat_pack(seq, type);
+    struct mt_key *k;
+    int rc;
 
     assert(seq <= LSM_MAX_SEQ);
     assert(type == LSM_TYPE_VALUE || type == LSM_TYPE_DELETION || type == LSM_TYPE_VPTR);
     if (type == LSM_TYPE_DELETION)
         value = slice_make("", 0);
-    vlen = value.len;
-    /* The entry (internal key, varint value length, value) lives right
-     * after its skiplist node: a search reads both from one place. */
-    node = skiplist_node_alloc(mt->list, klen + (size_t)varint_length(vlen) + vlen, &entry);
-    memcpy(entry, user_key.data, user_key.len);
-    encode_fixed64(entry + user_key.len, dbformat_pack(seq, type));
-    p = encode_varint32(entry + klen, (uint32_t)vlen);
-    if (vlen > 0)
-        memcpy(p, value.data, vlen);
-    mt_bloom_add(mt, mt_hash(user_key));
-    if (skiplist_insert_node(mt->list, node, slice_make(entry, klen)) != 0)
-        return LSM_EEXIST;
-    return 0;
+    k = mt_hash_find(mt, h, user_key);
+    rc = k == NULL ? mt_add_key(mt, h, tag, user_key, value)
+                   : mt_add_version(mt, k, tag, user_key, value);
+    if (rc == 0)
+        atomic_fetch_add_explicit(&mt->entries, 1, memory_order_relaxed);
+    return rc;
 }
 
 struct memtable_batch_ctx {
@@ -172,43 +331,35 @@ int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b)
 int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_seq,
                  int *type, struct buf *value, uint64_t *seq)
 {
-    char small[128];
-    char *lk = small;
-    size_t lklen = user_key.len + LSM_TRAILER_LEN;
-    struct skiplist_iter it;
-    struct ikey_parsed pk;
-    int rc = MEMTABLE_NOT_FOUND;
+    struct mt_key *k = mt_hash_find(mt, mt_hash(user_key), user_key);
+    const struct mt_ver *v;
+    uint64_t max_tag, tag;
+    int t;
 
-    if (!mt_bloom_may_contain(mt, mt_hash(user_key)))
+    if (k == NULL)
         return MEMTABLE_NOT_FOUND;
     if (snapshot_seq > LSM_MAX_SEQ)
         snapshot_seq = LSM_MAX_SEQ;
-    if (lklen > sizeof(small))
-        lk = zmalloc(lklen);
-    memcpy(lk, user_key.data, user_key.len);
-    encode_fixed64(lk + user_key.len, dbformat_pack(snapshot_seq, LSM_TYPE_SEEK));
-    skiplist_iter_init(&it, mt->list);
-    skiplist_iter_seek(&it, slice_make(lk, lklen));
-    if (skiplist_iter_valid(&it) &&
-        ikey_parse(skiplist_iter_key(&it), &pk) == 0 &&
-        slice_equal(pk.user_key, user_key)) {
-        if (type != NULL)
-            *type = pk.type;
-        if (seq != NULL)
-            *seq = pk.seq;
-        if (pk.type == LSM_TYPE_DELETION) {
-            rc = MEMTABLE_DELETED;
-        } else {
-            if (value != NULL) {
-                struct slice v = memtable_entry_value(skiplist_iter_key(&it));
-                buf_set(value, v.data, v.len);
-            }
-            rc = MEMTABLE_FOUND;
-        }
+    max_tag = dbformat_pack(snapshot_seq, LSM_TYPE_SEEK);
+    for (v = key_newest(k); v != NULL; v = ver_older(v)) {
+        tag = ver_tag(v);
+        if (tag <= max_tag)
+            break;
     }
-    if (lk != small)
-        zfree(lk);
-    return rc;
+    if (v == NULL)
+        return MEMTABLE_NOT_FOUND;
+    t = (int)(tag & 0xff);
+    if (type != NULL)
+        *type = t;
+    if (seq != NULL)
+        *seq = tag >> 8;
+    if (t == LSM_TYPE_DELETION)
+        return MEMTABLE_DELETED;
+    if (value != NULL) {
+        struct slice val = ver_value(v);
+        buf_set(value, val.data, val.len);
+    }
+    return MEMTABLE_FOUND;
 }
 
 size_t memtable_approximate_memory_usage(const struct memtable *mt)
@@ -218,60 +369,149 @@ size_t memtable_approximate_memory_usage(const struct memtable *mt)
 
 uint64_t memtable_entries(const struct memtable *mt)
 {
-    return skiplist_count(mt->list);
+    return atomic_load_explicit(&((struct memtable *)mt)->entries, memory_order_relaxed);
 }
 
 /* ---- iterator ---- */
 
+/* Position: a skiplist node (user key) and one version in its chain. */
 struct memtable_iter {
     struct iter base;
     struct memtable *mt;
     struct skiplist_iter it;
+    const struct mt_ver *v;             /* NULL = not valid */
 };
+
+static const struct mt_key *mti_node_key(const struct memtable_iter *mi)
+{
+    return key_of(skiplist_iter_key(&mi->it));
+}
+
+/* The newest version of the current node (or not valid). */
+static void mti_to_newest(struct memtable_iter *mi)
+{
+    mi->v = skiplist_iter_valid(&mi->it) ? key_newest(mti_node_key(mi)) : NULL;
+}
+
+/* The oldest version of the current node (or not valid). */
+static void mti_to_oldest(struct memtable_iter *mi)
+{
+    const struct mt_ver *v, *o;
+
+    if (!skiplist_iter_valid(&mi->it)) {
+        mi->v = NULL;
+        return;
+    }
+    for (v = key_newest(mti_node_key(mi)); (o = ver_older(v)) != NULL; v = o)
+        ;
+    mi->v = v;
+}
 
 static int mti_valid(const struct iter *i)
 {
-    return skiplist_iter_valid(&((const struct memtable_iter *)i)->it);
+    return ((const struct memtable_iter *)i)->v != NULL;
 }
 
 static void mti_seek_to_first(struct iter *i)
 {
-    skiplist_iter_seek_to_first(&((struct memtable_iter *)i)->it);
+    struct memtable_iter *mi = (struct memtable_iter *)i;
+
+    skiplist_iter_seek_to_first(&mi->it);
+    mti_to_newest(mi);
 }
 
 static void mti_seek_to_last(struct iter *i)
 {
-    skiplist_iter_seek_to_last(&((struct memtable_iter *)i)->it);
+    struct memtable_iter *mi = (struct memtable_iter *)i;
+
+    skiplist_iter_seek_to_last(&mi->it);
+    mti_to_oldest(mi);
 }
 
+/* First entry >= target (an internal key). */
 static void mti_seek(struct iter *i, struct slice target)
 {
-    skiplist_iter_seek(&((struct memtable_iter *)i)->it, target);
+    struct memtable_iter *mi = (struct memtable_iter *)i;
+    struct slice ukey = ikey_user_key(target);
+    uint64_t tag = ikey_trailer(target);
+    const struct mt_ver *v;
+
+    skiplist_iter_seek(&mi->it, ukey);
+    if (!skiplist_iter_valid(&mi->it) || !slice_equal(skiplist_iter_key(&mi->it), ukey)) {
+        mti_to_newest(mi);
+        return;
+    }
+    for (v = key_newest(mti_node_key(mi)); v != NULL && ver_tag(v) > tag; v = ver_older(v))
+        ;
+    mi->v = v;
+    if (v == NULL) {
+        skiplist_iter_next(&mi->it);
+        mti_to_newest(mi);
+    }
 }
 
+/* Last entry <= target (an internal key). */
 static void mti_seek_for_prev(struct iter *i, struct slice target)
 {
-    skiplist_iter_seek_for_prev(&((struct memtable_iter *)i)->it, target);
+    struct memtable_iter *mi = (struct memtable_iter *)i;
+    struct slice ukey = ikey_user_key(target);
+    uint64_t tag = ikey_trailer(target);
+    const struct mt_ver *v, *o;
+
+    skiplist_iter_seek_for_prev(&mi->it, ukey);
+    if (!skiplist_iter_valid(&mi->it) || !slice_equal(skiplist_iter_key(&mi->it), ukey)) {
+        mti_to_oldest(mi);
+        return;
+    }
+    v = key_newest(mti_node_key(mi));
+    if (ver_tag(v) < tag) {
+        /* Every version of this key is after the target. */
+        skiplist_iter_prev(&mi->it);
+        mti_to_oldest(mi);
+        return;
+    }
+    while ((o = ver_older(v)) != NULL && ver_tag(o) >= tag)
+        v = o;
+    mi->v = v;
 }
 
 static void mti_next(struct iter *i)
 {
-    skiplist_iter_next(&((struct memtable_iter *)i)->it);
+    struct memtable_iter *mi = (struct memtable_iter *)i;
+
+    assert(mi->v != NULL);
+    mi->v = ver_older(mi->v);
+    if (mi->v == NULL) {
+        skiplist_iter_next(&mi->it);
+        mti_to_newest(mi);
+    }
 }
 
 static void mti_prev(struct iter *i)
 {
-    skiplist_iter_prev(&((struct memtable_iter *)i)->it);
+    struct memtable_iter *mi = (struct memtable_iter *)i;
+    const struct mt_ver *p;
+
+    assert(mi->v != NULL);
+    p = ver_newer(mi->v);
+    if (p == NULL) {
+        /* The newest version (one added since may be missed: a concurrent
+         * write, seen or not). */
+        skiplist_iter_prev(&mi->it);
+        mti_to_oldest(mi);
+        return;
+    }
+    mi->v = p;
 }
 
 static struct slice mti_key(const struct iter *i)
 {
-    return skiplist_iter_key(&((const struct memtable_iter *)i)->it);
+    return ver_key(((const struct memtable_iter *)i)->v);
 }
 
 static struct slice mti_value(const struct iter *i)
 {
-    return memtable_entry_value(skiplist_iter_key(&((const struct memtable_iter *)i)->it));
+    return ver_value(((const struct memtable_iter *)i)->v);
 }
 
 static int mti_status(const struct iter *i)

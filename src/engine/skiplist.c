@@ -105,6 +105,7 @@ static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice k
                                         struct skiplist_node **prev)
 {
     struct skiplist_node *x = l->head;
+    struct skiplist_node *last_ge = NULL;   /* a node known to be >= key */
     int level = sl_height(l) - 1;
 
     for (;;) {
@@ -112,11 +113,14 @@ static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice k
 
         /* Overlap the miss on the node after next with the compare of
          * next's (inline) key: the search is a chain of cache misses. */
-        if (next != NULL)
+        if (next != NULL && next != last_ge)
             __builtin_prefetch(atomic_load_explicit(&next->next[level], memory_order_relaxed));
-        if (next != NULL && l->cmp(l->cmp_arg, next->key, key) < 0) {
+        /* The node that stopped the level above often stops this one
+         * too: no second compare of it. */
+        if (next != NULL && next != last_ge && l->cmp(l->cmp_arg, next->key, key) < 0) {
             x = next;
         } else {
+            last_ge = next;
             if (prev != NULL)
                 prev[level] = x;
             if (level == 0)

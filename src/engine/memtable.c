@@ -28,8 +28,9 @@
  * an overwrite of a key already in the memtable (and every write of a
  * counter-like key) cost a few cache misses instead of ~25; only the first
  * version of a key searches the skiplist.
- * Chains link both ways: a counter-like key may have a version per write
- * in one memtable, and a reverse scan steps through all of them.
+ * Chains link one way (8 bytes per version less); an iterator going
+ * backwards keeps the path it walked down a chain, so a reverse scan over
+ * a counter-like key (a version per write) is still O(1) per step.
  * Publication: every link (skiplist, chain, hash slot, hash table) is
  * written by the single writer with a release store after what it points
  * to is complete; readers load with acquire. Nothing is ever removed; a
@@ -37,22 +38,28 @@
  * may still probe it). */
 struct mt_ver {
     _Atomic(struct mt_ver *) older;
-    _Atomic(struct mt_ver *) newer;     /* so prev is O(1) in a long chain */
     uint32_t klen;                      /* internal key length */
     uint32_t vlen;
     /* char ikey[klen]; char value[vlen]; */
 };
 
 struct mt_key {
-    uint64_t hash;
     _Atomic(struct mt_ver *) newest;
     /* struct mt_ver first; (the key's first version, inline) */
 };
 
+/* A slot holds the key node's address and, in bits 48-63 (zero in user
+ * addresses on x86-64, arm64 and 32-bit systems), the top 16 bits of the
+ * key's hash: a probe passes other keys without touching their nodes (a
+ * cache miss each). Should the writer ever meet an address using those
+ * bits, the table is rebuilt untagged. */
+#define MT_TAG_SHIFT 48
+
 struct mt_hash {
     struct mt_hash *retired;            /* the table this one replaced */
     size_t mask;
-    _Atomic(struct mt_key *) slots[];
+    int tagged;
+    _Atomic uint64_t slots[];           /* 0 = empty */
 };
 
 struct memtable {
@@ -89,11 +96,6 @@ static inline struct mt_ver *ver_older(const struct mt_ver *v)
     return atomic_load_explicit(&((struct mt_ver *)v)->older, memory_order_acquire);
 }
 
-static inline struct mt_ver *ver_newer(const struct mt_ver *v)
-{
-    return atomic_load_explicit(&((struct mt_ver *)v)->newer, memory_order_acquire);
-}
-
 static inline struct mt_ver *key_first(const struct mt_key *k)
 {
     return (struct mt_ver *)(k + 1);
@@ -121,14 +123,27 @@ static uint64_t mt_hash(struct slice user_key)
     return hash64(user_key.data, user_key.len, 0x6d74626c);
 }
 
-static struct mt_hash *mt_hash_new(size_t slots)
+static struct mt_hash *mt_hash_new(size_t slots, int tagged)
 {
     struct mt_hash *t = zcalloc(sizeof(*t) + slots * sizeof(t->slots[0]));
 
     t->mask = slots - 1;
+    t->tagged = tagged;
     for (size_t i = 0; i < slots; i++)
-        atomic_init(&t->slots[i], NULL);
+        atomic_init(&t->slots[i], 0);
     return t;
+}
+
+static inline struct mt_key *slot_key(const struct mt_hash *t, uint64_t slot)
+{
+    if (t->tagged)
+        slot &= ((uint64_t)1 << MT_TAG_SHIFT) - 1;
+    return (struct mt_key *)(uintptr_t)slot;
+}
+
+static inline int slot_may_be(const struct mt_hash *t, uint64_t slot, uint64_t h)
+{
+    return !t->tagged || (slot >> MT_TAG_SHIFT) == (h >> MT_TAG_SHIFT);
 }
 
 /* The key node of user_key, or NULL; any thread. */
@@ -139,49 +154,68 @@ static struct mt_key *mt_hash_find(const struct memtable *mt, uint64_t h, struct
     size_t i = (size_t)h & t->mask;
 
     for (;;) {
-        struct mt_key *k = atomic_load_explicit(&t->slots[i], memory_order_acquire);
-        if (k == NULL)
+        uint64_t slot = atomic_load_explicit(&t->slots[i], memory_order_acquire);
+        if (slot == 0)
             return NULL;
-        if (k->hash == h && slice_equal(key_user_key(k), user_key))
-            return k;
+        if (slot_may_be(t, slot, h)) {
+            struct mt_key *k = slot_key(t, slot);
+            if (slice_equal(key_user_key(k), user_key))
+                return k;
+        }
         i = (i + 1) & t->mask;
     }
 }
 
-static void mt_hash_put(struct mt_hash *t, struct mt_key *k)
+static void mt_hash_put(struct mt_hash *t, struct mt_key *k, uint64_t h)
 {
-    size_t i = (size_t)k->hash & t->mask;
+    uint64_t slot = (uint64_t)(uintptr_t)k;
+    size_t i = (size_t)h & t->mask;
 
-    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed) != NULL)
+    if (t->tagged)
+        slot |= h >> MT_TAG_SHIFT << MT_TAG_SHIFT;
+    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed) != 0)
         i = (i + 1) & t->mask;
-    atomic_store_explicit(&t->slots[i], k, memory_order_release);
+    atomic_store_explicit(&t->slots[i], slot, memory_order_release);
+}
+
+/* Writer: a copy of t with the given size (published by the caller). */
+static struct mt_hash *mt_hash_copy(struct mt_hash *t, size_t slots, int tagged)
+{
+    struct mt_hash *n = mt_hash_new(slots, tagged);
+
+    for (size_t i = 0; i <= t->mask; i++) {
+        uint64_t slot;
+        /* Each entry's hash is computed again from its key (not stored:
+         * 8 bytes per key): fetch a few nodes ahead. */
+        if (i + 8 <= t->mask) {
+            slot = atomic_load_explicit(&t->slots[i + 8], memory_order_relaxed);
+            if (slot != 0)
+                __builtin_prefetch(slot_key(t, slot));
+        }
+        slot = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        if (slot != 0) {
+            struct mt_key *k = slot_key(t, slot);
+            mt_hash_put(n, k, mt_hash(key_user_key(k)));
+        }
+    }
+    n->retired = t;
+    return n;
 }
 
 /* Writer: adds k, doubling the table first when it would pass half full
  * (short probe sequences, also for keys that are absent). */
-static void mt_hash_insert(struct memtable *mt, struct mt_key *k)
+static void mt_hash_insert(struct memtable *mt, struct mt_key *k, uint64_t h)
 {
     struct mt_hash *t = atomic_load_explicit(&mt->hash, memory_order_relaxed);
+    int tagged = t->tagged && ((uint64_t)(uintptr_t)k >> MT_TAG_SHIFT) == 0;
 
-    if ((mt->nkeys + 1) * 2 > t->mask + 1) {
-        struct mt_hash *n = mt_hash_new((t->mask + 1) * 2);
-        for (size_t i = 0; i <= t->mask; i++) {
-            struct mt_key *o = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
-            if (o != NULL)
-                mt_hash_put(n, o);
-        }
-        n->retired = t;
-        atomic_store_explicit(&mt->hash, n, memory_order_release);
-        t = n;
+    if ((mt->nkeys + 1) * 2 > t->mask + 1 || tagged != t->tagged) {
+        size_t slots = (mt->nkeys + 1) * 2 > t->mask + 1 ? (t->mask + 1) * 2 : t->mask + 1;
+        t = mt_hash_copy(t, slots, tagged);
+        atomic_store_explicit(&mt->hash, t, memory_order_release);
     }
-    mt_hash_put(t, k);
+    mt_hash_put(t, k, h);
     mt->nkeys++;
-}
-
-static int memtable_cmp(void *arg, struct slice a, struct slice b)
-{
-    (void)arg;
-    return slice_compare(a, b);
 }
 
 struct memtable *memtable_create(void)
@@ -189,9 +223,9 @@ struct memtable *memtable_create(void)
     struct memtable *mt = zcalloc(sizeof(*mt));
 
     mt->arena = arena_create(MEMTABLE_ARENA_BLOCK);
-    mt->list = skiplist_create(mt->arena, memtable_cmp, NULL, 0);
+    mt->list = skiplist_create(mt->arena, NULL, NULL, 0);   /* user keys, bytewise */
     atomic_init(&mt->refs, 1);
-    atomic_init(&mt->hash, mt_hash_new(MT_HASH_MIN_SLOTS));
+    atomic_init(&mt->hash, mt_hash_new(MT_HASH_MIN_SLOTS, 1));
     atomic_init(&mt->entries, 0);
     return mt;
 }
@@ -248,15 +282,13 @@ static int mt_add_key(struct memtable *mt, uint64_t h, uint64_t tag, struct slic
     struct mt_ver *v = key_first(k);
     int rc;
 
-    k->hash = h;
     ver_fill(v, user_key, tag, value);
     atomic_init(&v->older, NULL);
-    atomic_init(&v->newer, NULL);
     atomic_init(&k->newest, v);
     rc = skiplist_insert_node(mt->list, node, slice_make(ver_ikey(v), user_key.len));
     assert(rc == 0);            /* the hash index said the key is absent */
     (void)rc;
-    mt_hash_insert(mt, k);
+    mt_hash_insert(mt, k, h);
     return 0;
 }
 
@@ -267,10 +299,9 @@ static int mt_add_version(struct memtable *mt, struct mt_key *k, uint64_t tag,
 {
     _Atomic(struct mt_ver *) *link = &k->newest;
     struct mt_ver *cur = atomic_load_explicit(link, memory_order_relaxed);
-    struct mt_ver *newer = NULL, *v;
+    struct mt_ver *v;
 
     while (cur != NULL && ver_tag(cur) > tag) {
-        newer = cur;
         link = &cur->older;
         cur = atomic_load_explicit(link, memory_order_relaxed);
     }
@@ -279,10 +310,6 @@ static int mt_add_version(struct memtable *mt, struct mt_key *k, uint64_t tag,
     v = arena_alloc_aligned(mt->arena, sizeof(*v) + user_key.len + LSM_TRAILER_LEN + value.len);
     ver_fill(v, user_key, tag, value);
     atomic_init(&v->older, cur);
-    atomic_init(&v->newer, newer);
-    /* Both neighbours may be read concurrently; v is complete first. */
-    if (cur != NULL)
-        atomic_store_explicit(&cur->newer, v, memory_order_release);
     atomic_store_explicit(link, v, memory_order_release);
     return 0;
 }
@@ -380,7 +407,21 @@ struct memtable_iter {
     struct memtable *mt;
     struct skiplist_iter it;
     const struct mt_ver *v;             /* NULL = not valid */
+    /* Going backwards: the versions from the node's newest down to v
+     * (path[npath - 1] == v), so prev in a chain is a pop. Stale (rebuilt)
+     * when its top is not v. */
+    const struct mt_ver **path;
+    size_t npath, cpath;
 };
+
+static void mti_path_push(struct memtable_iter *mi, const struct mt_ver *v)
+{
+    if (mi->npath == mi->cpath) {
+        mi->cpath = mi->cpath ? mi->cpath * 2 : 16;
+        mi->path = zrealloc(mi->path, mi->cpath * sizeof(*mi->path));
+    }
+    mi->path[mi->npath++] = v;
+}
 
 static const struct mt_key *mti_node_key(const struct memtable_iter *mi)
 {
@@ -396,15 +437,16 @@ static void mti_to_newest(struct memtable_iter *mi)
 /* The oldest version of the current node (or not valid). */
 static void mti_to_oldest(struct memtable_iter *mi)
 {
-    const struct mt_ver *v, *o;
+    const struct mt_ver *v;
 
+    mi->npath = 0;
     if (!skiplist_iter_valid(&mi->it)) {
         mi->v = NULL;
         return;
     }
-    for (v = key_newest(mti_node_key(mi)); (o = ver_older(v)) != NULL; v = o)
-        ;
-    mi->v = v;
+    for (v = key_newest(mti_node_key(mi)); v != NULL; v = ver_older(v))
+        mti_path_push(mi, v);
+    mi->v = mi->path[mi->npath - 1];
 }
 
 static int mti_valid(const struct iter *i)
@@ -470,8 +512,12 @@ static void mti_seek_for_prev(struct iter *i, struct slice target)
         mti_to_oldest(mi);
         return;
     }
-    while ((o = ver_older(v)) != NULL && ver_tag(o) >= tag)
+    mi->npath = 0;
+    mti_path_push(mi, v);
+    while ((o = ver_older(v)) != NULL && ver_tag(o) >= tag) {
         v = o;
+        mti_path_push(mi, v);
+    }
     mi->v = v;
 }
 
@@ -490,18 +536,25 @@ static void mti_next(struct iter *i)
 static void mti_prev(struct iter *i)
 {
     struct memtable_iter *mi = (struct memtable_iter *)i;
-    const struct mt_ver *p;
+    const struct mt_ver *v;
 
     assert(mi->v != NULL);
-    p = ver_newer(mi->v);
-    if (p == NULL) {
+    if (mi->npath == 0 || mi->path[mi->npath - 1] != mi->v) {
+        /* Came here forwards: walk the chain down to v once. */
+        mi->npath = 0;
+        for (v = key_newest(mti_node_key(mi)); v != mi->v; v = ver_older(v))
+            mti_path_push(mi, v);
+        mti_path_push(mi, mi->v);
+    }
+    if (mi->npath == 1) {
         /* The newest version (one added since may be missed: a concurrent
          * write, seen or not). */
         skiplist_iter_prev(&mi->it);
         mti_to_oldest(mi);
         return;
     }
-    mi->v = p;
+    mi->npath--;
+    mi->v = mi->path[mi->npath - 1];
 }
 
 static struct slice mti_key(const struct iter *i)
@@ -525,6 +578,7 @@ static void mti_destroy(struct iter *i)
     struct memtable_iter *mi = (struct memtable_iter *)i;
 
     memtable_unref(mi->mt);
+    zfree(mi->path);
     zfree(mi);
 }
 

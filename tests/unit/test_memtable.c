@@ -516,6 +516,58 @@ START_TEST(test_chains_model)
 }
 END_TEST
 
+/* A counter-like key with a version per write: a reverse scan through
+ * all of them is one step each (a one-way chain walked from its head per
+ * step would be quadratic: ~2e10 steps here, far past the timeout). */
+START_TEST(test_long_chain_reverse)
+{
+    enum { V = 200000 };
+    struct memtable *mt = memtable_create();
+    struct iter *it;
+    struct ikey_parsed pk;
+    char val[16];
+    uint64_t n = 0, want = V;
+
+    memtable_add(mt, V + 1, LSM_TYPE_VALUE, slice_cstr("a"), slice_cstr("a"));
+    for (uint64_t s = 1; s <= V; s++) {
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)s);
+        ck_assert_int_eq(memtable_add(mt, s, LSM_TYPE_VALUE, slice_cstr("counter"),
+                                      slice_cstr(val)), 0);
+    }
+    memtable_add(mt, V + 2, LSM_TYPE_VALUE, slice_cstr("z"), slice_cstr("z"));
+    it = memtable_iter_create(mt);
+    iter_seek_to_last(it);
+    ck_assert(iter_valid(it));
+    ck_assert(slice_equal(ikey_user_key(iter_key(it)), slice_cstr("z")));
+    for (iter_prev(it); iter_valid(it); iter_prev(it)) {
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        if (slice_equal(pk.user_key, slice_cstr("a")))
+            break;
+        /* Oldest first going backwards: 1, 2, ... V. */
+        ck_assert_uint_eq(pk.seq, n + 1);
+        n++;
+    }
+    ck_assert_uint_eq(n, want);
+    ck_assert(iter_valid(it));
+    /* Forward again from the middle of the chain, then back. */
+    {
+        struct buf t = BUF_INIT;
+        ikey_append(&t, slice_cstr("counter"), V / 2, LSM_TYPE_SEEK);
+        iter_seek(it, buf_slice(&t));
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        ck_assert_uint_eq(pk.seq, V / 2);
+        iter_next(it);
+        iter_prev(it);
+        iter_prev(it);
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        ck_assert_uint_eq(pk.seq, V / 2 + 1);
+        buf_free(&t);
+    }
+    iter_destroy(it);
+    memtable_unref(mt);
+}
+END_TEST
+
 /* Readers during writes that add new keys (the hash index grows under the
  * readers) and overwrite old ones: every published version is found, and
  * a scan started at any moment is in order. */
@@ -612,6 +664,7 @@ static Suite *memtable_suite(void)
     tcase_add_test(tc, test_refcount);
     tcase_add_test(tc, test_concurrent_readers);
     tcase_add_test(tc, test_chains_model);
+    tcase_add_test(tc, test_long_chain_reverse);
     tcase_add_test(tc, test_concurrent_growth);
     suite_add_tcase(s, tc);
     return s;

@@ -34,8 +34,8 @@
  * Publication: every link (skiplist, chain, hash slot, hash table) is
  * written by the single writer with a release store after what it points
  * to is complete; readers load with acquire. Nothing is ever removed; a
- * grown hash table stays allocated until the memtable is freed (a reader
- * may still probe it). */
+ * hash table replaced by a bigger one is freed at once when no reader
+ * holds a reference (mt_hash_insert), else with the memtable. */
 struct mt_ver {
     _Atomic(struct mt_ver *) older;
     uint32_t klen;                      /* internal key length */
@@ -123,6 +123,16 @@ static uint64_t mt_hash(struct slice user_key)
     return hash64(user_key.data, user_key.len, 0x6d74626c);
 }
 
+/* Frees t and every table it replaced. */
+static void mt_hash_free(struct mt_hash *t)
+{
+    while (t != NULL) {
+        struct mt_hash *r = t->retired;
+        zfree(t);
+        t = r;
+    }
+}
+
 static struct mt_hash *mt_hash_new(size_t slots, int tagged)
 {
     struct mt_hash *t = zcalloc(sizeof(*t) + slots * sizeof(t->slots[0]));
@@ -149,8 +159,9 @@ static inline int slot_may_be(const struct mt_hash *t, uint64_t slot, uint64_t h
 /* The key node of user_key, or NULL; any thread. */
 static struct mt_key *mt_hash_find(const struct memtable *mt, uint64_t h, struct slice user_key)
 {
+    /* seq_cst: see mt_hash_insert (the reader took its reference first). */
     struct mt_hash *t = atomic_load_explicit(&((struct memtable *)mt)->hash,
-                                             memory_order_acquire);
+                                             memory_order_seq_cst);
     size_t i = (size_t)h & t->mask;
 
     for (;;) {
@@ -212,7 +223,18 @@ static void mt_hash_insert(struct memtable *mt, struct mt_key *k, uint64_t h)
     if ((mt->nkeys + 1) * 2 > t->mask + 1 || tagged != t->tagged) {
         size_t slots = (mt->nkeys + 1) * 2 > t->mask + 1 ? (t->mask + 1) * 2 : t->mask + 1;
         t = mt_hash_copy(t, slots, tagged);
-        atomic_store_explicit(&mt->hash, t, memory_order_release);
+        atomic_store_explicit(&mt->hash, t, memory_order_seq_cst);
+        /* Every reader holds a reference (memtable.h). When the writer's
+         * is the only one, no reader can be probing an old table, and one
+         * that takes a reference from now on loads the new table: both
+         * the reference count increment and the loads/stores of mt->hash
+         * are seq_cst, so "reader saw the old table" and "writer saw no
+         * reader" cannot both happen. Then the old tables go at once
+         * instead of staying until the memtable is freed. */
+        if (atomic_load_explicit(&mt->refs, memory_order_seq_cst) == 1) {
+            mt_hash_free(t->retired);
+            t->retired = NULL;
+        }
     }
     mt_hash_put(t, k, h);
     mt->nkeys++;
@@ -232,12 +254,12 @@ struct memtable *memtable_create(void)
 
 void memtable_ref(struct memtable *mt)
 {
-    atomic_fetch_add_explicit(&mt->refs, 1, memory_order_relaxed);
+    /* seq_cst: pairs with the writer freeing old hash tables. */
+    atomic_fetch_add_explicit(&mt->refs, 1, memory_order_seq_cst);
 }
 
 void memtable_unref(struct memtable *mt)
 {
-    struct mt_hash *t;
     int old;
 
     if (mt == NULL)
@@ -248,12 +270,7 @@ void memtable_unref(struct memtable *mt)
         return;
     skiplist_destroy(mt->list);
     arena_destroy(mt->arena);
-    t = atomic_load_explicit(&mt->hash, memory_order_relaxed);
-    while (t != NULL) {
-        struct mt_hash *r = t->retired;
-        zfree(t);
-        t = r;
-    }
+    mt_hash_free(atomic_load_explicit(&mt->hash, memory_order_relaxed));
     zfree(mt);
 }
 

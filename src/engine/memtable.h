@@ -10,7 +10,10 @@
  * Lifetime: reference counted. memtable_create() returns one reference; the
  * memtable is freed when the last memtable_unref() drops it. Readers (gets,
  * iterators, a flush) hold a reference while they use it; an iterator holds
- * its own until destroyed.
+ * its own until destroyed. A get from a thread other than the writer's
+ * *must* hold its own reference (taken with memtable_ref, not borrowed
+ * from the writer's): the writer frees superseded hash tables when it sees
+ * no reference but its own.
  * Thread rules: one writer at a time (memtable_add*, normally the commit
  * thread); gets, iterators, memory usage and ref/unref from any thread,
  * concurrently with the writer, without locks. */

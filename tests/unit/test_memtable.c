@@ -305,7 +305,9 @@ static void *conc_reader(void *arg)
         r = r * 1103515245u + 12345u;
         k = (int)((r >> 8) % CKEYS);
         snprintf(key, sizeof(key), "key%02d", k);
+        memtable_ref(c->mt);            /* a reader holds its own reference */
         rc = memtable_get(c->mt, slice_cstr(key), LSM_MAX_SEQ, NULL, &v, &seq);
+        memtable_unref(c->mt);
         /* Newest published version of key k: largest s <= pub, s % CKEYS == k. */
         uint64_t newest = pub >= (uint64_t)k ? pub - ((pub - (uint64_t)k) % CKEYS) : 0;
         if (newest > 0 && (rc != MEMTABLE_FOUND || seq < newest))
@@ -605,8 +607,11 @@ static void *grow_reader(void *arg)
         r = r * 1103515245u + 12345u;
         s = 1 + (uint64_t)(r >> 4) % pub;       /* a published sequence */
         snprintf(key, sizeof(key), "g%06llu", (unsigned long long)(s % GKEYS));
-        /* Snapshot s sees exactly version s of its key. */
+        /* Snapshot s sees exactly version s of its key. A reference per
+         * get: the writer frees old hash tables between them. */
+        memtable_ref(c->mt);
         rc = memtable_get(c->mt, slice_cstr(key), s, NULL, &v, &seq);
+        memtable_unref(c->mt);
         snprintf(want, sizeof(want), "v%llu", (unsigned long long)s);
         if (rc != MEMTABLE_FOUND || seq != s || strcmp(buf_cstr(&v), want) != 0)
             atomic_fetch_add(&c->failures, 1);

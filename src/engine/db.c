@@ -1021,29 +1021,87 @@ int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch)
     return do_write(db, batch, 0, 0, NULL, 0);
 }
 
+/* lsm_put / lsm_delete build their one-operation batch in a buffer kept
+ * per thread between calls (no malloc + realloc + free per write); freed
+ * at thread exit, or after a write larger than PUT_BATCH_KEEP. */
+#define PUT_BATCH_KEEP (256 << 10)
+
+static pthread_key_t put_batch_key;
+static pthread_once_t put_batch_once = PTHREAD_ONCE_INIT;
+static int put_batch_ok;
+
+static void put_batch_destroy(void *p)
+{
+    batch_free(p);
+    zfree(p);
+}
+
+static void put_batch_key_init(void)
+{
+    put_batch_ok = pthread_key_create(&put_batch_key, put_batch_destroy) == 0;
+}
+
+/* An empty batch for this thread (NULL: use a fresh one). */
+static struct lsm_batch *put_batch_get(void)
+{
+    struct lsm_batch *b;
+
+    pthread_once(&put_batch_once, put_batch_key_init);
+    if (!put_batch_ok)
+        return NULL;
+    b = pthread_getspecific(put_batch_key);
+    if (b == NULL) {
+        b = zmalloc(sizeof(*b));
+        batch_init(b);
+        if (pthread_setspecific(put_batch_key, b) != 0) {
+            put_batch_destroy(b);
+            return NULL;
+        }
+        return b;
+    }
+    lsm_batch_clear(b);
+    return b;
+}
+
+static void put_batch_done(struct lsm_batch *b, struct lsm_batch *local)
+{
+    if (b == local) {
+        batch_free(b);
+    } else if (b->rep.cap > PUT_BATCH_KEEP) {
+        batch_free(b);
+        batch_init(b);
+    }
+}
+
 int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
             const void *key, size_t klen, const void *val, size_t vlen)
 {
-    struct lsm_batch b;
+    struct lsm_batch local, *b = put_batch_get();
     int rc;
 
-    batch_init(&b);
-    batch_put(&b, slice_make(key, klen), slice_make(val, vlen));
-    rc = lsm_write(db, wo, &b);
-    batch_free(&b);
+    if (b == NULL) {
+        b = &local;
+        batch_init(b);
+    }
+    batch_put(b, slice_make(key, klen), slice_make(val, vlen));
+    rc = lsm_write(db, wo, b);
+    put_batch_done(b, &local);
     return rc;
 }
 
 int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
                const void *key, size_t klen)
 {
-    struct lsm_batch b;
+    struct lsm_batch local, *b = put_batch_get();
     int rc;
 
-    batch_init(&b);
-    batch_delete(&b, slice_make(key, klen));
-    rc = lsm_write(db, wo, &b);
-    batch_free(&b);
+    if (b == NULL) {
+        b = &local;
+        batch_init(b);
+    }
+    batch_delete(b, slice_make(key, klen));
+    rc = lsm_write(db, wo, b);
+    put_batch_done(b, &local);
     return rc;
 }
 

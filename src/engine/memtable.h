@@ -1,14 +1,19 @@
 /* memtable: the in-memory write buffer of the engine.
  *
- * A skiplist of entries in an arena. Each entry is one arena allocation:
- *   varint32 internal-key length | internal key | varint32 value length | value
+ * Internal keys (user key + fixed64(seq << 8 | type)) -> values, in an arena,
  * ordered by ikey_compare() (user key ascending, sequence descending), so the
  * first entry at or after a lookup key (user_key, snapshot, LSM_TYPE_SEEK) is
- * the newest version visible to that snapshot.
+ * the newest version visible to that snapshot. Inside: a skiplist with one
+ * node per user key, each holding a chain of its versions (newest first),
+ * and a hash index user key -> node, so a point lookup or a new version of
+ * a key already present needs no skiplist search (docs/engine-core.md).
  * Lifetime: reference counted. memtable_create() returns one reference; the
  * memtable is freed when the last memtable_unref() drops it. Readers (gets,
  * iterators, a flush) hold a reference while they use it; an iterator holds
- * its own until destroyed.
+ * its own until destroyed. A get from a thread other than the writer's
+ * *must* hold its own reference (taken with memtable_ref, not borrowed
+ * from the writer's): the writer frees superseded hash tables when it sees
+ * no reference but its own.
  * Thread rules: one writer at a time (memtable_add*, normally the commit
  * thread); gets, iterators, memory usage and ref/unref from any thread,
  * concurrently with the writer, without locks. */

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "util/arena.h"
 #include "util/zmalloc.h"
@@ -28,6 +29,38 @@ struct skiplist {
     struct skiplist_node *pending;
     int pending_height;
 };
+
+/* Bytewise order (slice_compare), inlined: the search compares ~25 keys
+ * per insert, and a call through a pointer to memcmp per compare showed up
+ * as ~15% of the server's SET. Eight bytes at a time, big-endian. */
+static inline int sl_bytewise(struct slice a, struct slice b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    const unsigned char *p = (const unsigned char *)a.data;
+    const unsigned char *q = (const unsigned char *)b.data;
+
+    for (; n >= 8; n -= 8, p += 8, q += 8) {
+        uint64_t x, y;
+        memcpy(&x, p, 8);
+        memcpy(&y, q, 8);
+        if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            x = __builtin_bswap64(x);
+            y = __builtin_bswap64(y);
+#endif
+            return x < y ? -1 : 1;
+        }
+    }
+    for (; n > 0; n--, p++, q++)
+        if (*p != *q)
+            return *p < *q ? -1 : 1;
+    return a.len < b.len ? -1 : (a.len > b.len ? 1 : 0);
+}
+
+static inline int sl_cmp(const struct skiplist *l, struct slice a, struct slice b)
+{
+    return l->cmp == NULL ? sl_bytewise(a, b) : l->cmp(l->cmp_arg, a, b);
+}
 
 static struct skiplist_node *sl_next(const struct skiplist_node *n, int level)
 {
@@ -105,6 +138,7 @@ static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice k
                                         struct skiplist_node **prev)
 {
     struct skiplist_node *x = l->head;
+    struct skiplist_node *last_ge = NULL;   /* a node known to be >= key */
     int level = sl_height(l) - 1;
 
     for (;;) {
@@ -112,11 +146,14 @@ static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice k
 
         /* Overlap the miss on the node after next with the compare of
          * next's (inline) key: the search is a chain of cache misses. */
-        if (next != NULL)
+        if (next != NULL && next != last_ge)
             __builtin_prefetch(atomic_load_explicit(&next->next[level], memory_order_relaxed));
-        if (next != NULL && l->cmp(l->cmp_arg, next->key, key) < 0) {
+        /* The node that stopped the level above often stops this one
+         * too: no second compare of it. */
+        if (next != NULL && next != last_ge && sl_cmp(l, next->key, key) < 0) {
             x = next;
         } else {
+            last_ge = next;
             if (prev != NULL)
                 prev[level] = x;
             if (level == 0)
@@ -135,7 +172,7 @@ static struct skiplist_node *sl_find_lt(const struct skiplist *l, struct slice k
     for (;;) {
         struct skiplist_node *next = sl_next(x, level);
 
-        if (next != NULL && l->cmp(l->cmp_arg, next->key, key) < 0) {
+        if (next != NULL && sl_cmp(l, next->key, key) < 0) {
             x = next;
         } else {
             if (level == 0)
@@ -192,7 +229,7 @@ int skiplist_insert(struct skiplist *l, struct slice key)
     struct skiplist_node *x = sl_find_ge(l, key, prev);
     int height;
 
-    if (x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0)
+    if (x != NULL && sl_cmp(l, x->key, key) == 0)
         return 1;
     height = sl_random_height(l);
     return sl_link(l, sl_new_node(l, key, height, 0), height, prev);
@@ -217,7 +254,7 @@ int skiplist_insert_node(struct skiplist *l, struct skiplist_node *n, struct sli
     assert(l->pending == n);
     l->pending = NULL;
     x = sl_find_ge(l, key, prev);
-    if (x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0)
+    if (x != NULL && sl_cmp(l, x->key, key) == 0)
         return 1;
     n->key = key;
     return sl_link(l, n, l->pending_height, prev);
@@ -227,7 +264,7 @@ int skiplist_contains(const struct skiplist *l, struct slice key)
 {
     struct skiplist_node *x = sl_find_ge(l, key, NULL);
 
-    return x != NULL && l->cmp(l->cmp_arg, x->key, key) == 0;
+    return x != NULL && sl_cmp(l, x->key, key) == 0;
 }
 
 uint64_t skiplist_count(const struct skiplist *l)
@@ -279,7 +316,7 @@ void skiplist_iter_seek_for_prev(struct skiplist_iter *it, struct slice target)
     const struct skiplist *l = it->list;
     const struct skiplist_node *x = sl_find_ge(l, target, NULL);
 
-    if (x != NULL && l->cmp(l->cmp_arg, x->key, target) == 0) {
+    if (x != NULL && sl_cmp(l, x->key, target) == 0) {
         it->node = x;
         return;
     }

@@ -27,7 +27,8 @@ struct skiplist_node;
 /* <0, 0, >0. */
 typedef int (*skiplist_cmp_fn)(void *arg, struct slice a, struct slice b);
 
-/* The list allocates its nodes from arena, which must outlive it. seed
+/* The list allocates its nodes from arena, which must outlive it. cmp NULL
+ * = bytewise order (slice_compare), compared inline (faster). seed
  * drives node heights (tests pass one to be reproducible; 0 = fixed default). */
 struct skiplist *skiplist_create(struct arena *arena, skiplist_cmp_fn cmp,
                                  void *cmp_arg, uint64_t seed);

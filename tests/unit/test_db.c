@@ -93,6 +93,53 @@ static const char *get(const char *k)
     return get_snap(k, NULL);
 }
 
+/* lsm_put / lsm_delete reuse a per-thread batch buffer: a large value
+ * (buffer dropped after it), then small ones, and puts from threads that
+ * exit (their buffer freed at exit: ASan's leak check) all land intact. */
+static void *put_thread_main(void *arg)
+{
+    struct lsm_write_options wo = { 0 };
+    char k[16];
+    int t = (int)(intptr_t)arg;
+
+    for (int i = 0; i < 50; i++) {
+        snprintf(k, sizeof k, "t%d-%02d", t, i);
+        if (lsm_put(db, &wo, k, strlen(k), k, strlen(k)) != 0)
+            return (void *)1;
+    }
+    snprintf(k, sizeof k, "t%d-00", t);
+    return lsm_delete(db, &wo, k, strlen(k)) == 0 ? NULL : (void *)1;
+}
+
+START_TEST(test_put_buffer_reuse)
+{
+    struct lsm_write_options wo = { 0 };
+    static char big[600 << 10];
+    size_t big_len = sizeof big;
+    char *v;
+    size_t n;
+    pthread_t th[3];
+
+    memset(big, 'x', big_len);
+    ck_assert_int_eq(lsm_put(db, &wo, "big", 3, big, big_len), 0);
+    put("small", "1");
+    ck_assert_str_eq(get("small"), "1");
+    ck_assert_int_eq(lsm_get(db, NULL, "big", 3, &v, &n), 0);
+    ck_assert_uint_eq(n, big_len);
+    ck_assert(memcmp(v, big, n) == 0);
+    lsm_free(v);
+    for (int t = 0; t < 3; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, put_thread_main, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < 3; t++) {
+        void *rc;
+        pthread_join(th[t], &rc);
+        ck_assert_ptr_null(rc);
+    }
+    ck_assert_str_eq(get("t1-00"), "NOT_FOUND");
+    ck_assert_str_eq(get("t2-49"), "t2-49");
+}
+END_TEST
+
 START_TEST(test_put_get_delete)
 {
     ck_assert_str_eq(get("a"), "NOT_FOUND");
@@ -1353,6 +1400,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_put_get_delete);
+    tcase_add_test(tc, test_put_buffer_reuse);
     tcase_add_test(tc, test_batch_atomic);
     tcase_add_test(tc, test_snapshot);
     tcase_add_test(tc, test_iterator_basic);

@@ -305,7 +305,9 @@ static void *conc_reader(void *arg)
         r = r * 1103515245u + 12345u;
         k = (int)((r >> 8) % CKEYS);
         snprintf(key, sizeof(key), "key%02d", k);
+        memtable_ref(c->mt);            /* a reader holds its own reference */
         rc = memtable_get(c->mt, slice_cstr(key), LSM_MAX_SEQ, NULL, &v, &seq);
+        memtable_unref(c->mt);
         /* Newest published version of key k: largest s <= pub, s % CKEYS == k. */
         uint64_t newest = pub >= (uint64_t)k ? pub - ((pub - (uint64_t)k) % CKEYS) : 0;
         if (newest > 0 && (rc != MEMTABLE_FOUND || seq < newest))
@@ -354,6 +356,304 @@ START_TEST(test_concurrent_readers)
 }
 END_TEST
 
+/* Version chains and the hash index against a sorted model: many keys
+ * (the hash index grows several times), many versions per key added in a
+ * random sequence order (out-of-order versions go inside a chain), then full
+ * scans both ways, random seeks / seek_for_prev / prev steps, and snapshot
+ * gets that must see old versions. */
+enum { CH_KEYS = 3000, CH_OPS = 12000 };
+
+struct ch_ent {
+    int key;
+    uint64_t seq;
+    int type;
+};
+
+static int ch_cmp(const void *a, const void *b)
+{
+    const struct ch_ent *x = a, *y = b;
+    char kx[16], ky[16];
+    int c;
+
+    snprintf(kx, sizeof(kx), "k%05d", x->key);
+    snprintf(ky, sizeof(ky), "k%05d", y->key);
+    c = strcmp(kx, ky);
+    if (c != 0)
+        return c;
+    if (x->seq != y->seq)
+        return x->seq > y->seq ? -1 : 1;
+    return y->type - x->type;
+}
+
+static void ch_ikey(struct buf *b, const struct ch_ent *e)
+{
+    char k[16];
+
+    snprintf(k, sizeof(k), "k%05d", e->key);
+    buf_clear(b);
+    ikey_append(b, slice_cstr(k), e->seq, e->type);
+}
+
+START_TEST(test_chains_model)
+{
+    const char *env = getenv("SEED");
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : 4242u;
+    static struct ch_ent ent[CH_OPS], sorted[CH_OPS];
+    struct memtable *mt = memtable_create();
+    struct buf want = BUF_INIT, tgt = BUF_INIT, v = BUF_INIT;
+    struct iter *it;
+    uint64_t perm[CH_OPS];
+    size_t i, j;
+    char k[16], val[32];
+
+    printf("# test_chains_model SEED=%u\n", seed);
+    srand(seed);
+    /* Sequences 1..CH_OPS, shuffled: each a version of a random key, half
+     * of them on 30 hot keys (long chains). */
+    for (i = 0; i < CH_OPS; i++)
+        perm[i] = i + 1;
+    for (i = CH_OPS - 1; i > 0; i--) {
+        uint64_t t;
+        j = (size_t)rand() % (i + 1);
+        t = perm[i]; perm[i] = perm[j]; perm[j] = t;
+    }
+    for (i = 0; i < CH_OPS; i++) {
+        ent[i].key = rand() % 2 ? rand() % 30 : rand() % CH_KEYS;
+        ent[i].seq = perm[i];
+        ent[i].type = rand() % 5 == 0 ? LSM_TYPE_DELETION : LSM_TYPE_VALUE;
+        snprintf(k, sizeof(k), "k%05d", ent[i].key);
+        snprintf(val, sizeof(val), "v%llu", (unsigned long long)ent[i].seq);
+        ck_assert_int_eq(memtable_add(mt, ent[i].seq, ent[i].type, slice_cstr(k),
+                                      slice_cstr(val)), 0);
+        /* The same version again is refused, wherever it is in its chain. */
+        if (i % 97 == 0)
+            ck_assert_int_eq(memtable_add(mt, ent[i].seq, ent[i].type, slice_cstr(k),
+                                          slice_cstr(val)), LSM_EEXIST);
+    }
+    ck_assert_uint_eq(memtable_entries(mt), CH_OPS);
+    memcpy(sorted, ent, sizeof(ent));
+    qsort(sorted, CH_OPS, sizeof(sorted[0]), ch_cmp);
+
+    it = memtable_iter_create(mt);
+    for (iter_seek_to_first(it), i = 0; iter_valid(it); iter_next(it), i++) {
+        ck_assert_uint_lt(i, CH_OPS);
+        ch_ikey(&want, &sorted[i]);
+        ck_assert(slice_equal(iter_key(it), buf_slice(&want)));
+    }
+    ck_assert_uint_eq(i, CH_OPS);
+    for (iter_seek_to_last(it), i = CH_OPS; iter_valid(it); iter_prev(it)) {
+        ck_assert_uint_gt(i, 0);
+        i--;
+        ch_ikey(&want, &sorted[i]);
+        ck_assert(slice_equal(iter_key(it), buf_slice(&want)));
+    }
+    ck_assert_uint_eq(i, 0);
+
+    for (int q = 0; q < 3000; q++) {
+        struct ch_ent t = { rand() % 2 ? rand() % 30 : rand() % (CH_KEYS + 1),
+                            (uint64_t)(rand() % (CH_OPS + 2)), LSM_TYPE_SEEK };
+        size_t lo = 0, hi = CH_OPS;
+        int newest = -1;
+
+        /* Model: first entry >= t. */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ch_cmp(&sorted[mid], &t) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        ch_ikey(&tgt, &t);
+        iter_seek(it, buf_slice(&tgt));
+        if (lo == CH_OPS) {
+            ck_assert(!iter_valid(it));
+        } else {
+            ck_assert(iter_valid(it));
+            ch_ikey(&want, &sorted[lo]);
+            ck_assert(slice_equal(iter_key(it), buf_slice(&want)));
+            if (lo > 0) {
+                iter_prev(it);
+                ck_assert(iter_valid(it));
+                ch_ikey(&want, &sorted[lo - 1]);
+                ck_assert(slice_equal(iter_key(it), buf_slice(&want)));
+            }
+        }
+        /* Last entry <= t (t's type is the highest: no entry equals it). */
+        iter_seek_for_prev(it, buf_slice(&tgt));
+        if (lo == 0) {
+            ck_assert(!iter_valid(it));
+        } else {
+            ck_assert(iter_valid(it));
+            ch_ikey(&want, &sorted[lo - 1]);
+            ck_assert(slice_equal(iter_key(it), buf_slice(&want)));
+        }
+        /* A snapshot get sees the newest version <= its sequence. */
+        for (i = lo; i < CH_OPS && sorted[i].key == t.key; i++) {
+            newest = (int)i;
+            break;
+        }
+        snprintf(k, sizeof(k), "k%05d", t.key);
+        {
+            uint64_t seq = 0;
+            int type = -1;
+            int rc = memtable_get(mt, slice_cstr(k), t.seq, &type, &v, &seq);
+            if (newest < 0) {
+                ck_assert_int_eq(rc, MEMTABLE_NOT_FOUND);
+            } else if (sorted[newest].type == LSM_TYPE_DELETION) {
+                ck_assert_int_eq(rc, MEMTABLE_DELETED);
+                ck_assert_uint_eq(seq, sorted[newest].seq);
+            } else {
+                ck_assert_int_eq(rc, MEMTABLE_FOUND);
+                ck_assert_uint_eq(seq, sorted[newest].seq);
+                snprintf(val, sizeof(val), "v%llu", (unsigned long long)seq);
+                ck_assert_str_eq(buf_cstr(&v), val);
+            }
+        }
+    }
+    iter_destroy(it);
+    memtable_unref(mt);
+    buf_free(&want);
+    buf_free(&tgt);
+    buf_free(&v);
+}
+END_TEST
+
+/* A counter-like key with a version per write: a reverse scan through
+ * all of them is one step each (a one-way chain walked from its head per
+ * step would be quadratic: ~2e10 steps here, far past the timeout). */
+START_TEST(test_long_chain_reverse)
+{
+    enum { V = 200000 };
+    struct memtable *mt = memtable_create();
+    struct iter *it;
+    struct ikey_parsed pk;
+    char val[16];
+    uint64_t n = 0, want = V;
+
+    memtable_add(mt, V + 1, LSM_TYPE_VALUE, slice_cstr("a"), slice_cstr("a"));
+    for (uint64_t s = 1; s <= V; s++) {
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)s);
+        ck_assert_int_eq(memtable_add(mt, s, LSM_TYPE_VALUE, slice_cstr("counter"),
+                                      slice_cstr(val)), 0);
+    }
+    memtable_add(mt, V + 2, LSM_TYPE_VALUE, slice_cstr("z"), slice_cstr("z"));
+    it = memtable_iter_create(mt);
+    iter_seek_to_last(it);
+    ck_assert(iter_valid(it));
+    ck_assert(slice_equal(ikey_user_key(iter_key(it)), slice_cstr("z")));
+    for (iter_prev(it); iter_valid(it); iter_prev(it)) {
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        if (slice_equal(pk.user_key, slice_cstr("a")))
+            break;
+        /* Oldest first going backwards: 1, 2, ... V. */
+        ck_assert_uint_eq(pk.seq, n + 1);
+        n++;
+    }
+    ck_assert_uint_eq(n, want);
+    ck_assert(iter_valid(it));
+    /* Forward again from the middle of the chain, then back. */
+    {
+        struct buf t = BUF_INIT;
+        ikey_append(&t, slice_cstr("counter"), V / 2, LSM_TYPE_SEEK);
+        iter_seek(it, buf_slice(&t));
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        ck_assert_uint_eq(pk.seq, V / 2);
+        iter_next(it);
+        iter_prev(it);
+        iter_prev(it);
+        ck_assert_int_eq(ikey_parse(iter_key(it), &pk), 0);
+        ck_assert_uint_eq(pk.seq, V / 2 + 1);
+        buf_free(&t);
+    }
+    iter_destroy(it);
+    memtable_unref(mt);
+}
+END_TEST
+
+/* Readers during writes that add new keys (the hash index grows under the
+ * readers) and overwrite old ones: every published version is found, and
+ * a scan started at any moment is in order. */
+enum { GW = 60000, GKEYS = 20000 };
+
+static void *grow_writer(void *arg)
+{
+    struct conc *c = arg;
+    char key[16], val[32];
+
+    for (uint64_t s = 1; s <= GW; s++) {
+        snprintf(key, sizeof(key), "g%06llu", (unsigned long long)(s % GKEYS));
+        snprintf(val, sizeof(val), "v%llu", (unsigned long long)s);
+        memtable_add(c->mt, s, LSM_TYPE_VALUE, slice_cstr(key), slice_cstr(val));
+        atomic_store_explicit(&c->published, s, memory_order_release);
+    }
+    atomic_store(&c->done, 1);
+    return NULL;
+}
+
+static void *grow_reader(void *arg)
+{
+    struct conc *c = arg;
+    struct buf v = BUF_INIT, prev = BUF_INIT;
+    char key[16], want[32];
+    unsigned r = 7;
+    int scans = 0;
+
+    while (!atomic_load(&c->done)) {
+        uint64_t pub = atomic_load_explicit(&c->published, memory_order_acquire), seq = 0, s;
+        int rc;
+
+        if (pub == 0)
+            continue;
+        r = r * 1103515245u + 12345u;
+        s = 1 + (uint64_t)(r >> 4) % pub;       /* a published sequence */
+        snprintf(key, sizeof(key), "g%06llu", (unsigned long long)(s % GKEYS));
+        /* Snapshot s sees exactly version s of its key. A reference per
+         * get: the writer frees old hash tables between them. */
+        memtable_ref(c->mt);
+        rc = memtable_get(c->mt, slice_cstr(key), s, NULL, &v, &seq);
+        memtable_unref(c->mt);
+        snprintf(want, sizeof(want), "v%llu", (unsigned long long)s);
+        if (rc != MEMTABLE_FOUND || seq != s || strcmp(buf_cstr(&v), want) != 0)
+            atomic_fetch_add(&c->failures, 1);
+        if ((r >> 6) % 512 == 0 && scans < 20) {
+            struct iter *it = memtable_iter_create(c->mt);
+            size_t n = 0;
+            scans++;
+            buf_clear(&prev);
+            for (iter_seek_to_first(it); iter_valid(it); iter_next(it), n++) {
+                if (prev.len && ikey_compare(buf_slice(&prev), iter_key(it)) >= 0)
+                    atomic_fetch_add(&c->failures, 1);
+                buf_set(&prev, iter_key(it).data, iter_key(it).len);
+            }
+            if (n < pub)
+                atomic_fetch_add(&c->failures, 1);
+            iter_destroy(it);
+        }
+    }
+    buf_free(&v);
+    buf_free(&prev);
+    return NULL;
+}
+
+START_TEST(test_concurrent_growth)
+{
+    struct conc c;
+    pthread_t w, rd[2];
+
+    memset(&c, 0, sizeof(c));
+    c.mt = memtable_create();
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&rd[i], NULL, grow_reader, &c), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, grow_writer, &c), 0);
+    pthread_join(w, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(rd[i], NULL);
+    ck_assert_int_eq(atomic_load(&c.failures), 0);
+    ck_assert_uint_eq(memtable_entries(c.mt), GW);
+    memtable_unref(c.mt);
+}
+END_TEST
+
 static Suite *memtable_suite(void)
 {
     Suite *s = suite_create("memtable");
@@ -368,6 +668,9 @@ static Suite *memtable_suite(void)
     tcase_add_test(tc, test_random_model);
     tcase_add_test(tc, test_refcount);
     tcase_add_test(tc, test_concurrent_readers);
+    tcase_add_test(tc, test_chains_model);
+    tcase_add_test(tc, test_long_chain_reverse);
+    tcase_add_test(tc, test_concurrent_growth);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -268,6 +268,54 @@ START_TEST(test_concurrent_readers)
 }
 END_TEST
 
+/* cmp NULL: the inline bytewise order equals slice_compare, on keys of
+ * every length 0..20 sharing long prefixes (the 8-byte steps, the tail,
+ * the length tie-break, bytes >= 0x80). */
+START_TEST(test_bytewise_order)
+{
+    unsigned seed = test_seed("test_bytewise_order");
+    struct arena *a = arena_create(0);
+    struct skiplist *l = skiplist_create(a, NULL, NULL, seed);
+    struct skiplist_iter it;
+    enum { N = 3000 };
+    static struct slice keys[N];
+    size_t n = 0;
+
+    srand(seed);
+    for (int i = 0; i < N; i++) {
+        size_t len = (size_t)(rand() % 21);
+        char *p = arena_alloc(a, len + 1);
+        for (size_t j = 0; j < len; j++)
+            p[j] = (char)(rand() % 3 == 0 ? 0xff - rand() % 3 : 'a' + rand() % 2);
+        keys[i] = slice_make(p, len);
+        if (skiplist_insert(l, keys[i]) == 0)
+            n++;
+    }
+    for (int i = 0; i < N; i++)
+        ck_assert(skiplist_contains(l, keys[i]));
+    skiplist_iter_init(&it, l);
+    skiplist_iter_seek_to_first(&it);
+    {
+        size_t seen = 0;
+        struct slice prev = { NULL, 0 };
+        for (; skiplist_iter_valid(&it); skiplist_iter_next(&it), seen++) {
+            struct slice k = skiplist_iter_key(&it);
+            if (seen > 0)
+                ck_assert_int_lt(slice_compare(prev, k), 0);
+            prev = k;
+        }
+        ck_assert_uint_eq(seen, n);
+    }
+    for (int i = 0; i < N; i++) {
+        skiplist_iter_seek(&it, keys[i]);
+        ck_assert(skiplist_iter_valid(&it));
+        ck_assert(slice_equal(skiplist_iter_key(&it), keys[i]));
+    }
+    skiplist_destroy(l);
+    arena_destroy(a);
+}
+END_TEST
+
 static Suite *skiplist_suite(void)
 {
     Suite *s = suite_create("skiplist");
@@ -275,6 +323,7 @@ static Suite *skiplist_suite(void)
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_empty);
+    tcase_add_test(tc, test_bytewise_order);
     tcase_add_test(tc, test_random_vs_sorted_reference);
     tcase_add_test(tc, test_concurrent_readers);
     suite_add_tcase(s, tc);

@@ -337,7 +337,10 @@ static void *conc_reader(void *arg)
     return NULL;
 }
 
-START_TEST(test_concurrent_readers)
+/* One writer and two readers on a new memtable; the readers must report no
+ * failure and the memtable ends with `entries` entries. */
+static void run_writer_and_readers(void *(*writer)(void *), void *(*reader)(void *),
+                                   uint64_t entries)
 {
     struct conc c;
     pthread_t w, rd[2];
@@ -345,14 +348,19 @@ START_TEST(test_concurrent_readers)
     memset(&c, 0, sizeof(c));
     c.mt = memtable_create();
     for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&rd[i], NULL, conc_reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&w, NULL, conc_writer, &c), 0);
+        ck_assert_int_eq(pthread_create(&rd[i], NULL, reader, &c), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, writer, &c), 0);
     pthread_join(w, NULL);
     for (int i = 0; i < 2; i++)
         pthread_join(rd[i], NULL);
     ck_assert_int_eq(atomic_load(&c.failures), 0);
-    ck_assert_uint_eq(memtable_entries(c.mt), CW);
+    ck_assert_uint_eq(memtable_entries(c.mt), entries);
     memtable_unref(c.mt);
+}
+
+START_TEST(test_concurrent_readers)
+{
+    run_writer_and_readers(conc_writer, conc_reader, CW);
 }
 END_TEST
 
@@ -637,20 +645,7 @@ static void *grow_reader(void *arg)
 
 START_TEST(test_concurrent_growth)
 {
-    struct conc c;
-    pthread_t w, rd[2];
-
-    memset(&c, 0, sizeof(c));
-    c.mt = memtable_create();
-    for (int i = 0; i < 2; i++)
-        ck_assert_int_eq(pthread_create(&rd[i], NULL, grow_reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&w, NULL, grow_writer, &c), 0);
-    pthread_join(w, NULL);
-    for (int i = 0; i < 2; i++)
-        pthread_join(rd[i], NULL);
-    ck_assert_int_eq(atomic_load(&c.failures), 0);
-    ck_assert_uint_eq(memtable_entries(c.mt), GW);
-    memtable_unref(c.mt);
+    run_writer_and_readers(grow_writer, grow_reader, GW);
 }
 END_TEST
 

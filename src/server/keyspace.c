@@ -331,6 +331,12 @@ static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
     }
 }
 
+/* The transaction's entry for key, or NULL; hashes only when it has any. */
+static struct tent *tent_lookup(const char *key, size_t klen)
+{
+    return ks.t.n == 0 ? NULL : tent_find(key, klen, hash64(key, klen, 0x6b73));
+}
+
 static void tent_index_insert(size_t e)
 {
     struct txn *t = &ks.t;
@@ -391,7 +397,7 @@ static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int d
  * transaction), 0 absent, < 0 error. */
 static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen, char **alloc)
 {
-    struct tent *x = tent_find(key, klen, hash64(key, klen, 0x6b73));
+    struct tent *x = tent_lookup(key, klen);
     *alloc = NULL;
     if (x) {
         if (x->del)
@@ -420,7 +426,7 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
 static int raw_get_head(const char *key, size_t klen, char head[REC_HDR_MAX], size_t *got,
                         size_t *full)
 {
-    struct tent *x = tent_find(key, klen, hash64(key, klen, 0x6b73));
+    struct tent *x = tent_lookup(key, klen);
     if (x) {
         if (x->del)
             return 0;
@@ -1346,7 +1352,7 @@ static int expire_entry(const char *ik, size_t iklen)
     uint32_t ns = be32_get(ik + NS_LEN + 1 + 8);
     const char *key = ik + TTL_KEY_FIXED;
     size_t klen = iklen - TTL_KEY_FIXED;
-    struct tent *x = tent_find(ik, iklen, hash64(ik, iklen, 0x6b73));
+    struct tent *x = tent_lookup(ik, iklen);
     if (x && x->del)
         return 0;                   /* this transaction already removed it */
     int db = ns_to_db(ns);

@@ -461,11 +461,10 @@ static int default_threads(void)
 
 /* ---- super versions (db_impl.h) ---- */
 
-static void sv_free_locked(struct lsm_db *db, struct super_version *sv)
+static void sv_free_locked(struct super_version *sv)
 {
     int i;
 
-    (void)db;
     sv->prev->next = sv->next;
     sv->next->prev = sv->prev;
     version_unref(sv->v);
@@ -503,7 +502,7 @@ void db_sv_install(struct lsm_db *db)
     db->sv = sv;
     pthread_spin_unlock(&db->sv_lock);
     if (old != NULL && __atomic_sub_fetch(&old->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        sv_free_locked(db, old);
+        sv_free_locked(old);
 }
 
 uint64_t db_sv_oldest(struct lsm_db *db)
@@ -538,7 +537,7 @@ static void sv_stop(struct lsm_db *db)
         return;
     db->sv = NULL;
     if (__atomic_sub_fetch(&sv->refs, 1, __ATOMIC_ACQ_REL) == 0)
-        sv_free_locked(db, sv);
+        sv_free_locked(sv);
     assert(db->sv_live.next == &db->sv_live);
 }
 
@@ -1041,26 +1040,27 @@ static void put_batch_key_init(void)
     put_batch_ok = pthread_key_create(&put_batch_key, put_batch_destroy) == 0;
 }
 
-/* An empty batch for this thread (NULL: use a fresh one). */
-static struct lsm_batch *put_batch_get(void)
+/* An empty batch for this thread, or local (initialised) when the thread
+ * cannot keep one; pass both to put_batch_done. */
+static struct lsm_batch *put_batch_get(struct lsm_batch *local)
 {
     struct lsm_batch *b;
 
     pthread_once(&put_batch_once, put_batch_key_init);
-    if (!put_batch_ok)
-        return NULL;
-    b = pthread_getspecific(put_batch_key);
-    if (b == NULL) {
-        b = zmalloc(sizeof(*b));
-        batch_init(b);
-        if (pthread_setspecific(put_batch_key, b) != 0) {
-            put_batch_destroy(b);
-            return NULL;
-        }
+    b = put_batch_ok ? pthread_getspecific(put_batch_key) : NULL;
+    if (b != NULL) {
+        lsm_batch_clear(b);
         return b;
     }
-    lsm_batch_clear(b);
-    return b;
+    if (put_batch_ok) {
+        b = zmalloc(sizeof(*b));
+        batch_init(b);
+        if (pthread_setspecific(put_batch_key, b) == 0)
+            return b;
+        put_batch_destroy(b);
+    }
+    batch_init(local);
+    return local;
 }
 
 static void put_batch_done(struct lsm_batch *b, struct lsm_batch *local)
@@ -1076,13 +1076,9 @@ static void put_batch_done(struct lsm_batch *b, struct lsm_batch *local)
 int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
             const void *key, size_t klen, const void *val, size_t vlen)
 {
-    struct lsm_batch local, *b = put_batch_get();
+    struct lsm_batch local, *b = put_batch_get(&local);
     int rc;
 
-    if (b == NULL) {
-        b = &local;
-        batch_init(b);
-    }
     batch_put(b, slice_make(key, klen), slice_make(val, vlen));
     rc = lsm_write(db, wo, b);
     put_batch_done(b, &local);
@@ -1092,13 +1088,9 @@ int lsm_put(struct lsm_db *db, const struct lsm_write_options *wo,
 int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
                const void *key, size_t klen)
 {
-    struct lsm_batch local, *b = put_batch_get();
+    struct lsm_batch local, *b = put_batch_get(&local);
     int rc;
 
-    if (b == NULL) {
-        b = &local;
-        batch_init(b);
-    }
     batch_delete(b, slice_make(key, klen));
     rc = lsm_write(db, wo, b);
     put_batch_done(b, &local);
@@ -1254,7 +1246,7 @@ static void sv_unpin(struct lsm_db *db, struct super_version *sv)
         return;
     /* The last reference of a replaced one (the db holds the installed). */
     pthread_mutex_lock(&db->mu);
-    sv_free_locked(db, sv);
+    sv_free_locked(sv);
     vlog_db_maybe_schedule_gc(db);   /* a collected segment may be free now */
     pthread_mutex_unlock(&db->mu);
 }

@@ -1,4 +1,5 @@
-/* memtable: skiplist of encoded entries in an arena (see memtable.h). */
+/* memtable: a skiplist of user keys with version chains and a hash index,
+ * in an arena (see memtable.h). */
 #include "engine/memtable.h"
 
 #include <assert.h>
@@ -57,6 +58,9 @@ struct mt_key {
  * cache miss each). Should the writer ever meet an address using those
  * bits, the table is rebuilt untagged. */
 #define MT_TAG_SHIFT 48
+
+/* mt_hash_new relies on a zeroed slot being an empty one. */
+_Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t), "plain 64-bit atomics");
 
 struct mt_hash {
     struct mt_hash *retired;            /* the table this one replaced */
@@ -156,12 +160,12 @@ static void mt_hash_free(struct mt_hash *t)
 
 static struct mt_hash *mt_hash_new(size_t slots, int tagged)
 {
+    /* zcalloc'd: all-zero bytes are an empty slot (lock-free 64-bit
+     * atomics have no hidden state), no second pass over the table. */
     struct mt_hash *t = zcalloc(sizeof(*t) + slots * sizeof(t->slots[0]));
 
     t->mask = slots - 1;
     t->tagged = tagged;
-    for (size_t i = 0; i < slots; i++)
-        atomic_init(&t->slots[i], 0);
     return t;
 }
 

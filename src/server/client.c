@@ -425,8 +425,12 @@ void client_execute(struct client *c)
         return;                /* in MULTI: queued (+QUEUED) or refused */
     uint64_t errors = server.stat_total_error_replies;
     server.current_client = c;
-    ks_server_call(c, cmd);   /* keyspace: cmd->proc(c) inside a transaction */
+    int refused = ks_server_call(c, cmd);   /* cmd->proc(c) in a transaction */
     server.current_client = NULL;
+    if (refused) {                          /* -MISCONF: not run, like Redis */
+        cmd->rejected_calls++;
+        return;
+    }
     /* One tick read per command: the time since the previous command of
      * this batch ended (or the batch began), so it includes the parse. */
     uint64_t t1 = clock_ticks();

@@ -375,12 +375,12 @@ int ks_server_deny(struct client *c, struct command *cmd)
     return 1;
 }
 
-void ks_server_call(struct client *c, struct command *cmd)
+int ks_server_call(struct client *c, struct command *cmd)
 {
     char msg[320];
     struct obuf *o = &c->obuf;
     if (ks_txn_depth() == 0 && ks_server_deny(c, cmd))
-        return;
+        return 1;
     /* Where the reply starts, to take it back if the commit fails. Only
      * possible while everything since is in the static buffer. */
     int rewindable = o->tail == NULL && o->ndefer == 0;
@@ -389,7 +389,7 @@ void ks_server_call(struct client *c, struct command *cmd)
     ks_txn_begin();
     cmd->proc(c);
     if (ks_txn_depth() == 0)
-        return;                     /* the handler aborted the transaction */
+        return 0;                   /* the handler aborted the transaction */
     int outer = ks_txn_depth() == 1;
     int rc = ks_txn_commit();
     if (rc != 0 && outer) {
@@ -404,12 +404,13 @@ void ks_server_call(struct client *c, struct command *cmd)
                         "after a reply too large to take back", c->id, msg);
             close_without_reply(c);
         }
-        return;
+        return 0;
     }
     if (outer && ks_commit_count() != before && ks_unflushed())
         idset_add(&unflushed, c->id);
     if (outer && ks_commit_count() != before && server_cfg.appendfsync == CONFIG_FSYNC_ALWAYS)
         idset_add(&waiting, c->id);
+    return 0;
 }
 
 static int64_t hold_timer_proc(struct ae_loop *loop, int64_t id, void *data)

@@ -39,8 +39,9 @@ void ks_server_close(void);
  * the command's reply is replaced by the error (or, if it can't be taken
  * back, the client is closed without it); under appendfsync always a client
  * whose command committed waits for ks_server_before_sleep(). Nests (EXEC
- * may call it for each queued command: one transaction in all). */
-void ks_server_call(struct client *c, struct command *cmd);
+ * may call it for each queued command: one transaction in all). Returns 1
+ * when the command was refused before it ran (-MISCONF), else 0. */
+int ks_server_call(struct client *c, struct command *cmd);
 
 /* While writes fail (persistence error), replies the -MISCONF error to a
  * write command or PING (as Redis does) and returns 1; else 0. The MULTI

@@ -690,6 +690,14 @@ static void test_disk_full(void)
     char *r = conn_call(c, "SET", "full:more", "x", NULL);
     tap_ok(r && (strncmp(r, "-MISCONF", 8) == 0 || strncmp(r, "-ERR", 4) == 0),
            "disk full: the next write is refused too: %s", r ? esc(r, strlen(r)) : "(none)");
+    if (r && strncmp(r, "-MISCONF", 8) == 0) {
+        /* Refused before running: INFO commandstats counts it as Redis does. */
+        char *cs = conn_call(c, "INFO", "commandstats", NULL), line[256];
+        tap_ok(cs && info_field(cs, "cmdstat_set", line, sizeof line) == 0 &&
+                   strstr(line, "rejected_calls=") && !strstr(line, "rejected_calls=0,"),
+               "a -MISCONF SET counts as a rejected call: %s", cs ? line : "(none)");
+        zfree(cs);
+    }
     zfree(r);
     int reads = 0;
     for (int i = 0; i < acked; i++) {

@@ -4,11 +4,13 @@
  * restart from it), the exact unknown-command and arity errors; SHUTDOWN and
  * SIGTERM/SIGINT exit 0 and remove the pidfile; a second server on the same
  * --dir fails (LOCK); a bad config line stops start-up with "file:line:" and
- * status 1; daemonize yes writes the pidfile of the daemon. Expected bytes
- * are Redis 7's. */
+ * status 1; daemonize yes writes the pidfile of the daemon; INFO
+ * commandstats/errorstats; the value-log directives reach the engine.
+ * Expected bytes are Redis 7's. */
 #include <errno.h>
 #include <regex.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -745,6 +747,55 @@ static void test_daemonize(void)
     srv_stop(&s);
 }
 
+/* The value-log directives reach the engine: with a threshold of 100 bytes
+ * a 500-byte value goes to the value log, with the default (1024) it stays
+ * inline; vlog-file-size rolls segments. */
+static void test_vlog_directives(void)
+{
+    static const char *const small_args[] = { "--value-separation-threshold", "100",
+                                              "--vlog-file-size", "8kb", NULL };
+    const char *const *cases[2] = { small_args, NULL };
+    char val[501], line[64];
+    uint32_t x = 2463534242u;
+    for (int i = 0; i < 500; i++) {               /* random letters: snappy can't shrink them */
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        val[i] = (char)('a' + x % 26);
+    }
+    val[500] = '\0';
+    for (int k = 0; k < 2; k++) {
+        struct srv s;
+        if (!tap_ok(srv_start_args(&s, cases[k]) == 0, "server starts (%s)",
+                    k == 0 ? "--value-separation-threshold 100" : "defaults"))
+            continue;
+        struct conn *c = conn_tcp(s.port);
+        for (int i = 0; i < 40; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "v%d", i);
+            zfree(conn_call(c, "SET", key, val, NULL));
+        }
+        char *r = conn_call(c, "GET", "v7", NULL);
+        tap_ok(r && strlen(r) == 4 + 2 + 500 + 2 && memcmp(r + 6, val, 500) == 0,
+               "a 500-byte value reads back");
+        zfree(r);
+        char *t = info(c, "lsm");
+        long long vb = t && info_field(t, "vlog_bytes_written", line, sizeof line) == 0
+                           ? atoll(line) : -1;
+        long long segs = t && info_field(t, "vlog_segments", line, sizeof line) == 0
+                             ? atoll(line) : -1;
+        if (k == 0)
+            tap_ok(vb >= 40 * 500 && segs >= 2,
+                   "threshold 100: the values are in the value log (%lld bytes, %lld segments "
+                   "of 8 KB)", vb, segs);
+        else
+            tap_ok(vb == 0, "default threshold: a 500-byte value stays inline (%lld)", vb);
+        zfree(t);
+        conn_close(c);
+        srv_stop(&s);
+    }
+}
+
 int main(void)
 {
     harness_init(150);
@@ -774,5 +825,6 @@ int main(void)
     test_runtime_config();
     test_log_format();
     test_config_files();
+    test_vlog_directives();
     return tap_done();
 }

@@ -632,11 +632,12 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         char *end;
         errno = 0;
         double x = strtod(argv[0], &end);
-        if (argv[0][0] == '\0' || *end != '\0' || errno || !isfinite(x) ||
-            fabs(x) > 1e12) {
+        if (argv[0][0] == '\0' || *end != '\0' || isnan(x)) {
             snprintf(reason, REASON_LEN, "argument couldn't be parsed into a number");
             return -1;
         }
+        if (errno == ERANGE || fabs(x) > 1e12)        /* llround's range */
+            return bounds_error(d, reason);
         n = llround(x * DBL_SCALE);
         if (check_bounds(d, n, reason))
             return -1;

@@ -206,6 +206,8 @@ START_TEST(test_vlog_directives)
     LOAD_FAILS("vlog-gc-ratio abc\n", "t.conf:1: argument couldn't be parsed into a number");
     LOAD_FAILS("vlog-gc-ratio 0.5x\n", "t.conf:1: argument couldn't be parsed into a number");
     LOAD_FAILS("vlog-gc-ratio nan\n", "t.conf:1: argument couldn't be parsed into a number");
+    LOAD_FAILS("vlog-gc-ratio 1e300\n", "t.conf:1: argument must be between 1e-06 and 1000 inclusive");
+    LOAD_FAILS("vlog-gc-ratio inf\n", "t.conf:1: argument must be between 1e-06 and 1000 inclusive");
     LOAD_FAILS("vlog-file-size 100\n",
                "t.conf:1: argument must be between 4096 and 9223372036854775807 inclusive");
     LOAD_FAILS("vlog-gc-max-mbps -1\n",

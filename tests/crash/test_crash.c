@@ -323,6 +323,31 @@ static int read_msg(int fd, struct crash_msg *m, int timeout_ms)
     return 1;
 }
 
+/* What the parent learned from one writer round. */
+struct round_state {
+    int opened, err, has_pending;
+    struct batch_range pending;     /* the batch being written, if any */
+    uint64_t acked_ops, next;       /* next: first op of the next round */
+};
+
+static void round_msg(struct round_state *rs, struct state *m, const struct crash_msg *msg)
+{
+    if (msg->type == CRASH_MSG_OPENED) {
+        rs->opened = 1;
+    } else if (msg->type == CRASH_MSG_ATTEMPT) {
+        rs->pending.first = msg->first;
+        rs->pending.last = msg->last;
+        rs->has_pending = 1;
+    } else if (msg->type == CRASH_MSG_ACK) {
+        state_apply(m, msg->first, msg->last);
+        rs->acked_ops += msg->last - msg->first + 1;
+        rs->next = msg->last + 1;
+        rs->has_pending = 0;
+    } else if (msg->type == CRASH_MSG_ERROR) {
+        rs->err = msg->rc;
+    }
+}
+
 static void kill_rounds(const char *dir, int rounds)
 {
     struct state m = { NULL, 0 };
@@ -330,12 +355,11 @@ static void kill_rounds(const char *dir, int rounds)
     int round, failures = 0, in_flight_seen = 0, in_flight_kept = 0;
 
     for (round = 1; round <= rounds && failures == 0; round++) {
-        int fds[2], status, opened = 0, err = 0;
+        int fds[2], status, applied = 0;
         pid_t pid;
         int64_t delay = 10 + (int64_t)(rnd() % 291), deadline;
-        struct batch_range pending = { 0, 0 };
-        int has_pending = 0, applied = 0;
-        uint64_t acked_ops = 0, nkeys = 0;
+        struct round_state rs = { .next = next };
+        uint64_t nkeys = 0;
         struct lsm_db *db;
         struct crash_msg msg;
         char first[32], sd[32], fdstr[16];
@@ -367,48 +391,22 @@ static void kill_rounds(const char *dir, int rounds)
                 break;
             if (r == 0)
                 continue;
-            if (msg.type == CRASH_MSG_OPENED) {
-                opened = 1;
-            } else if (msg.type == CRASH_MSG_ATTEMPT) {
-                pending.first = msg.first;
-                pending.last = msg.last;
-                has_pending = 1;
-            } else if (msg.type == CRASH_MSG_ACK) {
-                state_apply(&m, msg.first, msg.last);
-                acked_ops += msg.last - msg.first + 1;
-                next = msg.last + 1;
-                has_pending = 0;
-            } else if (msg.type == CRASH_MSG_ERROR) {
-                err = msg.rc;
-            }
+            round_msg(&rs, &m, &msg);
         }
         kill(pid, SIGKILL);
         /* Messages written before the kill are still in the pipe. */
-        while (read_msg(fds[0], &msg, 5000) > 0) {
-            if (msg.type == CRASH_MSG_OPENED) {
-                opened = 1;
-            } else if (msg.type == CRASH_MSG_ATTEMPT) {
-                pending.first = msg.first;
-                pending.last = msg.last;
-                has_pending = 1;
-            } else if (msg.type == CRASH_MSG_ACK) {
-                state_apply(&m, msg.first, msg.last);
-                acked_ops += msg.last - msg.first + 1;
-                next = msg.last + 1;
-                has_pending = 0;
-            } else if (msg.type == CRASH_MSG_ERROR) {
-                err = msg.rc;
-            }
-        }
+        while (read_msg(fds[0], &msg, 5000) > 0)
+            round_msg(&rs, &m, &msg);
+        next = rs.next;
         close(fds[0]);
         waitpid(pid, &status, 0);
-        if (err != 0 || !WIFSIGNALED(status)) {
+        if (rs.err != 0 || !WIFSIGNALED(status)) {
             tap_ok(0, "round %d: the writer failed by itself (error %d, status 0x%x); "
-                   "see its stderr above", round, err, status);
+                   "see its stderr above", round, rs.err, status);
             failures++;
             break;
         }
-        total_acked += acked_ops;
+        total_acked += rs.acked_ops;
         if (open_db(dir, NULL, &db) != 0) {
             tap_ok(0, "round %d (SEED=%" PRIu64 "): reopen after kill -9 at %" PRId64 " ms",
                    round, seed, delay);
@@ -419,21 +417,21 @@ static void kill_rounds(const char *dir, int rounds)
             char what[128];
             snprintf(what, sizeof what, "kill -9 round %d (SEED=%" PRIu64 ", killed at %" PRId64
                      " ms)", round, seed, delay);
-            if (verify(db, &m, &pending, has_pending, &next, what, &nkeys, &applied) != 0) {
+            if (verify(db, &m, &rs.pending, rs.has_pending, &next, what, &nkeys, &applied) != 0) {
                 tap_ok(0, "%s: acknowledged writes present, nothing else", what);
                 failures++;
                 lsm_close(db);
                 break;
             }
         }
-        if (has_pending) {
+        if (rs.has_pending) {
             in_flight_seen++;
             in_flight_kept += applied;
         }
         tap_ok(lsm_close(db) == 0, "kill -9 round %d: killed at %" PRId64 " ms%s, %" PRIu64
                " ops acknowledged, all present; in-flight batch %s; %" PRIu64 " keys",
-               round, delay, opened ? "" : " (during open)", acked_ops,
-               !has_pending ? "none" : applied ? "present" : "absent", nkeys);
+               round, delay, rs.opened ? "" : " (during open)", rs.acked_ops,
+               !rs.has_pending ? "none" : applied ? "present" : "absent", nkeys);
     }
     tap_diag("kill -9: %d rounds, %" PRIu64 " acknowledged ops, in-flight batches: %d seen, "
              "%d of them recovered", round - 1, total_acked, in_flight_seen, in_flight_kept);

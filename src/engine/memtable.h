@@ -6,7 +6,8 @@
  * the newest version visible to that snapshot. Inside: a skiplist with one
  * node per user key, each holding a chain of its versions (newest first),
  * and a hash index user key -> node, so a point lookup or a new version of
- * a key already present needs no skiplist search (docs/engine-core.md).
+ * a key already present needs no skiplist search; a new key's node joins
+ * the skiplist when the next iterator is created (docs/engine-core.md).
  * Lifetime: reference counted. memtable_create() returns one reference; the
  * memtable is freed when the last memtable_unref() drops it. Readers (gets,
  * iterators, a flush) hold a reference while they use it; an iterator holds
@@ -16,7 +17,8 @@
  * no reference but its own.
  * Thread rules: one writer at a time (memtable_add*, normally the commit
  * thread); gets, iterators, memory usage and ref/unref from any thread,
- * concurrently with the writer, without locks. */
+ * concurrently with the writer; only creating an iterator takes a lock
+ * (it links the keys added since the last one). */
 #ifndef LSM_ENGINE_MEMTABLE_H
 #define LSM_ENGINE_MEMTABLE_H
 

@@ -11,11 +11,26 @@
 #define SKIPLIST_BRANCHING 4
 
 struct skiplist_node {
-    struct slice key;
+    const char *key_data;
+    uint32_t key_len;
+    uint32_t height;
     /* next[0] is the bottom level; the node is allocated with room for
-     * exactly its height. */
+     * exactly its height. A deferred node (not linked yet) uses next[0]
+     * for the deferred chain. */
     _Atomic(struct skiplist_node *) next[1];
 };
+
+static inline struct slice sl_key(const struct skiplist_node *n)
+{
+    return slice_make(n->key_data, n->key_len);
+}
+
+static inline void sl_set_key(struct skiplist_node *n, struct slice key)
+{
+    assert(key.len <= UINT32_MAX);
+    n->key_data = key.data;
+    n->key_len = (uint32_t)key.len;
+}
 
 struct skiplist {
     struct arena *arena;
@@ -24,10 +39,17 @@ struct skiplist {
     struct skiplist_node *head;
     atomic_int max_height;
     _Atomic uint64_t count;
-    uint64_t rnd;              /* xorshift state; writer only */
-    /* skiplist_node_alloc -> skiplist_insert_node; writer only */
-    struct skiplist_node *pending;
-    int pending_height;
+    uint64_t rnd;              /* xorshift state; allocating writer only */
+    /* Deferred nodes, newest first, chained through next[0]; pushed by
+     * the deferring writer, taken whole by skiplist_link_deferred. */
+    _Atomic(struct skiplist_node *) deferred;
+    /* Length of the prefix every deferred or linked key shares with
+     * lcp_ref (the first such key): a sort compares 8 bytes from there
+     * instead of the (often equal) first 8. Written by the deferring
+     * writer, only ever shrinks. */
+    const char *lcp_ref;
+    size_t lcp_ref_len;
+    _Atomic size_t lcp;
 };
 
 /* Bytewise order (slice_compare), inlined: the search compares ~25 keys
@@ -87,7 +109,8 @@ static struct skiplist_node *sl_new_node(struct skiplist *l, struct slice key, i
 {
     struct skiplist_node *n = arena_alloc_aligned(l->arena, sl_node_size(height) + extra);
 
-    n->key = key;
+    sl_set_key(n, key);
+    n->height = (uint32_t)height;
     for (int i = 0; i < height; i++)
         atomic_init(&n->next[i], NULL);
     return n;
@@ -104,6 +127,8 @@ struct skiplist *skiplist_create(struct arena *arena, skiplist_cmp_fn cmp,
     l->rnd = seed ? seed : 0x9e3779b97f4a7c15ULL;
     atomic_init(&l->max_height, 1);
     atomic_init(&l->count, 0);
+    atomic_init(&l->deferred, NULL);
+    atomic_init(&l->lcp, 0);
     l->head = sl_new_node(l, slice_make("", 0), SKIPLIST_MAX_HEIGHT, 0);
     return l;
 }
@@ -150,7 +175,7 @@ static struct skiplist_node *sl_find_ge(const struct skiplist *l, struct slice k
             __builtin_prefetch(atomic_load_explicit(&next->next[level], memory_order_relaxed));
         /* The node that stopped the level above often stops this one
          * too: no second compare of it. */
-        if (next != NULL && next != last_ge && sl_cmp(l, next->key, key) < 0) {
+        if (next != NULL && next != last_ge && sl_cmp(l, sl_key(next), key) < 0) {
             x = next;
         } else {
             last_ge = next;
@@ -172,7 +197,7 @@ static struct skiplist_node *sl_find_lt(const struct skiplist *l, struct slice k
     for (;;) {
         struct skiplist_node *next = sl_next(x, level);
 
-        if (next != NULL && sl_cmp(l, next->key, key) < 0) {
+        if (next != NULL && sl_cmp(l, sl_key(next), key) < 0) {
             x = next;
         } else {
             if (level == 0)
@@ -229,7 +254,7 @@ int skiplist_insert(struct skiplist *l, struct slice key)
     struct skiplist_node *x = sl_find_ge(l, key, prev);
     int height;
 
-    if (x != NULL && sl_cmp(l, x->key, key) == 0)
+    if (x != NULL && sl_cmp(l, sl_key(x), key) == 0)
         return 1;
     height = sl_random_height(l);
     return sl_link(l, sl_new_node(l, key, height, 0), height, prev);
@@ -240,8 +265,6 @@ struct skiplist_node *skiplist_node_alloc(struct skiplist *l, size_t len, char *
     int height = sl_random_height(l);
     struct skiplist_node *n = sl_new_node(l, slice_make("", 0), height, len);
 
-    l->pending = n;
-    l->pending_height = height;
     *mem = (char *)n + sl_node_size(height);
     return n;
 }
@@ -251,20 +274,188 @@ int skiplist_insert_node(struct skiplist *l, struct skiplist_node *n, struct sli
     struct skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
     struct skiplist_node *x;
 
-    assert(l->pending == n);
-    l->pending = NULL;
     x = sl_find_ge(l, key, prev);
-    if (x != NULL && sl_cmp(l, x->key, key) == 0)
+    if (x != NULL && sl_cmp(l, sl_key(x), key) == 0)
         return 1;
-    n->key = key;
-    return sl_link(l, n, l->pending_height, prev);
+    sl_set_key(n, key);
+    return sl_link(l, n, (int)n->height, prev);
+}
+
+/* ---- deferred insertion ---- */
+
+void skiplist_defer_node(struct skiplist *l, struct skiplist_node *n, struct slice key)
+{
+    struct skiplist_node *h;
+    size_t lcp = atomic_load_explicit(&l->lcp, memory_order_relaxed);
+
+    sl_set_key(n, key);
+    if (l->lcp_ref == NULL) {
+        l->lcp_ref = key.data;
+        l->lcp_ref_len = lcp = key.len;
+    } else {
+        size_t i = 0, m = lcp < key.len ? lcp : key.len;
+        while (i < m && l->lcp_ref[i] == key.data[i])
+            i++;
+        lcp = i;
+    }
+    atomic_store_explicit(&l->lcp, lcp, memory_order_relaxed);
+    h = atomic_load_explicit(&l->deferred, memory_order_relaxed);
+    do {
+        atomic_store_explicit(&n->next[0], h, memory_order_relaxed);
+    } while (!atomic_compare_exchange_weak_explicit(&l->deferred, &h, n, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+/* A deferred node to sort: 8 key bytes from the common prefix on,
+ * big-endian (0-padded), then the node. */
+struct sl_sortent {
+    uint64_t prefix;
+    struct skiplist_node *n;
+};
+
+static inline int sl_sortent_cmp(const struct skiplist *l, const struct sl_sortent *a,
+                                 const struct sl_sortent *b)
+{
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    return sl_cmp(l, sl_key(a->n), sl_key(b->n));
+}
+
+/* Bottom-up merge sort of v[0..n) (stable; tmp holds n entries). */
+static void sl_sort(const struct skiplist *l, struct sl_sortent *v, struct sl_sortent *tmp,
+                    size_t n)
+{
+    struct sl_sortent *src = v, *dst = tmp;
+
+    /* Runs of 8 by insertion sort. */
+    for (size_t lo = 0; lo < n; lo += 8) {
+        size_t hi = lo + 8 < n ? lo + 8 : n;
+        for (size_t i = lo + 1; i < hi; i++) {
+            struct sl_sortent e = v[i];
+            size_t j = i;
+            while (j > lo && sl_sortent_cmp(l, &e, &v[j - 1]) < 0) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = e;
+        }
+    }
+    for (size_t w = 8; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = sl_sortent_cmp(l, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        struct sl_sortent *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
+}
+
+static uint64_t sl_prefix(struct slice key, size_t off)
+{
+    uint64_t p = 0;
+
+    for (size_t i = 0; i < 8; i++)
+        p = p << 8 | (off + i < key.len ? (unsigned char)key.data[off + i] : 0);
+    return p;
+}
+
+/* Links sorted, distinct nodes: each search starts from the previous
+ * one's predecessors, going up only as far as the gap to the new key
+ * needs (a run of keys close together costs a few compares each, not a
+ * search from the head). */
+static void sl_link_sorted(struct skiplist *l, const struct sl_sortent *v, size_t n)
+{
+    struct skiplist_node *prev[SKIPLIST_MAX_HEIGHT];
+    struct skiplist_node *last = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        struct skiplist_node *x = v[i].n, *ge;
+        struct slice key = sl_key(x);
+
+        if (i + 4 < n)
+            __builtin_prefetch(v[i + 4].n);
+        if (last == NULL) {
+            ge = sl_find_ge(l, key, prev);
+        } else {
+            int height = sl_height(l), level = 0;
+            struct skiplist_node *y, *next;
+            /* Lowest level whose successor of prev is past key: the
+             * levels from there up keep their predecessors. */
+            while (level < height) {
+                next = sl_next(prev[level], level);
+                if (next == NULL || sl_cmp(l, sl_key(next), key) >= 0)
+                    break;
+                level++;
+            }
+            if (level == height)
+                level = height - 1;
+            else if (level == 0)
+                goto found;
+            else
+                level--;
+            y = prev[level];
+            for (;;) {
+                next = sl_next(y, level);
+                if (next != NULL && sl_cmp(l, sl_key(next), key) < 0) {
+                    y = next;
+                } else {
+                    prev[level] = y;
+                    if (level == 0)
+                        break;
+                    level--;
+                }
+            }
+        found:
+            ge = sl_next(prev[0], 0);
+        }
+        if (ge != NULL && sl_cmp(l, sl_key(ge), key) == 0)
+            continue;   /* an equal key is linked: not linked twice */
+        sl_link(l, x, (int)x->height, prev);
+        for (uint32_t h = 0; h < x->height; h++)
+            prev[h] = x;
+        last = x;
+    }
+}
+
+size_t skiplist_link_deferred(struct skiplist *l)
+{
+    struct skiplist_node *c = atomic_exchange_explicit(&l->deferred, NULL, memory_order_acq_rel);
+    struct sl_sortent *v;
+    size_t n = 0, cap = 64, off;
+
+    if (c == NULL)
+        return 0;
+    off = l->cmp == NULL ? atomic_load_explicit(&l->lcp, memory_order_relaxed) : 0;
+    v = zmalloc(cap * 2 * sizeof(*v));
+    for (; c != NULL; c = atomic_load_explicit(&c->next[0], memory_order_relaxed)) {
+        if (n == cap) {
+            cap *= 2;
+            v = zrealloc(v, cap * 2 * sizeof(*v));
+        }
+        v[n].n = c;
+        v[n].prefix = l->cmp == NULL ? sl_prefix(sl_key(c), off) : 0;
+        n++;
+    }
+    sl_sort(l, v, v + cap, n);
+    sl_link_sorted(l, v, n);
+    zfree(v);
+    return n;
 }
 
 int skiplist_contains(const struct skiplist *l, struct slice key)
 {
     struct skiplist_node *x = sl_find_ge(l, key, NULL);
 
-    return x != NULL && sl_cmp(l, x->key, key) == 0;
+    return x != NULL && sl_cmp(l, sl_key(x), key) == 0;
 }
 
 uint64_t skiplist_count(const struct skiplist *l)
@@ -288,7 +479,7 @@ int skiplist_iter_valid(const struct skiplist_iter *it)
 struct slice skiplist_iter_key(const struct skiplist_iter *it)
 {
     assert(it->node != NULL);
-    return it->node->key;
+    return sl_key(it->node);
 }
 
 void skiplist_iter_next(struct skiplist_iter *it)
@@ -302,7 +493,7 @@ void skiplist_iter_prev(struct skiplist_iter *it)
     const struct skiplist_node *x;
 
     assert(it->node != NULL);
-    x = sl_find_lt(it->list, it->node->key);
+    x = sl_find_lt(it->list, sl_key(it->node));
     it->node = (x == it->list->head) ? NULL : x;
 }
 
@@ -316,7 +507,7 @@ void skiplist_iter_seek_for_prev(struct skiplist_iter *it, struct slice target)
     const struct skiplist *l = it->list;
     const struct skiplist_node *x = sl_find_ge(l, target, NULL);
 
-    if (x != NULL && sl_cmp(l, x->key, target) == 0) {
+    if (x != NULL && sl_cmp(l, sl_key(x), target) == 0) {
         it->node = x;
         return;
     }

@@ -6,10 +6,17 @@
  * Nodes are allocated from an arena and freed only with it; nothing is ever
  * removed. Max height 12, branching factor 4. Equal keys are not inserted
  * twice.
- * Thread rules: one writer at a time (skiplist_insert); any number of
- * readers (contains, iterators) concurrently with it and without locks: a
- * node is fully built before it is published with a release store, readers
- * follow links with acquire loads. */
+ * Deferred insertion: a writer can also hand nodes over without a search
+ * (skiplist_defer_node, a few stores); they stay invisible to readers until
+ * skiplist_link_deferred sorts them and links them in key order, each
+ * search starting where the last one ended.
+ * Thread rules: one linker at a time (skiplist_insert, skiplist_insert_node,
+ * skiplist_link_deferred; the caller serializes them) and one allocating or
+ * deferring writer at a time (skiplist_node_alloc, skiplist_defer_node),
+ * which may run concurrently with the linker; any number of readers
+ * (contains, iterators) concurrently with both and without locks: a node is
+ * fully built before it is published with a release store, readers follow
+ * links with acquire loads. */
 #ifndef LSM_ENGINE_SKIPLIST_H
 #define LSM_ENGINE_SKIPLIST_H
 
@@ -39,11 +46,19 @@ int skiplist_insert(struct skiplist *l, struct slice key);
 /* Inline keys (the memtable's way): a node with len bytes of caller memory
  * right after it, in one arena allocation, so a search reads the node and
  * its key from neighbouring cache lines instead of two far-apart places.
- * Fill *mem (the key must lie in it), then call skiplist_insert_node(l,
- * node, key) before any other insert (writer only). Returns like
- * skiplist_insert; on 1 the node's memory is simply left unused. */
+ * Fill *mem (the key must lie in it, at most 4 GiB), then either
+ * skiplist_insert_node(l, node, key) (returns like skiplist_insert; on 1 the
+ * node's memory is simply left unused) or skiplist_defer_node. */
 struct skiplist_node *skiplist_node_alloc(struct skiplist *l, size_t len, char **mem);
 int skiplist_insert_node(struct skiplist *l, struct skiplist_node *n, struct slice key);
+/* Hands node n (key inside its memory) over for the next
+ * skiplist_link_deferred; readers do not see it until then. The caller
+ * makes sure no key is deferred twice or deferred while linked (an equal
+ * key found at link time is skipped, its node left unused). */
+void skiplist_defer_node(struct skiplist *l, struct skiplist_node *n, struct slice key);
+/* Links every node deferred before the call (linker): returns how many it
+ * took. */
+size_t skiplist_link_deferred(struct skiplist *l);
 /* 1 when an equal key is present. */
 int skiplist_contains(const struct skiplist *l, struct slice key);
 /* Number of keys (relaxed read, any thread). */

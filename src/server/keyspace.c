@@ -113,6 +113,11 @@ static struct {
      * active expiry leaves at the head of the index. */
     int64_t expire_hint;
     int64_t expire_last;            /* last entry handled by expire_due */
+    /* No TTL index entry is due before this (ms; 0 = unknown, INT64_MAX =
+     * none): the active expiry cycle does nothing until then, not even
+     * create an iterator. Found by expire_due, lowered by every write of
+     * an entry. */
+    int64_t expire_next;
     struct txn t;
     struct lsm_batch *batch;        /* the commit batch, reused */
     ks_touch_fn hook;
@@ -833,6 +838,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.t.touched = zcalloc((size_t)ks.ndb);
     ks.blind_set = getenv("LSMDB_KS_BLIND_SET") != NULL;
     ks.expire_hint = 0;
+    ks.expire_next = 0;
     ks.persist_err = 0;
     ks.sync_pending = 0;
     ks.commits = ks.commits_at_sync = 0;
@@ -1183,6 +1189,8 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
     if (exp >= 0 && (!existed || oldexp != exp)) {
         if (exp < ks.expire_hint)   /* the wall clock went back */
             ks.expire_hint = exp;
+        if (exp < ks.expire_next)
+            ks.expire_next = exp;
         mk_ttl_key(&ibuf, exp, ns, key, klen);
         tent_put(ibuf.data, ibuf.len, zmemdup("", 0), 0, -1, 0);
         d->expires++;
@@ -1381,18 +1389,18 @@ static int expire_entry(const char *ik, size_t iklen)
 }
 
 /* Deletes due keys (expire_at <= the transaction's clock) in expire order,
- * at most max of them, until deadline_us (monotonic; 0 = none). Returns the
- * number deleted or < 0. */
+ * at most max of them, until deadline_us (monotonic; 0 = none). When it
+ * gets past the due ones, ks.expire_next becomes the first entry not due
+ * (INT64_MAX when there is none). Returns the number deleted or < 0. */
 static long long expire_due(int64_t deadline_us, long long max)
 {
     struct lsm_read_options ro;
     struct buf lo = BUF_INIT, hi = BUF_INIT;
     char e[8];
     long long count = 0, seen = 0;
+    int64_t now = txn_now(), next = INT64_MAX;
     mk_meta_key(&lo, MK_TTL);
-    mk_meta_key(&hi, MK_TTL);
-    be64_put(e, (uint64_t)txn_now() + 1);
-    buf_append(&hi, e, 8);
+    mk_meta_key(&hi, MK_TTL + 1);
     be64_put(e, (uint64_t)(ks.expire_hint > 0 ? ks.expire_hint : 0));
     buf_append(&lo, e, 8);
     lsm_read_options_init(&ro);
@@ -1412,7 +1420,12 @@ static long long expire_due(int64_t deadline_us, long long max)
         const char *ik = lsm_iter_key(it, &iklen);
         if (iklen < TTL_KEY_FIXED)
             continue;
-        ks.expire_last = (int64_t)be64_get(ik + NS_LEN + 1);
+        int64_t at = (int64_t)be64_get(ik + NS_LEN + 1);
+        if (at > now) {
+            next = at;
+            break;
+        }
+        ks.expire_last = at;
         count += expire_entry(ik, iklen);
         if (count >= max)
             break;
@@ -1420,6 +1433,8 @@ static long long expire_due(int64_t deadline_us, long long max)
             break;
     }
     rc = lsm_iter_status(it);
+    if (rc == 0 && (next != INT64_MAX || !lsm_iter_valid(it)))
+        ks.expire_next = next;
     lsm_iter_destroy(it);
 out:
     buf_free(&lo);
@@ -1430,7 +1445,7 @@ out:
 long long ks_active_expire_cycle(int64_t budget_us)
 {
     long long total = 0, n;
-    if (!ks.open || ks.t.depth > 0)
+    if (!ks.open || ks.t.depth > 0 || txn_now() < ks.expire_next)
         return 0;
     int64_t deadline = clock_mono_us() + (budget_us > 0 ? budget_us : 1);
     do {

@@ -417,7 +417,8 @@ static void sl_link_sorted(struct skiplist *l, const struct sl_sortent *v, size_
         found:
             ge = sl_next(prev[0], 0);
         }
-        if (ge != NULL && sl_cmp(l, sl_key(ge), key) == 0)
+        if ((ge != NULL && sl_cmp(l, sl_key(ge), key) == 0) ||
+            (last != NULL && sl_cmp(l, sl_key(last), key) == 0))
             continue;   /* an equal key is linked: not linked twice */
         sl_link(l, x, (int)x->height, prev);
         for (uint32_t h = 0; h < x->height; h++)

@@ -10,10 +10,11 @@
  * (skiplist_defer_node, a few stores); they stay invisible to readers until
  * skiplist_link_deferred sorts them and links them in key order, each
  * search starting where the last one ended.
- * Thread rules: one linker at a time (skiplist_insert, skiplist_insert_node,
+ * Thread rules: one linker at a time (skiplist_insert_node,
  * skiplist_link_deferred; the caller serializes them) and one allocating or
  * deferring writer at a time (skiplist_node_alloc, skiplist_defer_node),
- * which may run concurrently with the linker; any number of readers
+ * which may run concurrently with the linker; skiplist_insert is both (it
+ * allocates and links), so it runs alone among writers; any number of readers
  * (contains, iterators) concurrently with both and without locks: a node is
  * fully built before it is published with a release store, readers follow
  * links with acquire loads. */
@@ -53,8 +54,8 @@ struct skiplist_node *skiplist_node_alloc(struct skiplist *l, size_t len, char *
 int skiplist_insert_node(struct skiplist *l, struct skiplist_node *n, struct slice key);
 /* Hands node n (key inside its memory) over for the next
  * skiplist_link_deferred; readers do not see it until then. The caller
- * makes sure no key is deferred twice or deferred while linked (an equal
- * key found at link time is skipped, its node left unused). */
+ * should not defer a key twice or one that is linked; if it does, the
+ * link keeps one node of equal keys and leaves the others unused. */
 void skiplist_defer_node(struct skiplist *l, struct skiplist_node *n, struct slice key);
 /* Links every node deferred before the call (linker): returns how many it
  * took. */

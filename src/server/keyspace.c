@@ -500,6 +500,8 @@ static void txn_rollback(void)
     for (int i = t->nundo - 1; i >= 0; i--)
         ks.dbs[t->undo[i].db] = t->undo[i].old;
     ks.next_ns = t->old_next_ns;
+    /* Deletions expire_due counted on are undone: find the mark again. */
+    ks.expire_next = 0;
     txn_reset();
 }
 
@@ -1391,7 +1393,9 @@ static int expire_entry(const char *ik, size_t iklen)
 /* Deletes due keys (expire_at <= the transaction's clock) in expire order,
  * at most max of them, until deadline_us (monotonic; 0 = none). When it
  * gets past the due ones, ks.expire_next becomes the first entry not due
- * (INT64_MAX when there is none). Returns the number deleted or < 0. */
+ * (INT64_MAX when there is none), unless the transaction had changes
+ * before (an index entry it wrote is not in the engine yet). Returns the
+ * number deleted or < 0. */
 static long long expire_due(int64_t deadline_us, long long max)
 {
     struct lsm_read_options ro;
@@ -1399,6 +1403,7 @@ static long long expire_due(int64_t deadline_us, long long max)
     char e[8];
     long long count = 0, seen = 0;
     int64_t now = txn_now(), next = INT64_MAX;
+    int clean = ks.t.n == 0;
     mk_meta_key(&lo, MK_TTL);
     mk_meta_key(&hi, MK_TTL + 1);
     be64_put(e, (uint64_t)(ks.expire_hint > 0 ? ks.expire_hint : 0));
@@ -1433,7 +1438,7 @@ static long long expire_due(int64_t deadline_us, long long max)
             break;
     }
     rc = lsm_iter_status(it);
-    if (rc == 0 && (next != INT64_MAX || !lsm_iter_valid(it)))
+    if (clean && rc == 0 && (next != INT64_MAX || !lsm_iter_valid(it)))
         ks.expire_next = next;
     lsm_iter_destroy(it);
 out:

@@ -140,6 +140,13 @@ struct block {
     const char *pfx_common;      /* the shared prefix (inside data) */
     uint32_t pfx_common_len;
     uint32_t pfx_suffix;         /* bytes after the user key (trailer) */
+    /* Second level, for runs of restart points with equal pfx (keys that
+     * share more than the whole block does, e.g. one namespace of many
+     * after a few keys of another): pfx2_len[i] is the prefix length all
+     * keys of i's run share (0: no second level), pfx2[i] the 8 bytes of
+     * i's user key after it. NULL: no run long enough. */
+    uint64_t *pfx2;
+    uint32_t *pfx2_len;
 };
 
 int block_open(const char *data, size_t size, int owned, struct block **out)
@@ -159,6 +166,8 @@ int block_open(const char *data, size_t size, int owned, struct block **out)
     b->restart_offset = (uint32_t)(size - (1 + (size_t)n) * sizeof(uint32_t));
     b->owned = owned;
     b->pfx = NULL;
+    b->pfx2 = NULL;
+    b->pfx2_len = NULL;
     *out = b;
     return 0;
 fail:
@@ -174,6 +183,8 @@ void block_destroy(struct block *b)
     if (b->owned)
         zfree((void *)b->data);
     zfree(b->pfx);
+    zfree(b->pfx2);
+    zfree(b->pfx2_len);
     zfree(b);
 }
 
@@ -184,7 +195,8 @@ size_t block_size(const struct block *b)
 
 size_t block_memory(const struct block *b)
 {
-    return b->size + sizeof(*b) + (b->pfx ? b->nrestarts * sizeof(*b->pfx) : 0);
+    return b->size + sizeof(*b) + (b->pfx ? b->nrestarts * sizeof(*b->pfx) : 0) +
+           (b->pfx2 ? b->nrestarts * (sizeof(*b->pfx2) + sizeof(*b->pfx2_len)) : 0);
 }
 
 /* ---- iterator ---- */
@@ -388,15 +400,58 @@ static inline uint64_t load_prefix(const char *p, size_t n)
     return v;
 }
 
+/* First index in [a, z) of the sorted v whose value is >= x (gt: > x). */
+static inline uint32_t pfx_bound(const uint64_t *v, uint32_t a, uint32_t z, uint64_t x, int gt)
+{
+    while (a < z) {
+        uint32_t m = a + (z - a) / 2;
+        if (v[m] < x || (gt && v[m] == x))
+            a = m + 1;
+        else
+            z = m;
+    }
+    return a;
+}
+
+/* Narrows [*lo, *hi) (restart points with equal pfx, a run sharing
+ * pfx2_len bytes) with the second level; ulen is the target's user key
+ * length. Returns -1 when the run's first key cannot be decoded. */
+static int pfx2_narrow(const struct block_iter *it, const char *t, size_t ulen,
+                       uint32_t *lo, uint32_t *hi)
+{
+    const struct block *b = it->blk;
+    uint32_t c = b->pfx_common_len, c2 = b->pfx2_len[*lo];
+    struct slice k;
+    size_t m;
+    int r;
+
+    if (restart_key((struct block_iter *)it, *lo, &k) < 0 || k.len < c2)
+        return -1;
+    m = ulen < c2 ? ulen : c2;
+    r = memcmp(t + c, k.data + c, m - c);     /* the first c bytes are equal */
+    if (r < 0 || (r == 0 && ulen < c2)) {
+        *hi = *lo;                             /* below the whole run */
+    } else if (r > 0) {
+        *lo = *hi;                             /* above it */
+    } else {
+        uint64_t pt = load_prefix(t + c2, ulen - c2);
+        uint32_t a = pfx_bound(b->pfx2, *lo, *hi, pt, 0);
+        *hi = pfx_bound(b->pfx2, a, *hi, pt, 1);
+        *lo = a;
+    }
+    return 0;
+}
+
 /* Narrows the restart search of bi_seek to [*left, *right] with the prefix
  * array: restart keys whose prefix is below the target's are < target,
- * those above it are > target; only equal prefixes need a real compare. */
-static void pfx_narrow(const struct block *b, struct slice target, uint32_t *left,
+ * those above it are > target; only equal prefixes need a real compare
+ * (or the second level's). */
+static void pfx_narrow(const struct block_iter *it, struct slice target, uint32_t *left,
                        uint32_t *right)
 {
-    uint32_t n = b->nrestarts, c = b->pfx_common_len, lo, hi, a, z;
+    const struct block *b = it->blk;
+    uint32_t n = b->nrestarts, c = b->pfx_common_len, lo, hi;
     size_t ulen;
-    uint64_t pt;
     int r;
 
     if (target.len < b->pfx_suffix)
@@ -408,27 +463,58 @@ static void pfx_narrow(const struct block *b, struct slice target, uint32_t *lef
     } else if (r > 0) {
         lo = hi = n;                           /* above every restart key */
     } else {
-        pt = load_prefix(target.data + c, ulen - c);
-        for (a = 0, z = n; a < z;) {           /* first prefix >= pt */
-            uint32_t m = a + (z - a) / 2;
-            if (b->pfx[m] < pt)
-                a = m + 1;
-            else
-                z = m;
-        }
-        lo = a;
-        for (z = n; a < z;) {                  /* first prefix > pt */
-            uint32_t m = a + (z - a) / 2;
-            if (b->pfx[m] <= pt)
-                a = m + 1;
-            else
-                z = m;
-        }
-        hi = a;
+        uint64_t pt = load_prefix(target.data + c, ulen - c);
+        lo = pfx_bound(b->pfx, 0, n, pt, 0);
+        hi = pfx_bound(b->pfx, lo, n, pt, 1);
+        if (hi - lo >= 2 && b->pfx2 != NULL && b->pfx2_len[lo] != 0 &&
+            pfx2_narrow(it, target.data, ulen, &lo, &hi) < 0)
+            return;                            /* the full search reports it */
     }
     /* The last restart key < target is lo - 1 (known) up to hi - 1. */
     *left = lo > 0 ? lo - 1 : 0;
     *right = hi > 0 ? hi - 1 : 0;
+}
+
+/* The second level of the prefix array (see struct block): for every run
+ * of at least 4 restart points with equal pfx whose keys share more than
+ * c bytes. 0, or LSM_ECORRUPT. */
+static int build_pfx2(struct block *b, struct block_iter *it, size_t suffix_len)
+{
+    uint32_t n = b->nrestarts, c = b->pfx_common_len, a, z, i;
+    struct slice first, last, k;
+
+    for (a = 0; a < n; a = z) {
+        size_t c2 = 0;
+        for (z = a + 1; z < n && b->pfx[z] == b->pfx[a]; z++)
+            ;
+        if (z - a < 4)
+            continue;
+        if (restart_key(it, a, &first) < 0 || restart_key(it, z - 1, &last) < 0)
+            return LSM_ECORRUPT;
+        first.len -= suffix_len;                /* checked by the caller */
+        last.len -= suffix_len;
+        while (c2 < first.len && c2 < last.len && first.data[c2] == last.data[c2])
+            c2++;
+        if (c2 <= c)
+            continue;
+        if (b->pfx2 == NULL) {
+            b->pfx2 = zmalloc(sizeof(*b->pfx2) * n);
+            b->pfx2_len = zcalloc(sizeof(*b->pfx2_len) * n);
+        }
+        for (i = a; i < z; i++) {
+            if (restart_key(it, i, &k) < 0)
+                return LSM_ECORRUPT;
+            k.len -= suffix_len;
+            /* Sorted keys between first and last share their c2 bytes. */
+            if (k.len < c2 || memcmp(k.data, first.data, c2) != 0)
+                return LSM_ECORRUPT;
+            b->pfx2[i] = load_prefix(k.data + c2, k.len - c2);
+            b->pfx2_len[i] = (uint32_t)c2;
+            if (i > a && b->pfx2[i] < b->pfx2[i - 1])
+                return LSM_ECORRUPT;
+        }
+    }
+    return 0;
 }
 
 int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_len)
@@ -467,6 +553,15 @@ int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_le
     b->pfx_common = first.data;
     b->pfx_common_len = c;
     b->pfx_suffix = (uint32_t)suffix_len;
+    if (build_pfx2(b, &it, suffix_len) < 0) {
+        zfree(b->pfx);
+        zfree(b->pfx2);
+        zfree(b->pfx2_len);
+        b->pfx = NULL;
+        b->pfx2 = NULL;
+        b->pfx2_len = NULL;
+        return LSM_ECORRUPT;
+    }
     return 0;
 }
 
@@ -495,7 +590,7 @@ static void bi_seek(struct iter *base, struct slice target)
         return;
     }
     if (it->blk != NULL && it->blk->pfx != NULL && it->cmp == it->blk->pfx_cmp)
-        pfx_narrow(it->blk, target, &left, &right);
+        pfx_narrow(it, target, &left, &right);
     /* last restart point whose key is < target */
     while (left < right) {
         uint32_t mid = left + (right - left + 1) / 2;

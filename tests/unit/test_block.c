@@ -326,14 +326,25 @@ START_TEST(test_corrupt_blocks_are_safe)
 }
 END_TEST
 
+/* Key shape of rand_ikey: 0 = one prefix for all keys; 1 = most keys in
+ * namespaces sharing a long prefix, with a few outliers below and above
+ * (like the server's metadata keys before its data keys): the first 8
+ * bytes after what all keys share tie for most keys, so seeks need the
+ * prefix array's second level. */
+static int key_shape;
+
 /* A random internal key: "usr/" + 0..12 bytes (0x00, 0xff, letters: ties in
  * the first 8 bytes, prefixes of each other) + trailer; mode 1/2 give user
  * keys below/above the shared prefix, 3 a proper prefix of it. */
 static size_t rand_ikey(char *out, int mode)
 {
     static const char alpha[] = { 0, 1, 'a', 'b', 'c', (char)0xff };
+    static const char *const ns[] = { "usr/namespace-000/", "usr/namespace-001/",
+                                      "usr/namespace-00", "usr/nb/" };
     size_t n = 0, len = rnd() % 13, i;
     const char *pre = mode == 1 ? "usq/" : mode == 2 ? "usz/" : mode == 3 ? "us" : "usr/";
+    if (key_shape == 1 && mode == 0)
+        pre = ns[rnd() % 4];
     memcpy(out, pre, strlen(pre));
     n = strlen(pre);
     if (mode != 3)
@@ -353,17 +364,19 @@ static int ik_cmp(const void *a, const void *b)
  * search finds, for targets inside, between, below and above the keys. */
 START_TEST(test_prefix_index_matches_plain)
 {
-    static const int intervals[] = { 1, 4 };
+    static const int intervals[] = { 1, 4, 1, 4 };
     size_t n = 3000, i, m, t;
     int iv;
-    for (iv = 0; iv < 2; iv++) {
+    for (iv = 0; iv < 4; iv++) {
+        key_shape = iv / 2;
         struct kv *v = zcalloc(n * sizeof(*v));
         struct block_builder *bb = block_builder_create(intervals[iv]);
         struct block *plain, *fast;
         struct slice c;
         char *copy;
         for (i = 0; i < n; i++) {
-            v[i].klen = rand_ikey(v[i].key, 0);
+            /* shape 1: 1 in 50 keys is an outlier below or above */
+            v[i].klen = rand_ikey(v[i].key, key_shape == 1 && i % 50 == 0 ? 1 + (int)(i / 50 % 2) : 0);
             v[i].vlen = (size_t)snprintf(v[i].val, sizeof v[i].val, "%zu", i);
         }
         qsort(v, n, sizeof(*v), ik_cmp);
@@ -380,6 +393,16 @@ START_TEST(test_prefix_index_matches_plain)
         ck_assert_int_eq(block_open(copy, c.len, 0, &fast), 0);
         ck_assert_int_eq(block_build_prefix_index(fast, ikey_compare, LSM_TRAILER_LEN), 0);
         ck_assert_uint_gt(block_memory(fast), block_memory(plain));
+        {
+            /* 8 bytes per restart point; 20 with the second level, which
+             * shape 1 must have (its long runs of equal prefixes). */
+            size_t nr = (m + (size_t)intervals[iv] - 1) / (size_t)intervals[iv];
+            size_t extra = block_memory(fast) - block_memory(plain);
+            if (key_shape == 1)
+                ck_assert_uint_eq(extra, nr * 20);
+            else
+                ck_assert(extra == nr * 8 || extra == nr * 20);
+        }
         for (t = 0; t < 20000; t++) {
             char tk[32];
             size_t tl;
@@ -391,6 +414,13 @@ START_TEST(test_prefix_index_matches_plain)
                 const struct kv *e = &v[rnd() % m];
                 memcpy(tk, e->key, e->klen);
                 tl = e->klen;
+            } else if (t % 3 == 1 && t % 2 == 0) {
+                /* a key's user key cut short (a proper prefix of keys) */
+                const struct kv *e = &v[rnd() % m];
+                size_t ul = e->klen - LSM_TRAILER_LEN, cut = rnd() % (ul + 1);
+                memcpy(tk, e->key, cut);
+                encode_fixed64(tk + cut, dbformat_pack(rnd() % 50, LSM_TYPE_SEEK));
+                tl = cut + LSM_TRAILER_LEN;
             } else {
                 tl = rand_ikey(tk, t % 10 < 7 ? 0 : (int)(t % 10) - 6);
             }

@@ -125,18 +125,32 @@ struct slice block_builder_last_key(const struct block_builder *b)
 
 /* ---- reader ---- */
 
+/* Restart points a small block keeps in its struct (block_build_prefix_index):
+ * a point lookup reads the struct anyway, so with these its search costs no
+ * read of the restart array and no probe of a restart entry. */
+#define BLOCK_INLINE_RESTARTS 4
+#define BLOCK_INLINE_COMMON 16
+
 struct block {
+    /* First cache line: what a seek in a small block reads. */
     const char *data;
-    size_t size;
     uint32_t restart_offset;     /* where the restart array begins */
     uint32_t nrestarts;
+    /* Small-block accelerator: when sn == nrestarts (2..4), sroff[i] is
+     * restart point i and spfx[i] the 8 bytes of its user key after the
+     * sc bytes (scommon) all of them share; as pfx below. sn 0: none. */
+    uint8_t sn, sc;
+    uint32_t sroff[BLOCK_INLINE_RESTARTS];
+    uint64_t spfx[BLOCK_INLINE_RESTARTS];
+    char scommon[BLOCK_INLINE_COMMON];
+    size_t size;
     int owned;
     /* Search accelerator (block_build_prefix_index): for restart point i,
      * the 8 bytes of its user key after the prefix all of them share
      * (big-endian, zero-padded), so a seek by pfx_cmp binary-searches one
      * dense array instead of decoding an entry per step. NULL: none. */
     uint64_t *pfx;
-    block_cmp_fn pfx_cmp;
+    block_cmp_fn pfx_cmp;        /* also the small-block accelerator's */
     const char *pfx_common;      /* the shared prefix (inside data) */
     uint32_t pfx_common_len;
     uint32_t pfx_suffix;         /* bytes after the user key (trailer) */
@@ -165,7 +179,9 @@ int block_open(const char *data, size_t size, int owned, struct block **out)
     b->nrestarts = n;
     b->restart_offset = (uint32_t)(size - (1 + (size_t)n) * sizeof(uint32_t));
     b->owned = owned;
+    b->sn = 0;
     b->pfx = NULL;
+    b->pfx_cmp = NULL;
     b->pfx2 = NULL;
     b->pfx2_len = NULL;
     *out = b;
@@ -208,6 +224,7 @@ struct block_iter {
     uint32_t nrestarts;
     block_cmp_fn cmp;
     const struct block *blk;     /* for its search accelerator */
+    const uint32_t *sroff;       /* blk's inline restart points, or NULL */
     uint32_t current;            /* offset of the current entry; == restart_offset when invalid */
     uint32_t next_off;           /* offset just after the current entry */
     uint32_t restart_index;      /* restart block holding current */
@@ -228,6 +245,8 @@ static inline uint32_t load32(const char *p)
 
 static inline uint32_t restart_point(const struct block_iter *it, uint32_t i)
 {
+    if (it->sroff != NULL)
+        return it->sroff[i];
     return load32(it->data + it->restart_offset + i * sizeof(uint32_t));
 }
 
@@ -442,37 +461,86 @@ static int pfx2_narrow(const struct block_iter *it, const char *t, size_t ulen,
     return 0;
 }
 
+/* Restart points [*lo, *hi) of a prefix array (n points whose user keys
+ * share the c bytes at common, pfx their next 8) are those whose prefix
+ * equals the target's (user key t, ulen bytes); the ones before are
+ * < target, the ones after > target. Returns 1 when the target shares
+ * the c bytes (the range may be non-empty), 0 when it is outside them. */
+static int pfx_range(const uint64_t *pfx, uint32_t n, const char *common, uint32_t c,
+                     const char *t, size_t ulen, uint32_t *lo, uint32_t *hi)
+{
+    int r = memcmp(t, common, ulen < c ? ulen : c);
+    if (r < 0 || (r == 0 && ulen < c)) {
+        *lo = *hi = 0;                         /* below every restart key */
+        return 0;
+    }
+    if (r > 0) {
+        *lo = *hi = n;                         /* above every restart key */
+        return 0;
+    }
+    uint64_t pt = load_prefix(t + c, ulen - c);
+    *lo = pfx_bound(pfx, 0, n, pt, 0);
+    *hi = pfx_bound(pfx, *lo, n, pt, 1);
+    return 1;
+}
+
 /* Narrows the restart search of bi_seek to [*left, *right] with the prefix
- * array: restart keys whose prefix is below the target's are < target,
- * those above it are > target; only equal prefixes need a real compare
- * (or the second level's). */
+ * array (or the small block's inline one): restart keys whose prefix is
+ * below the target's are < target, those above it are > target; only
+ * equal prefixes need a real compare (or the second level's). */
 static void pfx_narrow(const struct block_iter *it, struct slice target, uint32_t *left,
                        uint32_t *right)
 {
     const struct block *b = it->blk;
-    uint32_t n = b->nrestarts, c = b->pfx_common_len, lo, hi;
+    uint32_t lo, hi;
     size_t ulen;
-    int r;
 
     if (target.len < b->pfx_suffix)
         return;                                /* let the comparator decide */
     ulen = target.len - b->pfx_suffix;
-    r = memcmp(target.data, b->pfx_common, ulen < c ? ulen : c);
-    if (r < 0 || (r == 0 && ulen < c)) {
-        lo = hi = 0;                           /* below every restart key */
-    } else if (r > 0) {
-        lo = hi = n;                           /* above every restart key */
-    } else {
-        uint64_t pt = load_prefix(target.data + c, ulen - c);
-        lo = pfx_bound(b->pfx, 0, n, pt, 0);
-        hi = pfx_bound(b->pfx, lo, n, pt, 1);
-        if (hi - lo >= 2 && b->pfx2 != NULL && b->pfx2_len[lo] != 0 &&
-            pfx2_narrow(it, target.data, ulen, &lo, &hi) < 0)
-            return;                            /* the full search reports it */
+    if (b->pfx == NULL) {
+        (void)pfx_range(b->spfx, b->sn, b->scommon, b->sc, target.data, ulen, &lo, &hi);
+    } else if (pfx_range(b->pfx, b->nrestarts, b->pfx_common, b->pfx_common_len, target.data,
+                         ulen, &lo, &hi) &&
+               hi - lo >= 2 && b->pfx2 != NULL && b->pfx2_len[lo] != 0 &&
+               pfx2_narrow(it, target.data, ulen, &lo, &hi) < 0) {
+        return;                                /* the full search reports it */
     }
     /* The last restart key < target is lo - 1 (known) up to hi - 1. */
     *left = lo > 0 ? lo - 1 : 0;
     *right = hi > 0 ? hi - 1 : 0;
+}
+
+/* The small-block accelerator (struct block): 0, or LSM_ECORRUPT. */
+static int build_small(struct block *b, struct block_iter *it, block_cmp_fn cmp,
+                       size_t suffix_len)
+{
+    uint32_t n = b->nrestarts, i, c = 0;
+    struct slice first, last, k;
+
+    if (restart_key(it, 0, &first) < 0 || restart_key(it, n - 1, &last) < 0 ||
+        first.len < suffix_len || last.len < suffix_len)
+        return LSM_ECORRUPT;
+    first.len -= suffix_len;
+    last.len -= suffix_len;
+    while (c < BLOCK_INLINE_COMMON && c < first.len && c < last.len &&
+           first.data[c] == last.data[c])
+        c++;
+    for (i = 0; i < n; i++) {
+        if (restart_key(it, i, &k) < 0 || k.len < suffix_len + c ||
+            memcmp(k.data, first.data, c) != 0)
+            return LSM_ECORRUPT;
+        b->spfx[i] = load_prefix(k.data + c, k.len - suffix_len - c);
+        b->sroff[i] = restart_point(it, i);
+        if (i > 0 && b->spfx[i] < b->spfx[i - 1])
+            return LSM_ECORRUPT;                /* unsorted */
+    }
+    memcpy(b->scommon, first.data, c);
+    b->sc = (uint8_t)c;
+    b->pfx_cmp = cmp;
+    b->pfx_suffix = (uint32_t)suffix_len;
+    b->sn = (uint8_t)n;
+    return 0;
 }
 
 /* The second level of the prefix array (see struct block): for every run
@@ -524,12 +592,15 @@ int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_le
     uint64_t *pfx;
     uint32_t i, c = 0, n = b->nrestarts;
 
-    if (b->pfx != NULL || n < 16 || b->restart_offset == 0)
+    if (b->pfx != NULL || b->sn != 0 || n < 2 || b->restart_offset == 0 ||
+        (n > BLOCK_INLINE_RESTARTS && n < 16))
         return 0;
     memset(&it, 0, sizeof it);
     it.data = b->data;
     it.restart_offset = b->restart_offset;
     it.nrestarts = n;
+    if (n <= BLOCK_INLINE_RESTARTS)
+        return build_small(b, &it, cmp, suffix_len);
     if (restart_key(&it, 0, &first) < 0 || restart_key(&it, n - 1, &last) < 0 ||
         first.len < suffix_len || last.len < suffix_len)
         return LSM_ECORRUPT;
@@ -589,7 +660,7 @@ static void bi_seek(struct iter *base, struct slice target)
         it->current = it->next_off = 0;
         return;
     }
-    if (it->blk != NULL && it->blk->pfx != NULL && it->cmp == it->blk->pfx_cmp)
+    if (it->blk != NULL && it->cmp == it->blk->pfx_cmp)
         pfx_narrow(it, target, &left, &right);
     /* last restart point whose key is < target */
     while (left < right) {
@@ -656,6 +727,7 @@ struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
     it->nrestarts = b->nrestarts;
     it->cmp = cmp;
     it->blk = b;
+    it->sroff = b->sn ? b->sroff : NULL;
     it->current = it->next_off = b->restart_offset;
     it->restart_index = b->nrestarts;
     buf_init(&it->key);
@@ -676,6 +748,7 @@ int block_seek_once(const struct block *b, block_cmp_fn cmp, struct slice target
     it.nrestarts = b->nrestarts;
     it.cmp = cmp;
     it.blk = b;
+    it.sroff = b->sn ? b->sroff : NULL;
     it.current = it.next_off = b->restart_offset;
     it.restart_index = b->nrestarts;
     buf_clear(key);

@@ -80,13 +80,16 @@ size_t block_memory(const struct block *b);
 struct iter *block_iter_create(const struct block *b, block_cmp_fn cmp,
                                void (*release)(void *arg), void *arg);
 
-/* Builds a search accelerator for seeks by cmp (8 bytes per restart point):
- * cmp must order keys by their bytes without the last suffix_len bytes
- * (bytewise, shorter first) before anything else, as ikey_compare does
- * with the 8-byte trailer. Seeks with another comparator ignore it. Call
- * before the block is shared between threads. 0 (also when the block is
- * too small to need it), or LSM_ECORRUPT when the keys are malformed or
- * unsorted (no accelerator; seeks report the damage as before). */
+/* Builds a search accelerator for seeks by cmp (8 bytes per restart point,
+ * in an array for 16 or more restart points, 12 more for runs of equal
+ * prefixes; inside the block's struct for 2 to 4, with the restart
+ * offsets, so a seek reads no restart array): cmp must order keys by
+ * their bytes without the last suffix_len bytes (bytewise, shorter first)
+ * before anything else, as ikey_compare does with the 8-byte trailer.
+ * Seeks with another comparator ignore it. Call before the block is
+ * shared between threads. 0 (also when the block has no use for one), or
+ * LSM_ECORRUPT when the keys are malformed or unsorted (no accelerator;
+ * seeks report the damage as before). */
 int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_len);
 /* Point seek without creating an iterator (the get path): finds the first
  * entry >= target. Returns 1 with the key copied into *key (a buf the caller

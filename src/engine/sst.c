@@ -603,6 +603,10 @@ static int get_data_block(struct sst_reader *r, const struct sst_read_options *r
     rc = read_block_struct(r, h, ro->verify_checksums, blk);
     if (rc < 0)
         return rc;
+    /* A small block keeps its restart points and their key prefixes in its
+     * struct: a get from the cache then reads no restart array. A
+     * malformed block gets none; its seeks report it. */
+    (void)block_build_prefix_index(*blk, ikey_compare, LSM_TRAILER_LEN);
     if (r->cache && ro->fill_cache)
         *ch = cache_insert(r->cache, slice_make(key, sizeof(key)), *blk,
                            block_memory(*blk), block_deleter);

@@ -1285,6 +1285,19 @@ static int not_found(void)
     return LSM_ENOTFOUND;
 }
 
+void lsm_prefetch(struct lsm_db *db, const void *key, size_t klen)
+{
+    struct super_version *sv = sv_pin(db);
+    int i;
+
+    /* Bloom filter probes too were tried: with several tables per key
+     * they were more lines than the CPU keeps in flight, and gets got
+     * slower. */
+    for (i = 0; i < sv->nmem; i++)
+        memtable_prefetch(sv->mems[i], slice_make(key, klen));
+    sv_unpin(db, sv);
+}
+
 int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
             const void *key, size_t klen, char **val, size_t *vlen)
 {

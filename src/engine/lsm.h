@@ -212,6 +212,11 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
             const void *key, size_t klen, char **val, size_t *vlen);
 void lsm_free(void *p);
 
+/* A hint that key will be read soon: asks for the cache lines its get reads
+ * first (the memtables' hash slots), so that work done meanwhile overlaps
+ * their memory latency. No I/O, no effect on results, any thread. */
+void lsm_prefetch(struct lsm_db *db, const void *key, size_t klen);
+
 /* Reads the first bytes of a key's value without fetching a separated value
  * from the value log: up to cap bytes (at most LSM_VALUE_PREFIX_MAX of a
  * separated value) are copied to buf, *got = bytes copied, *full_len = the

@@ -444,6 +444,13 @@ int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_s
     return MEMTABLE_FOUND;
 }
 
+void memtable_prefetch(struct memtable *mt, struct slice user_key)
+{
+    struct mt_hash *t = atomic_load_explicit(&mt->hash, memory_order_seq_cst);
+
+    __builtin_prefetch(&t->slots[(size_t)mt_hash(user_key) & t->mask]);
+}
+
 size_t memtable_approximate_memory_usage(const struct memtable *mt)
 {
     return arena_memory_usage(mt->arena);

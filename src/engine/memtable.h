@@ -55,6 +55,10 @@ enum memtable_get_result {
 int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_seq,
                  int *type, struct buf *value, uint64_t *seq);
 
+/* Asks for the cache line of user_key's hash slot (a hint; any thread
+ * holding a reference, no effect on results). */
+void memtable_prefetch(struct memtable *mt, struct slice user_key);
+
 /* Bytes reserved by the arena (the flush trigger); any thread. */
 size_t memtable_approximate_memory_usage(const struct memtable *mt);
 /* Number of entries; any thread. */

@@ -6,12 +6,14 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "server/ae.h"
 #include "server/cmd_multi.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/server.h"
 #include "util/clock.h"
@@ -473,6 +475,50 @@ static void protocol_error(struct client *c)
     ae_del_file(server.loop, c->fd, AE_READABLE);
 }
 
+/* Reads "$<len>\r\n<bytes>\r\n" at *p (before end): 1 with the bytes, 0 when
+ * it is not there (yet) or malformed. */
+static int peek_bulk(const char **p, const char *end, const char **s, size_t *len)
+{
+    const char *q = *p;
+    size_t n = 0;
+    int digits = 0;
+
+    if (q >= end || *q++ != '$')
+        return 0;
+    for (; q < end && *q >= '0' && *q <= '9' && digits < 10; q++, digits++)
+        n = n * 10 + (size_t)(*q - '0');
+    if (digits == 0 || end - q < 2 || q[0] != '\r' || q[1] != '\n')
+        return 0;
+    q += 2;
+    if ((size_t)(end - q) < n + 2)
+        return 0;
+    *s = q;
+    *len = n;
+    *p = q + n + 2;
+    return 1;
+}
+
+/* When the next command in the query buffer (already received, complete
+ * or not) is a GET or SET in multibulk form, tells the keyspace its key
+ * will be read soon: the engine asks for the first cache lines of that
+ * lookup while this command runs (pipelined requests overlap their memory
+ * latency). A hint only; the command is parsed for real later. */
+static void prefetch_next(struct client *c)
+{
+    const char *p = c->qbuf + c->qpos, *end = c->qbuf + c->qlen, *name, *key;
+    size_t nlen, klen;
+
+    if (end - p < 4 || p[0] != '*' || p[1] < '2' || p[1] > '9' || p[2] != '\r' ||
+        p[3] != '\n')
+        return;
+    p += 4;
+    if (!peek_bulk(&p, end, &name, &nlen) || nlen != 3 ||
+        (strncasecmp(name, "get", 3) != 0 && strncasecmp(name, "set", 3) != 0) ||
+        !peek_bulk(&p, end, &key, &klen))
+        return;
+    ks_prefetch(c->db, key, klen);
+}
+
 static void client_process_input(struct client *c)
 {
     struct resp_limits lim = {
@@ -500,6 +546,8 @@ static void client_process_input(struct client *c)
         c->argc = cmd.argc;
         c->argv = cmd.argv;
         c->argvlen = cmd.argvlen;
+        if (!client_auth_required(c))
+            prefetch_next(c);
         client_execute(c);
         after_command(c);
         if (!(c->flags & CLIENT_CLOSE_ASAP))

@@ -240,6 +240,17 @@ static void mk_data_key(struct buf *b, uint32_t ns, const char *key, size_t klen
     buf_append(b, key, klen);
 }
 
+void ks_prefetch(int db, const char *key, size_t klen)
+{
+    char k[NS_LEN + 64];
+
+    if (!ks.open || db < 0 || db >= ks.opt.databases || klen > sizeof(k) - NS_LEN)
+        return;
+    be32_put(k, ks.dbs[db].ns);
+    memcpy(k + NS_LEN, key, klen);
+    lsm_prefetch(ks.lsm, k, NS_LEN + klen);
+}
+
 static void mk_meta_key(struct buf *b, char kind)
 {
     static const char zero[NS_LEN] = { 0 };

@@ -149,6 +149,9 @@ int64_t ks_now(void);
 /* 1 found (out filled, free with ks_value_free), 0 absent or expired,
  * < 0 error. out may be NULL (existence test). */
 int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out);
+/* A hint that key of db will be read soon (lsm_prefetch); no effect on
+ * results, nothing when the keyspace is closed or db is out of range. */
+void ks_prefetch(int db, const char *key, size_t klen);
 /* Like ks_lookup without returning the value bytes: type and expire_at
  * (either may be NULL). 1 found, 0 absent/expired, < 0 error. */
 int ks_lookup_meta(int db, const char *key, size_t klen, int *type,

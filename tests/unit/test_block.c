@@ -22,7 +22,7 @@ static unsigned rnd(void)
 }
 
 struct kv {
-    char key[24];
+    char key[48];
     size_t klen;
     char val[40];
     size_t vlen;
@@ -333,7 +333,8 @@ END_TEST
  * prefix array's second level. */
 static int key_shape;
 
-/* A random internal key: "usr/" + 0..12 bytes (0x00, 0xff, letters: ties in
+/* A random internal key (at most 38 bytes): "usr/" (shape 1: a namespace
+ * of up to 18 bytes) + 0..12 bytes (0x00, 0xff, letters: ties in
  * the first 8 bytes, prefixes of each other) + trailer; mode 1/2 give user
  * keys below/above the shared prefix, 3 a proper prefix of it. */
 static size_t rand_ikey(char *out, int mode)
@@ -423,7 +424,7 @@ START_TEST(test_prefix_index_matches_plain)
                 ck_assert(extra == nr * 8 || extra == nr * 20);
         }
         for (t = 0; t < 20000; t++) {
-            char tk[32];
+            char tk[48];
             size_t tl;
             struct buf k1 = BUF_INIT, k2 = BUF_INIT;
             struct slice v1 = { 0 }, v2 = { 0 };

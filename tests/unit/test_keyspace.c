@@ -433,9 +433,23 @@ END_TEST
 /* The active expiry cycle's "nothing due before" mark (expire_next):
  * found as "no TTL at all" on an empty index, it is lowered by the first
  * TTL written, so that key is still deleted actively once due. */
-START_TEST(active_expiry_first_ttl_after_empty_cycle)
+/* One active expiry cycle deletes exactly one key (with its touch), which
+ * leaves db 0 with keys keys and expires TTLs; raw key rk (rlen bytes) is
+ * gone from the engine. */
+static void cycle_deletes_one(const char *rk, size_t rlen, long long keys, long long exps)
 {
     size_t vl;
+    ks_set_touch_hook(touch);
+    touched_keys = 0;
+    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
+    ck_assert_int_eq(touched_keys, 1);
+    ck_assert_int_eq(dbsize(0), keys);
+    ck_assert_int_eq(expires(0), exps);
+    ck_assert_ptr_null(raw(rk, rlen, &vl));
+}
+
+START_TEST(active_expiry_first_ttl_after_empty_cycle)
+{
     set_s(0, "plain", "v", -1);
     ck_assert_int_eq(ks_active_expire_cycle(1000000), 0);  /* no TTL anywhere */
     ck_assert_int_eq(ks_active_expire_cycle(1000000), 0);
@@ -447,14 +461,8 @@ START_TEST(active_expiry_first_ttl_after_empty_cycle)
     fake_now += 99;                         /* not due yet */
     ck_assert_int_eq(ks_active_expire_cycle(1000000), 0);
     fake_now += 1;                          /* due: expire time == now */
-    ks_set_touch_hook(touch);
-    touched_keys = 0;
     /* Nothing has read t1 since: only the cycle can delete it. */
-    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
-    ck_assert_int_eq(touched_keys, 1);
-    ck_assert_int_eq(dbsize(0), 1);
-    ck_assert_int_eq(expires(0), 0);
-    ck_assert_ptr_null(raw("\0\0\0\1t1", 6, &vl));
+    cycle_deletes_one("\0\0\0\1t1", 6, 1, 0);
     ck_assert_str_eq(get_s(0, "plain"), "v");
     ck_assert_int_eq(ks_active_expire_cycle(1000000), 0);
 }
@@ -474,13 +482,7 @@ START_TEST(active_expiry_nearer_ttl_after_far_one)
     ck_assert_int_eq(ks_active_expire_cycle(1000000), 0);
     set_s(0, "near", "v", fake_now + 100);
     fake_now += 101;
-    ks_set_touch_hook(touch);
-    touched_keys = 0;
-    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
-    ck_assert_int_eq(touched_keys, 1);
-    ck_assert_int_eq(dbsize(0), 2);
-    ck_assert_int_eq(expires(0), 1);
-    ck_assert_ptr_null(raw("\0\0\0\1near", 8, &vl));
+    cycle_deletes_one("\0\0\0\1near", 8, 2, 1);
     char *v = raw("\0\0\0\1far", 7, &vl);
     ck_assert_ptr_nonnull(v);
     lsm_free(v);
@@ -490,21 +492,13 @@ START_TEST(active_expiry_nearer_ttl_after_far_one)
     ck_assert_int_eq(ks_set_expire(0, "p", 1, fake_now + 50), 1);
     ck_assert_int_eq(ks_txn_commit(), 0);
     fake_now += 51;
-    touched_keys = 0;
-    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
-    ck_assert_int_eq(touched_keys, 1);
-    ck_assert_int_eq(dbsize(0), 1);
-    ck_assert_ptr_null(raw("\0\0\0\1p", 5, &vl));
+    cycle_deletes_one("\0\0\0\1p", 5, 1, 1);
     /* A TTL moved earlier on a key that has one (the far key itself). */
     ks_txn_begin();
     ck_assert_int_eq(ks_set_expire(0, "far", 3, fake_now + 20), 1);
     ck_assert_int_eq(ks_txn_commit(), 0);
     fake_now += 21;
-    touched_keys = 0;
-    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
-    ck_assert_int_eq(touched_keys, 1);
-    ck_assert_int_eq(dbsize(0), 0);
-    ck_assert_int_eq(expires(0), 0);
+    cycle_deletes_one("\0\0\0\1far", 7, 0, 0);
 }
 END_TEST
 

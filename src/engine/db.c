@@ -953,6 +953,8 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
             }
             if (rc == 0 && count > 0)
                 rc = memtable_add_batch(mem, wb);
+            if (rc == 0 && count > 0 && memtable_link_due(mem))
+                db_schedule_memtable_link(db, mem);
             pthread_mutex_lock(&db->mu);
             if (rc == 0) {
                 db->wal_dirty = !gsync;

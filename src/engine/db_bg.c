@@ -251,6 +251,23 @@ static void flush_job(void *arg)
     pthread_mutex_unlock(&db->mu);
 }
 
+static void link_job(void *arg)
+{
+    struct memtable *mem = arg;
+
+    memtable_link(mem);
+    memtable_unref(mem);
+}
+
+void db_schedule_memtable_link(struct lsm_db *db, struct memtable *mem)
+{
+    memtable_ref(mem);
+    if (tpool_submit(db->pool, TPOOL_HIGH, link_job, mem) != 0) {
+        memtable_link(mem);       /* no pool (closing): here, clears the claim */
+        memtable_unref(mem);
+    }
+}
+
 void db_maybe_schedule_flush(struct lsm_db *db)
 {
     if (db->flush_scheduled || db->nimm == 0 || db->bg_error != 0 || db->closing)

@@ -154,6 +154,9 @@ uint64_t db_sv_oldest(struct lsm_db *db);
 
 /* db_bg.c (mu held unless noted) */
 void db_maybe_schedule_flush(struct lsm_db *db);
+/* Links mem's waiting keys into its order in the pool (memtable_link_due
+ * said so); holds a reference on mem until done. Any thread, mu not needed. */
+void db_schedule_memtable_link(struct lsm_db *db, struct memtable *mem);
 void db_maybe_schedule_compaction(struct lsm_db *db);
 /* Deletes files no live version, pending output or log needs; no-op while
  * a background error is set. */

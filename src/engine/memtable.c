@@ -19,6 +19,9 @@
 
 #define MEMTABLE_ARENA_BLOCK (32 * 1024)
 #define MT_HASH_MIN_SLOTS 1024
+/* memtable_link_due: at least this many keys waiting, and an eighth of
+ * those linked (a link's searches climb ~log4(linked / waiting) levels). */
+#define MT_LINK_MIN 4096
 
 /* Layout. The skiplist holds one node per *user key* (ordered by user key);
  * the node's inline memory is the key's first internal key (padded to 8),
@@ -80,6 +83,8 @@ struct memtable {
     struct arena *arena;
     struct skiplist *list;
     pthread_mutex_t link_mu;            /* one skiplist linker at a time */
+    _Atomic size_t ndeferred;           /* keys added, not linked yet (about) */
+    _Atomic int link_claimed;           /* memtable_link_due said 1, no link since */
     _Atomic int refs;
     _Atomic(struct mt_hash *) hash;
     size_t nkeys;                       /* writer only */
@@ -280,6 +285,8 @@ struct memtable *memtable_create(void)
     mt->arena = arena_create(MEMTABLE_ARENA_BLOCK);
     mt->list = skiplist_create(mt->arena, NULL, NULL, 0);   /* user keys, bytewise */
     pthread_mutex_init(&mt->link_mu, NULL);
+    atomic_init(&mt->ndeferred, 0);
+    atomic_init(&mt->link_claimed, 0);
     atomic_init(&mt->refs, 1);
     atomic_init(&mt->hash, mt_hash_new(MT_HASH_MIN_SLOTS, 1));
     atomic_init(&mt->entries, 0);
@@ -344,6 +351,7 @@ static int mt_add_key(struct memtable *mt, uint64_t h, uint64_t tag, struct slic
      * its place in the order to the next memtable_iter_create. */
     mt_hash_insert(mt, k, h);
     skiplist_defer_node(mt->list, node, slice_make(ver_ikey(v), user_key.len));
+    atomic_fetch_add_explicit(&mt->ndeferred, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -442,6 +450,27 @@ int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_s
         buf_set(value, val.data, val.len);
     }
     return MEMTABLE_FOUND;
+}
+
+void memtable_link(struct memtable *mt)
+{
+    size_t n;
+
+    pthread_mutex_lock(&mt->link_mu);
+    n = skiplist_link_deferred(mt->list);
+    atomic_fetch_sub_explicit(&mt->ndeferred, n, memory_order_relaxed);
+    atomic_store_explicit(&mt->link_claimed, 0, memory_order_release);
+    pthread_mutex_unlock(&mt->link_mu);
+}
+
+int memtable_link_due(struct memtable *mt)
+{
+    size_t waiting = atomic_load_explicit(&mt->ndeferred, memory_order_relaxed);
+    size_t linked = (size_t)skiplist_count(mt->list);
+
+    if (waiting < MT_LINK_MIN || waiting < linked / 8)
+        return 0;
+    return !atomic_exchange_explicit(&mt->link_claimed, 1, memory_order_acq_rel);
 }
 
 void memtable_prefetch(struct memtable *mt, struct slice user_key)
@@ -667,9 +696,7 @@ struct iter *memtable_iter_create(struct memtable *mt)
     memtable_ref(mt);
     /* Keys added before this call are ordered now: the linking happens
      * under the mutex, so a key another linker took is linked too. */
-    pthread_mutex_lock(&mt->link_mu);
-    skiplist_link_deferred(mt->list);
-    pthread_mutex_unlock(&mt->link_mu);
+    memtable_link(mt);
     skiplist_iter_init(&mi->it, mt->list);
     return &mi->base;
 }

@@ -55,6 +55,15 @@ enum memtable_get_result {
 int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_seq,
                  int *type, struct buf *value, uint64_t *seq);
 
+/* Links the keys added since the last link into the order (what
+ * memtable_iter_create does first); any thread holding a reference. */
+void memtable_link(struct memtable *mt);
+/* Writer, after adds: 1 when enough keys wait to be linked that the caller
+ * should run memtable_link soon, off its thread, so that no iterator (a
+ * scan on the event loop) has a whole memtable's keys to sort at once.
+ * Says 1 once until that link (or any other) has run. */
+int memtable_link_due(struct memtable *mt);
+
 /* Asks for the cache line of user_key's hash slot (a hint; any thread
  * holding a reference, no effect on results). */
 void memtable_prefetch(struct memtable *mt, struct slice user_key);

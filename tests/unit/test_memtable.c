@@ -37,6 +37,59 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/* Keys wait for a link; memtable_link_due asks for one once enough wait
+ * (4096, and an eighth of those linked), once per link; the link orders
+ * them all, and overwrites never count. */
+START_TEST(test_link_due)
+{
+    struct memtable *mt = memtable_create();
+    char k[32];
+    int i, asked = 0;
+    uint64_t seq = 1;
+    struct iter *it;
+    size_t n = 0;
+
+    for (i = 0; i < 4095; i++) {
+        snprintf(k, sizeof(k), "k%06d", (i * 7919) % 100000);
+        ck_assert_int_eq(memtable_add(mt, seq++, LSM_TYPE_VALUE, slice_cstr(k), slice_cstr("v")), 0);
+        ck_assert(!memtable_link_due(mt));
+    }
+    /* overwrites of waiting keys are no new keys */
+    ck_assert_int_eq(memtable_add(mt, seq++, LSM_TYPE_VALUE, slice_cstr("k000000"), slice_cstr("w")), 0);
+    ck_assert(!memtable_link_due(mt));
+    snprintf(k, sizeof(k), "k%06d", 99999);
+    ck_assert_int_eq(memtable_add(mt, seq++, LSM_TYPE_VALUE, slice_cstr(k), slice_cstr("v")), 0);
+    ck_assert(memtable_link_due(mt));               /* 4096 waiting */
+    ck_assert(!memtable_link_due(mt));              /* said once */
+    memtable_link(mt);
+    ck_assert(!memtable_link_due(mt));              /* none waiting */
+    /* 4096 linked: the next 4096 new keys are due again (>= linked / 8) */
+    for (i = 0; i < 4096; i++) {
+        snprintf(k, sizeof(k), "m%06d", (i * 7919) % 100000);
+        ck_assert_int_eq(memtable_add(mt, seq++, LSM_TYPE_VALUE, slice_cstr(k), slice_cstr("v")), 0);
+        asked += memtable_link_due(mt);
+    }
+    ck_assert_int_eq(asked, 1);
+    it = memtable_iter_create(mt);                  /* links the rest itself */
+    char prev[32] = "";
+    for (iter_seek_to_first(it); iter_valid(it); iter_next(it)) {
+        struct slice uk = ikey_user_key(iter_key(it));
+        ck_assert_uint_lt(uk.len, sizeof(prev));
+        memcpy(k, uk.data, uk.len);
+        k[uk.len] = '\0';
+        if (strcmp(k, prev) != 0) {
+            ck_assert_int_gt(strcmp(k, prev), 0);
+            strcpy(prev, k);
+            n++;
+        }
+    }
+    ck_assert_uint_eq(n, 4096 + 4096);
+    ck_assert(!memtable_link_due(mt));
+    iter_destroy(it);
+    memtable_unref(mt);
+}
+END_TEST
+
 START_TEST(test_versions_and_snapshots)
 {
     struct memtable *mt = memtable_create();
@@ -656,6 +709,7 @@ static Suite *memtable_suite(void)
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_empty);
+    tcase_add_test(tc, test_link_due);
     tcase_add_test(tc, test_versions_and_snapshots);
     tcase_add_test(tc, test_vptr_and_long_keys);
     tcase_add_test(tc, test_iterator_order);

@@ -350,8 +350,10 @@ static int mt_add_key(struct memtable *mt, uint64_t h, uint64_t tag, struct slic
     /* The hash index said the key is absent: publish it there, and leave
      * its place in the order to the next memtable_iter_create. */
     mt_hash_insert(mt, k, h);
-    skiplist_defer_node(mt->list, node, slice_make(ver_ikey(v), user_key.len));
+    /* Counted before the push, so a linker that takes it never makes the
+     * count go below zero. */
     atomic_fetch_add_explicit(&mt->ndeferred, 1, memory_order_relaxed);
+    skiplist_defer_node(mt->list, node, slice_make(ver_ikey(v), user_key.len));
     return 0;
 }
 

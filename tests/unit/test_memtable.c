@@ -322,24 +322,32 @@ enum { CW = 20000, CKEYS = 64 };
 
 struct conc {
     struct memtable *mt;
+    uint64_t entries;                /* the writer adds sequences 1..entries */
+    void (*key)(char *out, size_t n, uint64_t s);   /* the key of sequence s */
     _Atomic uint64_t published;      /* sequences 1..published are in */
     atomic_int done;
     atomic_int failures;
 };
 
-static void *conc_writer(void *arg)
+/* The writer: sequence s is key c->key(s) = "v<s>", published in order. */
+static void *seq_writer(void *arg)
 {
     struct conc *c = arg;
     char key[16], val[32];
 
-    for (uint64_t s = 1; s <= CW; s++) {
-        snprintf(key, sizeof(key), "key%02d", (int)(s % CKEYS));
+    for (uint64_t s = 1; s <= c->entries; s++) {
+        c->key(key, sizeof(key), s);
         snprintf(val, sizeof(val), "v%llu", (unsigned long long)s);
         memtable_add(c->mt, s, LSM_TYPE_VALUE, slice_cstr(key), slice_cstr(val));
         atomic_store_explicit(&c->published, s, memory_order_release);
     }
     atomic_store(&c->done, 1);
     return NULL;
+}
+
+static void conc_key(char *out, size_t n, uint64_t s)
+{
+    snprintf(out, n, "key%02d", (int)(s % CKEYS));
 }
 
 static void *conc_reader(void *arg)
@@ -357,7 +365,7 @@ static void *conc_reader(void *arg)
 
         r = r * 1103515245u + 12345u;
         k = (int)((r >> 8) % CKEYS);
-        snprintf(key, sizeof(key), "key%02d", k);
+        conc_key(key, sizeof(key), (uint64_t)k);
         memtable_ref(c->mt);            /* a reader holds its own reference */
         rc = memtable_get(c->mt, slice_cstr(key), LSM_MAX_SEQ, NULL, &v, &seq);
         memtable_unref(c->mt);
@@ -390,19 +398,21 @@ static void *conc_reader(void *arg)
     return NULL;
 }
 
-/* One writer and two readers on a new memtable; the readers must report no
- * failure and the memtable ends with `entries` entries. */
-static void run_writer_and_readers(void *(*writer)(void *), void *(*reader)(void *),
-                                   uint64_t entries)
+/* seq_writer with key and two readers on a new memtable; the readers must
+ * report no failure and the memtable ends with `entries` entries. */
+static void run_writer_and_readers(void (*key)(char *, size_t, uint64_t),
+                                   void *(*reader)(void *), uint64_t entries)
 {
     struct conc c;
     pthread_t w, rd[2];
 
     memset(&c, 0, sizeof(c));
     c.mt = memtable_create();
+    c.entries = entries;
+    c.key = key;
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(pthread_create(&rd[i], NULL, reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&w, NULL, writer, &c), 0);
+    ck_assert_int_eq(pthread_create(&w, NULL, seq_writer, &c), 0);
     pthread_join(w, NULL);
     for (int i = 0; i < 2; i++)
         pthread_join(rd[i], NULL);
@@ -413,7 +423,7 @@ static void run_writer_and_readers(void *(*writer)(void *), void *(*reader)(void
 
 START_TEST(test_concurrent_readers)
 {
-    run_writer_and_readers(conc_writer, conc_reader, CW);
+    run_writer_and_readers(conc_key, conc_reader, CW);
 }
 END_TEST
 
@@ -636,19 +646,9 @@ END_TEST
  * a scan started at any moment is in order. */
 enum { GW = 60000, GKEYS = 20000 };
 
-static void *grow_writer(void *arg)
+static void grow_key(char *out, size_t n, uint64_t s)
 {
-    struct conc *c = arg;
-    char key[16], val[32];
-
-    for (uint64_t s = 1; s <= GW; s++) {
-        snprintf(key, sizeof(key), "g%06llu", (unsigned long long)(s % GKEYS));
-        snprintf(val, sizeof(val), "v%llu", (unsigned long long)s);
-        memtable_add(c->mt, s, LSM_TYPE_VALUE, slice_cstr(key), slice_cstr(val));
-        atomic_store_explicit(&c->published, s, memory_order_release);
-    }
-    atomic_store(&c->done, 1);
-    return NULL;
+    snprintf(out, n, "g%06llu", (unsigned long long)(s % GKEYS));
 }
 
 static void *grow_reader(void *arg)
@@ -667,7 +667,7 @@ static void *grow_reader(void *arg)
             continue;
         r = r * 1103515245u + 12345u;
         s = 1 + (uint64_t)(r >> 4) % pub;       /* a published sequence */
-        snprintf(key, sizeof(key), "g%06llu", (unsigned long long)(s % GKEYS));
+        grow_key(key, sizeof(key), s);
         /* Snapshot s sees exactly version s of its key. A reference per
          * get: the writer frees old hash tables between them. */
         memtable_ref(c->mt);
@@ -698,7 +698,7 @@ static void *grow_reader(void *arg)
 
 START_TEST(test_concurrent_growth)
 {
-    run_writer_and_readers(grow_writer, grow_reader, GW);
+    run_writer_and_readers(grow_key, grow_reader, GW);
 }
 END_TEST
 

@@ -511,21 +511,37 @@ static void pfx_narrow(const struct block_iter *it, struct slice target, uint32_
     *right = hi > 0 ? hi - 1 : 0;
 }
 
+/* The user key (suffix_len bytes off) of restart point i in *first, and
+ * the length (at most max) of the prefix it shares with that of restart
+ * point j > i: keys being sorted, every key between them shares it too.
+ * 0, or -1 when either key is malformed. */
+static int shared_prefix(struct block_iter *it, uint32_t i, uint32_t j, size_t suffix_len,
+                         size_t max, struct slice *first, size_t *len)
+{
+    struct slice last;
+    size_t c = 0;
+
+    if (restart_key(it, i, first) < 0 || restart_key(it, j, &last) < 0 ||
+        first->len < suffix_len || last.len < suffix_len)
+        return -1;
+    first->len -= suffix_len;
+    last.len -= suffix_len;
+    while (c < max && c < first->len && c < last.len && first->data[c] == last.data[c])
+        c++;
+    *len = c;
+    return 0;
+}
+
 /* The small-block accelerator (struct block): 0, or LSM_ECORRUPT. */
 static int build_small(struct block *b, struct block_iter *it, block_cmp_fn cmp,
                        size_t suffix_len)
 {
-    uint32_t n = b->nrestarts, i, c = 0;
-    struct slice first, last, k;
+    uint32_t n = b->nrestarts, i;
+    struct slice first, k;
+    size_t c;
 
-    if (restart_key(it, 0, &first) < 0 || restart_key(it, n - 1, &last) < 0 ||
-        first.len < suffix_len || last.len < suffix_len)
+    if (shared_prefix(it, 0, n - 1, suffix_len, BLOCK_INLINE_COMMON, &first, &c) < 0)
         return LSM_ECORRUPT;
-    first.len -= suffix_len;
-    last.len -= suffix_len;
-    while (c < BLOCK_INLINE_COMMON && c < first.len && c < last.len &&
-           first.data[c] == last.data[c])
-        c++;
     for (i = 0; i < n; i++) {
         if (restart_key(it, i, &k) < 0 || k.len < suffix_len + c ||
             memcmp(k.data, first.data, c) != 0)
@@ -549,20 +565,16 @@ static int build_small(struct block *b, struct block_iter *it, block_cmp_fn cmp,
 static int build_pfx2(struct block *b, struct block_iter *it, size_t suffix_len)
 {
     uint32_t n = b->nrestarts, c = b->pfx_common_len, a, z, i;
-    struct slice first, last, k;
+    struct slice first, k;
 
     for (a = 0; a < n; a = z) {
-        size_t c2 = 0;
+        size_t c2;
         for (z = a + 1; z < n && b->pfx[z] == b->pfx[a]; z++)
             ;
         if (z - a < 4)
             continue;
-        if (restart_key(it, a, &first) < 0 || restart_key(it, z - 1, &last) < 0)
+        if (shared_prefix(it, a, z - 1, suffix_len, SIZE_MAX, &first, &c2) < 0)
             return LSM_ECORRUPT;
-        first.len -= suffix_len;                /* checked by the caller */
-        last.len -= suffix_len;
-        while (c2 < first.len && c2 < last.len && first.data[c2] == last.data[c2])
-            c2++;
         if (c2 <= c)
             continue;
         if (b->pfx2 == NULL) {
@@ -588,9 +600,10 @@ static int build_pfx2(struct block *b, struct block_iter *it, size_t suffix_len)
 int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_len)
 {
     struct block_iter it;
-    struct slice first, last, k;
+    struct slice first, k;
     uint64_t *pfx;
-    uint32_t i, c = 0, n = b->nrestarts;
+    uint32_t i, n = b->nrestarts;
+    size_t c;
 
     if (b->pfx != NULL || b->sn != 0 || n < 2 || b->restart_offset == 0 ||
         (n > BLOCK_INLINE_RESTARTS && n < 16))
@@ -601,14 +614,8 @@ int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_le
     it.nrestarts = n;
     if (n <= BLOCK_INLINE_RESTARTS)
         return build_small(b, &it, cmp, suffix_len);
-    if (restart_key(&it, 0, &first) < 0 || restart_key(&it, n - 1, &last) < 0 ||
-        first.len < suffix_len || last.len < suffix_len)
+    if (shared_prefix(&it, 0, n - 1, suffix_len, UINT32_MAX, &first, &c) < 0)
         return LSM_ECORRUPT;
-    first.len -= suffix_len;
-    last.len -= suffix_len;
-    /* Keys are sorted: what the first and last share, all share. */
-    while (c < first.len && c < last.len && first.data[c] == last.data[c])
-        c++;
     pfx = zmalloc(sizeof(*pfx) * n);
     for (i = 0; i < n; i++) {
         if (restart_key(&it, i, &k) < 0 || k.len < suffix_len + c ||
@@ -622,7 +629,7 @@ int block_build_prefix_index(struct block *b, block_cmp_fn cmp, size_t suffix_le
     b->pfx = pfx;
     b->pfx_cmp = cmp;
     b->pfx_common = first.data;
-    b->pfx_common_len = c;
+    b->pfx_common_len = (uint32_t)c;
     b->pfx_suffix = (uint32_t)suffix_len;
     if (build_pfx2(b, &it, suffix_len) < 0) {
         zfree(b->pfx);

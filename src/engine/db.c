@@ -1458,8 +1458,10 @@ static struct iter *internal_iter(struct lsm_iter *li)
     struct iter *it;
     int n = 0, i, l;
 
-    for (i = 0; i < li->nmem; i++)
+    for (i = 0; i < li->nmem; i++) {
+        memtable_note_scan(li->mems[i]);
         kids[n++] = memtable_iter_create(li->mems[i]);
+    }
     for (i = v->nfiles[0] - 1; i >= 0; i--)
         kids[n++] = table_cache_iter(li->db->tc, &li->sro, v->files[0][i]->number,
                                      v->files[0][i]->size, NULL);

@@ -85,6 +85,7 @@ struct memtable {
     pthread_mutex_t link_mu;            /* one skiplist linker at a time */
     _Atomic size_t ndeferred;           /* keys added, not linked yet (about) */
     _Atomic int link_claimed;           /* memtable_link_due said 1, no link since */
+    _Atomic int scanned;                /* memtable_note_scan was called */
     _Atomic int refs;
     _Atomic(struct mt_hash *) hash;
     size_t nkeys;                       /* writer only */
@@ -287,6 +288,7 @@ struct memtable *memtable_create(void)
     pthread_mutex_init(&mt->link_mu, NULL);
     atomic_init(&mt->ndeferred, 0);
     atomic_init(&mt->link_claimed, 0);
+    atomic_init(&mt->scanned, 0);
     atomic_init(&mt->refs, 1);
     atomic_init(&mt->hash, mt_hash_new(MT_HASH_MIN_SLOTS, 1));
     atomic_init(&mt->entries, 0);
@@ -470,9 +472,19 @@ int memtable_link_due(struct memtable *mt)
     size_t waiting = atomic_load_explicit(&mt->ndeferred, memory_order_relaxed);
     size_t linked = (size_t)skiplist_count(mt->list);
 
-    if (waiting < MT_LINK_MIN || waiting < linked / 8)
+    if (waiting < MT_LINK_MIN || waiting < linked / 8 ||
+        !atomic_load_explicit(&mt->scanned, memory_order_relaxed))
         return 0;
     return !atomic_exchange_explicit(&mt->link_claimed, 1, memory_order_acq_rel);
+}
+
+void memtable_note_scan(struct memtable *mt)
+{
+    /* A scan of an empty memtable (the server's start-up one) says nothing
+     * about the writes to come. */
+    if (atomic_load_explicit(&mt->entries, memory_order_relaxed) > 0 &&
+        !atomic_load_explicit(&mt->scanned, memory_order_relaxed))
+        atomic_store_explicit(&mt->scanned, 1, memory_order_relaxed);
 }
 
 void memtable_prefetch(struct memtable *mt, struct slice user_key)

@@ -61,8 +61,14 @@ void memtable_link(struct memtable *mt);
 /* Writer, after adds: 1 when enough keys wait to be linked that the caller
  * should run memtable_link soon, off its thread, so that no iterator (a
  * scan on the event loop) has a whole memtable's keys to sort at once.
- * Says 1 once until that link (or any other) has run. */
+ * Says 1 once until that link (or any other) has run, and never before
+ * memtable_note_scan: while nothing but the flush iterates a memtable, its
+ * keys are linked once, by the flush, into an empty order (appends), which
+ * costs a fraction of linking them batch by batch. */
 int memtable_link_due(struct memtable *mt);
+/* A reader is about to iterate mt (not the flush): if mt holds any key,
+ * links are kept due from now on. Any thread. */
+void memtable_note_scan(struct memtable *mt);
 
 /* Asks for the cache line of user_key's hash slot (a hint; any thread
  * holding a reference, no effect on results). */

@@ -313,17 +313,27 @@ struct sl_sortent {
     struct skiplist_node *n;
 };
 
+static uint64_t sl_prefix(struct slice key, size_t off)
+{
+    uint64_t p = 0;
+
+    for (size_t i = 0; i < 8; i++)
+        p = p << 8 | (off + i < key.len ? (unsigned char)key.data[off + i] : 0);
+    return p;
+}
+
+/* By prefix; on equal prefixes 0, or (full) by the whole keys. */
 static inline int sl_sortent_cmp(const struct skiplist *l, const struct sl_sortent *a,
-                                 const struct sl_sortent *b)
+                                 const struct sl_sortent *b, int full)
 {
     if (a->prefix != b->prefix)
         return a->prefix < b->prefix ? -1 : 1;
-    return sl_cmp(l, sl_key(a->n), sl_key(b->n));
+    return full ? sl_cmp(l, sl_key(a->n), sl_key(b->n)) : 0;
 }
 
 /* Bottom-up merge sort of v[0..n) (stable; tmp holds n entries). */
-static void sl_sort(const struct skiplist *l, struct sl_sortent *v, struct sl_sortent *tmp,
-                    size_t n)
+static void sl_msort(const struct skiplist *l, struct sl_sortent *v, struct sl_sortent *tmp,
+                     size_t n, int full)
 {
     struct sl_sortent *src = v, *dst = tmp;
 
@@ -333,7 +343,7 @@ static void sl_sort(const struct skiplist *l, struct sl_sortent *v, struct sl_so
         for (size_t i = lo + 1; i < hi; i++) {
             struct sl_sortent e = v[i];
             size_t j = i;
-            while (j > lo && sl_sortent_cmp(l, &e, &v[j - 1]) < 0) {
+            while (j > lo && sl_sortent_cmp(l, &e, &v[j - 1], full) < 0) {
                 v[j] = v[j - 1];
                 j--;
             }
@@ -345,7 +355,7 @@ static void sl_sort(const struct skiplist *l, struct sl_sortent *v, struct sl_so
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                dst[k++] = sl_sortent_cmp(l, &src[j], &src[i]) < 0 ? src[j++] : src[i++];
+                dst[k++] = sl_sortent_cmp(l, &src[j], &src[i], full) < 0 ? src[j++] : src[i++];
             while (i < mid)
                 dst[k++] = src[i++];
             while (j < hi)
@@ -359,13 +369,48 @@ static void sl_sort(const struct skiplist *l, struct sl_sortent *v, struct sl_so
         memcpy(v, src, n * sizeof(*v));
 }
 
-static uint64_t sl_prefix(struct slice key, size_t off)
-{
-    uint64_t p = 0;
+/* Prefix rounds before a still tied run is sorted by whole keys. */
+#define SL_SORT_ROUNDS 8
 
-    for (size_t i = 0; i < 8; i++)
-        p = p << 8 | (off + i < key.len ? (unsigned char)key.data[off + i] : 0);
-    return p;
+/* Sorts v[0..n), whose keys share their first off bytes and whose .prefix
+ * holds the 8 bytes from off: by prefix alone (no key read per compare),
+ * then each run of equal prefixes by the next 8 bytes, and so on. One
+ * outlier key (the server's metadata beside its data keys) makes the
+ * common prefix short, and the first 8 bytes then tell few keys apart: a
+ * sort that fell back to whole keys on ties read two keys per compare (a
+ * cache miss each), most of the flush's time. A run whose keys all end in
+ * the window, or still tied after SL_SORT_ROUNDS rounds, is sorted by
+ * whole keys (equal or nearly equal keys: short runs). */
+static void sl_sort(const struct skiplist *l, struct sl_sortent *v, struct sl_sortent *tmp,
+                    size_t n, size_t off, int round)
+{
+    size_t a, b;
+
+    if (l->cmp != NULL || round == SL_SORT_ROUNDS) {
+        sl_msort(l, v, tmp, n, 1);
+        return;
+    }
+    sl_msort(l, v, tmp, n, 0);
+    for (a = 0; a < n; a = b) {
+        int longer = 0;
+
+        for (b = a + 1; b < n && v[b].prefix == v[a].prefix; b++)
+            ;
+        if (b - a < 2)
+            continue;
+        for (size_t i = a; i < b; i++)
+            longer |= sl_key(v[i].n).len > off + 8;
+        if (!longer) {
+            sl_msort(l, v + a, tmp + a, b - a, 1);
+            continue;
+        }
+        for (size_t i = a; i < b; i++) {
+            if (i + 8 < b)
+                __builtin_prefetch(v[i + 8].n);
+            v[i].prefix = sl_prefix(sl_key(v[i].n), off + 8);
+        }
+        sl_sort(l, v + a, tmp + a, b - a, off + 8, round + 1);
+    }
 }
 
 /* Links sorted, distinct nodes: each search starts from the previous
@@ -446,7 +491,7 @@ size_t skiplist_link_deferred(struct skiplist *l)
         v[n].prefix = l->cmp == NULL ? sl_prefix(sl_key(c), off) : 0;
         n++;
     }
-    sl_sort(l, v, v + cap, n);
+    sl_sort(l, v, v + cap, n, off, 0);
     sl_link_sorted(l, v, n);
     zfree(v);
     return n;

@@ -37,9 +37,11 @@ START_TEST(test_empty)
 }
 END_TEST
 
-/* Keys wait for a link; memtable_link_due asks for one once enough wait
- * (4096, and an eighth of those linked), once per link; the link orders
- * them all, and overwrites never count. */
+/* Keys wait for a link; once a reader has scanned the memtable,
+ * memtable_link_due asks for one once enough wait (4096, and an eighth of
+ * those linked), once per link; the link orders them all, and overwrites
+ * never count. Before any scan (or after a scan of the empty memtable) it
+ * never asks: the flush links them all at once. */
 START_TEST(test_link_due)
 {
     struct memtable *mt = memtable_create();
@@ -49,6 +51,15 @@ START_TEST(test_link_due)
     struct iter *it;
     size_t n = 0;
 
+    memtable_note_scan(mt);                         /* empty: no hint */
+    for (i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "j%06d", (i * 7919) % 100000);
+        ck_assert_int_eq(memtable_add(mt, seq++, LSM_TYPE_VALUE, slice_cstr(k), slice_cstr("v")), 0);
+        ck_assert(!memtable_link_due(mt));
+    }
+    memtable_link(mt);
+    ck_assert(!memtable_link_due(mt));
+    memtable_note_scan(mt);                         /* a scan: links are due from now on */
     for (i = 0; i < 4095; i++) {
         snprintf(k, sizeof(k), "k%06d", (i * 7919) % 100000);
         ck_assert_int_eq(memtable_add(mt, seq++, LSM_TYPE_VALUE, slice_cstr(k), slice_cstr("v")), 0);
@@ -83,7 +94,7 @@ START_TEST(test_link_due)
             n++;
         }
     }
-    ck_assert_uint_eq(n, 4096 + 4096);
+    ck_assert_uint_eq(n, 5000 + 4096 + 4096);
     ck_assert(!memtable_link_due(mt));
     iter_destroy(it);
     memtable_unref(mt);

@@ -558,6 +558,28 @@ static size_t keys_ab(struct arena *a, struct slice *v)
     return n;
 }
 
+/* Keys sharing 90 bytes (more than the sort's prefix rounds reach) and
+ * some sharing 40, after an outlier that makes the common prefix empty:
+ * ties on every 8-byte window up to the last rounds. */
+static size_t keys_long(struct arena *a, struct slice *v, size_t n90)
+{
+    char b[128];
+    size_t n = 0;
+
+    v[n++] = arena_bytes(a, "\x01", 1);
+    memset(b, 'x', sizeof(b));
+    for (size_t i = 0; i < n90; i++) {
+        enc(b + 90, mix64(i + 11) % (n90 * 4));
+        v[n++] = arena_bytes(a, b, 98);
+        enc(b + 40, mix64(i + 12));
+        v[n++] = arena_bytes(a, b, 48 + i % 3);
+        memset(b + 40, 'x', 8);
+    }
+    n = dedup_slices(v, n);             /* the outlier sorts first: kept first */
+    shuffle_slices(v + 1, n - 1);
+    return n;
+}
+
 START_TEST(test_deferred_random_keys)
 {
     unsigned seed = test_seed("test_deferred_random_keys");
@@ -588,6 +610,8 @@ START_TEST(test_deferred_common_prefixes)
     n = keys_prefixed(ka, v, 1500, 1);
     deferred_round("prefixed + outliers last, bytewise", v, n, NULL, seed + 2);
     deferred_round("prefixed + outliers last, reverse", v, n, cmp_rev, seed + 3);
+    n = keys_long(ka, v, 1000);
+    deferred_round("long shared prefixes after an outlier, bytewise", v, n, NULL, seed + 6);
     n = keys_ab(ka, v);
     deferred_round("ab\\0..., bytewise", v, n, NULL, seed + 4);
     deferred_round("ab\\0..., reverse", v, n, cmp_rev, seed + 5);

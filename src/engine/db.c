@@ -215,7 +215,7 @@ static int recover_flush(struct lsm_db *db, struct memtable *mem, struct version
     int rc;
 
     db_pending_add(db, number);
-    rc = db_write_level0(db, mem, number, &meta);
+    rc = db_write_level0(db, mem, number, 0, NULL, &meta);
     if (rc == 0 && meta != NULL) {
         version_edit_add_file(e, 0, meta);
         db->flush_bytes += meta->size;

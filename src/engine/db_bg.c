@@ -162,20 +162,44 @@ static int sync_dir(struct lsm_db *db)
 }
 
 int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
+                    uint64_t smallest_snap, struct version_edit *edit,
                     struct file_meta **meta)
 {
     struct table_out o;
     struct iter *it;
-    uint64_t bytes = 0;
-    int rc;
+    struct slice ukey = slice_make("", 0);   /* in mem's arena: stable */
+    uint64_t bytes = 0, last_seq_for_key = 0;
+    int rc, has_ukey = 0;
 
     *meta = NULL;
     rc = out_open(db, &o, number);
     if (rc != 0)
         return rc;
     it = memtable_iter_create(mem);
-    for (iter_seek_to_first(it); iter_valid(it) && rc == 0; iter_next(it))
+    for (iter_seek_to_first(it); iter_valid(it) && rc == 0; iter_next(it)) {
+        struct ikey_parsed p;
+
+        /* Versions come newest first within a key. The server's counter
+         * record has one per write: without this, half a flushed table
+         * of 100-byte SETs was old counter versions. */
+        if (edit != NULL && ikey_parse(iter_key(it), &p) == 0) {
+            int shadowed;
+
+            if (!has_ukey || !slice_equal(p.user_key, ukey)) {
+                ukey = p.user_key;
+                has_ukey = 1;
+                last_seq_for_key = LSM_MAX_SEQ + 1;
+            }
+            shadowed = last_seq_for_key <= smallest_snap;
+            last_seq_for_key = p.seq;
+            if (shadowed) {
+                if (p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
+                    db->vlog.dropped(db->vlog.arg, iter_value(it), edit);
+                continue;
+            }
+        }
         rc = out_add(&o, iter_key(it), iter_value(it));
+    }
     iter_destroy(it);
     if (rc != 0) {
         db_set_error(rc, "%s: write: %s", o.path.data, sst_last_error());
@@ -204,16 +228,17 @@ static void flush_job(void *arg)
         uint64_t number = version_set_new_file_number(db->vs);
         struct file_meta *meta = NULL;
         struct version_edit e;
+        uint64_t smallest_snap = db_smallest_snapshot(db);
         int rc;
 
         memtable_ref(mem);
         db_pending_add(db, number);
+        version_edit_init(&e);
         pthread_mutex_unlock(&db->mu);
-        rc = db_write_level0(db, mem, number, &meta);
+        rc = db_write_level0(db, mem, number, smallest_snap, &e, &meta);
         pthread_mutex_lock(&db->mu);
         memtable_unref(mem);
         if (rc == 0) {
-            version_edit_init(&e);
             if (meta != NULL)
                 version_edit_add_file(&e, 0, meta);
             /* WALs older than the next memtable's are no longer needed. */
@@ -221,8 +246,8 @@ static void flush_job(void *arg)
             rc = version_set_log_and_apply(db->vs, &e, &db->mu);
             if (rc != 0)
                 db_set_error(rc, "%s", db->vs->errmsg);
-            version_edit_free(&e);
         }
+        version_edit_free(&e);
         db_pending_remove(db, number);
         if (rc != 0) {
             file_meta_unref(meta);

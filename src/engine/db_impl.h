@@ -161,8 +161,13 @@ void db_maybe_schedule_compaction(struct lsm_db *db);
 /* Deletes files no live version, pending output or log needs; no-op while
  * a background error is set. */
 void db_delete_obsolete_files(struct lsm_db *db);
-/* Writes mem to a new L0 table (mu NOT held); *meta NULL when empty. */
+/* Writes mem to a new L0 table (mu NOT held); *meta NULL when empty.
+ * With edit, a version shadowed by a newer one of its key that every
+ * reader sees (sequence <= smallest_snap, as compaction's rule) is not
+ * written, and a dropped value pointer's size goes to edit's discard
+ * counts; without (recovery), every version is written. */
 int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
+                    uint64_t smallest_snap, struct version_edit *edit,
                     struct file_meta **meta);
 void db_pending_add(struct lsm_db *db, uint64_t number);
 void db_pending_remove(struct lsm_db *db, uint64_t number);

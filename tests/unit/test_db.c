@@ -235,6 +235,63 @@ static void check_iter_both(const char *fwd, const char *rev)
     lsm_iter_destroy(it);
 }
 
+/* 100 letters from an LCG seeded by n (snappy cannot shrink them). */
+static void letters(char *v, int n)
+{
+    uint32_t x = (uint32_t)n * 2654435761u + 1;
+
+    for (int i = 0; i < 100; i++) {
+        x = x * 1103515245u + 12345u;
+        v[i] = (char)('a' + (x >> 16) % 26);
+    }
+    v[100] = '\0';
+}
+
+static uint64_t table_bytes(void)
+{
+    struct lsm_stats st;
+    uint64_t b = 0;
+
+    ck_assert_int_eq(lsm_get_stats(db, &st), 0);
+    for (int l = 0; l < LSM_STATS_LEVELS; l++)
+        b += st.level[l].bytes;
+    return b;
+}
+
+/* A flush writes only the versions a reader can still see: 300 overwrites
+ * of a key in the memtable become one entry; with a snapshot held, the
+ * versions newer than it stay (and the snapshot reads its own). */
+START_TEST(test_flush_drops_shadowed_versions)
+{
+    const struct lsm_snapshot *s;
+    char v[101], first[101];
+    uint64_t bytes;
+
+    for (int i = 0; i < 300; i++) {
+        letters(v, i);
+        put("k", v);
+    }
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    ck_assert_str_eq(get("k"), v);
+    bytes = table_bytes();
+    ck_assert_uint_lt(bytes, 4096);                 /* not 300 x 100 bytes */
+    letters(first, 1000);
+    put("k", first);
+    s = lsm_snapshot_create(db);
+    for (int i = 0; i < 300; i++) {
+        letters(v, 2000 + i);
+        put("k", v);
+    }
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    ck_assert_str_eq(get_snap("k", s), first);
+    ck_assert_str_eq(get("k"), v);
+    ck_assert_uint_gt(table_bytes() - bytes, 250 * 100);   /* newer than s: kept */
+    lsm_snapshot_release(db, s);
+    reopen();
+    ck_assert_str_eq(get("k"), v);
+}
+END_TEST
+
 START_TEST(test_iterator_basic)
 {
     check_iter_both("", "");
@@ -1403,6 +1460,7 @@ int main(void)
     tcase_add_test(tc, test_put_buffer_reuse);
     tcase_add_test(tc, test_batch_atomic);
     tcase_add_test(tc, test_snapshot);
+    tcase_add_test(tc, test_flush_drops_shadowed_versions);
     tcase_add_test(tc, test_iterator_basic);
     tcase_add_test(tc, test_iterator_seek_and_direction);
     tcase_add_test(tc, test_iterator_bounds_and_snapshot);

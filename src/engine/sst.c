@@ -22,7 +22,8 @@
 
 #define SST_HANDLES_LEN (2 * BLOCK_HANDLE_MAX_LEN)   /* padded handle area */
 #define SST_MAX_BLOCK ((uint64_t)1 << 30)            /* sanity bound on a block */
-#define META_FILTER "filter.bloom"
+#define META_FILTER "filter.bloom"             /* BLOOM_LEGACY */
+#define META_FILTER_LOCAL "filter.bloom.local" /* BLOOM_LOCAL */
 #define META_PROPS "properties"
 
 enum { BLOCK_RAW = 0, BLOCK_SNAPPY = 1 };
@@ -92,6 +93,7 @@ void sst_options_init(struct sst_options *o)
     o->restart_interval = 16;
     o->bloom_bits_per_key = 10;
     o->compression = LSM_COMPRESSION_SNAPPY;
+    o->bloom_format = BLOOM_LOCAL;
 }
 
 void sst_options_from_lsm(struct sst_options *o, const struct lsm_options *lo)
@@ -100,6 +102,7 @@ void sst_options_from_lsm(struct sst_options *o, const struct lsm_options *lo)
     o->restart_interval = lo->block_restart_interval > 0 ? lo->block_restart_interval : 16;
     o->bloom_bits_per_key = lo->bloom_bits_per_key > 0 ? lo->bloom_bits_per_key : 0;
     o->compression = lo->compression;
+    o->bloom_format = BLOOM_LOCAL;
 }
 
 void sst_read_options_init(struct sst_read_options *ro)
@@ -234,7 +237,9 @@ struct sst_builder *sst_builder_create(struct io_file *file, const struct sst_op
     b->data_block = block_builder_create(b->opt.restart_interval);
     b->index_block = block_builder_create(1);
     if (b->opt.bloom_bits_per_key > 0)
-        b->bloom = bloom_builder_create(b->opt.bloom_bits_per_key);
+        b->bloom = bloom_builder_create(b->opt.bloom_bits_per_key,
+                                        b->opt.bloom_format == BLOOM_LEGACY ? BLOOM_LEGACY
+                                                                            : BLOOM_LOCAL);
     buf_init(&b->last_key);
     buf_init(&b->compressed);
     buf_init(&b->scratch);
@@ -438,7 +443,9 @@ static int write_tail(struct sst_builder *b)
     if (has_filter) {
         buf_clear(&tmp);
         block_handle_encode(&tmp, &filter_h);
-        block_builder_add(bb, slice_cstr(META_FILTER), buf_slice(&tmp));
+        block_builder_add(bb, slice_cstr(b->opt.bloom_format == BLOOM_LEGACY ? META_FILTER
+                                                                             : META_FILTER_LOCAL),
+                          buf_slice(&tmp));
     }
     buf_clear(&tmp);
     block_handle_encode(&tmp, &props_h);
@@ -484,6 +491,7 @@ struct sst_reader {
     uint64_t index_offset;           /* for error messages */
     char *filter;                    /* NULL when the table has none */
     size_t filter_len;
+    enum bloom_format filter_format;
     struct sst_props props;
 };
 
@@ -664,7 +672,11 @@ static int read_meta(struct sst_reader *r, const struct block_handle *meta_h)
             rc = corrupt(r, meta_h->offset, "bad handle in metaindex");
             break;
         }
-        if (slice_equal(iter_key(it), slice_cstr(META_FILTER)) && !r->filter) {
+        if ((slice_equal(iter_key(it), slice_cstr(META_FILTER)) ||
+             slice_equal(iter_key(it), slice_cstr(META_FILTER_LOCAL))) &&
+            !r->filter) {
+            r->filter_format = slice_equal(iter_key(it), slice_cstr(META_FILTER)) ? BLOOM_LEGACY
+                                                                                  : BLOOM_LOCAL;
             rc = read_block(r, &h, 1, &r->filter, &r->filter_len);
         } else if (slice_equal(iter_key(it), slice_cstr(META_PROPS))) {
             struct block *pb;
@@ -761,7 +773,7 @@ int sst_reader_may_contain(struct sst_reader *r, struct slice user_key)
 {
     if (!r->filter)
         return 1;
-    return bloom_may_match(slice_make(r->filter, r->filter_len), user_key);
+    return bloom_may_match(r->filter_format, slice_make(r->filter, r->filter_len), user_key);
 }
 
 static const struct sst_read_options default_ro = { 1, 1 };
@@ -784,7 +796,7 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     if (r->filter) {
         if (r->stats)
             stat_add(&r->stats->bloom_checked, 1);
-        if (!bloom_may_match(slice_make(r->filter, r->filter_len), ukey)) {
+        if (!bloom_may_match(r->filter_format, slice_make(r->filter, r->filter_len), ukey)) {
             if (r->stats)
                 stat_add(&r->stats->bloom_useful, 1);
             return 0;

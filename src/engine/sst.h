@@ -59,6 +59,8 @@ struct sst_options {
     int restart_interval;            /* 16 */
     int bloom_bits_per_key;          /* 10; 0 = no filter */
     enum lsm_compression compression;/* LSM_COMPRESSION_SNAPPY */
+    int bloom_format;                /* enum bloom_format: BLOOM_LOCAL (tests
+                                      * write BLOOM_LEGACY tables to read them) */
 };
 void sst_options_init(struct sst_options *o);
 /* The table options of the engine options. */

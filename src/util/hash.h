@@ -2,7 +2,8 @@
  *
  * hash32() is the bloom-filter and block-cache-shard hash (Murmur-like, seeded);
  * its values are part of the SST filter format, so it must never change.
- * hash64() is a fast 64-bit hash (for in-memory tables).
+ * hash64() is a fast 64-bit hash (in-memory tables, and the cache-line bloom
+ * filter of SSTs: its values are part of that format too, never change it).
  * hash_siphash() is keyed SipHash-2-4 for tables fed by clients (hash-flooding).
  * Thread rules: pure functions. */
 #ifndef LSM_UTIL_HASH_H

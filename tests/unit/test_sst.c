@@ -15,6 +15,7 @@
 #include "engine/block.h"
 #include "engine/cache.h"
 #include "engine/dbformat.h"
+#include "engine/bloom.h"
 #include "engine/sst.h"
 #include "util/coding.h"
 #include "util/io.h"
@@ -232,7 +233,8 @@ static void verify_table(struct sst_reader *r, const struct ent *e, size_t n,
     buf_free(&val);
 }
 
-static void big_round_trip(enum lsm_compression comp, size_t block_size, int restart)
+static void big_round_trip(enum lsm_compression comp, size_t block_size, int restart,
+                           enum bloom_format filter)
 {
     size_t n = 100000;
     unsigned keyspace = 60000;
@@ -251,6 +253,7 @@ static void big_round_trip(enum lsm_compression comp, size_t block_size, int res
     o.compression = comp;
     o.block_size = block_size;
     o.restart_interval = restart;
+    o.bloom_format = filter;
     size = build(7, e, n, &o, &props);
     for (i = 0; i < n; i++) {
         dels += ikey_trailer(buf_slice(&e[i].ikey)) % 256 == LSM_TYPE_DELETION;
@@ -322,19 +325,27 @@ static void big_round_trip(enum lsm_compression comp, size_t block_size, int res
 
 START_TEST(test_round_trip_snappy)
 {
-    big_round_trip(LSM_COMPRESSION_SNAPPY, 4096, 16);
+    big_round_trip(LSM_COMPRESSION_SNAPPY, 4096, 16, BLOOM_LOCAL);
 }
 END_TEST
 
 START_TEST(test_round_trip_none)
 {
-    big_round_trip(LSM_COMPRESSION_NONE, 4096, 16);
+    big_round_trip(LSM_COMPRESSION_NONE, 4096, 16, BLOOM_LOCAL);
 }
 END_TEST
 
 START_TEST(test_round_trip_small_blocks)
 {
-    big_round_trip(LSM_COMPRESSION_SNAPPY, 256, 1);
+    big_round_trip(LSM_COMPRESSION_SNAPPY, 256, 1, BLOOM_LOCAL);
+}
+END_TEST
+
+/* Tables written before the cache-line filter (its legacy format, under
+ * its own metaindex name) are read and filtered as before. */
+START_TEST(test_round_trip_legacy_filter)
+{
+    big_round_trip(LSM_COMPRESSION_SNAPPY, 4096, 16, BLOOM_LEGACY);
 }
 END_TEST
 
@@ -688,6 +699,7 @@ static Suite *sst_suite(void)
     tcase_add_test(tc, test_round_trip_snappy);
     tcase_add_test(tc, test_round_trip_none);
     tcase_add_test(tc, test_round_trip_small_blocks);
+    tcase_add_test(tc, test_round_trip_legacy_filter);
     tcase_add_test(tc, test_no_filter_and_no_cache);
     tcase_add_test(tc, test_empty_table);
     tcase_add_test(tc, test_bad_key_rejected);

@@ -1,5 +1,6 @@
-/* Unit tests of util/hash. hash32 values are frozen here because they are
- * part of the SST filter format: if one of these changes, old files break. */
+/* Unit tests of util/hash. hash32 and hash64 values are frozen here because
+ * they are part of the SST filter formats: if one of these changes, old
+ * files break. */
 #include <string.h>
 
 #include "util/hash.h"
@@ -102,6 +103,22 @@ START_TEST(hash64_distinguishes_inputs)
 }
 END_TEST
 
+/* hash64 values are part of the SSTs' cache-line bloom filter format
+ * (seed BLOOM_LOCAL_SEED): a change here breaks every table's filter. */
+START_TEST(hash64_values_are_frozen)
+{
+    const uint64_t seed = 0x6c736d626c6f6f6dull;
+    ck_assert_uint_eq(hash64("", 0, seed), 0xa1bc842d1362327bull);
+    ck_assert_uint_eq(hash64("a", 1, seed), 0x083cff08e48f9218ull);
+    ck_assert_uint_eq(hash64("key:000000000001", 16, seed), 0x8f9b3238d27fe88full);
+    ck_assert_uint_eq(hash64("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e"
+                             "\x0f\x10\x11", 17, seed),
+                      0xdda7abd6ad2af611ull);
+    ck_assert_uint_eq(hash64("the quick brown fox jumps over the lazy dog", 43, seed),
+                      0xa7823df40b42fb9bull);
+}
+END_TEST
+
 START_TEST(hash64_flipping_a_bit_changes_half_the_output)
 {
     uint64_t st = ut_seed();
@@ -168,6 +185,7 @@ int main(void)
     tcase_add_test(tc, hash32_values_are_frozen);
     tcase_add_test(tc, hash32_ignores_alignment);
     tcase_add_test(tc, hash64_distinguishes_inputs);
+    tcase_add_test(tc, hash64_values_are_frozen);
     tcase_add_test(tc, hash64_flipping_a_bit_changes_half_the_output);
     tcase_add_test(tc, siphash_reference_vectors);
     tcase_add_test(tc, siphash_nocase_folds_ascii_only);

@@ -17,6 +17,7 @@
 #include "server/keyspace_server.h"
 #include "server/server.h"
 #include "util/clock.h"
+#include "util/idmap.h"
 #include "util/log.h"
 #include "util/zmalloc.h"
 
@@ -28,8 +29,16 @@ static const char maxclients_err[] = "-ERR max number of clients reached\r\n";
 
 /* ---- lists ---- */
 
+/* Clients by id (client_by_id: the sync and flush steps look up every
+ * client they release, each loop iteration; a walk of the client list per
+ * lookup was ~2% of a SET at -P 1 with 50 clients). */
+static struct idmap byid;
+
 static void link_client(struct client *c)
 {
+    if (byid.hash == NULL)
+        idmap_init(&byid);
+    idmap_put(&byid, c->id, c);
     c->prev = NULL;
     c->next = server.clients;
     if (server.clients)
@@ -40,6 +49,7 @@ static void link_client(struct client *c)
 
 static void unlink_client(struct client *c)
 {
+    idmap_del(&byid, c->id);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -662,10 +672,7 @@ const char *client_laddr(struct client *c)
 
 struct client *client_by_id(uint64_t id)
 {
-    for (struct client *c = server.clients; c; c = c->next)
-        if (c->id == id)
-            return c;
-    return NULL;
+    return idmap_get(&byid, id);
 }
 
 void client_info_string(struct client *c, struct buf *b)

@@ -8,6 +8,7 @@ src_util_libutil_la_SOURCES = \
 	src/util/crc32c.c src/util/crc32c.h \
 	src/util/arena.c src/util/arena.h \
 	src/util/hash.c src/util/hash.h \
+	src/util/idmap.c src/util/idmap.h \
 	src/util/clock.c src/util/clock.h \
 	src/util/log.c src/util/log.h \
 	src/util/io.c src/util/io_fault.c src/util/io.h src/util/io_internal.h \

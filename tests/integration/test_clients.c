@@ -100,6 +100,31 @@ static void test_thousand_clients(void)
     tap_ok(sent == N && answered == N, "all %d concurrent clients answered (%d)", N, answered);
     long cc = connected_clients(ctl);
     tap_ok(cc == N + 1, "INFO connected_clients = %d with %d clients open (got %ld)", N + 1, N + 1, cc);
+    /* Ids stay found through many arrivals and departures (the server's
+     * index of clients by id): a third leave, then CLIENT KILL ID finds
+     * each of the others and none of the departed. */
+    long long *ids = zcalloc(N * sizeof *ids);
+    int found = 0, gone = 0, left = 0;
+    for (int i = 0; i < N; i++)
+        ids[i] = cs[i] ? client_id(cs[i]) : -1;
+    for (int i = 0; i < N; i += 3, left++) {
+        conn_close(cs[i]);
+        cs[i] = NULL;
+    }
+    cc = wait_clients(ctl, N + 1 - left, 5000);
+    tap_ok(cc == N + 1 - left, "%d clients left (connected_clients %ld)", left, cc);
+    for (int i = 0; i < N; i++) {
+        char num[32];
+        snprintf(num, sizeof num, "%lld", ids[i]);
+        if (i % 3 == 0)
+            gone += reply_is(conn_call(ctl, "CLIENT", "KILL", "ID", num, NULL), ":0\r\n");
+        else
+            found += reply_is(conn_call(ctl, "CLIENT", "KILL", "ID", num, NULL), ":1\r\n");
+    }
+    tap_ok(found == N - left && gone == left,
+           "CLIENT KILL ID: %d of %d open clients found, %d of %d departed not", found, N - left,
+           gone, left);
+    zfree(ids);
     for (int i = 0; i < N; i++)
         conn_close(cs[i]);
     zfree(cs);

@@ -5,6 +5,7 @@ UTIL_UNIT_TESTS = \
 	tests/unit/test_crc32c \
 	tests/unit/test_arena \
 	tests/unit/test_hash \
+	tests/unit/test_idmap \
 	tests/unit/test_clock \
 	tests/unit/test_log \
 	tests/unit/test_tpool \
@@ -23,6 +24,8 @@ tests_unit_test_arena_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_arena_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 tests_unit_test_hash_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_hash_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
+tests_unit_test_idmap_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_idmap_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 tests_unit_test_clock_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_clock_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
 tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)

@@ -13,11 +13,11 @@
  * array of max(64, n * bits_per_key) bits rounded up to whole bytes, then
  * one byte k; probes by double hashing of a 32-bit hash32. Its hash made
  * keys that differ in a few trailing digits collide: 5.5% false positives
- * at 10 bits/key for `key:%012d` keys, where BLOOM_LOCAL gives ~1.2%.
+ * at 10 bits/key for `key:%012d` keys, where BLOOM_LOCAL gives ~1%.
  * k = bits_per_key * ln 2, clamped to 1..30 (legacy) or 1..16 (local).
  * The builder keeps one 64-bit hash per key, not the keys.
- * Thread rules: a builder belongs to one thread; bloom_may_match() and
- * bloom_prefetch() are pure functions, safe from any thread. */
+ * Thread rules: a builder belongs to one thread; bloom_may_match() is a
+ * pure function, safe from any thread. */
 #ifndef LSM_ENGINE_BLOOM_H
 #define LSM_ENGINE_BLOOM_H
 

@@ -236,10 +236,11 @@ struct sst_builder *sst_builder_create(struct io_file *file, const struct sst_op
         b->opt.block_size = 4096;
     b->data_block = block_builder_create(b->opt.restart_interval);
     b->index_block = block_builder_create(1);
+    if (b->opt.bloom_format != BLOOM_LEGACY)
+        b->opt.bloom_format = BLOOM_LOCAL;
     if (b->opt.bloom_bits_per_key > 0)
         b->bloom = bloom_builder_create(b->opt.bloom_bits_per_key,
-                                        b->opt.bloom_format == BLOOM_LEGACY ? BLOOM_LEGACY
-                                                                            : BLOOM_LOCAL);
+                                        (enum bloom_format)b->opt.bloom_format);
     buf_init(&b->last_key);
     buf_init(&b->compressed);
     buf_init(&b->scratch);
@@ -443,8 +444,8 @@ static int write_tail(struct sst_builder *b)
     if (has_filter) {
         buf_clear(&tmp);
         block_handle_encode(&tmp, &filter_h);
-        block_builder_add(bb, slice_cstr(b->opt.bloom_format == BLOOM_LEGACY ? META_FILTER
-                                                                             : META_FILTER_LOCAL),
+        block_builder_add(bb, slice_cstr(b->opt.bloom_format == BLOOM_LOCAL ? META_FILTER_LOCAL
+                                                                            : META_FILTER),
                           buf_slice(&tmp));
     }
     buf_clear(&tmp);

@@ -558,19 +558,20 @@ static size_t keys_ab(struct arena *a, struct slice *v)
     return n;
 }
 
-/* Keys sharing 90 bytes (more than the sort's prefix rounds reach) and
- * some sharing 40, after an outlier that makes the common prefix empty:
- * ties on every 8-byte window up to the last rounds. */
-static size_t keys_long(struct arena *a, struct slice *v, size_t n90)
+/* Keys sharing 150 bytes (more than the sort's prefix rounds reach: the
+ * rest is sorted by whole keys) and some sharing 40, after an outlier that
+ * makes the common prefix empty: ties on every 16-byte window up to the
+ * last round. */
+static size_t keys_long(struct arena *a, struct slice *v, size_t n150)
 {
-    char b[128];
+    char b[192];
     size_t n = 0;
 
     v[n++] = arena_bytes(a, "\x01", 1);
     memset(b, 'x', sizeof(b));
-    for (size_t i = 0; i < n90; i++) {
-        enc(b + 90, mix64(i + 11) % (n90 * 4));
-        v[n++] = arena_bytes(a, b, 98);
+    for (size_t i = 0; i < n150; i++) {
+        enc(b + 150, mix64(i + 11) % (n150 * 4));
+        v[n++] = arena_bytes(a, b, 158);
         enc(b + 40, mix64(i + 12));
         v[n++] = arena_bytes(a, b, 48 + i % 3);
         memset(b + 40, 'x', 8);

@@ -194,10 +194,10 @@ static int may_match_legacy(struct slice filter, struct slice key)
     return 1;
 }
 
-static int may_match_local(struct slice filter, struct slice key)
+static int may_match_local(struct slice filter, uint64_t h)
 {
     const uint8_t *array = (const uint8_t *)filter.data, *blk;
-    uint64_t h, nb;
+    uint64_t nb;
     uint32_t h32;
     int k, j;
 
@@ -209,7 +209,6 @@ static int may_match_local(struct slice filter, struct slice key)
     k = array[filter.len - 1];
     if (k < 1 || k > BLOOM_LOCAL_MAX_PROBES)
         return 1;
-    h = key_hash(BLOOM_LOCAL, key);
     blk = array + (size_t)local_block(h, (uint32_t)nb) * BLOOM_LOCAL_BLOCK;
     h32 = (uint32_t)h;
     for (j = 0; j < k; j++) {
@@ -221,11 +220,23 @@ static int may_match_local(struct slice filter, struct slice key)
     return 1;
 }
 
-int bloom_may_match(enum bloom_format format, struct slice filter, struct slice key)
+uint64_t bloom_local_hash(struct slice key)
+{
+    return key_hash(BLOOM_LOCAL, key);
+}
+
+int bloom_may_match_hashed(enum bloom_format format, struct slice filter, struct slice key,
+                           uint64_t local_hash)
 {
     if (format == BLOOM_LOCAL)
-        return may_match_local(filter, key);
+        return may_match_local(filter, local_hash);
     if (format == BLOOM_LEGACY)
         return may_match_legacy(filter, key);
     return 1;
+}
+
+int bloom_may_match(enum bloom_format format, struct slice filter, struct slice key)
+{
+    return bloom_may_match_hashed(format, filter, key,
+                                  format == BLOOM_LOCAL ? bloom_local_hash(key) : 0);
 }

@@ -56,6 +56,15 @@ void bloom_create_filter(int bits_per_key, enum bloom_format format, const struc
  * negative, never an out-of-bounds read). */
 int bloom_may_match(enum bloom_format format, struct slice filter, struct slice key);
 
+/* The hash a BLOOM_LOCAL filter probes for key: the same for every table,
+ * so a lookup that asks several tables computes it once for
+ * bloom_may_match_hashed. */
+uint64_t bloom_local_hash(struct slice key);
+/* bloom_may_match, with local_hash = bloom_local_hash(key) (used by
+ * BLOOM_LOCAL; other formats hash key themselves). */
+int bloom_may_match_hashed(enum bloom_format format, struct slice filter, struct slice key,
+                           uint64_t local_hash);
+
 /* Number of probes for bits_per_key (bits * ln 2, clamped to 1..30). */
 int bloom_num_probes(int bits_per_key);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/bloom.h"
 #include "engine/cache.h"
 #include "engine/dbiter.h"
 #include "engine/memtable.h"
@@ -1157,8 +1158,8 @@ static int file_has_ukey(const struct file_meta *f, struct slice ukey)
 
 /* 1 found (value set), 0 deleted, 2 not in this table, < 0 error. */
 static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
-                     struct file_meta *f, struct slice lookup, struct buf *value,
-                     int *type)
+                     struct file_meta *f, struct slice lookup, uint64_t bloom_hash,
+                     struct buf *value, int *type)
 {
     struct sst_get_result res;
     struct table_pin *pin = __atomic_load_n(&f->pin, __ATOMIC_ACQUIRE);
@@ -1177,7 +1178,7 @@ static int table_get(struct lsm_db *db, const struct sst_read_options *sro,
         }
     }
     if (rc == 0 && pin != NULL)
-        rc = sst_reader_get(table_pin_reader(pin), sro, lookup, &res, value);
+        rc = sst_reader_get_hashed(table_pin_reader(pin), sro, lookup, bloom_hash, &res, value);
     else if (rc == 0)
         rc = table_cache_lookup(db->tc, sro, f->number, f->size, lookup, &res, value);
 
@@ -1203,6 +1204,7 @@ static int version_get(struct lsm_db *db, const struct lsm_read_options *ro,
     char small[128];
     char *lk = small;
     struct slice lookup;
+    uint64_t h;
     int l, i, r = 2;
 
     sst_read_options_init(&sro);
@@ -1217,13 +1219,15 @@ static int version_get(struct lsm_db *db, const struct lsm_read_options *ro,
         memcpy(lk, ukey.data, ukey.len);
     encode_fixed64(lk + ukey.len, dbformat_pack(seq, LSM_TYPE_SEEK));
     lookup = slice_make(lk, ukey.len + LSM_TRAILER_LEN);
+    /* One bloom hash for every table asked (they all use it). */
+    h = bloom_local_hash(ukey);
     for (i = v->nfiles[0] - 1; i >= 0 && r == 2; i--)
         if (file_has_ukey(v->files[0][i], ukey))
-            r = table_get(db, &sro, v->files[0][i], lookup, value, type);
+            r = table_get(db, &sro, v->files[0][i], lookup, h, value, type);
     for (l = 1; l < LSM_NUM_LEVELS && r == 2; l++) {
         i = version_find_file(v, l, lookup);
         if (i < v->nfiles[l] && file_has_ukey(v->files[l][i], ukey))
-            r = table_get(db, &sro, v->files[l][i], lookup, value, type);
+            r = table_get(db, &sro, v->files[l][i], lookup, h, value, type);
     }
     if (lk != small)
         zfree(lk);

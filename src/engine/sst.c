@@ -782,6 +782,17 @@ static const struct sst_read_options default_ro = { 1, 1 };
 int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
                    struct slice lookup, struct sst_get_result *res, struct buf *value)
 {
+    uint64_t h = 0;
+
+    if (r->filter && r->filter_format == BLOOM_LOCAL && lookup.len >= LSM_TRAILER_LEN)
+        h = bloom_local_hash(ikey_user_key(lookup));
+    return sst_reader_get_hashed(r, ro, lookup, h, res, value);
+}
+
+int sst_reader_get_hashed(struct sst_reader *r, const struct sst_read_options *ro,
+                          struct slice lookup, uint64_t local_hash,
+                          struct sst_get_result *res, struct buf *value)
+{
     struct slice ukey, v;
     struct block *blk = NULL;
     struct cache_handle *ch = NULL;
@@ -797,7 +808,8 @@ int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
     if (r->filter) {
         if (r->stats)
             stat_add(&r->stats->bloom_checked, 1);
-        if (!bloom_may_match(r->filter_format, slice_make(r->filter, r->filter_len), ukey)) {
+        if (!bloom_may_match_hashed(r->filter_format, slice_make(r->filter, r->filter_len), ukey,
+                                    local_hash)) {
             if (r->stats)
                 stat_add(&r->stats->bloom_useful, 1);
             return 0;

@@ -158,6 +158,11 @@ struct sst_get_result {
  * shorter than the trailer). */
 int sst_reader_get(struct sst_reader *r, const struct sst_read_options *ro,
                    struct slice lookup, struct sst_get_result *res, struct buf *value);
+/* sst_reader_get with bloom_local_hash() of lookup's user key given: a
+ * lookup that asks several tables hashes the key once. */
+int sst_reader_get_hashed(struct sst_reader *r, const struct sst_read_options *ro,
+                          struct slice lookup, uint64_t local_hash,
+                          struct sst_get_result *res, struct buf *value);
 /* 0 when the table's bloom filter says user_key is certainly absent; 1 when
  * it may be present (or the table has no filter). No I/O. */
 int sst_reader_may_contain(struct sst_reader *r, struct slice user_key);

@@ -37,27 +37,36 @@ static uint64_t key_hash(enum bloom_format format, struct slice key)
     return hash32(key.data, key.len, BLOOM_SEED);
 }
 
-static void build_legacy(int bits_per_key, const uint64_t *hashes, size_t n, struct buf *out)
+/* Appends a filter of `bytes` zero bytes and its probe count k to out;
+ * returns where the bits start. */
+static uint8_t *filter_append(struct buf *out, size_t bytes, int k)
 {
-    uint64_t bits = (uint64_t)n * (uint64_t)bits_per_key;
-    size_t bytes, i, start = out->len;
-    int k = bloom_num_probes(bits_per_key), j;
-    char *array;
-    if (bits < 64)
-        bits = 64;             /* small n would give a high false-positive rate */
-    bytes = (size_t)((bits + 7) / 8);
-    bits = (uint64_t)bytes * 8;
+    size_t start = out->len;
+
     buf_reserve(out, bytes + 1);
     memset(out->data + start, 0, bytes);
     out->len = start + bytes;
     buf_append_byte(out, (char)k);
-    array = out->data + start;
+    return (uint8_t *)out->data + start;
+}
+
+static void build_legacy(int bits_per_key, const uint64_t *hashes, size_t n, struct buf *out)
+{
+    uint64_t bits = (uint64_t)n * (uint64_t)bits_per_key;
+    size_t bytes, i;
+    int k = bloom_num_probes(bits_per_key), j;
+    uint8_t *array;
+    if (bits < 64)
+        bits = 64;             /* small n would give a high false-positive rate */
+    bytes = (size_t)((bits + 7) / 8);
+    bits = (uint64_t)bytes * 8;
+    array = filter_append(out, bytes, k);
     for (i = 0; i < n; i++) {
         uint32_t h = (uint32_t)hashes[i];
         uint32_t delta = (h >> 17) | (h << 15);
         for (j = 0; j < k; j++) {
             uint32_t pos = (uint32_t)(h % bits);
-            array[pos / 8] |= (char)(1 << (pos % 8));
+            array[pos / 8] |= (uint8_t)(1u << (pos % 8));
             h += delta;
         }
     }
@@ -78,7 +87,7 @@ static void build_local(int bits_per_key, const uint64_t *hashes, size_t n, stru
 {
     uint64_t bits = (uint64_t)n * (uint64_t)bits_per_key;
     uint64_t nb = (bits + BLOOM_LOCAL_BLOCK * 8 - 1) / (BLOOM_LOCAL_BLOCK * 8);
-    size_t start = out->len, bytes, i;
+    size_t i;
     int k = local_probes(bits_per_key), j;
     uint8_t *array;
 
@@ -86,12 +95,7 @@ static void build_local(int bits_per_key, const uint64_t *hashes, size_t n, stru
         nb = 1;
     if (nb > UINT32_MAX)
         nb = UINT32_MAX;
-    bytes = (size_t)nb * BLOOM_LOCAL_BLOCK;
-    buf_reserve(out, bytes + 1);
-    memset(out->data + start, 0, bytes);
-    out->len = start + bytes;
-    buf_append_byte(out, (char)k);
-    array = (uint8_t *)out->data + start;
+    array = filter_append(out, (size_t)nb * BLOOM_LOCAL_BLOCK, k);
     for (i = 0; i < n; i++) {
         uint8_t *blk = array + (size_t)local_block(hashes[i], (uint32_t)nb) * BLOOM_LOCAL_BLOCK;
         uint32_t h = (uint32_t)hashes[i];

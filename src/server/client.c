@@ -32,12 +32,10 @@ static const char maxclients_err[] = "-ERR max number of clients reached\r\n";
 /* Clients by id (client_by_id: the sync and flush steps look up every
  * client they release, each loop iteration; a walk of the client list per
  * lookup was ~2% of a SET at -P 1 with 50 clients). */
-static struct idmap byid;
+static struct idmap byid;            /* zeroed: empty */
 
 static void link_client(struct client *c)
 {
-    if (byid.hash == NULL)
-        idmap_init(&byid);
     idmap_put(&byid, c->id, c);
     c->prev = NULL;
     c->next = server.clients;

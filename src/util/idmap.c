@@ -10,7 +10,7 @@ static uint64_t mul_hash(uint64_t id)
 
 void idmap_init(struct idmap *m)
 {
-    idmap_init_hash(m, mul_hash);
+    idmap_init_hash(m, NULL);
 }
 
 void idmap_init_hash(struct idmap *m, uint64_t (*hash)(uint64_t id))
@@ -29,7 +29,7 @@ void idmap_free(struct idmap *m)
 
 static size_t home(const struct idmap *m, uint64_t id)
 {
-    return (size_t)m->hash(id) & (m->cap - 1);
+    return (size_t)(m->hash ? m->hash(id) : mul_hash(id)) & (m->cap - 1);
 }
 
 /* The slot of id, or the empty slot ending its run. */

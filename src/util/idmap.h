@@ -3,8 +3,9 @@
  * Open addressing with linear probing, at most half full, deletion by
  * backward shift (no tombstones: lookups stay short however many ids come
  * and go). Ids are hashed by a multiply (sequential ids spread evenly);
- * idmap_init_hash lets a test choose a hash that collides. Values are
- * never NULL. Thread rules: one thread, or the caller's lock. */
+ * idmap_init_hash lets a test choose a hash that collides. A zeroed struct
+ * is an empty map with the default hash (no init needed). Values are never
+ * NULL. Thread rules: one thread, or the caller's lock. */
 #ifndef LSM_UTIL_IDMAP_H
 #define LSM_UTIL_IDMAP_H
 
@@ -19,7 +20,7 @@ struct idmap_slot {
 struct idmap {
     struct idmap_slot *slot;
     size_t cap, n;               /* cap: 0 or a power of two */
-    uint64_t (*hash)(uint64_t id);
+    uint64_t (*hash)(uint64_t id);  /* NULL: the default */
 };
 
 /* An empty map (allocates on the first put). */

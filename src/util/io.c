@@ -78,6 +78,11 @@ void io_file_prefetch(struct io_file *f, uint64_t off, size_t n)
     f->ops->prefetch(f, off, n);
 }
 
+int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n)
+{
+    return f->ops->reserve(f, off, n);
+}
+
 int io_file_close(struct io_file *f)
 {
     return f ? f->ops->close(f) : 0;
@@ -253,6 +258,20 @@ static void pf_prefetch(struct io_file *f, uint64_t off, size_t n)
     (void)posix_fadvise(pf->fd, (off_t)off, (off_t)n, POSIX_FADV_WILLNEED);
 }
 
+static int pf_reserve(struct io_file *f, uint64_t off, uint64_t n)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    int rc;
+    if (!pf->writable)
+        return -EBADF;
+    do
+        rc = fallocate(pf->fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)n);
+    while (rc < 0 && errno == EINTR);
+    if (rc == 0 || errno == EOPNOTSUPP)
+        return 0;
+    return -errno;
+}
+
 static int pf_release(struct posix_file *pf, int rc)
 {
     if (close(pf->fd) < 0 && rc == 0)
@@ -280,6 +299,7 @@ static const struct io_file_ops posix_file_ops = {
     .pread = pf_pread,
     .size = pf_size,
     .prefetch = pf_prefetch,
+    .reserve = pf_reserve,
     .close = pf_close,
     .abandon = pf_abandon,
 };

@@ -88,6 +88,15 @@ ssize_t io_file_pread(struct io_file *f, void *buf, size_t n, uint64_t off);
 int64_t io_file_size(struct io_file *f);
 /* Hint that [off, off+n) will be read soon (readahead); may be a no-op. */
 void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
+/* Allocates disk space for [off, off+n) of a file opened for appending,
+ * without changing its size (fallocate FALLOC_FL_KEEP_SIZE), so that later
+ * appends into that range cannot fail for lack of space when the buffer
+ * reaches the OS. 0; -ENOSPC (nothing reserved) or another -errno. 0 when
+ * the file system cannot reserve (those appends are then unprotected). The
+ * space stays allocated beyond the end of the file until the file is
+ * truncated or deleted. Not counted by the fault env and never failed by an
+ * armed fault (its ENOSPC budget applies to appends). */
+int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
 /* Flushes, closes and frees; returns the first error seen. NULL is a no-op. */
 int io_file_close(struct io_file *f);
 

@@ -249,6 +249,18 @@ static void ff_prefetch(struct io_file *f, uint64_t off, size_t n)
     pthread_mutex_unlock(&ff->env->mu);
 }
 
+static int ff_reserve(struct io_file *f, uint64_t off, uint64_t n)
+{
+    struct fault_file *ff = (struct fault_file *)f;
+    int rc;
+    pthread_mutex_lock(&ff->env->mu);
+    rc = (ff->env->crashed || ff->epoch != ff->env->epoch)
+             ? -EIO
+             : ff->target->ops->reserve(ff->target, off, n);
+    pthread_mutex_unlock(&ff->env->mu);
+    return rc;
+}
+
 static void ff_free(struct fault_file *ff)
 {
     track_unref(ff->t);
@@ -291,6 +303,7 @@ static const struct io_file_ops fault_file_ops = {
     .pread = ff_pread,
     .size = ff_size,
     .prefetch = ff_prefetch,
+    .reserve = ff_reserve,
     .close = ff_close,
     .abandon = ff_abandon,
 };

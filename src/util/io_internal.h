@@ -17,6 +17,7 @@ struct io_file_ops {
     ssize_t (*pread)(struct io_file *f, void *buf, size_t n, uint64_t off);
     int64_t (*size)(struct io_file *f);
     void (*prefetch)(struct io_file *f, uint64_t off, size_t n);
+    int (*reserve)(struct io_file *f, uint64_t off, uint64_t n);
     int (*close)(struct io_file *f);
     /* Close and free without pushing buffered bytes to the OS (crash). */
     void (*abandon)(struct io_file *f);

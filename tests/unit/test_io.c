@@ -136,6 +136,39 @@ START_TEST(appends_are_buffered_until_flush)
 }
 END_TEST
 
+/* Reserved space is allocated (st_blocks) without changing the size, the
+ * appends into it read back, a truncate to the size gives it back, and a
+ * read-only file cannot reserve. */
+START_TEST(reserve_allocates_without_growing)
+{
+    struct io_env *env = io_env_posix();
+    struct io_file *f, *r;
+    struct stat st;
+    char data[3000];
+    ck_assert_int_eq(io_open_append(env, P("res"), &f), 0);
+    ck_assert_int_eq(io_file_reserve(f, 0, 1 << 20), 0);
+    ck_assert_int_eq(stat(P("res"), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    if (st.st_blocks == 0) {
+        /* A file system without fallocate: reserving is a no-op there. */
+        io_file_close(f);
+        return;
+    }
+    ck_assert_int_ge(st.st_blocks * 512, 1 << 20);
+    memset(data, 'r', sizeof data);
+    ck_assert_int_eq(io_file_append(f, data, sizeof data), 0);
+    ck_assert_int_eq(io_file_flush(f), 0);
+    ck_assert_uint_eq(file_size(P("res")), sizeof data);
+    ck_assert_int_eq(io_truncate(env, P("res"), sizeof data), 0);
+    ck_assert_int_eq(stat(P("res"), &st), 0);
+    ck_assert_int_lt(st.st_blocks * 512, 64 << 10);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_open_read(env, P("res"), &r), 0);
+    ck_assert_int_eq(io_file_reserve(r, 0, 4096), -EBADF);
+    ck_assert_int_eq(io_file_close(r), 0);
+}
+END_TEST
+
 START_TEST(pread_short_only_at_eof)
 {
     struct io_env *env = io_env_posix();
@@ -548,6 +581,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, append_and_read_back_random_sizes);
     tcase_add_test(tc, appends_are_buffered_until_flush);
+    tcase_add_test(tc, reserve_allocates_without_growing);
     tcase_add_test(tc, pread_short_only_at_eof);
     tcase_add_test(tc, append_existing_continues_and_append_truncates);
     tcase_add_test(tc, directory_operations);

@@ -933,19 +933,23 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 batch_set_sequence(group, seq);
             pthread_mutex_unlock(&db->mu);
             if (count > 0) {
-                /* Large values to the value log, pushed to the OS before
-                 * the WAL record that points at them. */
+                /* Large values to the value log (buffered: pushed to the OS
+                 * with the WAL below, when the buffer fills, or when a
+                 * reader needs them), pointers to the WAL. */
                 rc = vlog_db_separate(db, group, &wb);
-                if (rc == 0)
-                    rc = vlog_db_flush(db, 0);
                 vfail = rc != 0;
                 if (rc == 0)
                     rc = wal_writer_add(wal, batch_contents(wb));
             }
             /* Pushed to the OS (survives a process crash) unless every
-             * writer of the group is lsm_write_buffered. */
-            if (rc == 0 && !gsync && gpush)
-                rc = wal_writer_flush(wal);
+             * writer of the group is lsm_write_buffered; the value log
+             * first, so an acknowledged record never points past it. */
+            if (rc == 0 && !gsync && gpush) {
+                rc = vlog_db_flush(db, 0);
+                vfail = rc != 0;
+                if (rc == 0)
+                    rc = wal_writer_flush(wal);
+            }
             if (rc == 0 && gsync && (count > 0 || db->wal_dirty)) {
                 rc = vlog_db_flush(db, 1);        /* vlog durable before the WAL */
                 vfail = rc != 0;

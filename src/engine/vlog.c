@@ -179,12 +179,16 @@ struct vlog {
     char *dir;
     int compress;
     pthread_mutex_t mu;       /* segs, seg fields, stats */
+    /* Held by every writer function and by a reader that pushes the
+     * writer's buffer (vlog_read of bytes not yet pushed); taken before mu. */
+    pthread_mutex_t wmu;
     struct vlog_seg **segs;   /* sorted by number */
     int nsegs, csegs;
     /* writer (one thread) */
     struct io_file *wf;
     struct vlog_seg *active;
     uint64_t wsize;           /* appended, including buffered */
+    uint64_t reserved;        /* disk space allocated up to here */
     int dirty;
     struct buf scratch;
     struct vlog_io_stats st;
@@ -194,6 +198,12 @@ struct vlog {
     int incompressible;
     int skip;
 };
+
+/* Appends stay in the writer's buffer until the WAL is pushed; so that
+ * pushing them cannot fail for lack of space after their write was
+ * accepted, the disk space is reserved (fallocate) at append time, this
+ * much ahead. */
+#define RESERVE_AHEAD (256u << 10)
 
 #define INCOMPRESSIBLE_RUN 8
 #define INCOMPRESSIBLE_SKIP 15
@@ -215,6 +225,7 @@ struct vlog *vlog_create(struct io_env *env, const char *dir, int compress)
     vl->dir = zstrdup(dir);
     vl->compress = compress;
     pthread_mutex_init(&vl->mu, NULL);
+    pthread_mutex_init(&vl->wmu, NULL);
     return vl;
 }
 
@@ -241,6 +252,7 @@ void vlog_destroy(struct vlog *vl)
     zfree(vl->segs);
     buf_free(&vl->scratch);
     pthread_mutex_destroy(&vl->mu);
+    pthread_mutex_destroy(&vl->wmu);
     zfree(vl->dir);
     zfree(vl);
 }
@@ -319,7 +331,7 @@ int vlog_seg_exists(struct vlog *vl, uint64_t number)
 
 /* ---- writer ---- */
 
-int vlog_new_segment(struct vlog *vl, uint64_t number)
+static int new_segment(struct vlog *vl, uint64_t number)
 {
     struct buf path = BUF_INIT;
     char h[VLOG_FILE_HEADER_SIZE];
@@ -352,6 +364,7 @@ int vlog_new_segment(struct vlog *vl, uint64_t number)
     vl->active = s;
     pthread_mutex_unlock(&vl->mu);
     vl->wsize = VLOG_FILE_HEADER_SIZE;
+    vl->reserved = VLOG_FILE_HEADER_SIZE;
     vl->dirty = 0;
     vl->st.bytes_written += VLOG_FILE_HEADER_SIZE;
 out:
@@ -374,6 +387,37 @@ uint64_t vlog_active_size(struct vlog *vl)
     return __atomic_load_n(&vl->wsize, __ATOMIC_RELAXED);   /* stats read it under db mu */
 }
 
+/* Makes sure disk space is reserved up to end: RESERVE_AHEAD more when
+ * possible, else exactly. 0 or -errno. */
+static int reserve_to(struct vlog *vl, uint64_t end)
+{
+    int rc;
+    if (end <= vl->reserved)
+        return 0;
+    rc = io_file_reserve(vl->wf, vl->reserved, end + RESERVE_AHEAD - vl->reserved);
+    if (rc == 0) {
+        vl->reserved = end + RESERVE_AHEAD;
+        return 0;
+    }
+    rc = io_file_reserve(vl->wf, vl->reserved, end - vl->reserved);
+    if (rc == 0)
+        vl->reserved = end;
+    return rc;
+}
+
+/* Gives back the space reserved beyond the end of the writer's file (its
+ * bytes pushed); a failure only leaves that space allocated. */
+static void release_reserve(struct vlog *vl)
+{
+    struct buf path = BUF_INIT;
+    if (vl->reserved <= vl->wsize)
+        return;
+    seg_path(&path, vl->dir, vl->active->number);
+    (void)io_truncate(vl->env, path.data, vl->wsize);
+    vl->reserved = vl->wsize;
+    buf_free(&path);
+}
+
 static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
                         const char *prefix, struct vlog_ptr *p)
 {
@@ -381,6 +425,14 @@ static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
 
     if (vl->wf == NULL)
         return vl_error(LSM_EINVAL, "vlog: no active segment");
+    rc = reserve_to(vl, vl->wsize + vl->scratch.len);
+    if (rc != 0) {
+        struct buf path = BUF_INIT;
+        seg_path(&path, vl->dir, vl->active->number);
+        rc = vl_error(errno_code(rc), "%s: reserve: %s", path.data, strerror(-rc));
+        buf_free(&path);
+        return rc;
+    }
     p->segment = vl->active->number;
     p->offset = vl->wsize;
     p->length = (uint32_t)vl->scratch.len;
@@ -404,7 +456,7 @@ static int append_entry(struct vlog *vl, struct slice key, uint32_t value_len,
     return 0;
 }
 
-int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
+static int add_value(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
 {
     int try = vl->compress && value.len >= VLOG_COMPRESS_MIN;
     buf_clear(&vl->scratch);
@@ -420,8 +472,8 @@ int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_
     return append_entry(vl, key, (uint32_t)value.len, value.data, p);
 }
 
-int vlog_add_stored(struct vlog *vl, struct slice key, struct slice stored, int flags,
-                    const struct vlog_ptr *old, struct vlog_ptr *p)
+static int add_stored(struct vlog *vl, struct slice key, struct slice stored, int flags,
+                      const struct vlog_ptr *old, struct vlog_ptr *p)
 {
     buf_clear(&vl->scratch);
     vlog_entry_encode_stored(&vl->scratch, key, stored, flags);
@@ -431,8 +483,8 @@ int vlog_add_stored(struct vlog *vl, struct slice key, struct slice stored, int 
 static int writer_op(struct vlog *vl, int sync)
 {
     int rc;
-    if (vl->wf == NULL)
-        return 0;
+    if (vl->wf == NULL || (!sync && vl->active->size == vl->wsize))
+        return 0;     /* (size is written under wmu, which we hold) */
     rc = sync ? io_file_sync(vl->wf) : io_file_flush(vl->wf);
     if (rc != 0) {
         struct buf path = BUF_INIT;
@@ -451,16 +503,42 @@ static int writer_op(struct vlog *vl, int sync)
     return 0;
 }
 
+/* Every public writer function runs its body under wmu. */
+#define UNDER_WMU(vl, call)                     \
+    do {                                        \
+        int rc_;                                \
+        pthread_mutex_lock(&(vl)->wmu);         \
+        rc_ = (call);                           \
+        pthread_mutex_unlock(&(vl)->wmu);       \
+        return rc_;                             \
+    } while (0)
+
+int vlog_new_segment(struct vlog *vl, uint64_t number)
+{
+    UNDER_WMU(vl, new_segment(vl, number));
+}
+
+int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
+{
+    UNDER_WMU(vl, add_value(vl, key, value, p));
+}
+
+int vlog_add_stored(struct vlog *vl, struct slice key, struct slice stored, int flags,
+                    const struct vlog_ptr *old, struct vlog_ptr *p)
+{
+    UNDER_WMU(vl, add_stored(vl, key, stored, flags, old, p));
+}
+
 int vlog_flush(struct vlog *vl)
 {
-    return writer_op(vl, 0);
+    UNDER_WMU(vl, writer_op(vl, 0));
 }
 
 int vlog_sync(struct vlog *vl)
 {
     if (!vl->dirty)
         return 0;
-    return writer_op(vl, 1);
+    UNDER_WMU(vl, writer_op(vl, 1));
 }
 
 int vlog_dirty(struct vlog *vl)
@@ -468,7 +546,7 @@ int vlog_dirty(struct vlog *vl)
     return vl->dirty;
 }
 
-int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
+static int seal(struct vlog *vl, uint64_t *number, uint64_t *size)
 {
     int rc;
     if (vl->wf == NULL)
@@ -476,6 +554,7 @@ int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
     rc = vl->dirty ? writer_op(vl, 1) : writer_op(vl, 0);
     if (rc != 0)
         return rc;
+    release_reserve(vl);
     io_file_close(vl->wf);
     vl->wf = NULL;
     *number = vl->active->number;
@@ -487,8 +566,13 @@ int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
     return 0;
 }
 
-int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
-                     struct io_file **file)
+int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
+{
+    UNDER_WMU(vl, seal(vl, number, size));
+}
+
+static int seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
+                       struct io_file **file)
 {
     int rc;
     if (vl->wf == NULL)
@@ -496,6 +580,7 @@ int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
     rc = writer_op(vl, 0);
     if (rc != 0)
         return rc;
+    release_reserve(vl);
     *file = vl->wf;
     vl->wf = NULL;
     vl->dirty = 0;
@@ -508,16 +593,24 @@ int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
     return 0;
 }
 
+int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
+                     struct io_file **file)
+{
+    UNDER_WMU(vl, seal_detach(vl, number, size, file));
+}
+
 void vlog_abandon(struct vlog *vl)
 {
-    if (vl->wf == NULL)
-        return;
-    io_file_close(vl->wf);      /* may fail: the file is given up either way */
-    vl->wf = NULL;
-    vl->dirty = 0;
-    pthread_mutex_lock(&vl->mu);
-    vl->active = NULL;
-    pthread_mutex_unlock(&vl->mu);
+    pthread_mutex_lock(&vl->wmu);
+    if (vl->wf != NULL) {
+        io_file_close(vl->wf);  /* may fail: the file is given up either way */
+        vl->wf = NULL;
+        vl->dirty = 0;
+        pthread_mutex_lock(&vl->mu);
+        vl->active = NULL;
+        pthread_mutex_unlock(&vl->mu);
+    }
+    pthread_mutex_unlock(&vl->wmu);
 }
 
 /* ---- reads ---- */
@@ -566,6 +659,23 @@ static void seg_put(struct vlog *vl, struct vlog_seg *s)
     pthread_mutex_unlock(&vl->mu);
 }
 
+/* A read of [.., end) of segment s beyond its readable size: when s is the
+ * active segment and the bytes were appended, pushes the writer's buffer to
+ * the OS (the writer leaves appended bytes buffered until the WAL needs them
+ * or its buffer fills). 0 with *size updated, or LSM_E* (error set). */
+static int push_for_reader(struct vlog *vl, struct vlog_seg *s, uint64_t end, uint64_t *size)
+{
+    int rc = 0;
+    pthread_mutex_lock(&vl->wmu);
+    if (vl->active == s && vl->wf != NULL && end <= vl->wsize)
+        rc = writer_op(vl, 0);
+    pthread_mutex_lock(&vl->mu);
+    *size = s->size;
+    pthread_mutex_unlock(&vl->mu);
+    pthread_mutex_unlock(&vl->wmu);
+    return rc;
+}
+
 int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key,
               struct buf *value)
 {
@@ -580,6 +690,9 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
 
     if (s == NULL)
         return err;
+    if (p->offset >= VLOG_FILE_HEADER_SIZE && p->offset + p->length > size &&
+        (rc = push_for_reader(vl, s, p->offset + p->length, &size)) != 0)
+        goto out;
     if (p->offset < VLOG_FILE_HEADER_SIZE || p->offset + p->length > size) {
         why = "value pointer beyond the end of the segment";
         goto corrupt;

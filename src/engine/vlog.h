@@ -21,10 +21,12 @@
  * segments exist, sizes, discard counts) belong to the caller (vlog_gc.c).
  *
  * Thread rules: the writer functions (vlog_new_segment, vlog_add*, vlog_flush,
- * vlog_sync, vlog_seal) are called by one thread at a time (the write leader).
- * vlog_read, vlog_seg_* and the stats are safe from any thread. The active
- * segment is read through its own read handle, which sees what vlog_flush()
- * pushed to the OS: the writer flushes before a pointer is published. */
+ * vlog_sync, vlog_seal) are called by one thread at a time (the write leader);
+ * each runs under the writer lock. vlog_read, vlog_seg_* and the stats are
+ * safe from any thread. The active segment is read through its own read
+ * handle, which sees what was pushed to the OS; appended bytes may stay in
+ * the writer's buffer after their pointer is published, and a vlog_read that
+ * needs them pushes the buffer itself (under the writer lock). */
 #ifndef LSM_ENGINE_VLOG_H
 #define LSM_ENGINE_VLOG_H
 

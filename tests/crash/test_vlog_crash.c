@@ -76,11 +76,12 @@ static void options(struct lsm_options *o, struct io_env *env)
     o->bg_threads = 2;
 }
 
-/* Model: ver[k] = acknowledged version (0 = absent); pend = in flight. */
+/* Model: ver[k] = acknowledged version (0 = absent); pend[k] = a version
+ * in flight for k (has_pend[k]). */
 struct model {
     uint32_t ver[NKEYS];
-    int has_pend;
-    uint32_t pend_key, pend_ver;
+    uint32_t pend[NKEYS];
+    unsigned char has_pend[NKEYS];
 };
 
 struct msg {
@@ -88,7 +89,7 @@ struct msg {
     uint32_t key, ver;   /* ver 0 = delete */
 };
 
-/* Checks db against m; the in-flight op may or may not be there. Returns
+/* Checks db against m; in-flight ops may or may not be there. Returns
  * 0 or 1 (a diagnostic printed). Updates m to what the db holds. */
 static int verify(struct lsm_db *db, struct model *m, const char *what)
 {
@@ -117,7 +118,7 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
         lsm_free(v);
         if (bad)
             break;
-        if (got != m->ver[i] && !(m->has_pend && m->pend_key == i && got == m->pend_ver)) {
+        if (got != m->ver[i] && !(m->has_pend[i] && got == m->pend[i])) {
             tap_diag("%s: key %u holds version %u, acknowledged %u%s", what, i, got, m->ver[i],
                      got == 0 ? " (acknowledged write lost)" : m->ver[i] == 0 ?
                      " (deleted key resurrected)" : "");
@@ -125,7 +126,7 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
         }
         m->ver[i] = got;
     }
-    m->has_pend = 0;
+    memset(m->has_pend, 0, sizeof m->has_pend);
     it = lsm_iter_create(db, NULL);
     for (lsm_iter_seek_to_first(it); lsm_iter_valid(it); lsm_iter_next(it)) {
         size_t vl;
@@ -146,20 +147,50 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
     return bad;
 }
 
-/* One write: put a new version or delete; 0 or the lsm error. */
-static int do_op(struct lsm_db *db, uint32_t key, uint32_t ver)
+/* One write: put a new version or delete; 0 or the lsm error. buffered:
+ * lsm_write_buffered (acknowledged only after a later lsm_flush_wal, as
+ * the server does under appendfsync everysec), else a sync write. */
+static int do_op(struct lsm_db *db, uint32_t key, uint32_t ver, int buffered)
 {
     char k[16], v[4096];
     struct lsm_write_options wo = { .sync = 1 };
+    struct lsm_batch *b;
+    int rc;
     key_of(k, key);
+    if (!buffered) {
+        if (ver == 0)
+            return lsm_delete(db, &wo, k, strlen(k));
+        return lsm_put(db, &wo, k, strlen(k), v, value_of(v, key, ver));
+    }
+    b = lsm_batch_create();
     if (ver == 0)
-        return lsm_delete(db, &wo, k, strlen(k));
-    return lsm_put(db, &wo, k, strlen(k), v, value_of(v, key, ver));
+        lsm_batch_delete(b, k, strlen(k));
+    else
+        lsm_batch_put(b, k, strlen(k), v, value_of(v, key, ver));
+    rc = lsm_write_buffered(db, b);
+    lsm_batch_destroy(b);
+    return rc;
+}
+
+static void apply_msg(struct model *m, const struct msg *msg, uint64_t *acks)
+{
+    if (msg->t == 'A') {
+        m->has_pend[msg->key] = 1;
+        m->pend[msg->key] = msg->ver;
+    } else {
+        m->ver[msg->key] = msg->ver;
+        m->has_pend[msg->key] = 0;
+        ++*acks;
+    }
 }
 
 /* ---- 1. kill -9 ---- */
 
-static void child_main(const char *dir, int fd, uint32_t ver0, uint64_t seed)
+/* Writes forever. Sync mode: one sync write at a time, each acknowledged.
+ * Buffered mode: runs of 1-64 buffered writes to distinct keys, then one
+ * lsm_flush_wal acknowledges the run (the WAL may reach the OS before the
+ * value-log bytes its records point at; only acknowledged ones count). */
+static void child_main(const char *dir, int fd, uint32_t ver0, uint64_t seed, int buffered)
 {
     struct lsm_options o;
     struct lsm_db *db;
@@ -171,23 +202,36 @@ static void child_main(const char *dir, int fd, uint32_t ver0, uint64_t seed)
     if (lsm_open(dir, &o, &db) != 0)
         _exit(3);
     for (;;) {
-        struct msg m;
-        m.t = 'A';
-        m.key = (uint32_t)(rnd() % NKEYS);
-        m.ver = rnd() % 6 == 0 ? 0 : ++ver;
-        if (write(fd, &m, sizeof m) != sizeof m)
-            _exit(4);
-        if (do_op(db, m.key, m.ver) != 0)
+        struct msg run[64];
+        unsigned char used[NKEYS] = { 0 };
+        int len = buffered ? 1 + (int)(rnd() % 64) : 1, i;
+        for (i = 0; i < len; i++) {
+            struct msg *m = &run[i];
+            do
+                m->key = (uint32_t)(rnd() % NKEYS);
+            while (used[m->key]);
+            used[m->key] = 1;
+            m->t = 'A';
+            m->ver = rnd() % 6 == 0 ? 0 : ++ver;
+            if (write(fd, m, sizeof *m) != sizeof *m)
+                _exit(4);
+            if (do_op(db, m->key, m->ver, buffered) != 0)
+                _exit(5);
+        }
+        if (buffered && lsm_flush_wal(db) != 0)
             _exit(5);
-        m.t = 'K';
-        if (write(fd, &m, sizeof m) != sizeof m)
-            _exit(4);
+        for (i = 0; i < len; i++) {
+            run[i].t = 'K';
+            if (write(fd, &run[i], sizeof run[i]) != sizeof run[i])
+                _exit(4);
+        }
         if (++n % 40 == 0)
             lsm_vlog_gc(db, 1);
     }
 }
 
-static int kill_round(const char *dir, struct model *m, int round, uint32_t *ver0)
+static int kill_round(const char *dir, struct model *m, int round, uint32_t *ver0,
+                      int buffered)
 {
     int p[2], status, bad;
     pid_t pid;
@@ -204,7 +248,7 @@ static int kill_round(const char *dir, struct model *m, int round, uint32_t *ver
     pid = fork();
     if (pid == 0) {
         close(p[0]);
-        child_main(dir, p[1], *ver0, rnd());
+        child_main(dir, p[1], *ver0, rnd(), buffered);
     }
     close(p[1]);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -218,35 +262,19 @@ static int kill_round(const char *dir, struct model *m, int round, uint32_t *ver
         if (poll(&pf, 1, (int)(delay - el)) > 0) {
             if (read(p[0], &msg, sizeof msg) != sizeof msg)
                 break;
-            if (msg.t == 'A') {
-                m->has_pend = 1;
-                m->pend_key = msg.key;
-                m->pend_ver = msg.ver;
-            } else {
-                m->ver[msg.key] = msg.ver;
-                m->has_pend = 0;
-                acks++;
-            }
+            apply_msg(m, &msg, &acks);
         }
     }
     kill(pid, SIGKILL);
     /* Whatever the child wrote before dying still counts. */
-    while (read(p[0], &msg, sizeof msg) == sizeof msg) {
-        if (msg.t == 'A') {
-            m->has_pend = 1;
-            m->pend_key = msg.key;
-            m->pend_ver = msg.ver;
-        } else {
-            m->ver[msg.key] = msg.ver;
-            m->has_pend = 0;
-            acks++;
-        }
-    }
+    while (read(p[0], &msg, sizeof msg) == sizeof msg)
+        apply_msg(m, &msg, &acks);
     close(p[0]);
     waitpid(pid, &status, 0);
     *ver0 += 1000000;
     options(&o, NULL);
-    snprintf(what, sizeof what, "kill -9 round %d", round);
+    snprintf(what, sizeof what, "kill -9 round %d (%s writes)", round,
+             buffered ? "buffered" : "sync");
     if (lsm_open(dir, &o, &db) != 0) {
         tap_diag("%s: reopen: %s", what, lsm_last_error());
         return tap_ok(0, "%s: reopen", what), 1;
@@ -287,13 +315,12 @@ static int fault_round(const char *dir, struct io_env *env, struct model *m, int
     pthread_create(&th, NULL, crasher_main, &cr);
     for (;;) {
         uint32_t key = (uint32_t)(rnd() % NKEYS), v = rnd() % 6 == 0 ? 0 : ++*ver;
-        m->has_pend = 1;
-        m->pend_key = key;
-        m->pend_ver = v;
-        if (do_op(db, key, v) != 0)
+        m->has_pend[key] = 1;
+        m->pend[key] = v;
+        if (do_op(db, key, v, 0) != 0)
             break;
         m->ver[key] = v;
-        m->has_pend = 0;
+        m->has_pend[key] = 0;
         if (++n % 40 == 0 && lsm_vlog_gc(db, 1) != 0)
             break;
     }
@@ -327,7 +354,7 @@ int main(void)
     snprintf(sub, sizeof sub, "%s/kill", dir);
     memset(&m, 0, sizeof m);
     for (i = 1; i <= rounds && !bad; i++)
-        bad |= kill_round(sub, &m, i, &ver0);
+        bad |= kill_round(sub, &m, i, &ver0, i % 2 == 0);
 
     snprintf(sub, sizeof sub, "%s/fault", dir);
     memset(&m, 0, sizeof m);

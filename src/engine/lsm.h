@@ -177,9 +177,10 @@ int lsm_sync(struct lsm_db *db);
  * acknowledge such writes only after lsm_flush_wal returned 0. Readers see
  * the write at once. Same errors as lsm_write. */
 int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch);
-/* Pushes WAL bytes left buffered by lsm_write_buffered to the OS, so a
- * process crash loses none of them (one write() for many writes). Same
- * errors as lsm_write (a failure also becomes the sticky error). */
+/* Pushes WAL bytes left buffered by lsm_write_buffered to the OS (the
+ * value-log bytes they point at first), so a process crash loses none of
+ * them (one write() for many writes). Same errors as lsm_write (a failure
+ * also becomes the sticky error). */
 int lsm_flush_wal(struct lsm_db *db);
 
 struct lsm_batch *lsm_batch_create(void);

@@ -504,41 +504,49 @@ static int writer_op(struct vlog *vl, int sync)
 }
 
 /* Every public writer function runs its body under wmu. */
-#define UNDER_WMU(vl, call)                     \
-    do {                                        \
-        int rc_;                                \
-        pthread_mutex_lock(&(vl)->wmu);         \
-        rc_ = (call);                           \
-        pthread_mutex_unlock(&(vl)->wmu);       \
-        return rc_;                             \
-    } while (0)
+static void wlock(struct vlog *vl)
+{
+    pthread_mutex_lock(&vl->wmu);
+}
+
+/* Unlocks and passes rc through. */
+static int wunlock(struct vlog *vl, int rc)
+{
+    pthread_mutex_unlock(&vl->wmu);
+    return rc;
+}
 
 int vlog_new_segment(struct vlog *vl, uint64_t number)
 {
-    UNDER_WMU(vl, new_segment(vl, number));
+    wlock(vl);
+    return wunlock(vl, new_segment(vl, number));
 }
 
 int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
 {
-    UNDER_WMU(vl, add_value(vl, key, value, p));
+    wlock(vl);
+    return wunlock(vl, add_value(vl, key, value, p));
 }
 
 int vlog_add_stored(struct vlog *vl, struct slice key, struct slice stored, int flags,
                     const struct vlog_ptr *old, struct vlog_ptr *p)
 {
-    UNDER_WMU(vl, add_stored(vl, key, stored, flags, old, p));
+    wlock(vl);
+    return wunlock(vl, add_stored(vl, key, stored, flags, old, p));
 }
 
 int vlog_flush(struct vlog *vl)
 {
-    UNDER_WMU(vl, writer_op(vl, 0));
+    wlock(vl);
+    return wunlock(vl, writer_op(vl, 0));
 }
 
 int vlog_sync(struct vlog *vl)
 {
     if (!vl->dirty)
         return 0;
-    UNDER_WMU(vl, writer_op(vl, 1));
+    wlock(vl);
+    return wunlock(vl, writer_op(vl, 1));
 }
 
 int vlog_dirty(struct vlog *vl)
@@ -568,7 +576,8 @@ static int seal(struct vlog *vl, uint64_t *number, uint64_t *size)
 
 int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size)
 {
-    UNDER_WMU(vl, seal(vl, number, size));
+    wlock(vl);
+    return wunlock(vl, seal(vl, number, size));
 }
 
 static int seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
@@ -596,7 +605,8 @@ static int seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
 int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
                      struct io_file **file)
 {
-    UNDER_WMU(vl, seal_detach(vl, number, size, file));
+    wlock(vl);
+    return wunlock(vl, seal_detach(vl, number, size, file));
 }
 
 void vlog_abandon(struct vlog *vl)

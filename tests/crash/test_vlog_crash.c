@@ -1,13 +1,16 @@
 /* test_vlog_crash: crashes during separated writes and value-log GC.
  *
  * 1. kill -9: a child process writes puts (values around and above the
- *    separation threshold, small segments) and deletes with sync = 1 over a
- *    small key set, so keys are overwritten and deleted constantly, and runs
- *    a forced value-log GC pass every few dozen writes (plus background GC):
- *    the kill lands in writes, GC scans, GC rewrites and segment removals.
- *    Before each write it reports the attempt, after it the ack, through a
- *    pipe. The parent kills it after 20-400 ms, reopens and checks every key:
- *    its value is the last acknowledged one (or the one in flight), a deleted
+ *    separation threshold, small segments) and deletes over a small key
+ *    set, with sync = 1 (odd rounds) or as runs of lsm_write_buffered
+ *    acknowledged by one lsm_flush_wal (even rounds, the daemon's way, where
+ *    value-log bytes stay buffered until that push). Keys are overwritten
+ *    and deleted constantly; a forced value-log GC pass runs every few dozen
+ *    writes (plus background GC): the kill lands in writes, GC scans, GC
+ *    rewrites and segment removals. Before each write the child reports the
+ *    attempt, after its acknowledgement the ack, through a pipe. The parent
+ *    kills it after 20-400 ms, reopens and checks every key: its value is
+ *    the last acknowledged one (or one in flight), a deleted
  *    key stays deleted (no resurrection), every value is intact, and a full
  *    scan ends with status 0 (no pointer to a missing or truncated segment).
  * 2. Fault env: the same in-process through io_env_fault; another thread

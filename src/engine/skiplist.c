@@ -543,8 +543,13 @@ struct slice skiplist_iter_key(const struct skiplist_iter *it)
 
 void skiplist_iter_next(struct skiplist_iter *it)
 {
+    const struct skiplist_node *n;
     assert(it->node != NULL);
-    it->node = sl_next(it->node, 0);
+    n = it->node = sl_next(it->node, 0);
+    /* The node after it: its miss overlaps the caller's work on this one
+     * (a flush or a scan walks nodes in key order, scattered in the arena). */
+    if (n != NULL)
+        __builtin_prefetch(sl_next(n, 0));
 }
 
 void skiplist_iter_prev(struct skiplist_iter *it)

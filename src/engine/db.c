@@ -1027,44 +1027,64 @@ int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch)
     return do_write(db, batch, 0, 0, NULL, 0);
 }
 
-/* lsm_put / lsm_delete build their one-operation batch in a buffer kept
- * per thread between calls (no malloc + realloc + free per write); freed
- * at thread exit, or after a write larger than PUT_BATCH_KEEP. */
-#define PUT_BATCH_KEEP (256 << 10)
+/* Buffers kept per thread between calls (no malloc + realloc + free per
+ * call): the one-operation batch of lsm_put / lsm_delete and the value
+ * lsm_get_into assembles. Freed at thread exit, or trimmed after a use
+ * larger than SCRATCH_KEEP. */
+#define SCRATCH_KEEP (256 << 10)
 
-static pthread_key_t put_batch_key;
-static pthread_once_t put_batch_once = PTHREAD_ONCE_INIT;
-static int put_batch_ok;
+struct thread_scratch {
+    struct lsm_batch batch;
+    struct buf value;
+};
 
-static void put_batch_destroy(void *p)
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_ok;
+
+static void scratch_destroy(void *p)
 {
-    batch_free(p);
-    zfree(p);
+    struct thread_scratch *ts = p;
+    batch_free(&ts->batch);
+    buf_free(&ts->value);
+    zfree(ts);
 }
 
-static void put_batch_key_init(void)
+static void scratch_key_init(void)
 {
-    put_batch_ok = pthread_key_create(&put_batch_key, put_batch_destroy) == 0;
+    scratch_ok = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+/* This thread's buffers, or NULL when it cannot keep them. */
+static struct thread_scratch *thread_scratch(void)
+{
+    struct thread_scratch *ts;
+
+    pthread_once(&scratch_once, scratch_key_init);
+    if (!scratch_ok)
+        return NULL;
+    ts = pthread_getspecific(scratch_key);
+    if (ts == NULL) {
+        ts = zmalloc(sizeof(*ts));
+        batch_init(&ts->batch);
+        buf_init(&ts->value);
+        if (pthread_setspecific(scratch_key, ts) != 0) {
+            scratch_destroy(ts);
+            return NULL;
+        }
+    }
+    return ts;
 }
 
 /* An empty batch for this thread, or local (initialised) when the thread
  * cannot keep one; pass both to put_batch_done. */
 static struct lsm_batch *put_batch_get(struct lsm_batch *local)
 {
-    struct lsm_batch *b;
+    struct thread_scratch *ts = thread_scratch();
 
-    pthread_once(&put_batch_once, put_batch_key_init);
-    b = put_batch_ok ? pthread_getspecific(put_batch_key) : NULL;
-    if (b != NULL) {
-        lsm_batch_clear(b);
-        return b;
-    }
-    if (put_batch_ok) {
-        b = zmalloc(sizeof(*b));
-        batch_init(b);
-        if (pthread_setspecific(put_batch_key, b) == 0)
-            return b;
-        put_batch_destroy(b);
+    if (ts != NULL) {
+        lsm_batch_clear(&ts->batch);
+        return &ts->batch;
     }
     batch_init(local);
     return local;
@@ -1074,7 +1094,7 @@ static void put_batch_done(struct lsm_batch *b, struct lsm_batch *local)
 {
     if (b == local) {
         batch_free(b);
-    } else if (b->rep.cap > PUT_BATCH_KEEP) {
+    } else if (b->rep.cap > SCRATCH_KEEP) {
         batch_free(b);
         batch_init(b);
     }
@@ -1308,32 +1328,43 @@ void lsm_prefetch(struct lsm_db *db, const void *key, size_t klen)
     sv_unpin(db, sv);
 }
 
-int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
-            const void *key, size_t klen, char **val, size_t *vlen)
+/* The value of key into value (empty on entry), a value pointer resolved:
+ * 1 found, 0 deleted, 2 absent, < 0 error (message set). */
+static int get_value(struct lsm_db *db, const struct lsm_read_options *ro,
+                     const void *key, size_t klen, struct buf *value)
 {
     struct super_version *sv;
-    struct buf value = BUF_INIT;
     int r, type = LSM_TYPE_VALUE;
 
-    *val = NULL;
-    *vlen = 0;
     sv = sv_pin(db);
-    r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), &value, &type);
+    r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), value, &type);
     if (r == 1 && type == LSM_TYPE_VPTR) {
-        struct buf ptr = value;
-        buf_init(&value);
+        struct buf resolved = BUF_INIT;
         if (db->vlog.resolve != NULL) {
-            r = db->vlog.resolve(db->vlog.arg, buf_slice(&ptr), &value);
+            r = db->vlog.resolve(db->vlog.arg, buf_slice(value), &resolved);
             if (r == 0)
                 r = 1;
         } else {
             r = LSM_ECORRUPT;
             db_set_error(r, "value pointer for a key but no value log in this build");
         }
-        buf_free(&ptr);
+        buf_free(value);
+        *value = resolved;
     }
     /* Released after the value-log read: GC keeps what this view can see. */
     sv_unpin(db, sv);
+    return r;
+}
+
+int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
+            const void *key, size_t klen, char **val, size_t *vlen)
+{
+    struct buf value = BUF_INIT;
+    int r;
+
+    *val = NULL;
+    *vlen = 0;
+    r = get_value(db, ro, key, klen, &value);
     if (r == 1) {
         /* Hand the buffer over (zmalloc'd, as lsm_free expects), NUL-terminated. */
         buf_reserve(&value, 1);
@@ -1343,6 +1374,40 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
         return 0;
     }
     buf_free(&value);
+    if (r == 0 || r == 2)
+        return not_found();
+    return r;
+}
+
+int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
+                 const void *key, size_t klen, char *buf, size_t cap,
+                 char **val, size_t *vlen)
+{
+    struct thread_scratch *ts = thread_scratch();
+    struct buf local = BUF_INIT, *value = ts != NULL ? &ts->value : &local;
+    int r;
+
+    *val = NULL;
+    *vlen = 0;
+    buf_clear(value);
+    r = get_value(db, ro, key, klen, value);
+    if (r == 1 && value->len < cap) {
+        memcpy(buf, value->data, value->len);
+        buf[value->len] = '\0';
+        *val = buf;
+        *vlen = value->len;
+    } else if (r == 1) {
+        /* Too big for buf: the assembled buffer itself is handed over. */
+        buf_reserve(value, 1);
+        value->data[value->len] = '\0';
+        *val = value->data;
+        *vlen = value->len;
+        buf_init(value);
+    }
+    if (value == &local || value->cap > SCRATCH_KEEP)
+        buf_free(value);
+    if (r == 1)
+        return 0;
     if (r == 0 || r == 2)
         return not_found();
     return r;

@@ -140,6 +140,82 @@ START_TEST(test_put_buffer_reuse)
 }
 END_TEST
 
+static void *get_into_thread_main(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    char k[16], want[64], buf[32];
+    for (int i = 0; i < 3000; i++) {
+        char *v;
+        size_t n;
+        snprintf(k, sizeof k, "gi%d", (t + i) % 4);
+        snprintf(want, sizeof want, "value of gi%d", (t + i) % 4);
+        if (lsm_get_into(db, NULL, k, strlen(k), buf, sizeof buf, &v, &n) != 0 || v != buf ||
+            n != strlen(want) || memcmp(v, want, n) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+/* lsm_get_into: a value and its NUL that fit go into the caller's buffer,
+ * a bigger one (inline or separated) is allocated; absent keys; several
+ * threads at once each get their own values (per-thread assembly). */
+START_TEST(test_get_into)
+{
+    struct lsm_write_options wo = { 0 };
+    char buf[16], big[5000], *v;
+    size_t n;
+    pthread_t th[3];
+
+    put("fits", "0123456789abcde");            /* 15 bytes + NUL = 16 */
+    put("over", "0123456789abcdef");           /* 16 bytes: does not fit */
+    ck_assert_int_eq(lsm_get_into(db, NULL, "fits", 4, buf, sizeof buf, &v, &n), 0);
+    ck_assert_ptr_eq(v, buf);
+    ck_assert_uint_eq(n, 15);
+    ck_assert_str_eq(v, "0123456789abcde");
+    ck_assert_int_eq(lsm_get_into(db, NULL, "over", 4, buf, sizeof buf, &v, &n), 0);
+    ck_assert_ptr_ne(v, buf);
+    ck_assert_uint_eq(n, 16);
+    ck_assert_str_eq(v, "0123456789abcdef");
+    lsm_free(v);
+    ck_assert_int_eq(lsm_get_into(db, NULL, "none", 4, buf, sizeof buf, &v, &n), LSM_ENOTFOUND);
+    ck_assert_ptr_null(v);
+    ck_assert_uint_eq(n, 0);
+    /* A separated value, read back through both paths. */
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)('a' + (i * 7) % 26);
+    ck_assert_int_eq(lsm_put(db, &wo, "big", 3, big, sizeof big), 0);
+    ck_assert_int_eq(lsm_get_into(db, NULL, "big", 3, buf, sizeof buf, &v, &n), 0);
+    ck_assert_ptr_ne(v, buf);
+    ck_assert_uint_eq(n, sizeof big);
+    ck_assert(memcmp(v, big, n) == 0);
+    lsm_free(v);
+    {
+        static char large[8192];
+        ck_assert_int_eq(lsm_get_into(db, NULL, "big", 3, large, sizeof large, &v, &n), 0);
+        ck_assert_ptr_eq(v, large);
+        ck_assert_uint_eq(n, sizeof big);
+        ck_assert(memcmp(v, big, n) == 0 && large[n] == '\0');
+    }
+    /* After the big value, a small one still comes back whole. */
+    ck_assert_int_eq(lsm_get_into(db, NULL, "fits", 4, buf, sizeof buf, &v, &n), 0);
+    ck_assert_str_eq(v, "0123456789abcde");
+    for (int i = 0; i < 4; i++) {
+        char k[16], val[64];
+        snprintf(k, sizeof k, "gi%d", i);
+        snprintf(val, sizeof val, "value of gi%d", i);
+        put(k, val);
+    }
+    for (int t = 0; t < 3; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, get_into_thread_main, (void *)(intptr_t)t),
+                         0);
+    for (int t = 0; t < 3; t++) {
+        void *rc;
+        pthread_join(th[t], &rc);
+        ck_assert_ptr_null(rc);
+    }
+}
+END_TEST
+
 START_TEST(test_put_get_delete)
 {
     ck_assert_str_eq(get("a"), "NOT_FOUND");
@@ -1458,6 +1534,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_put_get_delete);
     tcase_add_test(tc, test_put_buffer_reuse);
+    tcase_add_test(tc, test_get_into);
     tcase_add_test(tc, test_batch_atomic);
     tcase_add_test(tc, test_snapshot);
     tcase_add_test(tc, test_flush_drops_shadowed_versions);

@@ -410,8 +410,10 @@ static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int d
 
 /* Reads a stored key through the transaction. 1 found (*val, *vlen; *alloc
  * is the engine's buffer to lsm_free, NULL when the value lives in the
- * transaction), 0 absent, < 0 error. */
-static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen, char **alloc)
+ * transaction or in buf), 0 absent, < 0 error. A value of less than cap
+ * bytes from the engine is read into buf (cap 0: never). */
+static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen, char **alloc,
+                   char *buf, size_t cap)
 {
     struct tent *x = tent_lookup(key, klen);
     *alloc = NULL;
@@ -424,14 +426,15 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
     }
     char *v = NULL;
     size_t n = 0;
-    int rc = lsm_get(ks.lsm, NULL, key, klen, &v, &n);
+    int rc = cap > 0 ? lsm_get_into(ks.lsm, NULL, key, klen, buf, cap, &v, &n)
+                     : lsm_get(ks.lsm, NULL, key, klen, &v, &n);
     if (rc == LSM_ENOTFOUND)
         return 0;
     if (rc != 0)
         return rc;
     *val = v;
     *vlen = n;
-    *alloc = v;
+    *alloc = v != buf ? v : NULL;
     return 1;
 }
 
@@ -1136,15 +1139,17 @@ static void remove_key(int db, uint32_t ns, const char *key, size_t klen, int64_
 }
 
 /* The live record of key: 1 (f filled; found_free it), 0 absent or expired
- * (an expired one is deleted in the transaction), < 0 error. */
-static int find_live(int db, const char *key, size_t klen, struct found *f)
+ * (an expired one is deleted in the transaction), < 0 error. A small record
+ * is read into buf (cap bytes; cap 0: none), where f->data then points. */
+static int find_live(int db, const char *key, size_t klen, struct found *f, char *buf,
+                     size_t cap)
 {
     uint32_t ns = ks.dbs[db].ns;
     const char *v;
     size_t n;
     f->alloc = NULL;
     mk_data_key(&kbuf, ns, key, klen);
-    int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &f->alloc);
+    int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &f->alloc, buf, cap);
     if (rc <= 0)
         return rc;
     rc = rec_decode(v, n, &f->type, &f->exp, &f->data, &f->dlen);
@@ -1269,7 +1274,7 @@ int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
     struct found f;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live(db, key, klen, &f);
+    int rc = find_live(db, key, klen, &f, NULL, 0);
     if (rc <= 0)
         return rc;
     if (expire_at < 0)
@@ -1293,7 +1298,8 @@ int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
         memset(out, 0, sizeof(*out));
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live(db, key, klen, &f);
+    int rc = out ? find_live(db, key, klen, &f, out->inline_, sizeof(out->inline_))
+                 : find_live(db, key, klen, &f, NULL, 0);
     if (rc <= 0 || !out) {
         if (rc > 0)
             found_free(&f);
@@ -1305,6 +1311,9 @@ int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
         out->data = f.data;
         out->alloc_ = f.alloc;
         out->alloc_kind_ = 1;
+    } else if ((uintptr_t)f.data >= (uintptr_t)out->inline_ &&
+               (uintptr_t)f.data <= (uintptr_t)(out->inline_ + sizeof(out->inline_))) {
+        out->data = f.data;           /* read into out itself */
     } else {
         char *copy = zmemdup(f.data, f.dlen);
         out->data = copy;
@@ -1942,7 +1951,7 @@ int ks_cursor_load(uint64_t cursor, int *db, struct buf *resume)
     if (!ks.open || ks.t.depth == 0)
         return LSM_EINVAL;
     mk_cursor_key(&k, cursor);
-    int rc = raw_get(k.data, k.len, &v, &n, &alloc);
+    int rc = raw_get(k.data, k.len, &v, &n, &alloc, NULL, 0);
     buf_free(&k);
     if (rc <= 0)
         return rc;

@@ -66,6 +66,9 @@ enum ks_type {
 const char *ks_type_name(int type);
 
 /* A looked-up value. data/len stay valid until ks_value_free(). */
+#define KS_VALUE_INLINE 256
+/* data may point into the struct itself (a small value read from the
+ * engine): use it in place, never copy a ks_value by assignment. */
 struct ks_value {
     int type;                       /* enum ks_type */
     int64_t expire_at;              /* absolute ms (UNIX epoch), -1 = none */
@@ -73,6 +76,7 @@ struct ks_value {
     size_t len;
     void *alloc_;                   /* private */
     int alloc_kind_;                /* private */
+    char inline_[KS_VALUE_INLINE];  /* private */
 };
 void ks_value_free(struct ks_value *v);   /* safe on a zeroed/freed value */
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1294,8 +1295,8 @@ int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
 int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
 {
     struct found f;
-    if (out)
-        memset(out, 0, sizeof(*out));
+    if (out)      /* all but inline_ (256 bytes, read only through data) */
+        memset(out, 0, offsetof(struct ks_value, inline_));
     if (!valid_db(db))
         return LSM_EINVAL;
     int rc = out ? find_live(db, key, klen, &f, out->inline_, sizeof(out->inline_))

@@ -76,7 +76,7 @@ struct ks_value {
     size_t len;
     void *alloc_;                   /* private */
     int alloc_kind_;                /* private */
-    char inline_[KS_VALUE_INLINE];  /* private */
+    char inline_[KS_VALUE_INLINE];  /* private; stays the last field */
 };
 void ks_value_free(struct ks_value *v);   /* safe on a zeroed/freed value */
 

@@ -1090,6 +1090,24 @@ static struct lsm_batch *put_batch_get(struct lsm_batch *local)
     return local;
 }
 
+/* An empty value buffer for this thread, or local (initialised) when the
+ * thread cannot keep one; pass both to scratch_value_done. */
+static struct buf *scratch_value(struct buf *local)
+{
+    struct thread_scratch *ts = thread_scratch();
+    buf_init(local);
+    if (ts == NULL)
+        return local;
+    buf_clear(&ts->value);
+    return &ts->value;
+}
+
+static void scratch_value_done(struct buf *value, struct buf *local)
+{
+    if (value == local || value->cap > SCRATCH_KEEP)
+        buf_free(value);
+}
+
 static void put_batch_done(struct lsm_batch *b, struct lsm_batch *local)
 {
     if (b == local) {
@@ -1383,13 +1401,11 @@ int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
                  const void *key, size_t klen, char *buf, size_t cap,
                  char **val, size_t *vlen)
 {
-    struct thread_scratch *ts = thread_scratch();
-    struct buf local = BUF_INIT, *value = ts != NULL ? &ts->value : &local;
+    struct buf local, *value = scratch_value(&local);
     int r;
 
     *val = NULL;
     *vlen = 0;
-    buf_clear(value);
     r = get_value(db, ro, key, klen, value);
     if (r == 1 && value->len < cap) {
         memcpy(buf, value->data, value->len);
@@ -1404,8 +1420,7 @@ int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
         *vlen = value->len;
         buf_init(value);
     }
-    if (value == &local || value->cap > SCRATCH_KEEP)
-        buf_free(value);
+    scratch_value_done(value, &local);
     if (r == 1)
         return 0;
     if (r == 0 || r == 2)
@@ -1423,16 +1438,16 @@ int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
                    size_t *full_len)
 {
     struct super_version *sv;
-    struct buf value = BUF_INIT;
+    struct buf local, *value = scratch_value(&local);
     int r, type = LSM_TYPE_VALUE;
 
     *got = 0;
     *full_len = 0;
     sv = sv_pin(db);
-    r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), &value, &type);
+    r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), value, &type);
     sv_unpin(db, sv);
     if (r == 1) {
-        struct slice v = buf_slice(&value);
+        struct slice v = buf_slice(value);
         if (type == LSM_TYPE_VPTR) {
             size_t plen;
             r = vlog_db_pointer_prefix(v, &v, &plen);
@@ -1445,7 +1460,7 @@ int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
             memcpy(buf, v.data, *got);
         }
     }
-    buf_free(&value);
+    scratch_value_done(value, &local);
     if (r == 1)
         return 0;
     if (r == 0 || r == 2)

@@ -267,9 +267,14 @@ static int pf_reserve(struct io_file *f, uint64_t off, uint64_t n)
     do
         rc = fallocate(pf->fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)n);
     while (rc < 0 && errno == EINTR);
-    if (rc == 0 || errno == EOPNOTSUPP)
+    if (rc == 0)
         return 0;
-    return -errno;
+    /* Out of space (or quota, or file size), or the device failed: the
+     * appends would fail too. Anything else (EOPNOTSUPP, EINVAL, ENOSYS
+     * on file systems without fallocate): nothing reserved, not an error. */
+    if (errno == ENOSPC || errno == EDQUOT || errno == EFBIG || errno == EIO)
+        return -errno;
+    return 0;
 }
 
 static int pf_release(struct posix_file *pf, int rc)

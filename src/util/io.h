@@ -91,11 +91,11 @@ void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
 /* Allocates disk space for [off, off+n) of a file opened for appending,
  * without changing its size (fallocate FALLOC_FL_KEEP_SIZE), so that later
  * appends into that range cannot fail for lack of space when the buffer
- * reaches the OS. 0; -ENOSPC (nothing reserved) or another -errno. 0 when
- * the file system cannot reserve (those appends are then unprotected). The
- * space stays allocated beyond the end of the file until the file is
- * truncated or deleted. Not counted by the fault env and never failed by an
- * armed fault (its ENOSPC budget applies to appends). */
+ * reaches the OS. 0; -ENOSPC, -EDQUOT, -EFBIG or -EIO (nothing reserved).
+ * 0 when the file system cannot reserve (those appends are then
+ * unprotected). The space stays allocated beyond the end of the file until
+ * the file is truncated or deleted. Not counted by the fault env and never
+ * failed by an armed fault (its ENOSPC budget applies to appends). */
 int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
 /* Flushes, closes and frees; returns the first error seen. NULL is a no-op. */
 int io_file_close(struct io_file *f);

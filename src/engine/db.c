@@ -1346,6 +1346,27 @@ void lsm_prefetch(struct lsm_db *db, const void *key, size_t klen)
     sv_unpin(db, sv);
 }
 
+/* The status a point read returns for sv_get's / get_value's r. */
+static int get_status(int r)
+{
+    if (r == 1)
+        return 0;
+    if (r == 0 || r == 2)
+        return not_found();
+    return r;
+}
+
+/* Gives value's buffer to the caller (zmalloc'd, as lsm_free expects),
+ * NUL-terminated; value is left empty. */
+static void hand_over(struct buf *value, char **val, size_t *vlen)
+{
+    buf_reserve(value, 1);
+    value->data[value->len] = '\0';
+    *val = value->data;
+    *vlen = value->len;
+    buf_init(value);
+}
+
 /* The value of key into value (empty on entry), a value pointer resolved:
  * 1 found, 0 deleted, 2 absent, < 0 error (message set). */
 static int get_value(struct lsm_db *db, const struct lsm_read_options *ro,
@@ -1383,18 +1404,10 @@ int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
     *val = NULL;
     *vlen = 0;
     r = get_value(db, ro, key, klen, &value);
-    if (r == 1) {
-        /* Hand the buffer over (zmalloc'd, as lsm_free expects), NUL-terminated. */
-        buf_reserve(&value, 1);
-        value.data[value.len] = '\0';
-        *val = value.data;
-        *vlen = value.len;
-        return 0;
-    }
+    if (r == 1)
+        hand_over(&value, val, vlen);
     buf_free(&value);
-    if (r == 0 || r == 2)
-        return not_found();
-    return r;
+    return get_status(r);
 }
 
 int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
@@ -1413,19 +1426,10 @@ int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
         *val = buf;
         *vlen = value->len;
     } else if (r == 1) {
-        /* Too big for buf: the assembled buffer itself is handed over. */
-        buf_reserve(value, 1);
-        value->data[value->len] = '\0';
-        *val = value->data;
-        *vlen = value->len;
-        buf_init(value);
+        hand_over(value, val, vlen);      /* too big for buf */
     }
     scratch_value_done(value, &local);
-    if (r == 1)
-        return 0;
-    if (r == 0 || r == 2)
-        return not_found();
-    return r;
+    return get_status(r);
 }
 
 void lsm_free(void *p)
@@ -1461,11 +1465,7 @@ int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,
         }
     }
     scratch_value_done(value, &local);
-    if (r == 1)
-        return 0;
-    if (r == 0 || r == 2)
-        return not_found();
-    return r;
+    return get_status(r);
 }
 
 int db_get_latest(struct lsm_db *db, struct slice ukey, struct buf *value, int *type)

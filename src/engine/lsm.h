@@ -215,8 +215,9 @@ void lsm_free(void *p);
 /* lsm_get for a caller with a buffer of its own: when the value and a NUL
  * fit in buf (cap bytes), they are copied there and *val = buf (nothing to
  * free); a bigger value is allocated as lsm_get's (free *val with lsm_free
- * when it is not buf). The lookup assembles the value in a buffer kept per
- * thread, so a small value costs no allocation. Same errors as lsm_get. */
+ * when it is not buf; buf may be NULL with cap 0). The lookup assembles the
+ * value in a buffer kept per thread, so a small value costs no allocation.
+ * Same errors as lsm_get. */
 int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
                  const void *key, size_t klen, char *buf, size_t cap,
                  char **val, size_t *vlen);

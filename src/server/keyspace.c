@@ -427,8 +427,7 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
     }
     char *v = NULL;
     size_t n = 0;
-    int rc = cap > 0 ? lsm_get_into(ks.lsm, NULL, key, klen, buf, cap, &v, &n)
-                     : lsm_get(ks.lsm, NULL, key, klen, &v, &n);
+    int rc = lsm_get_into(ks.lsm, NULL, key, klen, buf, cap, &v, &n);
     if (rc == LSM_ENOTFOUND)
         return 0;
     if (rc != 0)
@@ -1116,6 +1115,7 @@ struct found {
     const char *data;
     size_t dlen;
     char *alloc;                    /* engine buffer, or NULL */
+    int in_buf;                     /* data is in find_live's buf */
 };
 
 static void found_free(struct found *f)
@@ -1149,10 +1149,12 @@ static int find_live(int db, const char *key, size_t klen, struct found *f, char
     const char *v;
     size_t n;
     f->alloc = NULL;
+    f->in_buf = 0;
     mk_data_key(&kbuf, ns, key, klen);
     int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &f->alloc, buf, cap);
     if (rc <= 0)
         return rc;
+    f->in_buf = buf != NULL && v == buf;
     rc = rec_decode(v, n, &f->type, &f->exp, &f->data, &f->dlen);
     if (rc != 0) {
         found_free(f);
@@ -1312,8 +1314,7 @@ int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
         out->data = f.data;
         out->alloc_ = f.alloc;
         out->alloc_kind_ = 1;
-    } else if ((uintptr_t)f.data >= (uintptr_t)out->inline_ &&
-               (uintptr_t)f.data <= (uintptr_t)(out->inline_ + sizeof(out->inline_))) {
+    } else if (f.in_buf) {
         out->data = f.data;           /* read into out itself */
     } else {
         char *copy = zmemdup(f.data, f.dlen);

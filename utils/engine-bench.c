@@ -232,6 +232,9 @@ static void *worker_main(void *arg)
     size_t vpos = (size_t)(rng_next(&r) % (1 << 20));
     long i;
 
+    if (w->kind == B_READRANDOM)
+        getbuf = zmalloc((size_t)flags.value_size + 1);
+
     if (w->kind == B_READSEQ) {
         struct lsm_iter *it = lsm_iter_create(db, NULL);
         int64_t t = now_ns();
@@ -273,8 +276,6 @@ static void *worker_main(void *arg)
              * PinnableSlice: no allocation per get. */
             char *v;
             size_t vn;
-            if (getbuf == NULL)
-                getbuf = zmalloc((size_t)flags.value_size + 1);
             rc = lsm_get_into(db, NULL, key, (size_t)flags.key_size, getbuf,
                               (size_t)flags.value_size + 1, &v, &vn);
             if (rc == 0) {

@@ -179,6 +179,18 @@ START_TEST(test_write_read)
     ck_assert_int_eq(vlog_seal(vl, &num, &size), 0);
     ck_assert_uint_eq(num, 7);
     ck_assert_uint_eq(size, ptrs[N - 1].offset + ptrs[N - 1].length);
+    {
+        /* The seal gives back the disk space reserved ahead of the appends
+         * (256 KiB past the end while the segment was active). */
+        char path[4200];
+        struct stat fst;
+        snprintf(path, sizeof path, "%s/000007.vlog", dir);
+        ck_assert_int_eq(stat(path, &fst), 0);
+        ck_assert_int_eq(fst.st_size, (off_t)size);
+        ck_assert_msg((uint64_t)fst.st_blocks * 512 < size + (64 << 10),
+                      "%" PRIu64 " bytes allocated for a %" PRIu64 "-byte segment",
+                      (uint64_t)fst.st_blocks * 512, size);
+    }
     ck_assert(!vlog_has_active(vl));
     check_all(vl, ptrs);
     vlog_get_io_stats(vl, &st);

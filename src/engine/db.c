@@ -668,7 +668,7 @@ int lsm_close(struct lsm_db *db)
     pthread_mutex_lock(&db->mu);
     db->closing = 1;
     pthread_cond_broadcast(&db->bg_cv);
-    while (db->wq_head != NULL || db->manual_running)
+    while (db->wq_head != NULL || db->manual_running || db->syncs_out)
         pthread_cond_wait(&db->bg_cv, &db->mu);
     pthread_mutex_unlock(&db->mu);
     /* Queued jobs see `closing` and return; running ones stop early. GC
@@ -733,6 +733,7 @@ static int switch_memtable(struct lsm_db *db)
     wal_writer_close(db->wal);
     db->wal = w;
     db->wal_dirty = 0;
+    db->wal_gen++;
     db->need_new_wal = 0;
     if (db->nimm == db->cimm) {
         db->cimm = db->cimm ? db->cimm * 2 : 4;
@@ -759,6 +760,13 @@ static int make_room(struct lsm_db *db, int force)
     for (;;) {
         struct version *v = db->vs->current;
         uint64_t pending;
+        if (db->sync_failed) {
+            /* Pages an fsync failed on may be gone: no further append
+             * to those files. */
+            db->sync_failed = 0;
+            db->need_new_wal = 1;
+            vlog_db_mark_broken(db);
+        }
         if (db->bg_error != 0)
             return bg_error_locked(db);
         if (db->closing) {
@@ -835,7 +843,7 @@ static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, 
     if (first->gc != NULL)
         return first;           /* GC rewrites commit alone */
     for (w = first->next; w != NULL; w = w->next) {
-        if (w->force_flush || w->gc != NULL || (w->sync && !first->sync))
+        if (w->force_flush || w->gc != NULL || w->detach != NULL || (w->sync && !first->sync))
             break;
         if (w->batch != NULL) {
             size += lsm_batch_size(w->batch);
@@ -856,7 +864,7 @@ static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, 
 }
 
 static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int force_flush,
-                    struct vlog_gc_batch *gc, int wal_push)
+                    struct vlog_gc_batch *gc, int wal_push, struct sync_point *detach)
 {
     struct db_writer w, *last, *p;
     struct lsm_batch *group = NULL;
@@ -868,6 +876,7 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
     w.force_flush = force_flush;
     w.wal_push = wal_push;
     w.gc = gc;
+    w.detach = detach;
     pthread_cond_init(&w.cv, NULL);
 
     pthread_mutex_lock(&db->mu);
@@ -929,6 +938,7 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
             rc = LSM_EINVAL;
             db_set_error(rc, "sequence numbers exhausted");
         } else {
+            int dirty = db->wal_dirty || count > 0;
             if (count > 0)
                 batch_set_sequence(group, seq);
             pthread_mutex_unlock(&db->mu);
@@ -950,7 +960,14 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 if (rc == 0)
                     rc = wal_writer_flush(wal);
             }
-            if (rc == 0 && gsync && (count > 0 || db->wal_dirty)) {
+            if (rc == 0 && w.detach != NULL && dirty) {
+                /* lsm_sync: the fsyncs run after the queue moved on. */
+                rc = vlog_db_syncer(db, &w.detach->vlog);
+                vfail = rc != 0;
+                if (rc == 0)
+                    rc = wal_writer_syncer(wal, &w.detach->wal);
+            }
+            if (rc == 0 && gsync && dirty) {
                 rc = vlog_db_flush(db, 1);        /* vlog durable before the WAL */
                 vfail = rc != 0;
                 if (rc == 0)
@@ -962,7 +979,14 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 db_schedule_memtable_link(db, mem);
             pthread_mutex_lock(&db->mu);
             if (rc == 0) {
-                db->wal_dirty = !gsync;
+                if (gsync) {
+                    db->wal_dirty = 0;
+                } else if (count > 0) {
+                    db->wal_dirty = 1;
+                    db->wal_gen++;
+                }
+                if (w.detach != NULL)
+                    w.detach->gen = db->wal_gen;
                 if (count > 0) {
                     db->wal_bytes += lsm_batch_size(wb) + WAL_HEADER_SIZE;
                     if (w.gc == NULL)
@@ -1015,7 +1039,7 @@ int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo, struct lsm_
         db_set_error(LSM_EINVAL, "lsm_write: NULL argument");
         return LSM_EINVAL;
     }
-    return do_write(db, batch, wo_sync(wo), 0, NULL, 1);
+    return do_write(db, batch, wo_sync(wo), 0, NULL, 1, NULL);
 }
 
 int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch)
@@ -1024,7 +1048,7 @@ int lsm_write_buffered(struct lsm_db *db, struct lsm_batch *batch)
         db_set_error(LSM_EINVAL, "lsm_write_buffered: NULL argument");
         return LSM_EINVAL;
     }
-    return do_write(db, batch, 0, 0, NULL, 0);
+    return do_write(db, batch, 0, 0, NULL, 0, NULL);
 }
 
 /* Buffers kept per thread between calls (no malloc + realloc + free per
@@ -1142,20 +1166,67 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
     return rc;
 }
 
+/* The fsyncs of lsm_sync, off the writer queue: the value log (and the
+ * segments rolled before, whose fsyncs run in the pool) before the WAL, so
+ * a durable record never points past durable vlog bytes. */
+static int sync_point_sync(struct lsm_db *db, const struct sync_point *sp)
+{
+    const char *what = NULL;
+    int rc = 0;
+
+    if (sp->vlog != NULL && (rc = io_file_sync(sp->vlog)) < 0)
+        what = "value log";
+    if (rc == 0 && (rc = vlog_db_wait_sealed(db)) != 0)
+        return rc;
+    if (rc == 0 && sp->wal != NULL && (rc = io_file_sync(sp->wal)) < 0)
+        what = "WAL";
+    pthread_mutex_lock(&db->mu);
+    if (rc == 0) {
+        /* Nothing appended since the handles were taken: all is durable. */
+        if (db->wal_gen == sp->gen)
+            db->wal_dirty = 0;
+    } else {
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: %s sync: %s", db->dir, what, lsm_strerror(rc));
+        db->sync_failed = 1;
+        db_set_bg_error(db, rc, lsm_last_error());
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
 int lsm_sync(struct lsm_db *db)
 {
-    return do_write(db, NULL, 1, 0, NULL, 1);
+    struct sync_point sp = { NULL, NULL, 0 };
+    int rc;
+
+    pthread_mutex_lock(&db->mu);
+    db->syncs_out++;
+    pthread_mutex_unlock(&db->mu);
+    /* The leader pushes the value log and the WAL to the OS and takes
+     * handles on them; writers queue behind it only that long, not for the
+     * fsyncs. */
+    rc = do_write(db, NULL, 0, 0, NULL, 1, &sp);
+    if (rc == 0)
+        rc = sync_point_sync(db, &sp);
+    io_file_close(sp.vlog);
+    io_file_close(sp.wal);
+    pthread_mutex_lock(&db->mu);
+    if (--db->syncs_out == 0 && db->closing)
+        pthread_cond_broadcast(&db->bg_cv);
+    pthread_mutex_unlock(&db->mu);
+    return rc;
 }
 
 int lsm_flush_wal(struct lsm_db *db)
 {
     /* An empty write that pushes the buffer (wal_push). */
-    return do_write(db, NULL, 0, 0, NULL, 1);
+    return do_write(db, NULL, 0, 0, NULL, 1, NULL);
 }
 
 int db_write_gc(struct lsm_db *db, struct vlog_gc_batch *g)
 {
-    return do_write(db, NULL, 0, 0, g, 1);
+    return do_write(db, NULL, 0, 0, g, 1, NULL);
 }
 
 /* ---- reads ---- */
@@ -1683,7 +1754,7 @@ int lsm_flush(struct lsm_db *db, int wait)
     uint64_t target;
     int rc;
 
-    rc = do_write(db, NULL, 0, 1, NULL, 1);
+    rc = do_write(db, NULL, 0, 1, NULL, 1, NULL);
     if (rc != 0 || !wait)
         return rc;
     pthread_mutex_lock(&db->mu);

@@ -67,6 +67,14 @@ struct lsm_snapshot {
     struct lsm_snapshot *prev, *next;
 };
 
+/* What lsm_sync fsyncs after leaving the writer queue: handles on the
+ * value-log segment and the WAL as they were when its leader pushed them
+ * (NULL: nothing to sync), and wal_gen at that moment. */
+struct sync_point {
+    struct io_file *vlog, *wal;
+    uint64_t gen;
+};
+
 struct db_writer {
     struct lsm_batch *batch;     /* NULL: a sync or flush request */
     struct vlog_gc_batch *gc;    /* a value-log GC rewrite (conditional) */
@@ -75,6 +83,9 @@ struct db_writer {
     int wal_push;                /* 0: leave the WAL record in the buffer
                                   * (lsm_write_buffered); 1: push it (and
                                   * what buffered writes left) to the OS */
+    struct sync_point *detach;   /* lsm_sync: leads its own group, whose
+                                  * leader pushes the logs and hands back
+                                  * handles to fsync them off the queue */
     int done;
     int rc;
     pthread_cond_t cv;
@@ -108,7 +119,13 @@ struct lsm_db {
     int nimm, cimm;
     uint64_t imm_pushed, imm_flushed;  /* (mu) counters for lsm_flush(wait) */
     struct wal_writer *wal;
-    int wal_dirty;                     /* appended since last sync */
+    int wal_dirty;                     /* (mu) appended since last sync */
+    uint64_t wal_gen;                  /* (mu) bumped by each WAL append left
+                                        * unsynced, and by each switch */
+    int sync_failed;                   /* (mu) an lsm_sync fsync failed: the
+                                        * next leader starts a new WAL and
+                                        * value-log segment */
+    int syncs_out;                     /* (mu) lsm_sync calls running */
     int need_new_wal;                  /* (mu) the WAL failed: switch first */
 
     pthread_spinlock_t sv_lock;        /* pins sv: load + ref */

@@ -169,7 +169,8 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
 int lsm_write(struct lsm_db *db, const struct lsm_write_options *wo,
               struct lsm_batch *batch);
 /* Makes every write acknowledged so far durable (group commit: many sync=0
- * writes, then one lsm_sync). Same errors as lsm_write. */
+ * writes, then one lsm_sync). Other writers are held only while the logs
+ * are pushed to the OS, not during the fsyncs. Same errors as lsm_write. */
 int lsm_sync(struct lsm_db *db);
 /* lsm_write with sync = 0 whose WAL record may stay in the process's
  * buffer (no write() per call): lsm_flush_wal, lsm_sync or a later

@@ -549,6 +549,28 @@ int vlog_sync(struct vlog *vl)
     return wunlock(vl, writer_op(vl, 1));
 }
 
+static int syncer(struct vlog *vl, struct io_file **file)
+{
+    int rc;
+    *file = NULL;
+    if (vl->wf == NULL)
+        return 0;
+    rc = writer_op(vl, 0);
+    if (rc == 0 && (rc = io_file_syncer(vl->wf, file)) != 0) {
+        struct buf path = BUF_INIT;
+        seg_path(&path, vl->dir, vl->active->number);
+        rc = vl_error(errno_code(rc), "%s: dup for sync: %s", path.data, strerror(-rc));
+        buf_free(&path);
+    }
+    return rc;
+}
+
+int vlog_syncer(struct vlog *vl, struct io_file **file)
+{
+    wlock(vl);
+    return wunlock(vl, syncer(vl, file));
+}
+
 int vlog_dirty(struct vlog *vl)
 {
     return vl->dirty;

@@ -115,6 +115,12 @@ int vlog_add_stored(struct vlog *vl, struct slice key, struct slice stored, int 
 int vlog_flush(struct vlog *vl);
 /* Makes every appended byte durable (fdatasync) when some are not yet. */
 int vlog_sync(struct vlog *vl);
+/* Pushes appended bytes to the OS and returns in *file a handle that
+ * io_file_sync() makes them durable through, from any thread, without the
+ * writer lock (io_file_syncer); *file is NULL when no segment is active.
+ * The caller closes it. Later appends may or may not be covered. */
+struct io_file;
+int vlog_syncer(struct vlog *vl, struct io_file **file);
 /* 1 when bytes were appended since the last vlog_sync. */
 int vlog_dirty(struct vlog *vl);
 /* Syncs and closes the active segment's writer; it stays readable with its
@@ -124,7 +130,6 @@ int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size);
 /* Like vlog_seal but without the fsync: pushes the buffer to the OS and hands
  * the writer's file to the caller, who must io_file_sync() and
  * io_file_close() it (from any one thread). The segment stays readable. */
-struct io_file;
 int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
                      struct io_file **file);
 

@@ -712,24 +712,46 @@ int vlog_db_separate(struct lsm_db *db, struct lsm_batch *group, struct lsm_batc
     return 0;
 }
 
+int vlog_db_wait_sealed(struct lsm_db *db)
+{
+    struct vlog_db *vd = VD(db);
+    int rc;
+    if (vd == NULL || __atomic_load_n(&vd->nsealing, __ATOMIC_ACQUIRE) == 0)
+        return 0;
+    /* A rolled segment's fsync is still running in the pool. */
+    pthread_mutex_lock(&db->mu);
+    wait_sealed(db, vd);
+    rc = db->bg_error;
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
 int vlog_db_flush(struct lsm_db *db, int sync)
 {
     struct vlog_db *vd = VD(db);
     int rc;
     if (vd == NULL)
         return 0;
-    if (sync && __atomic_load_n(&vd->nsealing, __ATOMIC_ACQUIRE) > 0) {
-        /* A rolled segment's fsync is still running in the pool. */
-        pthread_mutex_lock(&db->mu);
-        wait_sealed(db, vd);
-        rc = db->bg_error;
-        pthread_mutex_unlock(&db->mu);
-        if (rc != 0)
-            return rc;
-    }
+    if (sync && (rc = vlog_db_wait_sealed(db)) != 0)
+        return rc;
     if (!vlog_has_active(vd->vl) || vd->broken)
         return 0;
     rc = sync ? vlog_sync(vd->vl) : vlog_flush(vd->vl);
+    if (rc != 0) {
+        db_set_error(rc, "%s", vlog_last_error());
+        vd->broken = 1;
+    }
+    return rc;
+}
+
+int vlog_db_syncer(struct lsm_db *db, struct io_file **file)
+{
+    struct vlog_db *vd = VD(db);
+    int rc;
+    *file = NULL;
+    if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken)
+        return 0;
+    rc = vlog_syncer(vd->vl, file);
     if (rc != 0) {
         db_set_error(rc, "%s", vlog_last_error());
         vd->broken = 1;

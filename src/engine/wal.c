@@ -147,6 +147,19 @@ int wal_writer_sync(struct wal_writer *w)
     return w->err;
 }
 
+int wal_writer_syncer(struct wal_writer *w, struct io_file **file)
+{
+    int rc;
+
+    *file = NULL;
+    if (wal_writer_flush(w) != 0)
+        return w->err;
+    /* Not sticky: the writer itself is fine. */
+    if ((rc = io_file_syncer(w->f, file)) < 0)
+        return wal_io_error(rc);
+    return 0;
+}
+
 uint64_t wal_writer_size(const struct wal_writer *w)
 {
     return w->offset;

@@ -64,6 +64,11 @@ int wal_writer_add(struct wal_writer *w, struct slice record);
 int wal_writer_flush(struct wal_writer *w);
 /* Makes every appended record durable (group commit: many adds, one sync). */
 int wal_writer_sync(struct wal_writer *w);
+/* Pushes appended bytes to the OS and returns in *file a handle whose
+ * io_file_sync() makes them durable from any thread while the writer goes
+ * on (io_file_syncer); the caller closes it. 0, LSM_EIO, or the sticky
+ * error. */
+int wal_writer_syncer(struct wal_writer *w, struct io_file **file);
 /* File offset after the last appended record = bytes in the file. */
 uint64_t wal_writer_size(const struct wal_writer *w);
 /* The sticky error (0 when none). */

@@ -83,6 +83,12 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n)
     return f->ops->reserve(f, off, n);
 }
 
+int io_file_syncer(struct io_file *f, struct io_file **out)
+{
+    *out = NULL;
+    return f->ops->syncer(f, out);
+}
+
 int io_file_close(struct io_file *f)
 {
     return f ? f->ops->close(f) : 0;
@@ -277,6 +283,19 @@ static int pf_reserve(struct io_file *f, uint64_t off, uint64_t n)
     return 0;
 }
 
+static int pf_syncer(struct io_file *f, struct io_file **out)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    int fd = fcntl(pf->fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct posix_file *s = zcalloc(sizeof(*s));
+    s->base.ops = pf->base.ops;
+    s->fd = fd;           /* not writable: size is fstat, sync is fdatasync */
+    *out = &s->base;
+    return 0;
+}
+
 static int pf_release(struct posix_file *pf, int rc)
 {
     if (close(pf->fd) < 0 && rc == 0)
@@ -305,6 +324,7 @@ static const struct io_file_ops posix_file_ops = {
     .size = pf_size,
     .prefetch = pf_prefetch,
     .reserve = pf_reserve,
+    .syncer = pf_syncer,
     .close = pf_close,
     .abandon = pf_abandon,
 };

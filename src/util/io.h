@@ -97,6 +97,14 @@ void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
  * the file is truncated or deleted. Not counted by the fault env and never
  * failed by an armed fault (its ENOSPC budget applies to appends). */
 int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
+/* A second handle on f's file that is only synced and closed: its
+ * io_file_sync() makes durable every byte pushed to the OS through f
+ * (io_file_flush) before that sync began, and can run on another thread
+ * while f is appended to, flushed or closed (posix: fdatasync of a dup of
+ * f's descriptor; bytes still in f's buffer are not covered). It outlives
+ * f; close it with io_file_close(). 0 or -errno. Not counted by the fault
+ * env and never failed by an armed fault; its sync is counted. */
+int io_file_syncer(struct io_file *f, struct io_file **out);
 /* Flushes, closes and frees; returns the first error seen. NULL is a no-op. */
 int io_file_close(struct io_file *f);
 
@@ -138,6 +146,10 @@ void io_env_fault_set(struct io_env *env, enum io_fault f, uint64_t after,
 void io_env_fault_crash(struct io_env *env);
 /* Clear armed faults and the crashed state (the machine is back). */
 void io_env_fault_reset(struct io_env *env);
+/* Each later sync (io_file_sync, io_sync_dir) first sleeps usec outside
+ * the env's lock, so other operations go on meanwhile (a slow disk); 0 = off.
+ * Kept across io_env_fault_reset(). */
+void io_env_fault_sync_delay(struct io_env *env, uint32_t usec);
 /* Count of operations performed through the env (for tests that sweep). */
 uint64_t io_env_fault_ops(struct io_env *env);
 

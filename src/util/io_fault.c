@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/io.h"
 #include "util/io_internal.h"
@@ -34,6 +35,7 @@ struct fault_env {
     uint64_t epoch;      /* bumped by each crash; older files are dead */
     uint64_t ops;
     struct fault_track *tracks;
+    uint32_t sync_delay_us;  /* (atomic) io_env_fault_sync_delay */
 };
 
 struct fault_file {
@@ -202,9 +204,18 @@ static int ff_flush(struct io_file *f)
     return rc;
 }
 
+/* The slow disk of io_env_fault_sync_delay (no lock held). */
+static void sync_delay(struct fault_env *fe)
+{
+    uint32_t us = __atomic_load_n(&fe->sync_delay_us, __ATOMIC_RELAXED);
+    if (us)
+        usleep(us);
+}
+
 static int ff_sync(struct io_file *f)
 {
     struct fault_file *ff = (struct fault_file *)f;
+    sync_delay(ff->env);
     pthread_mutex_lock(&ff->env->mu);
     int rc = ff_check(ff);
     if (rc == 0)
@@ -261,6 +272,33 @@ static int ff_reserve(struct io_file *f, uint64_t off, uint64_t n)
     return rc;
 }
 
+/* The syncer shares the file's crash tracking: its sync records the size
+ * the OS has (every byte pushed through the writer) as durable. */
+static int ff_syncer(struct io_file *f, struct io_file **out)
+{
+    struct fault_file *ff = (struct fault_file *)f;
+    struct fault_env *fe = ff->env;
+    struct io_file *inner;
+    int rc;
+    pthread_mutex_lock(&fe->mu);
+    rc = (fe->crashed || ff->epoch != fe->epoch) ? -EIO
+                                                  : ff->target->ops->syncer(ff->target, &inner);
+    if (rc == 0) {
+        struct fault_file *s = zcalloc(sizeof(*s));
+        s->base.ops = &fault_file_ops;
+        s->env = fe;
+        s->target = inner;
+        s->path = zstrdup(ff->path);
+        s->epoch = ff->epoch;
+        s->t = ff->t;
+        if (s->t)
+            s->t->refs++;
+        *out = &s->base;
+    }
+    pthread_mutex_unlock(&fe->mu);
+    return rc;
+}
+
 static void ff_free(struct fault_file *ff)
 {
     track_unref(ff->t);
@@ -304,6 +342,7 @@ static const struct io_file_ops fault_file_ops = {
     .size = ff_size,
     .prefetch = ff_prefetch,
     .reserve = ff_reserve,
+    .syncer = ff_syncer,
     .close = ff_close,
     .abandon = ff_abandon,
 };
@@ -419,6 +458,7 @@ static int fe_mkdir(struct io_env *env, const char *path)
 static int fe_sync_dir(struct io_env *env, const char *dir)
 {
     struct fault_env *fe = FE(env);
+    sync_delay(fe);
     int rc = fe_begin(fe, dir, NULL);
     if (rc == 0)
         rc = fe->target->ops->sync_dir(fe->target, dir);
@@ -559,6 +599,11 @@ void io_env_fault_reset(struct io_env *env)
     fe->substr = NULL;
     fe->crashed = 0;
     pthread_mutex_unlock(&fe->mu);
+}
+
+void io_env_fault_sync_delay(struct io_env *env, uint32_t usec)
+{
+    __atomic_store_n(&FE(env)->sync_delay_us, usec, __ATOMIC_RELAXED);
 }
 
 uint64_t io_env_fault_ops(struct io_env *env)

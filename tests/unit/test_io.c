@@ -447,6 +447,59 @@ START_TEST(crash_drops_exactly_the_unsynced_bytes)
 }
 END_TEST
 
+/* A syncer makes durable what was pushed through the writer before its
+ * sync, not what was still in the writer's buffer, and outlives the writer
+ * (posix: the data is the same file's; fault env: the crash keeps exactly
+ * those bytes). */
+START_TEST(syncer_syncs_what_was_pushed)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    char data[9000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (char)('a' + i % 26);
+    ck_assert_int_eq(write_file(io_env_posix(), P("s1"), "", 0, 1), 0);
+    ck_assert_int_eq(io_sync_dir(io_env_posix(), dir), 0);
+
+    struct io_file *f, *s, *s2;
+    ck_assert_int_eq(io_open_append(fe, P("s1"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, data, 5000), 0);
+    ck_assert_int_eq(io_file_syncer(f, &s), 0);
+    ck_assert_int_eq(io_file_flush(f), 0);
+    ck_assert_int_eq(io_file_append(f, data + 5000, 3000), 0);   /* stays buffered */
+    ck_assert_int_eq(io_file_sync(s), 0);
+    io_env_fault_crash(fe);
+    ck_assert_uint_eq(file_size(P("s1")), 5000);
+    ck_assert_int_eq(io_file_sync(s), -EIO);           /* the machine is down */
+    ck_assert_int_eq(io_file_close(s), -EIO);
+    ck_assert_int_eq(io_file_close(f), -EIO);
+    io_env_fault_reset(fe);
+
+    /* The writer closes first; the syncer still syncs the file. */
+    ck_assert_int_eq(io_open_append_existing(fe, P("s1"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, data + 5000, 4000), 0);
+    ck_assert_int_eq(io_file_flush(f), 0);
+    ck_assert_int_eq(io_file_syncer(f, &s2), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_file_sync(s2), 0);
+    ck_assert_int_eq(io_file_close(s2), 0);
+    io_env_fault_crash(fe);
+    ck_assert_uint_eq(file_size(P("s1")), 9000);
+    char back[9000];
+    ck_assert_int_eq(read_file(P("s1"), back, sizeof(back)), 9000);
+    ck_assert(memcmp(back, data, 9000) == 0);
+    io_env_fault_destroy(fe);
+
+    /* posix: a syncer of a writer at its end, synced from the handle. */
+    ck_assert_int_eq(io_open_append(io_env_posix(), P("s2"), &f), 0);
+    ck_assert_int_eq(io_file_append(f, data, 100), 0);
+    ck_assert_int_eq(io_file_syncer(f, &s), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(io_file_sync(s), 0);
+    ck_assert_int_eq(io_file_size(s), 100);
+    ck_assert_int_eq(io_file_close(s), 0);
+}
+END_TEST
+
 START_TEST(crash_deletes_creations_not_dir_synced)
 {
     struct io_env *fe = io_env_fault_create(io_env_posix());
@@ -595,6 +648,7 @@ int main(void)
     tcase_add_test(tc, enospc_budget);
     tcase_add_test(tc, short_write_writes_half);
     tcase_add_test(tc, crash_drops_exactly_the_unsynced_bytes);
+    tcase_add_test(tc, syncer_syncs_what_was_pushed);
     tcase_add_test(tc, crash_deletes_creations_not_dir_synced);
     tcase_add_test(tc, crash_then_reset_tracks_new_writes);
     tcase_add_test(tc, unlink_and_truncate_update_tracking);

@@ -331,45 +331,83 @@ int vlog_seg_exists(struct vlog *vl, uint64_t number)
 
 /* ---- writer ---- */
 
-static int new_segment(struct vlog *vl, uint64_t number)
+int vlog_prepare_segment(struct vlog *vl, uint64_t number, uint64_t reserve,
+                         struct vlog_prepared *out)
 {
     struct buf path = BUF_INIT;
     char h[VLOG_FILE_HEADER_SIZE];
-    struct vlog_seg *s;
     int rc;
 
-    if (vl->wf != NULL)
-        return vl_error(LSM_EINVAL, "vlog: a segment is already active");
+    out->number = number;
+    out->f = NULL;
+    out->reserved = VLOG_FILE_HEADER_SIZE;
     seg_path(&path, vl->dir, number);
-    rc = io_open_append(vl->env, path.data, &vl->wf);
+    rc = io_open_append(vl->env, path.data, &out->f);
     if (rc != 0) {
-        vl->wf = NULL;
+        out->f = NULL;
         rc = vl_error(errno_code(rc), "%s: create: %s", path.data, strerror(-rc));
         goto out;
     }
     memcpy(h, VLOG_MAGIC, 8);
     encode_fixed64(h + 8, number);
-    rc = io_file_append(vl->wf, h, sizeof h);
+    rc = io_file_append(out->f, h, sizeof h);
     if (rc == 0)
-        rc = io_file_sync(vl->wf);
+        rc = io_file_sync(out->f);
     if (rc != 0) {
         rc = vl_error(errno_code(rc), "%s: write header: %s", path.data, strerror(-rc));
-        io_file_close(vl->wf);
-        vl->wf = NULL;
+        io_file_close(out->f);
+        out->f = NULL;
         io_unlink(vl->env, path.data);
         goto out;
     }
-    s = seg_insert(vl, number, VLOG_FILE_HEADER_SIZE);
-    pthread_mutex_lock(&vl->mu);
-    vl->active = s;
-    pthread_mutex_unlock(&vl->mu);
-    vl->wsize = VLOG_FILE_HEADER_SIZE;
-    vl->reserved = VLOG_FILE_HEADER_SIZE;
-    vl->dirty = 0;
-    vl->st.bytes_written += VLOG_FILE_HEADER_SIZE;
+    /* Best effort: a disk without that much room reserves as it goes. */
+    if (reserve > 0 && io_file_reserve(out->f, VLOG_FILE_HEADER_SIZE, reserve) == 0)
+        out->reserved += reserve;
 out:
     buf_free(&path);
     return rc;
+}
+
+void vlog_prepared_discard(struct vlog *vl, struct vlog_prepared *p)
+{
+    struct buf path = BUF_INIT;
+    if (p->f == NULL)
+        return;
+    io_file_close(p->f);
+    p->f = NULL;
+    seg_path(&path, vl->dir, p->number);
+    (void)io_unlink(vl->env, path.data);
+    buf_free(&path);
+}
+
+static int activate(struct vlog *vl, struct vlog_prepared *p)
+{
+    struct vlog_seg *s;
+
+    if (vl->wf != NULL)
+        return vl_error(LSM_EINVAL, "vlog: a segment is already active");
+    s = seg_insert(vl, p->number, VLOG_FILE_HEADER_SIZE);
+    pthread_mutex_lock(&vl->mu);
+    vl->active = s;
+    pthread_mutex_unlock(&vl->mu);
+    vl->wf = p->f;
+    p->f = NULL;
+    vl->wsize = VLOG_FILE_HEADER_SIZE;
+    vl->reserved = p->reserved;
+    vl->dirty = 0;
+    vl->st.bytes_written += VLOG_FILE_HEADER_SIZE;
+    return 0;
+}
+
+static int new_segment(struct vlog *vl, uint64_t number)
+{
+    struct vlog_prepared p;
+    int rc;
+
+    if (vl->wf != NULL)
+        return vl_error(LSM_EINVAL, "vlog: a segment is already active");
+    rc = vlog_prepare_segment(vl, number, 0, &p);
+    return rc != 0 ? rc : activate(vl, &p);
 }
 
 int vlog_has_active(struct vlog *vl)
@@ -522,6 +560,12 @@ int vlog_new_segment(struct vlog *vl, uint64_t number)
     return wunlock(vl, new_segment(vl, number));
 }
 
+int vlog_activate_segment(struct vlog *vl, struct vlog_prepared *p)
+{
+    wlock(vl);
+    return wunlock(vl, activate(vl, p));
+}
+
 int vlog_add(struct vlog *vl, struct slice key, struct slice value, struct vlog_ptr *p)
 {
     wlock(vl);
@@ -611,7 +655,6 @@ static int seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
     rc = writer_op(vl, 0);
     if (rc != 0)
         return rc;
-    release_reserve(vl);
     *file = vl->wf;
     vl->wf = NULL;
     vl->dirty = 0;

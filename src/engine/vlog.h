@@ -36,6 +36,7 @@
 #include "util/slice.h"
 
 struct io_env;
+struct io_file;
 
 #define VLOG_FILE_HEADER_SIZE 16
 #define VLOG_ENTRY_HEADER_SIZE 16
@@ -100,6 +101,23 @@ int vlog_seg_exists(struct vlog *vl, uint64_t number);
  * syncs the directory and records the segment in the manifest before any
  * pointer into it can become durable. 0 or LSM_E*. */
 int vlog_new_segment(struct vlog *vl, uint64_t number);
+/* vlog_new_segment in two steps, so the file work (create, header, fsync)
+ * can run ahead on another thread. Prepare (any thread, no writer state
+ * touched): creates NNNNNN.vlog with its synced header and, best effort,
+ * reserves `reserve` bytes of disk after it (io_file_reserve). Activate
+ * (writer): makes it the active segment (none may be active) and takes
+ * the file. Discard: closes and deletes a prepared segment never
+ * activated. The caller's duties of vlog_new_segment (directory sync,
+ * manifest) apply before activation. */
+struct vlog_prepared {
+    uint64_t number;
+    struct io_file *f;       /* NULL: nothing prepared */
+    uint64_t reserved;       /* disk allocated up to here */
+};
+int vlog_prepare_segment(struct vlog *vl, uint64_t number, uint64_t reserve,
+                         struct vlog_prepared *out);
+int vlog_activate_segment(struct vlog *vl, struct vlog_prepared *p);
+void vlog_prepared_discard(struct vlog *vl, struct vlog_prepared *p);
 /* 1 when there is an active segment. */
 int vlog_has_active(struct vlog *vl);
 uint64_t vlog_active_number(struct vlog *vl);
@@ -119,7 +137,6 @@ int vlog_sync(struct vlog *vl);
  * io_file_sync() makes them durable through, from any thread, without the
  * writer lock (io_file_syncer); *file is NULL when no segment is active.
  * The caller closes it. Later appends may or may not be covered. */
-struct io_file;
 int vlog_syncer(struct vlog *vl, struct io_file **file);
 /* 1 when bytes were appended since the last vlog_sync. */
 int vlog_dirty(struct vlog *vl);
@@ -129,7 +146,10 @@ int vlog_seal(struct vlog *vl, uint64_t *number, uint64_t *size);
 
 /* Like vlog_seal but without the fsync: pushes the buffer to the OS and hands
  * the writer's file to the caller, who must io_file_sync() and
- * io_file_close() it (from any one thread). The segment stays readable. */
+ * io_file_close() it (from any one thread), and may give back the disk
+ * space reserved past *size by truncating the file to *size (a truncate
+ * that frees blocks can wait for the device's discard). The segment stays
+ * readable. */
 int vlog_seal_detach(struct vlog *vl, uint64_t *number, uint64_t *size,
                      struct io_file **file);
 

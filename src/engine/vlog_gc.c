@@ -53,6 +53,12 @@ struct vlog_db {
     struct sealing { uint64_t number, size; struct io_file *f; } *sealing;
     int nsealing, csealing, seal_queued;
     uint64_t gc_runs, gc_rewritten, gc_reclaimed;   /* (mu) */
+    /* The next segment, prepared in the pool once the active one is half
+     * full: created, header synced, disk reserved, directory synced, named
+     * in the manifest (unsealed). A roll then only swaps it in, and the
+     * loop does none of those fsyncs. (mu) */
+    struct vlog_prepared next;
+    enum { NEXT_NONE, NEXT_PREPARING, NEXT_READY } next_state;
 };
 
 static struct vlog_db *VD(struct lsm_db *db)
@@ -375,6 +381,8 @@ void vlog_db_close(struct lsm_db *db)
         io_file_close(vd->sealing[i].f);
     }
     zfree(vd->sealing);
+    /* A prepared segment left (no clean close): recovery seals it empty. */
+    io_file_close(vd->next.f);
     vlog_destroy(vd->vl);
     batch_free(&vd->sep);
     batch_free(&vd->gcb);
@@ -457,6 +465,19 @@ int vlog_db_seal(struct lsm_db *db)
     uint64_t num, size;
     int rc;
 
+    if (vd != NULL && vd->next_state == NEXT_READY && db->bg_error == 0) {
+        /* Never used: out of the manifest, then deleted. */
+        version_edit_init(&e);
+        version_edit_vlog_remove(&e, vd->next.number);
+        rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+        version_edit_free(&e);
+        if (rc != 0) {
+            db_set_error(rc, "%s", db->vs->errmsg);
+            return rc;
+        }
+        vlog_prepared_discard(vd->vl, &vd->next);
+        vd->next_state = NEXT_NONE;
+    }
     if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken || db->bg_error != 0)
         return 0;
     rc = vlog_seal(vd->vl, &num, &size);
@@ -508,6 +529,14 @@ static void seal_run_locked(struct lsm_db *db, struct vlog_db *vd)
                          lsm_strerror(rc));
         }
         io_file_close(sg.f);
+        if (rc == 0) {
+            /* Give back the space reserved past the end (off the loop: it
+             * can wait for a discard). A failure only leaves it allocated. */
+            struct buf path = BUF_INIT;
+            seg_path(&path, db->dir, sg.number);
+            (void)io_truncate(db->env, path.data, sg.size);
+            buf_free(&path);
+        }
         pthread_mutex_lock(&db->mu);
         if (rc == 0) {
             version_edit_init(&e);
@@ -569,6 +598,65 @@ int vlog_db_sync_locked(struct lsm_db *db)
     return rc;
 }
 
+/* Pool job: prepares the next segment (see struct vlog_db). */
+static void prepare_next_job(void *arg)
+{
+    struct lsm_db *db = arg;
+    struct vlog_db *vd = VD(db);
+    struct vlog_prepared p;
+    struct version_edit e;
+    uint64_t number;
+    int rc;
+
+    pthread_mutex_lock(&db->mu);
+    if (db->closing || db->bg_error != 0) {
+        vd->next_state = NEXT_NONE;
+        pthread_mutex_unlock(&db->mu);
+        return;
+    }
+    number = version_set_new_file_number(db->vs);
+    pthread_mutex_unlock(&db->mu);
+    rc = vlog_prepare_segment(vd->vl, number, vd->file_size, &p);
+    if (rc == 0 && (rc = io_sync_dir(db->env, db->dir)) != 0) {
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: fsync dir: %s", db->dir, lsm_strerror(rc));
+    }
+    pthread_mutex_lock(&db->mu);
+    if (rc == 0 && !db->closing && db->bg_error == 0) {
+        version_edit_init(&e);
+        version_edit_vlog_add(&e, number, 0);
+        rc = version_set_log_and_apply(db->vs, &e, &db->mu);
+        version_edit_free(&e);
+        if (rc == 0) {
+            vd->next = p;
+            vd->next_state = NEXT_READY;
+            pthread_mutex_unlock(&db->mu);
+            return;
+        }
+        db_set_error(rc, "%s", db->vs->errmsg);
+        db_set_bg_error(db, rc, lsm_last_error());
+    } else if (rc != 0) {
+        /* The roll will create the segment itself (and report why not). */
+        log_warning("lsm: preparing value-log segment %" PRIu64 ": %s", number,
+                    lsm_last_error());
+    }
+    vlog_prepared_discard(vd->vl, &p);
+    vd->next_state = NEXT_NONE;
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* Starts preparing the next segment once the active one is half full
+ * (mu held). */
+static void maybe_prepare_next(struct lsm_db *db, struct vlog_db *vd)
+{
+    if (vd->next_state != NEXT_NONE || db->pool == NULL || db->closing ||
+        !vlog_has_active(vd->vl) || vlog_active_size(vd->vl) < vd->file_size / 2)
+        return;
+    vd->next_state = NEXT_PREPARING;
+    if (tpool_submit(db->pool, TPOOL_HIGH, prepare_next_job, db) != 0)
+        vd->next_state = NEXT_NONE;
+}
+
 /* Seals the active segment (if any; its fsync runs in the pool) and starts a
  * new one; mu held. */
 static int roll(struct lsm_db *db, struct vlog_db *vd)
@@ -604,6 +692,18 @@ static int roll(struct lsm_db *db, struct vlog_db *vd)
                 tpool_submit(db->pool, TPOOL_HIGH, seal_job, db) == 0)
                 vd->seal_queued = 1;
         }
+    }
+    if (vd->next_state == NEXT_READY) {
+        /* Already in the manifest, its directory entry durable. */
+        vd->next_state = NEXT_NONE;
+        rc = vlog_activate_segment(vd->vl, &vd->next);
+        if (rc != 0) {
+            db_set_error(rc, "%s", vlog_last_error());
+            vlog_prepared_discard(vd->vl, &vd->next);
+        } else {
+            vd->broken = 0;
+        }
+        goto out;
     }
     number = version_set_new_file_number(db->vs);
     rc = vlog_new_segment(vd->vl, number);
@@ -645,6 +745,7 @@ int vlog_db_prepare(struct lsm_db *db, struct lsm_batch *group, int gc)
         vd->roll_requested = 0;
         return roll(db, vd);
     }
+    maybe_prepare_next(db, vd);
     return 0;
 }
 

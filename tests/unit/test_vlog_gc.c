@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db_test.h"
@@ -170,6 +171,67 @@ static struct lsm_stats stats(struct lsm_db *db)
 }
 
 #define NK 600
+
+/* Bytes the file system allocated to path, or its size (-1 on error). */
+static int64_t file_bytes(const char *path, int allocated)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    return allocated ? (int64_t)st.st_blocks * 512 : (int64_t)st.st_size;
+}
+
+struct vlog_files { int n; int64_t worst_extra; const char *dir; };
+
+static int vlog_file_fn(const char *name, void *arg)
+{
+    struct vlog_files *vf = arg;
+    char path[4200];
+    size_t len = strlen(name);
+    if (len < 5 || strcmp(name + len - 5, ".vlog") != 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", vf->dir, name);
+    int64_t extra = file_bytes(path, 1) - file_bytes(path, 0);
+    if (extra > vf->worst_extra)
+        vf->worst_extra = extra;
+    vf->n++;
+    return 0;
+}
+
+/* Segments roll many times (the next one prepared in the pool while the
+ * active one fills, with its disk space reserved ahead): every value stays
+ * readable, across a reopen; a rolled segment gives back the space reserved
+ * past its end; a clean close leaves no prepared, unused segment behind
+ * (every .vlog file is a segment the manifest counts). */
+START_TEST(test_rolls_with_prepared_segments)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct vlog_files vf = { 0, 0, dir };
+    int i;
+
+    opts(&o);
+    db = open_db(&o);
+    for (i = 0; i < NK; i++)
+        put(db, i, 1);                 /* ~450 KB: about 7 segments of 64 KB */
+    EXPECT(lsm_sync(db) == 0, "sync: %s", lsm_last_error());
+    for (i = 0; i < NK; i++)
+        expect_get(db, NULL, i, 1);
+    EXPECT(stats(db).vlog_segments >= 5, "only %" PRIu64 " segments", stats(db).vlog_segments);
+    EXPECT(lsm_close(db) == 0, "close: %s", lsm_last_error());
+
+    io_list_dir(io_env_posix(), dir, vlog_file_fn, &vf);
+    /* ext4 and tmpfs allocate whole 4 KB blocks. */
+    EXPECT(vf.worst_extra < 8192, "a sealed segment holds %" PRId64 " bytes past its end",
+           vf.worst_extra);
+    db = open_db(&o);
+    EXPECT((uint64_t)vf.n == stats(db).vlog_segments, "%d .vlog files, %" PRIu64 " segments",
+           vf.n, stats(db).vlog_segments);
+    for (i = 0; i < NK; i++)
+        expect_get(db, NULL, i, 1);
+    EXPECT(lsm_close(db) == 0, "close: %s", lsm_last_error());
+}
+END_TEST
 
 START_TEST(test_separation_invisible)
 {
@@ -936,6 +998,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_separation_invisible, 0, 2);
+    tcase_add_test(tc, test_rolls_with_prepared_segments);
     tcase_add_test(tc, test_discard_accounting);
     tcase_add_test(tc, test_gc_with_old_readers);
     tcase_add_test(tc, test_gc_waits_for_stalled_get);

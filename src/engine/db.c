@@ -558,6 +558,9 @@ static void db_free(struct lsm_db *db)
         memtable_unref(db->imm[i]);
     zfree(db->imm);
     zfree(db->imm_log);
+    for (i = 0; i < db->nimm; i++)
+        io_file_close(db->imm_vsync[i]);
+    zfree(db->imm_vsync);
     version_set_destroy(db->vs);
     if (db->tc)
         table_cache_destroy(db->tc);
@@ -704,22 +707,66 @@ static void stall_account(struct lsm_db *db, int64_t start)
     db->stall_micros += (uint64_t)(clock_mono_us() - start);
 }
 
+/* The fsyncs of one sync point (mu not held): the value log, then the
+ * segments rolled before (their fsyncs run in the pool), then the WAL, so a
+ * durable record never points past durable vlog bytes. 0, or the error
+ * (message set; -errno mapped). */
+static int sync_point_fsync(struct lsm_db *db, const struct sync_point *sp)
+{
+    const char *what = NULL;
+    int rc = 0;
+
+    if (sp->vlog != NULL && (rc = io_file_sync(sp->vlog)) < 0)
+        what = "value log";
+    if (rc == 0 && (rc = vlog_db_wait_sealed(db)) != 0)
+        return rc;
+    if (rc == 0 && sp->wal != NULL && (rc = io_file_sync(sp->wal)) < 0)
+        what = "WAL";
+    if (rc == 0)
+        return 0;
+    rc = version_errno(rc);
+    db_set_error(rc, "%s: %s sync: %s", db->dir, what, lsm_strerror(rc));
+    return rc;
+}
+
+/* A sync point's fsync failed (mu held): pages may be gone, so the next
+ * leader starts a new WAL and value-log segment; writes stop until
+ * lsm_resume. */
+static void sync_point_failed(struct lsm_db *db, int rc)
+{
+    db->sync_failed = 1;
+    db_set_bg_error(db, rc, lsm_last_error());
+}
+
+static void sync_point_close(struct sync_point *sp)
+{
+    io_file_close(sp->vlog);
+    io_file_close(sp->wal);
+    sp->vlog = sp->wal = NULL;
+}
+
 /* Freezes mem (with its WAL) and starts a new memtable + WAL. mu held; the
  * caller is the write leader (or no writer exists). */
 static int switch_memtable(struct lsm_db *db)
 {
     uint64_t number = version_set_new_file_number(db->vs);
     struct wal_writer *w = NULL;
+    struct io_file *vsync = NULL;
     int rc;
 
     if (db->wal != NULL && wal_writer_error(db->wal) == 0 && db->wal_dirty) {
         /* Writes acknowledged with sync=0 must become durable by a later
-         * lsm_sync, which only syncs the new WAL: sync the old one now
-         * (the value log first). */
-        rc = vlog_db_sync_locked(db);
+         * lsm_sync, which only syncs the new WAL: sync the old one now.
+         * Not the value log: a durable record pointing past the durable
+         * vlog was never acknowledged as durable (an lsm_sync fsyncs the
+         * vlog first), and recovery stops the replay at it. Its vlog bytes
+         * are pushed to the OS, and the flush fsyncs them (vsync) before a
+         * table points at them. */
+        rc = vlog_db_syncer(db, &vsync);
         if (rc == 0)
             rc = wal_writer_sync(db->wal);
         if (rc != 0) {
+            io_file_close(vsync);
             db_set_error(rc, "WAL sync before switch: %s", lsm_strerror(rc));
             db_set_bg_error(db, rc, lsm_last_error());
             return rc;
@@ -727,6 +774,7 @@ static int switch_memtable(struct lsm_db *db)
     }
     rc = open_wal(db, number, &w);
     if (rc != 0) {
+        io_file_close(vsync);
         db_set_bg_error(db, rc, lsm_last_error());
         return rc;
     }
@@ -739,9 +787,11 @@ static int switch_memtable(struct lsm_db *db)
         db->cimm = db->cimm ? db->cimm * 2 : 4;
         db->imm = zrealloc(db->imm, sizeof(*db->imm) * (size_t)db->cimm);
         db->imm_log = zrealloc(db->imm_log, sizeof(*db->imm_log) * (size_t)db->cimm);
+        db->imm_vsync = zrealloc(db->imm_vsync, sizeof(*db->imm_vsync) * (size_t)db->cimm);
     }
     db->imm[db->nimm] = db->mem;
     db->imm_log[db->nimm] = db->mem_log;
+    db->imm_vsync[db->nimm] = vsync;
     db->nimm++;
     db->imm_pushed++;
     db->mem = memtable_create();
@@ -1166,31 +1216,17 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
     return rc;
 }
 
-/* The fsyncs of lsm_sync, off the writer queue: the value log (and the
- * segments rolled before, whose fsyncs run in the pool) before the WAL, so
- * a durable record never points past durable vlog bytes. */
+/* The fsyncs of lsm_sync, after its group left the writer queue (older
+ * WALs were synced at their switch). */
 static int sync_point_sync(struct lsm_db *db, const struct sync_point *sp)
 {
-    const char *what = NULL;
-    int rc = 0;
+    int rc = sync_point_fsync(db, sp);
 
-    if (sp->vlog != NULL && (rc = io_file_sync(sp->vlog)) < 0)
-        what = "value log";
-    if (rc == 0 && (rc = vlog_db_wait_sealed(db)) != 0)
-        return rc;
-    if (rc == 0 && sp->wal != NULL && (rc = io_file_sync(sp->wal)) < 0)
-        what = "WAL";
     pthread_mutex_lock(&db->mu);
-    if (rc == 0) {
-        /* Nothing appended since the handles were taken: all is durable. */
-        if (db->wal_gen == sp->gen)
-            db->wal_dirty = 0;
-    } else {
-        rc = version_errno(rc);
-        db_set_error(rc, "%s: %s sync: %s", db->dir, what, lsm_strerror(rc));
-        db->sync_failed = 1;
-        db_set_bg_error(db, rc, lsm_last_error());
-    }
+    if (rc != 0)
+        sync_point_failed(db, rc);
+    else if (db->wal_gen == sp->gen)
+        db->wal_dirty = 0;      /* nothing appended since: all is durable */
     pthread_mutex_unlock(&db->mu);
     return rc;
 }
@@ -1209,8 +1245,7 @@ int lsm_sync(struct lsm_db *db)
     rc = do_write(db, NULL, 0, 0, NULL, 1, &sp);
     if (rc == 0)
         rc = sync_point_sync(db, &sp);
-    io_file_close(sp.vlog);
-    io_file_close(sp.wal);
+    sync_point_close(&sp);
     pthread_mutex_lock(&db->mu);
     if (--db->syncs_out == 0 && db->closing)
         pthread_cond_broadcast(&db->bg_cv);

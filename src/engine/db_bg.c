@@ -10,6 +10,7 @@
 
 #include "engine/memtable.h"
 #include "engine/table_cache.h"
+#include "engine/vlog_gc.h"
 #include "util/clock.h"
 #include "util/io.h"
 #include "util/log.h"
@@ -231,11 +232,19 @@ static void flush_job(void *arg)
         uint64_t smallest_snap = db_smallest_snapshot(db);
         int rc;
 
+        struct io_file *vsync = db->imm_vsync[0];
         memtable_ref(mem);
         db_pending_add(db, number);
         version_edit_init(&e);
         pthread_mutex_unlock(&db->mu);
         rc = db_write_level0(db, mem, number, smallest_snap, &e, &meta);
+        if (rc == 0 && vsync != NULL && (rc = io_file_sync(vsync)) < 0) {
+            /* The table points into the value log: its bytes first. */
+            rc = version_errno(rc);
+            db_set_error(rc, "%s: value-log sync before flush: %s", db->dir, lsm_strerror(rc));
+        }
+        if (rc == 0)
+            rc = vlog_db_wait_sealed(db);
         pthread_mutex_lock(&db->mu);
         memtable_unref(mem);
         if (rc == 0) {
@@ -261,8 +270,11 @@ static void flush_job(void *arg)
         }
         db->flushes++;
         memtable_unref(db->imm[0]);
+        io_file_close(db->imm_vsync[0]);
         memmove(db->imm, db->imm + 1, sizeof(*db->imm) * (size_t)(db->nimm - 1));
         memmove(db->imm_log, db->imm_log + 1, sizeof(*db->imm_log) * (size_t)(db->nimm - 1));
+        memmove(db->imm_vsync, db->imm_vsync + 1,
+                sizeof(*db->imm_vsync) * (size_t)(db->nimm - 1));
         db->nimm--;
         db_sv_install(db);
         db->imm_flushed++;

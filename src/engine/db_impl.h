@@ -116,6 +116,10 @@ struct lsm_db {
     uint64_t mem_log;                  /* WAL number of mem */
     struct memtable **imm;             /* (mu) oldest first */
     uint64_t *imm_log;
+    /* Per immutable: a handle on the value-log segment active at its
+     * switch (NULL: none), which its flush fsyncs before the table that
+     * points into it is installed (the switch itself does not wait). */
+    struct io_file **imm_vsync;
     int nimm, cimm;
     uint64_t imm_pushed, imm_flushed;  /* (mu) counters for lsm_flush(wait) */
     struct wal_writer *wal;
@@ -126,6 +130,7 @@ struct lsm_db {
                                         * next leader starts a new WAL and
                                         * value-log segment */
     int syncs_out;                     /* (mu) lsm_sync calls running */
+
     int need_new_wal;                  /* (mu) the WAL failed: switch first */
 
     pthread_spinlock_t sv_lock;        /* pins sv: load + ref */

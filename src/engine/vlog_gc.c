@@ -579,25 +579,6 @@ static void wait_sealed(struct lsm_db *db, struct vlog_db *vd)
     }
 }
 
-int vlog_db_sync_locked(struct lsm_db *db)
-{
-    struct vlog_db *vd = VD(db);
-    int rc;
-    if (vd == NULL)
-        return 0;
-    wait_sealed(db, vd);
-    if (db->bg_error != 0)
-        return db->bg_error;
-    if (!vlog_has_active(vd->vl) || vd->broken)
-        return 0;
-    rc = vlog_sync(vd->vl);
-    if (rc != 0) {
-        db_set_error(rc, "%s", vlog_last_error());
-        vd->broken = 1;
-    }
-    return rc;
-}
-
 /* Pool job: prepares the next segment (see struct vlog_db). */
 static void prepare_next_job(void *arg)
 {

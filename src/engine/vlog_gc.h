@@ -85,16 +85,14 @@ int vlog_db_gc_build(struct lsm_db *db, struct vlog_gc_batch *g, struct lsm_batc
 /* Write leader (or no writer): flush (sync = 0) or fsync (sync = 1) the active
  * segment; before every WAL append / sync. */
 int vlog_db_flush(struct lsm_db *db, int sync);
-/* Write leader, mu not held: pushes the active segment's buffer to the OS
- * and returns a handle that syncs it off the writer queue (vlog_syncer);
+/* Write leader (mu held or not): pushes the active segment's buffer to the
+ * OS and returns a handle that syncs it off the writer queue (vlog_syncer);
  * *file NULL when there is nothing to sync. */
 struct io_file;
 int vlog_db_syncer(struct lsm_db *db, struct io_file **file);
 /* Any thread, mu not held: waits until every rolled segment is fsynced
  * (their syncs run in the pool). 0, or the background error. */
 int vlog_db_wait_sealed(struct lsm_db *db);
-/* Same as vlog_db_flush(db, 1) with mu held (memtable switch). */
-int vlog_db_sync_locked(struct lsm_db *db);
 /* The vlog broke (append/sync failed): roll at the next prepare. */
 void vlog_db_mark_broken(struct lsm_db *db);
 /* 1 when separation is on (threshold > 0). */

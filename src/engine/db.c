@@ -232,8 +232,40 @@ struct replay_state {
     struct version_edit *e;
 };
 
+/* The first record of a WAL started at a memtable switch (docs/format-wal.md):
+ * an empty batch header with sequence 0, then the previous WAL's number and
+ * its size at the switch. The previous WAL is fsynced later, in the pool, so
+ * after a power loss it may be shorter; recovery then stops before this WAL
+ * (a later write never survives an earlier lost one). */
+#define WAL_LINK_LEN (12 + 16)
+
+static void wal_link_encode(char *out, uint64_t prev_number, uint64_t prev_size)
+{
+    memset(out, 0, 12);
+    encode_fixed64(out + 12, prev_number);
+    encode_fixed64(out + 20, prev_size);
+}
+
+/* 1 when rec is a link record (numbers out), else 0. */
+static int wal_link_decode(struct slice rec, uint64_t *prev_number, uint64_t *prev_size)
+{
+    static const char zero[12];
+    if (rec.len != WAL_LINK_LEN || memcmp(rec.data, zero, 12) != 0)
+        return 0;
+    *prev_number = decode_fixed64(rec.data + 12);
+    *prev_size = decode_fixed64(rec.data + 20);
+    return 1;
+}
+
+/* What recovery knows of the WAL replayed last (links are checked
+ * against it). */
+struct replayed {
+    uint64_t number;      /* 0: none yet */
+    uint64_t end;         /* end of its last complete record */
+};
+
 static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
-                      struct version_edit *e, int *stop)
+                      struct version_edit *e, struct replayed *prior, int *stop)
 {
     struct buf path = BUF_INIT, rec = BUF_INIT;
     struct wal_reader *r = NULL;
@@ -249,7 +281,19 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
     }
     batch_init(&b);
     while ((n = wal_reader_next(r, &rec)) > 0) {
-        uint64_t seq, last;
+        uint64_t seq, last, prev, prev_size;
+        if (wal_link_decode(buf_slice(&rec), &prev, &prev_size)) {
+            /* A previous WAL still needed must be complete up to the switch. */
+            if (prev >= db->vs->log_number &&
+                (prior->number != prev || prior->end < prev_size)) {
+                log_warning("lsm: %s: the previous log %06" PRIu64 " ends before its size "
+                            "at the switch (%" PRIu64 " bytes): it was not synced; replay "
+                            "stops here", path.data, prev, prev_size);
+                *stop = 1;
+                break;
+            }
+            continue;
+        }
         if (batch_set_contents(&b, buf_slice(&rec)) != 0) {
             rc = LSM_ECORRUPT;
             db_set_error(rc, "%s: offset %" PRIu64 ": malformed write batch", path.data,
@@ -296,6 +340,8 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
     if (rc == 0 && wal_reader_torn(r, NULL))
         log_warning("lsm: %s: dropped a torn tail of %" PRIu64 " bytes (never acknowledged "
                     "as durable)", path.data, wal_reader_dropped_bytes(r));
+    prior->number = number;
+    prior->end = wal_reader_end_offset(r);
     wal_reader_close(r);
     batch_free(&b);
     buf_free(&rec);
@@ -384,6 +430,7 @@ static int recover(struct lsm_db *db)
     struct memtable *mem = NULL;
     uint64_t wal_number;
     int rc, i, stop = 0;
+    struct replayed last = { 0, 0 };
 
     rc = version_set_recover(db->vs);
     if (rc == LSM_ENOENT && dir_has_data(db)) {
@@ -431,7 +478,7 @@ static int recover(struct lsm_db *db)
     mem = memtable_create();
     for (i = 0; i < wl.n && rc == 0 && !stop; i++)
         if (wl.v[i] >= db->vs->log_number)
-            rc = replay_wal(db, wl.v[i], &mem, &e, &stop);
+            rc = replay_wal(db, wl.v[i], &mem, &e, &last, &stop);
     if (rc == 0 && memtable_entries(mem) > 0)
         rc = recover_flush(db, mem, &e);
     memtable_unref(mem);
@@ -561,6 +608,9 @@ static void db_free(struct lsm_db *db)
     for (i = 0; i < db->nimm; i++)
         io_file_close(db->imm_vsync[i]);
     zfree(db->imm_vsync);
+    for (i = 0; i < db->nretired; i++)
+        io_file_close(db->retired[i]);
+    zfree(db->retired);
     version_set_destroy(db->vs);
     if (db->tc)
         table_cache_destroy(db->tc);
@@ -680,7 +730,10 @@ int lsm_close(struct lsm_db *db)
     db->gc_pool = NULL;
     tpool_destroy(db->pool);
     db->pool = NULL;
-    if (db->wal != NULL && wal_writer_error(db->wal) == 0) {
+    pthread_mutex_lock(&db->mu);
+    rc = db_retire_drain(db);
+    pthread_mutex_unlock(&db->mu);
+    if (rc == 0 && db->wal != NULL && wal_writer_error(db->wal) == 0) {
         rc = vlog_db_flush(db, 1);       /* vlog before WAL */
         if (rc == 0)
             rc = wal_writer_sync(db->wal);
@@ -708,8 +761,9 @@ static void stall_account(struct lsm_db *db, int64_t start)
 }
 
 /* The fsyncs of one sync point (mu not held): the value log, then the
- * segments rolled before (their fsyncs run in the pool), then the WAL, so a
- * durable record never points past durable vlog bytes. 0, or the error
+ * segments rolled before (their fsyncs run in the pool), then the WALs
+ * retired before, then the WAL, so a durable record never points past
+ * durable vlog bytes and an older WAL is durable first. 0, or the error
  * (message set; -errno mapped). */
 static int sync_point_fsync(struct lsm_db *db, const struct sync_point *sp)
 {
@@ -720,6 +774,14 @@ static int sync_point_fsync(struct lsm_db *db, const struct sync_point *sp)
         what = "value log";
     if (rc == 0 && (rc = vlog_db_wait_sealed(db)) != 0)
         return rc;
+    if (rc == 0) {
+        /* The WALs retired before this one first (their records are older). */
+        pthread_mutex_lock(&db->mu);
+        rc = db_retire_drain(db);
+        pthread_mutex_unlock(&db->mu);
+        if (rc != 0)
+            return rc;
+    }
     if (rc == 0 && sp->wal != NULL && (rc = io_file_sync(sp->wal)) < 0)
         what = "WAL";
     if (rc == 0)
@@ -745,39 +807,111 @@ static void sync_point_close(struct sync_point *sp)
     sp->vlog = sp->wal = NULL;
 }
 
+int db_retire_drain(struct lsm_db *db)
+{
+    int rc = 0;
+
+    while (db->nretired > 0) {
+        struct io_file *f = db->retired[0];
+        int r;
+        memmove(db->retired, db->retired + 1, sizeof(*db->retired) * (size_t)(db->nretired - 1));
+        db->nretired--;
+        db->retire_busy++;
+        pthread_mutex_unlock(&db->mu);
+        r = io_file_sync(f);
+        io_file_close(f);
+        if (r < 0) {
+            r = version_errno(r);
+            db_set_error(r, "%s: sync of a retired WAL: %s", db->dir, lsm_strerror(r));
+        }
+        pthread_mutex_lock(&db->mu);
+        db->retire_busy--;
+        if (r != 0) {
+            sync_point_failed(db, r);
+            if (rc == 0)
+                rc = r;
+        }
+        pthread_cond_broadcast(&db->bg_cv);
+    }
+    /* Entries another thread took first are synced once it is done. */
+    while (db->retire_busy > 0)
+        pthread_cond_wait(&db->bg_cv, &db->mu);
+    if (rc == 0 && db->bg_error != 0)
+        rc = bg_error_locked(db);
+    return rc;
+}
+
+/* Pool job: fsyncs the retired WALs. */
+static void retire_job(void *arg)
+{
+    struct lsm_db *db = arg;
+    pthread_mutex_lock(&db->mu);
+    (void)db_retire_drain(db);
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* Queues the handle of a switched-out WAL (mu held) for the pool. */
+static void retire(struct lsm_db *db, struct io_file *wal)
+{
+    if (db->nretired == db->cretired) {
+        db->cretired = db->cretired ? db->cretired * 2 : 4;
+        db->retired = zrealloc(db->retired, sizeof(*db->retired) * (size_t)db->cretired);
+    }
+    db->retired[db->nretired++] = wal;
+    if (db->pool != NULL)
+        (void)tpool_submit(db->pool, TPOOL_HIGH, retire_job, db);
+}
+
 /* Freezes mem (with its WAL) and starts a new memtable + WAL. mu held; the
  * caller is the write leader (or no writer exists). */
 static int switch_memtable(struct lsm_db *db)
 {
     uint64_t number = version_set_new_file_number(db->vs);
     struct wal_writer *w = NULL;
-    struct io_file *vsync = NULL;
+    struct io_file *vsync = NULL, *old = NULL;
+    int link = db->wal != NULL && wal_writer_error(db->wal) == 0;
+    uint64_t old_size = link ? wal_writer_size(db->wal) : 0;
     int rc;
 
-    if (db->wal != NULL && wal_writer_error(db->wal) == 0 && db->wal_dirty) {
+    if (link && db->wal_dirty) {
         /* Writes acknowledged with sync=0 must become durable by a later
-         * lsm_sync, which only syncs the new WAL: sync the old one now.
-         * Not the value log: a durable record pointing past the durable
-         * vlog was never acknowledged as durable (an lsm_sync fsyncs the
-         * vlog first), and recovery stops the replay at it. Its vlog bytes
-         * are pushed to the OS, and the flush fsyncs them (vsync) before a
-         * table points at them. */
+         * lsm_sync, which syncs the new WAL: the old one is pushed to the
+         * OS and fsynced in the pool (retire), and lsm_sync waits for
+         * that. The new WAL starts with a link record naming the old one's
+         * size, so a power loss before that fsync cannot replay newer
+         * writes over a gap. The value log is not synced here either: a
+         * durable record pointing past the durable vlog was never
+         * acknowledged as durable (an lsm_sync fsyncs the vlog first), and
+         * recovery stops at it; the flush fsyncs the frozen memtable's
+         * vlog bytes (vsync) before a table points at them. */
         rc = vlog_db_syncer(db, &vsync);
         if (rc == 0)
-            rc = wal_writer_sync(db->wal);
+            rc = wal_writer_syncer(db->wal, &old);
         if (rc != 0) {
             io_file_close(vsync);
-            db_set_error(rc, "WAL sync before switch: %s", lsm_strerror(rc));
+            db_set_error(rc, "WAL push before switch: %s", lsm_strerror(rc));
             db_set_bg_error(db, rc, lsm_last_error());
             return rc;
         }
     }
     rc = open_wal(db, number, &w);
+    if (rc == 0 && link) {
+        char rec[WAL_LINK_LEN];
+        wal_link_encode(rec, db->mem_log, old_size);
+        rc = wal_writer_add(w, slice_make(rec, sizeof rec));
+        if (rc != 0) {
+            db_set_error(rc, "WAL write: %s", lsm_strerror(rc));
+            wal_writer_close(w);
+        }
+    }
     if (rc != 0) {
         io_file_close(vsync);
+        io_file_close(old);
         db_set_bg_error(db, rc, lsm_last_error());
         return rc;
     }
+    if (old != NULL)
+        retire(db, old);
     wal_writer_close(db->wal);
     db->wal = w;
     db->wal_dirty = 0;
@@ -989,6 +1123,7 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
             db_set_error(rc, "sequence numbers exhausted");
         } else {
             int dirty = db->wal_dirty || count > 0;
+            int retired = db->nretired > 0 || db->retire_busy > 0;
             if (count > 0)
                 batch_set_sequence(group, seq);
             pthread_mutex_unlock(&db->mu);
@@ -1017,9 +1152,15 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 if (rc == 0)
                     rc = wal_writer_syncer(wal, &w.detach->wal);
             }
-            if (rc == 0 && gsync && dirty) {
+            if (rc == 0 && gsync && (dirty || retired)) {
                 rc = vlog_db_flush(db, 1);        /* vlog durable before the WAL */
                 vfail = rc != 0;
+                if (rc == 0 && retired) {         /* and the older WALs */
+                    pthread_mutex_lock(&db->mu);
+                    rc = db_retire_drain(db);
+                    pthread_mutex_unlock(&db->mu);
+                    vfail = rc != 0;
+                }
                 if (rc == 0)
                     rc = wal_writer_sync(wal);
             }
@@ -1216,8 +1357,7 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
     return rc;
 }
 
-/* The fsyncs of lsm_sync, after its group left the writer queue (older
- * WALs were synced at their switch). */
+/* The fsyncs of lsm_sync, after its group left the writer queue. */
 static int sync_point_sync(struct lsm_db *db, const struct sync_point *sp)
 {
     int rc = sync_point_fsync(db, sp);

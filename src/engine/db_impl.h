@@ -130,6 +130,14 @@ struct lsm_db {
                                         * next leader starts a new WAL and
                                         * value-log segment */
     int syncs_out;                     /* (mu) lsm_sync calls running */
+    /* WALs retired by a memtable switch with unsynced writes, oldest first:
+     * handles to fsync them off the loop (a pool job does; lsm_sync, a sync
+     * write and close wait for it: db_retire_drain). Recovery does not
+     * replay a WAL past a previous one shorter than at its switch
+     * (docs/format-wal.md, link record). (mu) */
+    struct io_file **retired;
+    int nretired, cretired;
+    int retire_busy;                   /* (mu) entries being synced */
 
     int need_new_wal;                  /* (mu) the WAL failed: switch first */
 
@@ -191,6 +199,9 @@ void db_delete_obsolete_files(struct lsm_db *db);
 int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
                     uint64_t smallest_snap, struct version_edit *edit,
                     struct file_meta **meta);
+/* mu held (released while syncing): fsyncs every WAL retired so far. 0, or
+ * the error (then also the sticky one). */
+int db_retire_drain(struct lsm_db *db);
 void db_pending_add(struct lsm_db *db, uint64_t number);
 void db_pending_remove(struct lsm_db *db, uint64_t number);
 /* Runs c on the calling thread (mu held on entry/exit); releases c. */

@@ -146,9 +146,9 @@ void io_env_fault_set(struct io_env *env, enum io_fault f, uint64_t after,
 void io_env_fault_crash(struct io_env *env);
 /* Clear armed faults and the crashed state (the machine is back). */
 void io_env_fault_reset(struct io_env *env);
-/* Each later sync (io_file_sync, io_sync_dir) first sleeps usec outside
- * the env's lock, so other operations go on meanwhile (a slow disk); 0 = off.
- * Kept across io_env_fault_reset(). */
+/* Each later io_file_sync first sleeps usec outside the env's lock, so
+ * other operations go on meanwhile (a slow disk); 0 = off. Kept across
+ * io_env_fault_reset(). */
 void io_env_fault_sync_delay(struct io_env *env, uint32_t usec);
 /* Count of operations performed through the env (for tests that sweep). */
 uint64_t io_env_fault_ops(struct io_env *env);

@@ -458,7 +458,6 @@ static int fe_mkdir(struct io_env *env, const char *path)
 static int fe_sync_dir(struct io_env *env, const char *dir)
 {
     struct fault_env *fe = FE(env);
-    sync_delay(fe);
     int rc = fe_begin(fe, dir, NULL);
     if (rc == 0)
         rc = fe->target->ops->sync_dir(fe->target, dir);

@@ -2,6 +2,7 @@
  * snapshots, iterators (both directions, bounds), reopen/recovery, flush,
  * compact_range, stats, locking and option errors. */
 #include <check.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,7 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/batch.h"
 #include "engine/lsm.h"
+#include "engine/wal.h"
+#include "util/coding.h"
 #include "util/io.h"
 #include "db_test.h"
 
@@ -1023,6 +1027,103 @@ START_TEST(test_sync_does_not_hold_writers)
 }
 END_TEST
 
+/* A memtable switch on a slow disk does not wait for the old WAL's fsync
+ * (the pool does it); an lsm_sync after it covers the writes of the old
+ * WAL as well as the new one. */
+START_TEST(test_switch_does_not_wait_for_old_wal)
+{
+    struct timespec t0, t1;
+    double secs;
+
+    ck_assert_int_eq(lsm_flush(db, 1), 0);          /* no immutable memtable left */
+    put_n("old", 50, 100);
+    io_env_fault_sync_delay(fenv, 500000);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(lsm_flush(db, 0), 0);          /* switch, flush in the pool */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(secs < 0.4, "the switch took %.2f s: it waited for an fsync", secs);
+    put_n("new", 50, 100);
+    ck_assert_int_eq(lsm_sync(db), 0);
+    io_env_fault_sync_delay(fenv, 0);
+    io_env_fault_crash(fenv);
+    fault_reopen();
+    check_n("old", 50, 100);
+    check_n("new", 50, 100);
+}
+END_TEST
+
+/* Recovery and the link record that starts a WAL after a switch: WAL B
+ * names WAL A and A's size at the switch. A complete: both replayed. A
+ * shorter (its tail never synced, a power loss): A's surviving records are
+ * replayed, B's are not, so no write survives an earlier lost one. A link
+ * to a WAL already flushed (below the log number) is not checked. */
+static void craft_wal(uint64_t number, const char *link, const char *prefix, int n,
+                      uint64_t seq, uint64_t *ends)
+{
+    struct wal_writer *w;
+    char path[4300], k[32];
+    snprintf(path, sizeof path, "%s/%06" PRIu64 ".wal", dir, number);
+    ck_assert_int_eq(wal_writer_open(NULL, path, &w), 0);
+    if (link != NULL)
+        ck_assert_int_eq(wal_writer_add(w, slice_make(link, 28)), 0);
+    for (int i = 0; i < n; i++) {
+        struct lsm_batch *b = lsm_batch_create();
+        snprintf(k, sizeof k, "%s%04d", prefix, i);
+        lsm_batch_put(b, k, strlen(k), "v", 1);
+        batch_set_sequence(b, seq + (uint64_t)i);
+        ck_assert_int_eq(wal_writer_add(w, batch_contents(b)), 0);
+        lsm_batch_destroy(b);
+        if (ends != NULL)
+            ends[i] = wal_writer_size(w);
+    }
+    ck_assert_int_eq(wal_writer_sync(w), 0);
+    ck_assert_int_eq(wal_writer_close(w), 0);
+}
+
+static int count_present(const char *prefix, int n)
+{
+    char k[32];
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof k, "%s%04d", prefix, i);
+        found += strcmp(get(k), "NOT_FOUND") != 0;
+    }
+    return found;
+}
+
+START_TEST(test_wal_link_guards_replay)
+{
+    char link[28], path[4300];
+    uint64_t ends[10], a, base;
+    int complete = _i != 1, flushed = _i == 2;
+
+    put("base", "1");
+    ck_assert_int_eq(lsm_close(db), 0);     /* a clean close: base is in a table */
+    db = NULL;
+    a = 1000;                               /* above every number in use */
+    base = 1u << 20;                        /* above every sequence in use */
+    craft_wal(a, NULL, "a", 10, base, ends);
+    memset(link, 0, 12);
+    encode_fixed64(link + 12, flushed ? 1 : a);      /* 1: long gone */
+    encode_fixed64(link + 20, flushed ? UINT64_C(1) << 40 : ends[9]);
+    craft_wal(a + 1, link, "b", 10, base + 10, NULL);
+    if (!complete) {
+        snprintf(path, sizeof path, "%s/%06" PRIu64 ".wal", dir, a);
+        ck_assert_int_eq(truncate(path, (off_t)ends[4]), 0);
+    }
+    open_db();
+    ck_assert_str_eq(get("base"), "1");
+    ck_assert_int_eq(count_present("a", 10), complete || flushed ? 10 : 5);
+    ck_assert_int_eq(count_present("b", 10), complete || flushed ? 10 : 0);
+    /* The database goes on from there. */
+    put("after", "2");
+    reopen();
+    ck_assert_str_eq(get("after"), "2");
+    ck_assert_int_eq(count_present("b", 10), complete || flushed ? 10 : 0);
+}
+END_TEST
+
 /* ---- randomized against a model (small; the full model test is separate) ---- */
 
 #define MK 120
@@ -1637,6 +1738,7 @@ int main(void)
     tcase_add_test(tc, test_obsolete_files_deleted);
     tcase_add_test(tc, test_lock_and_options);
     tcase_add_test(tc, test_sync_and_nosync);
+    tcase_add_loop_test(tc, test_wal_link_guards_replay, 0, 3);
     tcase_add_test(tc, test_corrupt_current_reported);
     tcase_add_test(tc, test_concurrent_writers);
     tcase_add_loop_test(tc, test_random_against_model, 0, 3);
@@ -1657,6 +1759,7 @@ int main(void)
     tcase_add_test(tc, test_fault_current_rename);
     tcase_add_test(tc, test_crash_keeps_synced_writes);
     tcase_add_test(tc, test_sync_does_not_hold_writers);
+    tcase_add_test(tc, test_switch_does_not_wait_for_old_wal);
     tcase_add_loop_test(tc, test_fault_sweep, 0, 2);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

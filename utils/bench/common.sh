@@ -1,5 +1,5 @@
-# utils/bench/common.sh: shell functions shared by vs-redis.sh and
-# vs-redis-keys.sh (sourced, not run). The sourcing script sets `prog` (its
+# utils/bench/common.sh: shell functions shared by vs-redis.sh,
+# vs-redis-keys.sh and loop-waits.sh (sourced, not run). The sourcing script sets `prog` (its
 # name, for messages) and `here` (its directory) first, and `tmp` (its
 # temp dir, where a server's NAME.out and NAME.log go) before wait_ping.
 

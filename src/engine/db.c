@@ -257,12 +257,21 @@ static int wal_link_decode(struct slice rec, uint64_t *prev_number, uint64_t *pr
     return 1;
 }
 
-/* What recovery knows of the WAL replayed last (links are checked
- * against it). */
+/* The WALs recovery replayed so far (links are checked against them):
+ * number and end of the last complete record of each. */
 struct replayed {
-    uint64_t number;      /* 0: none yet */
-    uint64_t end;         /* end of its last complete record */
+    struct { uint64_t number, end; } *v;
+    int n, cap;
 };
+
+/* 1 when prev was replayed up to at least size. */
+static int replayed_through(const struct replayed *r, uint64_t prev, uint64_t size)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->v[i].number == prev)
+            return r->v[i].end >= size;
+    return 0;
+}
 
 static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
                       struct version_edit *e, struct replayed *prior, int *stop)
@@ -284,8 +293,7 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
         uint64_t seq, last, prev, prev_size;
         if (wal_link_decode(buf_slice(&rec), &prev, &prev_size)) {
             /* A previous WAL still needed must be complete up to the switch. */
-            if (prev >= db->vs->log_number &&
-                (prior->number != prev || prior->end < prev_size)) {
+            if (prev >= db->vs->log_number && !replayed_through(prior, prev, prev_size)) {
                 log_warning("lsm: %s: the previous log %06" PRIu64 " ends before its size "
                             "at the switch (%" PRIu64 " bytes): it was not synced; replay "
                             "stops here", path.data, prev, prev_size);
@@ -340,8 +348,13 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
     if (rc == 0 && wal_reader_torn(r, NULL))
         log_warning("lsm: %s: dropped a torn tail of %" PRIu64 " bytes (never acknowledged "
                     "as durable)", path.data, wal_reader_dropped_bytes(r));
-    prior->number = number;
-    prior->end = wal_reader_end_offset(r);
+    if (prior->n == prior->cap) {
+        prior->cap = prior->cap ? prior->cap * 2 : 8;
+        prior->v = zrealloc(prior->v, sizeof(*prior->v) * (size_t)prior->cap);
+    }
+    prior->v[prior->n].number = number;
+    prior->v[prior->n].end = wal_reader_end_offset(r);
+    prior->n++;
     wal_reader_close(r);
     batch_free(&b);
     buf_free(&rec);
@@ -370,6 +383,16 @@ static int open_wal(struct lsm_db *db, uint64_t number, struct wal_writer **out)
     }
     buf_free(&path);
     return rc;
+}
+
+/* Deletes the WAL file of a writer never used (mu may be held). */
+static void drop_wal(struct lsm_db *db, struct wal_writer *w, uint64_t number)
+{
+    struct buf path = BUF_INIT;
+    wal_writer_close(w);
+    db_file_path(&path, db->dir, DB_FILE_WAL, number);
+    (void)io_unlink(db->env, path.data);
+    buf_free(&path);
 }
 
 /* io_list_dir callback: stops (1) at a file of an existing database. A
@@ -430,7 +453,7 @@ static int recover(struct lsm_db *db)
     struct memtable *mem = NULL;
     uint64_t wal_number;
     int rc, i, stop = 0;
-    struct replayed last = { 0, 0 };
+    struct replayed last = { NULL, 0, 0 };
 
     rc = version_set_recover(db->vs);
     if (rc == LSM_ENOENT && dir_has_data(db)) {
@@ -479,6 +502,7 @@ static int recover(struct lsm_db *db)
     for (i = 0; i < wl.n && rc == 0 && !stop; i++)
         if (wl.v[i] >= db->vs->log_number)
             rc = replay_wal(db, wl.v[i], &mem, &e, &last, &stop);
+    zfree(last.v);
     if (rc == 0 && memtable_entries(mem) > 0)
         rc = recover_flush(db, mem, &e);
     memtable_unref(mem);
@@ -599,6 +623,7 @@ static void db_free(struct lsm_db *db)
         tpool_destroy(db->pool);
     vlog_db_close(db);
     wal_writer_close(db->wal);
+    wal_writer_close(db->next_wal);     /* an empty log: replayed as such */
     sv_stop(db);
     memtable_unref(db->mem);
     for (i = 0; i < db->nimm; i++)
@@ -732,6 +757,11 @@ int lsm_close(struct lsm_db *db)
     db->pool = NULL;
     pthread_mutex_lock(&db->mu);
     rc = db_retire_drain(db);
+    if (db->next_wal_state == WAL_NEXT_READY) {
+        drop_wal(db, db->next_wal, db->next_wal_number);
+        db->next_wal = NULL;
+        db->next_wal_state = WAL_NEXT_NONE;
+    }
     pthread_mutex_unlock(&db->mu);
     if (rc == 0 && db->wal != NULL && wal_writer_error(db->wal) == 0) {
         rc = vlog_db_flush(db, 1);       /* vlog before WAL */
@@ -862,11 +892,68 @@ static void retire(struct lsm_db *db, struct io_file *wal)
         (void)tpool_submit(db->pool, TPOOL_HIGH, retire_job, db);
 }
 
+/* Pool job: creates the next WAL (see next_wal in db_impl.h). */
+static void prepare_wal_job(void *arg)
+{
+    struct lsm_db *db = arg;
+    struct wal_writer *w = NULL;
+    uint64_t number;
+    int rc;
+
+    pthread_mutex_lock(&db->mu);
+    if (db->closing || db->bg_error != 0 || db->next_wal_state != WAL_NEXT_MAKING) {
+        db->next_wal_state = WAL_NEXT_NONE;
+        pthread_mutex_unlock(&db->mu);
+        return;
+    }
+    number = version_set_new_file_number(db->vs);
+    pthread_mutex_unlock(&db->mu);
+    rc = open_wal(db, number, &w);
+    pthread_mutex_lock(&db->mu);
+    if (rc == 0 && db->next_wal_state == WAL_NEXT_MAKING && !db->closing) {
+        db->next_wal = w;
+        db->next_wal_number = number;
+        db->next_wal_state = WAL_NEXT_READY;
+    } else {
+        if (rc == 0)
+            drop_wal(db, w, number);
+        db->next_wal_state = WAL_NEXT_NONE;  /* the switch creates its own */
+    }
+    pthread_mutex_unlock(&db->mu);
+}
+
+/* Starts creating the next WAL once mem is half full (mu held). */
+static void maybe_prepare_wal(struct lsm_db *db)
+{
+    if (db->next_wal_state != WAL_NEXT_NONE || db->pool == NULL || db->closing ||
+        memtable_approximate_memory_usage(db->mem) < db->opt.write_buffer_size / 2)
+        return;
+    db->next_wal_state = WAL_NEXT_MAKING;
+    if (tpool_submit(db->pool, TPOOL_HIGH, prepare_wal_job, db) != 0)
+        db->next_wal_state = WAL_NEXT_NONE;
+}
+
+/* The new WAL of a switch (mu held): the prepared one, or one made now. */
+static int take_next_wal(struct lsm_db *db, uint64_t *number, struct wal_writer **w)
+{
+    if (db->next_wal_state == WAL_NEXT_READY) {
+        *number = db->next_wal_number;
+        *w = db->next_wal;
+        db->next_wal = NULL;
+        db->next_wal_state = WAL_NEXT_NONE;
+        return 0;
+    }
+    if (db->next_wal_state == WAL_NEXT_MAKING)
+        db->next_wal_state = WAL_NEXT_STALE;   /* its number would be older */
+    *number = version_set_new_file_number(db->vs);
+    return open_wal(db, *number, w);
+}
+
 /* Freezes mem (with its WAL) and starts a new memtable + WAL. mu held; the
  * caller is the write leader (or no writer exists). */
 static int switch_memtable(struct lsm_db *db)
 {
-    uint64_t number = version_set_new_file_number(db->vs);
+    uint64_t number = 0;
     struct wal_writer *w = NULL;
     struct io_file *vsync = NULL, *old = NULL;
     int link = db->wal != NULL && wal_writer_error(db->wal) == 0;
@@ -894,7 +981,7 @@ static int switch_memtable(struct lsm_db *db)
             return rc;
         }
     }
-    rc = open_wal(db, number, &w);
+    rc = take_next_wal(db, &number, &w);
     if (rc == 0 && link) {
         char rec[WAL_LINK_LEN];
         wal_link_encode(rec, db->mem_log, old_size);
@@ -979,6 +1066,7 @@ static int make_room(struct lsm_db *db, int force)
                     memtable_entries(db->mem) == 0)) {
             /* Never freeze an empty memtable (its arena alone may be over
              * a small write_buffer_size). */
+            maybe_prepare_wal(db);
             return 0;
         } else if (force && memtable_entries(db->mem) == 0) {
             return 0;

@@ -138,6 +138,13 @@ struct lsm_db {
     struct io_file **retired;
     int nretired, cretired;
     int retire_busy;                   /* (mu) entries being synced */
+    /* The next WAL, created (directory fsynced) in the pool once the
+     * memtable is half full, so a switch does no directory fsync. A switch
+     * while it is being made takes a new number itself and marks it stale
+     * (WAL numbers must grow in switch order); a stale one is deleted. */
+    struct wal_writer *next_wal;       /* (mu) */
+    uint64_t next_wal_number;          /* (mu) */
+    enum { WAL_NEXT_NONE, WAL_NEXT_MAKING, WAL_NEXT_STALE, WAL_NEXT_READY } next_wal_state;
 
     int need_new_wal;                  /* (mu) the WAL failed: switch first */
 

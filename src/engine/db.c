@@ -926,8 +926,10 @@ static void prepare_wal_job(void *arg)
 static void maybe_prepare_wal(struct lsm_db *db)
 {
     if (db->next_wal_state != WAL_NEXT_NONE || db->pool == NULL || db->closing ||
+        db->next_wal_tried == db->mem_log ||
         memtable_approximate_memory_usage(db->mem) < db->opt.write_buffer_size / 2)
         return;
+    db->next_wal_tried = db->mem_log;      /* once per memtable, even if it fails */
     db->next_wal_state = WAL_NEXT_MAKING;
     if (tpool_submit(db->pool, TPOOL_HIGH, prepare_wal_job, db) != 0)
         db->next_wal_state = WAL_NEXT_NONE;
@@ -980,6 +982,10 @@ static int switch_memtable(struct lsm_db *db)
             db_set_bg_error(db, rc, lsm_last_error());
             return rc;
         }
+    } else if (vlog_db_syncer(db, &vsync) != 0) {
+        /* Nothing unsynced, or the old WAL failed: the handle only guards
+         * the flush; a vlog that failed is rolled by the next write. */
+        vsync = NULL;
     }
     rc = take_next_wal(db, &number, &w);
     if (rc == 0 && link) {

@@ -144,6 +144,7 @@ struct lsm_db {
      * (WAL numbers must grow in switch order); a stale one is deleted. */
     struct wal_writer *next_wal;       /* (mu) */
     uint64_t next_wal_number;          /* (mu) */
+    uint64_t next_wal_tried;           /* (mu) mem_log it was last started for */
     enum { WAL_NEXT_NONE, WAL_NEXT_MAKING, WAL_NEXT_STALE, WAL_NEXT_READY } next_wal_state;
 
     int need_new_wal;                  /* (mu) the WAL failed: switch first */

@@ -59,6 +59,7 @@ struct vlog_db {
      * loop does none of those fsyncs. (mu) */
     struct vlog_prepared next;
     enum { NEXT_NONE, NEXT_PREPARING, NEXT_READY } next_state;
+    uint64_t next_tried;            /* active segment it was last started for */
 };
 
 static struct vlog_db *VD(struct lsm_db *db)
@@ -631,8 +632,10 @@ static void prepare_next_job(void *arg)
 static void maybe_prepare_next(struct lsm_db *db, struct vlog_db *vd)
 {
     if (vd->next_state != NEXT_NONE || db->pool == NULL || db->closing ||
-        !vlog_has_active(vd->vl) || vlog_active_size(vd->vl) < vd->file_size / 2)
+        !vlog_has_active(vd->vl) || vd->next_tried == vlog_active_number(vd->vl) ||
+        vlog_active_size(vd->vl) < vd->file_size / 2)
         return;
+    vd->next_tried = vlog_active_number(vd->vl);   /* once per segment, even if it fails */
     vd->next_state = NEXT_PREPARING;
     if (tpool_submit(db->pool, TPOOL_HIGH, prepare_next_job, db) != 0)
         vd->next_state = NEXT_NONE;

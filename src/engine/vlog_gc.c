@@ -580,6 +580,10 @@ static void wait_sealed(struct lsm_db *db, struct vlog_db *vd)
     }
 }
 
+/* A prepared segment reserves its whole size only while the disk has this
+ * many times that free. */
+#define PREPARE_RESERVE_HEADROOM 8
+
 /* Pool job: prepares the next segment (see struct vlog_db). */
 static void prepare_next_job(void *arg)
 {
@@ -587,7 +591,7 @@ static void prepare_next_job(void *arg)
     struct vlog_db *vd = VD(db);
     struct vlog_prepared p;
     struct version_edit e;
-    uint64_t number;
+    uint64_t number, free_bytes = 0, reserve = vd->file_size;
     int rc;
 
     pthread_mutex_lock(&db->mu);
@@ -598,7 +602,13 @@ static void prepare_next_job(void *arg)
     }
     number = version_set_new_file_number(db->vs);
     pthread_mutex_unlock(&db->mu);
-    rc = vlog_prepare_segment(vd->vl, number, vd->file_size, &p);
+    /* The whole segment's space ahead, unless the disk is getting full:
+     * then the writer reserves as it goes, so that space stays free for
+     * flushes and compactions until values really need it. */
+    if (io_free_space(db->env, db->dir, &free_bytes) != 0 ||
+        free_bytes / PREPARE_RESERVE_HEADROOM < vd->file_size)
+        reserve = 0;
+    rc = vlog_prepare_segment(vd->vl, number, reserve, &p);
     if (rc == 0 && (rc = io_sync_dir(db->env, db->dir)) != 0) {
         rc = version_errno(rc);
         db_set_error(rc, "%s: fsync dir: %s", db->dir, lsm_strerror(rc));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "util/io_internal.h"
@@ -122,6 +123,11 @@ int io_exists(struct io_env *env, const char *path)
 int io_get_size(struct io_env *env, const char *path, uint64_t *size)
 {
     return env->ops->get_size(env, path, size);
+}
+
+int io_free_space(struct io_env *env, const char *dir, uint64_t *bytes)
+{
+    return env->ops->free_space(env, dir, bytes);
 }
 
 int io_truncate(struct io_env *env, const char *path, uint64_t size)
@@ -402,6 +408,15 @@ static int pe_exists(struct io_env *env, const char *path)
     return errno == ENOENT ? 0 : -errno;
 }
 
+static int pe_free_space(struct io_env *env, const char *dir, uint64_t *bytes)
+{
+    struct statvfs st;
+    if (statvfs(dir, &st) < 0)
+        return -errno;
+    *bytes = (uint64_t)st.f_bavail * (uint64_t)st.f_frsize;
+    return 0;
+}
+
 static int pe_get_size(struct io_env *env, const char *path, uint64_t *size)
 {
     struct stat st;
@@ -475,6 +490,7 @@ static const struct io_env_ops posix_env_ops = {
     .sync_dir = pe_sync_dir,
     .exists = pe_exists,
     .get_size = pe_get_size,
+    .free_space = pe_free_space,
     .truncate = pe_truncate,
     .list_dir = pe_list_dir,
     .lock = pe_lock,

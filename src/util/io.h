@@ -114,6 +114,11 @@ int io_mkdir(struct io_env *env, const char *path);      /* exists = 0 */
 int io_sync_dir(struct io_env *env, const char *dir);
 int io_exists(struct io_env *env, const char *path);     /* 1, 0, or -errno */
 int io_get_size(struct io_env *env, const char *path, uint64_t *size);
+/* Bytes an unprivileged writer may still allocate on dir's file system
+ * (statvfs f_bavail * f_frsize). Not counted by the fault env and never
+ * failed by an armed fault; once its ENOSPC budget is armed it reports
+ * that budget. */
+int io_free_space(struct io_env *env, const char *dir, uint64_t *bytes);
 int io_truncate(struct io_env *env, const char *path, uint64_t size);
 /* Calls fn(name, arg) for each entry of dir except "." and ".."; stops and
  * returns fn's value when it is non-zero. */

@@ -486,6 +486,18 @@ static int fe_get_size(struct io_env *env, const char *path, uint64_t *size)
     return fe_end(fe, rc);
 }
 
+static int fe_free_space(struct io_env *env, const char *dir, uint64_t *bytes)
+{
+    struct fault_env *fe = FE(env);
+    int rc;
+    pthread_mutex_lock(&fe->mu);
+    rc = fe->target->ops->free_space(fe->target, dir, bytes);
+    if (rc == 0 && fe->kind == IO_FAULT_ENOSPC && fe->after < *bytes)
+        *bytes = fe->after;
+    pthread_mutex_unlock(&fe->mu);
+    return rc;
+}
+
 static int fe_truncate(struct io_env *env, const char *path, uint64_t size)
 {
     struct fault_env *fe = FE(env);
@@ -529,6 +541,7 @@ static const struct io_env_ops fault_env_ops = {
     .sync_dir = fe_sync_dir,
     .exists = fe_exists,
     .get_size = fe_get_size,
+    .free_space = fe_free_space,
     .truncate = fe_truncate,
     .list_dir = fe_list_dir,
     .lock = fe_lock,

@@ -37,6 +37,7 @@ struct io_env_ops {
     int (*sync_dir)(struct io_env *env, const char *dir);
     int (*exists)(struct io_env *env, const char *path);
     int (*get_size)(struct io_env *env, const char *path, uint64_t *size);
+    int (*free_space)(struct io_env *env, const char *dir, uint64_t *bytes);
     int (*truncate)(struct io_env *env, const char *path, uint64_t size);
     int (*list_dir)(struct io_env *env, const char *dir,
                     int (*fn)(const char *name, void *arg), void *arg);

@@ -500,6 +500,24 @@ START_TEST(syncer_syncs_what_was_pushed)
 }
 END_TEST
 
+/* Free space: the file system's, and no more than an armed ENOSPC budget
+ * through the fault env. */
+START_TEST(free_space_and_budget)
+{
+    struct io_env *fe = io_env_fault_create(io_env_posix());
+    uint64_t real = 0, seen = 0;
+    ck_assert_int_eq(io_free_space(io_env_posix(), dir, &real), 0);
+    ck_assert_uint_gt(real, 0);
+    ck_assert_int_eq(io_free_space(fe, dir, &seen), 0);
+    ck_assert_uint_gt(seen, 0);
+    io_env_fault_set(fe, IO_FAULT_ENOSPC, 5000, NULL);
+    ck_assert_int_eq(io_free_space(fe, dir, &seen), 0);
+    ck_assert_uint_eq(seen, 5000);
+    ck_assert_int_eq(io_free_space(io_env_posix(), "/nonexistent/dir", &seen), -ENOENT);
+    io_env_fault_destroy(fe);
+}
+END_TEST
+
 START_TEST(crash_deletes_creations_not_dir_synced)
 {
     struct io_env *fe = io_env_fault_create(io_env_posix());
@@ -649,6 +667,7 @@ int main(void)
     tcase_add_test(tc, short_write_writes_half);
     tcase_add_test(tc, crash_drops_exactly_the_unsynced_bytes);
     tcase_add_test(tc, syncer_syncs_what_was_pushed);
+    tcase_add_test(tc, free_space_and_budget);
     tcase_add_test(tc, crash_deletes_creations_not_dir_synced);
     tcase_add_test(tc, crash_then_reset_tracks_new_writes);
     tcase_add_test(tc, unlink_and_truncate_update_tracking);

@@ -950,6 +950,60 @@ END_TEST
 /* An I/O error in the value log fails the write and becomes the sticky
  * error; after lsm_resume the next write rolls to a new segment and every
  * acknowledged value is still there, also after a reopen. */
+struct prepared_seg { int64_t allocated; uint64_t number; const char *dir; };
+
+/* The newest .vlog file holding only its header (a prepared segment). */
+static int prepared_fn(const char *name, void *arg)
+{
+    struct prepared_seg *ps = arg;
+    char path[4200];
+    unsigned long long num;
+    if (sscanf(name, "%llu.vlog", &num) != 1 || strstr(name, ".vlog") == NULL)
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", ps->dir, name);
+    if (file_bytes(path, 0) == VLOG_FILE_HEADER_SIZE && num > ps->number) {
+        ps->number = num;
+        ps->allocated = file_bytes(path, 1);
+    }
+    return 0;
+}
+
+/* The segment prepared ahead reserves its whole size while the disk has
+ * room to spare (8 times that), and nothing when space is tight (a fault
+ * env whose ENOSPC budget is 400 KB), so that flushes keep that space. */
+START_TEST(test_prepared_reservation)
+{
+    struct io_env *env = io_env_fault_create(io_env_posix());
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct prepared_seg ps = { -1, 0, dir };
+    int i, tight = _i;
+
+    opts(&o);
+    o.env = env;
+    db = open_db(&o);
+    if (tight)
+        io_env_fault_set(env, IO_FAULT_ENOSPC, 400 << 10, ".vlog");
+    for (i = 0; i < 160; i++)
+        put(db, i, 1);                 /* ~110 KB of values: past half the second segment */
+    EXPECT(lsm_sync(db) == 0, "sync: %s", lsm_last_error());
+    for (i = 0; i < 200 && ps.number == 0; i++) {   /* the pool prepares it */
+        io_list_dir(io_env_posix(), dir, prepared_fn, &ps);
+        if (ps.number == 0)
+            usleep(10000);
+    }
+    EXPECT(ps.number != 0, "no segment was prepared");
+    if (tight)
+        EXPECT(ps.allocated <= 8192, "%" PRId64 " bytes reserved on a tight disk", ps.allocated);
+    else
+        EXPECT(ps.allocated >= 64 << 10, "only %" PRId64 " bytes reserved", ps.allocated);
+    for (i = 0; i < 160; i++)
+        expect_get(db, NULL, i, 1);
+    ck_assert_int_eq(lsm_close(db), 0);
+    io_env_fault_destroy(env);
+}
+END_TEST
+
 /* A flush installs a table whose pointers name value-log bytes that no
  * sync made durable (sync=0 writes, no lsm_sync, no roll): the flush
  * fsyncs them first, so after a crash every key of the table is readable
@@ -1030,6 +1084,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_loop_test(tc, test_separation_invisible, 0, 2);
     tcase_add_test(tc, test_rolls_with_prepared_segments);
     tcase_add_test(tc, test_flush_syncs_vlog_first);
+    tcase_add_loop_test(tc, test_prepared_reservation, 0, 2);
     tcase_add_test(tc, test_discard_accounting);
     tcase_add_test(tc, test_gc_with_old_readers);
     tcase_add_test(tc, test_gc_waits_for_stalled_get);

@@ -293,6 +293,13 @@ static int recover_unsealed(struct vlog_db *vd, uint64_t number, struct version_
         goto out;
     }
     end = vlog_scan_end(s);
+    if (end == VLOG_FILE_HEADER_SIZE && fsize == VLOG_FILE_HEADER_SIZE) {
+        /* Only a header (a segment prepared for a roll, never used): no
+         * pointer can name it. */
+        version_edit_vlog_remove(e, number);
+        io_unlink(db->env, path.data);
+        goto out;
+    }
     if (end < fsize)
         /* Not truncated: the bytes stay as evidence for the replay check
          * (a valid entry beyond `end` means damage, not a torn tail). */
@@ -693,7 +700,7 @@ static int roll(struct lsm_db *db, struct vlog_db *vd)
         rc = vlog_activate_segment(vd->vl, &vd->next);
         if (rc != 0) {
             db_set_error(rc, "%s", vlog_last_error());
-            vlog_prepared_discard(vd->vl, &vd->next);
+            vd->next_state = NEXT_READY;    /* still prepared */
         } else {
             vd->broken = 0;
         }

@@ -999,7 +999,21 @@ START_TEST(test_prepared_reservation)
         EXPECT(ps.allocated >= 64 << 10, "only %" PRId64 " bytes reserved", ps.allocated);
     for (i = 0; i < 160; i++)
         expect_get(db, NULL, i, 1);
-    ck_assert_int_eq(lsm_close(db), 0);
+    if (tight) {
+        ck_assert_int_eq(lsm_close(db), 0);
+    } else {
+        /* A crash leaves the prepared segment: the next open drops it. */
+        char path[4200];
+        io_env_fault_crash(env);
+        lsm_close(db);
+        io_env_fault_reset(env);
+        db = open_db(&o);
+        snprintf(path, sizeof path, "%s/%06" PRIu64 ".vlog", dir, ps.number);
+        EXPECT(file_bytes(path, 0) < 0, "the unused segment %s is still there", path);
+        for (i = 0; i < 160; i++)
+            expect_get(db, NULL, i, 1);
+        ck_assert_int_eq(lsm_close(db), 0);
+    }
     io_env_fault_destroy(env);
 }
 END_TEST

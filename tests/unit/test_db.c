@@ -1053,6 +1053,53 @@ START_TEST(test_switch_does_not_wait_for_old_wal)
 }
 END_TEST
 
+/* The newest WAL with records in it (not one made ahead for a switch). */
+static int newest_wal_fn(const char *name, void *arg)
+{
+    unsigned long long n;
+    uint64_t *max = arg, size = 0;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (sscanf(name, "%llu.wal", &n) == 1 && strstr(name, ".wal") != NULL && n > *max &&
+        io_get_size(io_env_posix(), path, &size) == 0 && size > 0)
+        *max = n;
+    return 0;
+}
+
+/* The old WAL's fsync, run in the pool after a switch, fails: lsm_sync
+ * reports it, writes stop with the sticky error, reads go on; after
+ * lsm_resume writes go on in a new WAL and nothing acknowledged is lost. */
+START_TEST(test_retired_wal_sync_fails)
+{
+    char name[32];
+    uint64_t wal = 0;
+    int rc;
+
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    put_n("old", 50, 100);
+    io_list_dir(io_env_posix(), dir, newest_wal_fn, &wal);
+    ck_assert_uint_gt(wal, 0);
+    snprintf(name, sizeof name, "%06" PRIu64 ".wal", wal);
+    io_env_fault_sync_delay(fenv, 1000000);          /* the pool's fsync waits */
+    ck_assert_int_eq(lsm_flush(db, 0), 0);            /* switch */
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, name);   /* its only I/O left: the fsync */
+    rc = lsm_sync(db);
+    io_env_fault_sync_delay(fenv, 0);
+    ck_assert_msg(rc == LSM_EIO && strstr(lsm_last_error(), "retired WAL") != NULL,
+                  "lsm_sync: %d %s", rc, lsm_last_error());
+    ck_assert_int_eq(lsm_bg_error(db), LSM_EIO);
+    ck_assert_int_ne(lsm_put(db, NULL, "x", 1, "y", 1), 0);
+    check_n("old", 50, 100);                          /* reads go on */
+    io_env_fault_reset(fenv);
+    ck_assert_msg(lsm_resume(db) == 0, "%s", lsm_last_error());
+    put_n("new", 50, 100);
+    ck_assert_int_eq(lsm_sync(db), 0);
+    fault_reopen();
+    check_n("old", 50, 100);
+    check_n("new", 50, 100);
+}
+END_TEST
+
 /* Recovery and the link record that starts a WAL after a switch: WAL B
  * names WAL A and A's size at the switch. A complete: both replayed. A
  * shorter (its tail never synced, a power loss): A's surviving records are
@@ -1764,6 +1811,7 @@ int main(void)
     tcase_add_test(tc, test_crash_keeps_synced_writes);
     tcase_add_test(tc, test_sync_does_not_hold_writers);
     tcase_add_test(tc, test_switch_does_not_wait_for_old_wal);
+    tcase_add_test(tc, test_retired_wal_sync_fails);
     tcase_add_loop_test(tc, test_fault_sweep, 0, 2);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

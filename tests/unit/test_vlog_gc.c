@@ -950,6 +950,20 @@ END_TEST
 /* An I/O error in the value log fails the write and becomes the sticky
  * error; after lsm_resume the next write rolls to a new segment and every
  * acknowledged value is still there, also after a reopen. */
+/* The machine of env crashes (every unsynced byte is gone); db is closed
+ * and opened again, and keys 0..n-1 must hold version 1. */
+static struct lsm_db *crash_and_reopen(struct io_env *env, struct lsm_db *db,
+                                       const struct lsm_options *o, int n)
+{
+    io_env_fault_crash(env);
+    lsm_close(db);                       /* fails: the machine is down */
+    io_env_fault_reset(env);
+    db = open_db(o);
+    for (int i = 0; i < n; i++)
+        expect_get(db, NULL, i, 1);
+    return db;
+}
+
 struct prepared_seg { int64_t allocated; uint64_t number; const char *dir; };
 
 /* The newest .vlog file holding only its header (a prepared segment). */
@@ -1004,14 +1018,9 @@ START_TEST(test_prepared_reservation)
     } else {
         /* A crash leaves the prepared segment: the next open drops it. */
         char path[4200];
-        io_env_fault_crash(env);
-        lsm_close(db);
-        io_env_fault_reset(env);
-        db = open_db(&o);
+        db = crash_and_reopen(env, db, &o, 160);
         snprintf(path, sizeof path, "%s/%06" PRIu64 ".vlog", dir, ps.number);
         EXPECT(file_bytes(path, 0) < 0, "the unused segment %s is still there", path);
-        for (i = 0; i < 160; i++)
-            expect_get(db, NULL, i, 1);
         ck_assert_int_eq(lsm_close(db), 0);
     }
     io_env_fault_destroy(env);
@@ -1037,12 +1046,7 @@ START_TEST(test_flush_syncs_vlog_first)
         put(db, i, 1);
     EXPECT(lsm_flush(db, 1) == 0, "flush: %s", lsm_last_error());
     EXPECT(stats(db).vlog_segments == 1, "%" PRIu64 " segments", stats(db).vlog_segments);
-    io_env_fault_crash(env);
-    lsm_close(db);                       /* fails: the machine is down */
-    io_env_fault_reset(env);
-    db = open_db(&o);
-    for (i = 0; i < 200; i++)
-        expect_get(db, NULL, i, 1);
+    db = crash_and_reopen(env, db, &o, 200);
     ck_assert_int_eq(lsm_close(db), 0);
     io_env_fault_destroy(env);
 }

@@ -385,6 +385,13 @@ static int open_wal(struct lsm_db *db, uint64_t number, struct wal_writer **out)
     return rc;
 }
 
+static void sync_point_close(struct sync_point *sp)
+{
+    io_file_close(sp->vlog);
+    io_file_close(sp->wal);
+    sp->vlog = sp->wal = NULL;
+}
+
 /* Deletes the WAL file of a writer never used (mu may be held). */
 static void drop_wal(struct lsm_db *db, struct wal_writer *w, uint64_t number)
 {
@@ -634,7 +641,7 @@ static void db_free(struct lsm_db *db)
         io_file_close(db->imm_vsync[i]);
     zfree(db->imm_vsync);
     for (i = 0; i < db->nretired; i++)
-        io_file_close(db->retired[i]);
+        sync_point_close(&db->retired[i]);
     zfree(db->retired);
     version_set_destroy(db->vs);
     if (db->tc)
@@ -830,11 +837,26 @@ static void sync_point_failed(struct lsm_db *db, int rc)
     db_set_bg_error(db, rc, lsm_last_error());
 }
 
-static void sync_point_close(struct sync_point *sp)
+/* The fsyncs of a retired WAL (mu not held): the value log it points into
+ * first (and the segments rolled before, whose fsyncs run in the pool),
+ * then the WAL. 0 or an LSM_E* code (message set). */
+static int retired_fsync(struct lsm_db *db, const struct sync_point *sp)
 {
-    io_file_close(sp->vlog);
-    io_file_close(sp->wal);
-    sp->vlog = sp->wal = NULL;
+    const char *what = "value log";
+    int r = sp->vlog != NULL ? io_file_sync(sp->vlog) : 0;
+
+    if (r == 0) {
+        int rc = vlog_db_wait_sealed(db);
+        if (rc != 0)
+            return rc;                 /* the sticky error, message set */
+        what = "WAL";
+        r = io_file_sync(sp->wal);
+    }
+    if (r == 0)
+        return 0;
+    r = version_errno(r);
+    db_set_error(r, "%s: sync of a retired WAL (%s): %s", db->dir, what, lsm_strerror(r));
+    return r;
 }
 
 int db_retire_drain(struct lsm_db *db)
@@ -842,18 +864,14 @@ int db_retire_drain(struct lsm_db *db)
     int rc = 0;
 
     while (db->nretired > 0) {
-        struct io_file *f = db->retired[0];
+        struct sync_point sp = db->retired[0];
         int r;
         memmove(db->retired, db->retired + 1, sizeof(*db->retired) * (size_t)(db->nretired - 1));
         db->nretired--;
         db->retire_busy++;
         pthread_mutex_unlock(&db->mu);
-        r = io_file_sync(f);
-        io_file_close(f);
-        if (r < 0) {
-            r = version_errno(r);
-            db_set_error(r, "%s: sync of a retired WAL: %s", db->dir, lsm_strerror(r));
-        }
+        r = retired_fsync(db, &sp);
+        sync_point_close(&sp);
         pthread_mutex_lock(&db->mu);
         db->retire_busy--;
         if (r != 0) {
@@ -880,14 +898,15 @@ static void retire_job(void *arg)
     pthread_mutex_unlock(&db->mu);
 }
 
-/* Queues the handle of a switched-out WAL (mu held) for the pool. */
-static void retire(struct lsm_db *db, struct io_file *wal)
+/* Queues the handles of a switched-out WAL and of the value log (mu held)
+ * for the pool. */
+static void retire(struct lsm_db *db, const struct sync_point *sp)
 {
     if (db->nretired == db->cretired) {
         db->cretired = db->cretired ? db->cretired * 2 : 4;
         db->retired = zrealloc(db->retired, sizeof(*db->retired) * (size_t)db->cretired);
     }
-    db->retired[db->nretired++] = wal;
+    db->retired[db->nretired++] = *sp;
     if (db->pool != NULL)
         (void)tpool_submit(db->pool, TPOOL_HIGH, retire_job, db);
 }
@@ -957,7 +976,8 @@ static int switch_memtable(struct lsm_db *db)
 {
     uint64_t number = 0;
     struct wal_writer *w = NULL;
-    struct io_file *vsync = NULL, *old = NULL;
+    struct io_file *vsync = NULL;
+    struct sync_point old = { NULL, NULL, 0 };
     int link = db->wal != NULL && wal_writer_error(db->wal) == 0;
     uint64_t old_size = link ? wal_writer_size(db->wal) : 0;
     int rc;
@@ -975,9 +995,12 @@ static int switch_memtable(struct lsm_db *db)
          * vlog bytes (vsync) before a table points at them. */
         rc = vlog_db_syncer(db, &vsync);
         if (rc == 0)
-            rc = wal_writer_syncer(db->wal, &old);
+            rc = vlog_db_syncer(db, &old.vlog);
+        if (rc == 0)
+            rc = wal_writer_syncer(db->wal, &old.wal);
         if (rc != 0) {
             io_file_close(vsync);
+            sync_point_close(&old);
             db_set_error(rc, "WAL push before switch: %s", lsm_strerror(rc));
             db_set_bg_error(db, rc, lsm_last_error());
             return rc;
@@ -999,12 +1022,12 @@ static int switch_memtable(struct lsm_db *db)
     }
     if (rc != 0) {
         io_file_close(vsync);
-        io_file_close(old);
+        sync_point_close(&old);
         db_set_bg_error(db, rc, lsm_last_error());
         return rc;
     }
-    if (old != NULL)
-        retire(db, old);
+    if (old.wal != NULL)
+        retire(db, &old);
     wal_writer_close(db->wal);
     db->wal = w;
     db->wal_dirty = 0;

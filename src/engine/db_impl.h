@@ -131,11 +131,12 @@ struct lsm_db {
                                         * value-log segment */
     int syncs_out;                     /* (mu) lsm_sync calls running */
     /* WALs retired by a memtable switch with unsynced writes, oldest first:
-     * handles to fsync them off the loop (a pool job does; lsm_sync, a sync
-     * write and close wait for it: db_retire_drain). Recovery does not
-     * replay a WAL past a previous one shorter than at its switch
-     * (docs/format-wal.md, link record). (mu) */
-    struct io_file **retired;
+     * handles to fsync them off the loop, each with a handle on the value
+     * log as it was at the switch, fsynced first (a pool job does it;
+     * lsm_sync, a sync write and close wait for it: db_retire_drain).
+     * Recovery does not replay a WAL past a previous one shorter than at
+     * its switch (docs/format-wal.md, link record). (mu) */
+    struct sync_point *retired;
     int nretired, cretired;
     int retire_busy;                   /* (mu) entries being synced */
     /* The next WAL, created (directory fsynced) in the pool once the
@@ -207,8 +208,9 @@ void db_delete_obsolete_files(struct lsm_db *db);
 int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
                     uint64_t smallest_snap, struct version_edit *edit,
                     struct file_meta **meta);
-/* mu held (released while syncing): fsyncs every WAL retired so far. 0, or
- * the error (then also the sticky one). */
+/* mu held (released while syncing): fsyncs every WAL retired so far, each
+ * after the value-log bytes its records point at. 0, or the error (then
+ * also the sticky one). */
 int db_retire_drain(struct lsm_db *db);
 void db_pending_add(struct lsm_db *db, uint64_t number);
 void db_pending_remove(struct lsm_db *db, uint64_t number);

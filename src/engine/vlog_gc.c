@@ -51,7 +51,9 @@ struct vlog_db {
     /* Rolled segments whose fsync + manifest seal runs in the pool (mu):
      * a sync write waits for them (vlog before WAL). */
     struct sealing { uint64_t number, size; struct io_file *f; } *sealing;
-    int nsealing, csealing, seal_queued;
+    int nsealing, csealing;
+    int seal_queued;                /* a seal job is submitted, not started */
+    int seal_running;               /* a thread is in seal_run_locked */
     uint64_t gc_runs, gc_rewritten, gc_reclaimed;   /* (mu) */
     /* The next segment, prepared in the pool once the active one is half
      * full: created, header synced, disk reserved, directory synced, named
@@ -522,9 +524,10 @@ static int has_big(struct vlog_db *vd, struct lsm_batch *b)
 }
 
 /* Fsyncs rolled segments, then records their final size (mu held, released
- * during I/O; the caller set seal_queued so only one thread runs this). */
+ * during I/O; one thread at a time: the caller saw seal_running clear). */
 static void seal_run_locked(struct lsm_db *db, struct vlog_db *vd)
 {
+    vd->seal_running = 1;
     while (vd->nsealing > 0) {
         struct sealing sg = vd->sealing[0];
         struct version_edit e;
@@ -560,30 +563,33 @@ static void seal_run_locked(struct lsm_db *db, struct vlog_db *vd)
         __atomic_store_n(&vd->nsealing, vd->nsealing - 1, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&db->bg_cv);
     }
-    vd->seal_queued = 0;
+    vd->seal_running = 0;
     pthread_cond_broadcast(&db->bg_cv);
 }
 
-/* Pool job: seal_run_locked. */
+/* Pool job: seal_run_locked, unless a waiter already does the work. */
 static void seal_job(void *arg)
 {
     struct lsm_db *db = arg;
+    struct vlog_db *vd = VD(db);
     pthread_mutex_lock(&db->mu);
-    seal_run_locked(db, VD(db));
+    vd->seal_queued = 0;
+    if (!vd->seal_running)
+        seal_run_locked(db, vd);
     pthread_mutex_unlock(&db->mu);
 }
 
-/* Waits until every rolled segment is fsynced (mu held); does the work
- * itself when no job is queued (e.g. the pool is shutting down). */
+/* Waits until every rolled segment is fsynced (mu held). Does the work
+ * itself unless a thread is doing it: a seal job only queued may sit
+ * behind pool threads that are all waiting here (a flush, a retired
+ * WAL's sync). */
 static void wait_sealed(struct lsm_db *db, struct vlog_db *vd)
 {
     while (vd->nsealing > 0) {
-        if (!vd->seal_queued) {
-            vd->seal_queued = 1;
+        if (!vd->seal_running)
             seal_run_locked(db, vd);
-        } else {
+        else
             pthread_cond_wait(&db->bg_cv, &db->mu);
-        }
     }
 }
 

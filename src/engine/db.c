@@ -797,35 +797,34 @@ static void stall_account(struct lsm_db *db, int64_t start)
     db->stall_micros += (uint64_t)(clock_mono_us() - start);
 }
 
-/* The fsyncs of one sync point (mu not held): the value log, then the
- * segments rolled before (their fsyncs run in the pool), then the WALs
- * retired before, then the WAL, so a durable record never points past
- * durable vlog bytes and an older WAL is durable first. 0, or the error
- * (message set; -errno mapped). */
-static int sync_point_fsync(struct lsm_db *db, const struct sync_point *sp)
+/* The fsyncs of a sync point (mu not held), in the order that keeps a
+ * durable record from pointing past durable vlog bytes: the value log, the
+ * segments rolled before (their fsyncs run in the pool), then (drain) the
+ * WALs retired before, whose records are older, then the WAL. 0, or an
+ * LSM_E* code with the message "<dir>: sync of <whose> (<file>): ...". */
+static int sync_point_fsync(struct lsm_db *db, const struct sync_point *sp, int drain,
+                            const char *whose)
 {
-    const char *what = NULL;
-    int rc = 0;
+    const char *what = "value log";
+    int r = sp->vlog != NULL ? io_file_sync(sp->vlog) : 0;
 
-    if (sp->vlog != NULL && (rc = io_file_sync(sp->vlog)) < 0)
-        what = "value log";
-    if (rc == 0 && (rc = vlog_db_wait_sealed(db)) != 0)
-        return rc;
-    if (rc == 0) {
-        /* The WALs retired before this one first (their records are older). */
-        pthread_mutex_lock(&db->mu);
-        rc = db_retire_drain(db);
-        pthread_mutex_unlock(&db->mu);
+    if (r == 0) {
+        int rc = vlog_db_wait_sealed(db);
+        if (rc == 0 && drain) {
+            pthread_mutex_lock(&db->mu);
+            rc = db_retire_drain(db);
+            pthread_mutex_unlock(&db->mu);
+        }
         if (rc != 0)
-            return rc;
-    }
-    if (rc == 0 && sp->wal != NULL && (rc = io_file_sync(sp->wal)) < 0)
+            return rc;                 /* message set */
         what = "WAL";
-    if (rc == 0)
+        r = sp->wal != NULL ? io_file_sync(sp->wal) : 0;
+    }
+    if (r == 0)
         return 0;
-    rc = version_errno(rc);
-    db_set_error(rc, "%s: %s sync: %s", db->dir, what, lsm_strerror(rc));
-    return rc;
+    r = version_errno(r);
+    db_set_error(r, "%s: sync of %s (%s): %s", db->dir, whose, what, lsm_strerror(r));
+    return r;
 }
 
 /* A sync point's fsync failed (mu held): pages may be gone, so the next
@@ -835,28 +834,6 @@ static void sync_point_failed(struct lsm_db *db, int rc)
 {
     db->sync_failed = 1;
     db_set_bg_error(db, rc, lsm_last_error());
-}
-
-/* The fsyncs of a retired WAL (mu not held): the value log it points into
- * first (and the segments rolled before, whose fsyncs run in the pool),
- * then the WAL. 0 or an LSM_E* code (message set). */
-static int retired_fsync(struct lsm_db *db, const struct sync_point *sp)
-{
-    const char *what = "value log";
-    int r = sp->vlog != NULL ? io_file_sync(sp->vlog) : 0;
-
-    if (r == 0) {
-        int rc = vlog_db_wait_sealed(db);
-        if (rc != 0)
-            return rc;                 /* the sticky error, message set */
-        what = "WAL";
-        r = io_file_sync(sp->wal);
-    }
-    if (r == 0)
-        return 0;
-    r = version_errno(r);
-    db_set_error(r, "%s: sync of a retired WAL (%s): %s", db->dir, what, lsm_strerror(r));
-    return r;
 }
 
 int db_retire_drain(struct lsm_db *db)
@@ -870,7 +847,7 @@ int db_retire_drain(struct lsm_db *db)
         db->nretired--;
         db->retire_busy++;
         pthread_mutex_unlock(&db->mu);
-        r = retired_fsync(db, &sp);
+        r = sync_point_fsync(db, &sp, 0, "a retired WAL");
         sync_point_close(&sp);
         pthread_mutex_lock(&db->mu);
         db->retire_busy--;
@@ -1477,7 +1454,7 @@ int lsm_delete(struct lsm_db *db, const struct lsm_write_options *wo,
 /* The fsyncs of lsm_sync, after its group left the writer queue. */
 static int sync_point_sync(struct lsm_db *db, const struct sync_point *sp)
 {
-    int rc = sync_point_fsync(db, sp);
+    int rc = sync_point_fsync(db, sp, 1, "lsm_sync");
 
     pthread_mutex_lock(&db->mu);
     if (rc != 0)

@@ -67,9 +67,10 @@ struct lsm_snapshot {
     struct lsm_snapshot *prev, *next;
 };
 
-/* What lsm_sync fsyncs after leaving the writer queue: handles on the
- * value-log segment and the WAL as they were when its leader pushed them
- * (NULL: nothing to sync), and wal_gen at that moment. */
+/* Handles to fsync off the writer queue (NULL: nothing to sync): the
+ * value-log segment and a WAL as they were when pushed to the OS, for
+ * lsm_sync (with wal_gen at that moment) and for a WAL retired by a
+ * memtable switch (gen unused). */
 struct sync_point {
     struct io_file *vlog, *wal;
     uint64_t gen;

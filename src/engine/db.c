@@ -971,8 +971,8 @@ static int switch_memtable(struct lsm_db *db)
          * recovery stops at it; the flush fsyncs the frozen memtable's
          * vlog bytes (vsync) before a table points at them. */
         rc = vlog_db_syncer(db, &vsync);
-        if (rc == 0)
-            rc = vlog_db_syncer(db, &old.vlog);
+        if (rc == 0 && vsync != NULL && (rc = io_file_syncer(vsync, &old.vlog)) < 0)
+            rc = version_errno(rc);    /* a second handle on the same file */
         if (rc == 0)
             rc = wal_writer_syncer(db->wal, &old.wal);
         if (rc != 0) {

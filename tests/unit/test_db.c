@@ -1053,6 +1053,24 @@ START_TEST(test_switch_does_not_wait_for_old_wal)
 }
 END_TEST
 
+/* Large values written, then a switch, then an lsm_sync that finds the
+ * new WAL clean: it makes the retired WAL durable, and the value-log bytes
+ * its records point at before it, although the flush that would fsync
+ * them too is still on its way (every fsync takes 0.5 s here). */
+START_TEST(test_sync_after_switch_covers_vlog)
+{
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    put_n("big", 50, 3000);                           /* value log */
+    io_env_fault_sync_delay(fenv, 500000);
+    ck_assert_int_eq(lsm_flush(db, 0), 0);            /* switch */
+    ck_assert_int_eq(lsm_sync(db), 0);
+    io_env_fault_crash(fenv);
+    io_env_fault_sync_delay(fenv, 0);
+    fault_reopen();
+    check_n("big", 50, 3000);
+}
+END_TEST
+
 /* The newest WAL with records in it (not one made ahead for a switch). */
 static int newest_wal_fn(const char *name, void *arg)
 {
@@ -1812,6 +1830,7 @@ int main(void)
     tcase_add_test(tc, test_sync_does_not_hold_writers);
     tcase_add_test(tc, test_switch_does_not_wait_for_old_wal);
     tcase_add_test(tc, test_retired_wal_sync_fails);
+    tcase_add_test(tc, test_sync_after_switch_covers_vlog);
     tcase_add_loop_test(tc, test_fault_sweep, 0, 2);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -228,8 +228,8 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
         if (found < 0)
             cmdarg_reply_ks_error(c, found);
     } else {
-        /* A plain SET needs no lookup here: ks_set reads the old record
-         * itself (one engine read per SET, not two). */
+        /* A plain SET needs no lookup: ks_overwrite does not read the
+         * key at all when it can count the write later (ks_defer.h). */
         memset(&old, 0, sizeof(old));
         found = 0;
     }
@@ -243,7 +243,7 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
         size_t vlen = c->argvlen[vali];
         rc = (flags & SET_KEEPTTL)
                  ? ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, val, vlen)
-                 : ks_set(c->db, key, klen, KS_TYPE_STRING, val, vlen, expire_at);
+                 : ks_overwrite(c->db, key, klen, KS_TYPE_STRING, val, vlen, expire_at);
     }
     if (rc < 0)
         cmdarg_reply_ks_error(c, rc);
@@ -360,8 +360,8 @@ static void cmd_getset(struct client *c)
     int found = lookup_string(c, 1, &v);
     if (found < 0)
         return;
-    int rc = ks_set(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, c->argv[2],
-                    c->argvlen[2], -1);
+    int rc = ks_overwrite(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, c->argv[2],
+                          c->argvlen[2], -1);
     if (rc < 0) {
         ks_value_free(&v);
         cmdarg_reply_ks_error(c, rc);
@@ -415,8 +415,8 @@ static void mset_generic(struct client *c, int nx)
         }
     }
     for (int j = 1; j < c->argc; j += 2) {
-        int rc = ks_set(c->db, c->argv[j], c->argvlen[j], KS_TYPE_STRING, c->argv[j + 1],
-                        c->argvlen[j + 1], -1);
+        int rc = ks_overwrite(c->db, c->argv[j], c->argvlen[j], KS_TYPE_STRING,
+                              c->argv[j + 1], c->argvlen[j + 1], -1);
         if (rc < 0) {
             cmdarg_reply_ks_error(c, rc);
             return;

@@ -14,6 +14,7 @@
 
 #include "engine/lsm.h"
 #include "server/keyspace.h"
+#include "server/ks_defer.h"
 #include "util/clock.h"
 #include "util/coding.h"
 #include "util/hash.h"
@@ -22,13 +23,22 @@
 
 #define NS_LEN 4
 /* Metadata record kinds: the byte after namespace 0. */
-enum { MK_MAP = 'M', MK_COUNT = 'C', MK_TTL = 'T', MK_CURSOR = 'S', MK_PROBE = 'P' };
+enum {
+    MK_MAP = 'M', MK_COUNT = 'C', MK_TTL = 'T', MK_CURSOR = 'S', MK_PROBE = 'P',
+    MK_DEFER = 'D'
+};
 #define REC_HAS_EXPIRE 0x01
 #define REC_HDR_MAX 10
 #define MAP_VERSION 1
 #define COUNT_LEN 32
 #define TTL_KEY_FIXED (NS_LEN + 1 + 8 + NS_LEN)
 #define EXPIRE_BATCH 1000
+#define TENT_SEED 0x6b73
+/* Deferred counting (ks_defer.h): at most this many blind SETs wait for
+ * their existence check (more read the key themselves), and only keys up
+ * to this size are deferred. */
+#define DEFER_MAX_PENDING 65536
+#define DEFER_KEY_MAX 1024
 
 /* ---- big-endian key parts ---- */
 
@@ -92,6 +102,8 @@ struct txn {
     int nundo, capundo;
     unsigned char *touched;         /* per db: saved in undo */
     int map_dirty;
+    int defer_mark_put;             /* this transaction writes the D mark */
+    size_t defer_at;                /* ksd_mark() at the outermost begin */
     uint32_t old_next_ns;
     int *whole;                     /* dbs touched as a whole */
     int nwhole, capwhole;
@@ -108,7 +120,13 @@ static struct {
     uint32_t next_ns;
     uint32_t boot;
     uint32_t cursor_seq;
-    int blind_set;                  /* measurement only: SET skips the read */
+    /* Deferred counting: plain SETs do not read the key; ks_defer finds
+     * later whether it existed and the counters get the difference. NULL
+     * when off (every SET reads first). */
+    struct ksd *defer;
+    unsigned char *cdirty;          /* per db: counters changed by deltas, not written */
+    int defer_mark;                 /* the D record is written (or in the open batch) */
+    int counts_unsure;              /* a deferred read failed: recount at next open */
     /* No TTL index entry is older than this (committed deletions before it):
      * expiry seeks here instead of wading through the tombstones that
      * active expiry leaves at the head of the index. */
@@ -159,6 +177,9 @@ static struct {
          .bg_cv = PTHREAD_COND_INITIALIZER };
 
 static const char *write_error_reason(void);
+static void defer_collect(int wait);
+static void defer_unmark(void);
+static int load_defer_mark(void);
 
 static struct buf kbuf = BUF_INIT;   /* scratch: a data key */
 static struct buf ibuf = BUF_INIT;   /* scratch: a TTL index key */
@@ -227,6 +248,7 @@ void ks_options_init(struct ks_options *o)
     o->vlog_gc_max_mbps = lo.vlog_gc_max_mbps;
     o->reclaim = 1;
     o->defer_flush = 0;
+    o->defer_counts = 1;
 }
 
 /* ---- key and record encoding ---- */
@@ -331,6 +353,13 @@ static int rec_decode_head(const char *p, size_t got, size_t full, int *type, in
     return rec_decode(p, got, type, exp, &data, &dlen);
 }
 
+/* rec_decode_head for ks_defer: the expire time only. */
+static int defer_head(const char *head, size_t got, size_t full, int64_t *exp)
+{
+    int type;
+    return rec_decode_head(head, got, full, &type, exp);
+}
+
 /* ---- the transaction's change set ---- */
 
 static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
@@ -351,7 +380,7 @@ static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
 /* The transaction's entry for key, or NULL; hashes only when it has any. */
 static struct tent *tent_lookup(const char *key, size_t klen)
 {
-    return ks.t.n == 0 ? NULL : tent_find(key, klen, hash64(key, klen, 0x6b73));
+    return ks.t.n == 0 ? NULL : tent_find(key, klen, hash64(key, klen, TENT_SEED));
 }
 
 static void tent_index_insert(size_t e)
@@ -381,7 +410,7 @@ static void tent_grow_index(void)
 static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int db, int soft)
 {
     struct txn *t = &ks.t;
-    uint64_t h = hash64(key, klen, 0x6b73);
+    uint64_t h = hash64(key, klen, TENT_SEED);
     struct tent *x = tent_find(key, klen, h);
     if (x) {
         zfree(x->val);
@@ -505,6 +534,7 @@ static void txn_reset(void)
     t->nkilled = 0;
     t->map_dirty = 0;
     t->user_dirty = 0;
+    t->defer_mark_put = 0;
     t->depth = 0;
 }
 
@@ -514,6 +544,10 @@ static void txn_rollback(void)
     for (int i = t->nundo - 1; i >= 0; i--)
         ks.dbs[t->undo[i].db] = t->undo[i].old;
     ks.next_ns = t->old_next_ns;
+    if (ks.defer)
+        ksd_truncate(ks.defer, t->defer_at);   /* its blind writes did not happen */
+    if (t->defer_mark_put)
+        ks.defer_mark = 0;
     /* Deletions expire_due counted on are undone: find the mark again. */
     ks.expire_next = 0;
     txn_reset();
@@ -842,6 +876,8 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     rc = load_map();
     if (rc == 0)
         rc = load_counters();
+    if (rc == 0)
+        rc = load_defer_mark();
     if (rc != 0) {
         snprintf(err, errlen, "can't load the keyspace metadata in '%s': %s", dir,
                  *lsm_last_error() ? lsm_last_error() : lsm_strerror(rc));
@@ -852,7 +888,16 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
         return rc;
     }
     ks.t.touched = zcalloc((size_t)ks.ndb);
-    ks.blind_set = getenv("LSMDB_KS_BLIND_SET") != NULL;
+    ks.cdirty = zcalloc((size_t)ks.ndb);
+    ks.defer_mark = 0;
+    ks.counts_unsure = 0;
+    ks.defer = NULL;
+    /* LSMDB_KS_NO_DEFER: every SET reads first (for measurements). */
+    if (ks.opt.defer_counts && !getenv("LSMDB_KS_NO_DEFER")) {
+        ks.defer = ksd_create(ks.lsm, defer_head, DEFER_MAX_PENDING);
+        if (!ks.defer)
+            log_warning("keyspace: no thread for deferred counting; every SET reads first");
+    }
     ks.expire_hint = 0;
     ks.expire_next = 0;
     ks.persist_err = 0;
@@ -875,6 +920,12 @@ int ks_close(void)
         return 0;
     if (ks.t.depth > 0)
         ks_txn_abort();
+    if (ks.defer) {
+        defer_collect(1);
+        defer_unmark();
+        ksd_destroy(ks.defer);
+        ks.defer = NULL;
+    }
     bg_stop();
     int rc = lsm_sync(ks.lsm);
     int rc2 = lsm_close(ks.lsm);
@@ -887,6 +938,8 @@ int ks_close(void)
     zfree(t->idx);
     zfree(t->undo);
     zfree(t->touched);
+    zfree(ks.cdirty);
+    ks.cdirty = NULL;
     zfree(t->whole);
     zfree(t->killed);
     memset(t, 0, sizeof(*t));
@@ -943,6 +996,7 @@ void ks_txn_begin(void)
     if (ks.t.depth++ == 0) {
         ks.t.now = -1;              /* read at first use: PING needs no clock */
         ks.t.old_next_ns = ks.next_ns;
+        ks.t.defer_at = ks.defer ? ksd_mark(ks.defer) : 0;
     }
 }
 
@@ -982,28 +1036,38 @@ static void set_persist_error(int rc, const char *what)
     set_persist_error_detail(rc, what, lsm_last_error());
 }
 
+/* Adds d's counter record (k: scratch) to the batch. */
+static void batch_count(struct lsm_batch *b, struct buf *k, const struct dbent *d)
+{
+    char cv[COUNT_LEN];
+    mk_count_key(k, d->ns);
+    if (d->keys == 0 && d->expires == 0) {
+        lsm_batch_delete(b, k->data, k->len);
+    } else {
+        count_encode(cv, d);
+        lsm_batch_put(b, k->data, k->len, cv, COUNT_LEN);
+    }
+}
+
 /* Adds the counters and map of the transaction to the batch. */
 static void batch_meta(struct lsm_batch *b)
 {
     struct txn *t = &ks.t;
     struct buf k = BUF_INIT;
-    char cv[COUNT_LEN];
     for (int i = 0; i < t->nundo; i++) {
         const struct dbent *d = &ks.dbs[t->undo[i].db];
         const struct dbent *o = &t->undo[i].old;
         /* Unchanged (an overwrite that keeps the key's TTL state): the
          * stored record already says this. */
         if (d->ns == o->ns && d->keys == o->keys && d->expires == o->expires &&
-            d->ttl_sum == o->ttl_sum)
+            d->ttl_sum == o->ttl_sum && !ks.cdirty[t->undo[i].db])
             continue;
-        mk_count_key(&k, d->ns);
-        if (d->keys == 0 && d->expires == 0) {
-            lsm_batch_delete(b, k.data, k.len);
-        } else {
-            count_encode(cv, d);
-            lsm_batch_put(b, k.data, k.len, cv, COUNT_LEN);
-        }
+        batch_count(b, &k, d);
     }
+    /* Counters that deferred deltas changed outside any transaction. */
+    for (int i = 0; i < ks.ndb; i++)
+        if (ks.cdirty[i] && !t->touched[i])
+            batch_count(b, &k, &ks.dbs[i]);
     if (t->map_dirty) {
         struct buf v = BUF_INIT;
         mk_meta_key(&k, MK_MAP);
@@ -1097,6 +1161,11 @@ int ks_txn_commit(void)
     }
     t->depth = 0;                   /* hooks run outside the transaction */
     ks.unflushed = ks.opt.defer_flush;
+    memset(ks.cdirty, 0, (size_t)ks.ndb);  /* batch_meta wrote them */
+    if (ks.defer)
+        for (size_t i = 0; i < t->n; i++)
+            if (t->ent[i].db >= 0)
+                ksd_written(ks.defer, t->ent[i].hash);
     after_commit();
     txn_reset();
     return 0;
@@ -1192,6 +1261,15 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
 
 /* Writes the new record (data copied before anything is replaced) and the
  * index/counter changes, given what was there. */
+/* A TTL index entry for exp is being written: expiry looks there. */
+static void note_expire(int64_t exp)
+{
+    if (exp < ks.expire_hint)       /* the wall clock went back */
+        ks.expire_hint = exp;
+    if (exp < ks.expire_next)
+        ks.expire_next = exp;
+}
+
 static void write_record(int db, const char *key, size_t klen, int type, const void *data,
                          size_t len, int64_t exp, int existed, int64_t oldexp)
 {
@@ -1208,10 +1286,7 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
         d->ttl_sum -= oldexp;
     }
     if (exp >= 0 && (!existed || oldexp != exp)) {
-        if (exp < ks.expire_hint)   /* the wall clock went back */
-            ks.expire_hint = exp;
-        if (exp < ks.expire_next)
-            ks.expire_next = exp;
+        note_expire(exp);
         mk_ttl_key(&ibuf, exp, ns, key, klen);
         tent_put(ibuf.data, ibuf.len, zmemdup("", 0), 0, -1, 0);
         d->expires++;
@@ -1221,14 +1296,53 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
     tent_put(kbuf.data, kbuf.len, rec, rlen, db, 0);
 }
 
+/* Writes (db, key) without reading it first when ks_defer can count the
+ * write later: the command is not inside EXEC (a DBSIZE queued after it
+ * must count it), this transaction has not touched the key, and nothing
+ * wrote the key since the open epoch's snapshot. The old record's TTL
+ * index entry, if it had another expire, is left behind: expiry drops such
+ * a stale entry when it comes due. Returns 1 written, 0 not possible. */
+static int set_blind(int db, const char *key, size_t klen, int type, const void *data,
+                     size_t len, int64_t exp)
+{
+    if (!ks.defer || ks.t.depth != 1 || klen > DEFER_KEY_MAX)
+        return 0;
+    uint32_t ns = ks.dbs[db].ns;
+    mk_data_key(&kbuf, ns, key, klen);
+    uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
+    if ((ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) || !ksd_can_defer(ks.defer, h))
+        return 0;
+    ksd_defer(ks.defer, kbuf.data, kbuf.len, h, ns, exp);
+    if (!ks.defer_mark) {
+        /* A crash before this write is counted recounts at open. */
+        mk_meta_key(&ibuf, MK_DEFER);
+        tent_put(ibuf.data, ibuf.len, zmemdup("", 0), 0, -1, 0);
+        ks.defer_mark = 1;
+        ks.t.defer_mark_put = 1;
+    }
+    if (exp >= 0) {
+        note_expire(exp);
+        mk_ttl_key(&ibuf, exp, ns, key, klen);
+        tent_put(ibuf.data, ibuf.len, zmemdup("", 0), 0, -1, 0);
+    }
+    size_t rlen;
+    char *rec = rec_encode(type, exp, data, len, &rlen);
+    mk_data_key(&kbuf, ns, key, klen);
+    tent_put(kbuf.data, kbuf.len, rec, rlen, db, 0);
+    return 1;
+}
+
 static int set_common(int db, const char *key, size_t klen, int type, const void *data,
-                      size_t len, int64_t exp, int keepttl)
+                      size_t len, int64_t exp, int keepttl, int blind)
 {
     int existed = 0, oldtype;
     int64_t oldexp = -1;
     if (!valid_db(db))
         return LSM_EINVAL;
-    if (!ks.blind_set || keepttl) {
+    if (blind && !keepttl && (exp < 0 || exp > txn_now()) &&
+        set_blind(db, key, klen, type, data, len, exp))
+        return 0;
+    {
         int rc = find_live_head(db, key, klen, &oldtype, &oldexp);
         if (rc < 0)
             return rc;
@@ -1250,13 +1364,20 @@ static int set_common(int db, const char *key, size_t klen, int type, const void
 int ks_set(int db, const char *key, size_t klen, int type, const void *data, size_t len,
            int64_t expire_at)
 {
-    return set_common(db, key, klen, type, data, len, expire_at < 0 ? -1 : expire_at, 0);
+    return set_common(db, key, klen, type, data, len, expire_at < 0 ? -1 : expire_at, 0, 0);
+}
+
+int ks_overwrite(int db, const char *key, size_t klen, int type, const void *data,
+                 size_t len, int64_t expire_at)
+{
+    int rc = set_common(db, key, klen, type, data, len, expire_at < 0 ? -1 : expire_at, 0, 1);
+    return rc < 0 ? rc : 0;
 }
 
 int ks_set_keepttl(int db, const char *key, size_t klen, int type, const void *data,
                    size_t len)
 {
-    return set_common(db, key, klen, type, data, len, -1, 1);
+    return set_common(db, key, klen, type, data, len, -1, 1, 0);
 }
 
 int ks_delete(int db, const char *key, size_t klen)
@@ -1497,6 +1618,191 @@ long long ks_active_expire_cycle(int64_t budget_us)
     return total;
 }
 
+/* ---- deferred counting ---- */
+
+/* Adds a finished delta to its namespace's counters (dropped when the
+ * namespace was flushed since), and to the open transaction's saved copy,
+ * so that a rollback keeps it. The counter record is written with the next
+ * commit. */
+static void apply_delta(void *arg, const struct ksd_delta *x)
+{
+    (void)arg;
+    int db = ns_to_db(x->ns);
+    if (db < 0)
+        return;
+    struct dbent *d = &ks.dbs[db];
+    d->keys += x->keys;
+    d->expires += x->expires;
+    d->ttl_sum += x->ttl_sum;
+    if (ks.t.touched[db]) {
+        for (int i = 0; i < ks.t.nundo; i++) {
+            struct dbent *o = &ks.t.undo[i].old;
+            if (ks.t.undo[i].db == db && o->ns == x->ns) {
+                o->keys += x->keys;
+                o->expires += x->expires;
+                o->ttl_sum += x->ttl_sum;
+            }
+        }
+    }
+    ks.cdirty[db] = 1;
+}
+
+/* Applies the finished deltas; with wait, first every outstanding one, so
+ * that the counters are exact. Not inside a transaction that wrote blind
+ * (it would count writes that may still be rolled back). */
+static void defer_collect(int wait)
+{
+    if (!ks.defer)
+        return;
+    int failed = ksd_collect(ks.defer, wait, apply_delta, NULL);
+    if (failed > 0 && !ks.counts_unsure) {
+        ks.counts_unsure = 1;
+        log_warning("keyspace: %d writes could not be counted (reading their keys failed); "
+                    "DBSIZE may be off until the next start recounts", failed);
+    }
+}
+
+/* Writes every counter record deltas changed and drops the D mark, once
+ * every blind write is counted (nothing staged or unresolved). */
+static void defer_unmark(void)
+{
+    if (!ks.defer_mark || ks.counts_unsure || ks.t.depth > 0 || write_error_reason())
+        return;
+    size_t pending = ksd_pending(ks.defer);   /* before collecting: see ks_defer.h */
+    defer_collect(0);
+    if (pending > 0)
+        return;
+    struct buf k = BUF_INIT;
+    ks_txn_begin();
+    mk_meta_key(&k, MK_DEFER);
+    tent_put(k.data, k.len, NULL, 0, -1, 1);
+    buf_free(&k);
+    if (ks_txn_commit() == 0)
+        ks.defer_mark = 0;
+}
+
+void ks_defer_tick(int cron)
+{
+    if (!ks.open || !ks.defer || ks.t.depth > 0)
+        return;
+    ksd_seal(ks.defer);
+    defer_collect(0);
+    if (cron)
+        defer_unmark();
+}
+
+/* The counters from the data, after a run that ended with blind writes not
+ * yet counted (the D mark is there): the records of each namespace, and
+ * the TTL index entries that match their record's expire. Writes them and
+ * drops the mark in one synced batch. */
+static int recount(void)
+{
+    struct lsm_read_options ro;
+    struct buf lo = BUF_INIT, hi = BUF_INIT, k = BUF_INIT;
+    struct lsm_iter *it = NULL;
+    int64_t t0 = clock_mono_ms();
+    int rc = 0;
+    lsm_read_options_init(&ro);
+    ro.fill_cache = 0;
+    for (int i = 0; i < ks.ndb && rc == 0; i++) {
+        struct dbent *d = &ks.dbs[i];
+        char b[NS_LEN], e[NS_LEN];
+        d->keys = d->expires = 0;
+        d->ttl_sum = 0;
+        be32_put(b, d->ns);
+        be32_put(e, d->ns + 1);     /* ns < UINT32_MAX: ids are never that high */
+        ro.lower_bound = b;
+        ro.lower_bound_len = NS_LEN;
+        ro.upper_bound = e;
+        ro.upper_bound_len = NS_LEN;
+        it = lsm_iter_create(ks.lsm, &ro);
+        if (!it) {
+            rc = LSM_EIO;
+            break;
+        }
+        for (lsm_iter_seek(it, b, NS_LEN); lsm_iter_valid(it); lsm_iter_next(it))
+            d->keys++;
+        rc = lsm_iter_status(it);
+        lsm_iter_destroy(it);
+    }
+    mk_meta_key(&lo, MK_TTL);
+    mk_meta_key(&hi, MK_TTL + 1);
+    ro.lower_bound = lo.data;
+    ro.lower_bound_len = lo.len;
+    ro.upper_bound = hi.data;
+    ro.upper_bound_len = hi.len;
+    it = rc == 0 ? lsm_iter_create(ks.lsm, &ro) : NULL;
+    if (rc == 0 && !it)
+        rc = LSM_EIO;
+    for (lsm_iter_seek(it, lo.data, lo.len); rc == 0 && lsm_iter_valid(it); lsm_iter_next(it)) {
+        size_t iklen;
+        const char *ik = lsm_iter_key(it, &iklen);
+        if (iklen < TTL_KEY_FIXED)
+            continue;
+        int64_t at = (int64_t)be64_get(ik + NS_LEN + 1);
+        int db = ns_to_db(be32_get(ik + NS_LEN + 1 + 8));
+        if (db < 0)
+            continue;
+        char head[REC_HDR_MAX];
+        size_t got, full;
+        int type;
+        int64_t exp;
+        mk_data_key(&k, ks.dbs[db].ns, ik + TTL_KEY_FIXED, iklen - TTL_KEY_FIXED);
+        int r = lsm_get_prefix(ks.lsm, NULL, k.data, k.len, head, sizeof(head), &got, &full);
+        if (r == LSM_ENOTFOUND)
+            continue;
+        if (r == 0)
+            r = rec_decode_head(head, got, full, &type, &exp);
+        if (r != 0)
+            rc = r;
+        else if (exp == at) {
+            ks.dbs[db].expires++;
+            ks.dbs[db].ttl_sum += at;
+        }
+    }
+    if (it) {
+        if (rc == 0)
+            rc = lsm_iter_status(it);
+        lsm_iter_destroy(it);
+    }
+    if (rc == 0) {
+        struct lsm_batch *b = lsm_batch_create();
+        struct lsm_write_options wo = { .sync = 1 };
+        int64_t total = 0;
+        for (int i = 0; i < ks.ndb; i++) {
+            batch_count(b, &k, &ks.dbs[i]);
+            total += ks.dbs[i].keys;
+        }
+        mk_meta_key(&k, MK_DEFER);
+        lsm_batch_delete(b, k.data, k.len);
+        rc = lsm_write(ks.lsm, &wo, b);
+        lsm_batch_destroy(b);
+        if (rc == 0)
+            log_notice("keyspace: recounted %" PRId64 " keys in %lld ms (the last run "
+                       "stopped before counting all its writes)",
+                       total, (long long)(clock_mono_ms() - t0));
+    }
+    buf_free(&lo);
+    buf_free(&hi);
+    buf_free(&k);
+    return rc;
+}
+
+/* Recounts when the D mark says the counters miss some writes. */
+static int load_defer_mark(void)
+{
+    struct buf k = BUF_INIT;
+    char *v = NULL;
+    size_t n = 0;
+    mk_meta_key(&k, MK_DEFER);
+    int rc = lsm_get(ks.lsm, NULL, k.data, k.len, &v, &n);
+    lsm_free(v);
+    buf_free(&k);
+    if (rc == LSM_ENOTFOUND)
+        return 0;
+    return rc == 0 ? recount() : rc;
+}
+
 /* ---- databases ---- */
 
 /* Runs fn inside the open transaction, or inside one of its own. */
@@ -1525,6 +1831,7 @@ static long long db_stat(int db, enum db_stat which)
     long long r = 0;
     if (!ks.open || db < 0 || db >= ks.opt.databases)
         return LSM_EINVAL;
+    defer_collect(1);
     WITH_TXN(
         r = expire_due(0, LLONG_MAX);
         if (r >= 0) {
@@ -2226,6 +2533,7 @@ static void info_memory(struct buf *b)
 
 static void info_keyspace(struct buf *b)
 {
+    defer_collect(1);
     WITH_TXN(expire_due(0, LLONG_MAX));
     int64_t now = now_wall();
     for (int i = 0; i < ks.opt.databases; i++) {

@@ -105,6 +105,11 @@ struct ks_options {
                                      * command); ks_flush pushes them to the
                                      * OS — call it before their replies go
                                      * out (0 = each commit pushes) */
+    int defer_counts;               /* 1: ks_overwrite may write without
+                                     * reading the key; a thread counts it
+                                     * later (ks_defer.h). Needs
+                                     * ks_defer_tick() called between
+                                     * commands. 0: it reads first */
     struct io_env *env;             /* NULL = the real file system (tests
                                      * pass a fault-injecting one) */
 };
@@ -167,6 +172,11 @@ int ks_exists(int db, const char *key, size_t klen);
  * existed before, 0 if not, < 0 error. */
 int ks_set(int db, const char *key, size_t klen, int type,
            const void *data, size_t len, int64_t expire_at);
+/* ks_set for a caller that does not need to know whether the key existed
+ * (SET, SETEX, PSETEX, MSET): the write may skip reading the key, which is
+ * then counted later (ks_defer.h). Returns 0 or < 0 error. */
+int ks_overwrite(int db, const char *key, size_t klen, int type,
+                 const void *data, size_t len, int64_t expire_at);
 /* Like ks_set but keeps the key's current expire (SET KEEPTTL, APPEND,
  * INCR, SETRANGE). Returns 1 existed / 0 new / < 0. */
 int ks_set_keepttl(int db, const char *key, size_t klen, int type,
@@ -251,6 +261,13 @@ void ks_set_touch_hook(ks_touch_fn fn);
  * only (never the keyspace), for at most budget_us microseconds. Returns
  * the number of keys deleted, or < 0 on error. */
 long long ks_active_expire_cycle(int64_t budget_us);
+
+/* Deferred counting, outside any transaction: hands the blind writes of
+ * this loop iteration to the counting thread and adds the counts it has
+ * finished (call it each loop iteration). With cron (call it ~10 times a
+ * second), also writes the counters and drops the "not all counted" mark
+ * once nothing is outstanding. */
+void ks_defer_tick(int cron);
 
 /* Call in the loop's before-sleep step, BEFORE any reply is written. Under
  * appendfsync always, syncs once if anything was committed since the last

@@ -448,6 +448,7 @@ void ks_server_before_sleep(void)
 {
     if (!ks_is_open())
         return;
+    ks_defer_tick(0);
     flush_step();
     if (server_cfg.appendfsync != CONFIG_FSYNC_ALWAYS && !sync_running) {
         /* The policy changed: nothing waits any more. */
@@ -483,6 +484,7 @@ void ks_server_cron(void)
         return;
     int hz = server_cfg.hz > 0 ? server_cfg.hz : 10;
     ks_active_expire_cycle(1000000LL * 25 / 100 / hz);
+    ks_defer_tick(1);
     int64_t now = clock_mono_ms();
     if (now - last_second_ms >= 1000) {
         last_second_ms = now;

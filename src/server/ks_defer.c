@@ -1,0 +1,340 @@
+/* ks_defer: deferred existence checks for blind writes (see ks_defer.h). */
+#include <pthread.h>
+#include <string.h>
+
+#include "engine/lsm.h"
+#include "server/ks_defer.h"
+#include "util/coding.h"
+#include "util/log.h"
+#include "util/slice.h"
+#include "util/zmalloc.h"
+
+/* A staged write: ns fixed32 | exp fixed64 | klen fixed32 | stored key. */
+#define ENT_FIXED 16
+
+struct epoch {
+    struct epoch *next;
+    const struct lsm_snapshot *snap;
+    struct buf ents;
+    size_t n;
+};
+
+struct ksd {
+    struct lsm_db *lsm;
+    ksd_head_fn head;
+    size_t max_pending;
+
+    /* loop thread only */
+    struct epoch *open;             /* NULL until a write is staged */
+    uint64_t *set;                  /* keys written since open's snapshot */
+    size_t setcap, setn;            /* open addressing, 0 = empty slot */
+
+    /* shared with the resolver, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done_cv;
+    struct epoch *qhead, *qtail;
+    size_t queued;                  /* writes sealed and not yet resolved */
+    int busy;                       /* the resolver holds an epoch */
+    struct ksd_delta *done;
+    size_t ndone, capdone;
+    int failed;
+    int stop;
+    pthread_t thread;
+};
+
+static void epoch_free(struct ksd *d, struct epoch *e)
+{
+    lsm_snapshot_release(d->lsm, e->snap);
+    buf_free(&e->ents);
+    zfree(e);
+}
+
+static struct ksd_delta *delta_for(struct ksd_delta **arr, size_t *n, size_t *cap,
+                                   uint32_t ns)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*arr)[i].ns == ns)
+            return &(*arr)[i];
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        *arr = zrealloc(*arr, *cap * sizeof(**arr));
+    }
+    struct ksd_delta *x = &(*arr)[(*n)++];
+    memset(x, 0, sizeof(*x));
+    x->ns = ns;
+    return x;
+}
+
+/* Reads every staged key of e at e's snapshot; adds the deltas to *arr.
+ * Returns the number of failed reads. */
+static int resolve(struct ksd *d, const struct epoch *e, struct ksd_delta **arr, size_t *n,
+                   size_t *cap)
+{
+    struct lsm_read_options ro;
+    int failed = 0;
+    lsm_read_options_init(&ro);
+    ro.snapshot = e->snap;
+    ro.fill_cache = 1;
+    for (size_t off = 0; off < e->ents.len;) {
+        const char *p = e->ents.data + off;
+        uint32_t ns = decode_fixed32(p);
+        int64_t exp = (int64_t)decode_fixed64(p + 4);
+        size_t klen = decode_fixed32(p + 12);
+        const char *key = p + ENT_FIXED;
+        off += ENT_FIXED + klen;
+
+        char head[LSM_VALUE_PREFIX_MAX];
+        size_t got = 0, full = 0;
+        int64_t old = -1;
+        int present = 0;
+        int rc = lsm_get_prefix(d->lsm, &ro, key, klen, head, sizeof(head), &got, &full);
+        if (rc == 0) {
+            rc = d->head(head, got, full, &old);
+            present = 1;
+        } else if (rc == LSM_ENOTFOUND) {
+            rc = 0;
+        }
+        if (rc != 0) {
+            if (failed++ == 0)
+                log_warning("keyspace: counting a write: reading its key failed: %s",
+                            *lsm_last_error() ? lsm_last_error() : lsm_strerror(rc));
+            continue;
+        }
+        int had = present && old >= 0;
+        struct ksd_delta *x = delta_for(arr, n, cap, ns);
+        x->keys += !present;
+        x->expires += (exp >= 0) - had;
+        x->ttl_sum += (exp >= 0 ? exp : 0) - (had ? old : 0);
+    }
+    return failed;
+}
+
+static void *resolver_main(void *arg)
+{
+    struct ksd *d = arg;
+    log_set_role('B');
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        if (d->stop)
+            break;
+        struct epoch *e = d->qhead;
+        if (!e) {
+            pthread_cond_wait(&d->work, &d->mu);
+            continue;
+        }
+        d->qhead = e->next;
+        if (!d->qhead)
+            d->qtail = NULL;
+        d->busy = 1;
+        pthread_mutex_unlock(&d->mu);
+
+        struct ksd_delta *arr = NULL;
+        size_t n = 0, cap = 0;
+        int failed = resolve(d, e, &arr, &n, &cap);
+        size_t writes = e->n;
+        epoch_free(d, e);
+
+        pthread_mutex_lock(&d->mu);
+        for (size_t i = 0; i < n; i++) {
+            struct ksd_delta *x = delta_for(&d->done, &d->ndone, &d->capdone, arr[i].ns);
+            x->keys += arr[i].keys;
+            x->expires += arr[i].expires;
+            x->ttl_sum += arr[i].ttl_sum;
+        }
+        zfree(arr);
+        d->failed += failed;
+        d->queued -= writes;
+        d->busy = 0;
+        pthread_cond_broadcast(&d->done_cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+struct ksd *ksd_create(struct lsm_db *lsm, ksd_head_fn head, size_t max_pending)
+{
+    struct ksd *d = zcalloc(sizeof(*d));
+    d->lsm = lsm;
+    d->head = head;
+    d->max_pending = max_pending;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->work, NULL);
+    pthread_cond_init(&d->done_cv, NULL);
+    if (pthread_create(&d->thread, NULL, resolver_main, d) != 0) {
+        pthread_mutex_destroy(&d->mu);
+        pthread_cond_destroy(&d->work);
+        pthread_cond_destroy(&d->done_cv);
+        zfree(d);
+        return NULL;
+    }
+    return d;
+}
+
+void ksd_destroy(struct ksd *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->stop = 1;
+    pthread_cond_broadcast(&d->work);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    while (d->qhead) {
+        struct epoch *e = d->qhead;
+        d->qhead = e->next;
+        epoch_free(d, e);
+    }
+    if (d->open)
+        epoch_free(d, d->open);
+    zfree(d->set);
+    zfree(d->done);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->work);
+    pthread_cond_destroy(&d->done_cv);
+    zfree(d);
+}
+
+static uint64_t set_hash(uint64_t h)
+{
+    return h ? h : 1;
+}
+
+static int set_has(const struct ksd *d, uint64_t h)
+{
+    if (d->setn == 0)
+        return 0;
+    size_t mask = d->setcap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        if (d->set[i] == h)
+            return 1;
+        if (d->set[i] == 0)
+            return 0;
+    }
+}
+
+static void set_insert(struct ksd *d, uint64_t h)
+{
+    if ((d->setn + 1) * 2 > d->setcap) {
+        size_t oldcap = d->setcap;
+        uint64_t *old = d->set;
+        d->setcap = oldcap ? oldcap * 2 : 256;
+        d->set = zcalloc(d->setcap * sizeof(*d->set));
+        d->setn = 0;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i])
+                set_insert(d, old[i]);
+        zfree(old);
+    }
+    size_t mask = d->setcap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        if (d->set[i] == h)
+            return;
+        if (d->set[i] == 0) {
+            d->set[i] = h;
+            d->setn++;
+            return;
+        }
+    }
+}
+
+size_t ksd_pending(const struct ksd *d)
+{
+    size_t queued = __atomic_load_n(&d->queued, __ATOMIC_RELAXED);
+    return (d->open ? d->open->n : 0) + queued;
+}
+
+int ksd_can_defer(const struct ksd *d, uint64_t key_hash)
+{
+    if (ksd_pending(d) >= d->max_pending)
+        return 0;
+    return !d->open || !set_has(d, set_hash(key_hash));
+}
+
+void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint64_t key_hash,
+               uint32_t ns, int64_t exp)
+{
+    (void)key_hash;
+    struct epoch *e = d->open;
+    if (!e) {
+        e = zcalloc(sizeof(*e));
+        e->snap = lsm_snapshot_create(d->lsm);
+        d->open = e;
+    }
+    char p[ENT_FIXED];
+    encode_fixed32(p, ns);
+    encode_fixed64(p + 4, (uint64_t)exp);
+    encode_fixed32(p + 12, (uint32_t)sklen);
+    buf_reserve(&e->ents, ENT_FIXED + sklen);
+    buf_append(&e->ents, p, ENT_FIXED);
+    buf_append(&e->ents, skey, sklen);
+    e->n++;
+}
+
+void ksd_written(struct ksd *d, uint64_t key_hash)
+{
+    if (d->open)
+        set_insert(d, set_hash(key_hash));
+}
+
+size_t ksd_mark(const struct ksd *d)
+{
+    return d->open ? d->open->n : 0;
+}
+
+void ksd_truncate(struct ksd *d, size_t mark)
+{
+    struct epoch *e = d->open;
+    if (!e || e->n <= mark)
+        return;
+    size_t off = 0;
+    for (size_t i = 0; i < mark; i++)
+        off += ENT_FIXED + decode_fixed32(e->ents.data + off + 12);
+    buf_truncate(&e->ents, off);
+    e->n = mark;
+}
+
+void ksd_seal(struct ksd *d)
+{
+    struct epoch *e = d->open;
+    if (!e)
+        return;
+    d->open = NULL;
+    if (d->setn) {
+        memset(d->set, 0, d->setcap * sizeof(*d->set));
+        d->setn = 0;
+    }
+    if (e->n == 0) {
+        epoch_free(d, e);
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    if (d->qtail)
+        d->qtail->next = e;
+    else
+        d->qhead = e;
+    d->qtail = e;
+    d->queued += e->n;
+    pthread_cond_signal(&d->work);
+    pthread_mutex_unlock(&d->mu);
+}
+
+int ksd_collect(struct ksd *d, int wait, void (*fn)(void *arg, const struct ksd_delta *),
+                void *arg)
+{
+    if (wait)
+        ksd_seal(d);
+    pthread_mutex_lock(&d->mu);
+    while (wait && (d->qhead || d->busy))
+        pthread_cond_wait(&d->done_cv, &d->mu);
+    struct ksd_delta *done = d->done;
+    size_t ndone = d->ndone;
+    int failed = d->failed;
+    d->done = NULL;
+    d->ndone = d->capdone = 0;
+    d->failed = 0;
+    pthread_mutex_unlock(&d->mu);
+    for (size_t i = 0; i < ndone; i++)
+        fn(arg, &done[i]);
+    zfree(done);
+    return failed;
+}

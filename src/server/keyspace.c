@@ -37,7 +37,7 @@ enum {
 /* Deferred counting (ks_defer.h): at most this many blind SETs wait for
  * their existence check (more read the key themselves), and only keys up
  * to this size are deferred. */
-#define DEFER_MAX_PENDING 65536
+#define DEFER_MAX_PENDING 4096
 #define DEFER_KEY_MAX 1024
 
 /* ---- big-endian key parts ---- */
@@ -127,6 +127,9 @@ static struct {
     unsigned char *cdirty;          /* per db: counters changed by deltas, not written */
     int defer_mark;                 /* the D record is written (or in the open batch) */
     int counts_unsure;              /* a deferred read failed: recount at next open */
+    uint64_t defer_count;           /* blind writes staged */
+    uint64_t defer_waits;           /* counter reads that waited for the thread */
+    int64_t defer_wait_max_us;      /* the longest such wait */
     /* No TTL index entry is older than this (committed deletions before it):
      * expiry seeks here instead of wading through the tombstones that
      * active expiry leaves at the head of the index. */
@@ -891,6 +894,8 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.cdirty = zcalloc((size_t)ks.ndb);
     ks.defer_mark = 0;
     ks.counts_unsure = 0;
+    ks.defer_count = ks.defer_waits = 0;
+    ks.defer_wait_max_us = 0;
     ks.defer = NULL;
     /* LSMDB_KS_NO_DEFER: every SET reads first (for measurements). */
     if (ks.opt.defer_counts && !getenv("LSMDB_KS_NO_DEFER")) {
@@ -1313,6 +1318,7 @@ static int set_blind(int db, const char *key, size_t klen, int type, const void 
     if ((ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) || !ksd_can_defer(ks.defer, h))
         return 0;
     ksd_defer(ks.defer, kbuf.data, kbuf.len, h, ns, exp);
+    ks.defer_count++;
     if (!ks.defer_mark) {
         /* A crash before this write is counted recounts at open. */
         mk_meta_key(&ibuf, MK_DEFER);
@@ -1654,7 +1660,14 @@ static void defer_collect(int wait)
 {
     if (!ks.defer)
         return;
+    int64_t t0 = wait && ksd_pending(ks.defer) > 0 ? clock_mono_us() : 0;
     int failed = ksd_collect(ks.defer, wait, apply_delta, NULL);
+    if (t0) {
+        int64_t us = clock_mono_us() - t0;
+        ks.defer_waits++;
+        if (us > ks.defer_wait_max_us)
+            ks.defer_wait_max_us = us;
+    }
     if (failed > 0 && !ks.counts_unsure) {
         ks.counts_unsure = 1;
         log_warning("keyspace: %d writes could not be counted (reading their keys failed); "
@@ -2453,6 +2466,12 @@ static void info_persistence(struct buf *b)
     info_line(b, "lsm_last_sync_time:%" PRId64, last / 1000);
     info_line(b, "lsm_write_error:%s", err ? reason : "");
     info_line(b, "lsm_write_error_since:%" PRId64, err ? ks.persist_err_since / 1000 : 0);
+    info_line(b, "keyspace_deferred_counting:%d", ks.defer != NULL);
+    info_line(b, "keyspace_deferred_writes:%" PRIu64, ks.defer_count);
+    info_line(b, "keyspace_deferred_pending:%zu", ks.defer ? ksd_pending(ks.defer) : 0);
+    info_line(b, "keyspace_deferred_waits:%" PRIu64, ks.defer_waits);
+    info_line(b, "keyspace_deferred_wait_max_us:%" PRId64, ks.defer_wait_max_us);
+    info_line(b, "keyspace_counts_exact:%d", !ks.counts_unsure);
 }
 
 static void info_lsm(struct buf *b)

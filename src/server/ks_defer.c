@@ -34,7 +34,7 @@ struct ksd {
     pthread_cond_t work, done_cv;
     struct epoch *qhead, *qtail;
     size_t queued;                  /* writes sealed and not yet resolved */
-    int busy;                       /* the resolver holds an epoch */
+    int busy;                       /* epochs being resolved */
     struct ksd_delta *done;
     size_t ndone, capdone;
     int failed;
@@ -109,43 +109,56 @@ static int resolve(struct ksd *d, const struct epoch *e, struct ksd_delta **arr,
     return failed;
 }
 
+/* Takes the next sealed epoch off the queue (mu held; NULL if none); the
+ * caller resolves it with mu released, then calls finish. */
+static struct epoch *take(struct ksd *d)
+{
+    struct epoch *e = d->qhead;
+    if (e) {
+        d->qhead = e->next;
+        if (!d->qhead)
+            d->qtail = NULL;
+        d->busy++;
+    }
+    return e;
+}
+
+/* Resolves e (mu not held) and publishes its deltas (mu held on return). */
+static void resolve_and_finish(struct ksd *d, struct epoch *e)
+{
+    struct ksd_delta *arr = NULL;
+    size_t n = 0, cap = 0;
+    int failed = resolve(d, e, &arr, &n, &cap);
+    size_t writes = e->n;
+    epoch_free(d, e);
+
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct ksd_delta *x = delta_for(&d->done, &d->ndone, &d->capdone, arr[i].ns);
+        x->keys += arr[i].keys;
+        x->expires += arr[i].expires;
+        x->ttl_sum += arr[i].ttl_sum;
+    }
+    zfree(arr);
+    d->failed += failed;
+    d->queued -= writes;
+    d->busy--;
+    pthread_cond_broadcast(&d->done_cv);
+}
+
 static void *resolver_main(void *arg)
 {
     struct ksd *d = arg;
     log_set_role('B');
     pthread_mutex_lock(&d->mu);
-    for (;;) {
-        if (d->stop)
-            break;
-        struct epoch *e = d->qhead;
+    while (!d->stop) {
+        struct epoch *e = take(d);
         if (!e) {
             pthread_cond_wait(&d->work, &d->mu);
             continue;
         }
-        d->qhead = e->next;
-        if (!d->qhead)
-            d->qtail = NULL;
-        d->busy = 1;
         pthread_mutex_unlock(&d->mu);
-
-        struct ksd_delta *arr = NULL;
-        size_t n = 0, cap = 0;
-        int failed = resolve(d, e, &arr, &n, &cap);
-        size_t writes = e->n;
-        epoch_free(d, e);
-
-        pthread_mutex_lock(&d->mu);
-        for (size_t i = 0; i < n; i++) {
-            struct ksd_delta *x = delta_for(&d->done, &d->ndone, &d->capdone, arr[i].ns);
-            x->keys += arr[i].keys;
-            x->expires += arr[i].expires;
-            x->ttl_sum += arr[i].ttl_sum;
-        }
-        zfree(arr);
-        d->failed += failed;
-        d->queued -= writes;
-        d->busy = 0;
-        pthread_cond_broadcast(&d->done_cv);
+        resolve_and_finish(d, e);
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -324,8 +337,16 @@ int ksd_collect(struct ksd *d, int wait, void (*fn)(void *arg, const struct ksd_
     if (wait)
         ksd_seal(d);
     pthread_mutex_lock(&d->mu);
-    while (wait && (d->qhead || d->busy))
-        pthread_cond_wait(&d->done_cv, &d->mu);
+    while (wait && (d->qhead || d->busy)) {
+        /* Help: resolve queued epochs here rather than wait behind them. */
+        struct epoch *e = take(d);
+        if (e) {
+            pthread_mutex_unlock(&d->mu);
+            resolve_and_finish(d, e);
+        } else {
+            pthread_cond_wait(&d->done_cv, &d->mu);
+        }
+    }
     struct ksd_delta *done = d->done;
     size_t ndone = d->ndone;
     int failed = d->failed;

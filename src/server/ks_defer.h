@@ -69,7 +69,9 @@ void ksd_truncate(struct ksd *d, size_t mark);
 /* Hands the open epoch to the resolver (nothing if it is empty). */
 void ksd_seal(struct ksd *d);
 /* Calls fn for every finished delta and forgets it. With wait, seals the
- * open epoch and returns only when every staged write has been resolved.
+ * open epoch, resolves queued epochs on the calling thread as well (so the
+ * wait is not behind a thread starved of CPU), and returns only when every
+ * staged write has been resolved.
  * Returns the number of reads that failed since the last call (their
  * writes are not in any delta). */
 int ksd_collect(struct ksd *d, int wait, void (*fn)(void *arg, const struct ksd_delta *),

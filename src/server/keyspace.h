@@ -25,19 +25,28 @@
  * (ks_now()), like Redis' command time: nothing expires mid-transaction.
  *
  * Invariants (after every commit, and after a crash + reopen):
- *  - the TTL index has an entry (E, ns, key) iff the key's record in ns has
- *    expire_at E;
- *  - the counters of a namespace equal its number of records and records
- *    with an expire (expired-but-not-yet-deleted ones included; readers of
- *    ks_dbsize/ks_expires get exact live figures because those first delete
- *    every due key).
+ *  - a record in ns with expire_at E has the TTL index entry (E, ns, key);
+ *    an entry whose record has another expire or is gone (left by a blind
+ *    SET, below) is stale, and expiry drops it when it is due;
+ *  - the counters of a namespace, plus the deltas of its blind SETs not yet
+ *    counted, equal its number of records and records with an expire
+ *    (expired-but-not-yet-deleted ones included; readers of
+ *    ks_dbsize/ks_expires get exact live figures because those first add
+ *    every outstanding delta and delete every due key). While some blind
+ *    SET may be missing from the stored counters, the D record is stored,
+ *    and ks_open recounts from the data when it finds it.
+ *
+ * Blind SETs (ks_overwrite): a SET that does not read the key; ks_defer
+ * finds on its own thread whether the key existed, at a snapshot taken
+ * before the write (see ks_defer.h and docs/format-keyspace.md).
  *
  * Keys and values are binary safe (any bytes, any length). Returned codes:
  * 0/1 results as documented, or a negative LSM_E* code from engine/lsm.h
  * (LSM_EINVAL for a bad db index or a call outside a transaction).
  *
  * Thread rules: loop thread only, except the compaction filter (pool
- * threads) which only reads a mutex-protected copy of the namespace map. */
+ * threads) which only reads a mutex-protected copy of the namespace map,
+ * and ks_defer's thread, which only reads the engine through snapshots. */
 #ifndef LSM_SERVER_KEYSPACE_H
 #define LSM_SERVER_KEYSPACE_H
 

@@ -7,7 +7,7 @@
 # DBSIZE every 50 ms meanwhile. It prints, per run: SET/s, the benchmark's
 # max latency, and from INFO persistence the number of blind SETs and the
 # longest time a DBSIZE waited for outstanding counts. At the end it checks
-# that DBSIZE equals the number of keys a full SCAN returns.
+# that DBSIZE equals the number of keys KEYS * returns.
 #
 # Usage: utils/bench/blind-set.sh [LSMDB_SERVER=path] [N=2000000] [SIZE=100]
 #        [ROUNDS=2] [BENCH_DIR=dir]
@@ -57,8 +57,8 @@ run() {
     blind=$(info_field "$port" keyspace_deferred_writes)
     waitmax=$(info_field "$port" keyspace_deferred_wait_max_us)
     dbsize=$(redis-cli -h 127.0.0.1 -p "$port" DBSIZE)
-    scanned=$(redis-cli -h 127.0.0.1 -p "$port" --scan --count 1000 | wc -l)
-    printf '%-9s %10s SET/s  max %7s ms  blind %8s  DBSIZE wait max %6s us  DBSIZE %s SCAN %s %s\n' \
+    scanned=$(redis-cli -h 127.0.0.1 -p "$port" --raw KEYS "*" | wc -l)
+    printf '%-9s %10s SET/s  max %7s ms  blind %8s  DBSIZE wait max %6s us  DBSIZE %s KEYS %s %s\n' \
         "$1" "$rps" "$maxms" "$blind" "$waitmax" "$dbsize" "$scanned" \
         "$([ "$dbsize" = "$scanned" ] && echo ok || echo MISMATCH)"
     redis-cli -h 127.0.0.1 -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
@@ -68,9 +68,9 @@ run() {
 
 print_header
 echo "# redis-benchmark -c 50 -n $N -r 1000000 -P 16 -d $SIZE -t set, DBSIZE every 50 ms"
-i=0
-while [ $i -lt "$ROUNDS" ]; do
+round=0                         # not i: stop_pids uses that one
+while [ $round -lt "$ROUNDS" ]; do
     run blind X=1
     run read LSMDB_KS_NO_DEFER=1
-    i=$((i + 1))
+    round=$((round + 1))
 done

@@ -39,6 +39,11 @@ enum {
  * to this size are deferred. */
 #define DEFER_MAX_PENDING 4096
 #define DEFER_KEY_MAX 1024
+/* An epoch is handed to the thread at the end of a loop iteration once it
+ * holds this many writes (else at the next cron tick, or when a counter
+ * read needs it): one wake-up of the thread per few hundred SETs, not one
+ * per iteration at -P 1. */
+#define DEFER_EPOCH_MIN 512
 
 /* ---- big-endian key parts ---- */
 
@@ -1698,7 +1703,8 @@ void ks_defer_tick(int cron)
 {
     if (!ks.open || !ks.defer || ks.t.depth > 0)
         return;
-    ksd_seal(ks.defer);
+    if (cron || ksd_staged(ks.defer) >= DEFER_EPOCH_MIN)
+        ksd_seal(ks.defer);
     defer_collect(0);
     if (cron)
         defer_unmark();

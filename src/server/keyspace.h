@@ -271,11 +271,12 @@ void ks_set_touch_hook(ks_touch_fn fn);
  * the number of keys deleted, or < 0 on error. */
 long long ks_active_expire_cycle(int64_t budget_us);
 
-/* Deferred counting, outside any transaction: hands the blind writes of
- * this loop iteration to the counting thread and adds the counts it has
- * finished (call it each loop iteration). With cron (call it ~10 times a
- * second), also writes the counters and drops the "not all counted" mark
- * once nothing is outstanding. */
+/* Deferred counting, outside any transaction: hands the blind writes
+ * staged so far to the counting thread (once there are enough of them, or
+ * always with cron) and adds the counts it has finished. Call it each loop
+ * iteration, and with cron ~10 times a second: that also writes the
+ * counters and drops the "not all counted" mark once nothing is
+ * outstanding. */
 void ks_defer_tick(int cron);
 
 /* Call in the loop's before-sleep step, BEFORE any reply is written. Under

@@ -294,6 +294,11 @@ size_t ksd_mark(const struct ksd *d)
     return d->open ? d->open->n : 0;
 }
 
+size_t ksd_staged(const struct ksd *d)
+{
+    return d->open ? d->open->n : 0;
+}
+
 void ksd_truncate(struct ksd *d, size_t mark)
 {
     struct epoch *e = d->open;

@@ -68,6 +68,8 @@ void ksd_truncate(struct ksd *d, size_t mark);
 
 /* Hands the open epoch to the resolver (nothing if it is empty). */
 void ksd_seal(struct ksd *d);
+/* Writes staged in the open epoch. */
+size_t ksd_staged(const struct ksd *d);
 /* Calls fn for every finished delta and forgets it. With wait, seals the
  * open epoch, resolves queued epochs on the calling thread as well (so the
  * wait is not behind a thread starved of CPU), and returns only when every

@@ -19,13 +19,16 @@
 #                redis-benchmark -c 50 -n LARGE_GETS -r LARGE_N -P 1 -t get
 #              and reports rps, p50 and p99 latency, block-cache hit rate.
 #  groupcommit measures this disk's fsync rate (write 128 B + fdatasync on an
-#              appended file in the data dir for FSYNC_SECS s), then runs
-#                redis-benchmark -c 50 -n GC_N -r 1000000 -P 1 -d 100 -t set
+#              appended file in the data dir for FSYNC_SECS s), then, for
+#              each P in GC_PIPELINE (default "1 16"), runs
+#                redis-benchmark -c 50 -n GC_N -r 1000000 -P P -d 100 -t set
 #              against lsmdb-server with appendfsync always and prints
-#              SET rps / fsync rate (goal >= 20).
+#              SET rps / fsync rate (goal >= 20). With -P 1, 50 clients
+#              put at most 50 writes behind one fsync; -P 16 shows what the
+#              group commit does with more writes in flight.
 #
 # Usage: utils/bench/vs-redis-keys.sh [N=1000000] [CLIENTS=50] [REPEAT=1]
-#        [PARTS=...] [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000]
+#        [PARTS=...] [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000] [GC_PIPELINE="1 16"]
 #        [FSYNC_SECS=3] [SETTLE_SECS=180] [LSMDB_SERVER=path] [REDIS_SERVER=path]
 #        [BENCH_DIR=dir (default $TMPDIR or /tmp; the data dirs go there)]
 # Every server is started here and stopped by PID on exit. Loopback only.
@@ -33,7 +36,7 @@ set -eu
 
 for arg in "$@"; do
     case "$arg" in
-    N=* | CLIENTS=* | REPEAT=* | PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | FSYNC_SECS=* | SETTLE_SECS=* | \
+    N=* | CLIENTS=* | REPEAT=* | PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | GC_PIPELINE=* | FSYNC_SECS=* | SETTLE_SECS=* | \
         LSMDB_SERVER=* | REDIS_SERVER=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
     -h | --help) sed -n '2,/^[^#]/{/^#/p;}' "$0"; exit 0 ;;
     *) echo "vs-redis-keys.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
@@ -46,6 +49,7 @@ PARTS=${PARTS:-setget large groupcommit}
 LARGE_N=${LARGE_N:-20000000}
 LARGE_GETS=${LARGE_GETS:-$N}
 GC_N=${GC_N:-200000}
+GC_PIPELINE=${GC_PIPELINE:-1 16}
 FSYNC_SECS=${FSYNC_SECS:-3}
 SETTLE_SECS=${SETTLE_SECS:-180}
 REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
@@ -226,13 +230,15 @@ os.close(fd); os.unlink(sys.argv[1])
 EOF
 )
     echo "# fsync rate: write 128 B + fdatasync on an appended file in the data dir, $FSYNC_SECS s"
-    s0=$(info_field "$aport" persistence lsm_syncs)
-    out=$(redis-benchmark -h 127.0.0.1 -p "$aport" -c "$CLIENTS" -n "$GC_N" -r 1000000 -P 1 -d 100 -t set --csv 2>/dev/null)
-    s1=$(info_field "$aport" persistence lsm_syncs)
-    rps=$(csv_field "$out" SET 2)
-    rt=$(ratio "$rps" "$fsr")
-    echo "# redis-benchmark -c $CLIENTS -n $GC_N -r 1000000 -P 1 -d 100 -t set against appendfsync always"
-    echo "groupcommit: fsync rate $fsr/s; SET $(printf '%.0f' "$rps") rps (p50 $(csv_field "$out" SET 5) ms, p99 $(csv_field "$out" SET 7) ms); $((s1 - s0)) lsm_syncs = $(awk -v a="$GC_N" -v b=$((s1 - s0)) 'BEGIN {if (b > 0) printf "%.1f", a / b; else print "n/a"}') writes per fsync; ratio $rt (goal >= 20: $(verdict "$rt" 20))"
+    for gp in $GC_PIPELINE; do
+        s0=$(info_field "$aport" persistence lsm_syncs)
+        out=$(redis-benchmark -h 127.0.0.1 -p "$aport" -c "$CLIENTS" -n "$GC_N" -r 1000000 -P "$gp" -d 100 -t set --csv 2>/dev/null)
+        s1=$(info_field "$aport" persistence lsm_syncs)
+        rps=$(csv_field "$out" SET 2)
+        rt=$(ratio "$rps" "$fsr")
+        echo "# redis-benchmark -c $CLIENTS -n $GC_N -r 1000000 -P $gp -d 100 -t set against appendfsync always"
+        echo "groupcommit -P $gp: fsync rate $fsr/s; SET $(printf '%.0f' "$rps") rps (p50 $(csv_field "$out" SET 5) ms, p99 $(csv_field "$out" SET 7) ms); $((s1 - s0)) lsm_syncs = $(awk -v a="$GC_N" -v b=$((s1 - s0)) 'BEGIN {if (b > 0) printf "%.1f", a / b; else print "n/a"}') writes per fsync; ratio $rt (goal >= 20: $(verdict "$rt" 20))"
+    done
     kill -0 "$apid" 2>/dev/null || { echo "vs-redis-keys.sh: lsmdb-server died during the group-commit run" >&2; status=1; }
     stop_pid "$apid"
     ;;

@@ -141,7 +141,7 @@ static void resolve_and_finish(struct ksd *d, struct epoch *e)
     }
     zfree(arr);
     d->failed += failed;
-    d->queued -= writes;
+    __atomic_sub_fetch(&d->queued, writes, __ATOMIC_RELAXED);  /* read without mu */
     d->busy--;
     pthread_cond_broadcast(&d->done_cv);
 }
@@ -331,7 +331,7 @@ void ksd_seal(struct ksd *d)
     else
         d->qhead = e;
     d->qtail = e;
-    d->queued += e->n;
+    __atomic_add_fetch(&d->queued, e->n, __ATOMIC_RELAXED);
     pthread_cond_signal(&d->work);
     pthread_mutex_unlock(&d->mu);
 }

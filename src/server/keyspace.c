@@ -1269,8 +1269,6 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
     return 1;
 }
 
-/* Writes the new record (data copied before anything is replaced) and the
- * index/counter changes, given what was there. */
 /* A TTL index entry for exp is being written: expiry looks there. */
 static void note_expire(int64_t exp)
 {
@@ -1280,6 +1278,8 @@ static void note_expire(int64_t exp)
         ks.expire_next = exp;
 }
 
+/* Writes the new record (data copied before anything is replaced) and the
+ * index/counter changes, given what was there. */
 static void write_record(int db, const char *key, size_t klen, int type, const void *data,
                          size_t len, int64_t exp, int existed, int64_t oldexp)
 {
@@ -1353,14 +1353,12 @@ static int set_common(int db, const char *key, size_t klen, int type, const void
     if (blind && !keepttl && (exp < 0 || exp > txn_now()) &&
         set_blind(db, key, klen, type, data, len, exp))
         return 0;
-    {
-        int rc = find_live_head(db, key, klen, &oldtype, &oldexp);
-        if (rc < 0)
-            return rc;
-        existed = rc;
-        if (!existed)
-            oldexp = -1;
-    }
+    int rc = find_live_head(db, key, klen, &oldtype, &oldexp);
+    if (rc < 0)
+        return rc;
+    existed = rc;
+    if (!existed)
+        oldexp = -1;
     if (keepttl)
         exp = oldexp;
     if (exp >= 0 && exp <= txn_now()) {
@@ -1631,31 +1629,32 @@ long long ks_active_expire_cycle(int64_t budget_us)
 
 /* ---- deferred counting ---- */
 
-/* Adds a finished delta to its namespace's counters (dropped when the
- * namespace was flushed since), and to the open transaction's saved copy,
- * so that a rollback keeps it. The counter record is written with the next
- * commit. */
-static void apply_delta(void *arg, const struct ksd_delta *x)
+static void dbent_add(struct dbent *d, const struct ksd_delta *x)
 {
-    (void)arg;
-    int db = ns_to_db(x->ns);
-    if (db < 0)
-        return;
-    struct dbent *d = &ks.dbs[db];
     d->keys += x->keys;
     d->expires += x->expires;
     d->ttl_sum += x->ttl_sum;
-    if (ks.t.touched[db]) {
-        for (int i = 0; i < ks.t.nundo; i++) {
-            struct dbent *o = &ks.t.undo[i].old;
-            if (ks.t.undo[i].db == db && o->ns == x->ns) {
-                o->keys += x->keys;
-                o->expires += x->expires;
-                o->ttl_sum += x->ttl_sum;
-            }
+}
+
+/* Adds a finished delta to the counters of the db that holds its namespace
+ * now (none: flushed since, the delta is dropped), and to the open
+ * transaction's saved copy of the db that held it before (so that a
+ * rollback of a FLUSHDB or SWAPDB keeps the delta). The counter records are
+ * written with the next commit. */
+static void apply_delta(void *arg, const struct ksd_delta *x)
+{
+    (void)arg;
+    for (int i = 0; i < ks.t.nundo; i++) {
+        if (ks.t.undo[i].old.ns == x->ns) {
+            dbent_add(&ks.t.undo[i].old, x);
+            ks.cdirty[ks.t.undo[i].db] = 1;
         }
     }
-    ks.cdirty[db] = 1;
+    int db = ns_to_db(x->ns);
+    if (db >= 0) {
+        dbent_add(&ks.dbs[db], x);
+        ks.cdirty[db] = 1;
+    }
 }
 
 /* Applies the finished deltas; with wait, first every outstanding one, so

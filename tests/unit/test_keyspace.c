@@ -980,6 +980,17 @@ START_TEST(blind_set_counts_exact)
     ck_assert_int_eq(expires(3), 5);
     ck_assert_int_eq(dbsize(0), 140);
     ck_assert_ptr_null(get_s(0, "gone"));
+    /* Counts that arrive inside a transaction that flushed their db, which
+     * is then rolled back, are kept. */
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof(k), "r%d", i);
+        over_s(4, k, -1);
+    }
+    ks_txn_begin();
+    ck_assert_int_eq(ks_flushdb(4), 0);
+    ck_assert_int_eq(dbsize(4), 0);
+    ks_txn_abort();
+    ck_assert_int_eq(dbsize(4), 10);
 
     /* The counters were written and the mark dropped: a reopen (no
      * recount) agrees. */
@@ -990,6 +1001,7 @@ START_TEST(blind_set_counts_exact)
     ck_assert_int_eq(dbsize(1), 1);
     ck_assert_int_eq(dbsize(3), 40);
     ck_assert_int_eq(expires(3), 5);
+    ck_assert_int_eq(dbsize(4), 10);
 }
 END_TEST
 

@@ -149,6 +149,7 @@ static void resolve_and_finish(struct ksd *d, struct epoch *e)
 static void *resolver_main(void *arg)
 {
     struct ksd *d = arg;
+    pthread_setname_np(pthread_self(), "ks-count");
     log_set_role('B');
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {

@@ -1049,6 +1049,60 @@ START_TEST(blind_set_crash_recounts)
 }
 END_TEST
 
+/* A read that fails in the counting thread: INFO says the counts are not
+ * exact, the D mark stays, and the next open recounts. */
+START_TEST(blind_set_read_error_recounts)
+{
+    char err[256], k[16], v[128];
+    ks_close();
+    struct io_env *fenv = io_env_fault_create(io_env_posix());
+    struct ks_options o;
+    ks_options_init(&o);
+    o.write_buffer_size = 64 << 10;
+    o.block_cache_size = 1 << 20;
+    o.bg_threads = 2;
+    o.env = fenv;
+    ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
+    memset(v, 'v', sizeof(v) - 1);
+    v[sizeof(v) - 1] = '\0';
+    for (int i = 0; i < 2000; i++) {        /* several memtables: tables */
+        snprintf(k, sizeof(k), "k%d", i);
+        set_s(0, k, v, -1);
+    }
+    ck_assert_int_eq(ks_close(), 0);
+    ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
+    ck_assert(!defer_mark_stored());
+    /* Cold caches: counting k0-k9 reads tables, and every table read fails. */
+    io_env_fault_set(fenv, IO_FAULT_EIO, 0, ".sst");
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof(k), "k%d", i);
+        over_s(0, k, -1);
+    }
+    over_s(0, "new", -1);
+    ks_txn_begin();
+    (void)ks_dbsize(0);                     /* waits for the counts */
+    ks_txn_commit();
+    struct buf b = BUF_INIT;
+    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_msg(strstr(b.data, "keyspace_counts_exact:0\r\n") != NULL, "%s", b.data);
+    buf_free(&b);
+    io_env_fault_reset(fenv);
+    ks_defer_tick(1);                       /* must not drop the mark */
+    ck_assert(defer_mark_stored());
+    ck_assert_int_eq(ks_close(), 0);
+    io_env_fault_destroy(fenv);
+    ks_open_ok(1);
+    ck_assert(!defer_mark_stored());
+    ck_assert_int_eq(dbsize(0), 2001);
+    b = (struct buf)BUF_INIT;
+    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    buf_append_byte(&b, 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "keyspace_counts_exact:1\r\n"));
+    buf_free(&b);
+}
+END_TEST
+
 START_TEST(info_sections)
 {
     struct buf b = BUF_INIT;
@@ -1204,6 +1258,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, random_ttl_index_invariant);
     tcase_add_test(tc, blind_set_counts_exact);
     tcase_add_test(tc, blind_set_crash_recounts);
+    tcase_add_test(tc, blind_set_read_error_recounts);
     tcase_add_test(tc, info_sections);
     tcase_add_test(tc, group_commit_always);
     tcase_add_test(tc, write_error_and_recovery);

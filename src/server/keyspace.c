@@ -108,7 +108,7 @@ struct txn {
     unsigned char *touched;         /* per db: saved in undo */
     int map_dirty;
     int defer_mark_put;             /* this transaction writes the D mark */
-    size_t defer_at;                /* ksd_mark() at the outermost begin */
+    size_t defer_at;                /* ksd_staged() at the outermost begin */
     uint32_t old_next_ns;
     int *whole;                     /* dbs touched as a whole */
     int nwhole, capwhole;
@@ -415,10 +415,11 @@ static void tent_grow_index(void)
 }
 
 /* Records a put (val != NULL, taken over) or a deletion of a stored key. */
-static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int db, int soft)
+/* tent_put with the key's hash (hash64 with TENT_SEED) already known. */
+static void tent_put_hashed(const char *key, size_t klen, uint64_t h, char *val, size_t vlen,
+                            int db, int soft)
 {
     struct txn *t = &ks.t;
-    uint64_t h = hash64(key, klen, TENT_SEED);
     struct tent *x = tent_find(key, klen, h);
     if (x) {
         zfree(x->val);
@@ -444,6 +445,11 @@ static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int d
     x->del = val == NULL;
     if (!soft)
         t->user_dirty = 1;
+}
+
+static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int db, int soft)
+{
+    tent_put_hashed(key, klen, hash64(key, klen, TENT_SEED), val, vlen, db, soft);
 }
 
 /* Reads a stored key through the transaction. 1 found (*val, *vlen; *alloc
@@ -1006,7 +1012,7 @@ void ks_txn_begin(void)
     if (ks.t.depth++ == 0) {
         ks.t.now = -1;              /* read at first use: PING needs no clock */
         ks.t.old_next_ns = ks.next_ns;
-        ks.t.defer_at = ks.defer ? ksd_mark(ks.defer) : 0;
+        ks.t.defer_at = ks.defer ? ksd_staged(ks.defer) : 0;
     }
 }
 
@@ -1322,7 +1328,7 @@ static int set_blind(int db, const char *key, size_t klen, int type, const void 
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
     if ((ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) || !ksd_can_defer(ks.defer, h))
         return 0;
-    ksd_defer(ks.defer, kbuf.data, kbuf.len, h, ns, exp);
+    ksd_defer(ks.defer, kbuf.data, kbuf.len, ns, exp);
     ks.defer_count++;
     if (!ks.defer_mark) {
         /* A crash before this write is counted recounts at open. */
@@ -1338,8 +1344,7 @@ static int set_blind(int db, const char *key, size_t klen, int type, const void 
     }
     size_t rlen;
     char *rec = rec_encode(type, exp, data, len, &rlen);
-    mk_data_key(&kbuf, ns, key, klen);
-    tent_put(kbuf.data, kbuf.len, rec, rlen, db, 0);
+    tent_put_hashed(kbuf.data, kbuf.len, h, rec, rlen, db, 0);  /* kbuf: still the key */
     return 1;
 }
 

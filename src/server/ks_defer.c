@@ -264,10 +264,8 @@ int ksd_can_defer(const struct ksd *d, uint64_t key_hash)
     return !d->open || !set_has(d, set_hash(key_hash));
 }
 
-void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint64_t key_hash,
-               uint32_t ns, int64_t exp)
+void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp)
 {
-    (void)key_hash;
     struct epoch *e = d->open;
     if (!e) {
         e = zcalloc(sizeof(*e));
@@ -288,11 +286,6 @@ void ksd_written(struct ksd *d, uint64_t key_hash)
 {
     if (d->open)
         set_insert(d, set_hash(key_hash));
-}
-
-size_t ksd_mark(const struct ksd *d)
-{
-    return d->open ? d->open->n : 0;
 }
 
 size_t ksd_staged(const struct ksd *d)

@@ -57,19 +57,17 @@ int ksd_can_defer(const struct ksd *d, uint64_t key_hash);
 /* Stages a blind write of stored key skey (namespace ns, new expire exp or
  * -1). Takes the epoch's snapshot on the first write of an epoch, so call
  * it before the write is committed. */
-void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint64_t key_hash,
-               uint32_t ns, int64_t exp);
+void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp);
 /* A committed write of a stored key (blind or not). */
 void ksd_written(struct ksd *d, uint64_t key_hash);
-/* Staged writes of an uncommitted transaction: take a mark before, drop
- * everything staged after it when the transaction is rolled back. */
-size_t ksd_mark(const struct ksd *d);
+/* Writes staged in the open epoch. A transaction takes this count when it
+ * begins, and ksd_truncate drops what it staged after that when it is
+ * rolled back. */
+size_t ksd_staged(const struct ksd *d);
 void ksd_truncate(struct ksd *d, size_t mark);
 
 /* Hands the open epoch to the resolver (nothing if it is empty). */
 void ksd_seal(struct ksd *d);
-/* Writes staged in the open epoch. */
-size_t ksd_staged(const struct ksd *d);
 /* Calls fn for every finished delta and forgets it. With wait, seals the
  * open epoch, resolves queued epochs on the calling thread as well (so the
  * wait is not behind a thread starved of CPU), and returns only when every

@@ -1690,7 +1690,10 @@ static void defer_unmark(void)
 {
     if (!ks.defer_mark || ks.counts_unsure || ks.t.depth > 0 || write_error_reason())
         return;
-    size_t pending = ksd_pending(ks.defer);   /* before collecting: see ks_defer.h */
+    /* Read before collecting: a write resolved in between is then among
+     * the deltas collected (the thread publishes a delta and lowers the
+     * count under one lock). */
+    size_t pending = ksd_pending(ks.defer);
     defer_collect(0);
     if (pending > 0)
         return;
@@ -1757,7 +1760,9 @@ static int recount(void)
     it = rc == 0 ? lsm_iter_create(ks.lsm, &ro) : NULL;
     if (rc == 0 && !it)
         rc = LSM_EIO;
-    for (lsm_iter_seek(it, lo.data, lo.len); rc == 0 && lsm_iter_valid(it); lsm_iter_next(it)) {
+    if (it)
+        lsm_iter_seek(it, lo.data, lo.len);
+    for (; it && rc == 0 && lsm_iter_valid(it); lsm_iter_next(it)) {
         size_t iklen;
         const char *ik = lsm_iter_key(it, &iklen);
         if (iklen < TTL_KEY_FIXED)

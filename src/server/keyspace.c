@@ -908,8 +908,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.defer_count = ks.defer_waits = 0;
     ks.defer_wait_max_us = 0;
     ks.defer = NULL;
-    /* LSMDB_KS_NO_DEFER: every SET reads first (for measurements). */
-    if (ks.opt.defer_counts && !getenv("LSMDB_KS_NO_DEFER")) {
+    if (ks.opt.defer_counts) {
         ks.defer = ksd_create(ks.lsm, defer_head, DEFER_MAX_PENDING);
         if (!ks.defer)
             log_warning("keyspace: no thread for deferred counting; every SET reads first");

@@ -471,6 +471,36 @@ static long long info_ll(struct conn *c, const char *section, const char *field)
     return out;
 }
 
+/* deferred-key-counting: on by default (SETs counted later), off with the
+ * directive (every SET reads first); DBSIZE is exact both ways. */
+static void test_deferred_key_counting(void)
+{
+    static const char *const off[] = { "--deferred-key-counting", "no", NULL };
+    for (int pass = 0; pass < 2; pass++) {
+        struct srv s;
+        struct srv_opts o = { .args = pass ? off : NULL };
+        const char *label = pass ? "deferred-key-counting no" : "deferred-key-counting (default)";
+        if (!tap_ok(srv_start(&s, &o) == 0, "%s: server starts", label))
+            return;
+        struct conn *c = conn_tcp(s.port);
+        char k[32];
+        int oks = 0;
+        for (int i = 0; i < 300; i++) {
+            snprintf(k, sizeof k, "dk%d", i % 200);        /* 100 overwrites */
+            oks += is_reply(conn_call(c, "SET", k, "v", NULL), "+OK\r\n");
+        }
+        long long on = info_ll(c, "persistence", "keyspace_deferred_counting");
+        long long blind = info_ll(c, "persistence", "keyspace_deferred_writes");
+        long long n = int_call(c, "DBSIZE", NULL);
+        tap_ok(oks == 300 && on == !pass && (pass ? blind == 0 : blind > 0) && n == 200,
+               "%s: INFO keyspace_deferred_counting:%lld, %lld SETs written without a read, "
+               "DBSIZE %lld (want 200)", label, on, blind, n);
+        conn_close(c);
+        srv_stop(&s);
+        srv_cleanup(&s);
+    }
+}
+
 static void test_everysec_kill9(void)
 {
     static const char *const args[] = { "--appendfsync", "everysec", NULL };
@@ -815,6 +845,7 @@ int main(void)
         tap_skip_all("lsmdb-only: restart of lsmdb-server on its directory");
     tap_diag("SEED=%" PRIu64, seed);
     test_shutdown_sigterm();
+    test_deferred_key_counting();
     test_everysec_kill9();
     test_disk_full();
     return tap_done();

@@ -590,7 +590,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 32);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 33);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -605,6 +605,7 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "vlog-file-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "vlog-gc-ratio=0.5\n"));
     ck_assert_ptr_nonnull(strstr(all, "vlog-gc-max-mbps=64\n"));
+    ck_assert_ptr_nonnull(strstr(all, "deferred-key-counting=yes\n"));
     const char *p6[] = { "[mt]*" };
     ck_assert_str_eq(get_patterns(1, p6), "tcp-backlog=511\ntcp-keepalive=300\ntimeout=0\n"
                                           "maxclients=10000\nmax-open-files=1000\n");

@@ -2,7 +2,7 @@
 # blind-set.sh: what deferred counting (blind SETs, src/server/ks_defer.h)
 # gains and what it costs. For each of ROUNDS rounds, starts lsmdb-server
 # twice on a free 127.0.0.1 port with a fresh data directory: once as is,
-# once with LSMDB_KS_NO_DEFER=1 (every SET reads its key first). Each time
+# once with --deferred-key-counting no (every SET reads its key first). Each time
 # it runs redis-benchmark SETs (-c 50 -P 16, random keys in 1M) and a
 # DBSIZE every 50 ms meanwhile. It prints, per run: SET/s, the benchmark's
 # max latency, and from INFO persistence the number of blind SETs and the
@@ -36,13 +36,15 @@ trap cleanup EXIT INT TERM
 
 info_field() { redis-cli -h 127.0.0.1 -p "$1" INFO persistence | tr -d '\r' | sed -n "s/^$2://p"; }
 
-# run label env: one server, one benchmark, one line of figures.
+# run label [server args...]: one server, one benchmark, one line of figures.
 run() {
     port=$(free_port)
     rm -rf "$tmp/data"
     mkdir "$tmp/data"
-    env $2 "$LSMDB_SERVER" --port "$port" --bind 127.0.0.1 --dir "$tmp/data" \
-        --appendfsync everysec --daemonize no >"$tmp/lsmdb.out" 2>&1 &
+    label=$1
+    shift
+    "$LSMDB_SERVER" --port "$port" --bind 127.0.0.1 --dir "$tmp/data" \
+        --appendfsync everysec --daemonize no "$@" >"$tmp/lsmdb.out" 2>&1 &
     pid=$!
     wait_ping "$port" "$pid" lsmdb 10
     (while :; do redis-cli -h 127.0.0.1 -p "$port" DBSIZE >/dev/null 2>&1; sleep 0.05; done) &
@@ -59,7 +61,7 @@ run() {
     dbsize=$(redis-cli -h 127.0.0.1 -p "$port" DBSIZE)
     scanned=$(redis-cli -h 127.0.0.1 -p "$port" --raw KEYS "*" | wc -l)
     printf '%-9s %10s SET/s  max %7s ms  blind %8s  DBSIZE wait max %6s us  DBSIZE %s KEYS %s %s\n' \
-        "$1" "$rps" "$maxms" "$blind" "$waitmax" "$dbsize" "$scanned" \
+        "$label" "$rps" "$maxms" "$blind" "$waitmax" "$dbsize" "$scanned" \
         "$([ "$dbsize" = "$scanned" ] && echo ok || echo MISMATCH)"
     redis-cli -h 127.0.0.1 -p "$port" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
     stop_pids 300 $pid
@@ -70,7 +72,7 @@ print_header
 echo "# redis-benchmark -c 50 -n $N -r 1000000 -P 16 -d $SIZE -t set, DBSIZE every 50 ms"
 round=0                         # not i: stop_pids uses that one
 while [ $round -lt "$ROUNDS" ]; do
-    run blind X=1
-    run read LSMDB_KS_NO_DEFER=1
+    run blind
+    run read --deferred-key-counting no
     round=$((round + 1))
 done

@@ -182,8 +182,8 @@ int ks_exists(int db, const char *key, size_t klen);
 int ks_set(int db, const char *key, size_t klen, int type,
            const void *data, size_t len, int64_t expire_at);
 /* ks_set for a caller that does not need to know whether the key existed
- * (SET, SETEX, PSETEX, MSET): the write may skip reading the key, which is
- * then counted later (ks_defer.h). Returns 0 or < 0 error. */
+ * (SET, SETEX, PSETEX, MSET, GETSET): the write may skip reading the key,
+ * which is then counted later (ks_defer.h). Returns 0 or < 0 error. */
 int ks_overwrite(int db, const char *key, size_t klen, int type,
                  const void *data, size_t len, int64_t expire_at);
 /* Like ks_set but keeps the key's current expire (SET KEEPTTL, APPEND,

@@ -29,14 +29,22 @@ static int64_t fake_clock(void)
     return fake_now;
 }
 
+/* The tests' options: small memtables and cache, files through env (NULL:
+ * the real file system). */
+static void test_options(struct ks_options *o, struct io_env *env)
+{
+    ks_options_init(o);
+    o->write_buffer_size = 256 << 10;
+    o->block_cache_size = 1 << 20;
+    o->bg_threads = 2;
+    o->env = env;
+}
+
 static void ks_open_ok(int reclaim)
 {
     struct ks_options o;
     char err[256];
-    ks_options_init(&o);
-    o.write_buffer_size = 256 << 10;
-    o.block_cache_size = 1 << 20;
-    o.bg_threads = 2;
+    test_options(&o, NULL);
     o.reclaim = reclaim;
     ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
 }
@@ -1057,11 +1065,8 @@ START_TEST(blind_set_read_error_recounts)
     ks_close();
     struct io_env *fenv = io_env_fault_create(io_env_posix());
     struct ks_options o;
-    ks_options_init(&o);
+    test_options(&o, fenv);
     o.write_buffer_size = 64 << 10;
-    o.block_cache_size = 1 << 20;
-    o.bg_threads = 2;
-    o.env = fenv;
     ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
     memset(v, 'v', sizeof(v) - 1);
     v[sizeof(v) - 1] = '\0';
@@ -1183,11 +1188,7 @@ START_TEST(write_error_and_recovery)
     ks_close();
     struct io_env *fenv = io_env_fault_create(io_env_posix());
     struct ks_options o;
-    ks_options_init(&o);
-    o.write_buffer_size = 256 << 10;
-    o.block_cache_size = 1 << 20;
-    o.bg_threads = 2;
-    o.env = fenv;
+    test_options(&o, fenv);
     ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
     set_s(0, "a", "1", -1);
     set_s(0, "gone", "1", fake_now + 10);

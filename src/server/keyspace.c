@@ -134,6 +134,7 @@ static struct {
     int counts_unsure;              /* a deferred read failed: recount at next open */
     uint64_t defer_count;           /* blind writes staged */
     uint64_t defer_waits;           /* counter reads that waited for the thread */
+    uint64_t stale_dropped;         /* TTL index entries blind writes left, deleted */
     int64_t defer_wait_max_us;      /* the longest such wait */
     /* No TTL index entry is older than this (committed deletions before it):
      * expiry seeks here instead of wading through the tombstones that
@@ -280,6 +281,8 @@ void ks_prefetch(int db, const char *key, size_t klen)
     be32_put(k, ks.dbs[db].ns);
     memcpy(k + NS_LEN, key, klen);
     lsm_prefetch(ks.lsm, k, NS_LEN + klen);
+    if (ks.defer)
+        ksd_prefetch(ks.defer, hash64(k, NS_LEN + klen, TENT_SEED));
 }
 
 static void mk_meta_key(struct buf *b, char kind)
@@ -369,6 +372,17 @@ static int defer_head(const char *head, size_t got, size_t full, int64_t *exp)
 }
 
 /* ---- the transaction's change set ---- */
+
+/* The expire a data key's change leaves: -1 none, -2 deleted. */
+static int64_t tent_expire(const struct tent *x)
+{
+    int type;
+    int64_t exp;
+    if (x->del)
+        return -2;
+    size_t got = x->vlen < REC_HDR_MAX ? x->vlen : REC_HDR_MAX;
+    return rec_decode_head(x->val, got, x->vlen, &type, &exp) == 0 ? exp : KSD_EXP_UNKNOWN;
+}
 
 static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
 {
@@ -905,7 +919,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.cdirty = zcalloc((size_t)ks.ndb);
     ks.defer_mark = 0;
     ks.counts_unsure = 0;
-    ks.defer_count = ks.defer_waits = 0;
+    ks.defer_count = ks.defer_waits = ks.stale_dropped = 0;
     ks.defer_wait_max_us = 0;
     ks.defer = NULL;
     if (ks.opt.defer_counts) {
@@ -1177,10 +1191,12 @@ int ks_txn_commit(void)
     t->depth = 0;                   /* hooks run outside the transaction */
     ks.unflushed = ks.opt.defer_flush;
     memset(ks.cdirty, 0, (size_t)ks.ndb);  /* batch_meta wrote them */
-    if (ks.defer)
+    if (ks.defer) {
+        ksd_commit(ks.defer);
         for (size_t i = 0; i < t->n; i++)
             if (t->ent[i].db >= 0)
-                ksd_written(ks.defer, t->ent[i].hash);
+                ksd_written(ks.defer, t->ent[i].hash, tent_expire(&t->ent[i]));
+    }
     after_commit();
     txn_reset();
     return 0;
@@ -1315,8 +1331,10 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
  * write later: the command is not inside EXEC (a DBSIZE queued after it
  * must count it), this transaction has not touched the key, and nothing
  * wrote the key since the open epoch's snapshot. The old record's TTL
- * index entry, if it had another expire, is left behind: expiry drops such
- * a stale entry when it comes due. Returns 1 written, 0 not possible. */
+ * index entry, if it had another expire, is left behind, stale: the
+ * counting thread finds it and stale_sweep deletes it, unless the key was
+ * written again since; expiry drops one still there when it comes due.
+ * Returns 1 written, 0 not possible. */
 static int set_blind(int db, const char *key, size_t klen, int type, const void *data,
                      size_t len, int64_t exp)
 {
@@ -1327,7 +1345,7 @@ static int set_blind(int db, const char *key, size_t klen, int type, const void 
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
     if ((ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) || !ksd_can_defer(ks.defer, h))
         return 0;
-    ksd_defer(ks.defer, kbuf.data, kbuf.len, ns, exp);
+    ksd_defer(ks.defer, kbuf.data, kbuf.len, ns, exp, h);
     ks.defer_count++;
     if (!ks.defer_mark) {
         /* A crash before this write is counted recounts at open. */
@@ -1705,6 +1723,30 @@ static void defer_unmark(void)
         ks.defer_mark = 0;
 }
 
+/* ksd_take_stale's callback, inside stale_sweep's transaction. */
+static void stale_drop(void *arg, const struct ksd_stale *st)
+{
+    uint64_t *n = arg;
+    if (st->sklen < NS_LEN || ns_to_db(st->ns) < 0 || !ksd_stale_is_stale(ks.defer, st))
+        return;         /* a flushed db's entries go with it; expiry drops the rest */
+    mk_ttl_key(&ibuf, st->old_exp, st->ns, st->skey + NS_LEN, st->sklen - NS_LEN);
+    tent_put(ibuf.data, ibuf.len, NULL, 0, -1, 1);
+    (*n)++;
+}
+
+/* Deletes the TTL index entries the counting thread found stale (blind
+ * writes replaced their records' expires) and still are. */
+static void stale_sweep(void)
+{
+    uint64_t n = 0;
+    if (!ksd_has_stale(ks.defer) || write_error_reason())
+        return;                     /* (they wait: expiry drops them when due) */
+    ks_txn_begin();
+    ksd_take_stale(ks.defer, stale_drop, &n);
+    if (ks_txn_commit() == 0)
+        ks.stale_dropped += n;
+}
+
 void ks_defer_tick(int cron)
 {
     if (!ks.open || !ks.defer || ks.t.depth > 0)
@@ -1712,6 +1754,7 @@ void ks_defer_tick(int cron)
     if (cron || ksd_staged(ks.defer) >= DEFER_EPOCH_MIN)
         ksd_seal(ks.defer);
     defer_collect(0);
+    stale_sweep();
     if (cron)
         defer_unmark();
 }
@@ -2485,6 +2528,7 @@ static void info_persistence(struct buf *b)
     info_line(b, "keyspace_deferred_pending:%zu", ks.defer ? ksd_pending(ks.defer) : 0);
     info_line(b, "keyspace_deferred_waits:%" PRIu64, ks.defer_waits);
     info_line(b, "keyspace_deferred_wait_max_us:%" PRId64, ks.defer_wait_max_us);
+    info_line(b, "keyspace_stale_ttl_deleted:%" PRIu64, ks.stale_dropped);
     info_line(b, "keyspace_counts_exact:%d", !ks.counts_unsure);
 }
 

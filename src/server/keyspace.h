@@ -27,7 +27,9 @@
  * Invariants (after every commit, and after a crash + reopen):
  *  - a record in ns with expire_at E has the TTL index entry (E, ns, key);
  *    an entry whose record has another expire or is gone (left by a blind
- *    SET, below) is stale, and expiry drops it when it is due;
+ *    SET, below) is stale: the loop deletes it once the counting thread
+ *    has reported it (ks_defer_tick), and expiry drops one still there when
+ *    it is due;
  *  - the counters of a namespace, plus the deltas of its blind SETs not yet
  *    counted, equal its number of records and records with an expire
  *    (expired-but-not-yet-deleted ones included; readers of
@@ -273,7 +275,8 @@ long long ks_active_expire_cycle(int64_t budget_us);
 
 /* Deferred counting, outside any transaction: hands the blind writes
  * staged so far to the counting thread (once there are enough of them, or
- * always with cron) and adds the counts it has finished. Call it each loop
+ * always with cron), adds the counts it has finished, and deletes the
+ * stale TTL index entries it has found (in a transaction of its own). Call it each loop
  * iteration, and with cron ~10 times a second: that also writes the
  * counters and drops the "not all counted" mark once nothing is
  * outstanding. */

@@ -9,12 +9,28 @@
 #include "util/slice.h"
 #include "util/zmalloc.h"
 
-/* A staged write: ns fixed32 | exp fixed64 | klen fixed32 | stored key. */
-#define ENT_FIXED 16
+/* A staged write: ns fixed32 | exp fixed64 | klen fixed32 | commit fixed64 |
+ * key hash fixed64 | stored key. A stale TTL entry (ksd_stale) is the same
+ * with exp = the old record's expire. */
+#define ENT_FIXED 32
+
+/* The write table: slot h & WTAB_MASK holds the last committed write of any
+ * stored key whose hash lands there (a later write of another key takes
+ * the slot over: the table forgets, it never claims a write that did not
+ * happen). */
+#define WTAB_SLOTS (1u << 15)
+#define WTAB_MASK (WTAB_SLOTS - 1)
+
+struct wslot {
+    uint64_t hash;                  /* 0 = never written */
+    uint64_t commit;
+    int64_t exp;                    /* the key's expire after that commit */
+};
 
 struct epoch {
     struct epoch *next;
     const struct lsm_snapshot *snap;
+    uint64_t snap_commit;           /* commits before the snapshot */
     struct buf ents;
     size_t n;
 };
@@ -26,8 +42,8 @@ struct ksd {
 
     /* loop thread only */
     struct epoch *open;             /* NULL until a write is staged */
-    uint64_t *set;                  /* keys written since open's snapshot */
-    size_t setcap, setn;            /* open addressing, 0 = empty slot */
+    uint64_t commit;                /* commits counted (ksd_commit) */
+    struct wslot *wtab;             /* WTAB_SLOTS */
 
     /* shared with the resolver, under mu */
     pthread_mutex_t mu;
@@ -37,6 +53,8 @@ struct ksd {
     int busy;                       /* epochs being resolved */
     struct ksd_delta *done;
     size_t ndone, capdone;
+    struct buf stale;               /* finished ksd_stale entries, as staged */
+    size_t stale_len;               /* stale.len, read without mu */
     int failed;
     int stop;
     pthread_t thread;
@@ -68,7 +86,7 @@ static struct ksd_delta *delta_for(struct ksd_delta **arr, size_t *n, size_t *ca
 /* Reads every staged key of e at e's snapshot; adds the deltas to *arr.
  * Returns the number of failed reads. */
 static int resolve(struct ksd *d, const struct epoch *e, struct ksd_delta **arr, size_t *n,
-                   size_t *cap)
+                   size_t *cap, struct buf *stale)
 {
     struct lsm_read_options ro;
     int failed = 0;
@@ -101,6 +119,11 @@ static int resolve(struct ksd *d, const struct epoch *e, struct ksd_delta **arr,
             continue;
         }
         int had = present && old >= 0;
+        if (had && old != exp) {    /* its TTL index entry is left behind */
+            size_t at = stale->len;
+            buf_append(stale, p, ENT_FIXED + klen);
+            encode_fixed64(stale->data + at + 4, (uint64_t)old);
+        }
         struct ksd_delta *x = delta_for(arr, n, cap, ns);
         x->keys += !present;
         x->expires += (exp >= 0) - had;
@@ -128,11 +151,15 @@ static void resolve_and_finish(struct ksd *d, struct epoch *e)
 {
     struct ksd_delta *arr = NULL;
     size_t n = 0, cap = 0;
-    int failed = resolve(d, e, &arr, &n, &cap);
+    struct buf stale = BUF_INIT;
+    int failed = resolve(d, e, &arr, &n, &cap, &stale);
     size_t writes = e->n;
     epoch_free(d, e);
 
     pthread_mutex_lock(&d->mu);
+    buf_append(&d->stale, stale.data, stale.len);
+    __atomic_store_n(&d->stale_len, d->stale.len, __ATOMIC_RELAXED);
+    buf_free(&stale);
     for (size_t i = 0; i < n; i++) {
         struct ksd_delta *x = delta_for(&d->done, &d->ndone, &d->capdone, arr[i].ns);
         x->keys += arr[i].keys;
@@ -171,6 +198,7 @@ struct ksd *ksd_create(struct lsm_db *lsm, ksd_head_fn head, size_t max_pending)
     d->lsm = lsm;
     d->head = head;
     d->max_pending = max_pending;
+    d->wtab = zcalloc(WTAB_SLOTS * sizeof(*d->wtab));
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->done_cv, NULL);
@@ -178,6 +206,7 @@ struct ksd *ksd_create(struct lsm_db *lsm, ksd_head_fn head, size_t max_pending)
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->work);
         pthread_cond_destroy(&d->done_cv);
+        zfree(d->wtab);
         zfree(d);
         return NULL;
     }
@@ -200,55 +229,18 @@ void ksd_destroy(struct ksd *d)
     }
     if (d->open)
         epoch_free(d, d->open);
-    zfree(d->set);
+    zfree(d->wtab);
     zfree(d->done);
+    buf_free(&d->stale);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->work);
     pthread_cond_destroy(&d->done_cv);
     zfree(d);
 }
 
-static uint64_t set_hash(uint64_t h)
+static uint64_t slot_hash(uint64_t h)
 {
     return h ? h : 1;
-}
-
-static int set_has(const struct ksd *d, uint64_t h)
-{
-    if (d->setn == 0)
-        return 0;
-    size_t mask = d->setcap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        if (d->set[i] == h)
-            return 1;
-        if (d->set[i] == 0)
-            return 0;
-    }
-}
-
-static void set_insert(struct ksd *d, uint64_t h)
-{
-    if ((d->setn + 1) * 2 > d->setcap) {
-        size_t oldcap = d->setcap;
-        uint64_t *old = d->set;
-        d->setcap = oldcap ? oldcap * 2 : 256;
-        d->set = zcalloc(d->setcap * sizeof(*d->set));
-        d->setn = 0;
-        for (size_t i = 0; i < oldcap; i++)
-            if (old[i])
-                set_insert(d, old[i]);
-        zfree(old);
-    }
-    size_t mask = d->setcap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        if (d->set[i] == h)
-            return;
-        if (d->set[i] == 0) {
-            d->set[i] = h;
-            d->setn++;
-            return;
-        }
-    }
 }
 
 size_t ksd_pending(const struct ksd *d)
@@ -261,31 +253,56 @@ int ksd_can_defer(const struct ksd *d, uint64_t key_hash)
 {
     if (ksd_pending(d) >= d->max_pending)
         return 0;
-    return !d->open || !set_has(d, set_hash(key_hash));
+    /* No commit since the snapshot wrote a key of this slot (so not this
+     * key: a false "no" only costs a read). */
+    return !d->open || d->wtab[key_hash & WTAB_MASK].commit <= d->open->snap_commit;
 }
 
-void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp)
+void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp,
+               uint64_t key_hash)
 {
     struct epoch *e = d->open;
     if (!e) {
         e = zcalloc(sizeof(*e));
         e->snap = lsm_snapshot_create(d->lsm);
+        e->snap_commit = d->commit;
         d->open = e;
     }
     char p[ENT_FIXED];
     encode_fixed32(p, ns);
     encode_fixed64(p + 4, (uint64_t)exp);
     encode_fixed32(p + 12, (uint32_t)sklen);
+    encode_fixed64(p + 16, d->commit + 1);     /* the commit that will write it */
+    encode_fixed64(p + 24, key_hash);
     buf_reserve(&e->ents, ENT_FIXED + sklen);
     buf_append(&e->ents, p, ENT_FIXED);
     buf_append(&e->ents, skey, sklen);
     e->n++;
 }
 
-void ksd_written(struct ksd *d, uint64_t key_hash)
+void ksd_prefetch(const struct ksd *d, uint64_t key_hash)
 {
-    if (d->open)
-        set_insert(d, set_hash(key_hash));
+    __builtin_prefetch(&d->wtab[key_hash & WTAB_MASK], 1);
+}
+
+void ksd_commit(struct ksd *d)
+{
+    d->commit++;
+}
+
+void ksd_written(struct ksd *d, uint64_t key_hash, int64_t exp)
+{
+    struct wslot *w = &d->wtab[key_hash & WTAB_MASK];
+    w->hash = slot_hash(key_hash);
+    w->commit = d->commit;
+    w->exp = exp;
+}
+
+int ksd_stale_is_stale(const struct ksd *d, const struct ksd_stale *st)
+{
+    const struct wslot *w = &d->wtab[st->key_hash & WTAB_MASK];
+    return w->hash == slot_hash(st->key_hash) && w->commit == st->commit &&
+           w->exp != KSD_EXP_UNKNOWN && w->exp != st->old_exp;
 }
 
 size_t ksd_staged(const struct ksd *d)
@@ -311,10 +328,6 @@ void ksd_seal(struct ksd *d)
     if (!e)
         return;
     d->open = NULL;
-    if (d->setn) {
-        memset(d->set, 0, d->setcap * sizeof(*d->set));
-        d->setn = 0;
-    }
     if (e->n == 0) {
         epoch_free(d, e);
         return;
@@ -357,4 +370,31 @@ int ksd_collect(struct ksd *d, int wait, void (*fn)(void *arg, const struct ksd_
         fn(arg, &done[i]);
     zfree(done);
     return failed;
+}
+
+int ksd_has_stale(const struct ksd *d)
+{
+    return __atomic_load_n(&d->stale_len, __ATOMIC_RELAXED) > 0;
+}
+
+void ksd_take_stale(struct ksd *d, void (*fn)(void *arg, const struct ksd_stale *), void *arg)
+{
+    pthread_mutex_lock(&d->mu);
+    struct buf stale = d->stale;
+    d->stale = (struct buf)BUF_INIT;
+    __atomic_store_n(&d->stale_len, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&d->mu);
+    for (size_t off = 0; off < stale.len;) {
+        const char *p = stale.data + off;
+        struct ksd_stale st;
+        st.ns = decode_fixed32(p);
+        st.old_exp = (int64_t)decode_fixed64(p + 4);
+        st.sklen = decode_fixed32(p + 12);
+        st.commit = decode_fixed64(p + 16);
+        st.key_hash = decode_fixed64(p + 24);
+        st.skey = p + ENT_FIXED;
+        off += ENT_FIXED + st.sklen;
+        fn(arg, &st);
+    }
+    buf_free(&stale);
 }

@@ -7,15 +7,26 @@
  * write, and turns what it finds into counter deltas (keys, expires, sum of
  * expire times) per namespace, which the keyspace adds to its counters.
  *
- * Owns: the open epoch (an engine snapshot, the blind writes staged since
- * it was taken, the set of stored keys written since then), the queue of
- * sealed epochs, the resolver thread, and the deltas it has finished.
+ * Owns: the open epoch (an engine snapshot and the blind writes staged
+ * since it was taken), the write table (per slot of key hashes, the last
+ * commit that wrote a key of that slot and the expire it left), the queue
+ * of sealed epochs, the resolver thread, and what it has finished: the
+ * deltas and the stale TTL index entries.
  *
  * Invariant: a write is staged only if its stored key was not written
  * between the epoch's snapshot and the write (the caller checks
- * ksd_can_defer and reports every committed write with ksd_written), so
- * reading the key at the snapshot gives its state just before the write.
- * The snapshot is released when the epoch is resolved.
+ * ksd_can_defer and reports every commit with ksd_commit and every stored
+ * key it wrote with ksd_written), so reading the key at the snapshot gives
+ * its state just before the write. The snapshot is released when the
+ * epoch is resolved.
+ *
+ * Stale TTL entries: a blind write that replaced a record with another
+ * expire leaves that record's TTL index entry behind. The resolver reports
+ * each one (ksd_stale); ksd_stale_is_stale says whether the entry is still
+ * stale now: the blind write's commit is the last that wrote the key (per
+ * the write table) and left another expire. It errs on "no" (a slot taken
+ * over by another key), never on "yes", so deleting the entries it
+ * confirms never deletes a live one.
  *
  * A delta counts a present record whatever its expire (an expired record
  * still counted is the keyspace's business): keys +1 if no record was
@@ -40,6 +51,17 @@ struct ksd_delta {
     __int128 ttl_sum;
 };
 
+/* A TTL index entry (old_exp, ns, key) that a blind write left behind;
+ * skey is the stored key (valid during the callback). */
+struct ksd_stale {
+    uint32_t ns;
+    int64_t old_exp;
+    const char *skey;
+    size_t sklen;
+    uint64_t commit;                /* the blind write's */
+    uint64_t key_hash;
+};
+
 /* Decodes the expire time (-1 = none) from a record's first got bytes (of
  * full); 0 or a negative LSM_E* code for a malformed record. */
 typedef int (*ksd_head_fn)(const char *head, size_t got, size_t full, int64_t *exp);
@@ -55,11 +77,22 @@ void ksd_destroy(struct ksd *d);
 /* 1 if a write of the stored key with this hash may be staged now. */
 int ksd_can_defer(const struct ksd *d, uint64_t key_hash);
 /* Stages a blind write of stored key skey (namespace ns, new expire exp or
- * -1). Takes the epoch's snapshot on the first write of an epoch, so call
- * it before the write is committed. */
-void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp);
-/* A committed write of a stored key (blind or not). */
-void ksd_written(struct ksd *d, uint64_t key_hash);
+ * -1, key_hash as for ksd_can_defer). Takes the epoch's snapshot on the
+ * first write of an epoch, so call it before the write is committed; the
+ * next ksd_commit is taken to be the write's. */
+void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp,
+               uint64_t key_hash);
+/* A hint: a write of the stored key with this hash may come soon (the
+ * write table's line is fetched). */
+void ksd_prefetch(const struct ksd *d, uint64_t key_hash);
+/* A commit succeeded: call before its ksd_written calls. */
+void ksd_commit(struct ksd *d);
+/* The commit wrote this stored key (blind or not), leaving expire exp (-1
+ * none, -2 deleted, KSD_EXP_UNKNOWN when the caller cannot tell). */
+#define KSD_EXP_UNKNOWN INT64_MIN
+void ksd_written(struct ksd *d, uint64_t key_hash, int64_t exp);
+/* 1 if st's entry is certainly stale now (see above), else 0. */
+int ksd_stale_is_stale(const struct ksd *d, const struct ksd_stale *st);
 /* Writes staged in the open epoch. A transaction takes this count when it
  * begins, and ksd_truncate drops what it staged after that when it is
  * rolled back. */
@@ -76,6 +109,11 @@ void ksd_seal(struct ksd *d);
  * writes are not in any delta). */
 int ksd_collect(struct ksd *d, int wait, void (*fn)(void *arg, const struct ksd_delta *),
                 void *arg);
+/* 1 if the resolver has reported stale TTL entries not yet taken. */
+int ksd_has_stale(const struct ksd *d);
+/* Calls fn for every stale TTL entry the resolver has reported and forgets
+ * it. */
+void ksd_take_stale(struct ksd *d, void (*fn)(void *arg, const struct ksd_stale *), void *arg);
 /* Staged or unresolved writes (0: the counters are exact once collected). */
 size_t ksd_pending(const struct ksd *d);
 

@@ -495,6 +495,34 @@ static void test_deferred_key_counting(void)
         tap_ok(oks == 300 && on == !pass && (pass ? blind == 0 : blind > 0) && n == 200,
                "%s: INFO keyspace_deferred_counting:%lld, %lld SETs written without a read, "
                "DBSIZE %lld (want 200)", label, on, blind, n);
+        /* SETs that drop an expire: a blind one leaves the old TTL index
+         * entry, which the loop deletes once the write is counted. */
+        oks = 0;
+        for (int i = 0; i < 50; i++) {
+            snprintf(k, sizeof k, "dk%d", i);
+            oks += is_reply(conn_call(c, "SET", k, "v", "EX", "1000", NULL), "+OK\r\n");
+        }
+        n = int_call(c, "DBSIZE", NULL);    /* counted: the next SETs can go blind */
+        for (int i = 0; i < 50; i++) {
+            snprintf(k, sizeof k, "dk%d", i);
+            oks += is_reply(conn_call(c, "SET", k, "w", NULL), "+OK\r\n");
+        }
+        long long stale = 0, want = pass ? 0 : 50;
+        n = int_call(c, "DBSIZE", NULL);
+        for (int tries = 0; tries < 100; tries++) {      /* up to ~2 s of cron ticks */
+            stale = info_ll(c, "persistence", "keyspace_stale_ttl_deleted");
+            if (stale >= want)
+                break;
+            sleep_ms(20);
+        }
+        long long ttl = int_call(c, "TTL", "dk7");
+        char *ks = conn_call(c, "INFO", "keyspace", NULL);
+        int exact = ks && strstr(ks, "db0:keys=200,expires=0,") != NULL;
+        tap_ok(oks == 100 && n == 200 && stale == want && ttl == -1 && exact,
+               "%s: 50 SET EX then 50 SET: %lld stale TTL entries deleted (want %lld), "
+               "TTL %lld, INFO keyspace db0:keys=200,expires=0: %s", label, stale, want, ttl,
+               exact ? "yes" : "no");
+        zfree(ks);
         conn_close(c);
         srv_stop(&s);
         srv_cleanup(&s);

@@ -1013,6 +1013,62 @@ START_TEST(blind_set_counts_exact)
 }
 END_TEST
 
+/* INFO persistence's keyspace_stale_ttl_deleted. */
+static long long stale_deleted(void)
+{
+    struct buf b = BUF_INIT;
+    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    buf_append_byte(&b, 0);
+    const char *p = strstr(b.data, "keyspace_stale_ttl_deleted:");
+    ck_assert_ptr_nonnull(p);
+    long long n = atoll(p + strlen("keyspace_stale_ttl_deleted:"));
+    buf_free(&b);
+    return n;
+}
+
+/* A blind SET over a key with another expire leaves the old TTL index
+ * entry; once the write is counted, the loop's tick deletes it, unless the
+ * key was written again since (then it may be live: SET k EX with the old
+ * time), and never the entry of the current expire. */
+START_TEST(blind_set_drops_stale_ttl_entries)
+{
+    int64_t far = fake_now + 100000;
+    set_s(0, "gone", "v", far);         /* blind SET without an expire */
+    set_s(0, "moved", "v", far);        /* blind SET with another expire */
+    set_s(0, "same", "v", far);         /* blind SET with the same expire */
+    set_s(0, "again", "v", far);        /* blind SET, then SET EX far again */
+    set_s(0, "later", "v", far);        /* blind SET, then a write without TTL */
+    ks_defer_tick(1);
+    long long base = stale_deleted();
+    over_s(0, "gone", -1);
+    over_s(0, "moved", far + 7);
+    over_s(0, "same", far);
+    over_s(0, "again", -1);
+    set_s(0, "again", "v", far);        /* reads first: the entry is live again */
+    over_s(0, "later", -1);
+    set_s(0, "later", "w", -1);
+    ck_assert(ttl_entry_in_db0("gone", far));
+    ck_assert(ttl_entry_in_db0("moved", far));
+    ck_assert_int_eq(dbsize(0), 5);     /* waits for the counting */
+    ck_assert_int_eq(expires(0), 3);    /* moved, same, again */
+    ks_defer_tick(0);                   /* the end of the loop iteration */
+    ck_assert(!ttl_entry_in_db0("gone", far));
+    ck_assert(!ttl_entry_in_db0("moved", far));
+    ck_assert(ttl_entry_in_db0("moved", far + 7));
+    ck_assert(ttl_entry_in_db0("same", far));
+    ck_assert(ttl_entry_in_db0("again", far));
+    ck_assert(ttl_entry_in_db0("later", far));   /* written again: left to expiry */
+    ck_assert_int_eq(stale_deleted() - base, 2);
+    /* Expiry then finds exactly the live entries. */
+    fake_now = far + 8;
+    ck_assert_int_eq(ks_active_expire_cycle(100000000), 3);
+    ck_assert_int_eq(dbsize(0), 2);     /* gone, later */
+    ck_assert_int_eq(expires(0), 0);
+    ck_assert(!ttl_entry_in_db0("later", far));
+    ck_assert_str_eq(get_s(0, "later"), "w");
+}
+END_TEST
+
 /* A process that dies with blind SETs not yet counted leaves the D mark;
  * the next open recounts from the data. */
 START_TEST(blind_set_crash_recounts)
@@ -1261,6 +1317,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, cursors_survive_reopen);
     tcase_add_test(tc, random_ttl_index_invariant);
     tcase_add_test(tc, blind_set_counts_exact);
+    tcase_add_test(tc, blind_set_drops_stale_ttl_entries);
     tcase_add_test(tc, blind_set_crash_recounts);
     tcase_add_test(tc, blind_set_read_error_recounts);
     tcase_add_test(tc, info_sections);

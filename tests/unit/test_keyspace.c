@@ -1167,6 +1167,64 @@ START_TEST(blind_set_read_error_recounts)
 }
 END_TEST
 
+/* Puts (or deletes, v NULL) stored keys straight into the engine. */
+static void raw_write(struct lsm_db *db, const void *k, size_t kl, const void *v, size_t vl)
+{
+    struct lsm_batch *b = lsm_batch_create();
+    struct lsm_write_options wo = { .sync = 1 };
+    if (v)
+        lsm_batch_put(b, k, kl, v, vl);
+    else
+        lsm_batch_delete(b, k, kl);
+    ck_assert_int_eq(lsm_write(db, &wo, b), 0);
+    lsm_batch_destroy(b);
+}
+
+/* An open that must recount (the D mark) and cannot (a damaged record met
+ * on the TTL index walk) fails with a message, loses nothing and keeps the
+ * mark; once the record is repaired, the next open recounts. */
+START_TEST(recount_failure_fails_open)
+{
+    char err[256], ttl[32];
+    struct ks_options o;
+    int64_t at = fake_now + 50000;
+    set_s(0, "a", "1", -1);
+    set_s(0, "b", "2", at);
+    /* A damaged record (1 byte: shorter than any header) of db 0 with an
+     * index entry, and the mark, as a crash between writes would leave it. */
+    raw_write(ks_engine(), "\0\0\0\1bad", 7, "x", 1);
+    memset(ttl, 0, sizeof(ttl));
+    ttl[4] = 'T';
+    for (int i = 0; i < 8; i++)
+        ttl[5 + i] = (char)((uint64_t)at >> (56 - 8 * i));
+    ttl[16] = 1;
+    memcpy(ttl + 17, "bad", 3);
+    raw_write(ks_engine(), ttl, 20, "", 0);
+    raw_write(ks_engine(), "\0\0\0\0D", 5, "", 0);
+    ck_assert_int_eq(ks_close(), 0);
+    test_options(&o, NULL);
+    err[0] = '\0';
+    ck_assert_int_eq(ks_open(dir, &o, err, sizeof(err)), LSM_ECORRUPT);
+    ck_assert_msg(strstr(err, "keyspace metadata") != NULL, "message: %s", err);
+    /* Repair the record with the engine alone: the mark is still there. */
+    struct lsm_options lo;
+    struct lsm_db *db = NULL;
+    lsm_options_init(&lo);
+    ck_assert_int_eq(lsm_open(dir, &lo, &db), 0);
+    char *v = NULL;
+    size_t vl = 0;
+    ck_assert_int_eq(lsm_get(db, NULL, "\0\0\0\0D", 5, &v, &vl), 0);
+    lsm_free(v);
+    raw_write(db, "\0\0\0\1bad", 7, NULL, 0);
+    ck_assert_int_eq(lsm_close(db), 0);
+    ks_open_ok(1);
+    ck_assert(!defer_mark_stored());
+    ck_assert_int_eq(dbsize(0), 2);
+    ck_assert_int_eq(expires(0), 1);
+    ck_assert_str_eq(get_s(0, "b"), "2");
+}
+END_TEST
+
 START_TEST(info_sections)
 {
     struct buf b = BUF_INIT;
@@ -1320,6 +1378,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, blind_set_drops_stale_ttl_entries);
     tcase_add_test(tc, blind_set_crash_recounts);
     tcase_add_test(tc, blind_set_read_error_recounts);
+    tcase_add_test(tc, recount_failure_fails_open);
     tcase_add_test(tc, info_sections);
     tcase_add_test(tc, group_commit_always);
     tcase_add_test(tc, write_error_and_recovery);

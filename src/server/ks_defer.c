@@ -25,6 +25,7 @@ struct wslot {
     uint64_t hash;                  /* 0 = never written */
     uint64_t commit;
     int64_t exp;                    /* the key's expire after that commit */
+    int type;                       /* and its record type */
 };
 
 struct epoch {
@@ -290,12 +291,23 @@ void ksd_commit(struct ksd *d)
     d->commit++;
 }
 
-void ksd_written(struct ksd *d, uint64_t key_hash, int64_t exp)
+void ksd_written(struct ksd *d, uint64_t key_hash, int type, int64_t exp)
 {
     struct wslot *w = &d->wtab[key_hash & WTAB_MASK];
     w->hash = slot_hash(key_hash);
     w->commit = d->commit;
     w->exp = exp;
+    w->type = type;
+}
+
+int ksd_known(const struct ksd *d, uint64_t key_hash, int *type, int64_t *exp)
+{
+    const struct wslot *w = &d->wtab[key_hash & WTAB_MASK];
+    if (w->hash != slot_hash(key_hash) || w->exp == KSD_EXP_UNKNOWN)
+        return 0;
+    *type = w->type;
+    *exp = w->exp;
+    return 1;
 }
 
 int ksd_stale_is_stale(const struct ksd *d, const struct ksd_stale *st)

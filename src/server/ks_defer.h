@@ -9,9 +9,10 @@
  *
  * Owns: the open epoch (an engine snapshot and the blind writes staged
  * since it was taken), the write table (per slot of key hashes, the last
- * commit that wrote a key of that slot and the expire it left), the queue
- * of sealed epochs, the resolver thread, and what it has finished: the
- * deltas and the stale TTL index entries.
+ * commit that wrote a key of that slot and the record type and expire it
+ * left; the keyspace also reads recently written keys' state from it,
+ * ksd_known), the queue of sealed epochs, the resolver thread, and what it
+ * has finished: the deltas and the stale TTL index entries.
  *
  * Invariant: a write is staged only if its stored key was not written
  * between the epoch's snapshot and the write (the caller checks
@@ -87,10 +88,15 @@ void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64
 void ksd_prefetch(const struct ksd *d, uint64_t key_hash);
 /* A commit succeeded: call before its ksd_written calls. */
 void ksd_commit(struct ksd *d);
-/* The commit wrote this stored key (blind or not), leaving expire exp (-1
- * none, -2 deleted, KSD_EXP_UNKNOWN when the caller cannot tell). */
+/* The commit wrote this stored key (blind or not), leaving a record of
+ * this type with expire exp (-1 none), or none (exp -2), or something the
+ * caller cannot tell (exp KSD_EXP_UNKNOWN). */
 #define KSD_EXP_UNKNOWN INT64_MIN
-void ksd_written(struct ksd *d, uint64_t key_hash, int64_t exp);
+void ksd_written(struct ksd *d, uint64_t key_hash, int type, int64_t exp);
+/* The committed state of a stored key, when the write table still holds
+ * its last write (the keyspace's commits are the only writers of stored
+ * keys, so it is exact): 1 with *type and *exp (-2: no record), else 0. */
+int ksd_known(const struct ksd *d, uint64_t key_hash, int *type, int64_t *exp);
 /* 1 if st's entry is certainly stale now (see above), else 0. */
 int ksd_stale_is_stale(const struct ksd *d, const struct ksd_stale *st);
 /* Writes staged in the open epoch. A transaction takes this count when it

@@ -496,13 +496,23 @@ static void test_deferred_key_counting(void)
                "%s: INFO keyspace_deferred_counting:%lld, %lld SETs written without a read, "
                "DBSIZE %lld (want 200)", label, on, blind, n);
         /* SETs that drop an expire: a blind one leaves the old TTL index
-         * entry, which the loop deletes once the write is counted. */
+         * entry, which the loop deletes once the write is counted. After a
+         * restart, so that the keys are not in the write table (a SET of a
+         * key written lately knows its record and deletes the entry). */
         oks = 0;
         for (int i = 0; i < 50; i++) {
             snprintf(k, sizeof k, "dk%d", i);
             oks += is_reply(conn_call(c, "SET", k, "v", "EX", "1000", NULL), "+OK\r\n");
         }
-        n = int_call(c, "DBSIZE", NULL);    /* counted: the next SETs can go blind */
+        conn_close(c);
+        srv_stop_keep(&s);
+        struct srv s2;
+        struct srv_opts o2 = { .dir = s.dir, .args = o.args };
+        if (!tap_ok(srv_start(&s2, &o2) == 0, "%s: restart", label)) {
+            srv_cleanup(&s);
+            return;
+        }
+        c = conn_tcp(s2.port);
         for (int i = 0; i < 50; i++) {
             snprintf(k, sizeof k, "dk%d", i);
             oks += is_reply(conn_call(c, "SET", k, "w", NULL), "+OK\r\n");
@@ -524,7 +534,8 @@ static void test_deferred_key_counting(void)
                exact ? "yes" : "no");
         zfree(ks);
         conn_close(c);
-        srv_stop(&s);
+        srv_stop(&s2);
+        srv_cleanup(&s2);
         srv_cleanup(&s);
     }
 }

@@ -936,7 +936,7 @@ START_TEST(blind_set_counts_exact)
         snprintf(k, sizeof(k), "k%d", i);
         set_s(0, k, "v", i < 20 ? far : -1);
     }
-    ks_defer_tick(1);
+    reopen();       /* an empty write table: the SETs below cannot skip reading */
     /* One loop iteration: no tick in between. */
     for (int i = 0; i < 10; i++) {                  /* had an expire, loses it */
         snprintf(k, sizeof(k), "k%d", i);
@@ -1013,6 +1013,75 @@ START_TEST(blind_set_counts_exact)
 }
 END_TEST
 
+/* INFO persistence's field (an integer). */
+static long long persistence_ll(const char *field)
+{
+    struct buf b = BUF_INIT;
+    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    buf_append_byte(&b, 0);
+    const char *p = strstr(b.data, field);
+    ck_assert_msg(p != NULL, "no %s", field);
+    long long n = atoll(p + strlen(field) + 1);
+    buf_free(&b);
+    return n;
+}
+
+/* Keys written lately are answered from the write table, without a read,
+ * and exactly: present, absent, with and without an expire, expired since
+ * (deleted lazily, as a read would), rolled back (not in the table). */
+START_TEST(write_table_answers_recent_keys)
+{
+    char k[16];
+    int64_t t;
+    int type;
+    reopen();
+    long long hits = persistence_ll("keyspace_write_table_hits");
+    set_s(0, "plain", "1", -1);
+    set_s(0, "ttl", "1", fake_now + 5000);
+    set_s(0, "soon", "1", fake_now + 10);
+    set_s(0, "dead", "1", -1);
+    ck_assert_int_eq(del_s(0, "dead"), 1);      /* known: it existed */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set(0, "undone", 6, KS_TYPE_STRING, "1", 1, -1), 0);
+    ks_txn_abort();
+    long long h0 = persistence_ll("keyspace_write_table_hits");
+    ck_assert_int_eq(h0 - hits, 1);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_lookup_meta(0, "plain", 5, &type, &t), 1);
+    ck_assert_int_eq(type, KS_TYPE_STRING);
+    ck_assert_int_eq(t, -1);
+    ck_assert_int_eq(ks_lookup_meta(0, "ttl", 3, NULL, &t), 1);
+    ck_assert_int_eq(t, fake_now + 5000);
+    ck_assert_int_eq(ks_exists(0, "dead", 4), 0);
+    ck_assert_int_eq(ks_exists(0, "undone", 6), 0);   /* not in the table: read */
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(persistence_ll("keyspace_write_table_hits") - h0, 3);
+    fake_now += 20;                             /* "soon" expires */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_exists(0, "soon", 4), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(dbsize(0), 2);
+    ck_assert_int_eq(expires(0), 1);
+    /* SET over a known key: exact counters and TTL index, no stale entry. */
+    ck_assert_int_eq(set_s(0, "ttl", "2", -1), 1);
+    ck_assert(!ttl_entry_in_db0("ttl", fake_now - 20 + 5000));
+    ck_assert_int_eq(expires(0), 0);
+    for (int i = 0; i < 50; i++) {
+        snprintf(k, sizeof(k), "w%d", i);
+        set_s(1, k, "v", i % 2 ? fake_now + 1000 : -1);
+        ks_txn_begin();
+        ck_assert_int_eq(ks_overwrite(1, k, strlen(k), KS_TYPE_STRING, "x", 1, -1), 0);
+        ck_assert_int_eq(ks_txn_commit(), 0);
+    }
+    ck_assert_int_eq(dbsize(1), 50);
+    ck_assert_int_eq(expires(1), 0);
+    ck_assert_int_eq(persistence_ll("keyspace_stale_ttl_deleted"), 0);
+    reopen();                                   /* the table starts empty */
+    ck_assert_int_eq(dbsize(1), 50);
+    ck_assert_int_eq(expires(1), 0);
+}
+END_TEST
+
 /* INFO persistence's keyspace_stale_ttl_deleted. */
 static long long stale_deleted(void)
 {
@@ -1038,7 +1107,7 @@ START_TEST(blind_set_drops_stale_ttl_entries)
     set_s(0, "same", "v", far);         /* blind SET with the same expire */
     set_s(0, "again", "v", far);        /* blind SET, then SET EX far again */
     set_s(0, "later", "v", far);        /* blind SET, then a write without TTL */
-    ks_defer_tick(1);
+    reopen();                           /* an empty write table: blind SETs */
     long long base = stale_deleted();
     over_s(0, "gone", -1);
     over_s(0, "moved", far + 7);
@@ -1376,6 +1445,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, random_ttl_index_invariant);
     tcase_add_test(tc, blind_set_counts_exact);
     tcase_add_test(tc, blind_set_drops_stale_ttl_entries);
+    tcase_add_test(tc, write_table_answers_recent_keys);
     tcase_add_test(tc, blind_set_crash_recounts);
     tcase_add_test(tc, blind_set_read_error_recounts);
     tcase_add_test(tc, recount_failure_fails_open);

@@ -3,7 +3,7 @@
 # a larger-than-cache read run, and the group-commit check. Called by
 # vs-redis.sh after its PING part (or run alone).
 #
-# Parts (PARTS="setget large groupcommit", default all three):
+# Parts (PARTS="setget ttl large groupcommit", default all but ttl):
 #  setget      lsmdb-server (appendfsync everysec) and redis-server
 #              (--save '' --appendonly no) on free 127.0.0.1 ports, each
 #              given, in turn (REPEAT times, best kept):
@@ -12,6 +12,13 @@
 #                redis-benchmark -c 50 -n N -r 1000000 -P 16 -d 4096 -t set
 #              prints rps of both and the ratio lsmdb/redis with the issue's
 #              goals (P16 GET >= 0.8, SET >= 0.6; P1 >= 0.9; 4 KB SET >= 0.8).
+#  ttl         the setget servers' setup, each given (REPEAT times, best kept)
+#                redis-benchmark -c 50 -n N -r TTL_KEYS -P 16
+#                  SET key:__rand_int__ <100 B> EX 3600
+#              (TTL_KEYS default 100000: every key set again ~N/TTL_KEYS
+#              times, each time with a new expire); prints rps of both and
+#              the ratio (no goal), both servers' INFO keyspace, and
+#              lsmdb's stale TTL entries deleted and write-table hits.
 #  large       lsmdb-server with block-cache-size 64mb: loads LARGE_N keys
 #              key:%012d (redis-benchmark's key format) x 100 B random,
 #              incompressible values through redis-cli --pipe, waits for
@@ -28,7 +35,7 @@
 #              group commit does with more writes in flight.
 #
 # Usage: utils/bench/vs-redis-keys.sh [N=1000000] [CLIENTS=50] [REPEAT=1]
-#        [PARTS=...] [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000] [GC_PIPELINE="1 16"]
+#        [PARTS=...] [TTL_KEYS=100000] [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000] [GC_PIPELINE="1 16"]
 #        [FSYNC_SECS=3] [SETTLE_SECS=180] [LSMDB_SERVER=path] [REDIS_SERVER=path]
 #        [BENCH_DIR=dir (default $TMPDIR or /tmp; the data dirs go there)]
 # Every server is started here and stopped by PID on exit. Loopback only.
@@ -36,7 +43,7 @@ set -eu
 
 for arg in "$@"; do
     case "$arg" in
-    N=* | CLIENTS=* | REPEAT=* | PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | GC_PIPELINE=* | FSYNC_SECS=* | SETTLE_SECS=* | \
+    N=* | CLIENTS=* | REPEAT=* | PARTS=* | TTL_KEYS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | GC_PIPELINE=* | FSYNC_SECS=* | SETTLE_SECS=* | \
         LSMDB_SERVER=* | REDIS_SERVER=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
     -h | --help) sed -n '2,/^[^#]/{/^#/p;}' "$0"; exit 0 ;;
     *) echo "vs-redis-keys.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
@@ -46,6 +53,7 @@ N=${N:-1000000}
 CLIENTS=${CLIENTS:-50}
 REPEAT=${REPEAT:-1}
 PARTS=${PARTS:-setget large groupcommit}
+TTL_KEYS=${TTL_KEYS:-100000}
 LARGE_N=${LARGE_N:-20000000}
 LARGE_GETS=${LARGE_GETS:-$N}
 GC_N=${GC_N:-200000}
@@ -59,7 +67,7 @@ prog=vs-redis-keys.sh
 find_lsmdb_server
 need_tools
 case " $PARTS " in
-*" setget "*) need_redis_server ;;
+*" setget "* | *" ttl "*) need_redis_server ;;
 esac
 
 tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-bench-keys-XXXXXX")
@@ -156,6 +164,37 @@ case " $PARTS " in
     done
     kill -0 "$lpid" 2>/dev/null || { echo "vs-redis-keys.sh: lsmdb-server died during the run" >&2; status=1; }
     echo "# lsmdb after the run: $(info_field "$lport" lsm stall_count) stalls, $(info_field "$lport" lsm stall_micros) us stalled, write_amplification $(info_field "$lport" lsm write_amplification)"
+    stop_pid "$lpid"
+    stop_pid "$rpid"
+    rm -rf "$tmp/lsmdb" "$tmp/redis"
+    ;;
+esac
+
+# ---- ttl ------------------------------------------------------------------
+case " $PARTS " in
+*" ttl "*)
+    start_lsmdb lsmdb --appendfsync everysec
+    lport=$port lpid=$pid
+    start_redis
+    rport=$port rpid=$pid
+    val=$(printf '%0100d' 0)
+    echo "# redis-benchmark -h 127.0.0.1 -c $CLIENTS -n $N -r $TTL_KEYS -P 16 --csv SET key:__rand_int__ <100 B> EX 3600, best of $REPEAT"
+    ttl_bench() { # port
+        redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -n "$N" -r "$TTL_KEYS" -P 16 --csv \
+            SET key:__rand_int__ "$val" EX 3600 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"'
+    }
+    l=0 x=0 r=0
+    while [ $r -lt "$REPEAT" ]; do
+        l=$(max "$l" "$(ttl_bench "$lport")")
+        x=$(max "$x" "$(ttl_bench "$rport")")
+        r=$((r + 1))
+    done
+    printf '%-4s %-6s %-8s %14s %14s %8s\n' P size test lsmdb_rps redis_rps ratio
+    printf '%-4s %-6s %-8s %14.0f %14.0f %8s\n' 16 100 "SET EX" "$l" "$x" "$(ratio "$l" "$x")"
+    [ "$l" = 0 ] && status=1
+    kill -0 "$lpid" 2>/dev/null || { echo "vs-redis-keys.sh: lsmdb-server died during the run" >&2; status=1; }
+    echo "# lsmdb: $(redis-cli -h 127.0.0.1 -p "$lport" info keyspace | grep '^db0' | tr -d '\r'); redis: $(redis-cli -h 127.0.0.1 -p "$rport" info keyspace | grep '^db0' | tr -d '\r')"
+    echo "# lsmdb: keyspace_stale_ttl_deleted $(info_field "$lport" persistence keyspace_stale_ttl_deleted), keyspace_write_table_hits $(info_field "$lport" persistence keyspace_write_table_hits), keyspace_deferred_writes $(info_field "$lport" persistence keyspace_deferred_writes)"
     stop_pid "$lpid"
     stop_pid "$rpid"
     rm -rf "$tmp/lsmdb" "$tmp/redis"

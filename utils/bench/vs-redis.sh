@@ -11,13 +11,14 @@
 # PING_INLINE and PING_MBULK at both pipeline depths, then stops both servers
 # by PID. Loopback only.
 # Then runs vs-redis-keys.sh (next to this script) with the same N, CLIENTS,
-# REPEAT and binaries: SET/GET against redis, the larger-than-cache GET run
-# and the group-commit check (see its --help). PARTS selects what runs
-# (default "ping setget large groupcommit").
+# REPEAT and binaries: SET/GET against redis, SET EX against redis (ttl, not
+# in the default), the larger-than-cache GET run and the group-commit check
+# (see its --help). PARTS selects what runs (default "ping setget large
+# groupcommit").
 #
 # Usage: utils/bench/vs-redis.sh [N=1000000] [CLIENTS=50] [REPEAT=1]
 #        [LSMDB_SERVER=path] [REDIS_SERVER=path] [PARTS=...]
-#        [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000] [GC_PIPELINE="1 16"] [FSYNC_SECS=3]
+#        [TTL_KEYS=100000] [LARGE_N=20000000] [LARGE_GETS=N] [GC_N=200000] [GC_PIPELINE="1 16"] [FSYNC_SECS=3]
 # (also read from the environment). LSMDB_SERVER defaults to
 # $LSMDB_BUILDDIR/src/lsmdb-server, else src/lsmdb-server under the current
 # directory, else next to this script's source tree.
@@ -26,7 +27,7 @@ set -eu
 for arg in "$@"; do
     case "$arg" in
     N=* | CLIENTS=* | REPEAT=* | LSMDB_SERVER=* | REDIS_SERVER=*) eval "${arg%%=*}=\${arg#*=}" ;;
-    PARTS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | GC_PIPELINE=* | FSYNC_SECS=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
+    PARTS=* | TTL_KEYS=* | LARGE_N=* | LARGE_GETS=* | GC_N=* | GC_PIPELINE=* | FSYNC_SECS=* | BENCH_DIR=*) eval "${arg%%=*}=\${arg#*=}" ;;
     -h | --help) sed -n '2,/^[^#]/{/^#/p;}' "$0"; exit 0 ;;
     *) echo "vs-redis.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
@@ -46,7 +47,7 @@ need_redis_server
 run_keys() {
     keyparts=$(echo " $PARTS " | sed 's/ ping / /g')
     [ -n "$(echo "$keyparts" | tr -d ' ')" ] || return 0
-    for v in LARGE_N LARGE_GETS GC_N GC_PIPELINE FSYNC_SECS BENCH_DIR; do
+    for v in TTL_KEYS LARGE_N LARGE_GETS GC_N GC_PIPELINE FSYNC_SECS BENCH_DIR; do
         eval "[ -n \"\${$v:-}\" ] && export $v" || true
     done
     "$here/vs-redis-keys.sh" N="$N" CLIENTS="$CLIENTS" REPEAT="$REPEAT" PARTS="$keyparts" \

@@ -1656,9 +1656,10 @@ static int sv_get(struct lsm_db *db, const struct lsm_read_options *ro,
                   struct buf *value, int *type)
 {
     int i;
+    uint64_t h = memtable_key_hash(ukey);
 
     for (i = 0; i < sv->nmem; i++) {
-        int g = memtable_get(sv->mems[i], ukey, seq, type, value, NULL);
+        int g = memtable_get_hashed(sv->mems[i], h, ukey, seq, type, value, NULL);
         if (g == MEMTABLE_FOUND)
             return 1;
         if (g == MEMTABLE_DELETED)
@@ -1676,13 +1677,14 @@ static int not_found(void)
 void lsm_prefetch(struct lsm_db *db, const void *key, size_t klen)
 {
     struct super_version *sv = sv_pin(db);
+    uint64_t h = memtable_key_hash(slice_make(key, klen));
     int i;
 
     /* Bloom filter probes too were tried: with several tables per key
      * they were more lines than the CPU keeps in flight, and gets got
      * slower. */
     for (i = 0; i < sv->nmem; i++)
-        memtable_prefetch(sv->mems[i], slice_make(key, klen));
+        memtable_prefetch(sv->mems[i], h);
     sv_unpin(db, sv);
 }
 

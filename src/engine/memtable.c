@@ -422,10 +422,21 @@ int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b)
     return batch_iterate(b, memtable_batch_op, &c);
 }
 
+uint64_t memtable_key_hash(struct slice user_key)
+{
+    return mt_hash(user_key);
+}
+
 int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_seq,
                  int *type, struct buf *value, uint64_t *seq)
 {
-    struct mt_key *k = mt_hash_find(mt, mt_hash(user_key), user_key);
+    return memtable_get_hashed(mt, mt_hash(user_key), user_key, snapshot_seq, type, value, seq);
+}
+
+int memtable_get_hashed(struct memtable *mt, uint64_t h, struct slice user_key,
+                        uint64_t snapshot_seq, int *type, struct buf *value, uint64_t *seq)
+{
+    struct mt_key *k = mt_hash_find(mt, h, user_key);
     const struct mt_ver *v;
     uint64_t max_tag, tag;
     int t;
@@ -487,11 +498,11 @@ void memtable_note_scan(struct memtable *mt)
         atomic_store_explicit(&mt->scanned, 1, memory_order_relaxed);
 }
 
-void memtable_prefetch(struct memtable *mt, struct slice user_key)
+void memtable_prefetch(struct memtable *mt, uint64_t h)
 {
     struct mt_hash *t = atomic_load_explicit(&mt->hash, memory_order_seq_cst);
 
-    __builtin_prefetch(&t->slots[(size_t)mt_hash(user_key) & t->mask]);
+    __builtin_prefetch(&t->slots[(size_t)h & t->mask]);
 }
 
 size_t memtable_approximate_memory_usage(const struct memtable *mt)

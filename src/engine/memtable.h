@@ -54,6 +54,12 @@ enum memtable_get_result {
  * bytes (for VPTR: the pointer bytes) and sequence. */
 int memtable_get(struct memtable *mt, struct slice user_key, uint64_t snapshot_seq,
                  int *type, struct buf *value, uint64_t *seq);
+/* The hash memtable_get_hashed and memtable_prefetch take: the same for
+ * every memtable, so a reader that looks in several computes it once. */
+uint64_t memtable_key_hash(struct slice user_key);
+/* memtable_get with h = memtable_key_hash(user_key). */
+int memtable_get_hashed(struct memtable *mt, uint64_t h, struct slice user_key,
+                        uint64_t snapshot_seq, int *type, struct buf *value, uint64_t *seq);
 
 /* Links the keys added since the last link into the order (what
  * memtable_iter_create does first); any thread holding a reference. */
@@ -70,9 +76,10 @@ int memtable_link_due(struct memtable *mt);
  * links are kept due from now on. Any thread. */
 void memtable_note_scan(struct memtable *mt);
 
-/* Asks for the cache line of user_key's hash slot (a hint; any thread
- * holding a reference, no effect on results). */
-void memtable_prefetch(struct memtable *mt, struct slice user_key);
+/* Asks for the cache line of the hash slot of the key whose
+ * memtable_key_hash is h (a hint; any thread holding a reference, no
+ * effect on results). */
+void memtable_prefetch(struct memtable *mt, uint64_t h);
 
 /* Bytes reserved by the arena (the flush trigger); any thread. */
 size_t memtable_approximate_memory_usage(const struct memtable *mt);

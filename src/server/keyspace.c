@@ -108,6 +108,7 @@ struct txn {
     unsigned char *touched;         /* per db: saved in undo */
     int map_dirty;
     int defer_mark_put;             /* this transaction writes the D mark */
+    int unmark;                     /* this transaction deletes it (defer_unmark) */
     size_t defer_at;                /* ksd_staged() at the outermost begin */
     uint32_t old_next_ns;
     int *whole;                     /* dbs touched as a whole */
@@ -566,6 +567,7 @@ static void txn_reset(void)
     t->map_dirty = 0;
     t->user_dirty = 0;
     t->defer_mark_put = 0;
+    t->unmark = 0;
     t->depth = 0;
 }
 
@@ -1081,12 +1083,22 @@ static void batch_count(struct lsm_batch *b, struct buf *k, const struct dbent *
     }
 }
 
-/* Adds the counters and map of the transaction to the batch. */
+/* Whether this commit may leave its counter records to a later one: the D
+ * record is stored (or goes in this batch) and stays, so a crash before
+ * they are written recounts from the data. defer_unmark writes them all
+ * in the batch that deletes D. */
+static int counts_deferrable(void)
+{
+    return ks.defer_mark && !ks.t.unmark;
+}
+
+/* Adds the counters (unless counts_deferrable) and the map of the
+ * transaction to the batch. */
 static void batch_meta(struct lsm_batch *b)
 {
     struct txn *t = &ks.t;
     struct buf k = BUF_INIT;
-    for (int i = 0; i < t->nundo; i++) {
+    for (int i = 0; i < t->nundo && !counts_deferrable(); i++) {
         const struct dbent *d = &ks.dbs[t->undo[i].db];
         const struct dbent *o = &t->undo[i].old;
         /* Unchanged (an overwrite that keeps the key's TTL state): the
@@ -1097,7 +1109,7 @@ static void batch_meta(struct lsm_batch *b)
         batch_count(b, &k, d);
     }
     /* Counters that deferred deltas changed outside any transaction. */
-    for (int i = 0; i < ks.ndb; i++)
+    for (int i = 0; i < ks.ndb && !counts_deferrable(); i++)
         if (ks.cdirty[i] && !t->touched[i])
             batch_count(b, &k, &ks.dbs[i]);
     if (t->map_dirty) {
@@ -1193,7 +1205,12 @@ int ks_txn_commit(void)
     }
     t->depth = 0;                   /* hooks run outside the transaction */
     ks.unflushed = ks.opt.defer_flush;
-    memset(ks.cdirty, 0, (size_t)ks.ndb);  /* batch_meta wrote them */
+    if (counts_deferrable()) {       /* written later: see batch_meta */
+        for (int i = 0; i < t->nundo; i++)
+            ks.cdirty[t->undo[i].db] = 1;
+    } else {
+        memset(ks.cdirty, 0, (size_t)ks.ndb);  /* batch_meta wrote them */
+    }
     if (ks.defer) {
         ksd_commit(ks.defer);
         for (size_t i = 0; i < t->n; i++)
@@ -1732,6 +1749,7 @@ static void defer_unmark(void)
         return;
     struct buf k = BUF_INIT;
     ks_txn_begin();
+    ks.t.unmark = 1;                /* with every counter record */
     mk_meta_key(&k, MK_DEFER);
     tent_put(k.data, k.len, NULL, 0, -1, 1);
     buf_free(&k);

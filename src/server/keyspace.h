@@ -36,7 +36,9 @@
  *    ks_dbsize/ks_expires get exact live figures because those first add
  *    every outstanding delta and delete every due key). While some blind
  *    SET may be missing from the stored counters, the D record is stored,
- *    and ks_open recounts from the data when it finds it.
+ *    and ks_open recounts from the data when it finds it; while it is
+ *    stored, commits leave their counter records to the one that deletes
+ *    it.
  *
  * Blind SETs (ks_overwrite): a SET that does not read the key; ks_defer
  * finds on its own thread whether the key existed, at a snapshot taken

@@ -1082,19 +1082,6 @@ START_TEST(write_table_answers_recent_keys)
 }
 END_TEST
 
-/* INFO persistence's keyspace_stale_ttl_deleted. */
-static long long stale_deleted(void)
-{
-    struct buf b = BUF_INIT;
-    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
-    buf_append_byte(&b, 0);
-    const char *p = strstr(b.data, "keyspace_stale_ttl_deleted:");
-    ck_assert_ptr_nonnull(p);
-    long long n = atoll(p + strlen("keyspace_stale_ttl_deleted:"));
-    buf_free(&b);
-    return n;
-}
-
 /* A blind SET over a key with another expire leaves the old TTL index
  * entry; once the write is counted, the loop's tick deletes it, unless the
  * key was written again since (then it may be live: SET k EX with the old
@@ -1108,7 +1095,7 @@ START_TEST(blind_set_drops_stale_ttl_entries)
     set_s(0, "again", "v", far);        /* blind SET, then SET EX far again */
     set_s(0, "later", "v", far);        /* blind SET, then a write without TTL */
     reopen();                           /* an empty write table: blind SETs */
-    long long base = stale_deleted();
+    long long base = persistence_ll("keyspace_stale_ttl_deleted");
     over_s(0, "gone", -1);
     over_s(0, "moved", far + 7);
     over_s(0, "same", far);
@@ -1127,7 +1114,7 @@ START_TEST(blind_set_drops_stale_ttl_entries)
     ck_assert(ttl_entry_in_db0("same", far));
     ck_assert(ttl_entry_in_db0("again", far));
     ck_assert(ttl_entry_in_db0("later", far));   /* written again: left to expiry */
-    ck_assert_int_eq(stale_deleted() - base, 2);
+    ck_assert_int_eq(persistence_ll("keyspace_stale_ttl_deleted") - base, 2);
     /* Expiry then finds exactly the live entries. */
     fake_now = far + 8;
     ck_assert_int_eq(ks_active_expire_cycle(100000000), 3);

@@ -15,6 +15,7 @@
 #include "engine/lsm.h"
 #include "server/keyspace.h"
 #include "server/ks_defer.h"
+#include "server/ks_wtab.h"
 #include "util/clock.h"
 #include "util/coding.h"
 #include "util/hash.h"
@@ -130,6 +131,7 @@ static struct {
      * later whether it existed and the counters get the difference. NULL
      * when off (every SET reads first). */
     struct ksd *defer;
+    struct ks_wtab *wtab;           /* what recent commits left in their keys */
     unsigned char *cdirty;          /* per db: counters changed by deltas, not written */
     int defer_mark;                 /* the D record is written (or in the open batch) */
     int counts_unsure;              /* a deferred read failed: recount at next open */
@@ -283,8 +285,7 @@ void ks_prefetch(int db, const char *key, size_t klen)
     be32_put(k, ks.dbs[db].ns);
     memcpy(k + NS_LEN, key, klen);
     lsm_prefetch(ks.lsm, k, NS_LEN + klen);
-    if (ks.defer)
-        ksd_prefetch(ks.defer, hash64(k, NS_LEN + klen, TENT_SEED));
+    wtab_prefetch(ks.wtab, hash64(k, NS_LEN + klen, TENT_SEED));
 }
 
 static void mk_meta_key(struct buf *b, char kind)
@@ -375,17 +376,17 @@ static int defer_head(const char *head, size_t got, size_t full, int64_t *exp)
 
 /* ---- the transaction's change set ---- */
 
-/* Reports a committed change of a data key to ks_defer's write table. */
+/* Reports a committed change of a data key to the write table. */
 static void tent_written(const struct tent *x)
 {
     int type = 0;
-    int64_t exp = -2;               /* deleted */
+    int64_t exp = WTAB_EXP_DELETED;
     if (!x->del) {
         size_t got = x->vlen < REC_HDR_MAX ? x->vlen : REC_HDR_MAX;
         if (rec_decode_head(x->val, got, x->vlen, &type, &exp) != 0)
-            exp = KSD_EXP_UNKNOWN;
+            exp = WTAB_EXP_UNKNOWN;
     }
-    ksd_written(ks.defer, x->hash, type, exp);
+    wtab_written(ks.wtab, x->hash, type, exp);
 }
 
 static struct tent *tent_find(const char *key, size_t klen, uint64_t h)
@@ -927,8 +928,9 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.defer_count = ks.defer_waits = ks.stale_dropped = ks.known_reads = 0;
     ks.defer_wait_max_us = 0;
     ks.defer = NULL;
+    ks.wtab = wtab_create();
     if (ks.opt.defer_counts) {
-        ks.defer = ksd_create(ks.lsm, defer_head, DEFER_MAX_PENDING);
+        ks.defer = ksd_create(ks.lsm, ks.wtab, defer_head, DEFER_MAX_PENDING);
         if (!ks.defer)
             log_warning("keyspace: no thread for deferred counting; every SET reads first");
     }
@@ -960,6 +962,8 @@ int ks_close(void)
         ksd_destroy(ks.defer);
         ks.defer = NULL;
     }
+    wtab_destroy(ks.wtab);
+    ks.wtab = NULL;
     bg_stop();
     int rc = lsm_sync(ks.lsm);
     int rc2 = lsm_close(ks.lsm);
@@ -1211,12 +1215,10 @@ int ks_txn_commit(void)
     } else {
         memset(ks.cdirty, 0, (size_t)ks.ndb);  /* batch_meta wrote them */
     }
-    if (ks.defer) {
-        ksd_commit(ks.defer);
-        for (size_t i = 0; i < t->n; i++)
-            if (t->ent[i].db >= 0)
-                tent_written(&t->ent[i]);
-    }
+    wtab_commit(ks.wtab);
+    for (size_t i = 0; i < t->n; i++)
+        if (t->ent[i].db >= 0)
+            tent_written(&t->ent[i]);
     after_commit();
     txn_reset();
     return 0;
@@ -1299,11 +1301,11 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
     mk_data_key(&kbuf, ns, key, klen);
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
     int rc;
-    if (ks.defer && !(ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) &&
-        ksd_known(ks.defer, h, type, exp)) {
+    if (!(ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) &&
+        wtab_known(ks.wtab, h, type, exp)) {
         /* Committed lately: the write table knows the record (no read). */
         ks.known_reads++;
-        if (*exp == -2)
+        if (*exp == WTAB_EXP_DELETED)
             return 0;
     } else {
         rc = raw_get_head(kbuf.data, kbuf.len, head, &got, &full);
@@ -1376,7 +1378,7 @@ static int set_blind(int db, const char *key, size_t klen, int type, const void 
     int ktype;
     int64_t kexp;
     if ((ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) || !ksd_can_defer(ks.defer, h) ||
-        ksd_known(ks.defer, h, &ktype, &kexp))      /* then reading costs nothing */
+        wtab_known(ks.wtab, h, &ktype, &kexp))      /* then reading costs nothing */
         return 0;
     ksd_defer(ks.defer, kbuf.data, kbuf.len, ns, exp, h);
     ks.defer_count++;
@@ -1761,7 +1763,8 @@ static void defer_unmark(void)
 static void stale_drop(void *arg, const struct ksd_stale *st)
 {
     uint64_t *n = arg;
-    if (st->sklen < NS_LEN || ns_to_db(st->ns) < 0 || !ksd_stale_is_stale(ks.defer, st))
+    if (st->sklen < NS_LEN || ns_to_db(st->ns) < 0 ||
+        !wtab_left_other_expire(ks.wtab, st->key_hash, st->commit, st->old_exp))
         return;         /* a flushed db's entries go with it; expiry drops the rest */
     mk_ttl_key(&ibuf, st->old_exp, st->ns, st->skey + NS_LEN, st->sklen - NS_LEN);
     tent_put(ibuf.data, ibuf.len, NULL, 0, -1, 1);

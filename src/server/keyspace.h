@@ -43,8 +43,9 @@
  * Blind SETs (ks_overwrite): a SET that does not read the key; ks_defer
  * finds on its own thread whether the key existed, at a snapshot taken
  * before the write (see ks_defer.h and docs/format-keyspace.md). A key
- * written lately is not read either: ks_defer's write table holds its
- * record's type and expire, which every read of a key's metadata uses.
+ * written lately is not read either: the write table (ks_wtab.h) holds
+ * its record's type and expire, which every read of a key's metadata
+ * uses.
  *
  * Keys and values are binary safe (any bytes, any length). Returned codes:
  * 0/1 results as documented, or a negative LSM_E* code from engine/lsm.h

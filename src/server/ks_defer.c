@@ -4,6 +4,7 @@
 
 #include "engine/lsm.h"
 #include "server/ks_defer.h"
+#include "server/ks_wtab.h"
 #include "util/coding.h"
 #include "util/log.h"
 #include "util/slice.h"
@@ -13,20 +14,6 @@
  * key hash fixed64 | stored key. A stale TTL entry (ksd_stale) is the same
  * with exp = the old record's expire. */
 #define ENT_FIXED 32
-
-/* The write table: slot h & WTAB_MASK holds the last committed write of any
- * stored key whose hash lands there (a later write of another key takes
- * the slot over: the table forgets, it never claims a write that did not
- * happen). */
-#define WTAB_SLOTS (1u << 15)
-#define WTAB_MASK (WTAB_SLOTS - 1)
-
-struct wslot {
-    uint64_t hash;                  /* 0 = never written */
-    uint64_t commit;
-    int64_t exp;                    /* the key's expire after that commit */
-    int type;                       /* and its record type */
-};
 
 struct epoch {
     struct epoch *next;
@@ -43,8 +30,7 @@ struct ksd {
 
     /* loop thread only */
     struct epoch *open;             /* NULL until a write is staged */
-    uint64_t commit;                /* commits counted (ksd_commit) */
-    struct wslot *wtab;             /* WTAB_SLOTS */
+    const struct ks_wtab *wtab;     /* the keyspace's */
 
     /* shared with the resolver, under mu */
     pthread_mutex_t mu;
@@ -193,13 +179,14 @@ static void *resolver_main(void *arg)
     return NULL;
 }
 
-struct ksd *ksd_create(struct lsm_db *lsm, ksd_head_fn head, size_t max_pending)
+struct ksd *ksd_create(struct lsm_db *lsm, const struct ks_wtab *wtab, ksd_head_fn head,
+                       size_t max_pending)
 {
     struct ksd *d = zcalloc(sizeof(*d));
     d->lsm = lsm;
     d->head = head;
     d->max_pending = max_pending;
-    d->wtab = zcalloc(WTAB_SLOTS * sizeof(*d->wtab));
+    d->wtab = wtab;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->work, NULL);
     pthread_cond_init(&d->done_cv, NULL);
@@ -207,7 +194,6 @@ struct ksd *ksd_create(struct lsm_db *lsm, ksd_head_fn head, size_t max_pending)
         pthread_mutex_destroy(&d->mu);
         pthread_cond_destroy(&d->work);
         pthread_cond_destroy(&d->done_cv);
-        zfree(d->wtab);
         zfree(d);
         return NULL;
     }
@@ -230,18 +216,12 @@ void ksd_destroy(struct ksd *d)
     }
     if (d->open)
         epoch_free(d, d->open);
-    zfree(d->wtab);
     zfree(d->done);
     buf_free(&d->stale);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->work);
     pthread_cond_destroy(&d->done_cv);
     zfree(d);
-}
-
-static uint64_t slot_hash(uint64_t h)
-{
-    return h ? h : 1;
 }
 
 size_t ksd_pending(const struct ksd *d)
@@ -256,7 +236,7 @@ int ksd_can_defer(const struct ksd *d, uint64_t key_hash)
         return 0;
     /* No commit since the snapshot wrote a key of this slot (so not this
      * key: a false "no" only costs a read). */
-    return !d->open || d->wtab[key_hash & WTAB_MASK].commit <= d->open->snap_commit;
+    return !d->open || wtab_slot_commit(d->wtab, key_hash) <= d->open->snap_commit;
 }
 
 void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp,
@@ -266,55 +246,19 @@ void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64
     if (!e) {
         e = zcalloc(sizeof(*e));
         e->snap = lsm_snapshot_create(d->lsm);
-        e->snap_commit = d->commit;
+        e->snap_commit = wtab_commits(d->wtab);
         d->open = e;
     }
     char p[ENT_FIXED];
     encode_fixed32(p, ns);
     encode_fixed64(p + 4, (uint64_t)exp);
     encode_fixed32(p + 12, (uint32_t)sklen);
-    encode_fixed64(p + 16, d->commit + 1);     /* the commit that will write it */
+    encode_fixed64(p + 16, wtab_commits(d->wtab) + 1);    /* the commit that writes it */
     encode_fixed64(p + 24, key_hash);
     buf_reserve(&e->ents, ENT_FIXED + sklen);
     buf_append(&e->ents, p, ENT_FIXED);
     buf_append(&e->ents, skey, sklen);
     e->n++;
-}
-
-void ksd_prefetch(const struct ksd *d, uint64_t key_hash)
-{
-    __builtin_prefetch(&d->wtab[key_hash & WTAB_MASK], 1);
-}
-
-void ksd_commit(struct ksd *d)
-{
-    d->commit++;
-}
-
-void ksd_written(struct ksd *d, uint64_t key_hash, int type, int64_t exp)
-{
-    struct wslot *w = &d->wtab[key_hash & WTAB_MASK];
-    w->hash = slot_hash(key_hash);
-    w->commit = d->commit;
-    w->exp = exp;
-    w->type = type;
-}
-
-int ksd_known(const struct ksd *d, uint64_t key_hash, int *type, int64_t *exp)
-{
-    const struct wslot *w = &d->wtab[key_hash & WTAB_MASK];
-    if (w->hash != slot_hash(key_hash) || w->exp == KSD_EXP_UNKNOWN)
-        return 0;
-    *type = w->type;
-    *exp = w->exp;
-    return 1;
-}
-
-int ksd_stale_is_stale(const struct ksd *d, const struct ksd_stale *st)
-{
-    const struct wslot *w = &d->wtab[st->key_hash & WTAB_MASK];
-    return w->hash == slot_hash(st->key_hash) && w->commit == st->commit &&
-           w->exp != KSD_EXP_UNKNOWN && w->exp != st->old_exp;
 }
 
 size_t ksd_staged(const struct ksd *d)

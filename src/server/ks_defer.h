@@ -7,27 +7,25 @@
  * write, and turns what it finds into counter deltas (keys, expires, sum of
  * expire times) per namespace, which the keyspace adds to its counters.
  *
- * Owns: the open epoch (an engine snapshot and the blind writes staged
- * since it was taken), the write table (per slot of key hashes, the last
- * commit that wrote a key of that slot and the record type and expire it
- * left; the keyspace also reads recently written keys' state from it,
- * ksd_known), the queue of sealed epochs, the resolver thread, and what it
- * has finished: the deltas and the stale TTL index entries.
+ * Owns: the open epoch (an engine snapshot, the number of commits before
+ * it, and the blind writes staged since), the queue of sealed epochs, the
+ * resolver thread, and what it has finished: the deltas and the stale TTL
+ * index entries. It reads the keyspace's write table (ks_wtab.h), which
+ * the keyspace keeps up to date with every commit.
  *
  * Invariant: a write is staged only if its stored key was not written
- * between the epoch's snapshot and the write (the caller checks
- * ksd_can_defer and reports every commit with ksd_commit and every stored
- * key it wrote with ksd_written), so reading the key at the snapshot gives
- * its state just before the write. The snapshot is released when the
- * epoch is resolved.
+ * between the epoch's snapshot and the write (ksd_can_defer: no commit
+ * since the snapshot wrote a key of the write table's slot), so reading
+ * the key at the snapshot gives its state just before the write. The
+ * snapshot is released when the epoch is resolved.
  *
  * Stale TTL entries: a blind write that replaced a record with another
  * expire leaves that record's TTL index entry behind. The resolver reports
- * each one (ksd_stale); ksd_stale_is_stale says whether the entry is still
- * stale now: the blind write's commit is the last that wrote the key (per
- * the write table) and left another expire. It errs on "no" (a slot taken
- * over by another key), never on "yes", so deleting the entries it
- * confirms never deletes a live one.
+ * each one (ksd_stale), with the commit that made the blind write (the
+ * one after those counted when it was staged). The entry is still stale
+ * if the write table says that commit is still the key's last write and
+ * left another expire (wtab_left_other_expire, which errs only towards
+ * "no"), so deleting the entries it confirms never deletes a live one.
  *
  * A delta counts a present record whatever its expire (an expired record
  * still counted is the keyspace's business): keys +1 if no record was
@@ -43,6 +41,7 @@
 #include <stdint.h>
 
 struct lsm_db;
+struct ks_wtab;
 struct ksd;
 
 struct ksd_delta {
@@ -68,37 +67,24 @@ struct ksd_stale {
 typedef int (*ksd_head_fn)(const char *head, size_t got, size_t full, int64_t *exp);
 
 /* max_pending bounds the staged + unresolved writes: beyond it
- * ksd_can_defer says no and the caller reads the key itself. NULL when the
- * thread cannot be started. */
-struct ksd *ksd_create(struct lsm_db *lsm, ksd_head_fn head, size_t max_pending);
+ * ksd_can_defer says no and the caller reads the key itself. wtab (the
+ * keyspace's, kept up to date with every commit) must outlive it. NULL
+ * when the thread cannot be started. */
+struct ksd *ksd_create(struct lsm_db *lsm, const struct ks_wtab *wtab, ksd_head_fn head,
+                       size_t max_pending);
 /* Stops the thread; work not collected is dropped (collect with wait
  * first). Releases every snapshot. */
 void ksd_destroy(struct ksd *d);
 
-/* 1 if a write of the stored key with this hash may be staged now. */
+/* 1 if a write of the stored key with this hash (the write table's) may
+ * be staged now. */
 int ksd_can_defer(const struct ksd *d, uint64_t key_hash);
 /* Stages a blind write of stored key skey (namespace ns, new expire exp or
  * -1, key_hash as for ksd_can_defer). Takes the epoch's snapshot on the
  * first write of an epoch, so call it before the write is committed; the
- * next ksd_commit is taken to be the write's. */
+ * next commit the write table counts is taken to be the write's. */
 void ksd_defer(struct ksd *d, const char *skey, size_t sklen, uint32_t ns, int64_t exp,
                uint64_t key_hash);
-/* A hint: a write of the stored key with this hash may come soon (the
- * write table's line is fetched). */
-void ksd_prefetch(const struct ksd *d, uint64_t key_hash);
-/* A commit succeeded: call before its ksd_written calls. */
-void ksd_commit(struct ksd *d);
-/* The commit wrote this stored key (blind or not), leaving a record of
- * this type with expire exp (-1 none), or none (exp -2), or something the
- * caller cannot tell (exp KSD_EXP_UNKNOWN). */
-#define KSD_EXP_UNKNOWN INT64_MIN
-void ksd_written(struct ksd *d, uint64_t key_hash, int type, int64_t exp);
-/* The committed state of a stored key, when the write table still holds
- * its last write (the keyspace's commits are the only writers of stored
- * keys, so it is exact): 1 with *type and *exp (-2: no record), else 0. */
-int ksd_known(const struct ksd *d, uint64_t key_hash, int *type, int64_t *exp);
-/* 1 if st's entry is certainly stale now (see above), else 0. */
-int ksd_stale_is_stale(const struct ksd *d, const struct ksd_stale *st);
 /* Writes staged in the open epoch. A transaction takes this count when it
  * begins, and ksd_truncate drops what it staged after that when it is
  * rolled back. */

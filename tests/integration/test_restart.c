@@ -491,10 +491,15 @@ static void test_deferred_key_counting(void)
         }
         long long on = info_ll(c, "persistence", "keyspace_deferred_counting");
         long long blind = info_ll(c, "persistence", "keyspace_deferred_writes");
+        long long known = info_ll(c, "persistence", "keyspace_write_table_hits");
         long long n = int_call(c, "DBSIZE", NULL);
-        tap_ok(oks == 300 && on == !pass && (pass ? blind == 0 : blind > 0) && n == 200,
+        /* The 100 overwrites find their key's state in the write table,
+         * with or without deferred counting. */
+        tap_ok(oks == 300 && on == !pass && (pass ? blind == 0 : blind > 0) && n == 200 &&
+               known >= 90,
                "%s: INFO keyspace_deferred_counting:%lld, %lld SETs written without a read, "
-               "DBSIZE %lld (want 200)", label, on, blind, n);
+               "%lld answered by the write table, DBSIZE %lld (want 200)", label, on, blind,
+               known, n);
         /* SETs that drop an expire: a blind one leaves the old TTL index
          * entry, which the loop deletes once the write is counted. After a
          * restart, so that the keys are not in the write table (a SET of a

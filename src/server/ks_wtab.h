@@ -1,0 +1,55 @@
+/* ks_wtab: the keyspace's write table, what its recent commits left in the
+ * stored keys they wrote.
+ *
+ * Owns: the commit counter, and a fixed array of slots (WTAB_SLOTS, 1 MB)
+ * indexed by a stored key's hash. A slot holds the last commit that wrote
+ * a key of that slot: the key's full hash, the commit's number, and the
+ * record type and expire time the commit left (or that it deleted the
+ * key).
+ *
+ * Invariant: a slot never claims a write that did not happen. A later
+ * write of another key of the same slot takes the slot over: the table
+ * forgets, it does not guess. The keyspace's commits are the only writers
+ * of stored keys, so what a slot says about its own key is that key's
+ * committed state (wtab_known), and "no commit after the snapshot wrote a
+ * key of this slot" is proof that this key was not written since
+ * (ks_defer). Empty at every start.
+ *
+ * Thread rules: one thread (the loop). */
+#ifndef LSMDB_SERVER_KS_WTAB_H
+#define LSMDB_SERVER_KS_WTAB_H
+
+#include <stdint.h>
+
+struct ks_wtab;
+
+/* The expire of a key its commit deleted, and of one whose record the
+ * caller could not decode (never known). */
+#define WTAB_EXP_DELETED (-2)
+#define WTAB_EXP_UNKNOWN INT64_MIN
+
+struct ks_wtab *wtab_create(void);
+void wtab_destroy(struct ks_wtab *w);
+
+/* Commits reported so far (the number of the last one; 0 before any). */
+uint64_t wtab_commits(const struct ks_wtab *w);
+/* A commit succeeded: call once before its wtab_written calls. */
+void wtab_commit(struct ks_wtab *w);
+/* That commit wrote this stored key, leaving a record of this type with
+ * expire exp (-1 none), or none (WTAB_EXP_DELETED), or WTAB_EXP_UNKNOWN. */
+void wtab_written(struct ks_wtab *w, uint64_t key_hash, int type, int64_t exp);
+
+/* The committed state of a stored key, when its slot still holds its last
+ * write: 1 with *type and *exp (WTAB_EXP_DELETED: no record), else 0. */
+int wtab_known(const struct ks_wtab *w, uint64_t key_hash, int *type, int64_t *exp);
+/* The last commit that wrote a key of this hash's slot (0 if none). */
+uint64_t wtab_slot_commit(const struct ks_wtab *w, uint64_t key_hash);
+/* 1 if commit `commit` is still the last one that wrote this key and left
+ * a known expire other than exp, else 0 (also when the slot forgot). */
+int wtab_left_other_expire(const struct ks_wtab *w, uint64_t key_hash, uint64_t commit,
+                           int64_t exp);
+/* A hint: the key with this hash is about to be read or written (its
+ * slot's cache line is fetched). */
+void wtab_prefetch(const struct ks_wtab *w, uint64_t key_hash);
+
+#endif

@@ -13,9 +13,11 @@ struct wslot {
     int type;
 };
 
+/* The slots first: the allocation is page aligned, so no 32-byte slot
+ * straddles two cache lines. */
 struct ks_wtab {
-    uint64_t commits;
     struct wslot slots[WTAB_SLOTS];
+    uint64_t commits;
 };
 
 /* A key whose hash is 0 is stored as 1 (0 marks an empty slot). */

@@ -138,7 +138,7 @@ static struct {
     uint64_t defer_count;           /* blind writes staged */
     uint64_t defer_waits;           /* counter reads that waited for the thread */
     uint64_t stale_dropped;         /* TTL index entries blind writes left, deleted */
-    uint64_t known_reads;           /* key lookups the write table answered */
+    uint64_t wtab_hits;             /* key lookups the write table answered */
     int64_t defer_wait_max_us;      /* the longest such wait */
     /* No TTL index entry is older than this (committed deletions before it):
      * expiry seeks here instead of wading through the tombstones that
@@ -500,14 +500,11 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
     return 1;
 }
 
-/* The first bytes of a stored record through the transaction, without
- * reading or copying the rest of its value (no value-log read for a
- * separated one): 1 found (head: got of the record's full bytes), 0 absent,
- * < 0 error. */
-static int raw_get_head(const char *key, size_t klen, char head[REC_HDR_MAX], size_t *got,
-                        size_t *full)
+/* raw_get_head with the transaction's entry for key already looked up (x,
+ * NULL when it has none). */
+static int raw_get_head_at(const struct tent *x, const char *key, size_t klen,
+                           char head[REC_HDR_MAX], size_t *got, size_t *full)
 {
-    struct tent *x = tent_lookup(key, klen);
     if (x) {
         if (x->del)
             return 0;
@@ -520,6 +517,16 @@ static int raw_get_head(const char *key, size_t klen, char head[REC_HDR_MAX], si
     if (rc == LSM_ENOTFOUND)
         return 0;
     return rc == 0 ? 1 : rc;
+}
+
+/* The first bytes of a stored record through the transaction, without
+ * reading or copying the rest of its value (no value-log read for a
+ * separated one): 1 found (head: got of the record's full bytes), 0 absent,
+ * < 0 error. */
+static int raw_get_head(const char *key, size_t klen, char head[REC_HDR_MAX], size_t *got,
+                        size_t *full)
+{
+    return raw_get_head_at(tent_lookup(key, klen), key, klen, head, got, full);
 }
 
 /* The db's entry for writing: its old value is saved for rollback. */
@@ -925,7 +932,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.cdirty = zcalloc((size_t)ks.ndb);
     ks.defer_mark = 0;
     ks.counts_unsure = 0;
-    ks.defer_count = ks.defer_waits = ks.stale_dropped = ks.known_reads = 0;
+    ks.defer_count = ks.defer_waits = ks.stale_dropped = ks.wtab_hits = 0;
     ks.defer_wait_max_us = 0;
     ks.defer = NULL;
     ks.wtab = wtab_create();
@@ -1300,15 +1307,15 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
     size_t got, full;
     mk_data_key(&kbuf, ns, key, klen);
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
+    struct tent *x = ks.t.n > 0 ? tent_find(kbuf.data, kbuf.len, h) : NULL;
     int rc;
-    if (!(ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) &&
-        wtab_known(ks.wtab, h, type, exp)) {
+    if (!x && wtab_known(ks.wtab, h, type, exp)) {
         /* Committed lately: the write table knows the record (no read). */
-        ks.known_reads++;
+        ks.wtab_hits++;
         if (*exp == WTAB_EXP_DELETED)
             return 0;
     } else {
-        rc = raw_get_head(kbuf.data, kbuf.len, head, &got, &full);
+        rc = raw_get_head_at(x, kbuf.data, kbuf.len, head, &got, &full);
         if (rc <= 0)
             return rc;
         rc = rec_decode_head(head, got, full, type, exp);
@@ -2566,7 +2573,7 @@ static void info_persistence(struct buf *b)
     info_line(b, "keyspace_deferred_waits:%" PRIu64, ks.defer_waits);
     info_line(b, "keyspace_deferred_wait_max_us:%" PRId64, ks.defer_wait_max_us);
     info_line(b, "keyspace_stale_ttl_deleted:%" PRIu64, ks.stale_dropped);
-    info_line(b, "keyspace_write_table_hits:%" PRIu64, ks.known_reads);
+    info_line(b, "keyspace_write_table_hits:%" PRIu64, ks.wtab_hits);
     info_line(b, "keyspace_counts_exact:%d", !ks.counts_unsure);
 }
 

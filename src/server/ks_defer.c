@@ -15,6 +15,28 @@
  * with exp = the old record's expire. */
 #define ENT_FIXED 32
 
+/* A staged (or stale) entry, decoded; key points into the buffer. */
+struct ent {
+    uint32_t ns;
+    int64_t exp;
+    size_t klen;
+    uint64_t commit;
+    uint64_t key_hash;
+    const char *key;
+};
+
+/* Decodes the entry at p; returns its size. */
+static size_t ent_decode(const char *p, struct ent *e)
+{
+    e->ns = decode_fixed32(p);
+    e->exp = (int64_t)decode_fixed64(p + 4);
+    e->klen = decode_fixed32(p + 12);
+    e->commit = decode_fixed64(p + 16);
+    e->key_hash = decode_fixed64(p + 24);
+    e->key = p + ENT_FIXED;
+    return ENT_FIXED + e->klen;
+}
+
 struct epoch {
     struct epoch *next;
     const struct lsm_snapshot *snap;
@@ -82,11 +104,12 @@ static int resolve(struct ksd *d, const struct epoch *e, struct ksd_delta **arr,
     ro.fill_cache = 1;
     for (size_t off = 0; off < e->ents.len;) {
         const char *p = e->ents.data + off;
-        uint32_t ns = decode_fixed32(p);
-        int64_t exp = (int64_t)decode_fixed64(p + 4);
-        size_t klen = decode_fixed32(p + 12);
-        const char *key = p + ENT_FIXED;
-        off += ENT_FIXED + klen;
+        struct ent en;
+        off += ent_decode(p, &en);
+        uint32_t ns = en.ns;
+        int64_t exp = en.exp;
+        size_t klen = en.klen;
+        const char *key = en.key;
 
         char head[LSM_VALUE_PREFIX_MAX];
         size_t got = 0, full = 0;
@@ -272,8 +295,9 @@ void ksd_truncate(struct ksd *d, size_t mark)
     if (!e || e->n <= mark)
         return;
     size_t off = 0;
+    struct ent en;
     for (size_t i = 0; i < mark; i++)
-        off += ENT_FIXED + decode_fixed32(e->ents.data + off + 12);
+        off += ent_decode(e->ents.data + off, &en);
     buf_truncate(&e->ents, off);
     e->n = mark;
 }
@@ -341,15 +365,9 @@ void ksd_take_stale(struct ksd *d, void (*fn)(void *arg, const struct ksd_stale 
     __atomic_store_n(&d->stale_len, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&d->mu);
     for (size_t off = 0; off < stale.len;) {
-        const char *p = stale.data + off;
-        struct ksd_stale st;
-        st.ns = decode_fixed32(p);
-        st.old_exp = (int64_t)decode_fixed64(p + 4);
-        st.sklen = decode_fixed32(p + 12);
-        st.commit = decode_fixed64(p + 16);
-        st.key_hash = decode_fixed64(p + 24);
-        st.skey = p + ENT_FIXED;
-        off += ENT_FIXED + st.sklen;
+        struct ent en;
+        off += ent_decode(stale.data + off, &en);
+        struct ksd_stale st = { en.ns, en.exp, en.key, en.klen, en.commit, en.key_hash };
         fn(arg, &st);
     }
     buf_free(&stale);

@@ -17,11 +17,17 @@
 #define CACHE_MAX_SHARDS 64
 #define CACHE_HASH_SEED 0x5a17c0deu
 
+/* The LRU links, first in a handle: a shard's list heads are bare links
+ * (a handle ends in its key, so it cannot be a field of the shard). */
+struct cache_link {
+    struct cache_link *next, *prev;
+};
+
 struct cache_handle {
+    struct cache_link link;
     void *value;
     cache_deleter_fn deleter;
     struct cache_handle *next_hash;
-    struct cache_handle *next, *prev;
     size_t charge;
     uint32_t hash;
     uint32_t refs;
@@ -35,8 +41,8 @@ struct shard {
     size_t capacity;
     size_t usage;
     size_t entries;
-    struct cache_handle lru;      /* list heads (dummies) */
-    struct cache_handle in_use;
+    struct cache_link lru;        /* list heads */
+    struct cache_link in_use;
     struct cache_handle **table;
     uint32_t table_len;           /* power of two */
     uint64_t hits, misses, inserts, evictions;
@@ -50,14 +56,21 @@ struct cache {
     struct shard shards[];
 };
 
-static void list_remove(struct cache_handle *e)
+static struct cache_handle *link_handle(struct cache_link *l)
 {
+    return (struct cache_handle *)l;    /* the link is the first member */
+}
+
+static void list_remove(struct cache_handle *h)
+{
+    struct cache_link *e = &h->link;
     e->next->prev = e->prev;
     e->prev->next = e->next;
 }
 
-static void list_append(struct cache_handle *head, struct cache_handle *e)
+static void list_append(struct cache_link *head, struct cache_handle *h)
 {
+    struct cache_link *e = &h->link;
     e->next = head;
     e->prev = head->prev;
     e->prev->next = e;
@@ -141,7 +154,7 @@ static struct cache_handle *finish_erase(struct shard *s, struct cache_handle *e
 static void evict(struct shard *s, struct cache_handle **dead)
 {
     while (s->usage > s->capacity && s->lru.next != &s->lru) {
-        struct cache_handle *old = s->lru.next, *f;
+        struct cache_handle *old = link_handle(s->lru.next), *f;
         struct cache_handle **slot = find_slot(s, slice_make(old->key, old->key_len), old->hash);
         assert(*slot == old);
         *slot = old->next_hash;
@@ -210,7 +223,7 @@ void cache_destroy(struct cache *c)
         struct cache_handle *dead = NULL;
         assert(s->in_use.next == &s->in_use);     /* every handle released */
         while (s->lru.next != &s->lru) {
-            struct cache_handle *e = s->lru.next, *f;
+            struct cache_handle *e = link_handle(s->lru.next), *f;
             f = finish_erase(s, e);
             if (f) {
                 f->next_hash = dead;
@@ -240,7 +253,7 @@ struct cache_handle *cache_insert(struct cache *c, struct slice key, void *value
     e->refs = 1;                 /* the returned handle */
     e->in_cache = 0;
     e->next_hash = NULL;
-    e->next = e->prev = e;
+    e->link.next = e->link.prev = &e->link;
 
     pthread_mutex_lock(&s->mu);
     s->inserts++;

@@ -544,8 +544,8 @@ static void sv_free_locked(struct super_version *sv)
 {
     int i;
 
-    sv->prev->next = sv->next;
-    sv->next->prev = sv->prev;
+    sv->link.prev->next = sv->link.next;
+    sv->link.next->prev = sv->link.prev;
     version_unref(sv->v);
     for (i = 0; i < sv->nmem; i++)
         memtable_unref(sv->mems[i]);
@@ -571,10 +571,10 @@ void db_sv_install(struct lsm_db *db)
     }
     sv->v = db->vs->current;
     version_ref(sv->v);
-    sv->next = &db->sv_live;
-    sv->prev = db->sv_live.prev;
-    sv->prev->next = sv;
-    db->sv_live.prev = sv;
+    sv->link.next = &db->sv_live;
+    sv->link.prev = db->sv_live.prev;
+    sv->link.prev->next = &sv->link;
+    db->sv_live.prev = &sv->link;
     /* Initialised before it is published: a reader pins it under sv_lock. */
     pthread_spin_lock(&db->sv_lock);
     old = db->sv;
@@ -586,7 +586,9 @@ void db_sv_install(struct lsm_db *db)
 
 uint64_t db_sv_oldest(struct lsm_db *db)
 {
-    return db->sv_live.next == &db->sv_live ? UINT64_MAX : db->sv_live.next->number;
+    if (db->sv_live.next == &db->sv_live)
+        return UINT64_MAX;
+    return ((struct super_version *)db->sv_live.next)->number;   /* link is first */
 }
 
 static void sv_installed_hook(void *arg)

@@ -53,11 +53,17 @@ struct db_vlog_hooks {
  * versions are listed oldest first: value-log GC removes a rewritten segment
  * only when every live one was installed after the rewrite (a get reads the
  * last sequence after pinning, so it then sees the new pointers). */
+/* The live list's links, first in a super version: the list head in
+ * lsm_db is a bare link (a super version ends in its memtable array). */
+struct sv_link {
+    struct sv_link *prev, *next;       /* (mu) */
+};
+
 struct super_version {
+    struct sv_link link;               /* (mu) live list */
     int refs;                          /* atomic */
     uint64_t number;                   /* install order, from 1 */
     struct version *v;
-    struct super_version *prev, *next; /* (mu) live list */
     int nmem;
     struct memtable *mems[];           /* mem, then immutables newest first */
 };
@@ -153,7 +159,7 @@ struct lsm_db {
 
     pthread_spinlock_t sv_lock;        /* pins sv: load + ref */
     struct super_version *sv;          /* installed (mu + sv_lock to replace) */
-    struct super_version sv_live;      /* (mu) list head, oldest first */
+    struct sv_link sv_live;            /* (mu) list head, oldest first */
     uint64_t sv_number;                /* (mu) last installed */
     int sv_on;                         /* (mu) from open until close */
 

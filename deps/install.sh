@@ -12,6 +12,11 @@ if [ "${LSMDB_BENCH_DEPS:-0}" = 1 ]; then
     PKGS="$PKGS rocksdb-tools linux-perf"
 fi
 
+# Fuzzing (utils/fuzz, docs/fuzzing.md) needs clang and its libFuzzer.
+if [ "${LSMDB_FUZZ_DEPS:-0}" = 1 ]; then
+    PKGS="$PKGS clang libclang-rt-14-dev"
+fi
+
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

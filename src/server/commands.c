@@ -387,10 +387,12 @@ static int name_equal(const char *lower, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
+        if (lower[i] == '\0')
+            return 0;   /* s is longer (a NUL in s must not match the end) */
         if (ch >= 'A' && ch <= 'Z')
             ch = (unsigned char)(ch + 32);
         if ((unsigned char)lower[i] != ch)
-            return 0;   /* also stops at lower's NUL */
+            return 0;
     }
     return lower[n] == '\0';
 }

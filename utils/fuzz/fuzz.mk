@@ -6,6 +6,6 @@
 #    `CC=clang ./configure --enable-fuzzing`; `make fuzz-targets` builds
 #    them all.
 # One fragment per target (utils/fuzz/<name>.mk), included by Makefile.am.
-EXTRA_DIST += utils/fuzz/fuzz.h utils/fuzz/corpus utils/fuzz/run.sh
+EXTRA_DIST += utils/fuzz/fuzz.h utils/fuzz/corpus utils/fuzz/run.sh utils/fuzz/server.dict
 FUZZER_LINK = $(AM_LDFLAGS) -fsanitize=fuzzer
 FUZZ_TARGETS =

@@ -7,7 +7,8 @@
  * crash or abort fails the test (automake sees the signal); each corpus file
  * that passes is one "ok" line, the mutations one more.
  * Usage: replay_<name> [DIR] (default: the corpus directory above; the name
- * comes from the program's own name). */
+ * comes from the program's own name). With FUZZ_LAST=FILE each mutation is
+ * written to FILE before it runs, so the one that broke the target is kept. */
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
@@ -190,6 +191,7 @@ int main(int argc, char **argv)
     }
     const char *s = getenv("FUZZ_MUTATIONS");
     long mutations = s ? strtol(s, NULL, 10) : 2000;
+    const char *last = getenv("FUZZ_LAST");
     s = getenv("FUZZ_SEED");
     rng_state = (s ? strtoull(s, NULL, 10) : 1) * 0x9E3779B97F4A7C15ULL | 1;
 
@@ -212,6 +214,13 @@ int main(int argc, char **argv)
     for (long m = 0; m < mutations; m++) {
         const struct input *a = &in[rng() % n], *b = &in[rng() % n];
         size_t len = mutate(a, b, buf, cap);
+        if (last) {
+            FILE *f = fopen(last, "wb");
+            if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+                tap_diag("cannot write %s: %s", last, strerror(errno));
+                return 1;
+            }
+        }
         LLVMFuzzerTestOneInput(buf, len);
     }
     tap_ok(1, "%ld seeded mutations of the corpus", mutations);

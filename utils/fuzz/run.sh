@@ -28,8 +28,11 @@ for t in $targets; do
     mkdir -p "$work/$t"
     cp "$src/utils/fuzz/corpus/$t/"* "$work/$t/" 2>/dev/null || true
     echo "== $t: ${secs}s"
+    dict=""
+    [ -f "$src/utils/fuzz/$t.dict" ] && dict="-dict=$src/utils/fuzz/$t.dict"
+    # shellcheck disable=SC2086
     if ! "utils/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$work/$t-" "$work/$t" \
+        -print_final_stats=1 -artifact_prefix="$work/$t-" $dict "$work/$t" \
         >"$work/$t.log" 2>&1; then
         echo "== $t: FAILED, see $work/$t.log and $work/$t-crash-*"
         status=1

@@ -751,6 +751,14 @@ static int push_for_reader(struct vlog *vl, struct vlog_seg *s, uint64_t end, ui
     return rc;
 }
 
+/* 1 when the entry p names lies after the file header and inside the first
+ * size bytes (a damaged pointer's offset + length may wrap around). */
+static int ptr_inside(const struct vlog_ptr *p, uint64_t size)
+{
+    return p->offset >= VLOG_FILE_HEADER_SIZE && p->length <= size &&
+           p->offset <= size - p->length;
+}
+
 int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key,
               struct buf *value)
 {
@@ -765,10 +773,11 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
 
     if (s == NULL)
         return err;
-    if (p->offset >= VLOG_FILE_HEADER_SIZE && p->offset + p->length > size &&
+    if (!ptr_inside(p, size) && p->offset >= VLOG_FILE_HEADER_SIZE &&
+        p->offset <= UINT64_MAX - p->length &&
         (rc = push_for_reader(vl, s, p->offset + p->length, &size)) != 0)
         goto out;
-    if (p->offset < VLOG_FILE_HEADER_SIZE || p->offset + p->length > size) {
+    if (!ptr_inside(p, size)) {
         why = "value pointer beyond the end of the segment";
         goto corrupt;
     }

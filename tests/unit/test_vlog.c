@@ -317,6 +317,34 @@ START_TEST(test_pointer_beyond_end)
 }
 END_TEST
 
+/* A damaged pointer whose offset + length wraps around 2^64 (offset near
+ * UINT64_MAX) is beyond the segment: LSM_ECORRUPT, not a pread at a
+ * negative offset reported as an I/O error (found by fuzz_vlog). */
+START_TEST(test_pointer_offset_wraps)
+{
+    struct vlog_ptr ptrs[N], bad;
+    struct vlog *vl = write_segment(ptrs, 1);
+    struct buf got = BUF_INIT;
+    uint64_t num, size, d;
+
+    ck_assert_int_eq(vlog_seal(vl, &num, &size), 0);
+    for (d = 0; d < 64; d += 7) {
+        bad = ptrs[3];
+        bad.offset = UINT64_MAX - bad.length + 1 + VLOG_FILE_HEADER_SIZE + d;
+        ck_assert_int_eq(vlog_read(vl, &bad, NULL, &got), LSM_ECORRUPT);
+        ck_assert(strstr(vlog_last_error(), "beyond") != NULL);
+    }
+    /* The active segment too (a read past its pushed size pushes first). */
+    vlog_destroy(vl);
+    vl = write_segment(ptrs, 1);
+    bad = ptrs[N - 1];
+    bad.offset = UINT64_MAX - bad.length + 1 + ptrs[0].offset;
+    ck_assert_int_eq(vlog_read(vl, &bad, NULL, &got), LSM_ECORRUPT);
+    buf_free(&got);
+    vlog_destroy(vl);
+}
+END_TEST
+
 static void flip_byte(const char *path, uint64_t off)
 {
     FILE *f = fopen(path, "r+b");
@@ -553,6 +581,7 @@ static Suite *vlog_suite(void)
     tcase_add_test(tc, test_entry_roundtrip);
     tcase_add_loop_test(tc, test_write_read, 0, 2);
     tcase_add_test(tc, test_pointer_beyond_end);
+    tcase_add_test(tc, test_pointer_offset_wraps);
     tcase_add_test(tc, test_read_unpushed);
     tcase_add_test(tc, test_checksum_every_byte);
     tcase_add_test(tc, test_torn_tail_every_offset);

@@ -751,6 +751,16 @@ static int push_for_reader(struct vlog *vl, struct vlog_seg *s, uint64_t end, ui
     return rc;
 }
 
+/* 1 when the stored value decodes to len bytes (as its header says). */
+static int stored_len_is(struct slice stored, int flags, uint32_t len)
+{
+    size_t ulen;
+    if (!(flags & VLOG_FLAG_SNAPPY))
+        return stored.len == len;
+    return snappy_uncompressed_length(stored.data, stored.len, &ulen) == SNAPPY_OK &&
+           ulen == len;
+}
+
 /* 1 when the entry p names lies after the file header and inside the first
  * size bytes (a damaged pointer's offset + length may wrap around). */
 static int ptr_inside(const struct vlog_ptr *p, uint64_t size)
@@ -797,6 +807,12 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
         goto corrupt;
     if (key != NULL && !slice_equal(k, *key)) {
         why = "entry holds another key";
+        goto corrupt;
+    }
+    /* Before decoding: snappy's length header is read from the entry, and
+     * a damaged one must not size the allocation (up to 4 GiB). */
+    if (!stored_len_is(stored, flags, p->value_len)) {
+        why = "value length differs from the pointer";
         goto corrupt;
     }
     if (vlog_value_decode(stored, flags, value) != 0) {

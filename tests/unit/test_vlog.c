@@ -17,6 +17,7 @@
 #include "engine/version.h"
 #include "engine/vlog.h"
 #include "engine/vlog_gc.h"
+#include "util/coding.h"
 #include "util/io.h"
 #include "util/zmalloc.h"
 
@@ -345,6 +346,45 @@ START_TEST(test_pointer_offset_wraps)
 }
 END_TEST
 
+/* An intact (crc-valid) entry whose snappy header claims a huge length that
+ * the pointer does not: LSM_ECORRUPT before anything is allocated for it
+ * (it used to size the value buffer, up to 4 GiB; found by fuzz_vlog). */
+START_TEST(test_snappy_length_not_trusted)
+{
+    static const char huge[] = "\x80\x80\x80\x80\x04" "0123456789";  /* 1 GiB */
+    struct buf seg = BUF_INIT, got = BUF_INIT;
+    char path[4200], h[VLOG_FILE_HEADER_SIZE];
+    struct vlog_ptr p;
+    struct vlog *vl;
+    FILE *f;
+
+    memcpy(h, VLOG_MAGIC, 8);
+    encode_fixed64(h + 8, 9);
+    buf_append(&seg, h, sizeof h);
+    vlog_entry_encode_stored(&seg, slice_cstr("k"), slice_make(huge, sizeof huge - 1),
+                             VLOG_FLAG_SNAPPY);
+    seg_file(path, sizeof path, 9);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(seg.data, 1, seg.len, f), seg.len);
+    fclose(f);
+
+    vl = vlog_create(NULL, dir, 1);
+    vlog_seg_add(vl, 9, seg.len);
+    memset(&p, 0, sizeof p);
+    p.segment = 9;
+    p.offset = VLOG_FILE_HEADER_SIZE;
+    p.length = (uint32_t)(seg.len - VLOG_FILE_HEADER_SIZE);
+    p.value_len = 10;
+    ck_assert_int_eq(vlog_read(vl, &p, NULL, &got), LSM_ECORRUPT);
+    ck_assert(strstr(vlog_last_error(), "000009.vlog: offset 16") != NULL);
+    ck_assert_msg(got.cap < (1u << 20), "%zu bytes reserved for a 10-byte value", got.cap);
+    buf_free(&got);
+    buf_free(&seg);
+    vlog_destroy(vl);
+}
+END_TEST
+
 static void flip_byte(const char *path, uint64_t off)
 {
     FILE *f = fopen(path, "r+b");
@@ -582,6 +622,7 @@ static Suite *vlog_suite(void)
     tcase_add_loop_test(tc, test_write_read, 0, 2);
     tcase_add_test(tc, test_pointer_beyond_end);
     tcase_add_test(tc, test_pointer_offset_wraps);
+    tcase_add_test(tc, test_snappy_length_not_trusted);
     tcase_add_test(tc, test_read_unpushed);
     tcase_add_test(tc, test_checksum_every_byte);
     tcase_add_test(tc, test_torn_tail_every_offset);

@@ -420,6 +420,14 @@ static int entry_intact(struct vlog_db *vd, const struct vlog_ptr *p)
 
     seg_path(&path, db->dir, p->segment);
     if (io_open_read(db->env, path.data, &f) == 0) {
+        /* The pointer comes from a WAL record: a damaged one may name
+         * gigabytes; nothing past the file's end can be intact. */
+        int64_t fsize = io_file_size(f);
+        if (fsize < 0 || p->length > (uint64_t)fsize || p->offset > (uint64_t)fsize - p->length) {
+            io_file_close(f);
+            buf_free(&path);
+            return 0;
+        }
         buf_reserve(&raw, p->length);
         n = io_file_pread(f, raw.data, p->length, p->offset);
         if (n == (ssize_t)p->length) {
@@ -445,7 +453,8 @@ static int replay_op(void *arg, int type, struct slice key, struct slice value)
         return 2;
     for (i = 0; i < vd->nrec; i++)
         if (vd->rec[i].number == p.segment) {
-            if (p.offset + p.length <= vd->rec[i].size)
+            uint64_t size = vd->rec[i].size;    /* offset + length may wrap */
+            if (p.length <= size && p.offset <= size - p.length)
                 return 0;
             if (vd->rec[i].unsealed && entry_intact(vd, &p)) {
                 char path[64];

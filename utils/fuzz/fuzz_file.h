@@ -1,0 +1,114 @@
+/* fuzz_file.h: a per-process scratch directory for the targets that feed
+ * the engine's file readers (sst, wal, manifest).
+ *
+ * io.h has no in-memory env (its operation tables are private to
+ * src/util), so an input is written to a file that the reader then opens
+ * through io_env_posix(). The directory is made once per process
+ * ("lsmdb-fuzz-XXXXXX" in $TMPDIR, else in /dev/shm when it is writable:
+ * the manifest target fsyncs, else /tmp) and removed with its files at
+ * exit. Static inline functions; each target includes this once. */
+#ifndef LSM_UTILS_FUZZ_FILE_H
+#define LSM_UTILS_FUZZ_FILE_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "engine/wal.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+static char fuzz_dir[4096];
+
+/* Removes every file of the scratch directory (it has no subdirectories). */
+static inline void fuzz_dir_clear(void)
+{
+    DIR *d;
+    struct dirent *e;
+    char p[4400];
+    if (!fuzz_dir[0] || !(d = opendir(fuzz_dir)))
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", fuzz_dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+}
+
+static inline void fuzz_dir_remove(void)
+{
+    if (!fuzz_dir[0])
+        return;
+    fuzz_dir_clear();
+    rmdir(fuzz_dir);
+    fuzz_dir[0] = '\0';
+}
+
+/* The scratch directory, made on first use. */
+static inline const char *fuzz_scratch_dir(void)
+{
+    if (!fuzz_dir[0]) {
+        const char *t = getenv("TMPDIR");
+        if (!t || !*t)
+            t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/lsmdb-fuzz-XXXXXX", t);
+        if (!mkdtemp(fuzz_dir))
+            fuzz_fail("mkdtemp %s failed", fuzz_dir);
+        atexit(fuzz_dir_remove);
+    }
+    return fuzz_dir;
+}
+
+/* Writes data to <scratch>/name (replacing it); the path goes to path. */
+static inline void fuzz_write_file(const char *name, const void *data, size_t size,
+                            char *path, size_t cap)
+{
+    FILE *f;
+    snprintf(path, cap, "%s/%s", fuzz_scratch_dir(), name);
+    f = fopen(path, "wb");
+    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
+        fuzz_fail("cannot write %s", path);
+}
+
+/* Reads a whole file into a malloc'd buffer (caller frees); *size its
+ * length. */
+static inline uint8_t *fuzz_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    uint8_t *p;
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+        fuzz_fail("cannot read %s", path);
+    p = malloc((size_t)n + 1);
+    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
+        fuzz_fail("cannot read %s", path);
+    fclose(f);
+    *size = (size_t)n;
+    return p;
+}
+
+/* Log files (WAL, manifest): recomputes the crc of every fragment found by
+ * walking each 32 KB block from its start, so that damage to lengths,
+ * types and payloads gets past the checksum to the code behind it. */
+static inline void fuzz_log_fix_checksums(uint8_t *d, size_t size)
+{
+    for (size_t blk = 0; blk < size; blk += WAL_BLOCK_SIZE) {
+        size_t end = blk + WAL_BLOCK_SIZE < size ? blk + WAL_BLOCK_SIZE : size;
+        size_t pos = blk;
+        while (end - pos >= WAL_HEADER_SIZE) {
+            size_t len = decode_fixed16((const char *)d + pos + 4);
+            if (len > end - pos - WAL_HEADER_SIZE)
+                break;
+            uint32_t crc = crc32c_extend(crc32c_value(d + pos + 6, 1), d + pos + 7, len);
+            encode_fixed32((char *)d + pos, crc32c_mask(crc));
+            pos += WAL_HEADER_SIZE + len;
+        }
+    }
+}
+
+#endif

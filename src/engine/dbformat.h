@@ -50,7 +50,8 @@ static inline struct slice ikey_user_key(struct slice ikey)
 
 uint64_t ikey_trailer(struct slice ikey);          /* seq << 8 | type */
 
-/* Order of internal keys (see above); <0, 0, >0. */
+/* Order of internal keys (see above); <0, 0, >0. A key shorter than the
+ * trailer (read from a damaged file) sorts before every internal key. */
 int ikey_compare(struct slice a, struct slice b);
 
 /* Shortest user-key separator s with a <= s < b (for index blocks), and the

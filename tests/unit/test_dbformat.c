@@ -1,5 +1,6 @@
 /* test_dbformat: internal key encoding, parsing, ordering and separators. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/dbformat.h"
@@ -58,6 +59,36 @@ START_TEST(test_order)
 }
 END_TEST
 
+/* A damaged table can hold keys shorter than the trailer: they sort before
+ * every internal key (bytewise among themselves) and are compared without
+ * reading past their bytes (each is its own exact-size allocation, for
+ * ASan). utils/fuzz/corpus/sst/crash-short-ikey-seek. */
+START_TEST(test_order_short_keys)
+{
+    struct buf a1 = ik("a", 1, LSM_TYPE_VALUE);
+    struct buf lng = ik("a-user-key-of-twenty", 3, LSM_TYPE_VALUE);
+    char *b = malloc(1), *ab = malloc(2), *seven = malloc(7);
+    memcpy(b, "b", 1);
+    memcpy(ab, "ab", 2);
+    memcpy(seven, "zzzzzzz", 7);
+    struct slice sb = slice_make(b, 1), sab = slice_make(ab, 2), s7 = slice_make(seven, 7);
+    struct slice empty = slice_make(NULL, 0);
+    ck_assert_int_lt(ikey_compare(sb, buf_slice(&a1)), 0);
+    ck_assert_int_gt(ikey_compare(buf_slice(&a1), sb), 0);
+    ck_assert_int_lt(ikey_compare(s7, buf_slice(&lng)), 0);
+    ck_assert_int_gt(ikey_compare(buf_slice(&lng), s7), 0);
+    ck_assert_int_lt(ikey_compare(sab, sb), 0);
+    ck_assert_int_lt(ikey_compare(empty, sab), 0);
+    ck_assert_int_gt(ikey_compare(s7, sb), 0);
+    ck_assert_int_eq(ikey_compare(sb, sb), 0);
+    free(b);
+    free(ab);
+    free(seven);
+    buf_free(&a1);
+    buf_free(&lng);
+}
+END_TEST
+
 static void check_sep(const char *ua, const char *ub, const char *want_user)
 {
     struct buf a = ik(ua, 10, LSM_TYPE_VALUE), b = ik(ub, 20, LSM_TYPE_VALUE), out = BUF_INIT;
@@ -101,6 +132,7 @@ int main(void)
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_parse_rejects_bad);
     tcase_add_test(tc, test_order);
+    tcase_add_test(tc, test_order_short_keys);
     tcase_add_test(tc, test_separator);
     tcase_add_test(tc, test_successor);
     suite_add_tcase(s, tc);

@@ -78,7 +78,7 @@ static void rand_arg(struct buf *a)
     case 0: { /* long: unknown-command texts cut args at 128 bytes */
         size_t n = 100 + rnd(200);
         for (size_t i = 0; i < n; i++)
-            put(a, "abcdefghij" + rnd(10), 1);
+            put(a, &"abcdefghij"[rnd(10)], 1);
         break;
     }
     case 1: /* random bytes */

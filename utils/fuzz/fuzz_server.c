@@ -82,14 +82,25 @@ static void start(void)
     char dir[sizeof(tmpdir) + 8], sock[sizeof(tmpdir) + 8];
     snprintf(dir, sizeof(dir), "%s/data", tmpdir);
     snprintf(sock, sizeof(sock), "%s/sock", tmpdir);
-    char *argv[] = {
+    char *argv[64] = {
         "fuzz_server", "--port", "0", "--unixsocket", sock, "--dir", dir, "--loglevel", "warning",
         "--appendfsync", "no", "--proto-max-bulk-len", "1mb",
-        NULL,
     };
+    int argc = 13;
+    /* FUZZ_SERVER_ARGS: more options, e.g. "--value-separation-threshold 64
+     * --write-buffer-size 64kb" so that flushes, compactions and the value
+     * log are reached with small inputs. */
+    char extra[1024] = "";
+    const char *env = getenv("FUZZ_SERVER_ARGS");
+    if (env)
+        snprintf(extra, sizeof(extra), "%s", env);
+    for (char *save = NULL, *t = strtok_r(extra, " ", &save); t && argc < 63;
+         t = strtok_r(NULL, " ", &save))
+        argv[argc++] = t;
+    argv[argc] = NULL;
     char err[512];
     config_init_defaults();
-    if (config_load_args((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv, err, sizeof(err)) < 0)
+    if (config_load_args(argc, argv, err, sizeof(err)) < 0)
         fuzz_fail("config: %s", err);
     log_set_level(LOG_WARNING);
     signal(SIGPIPE, SIG_IGN);

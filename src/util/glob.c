@@ -4,9 +4,14 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline unsigned char fold(unsigned char c)
+/* Redis' tolower() as glibc has it, on ints: a range's bounds and byte are
+ * signed chars (see match_set), and glibc maps a negative char other than
+ * EOF (-1) to its unsigned value. Bytes (0..255) just fold ASCII letters. */
+static inline int fold(int c)
 {
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 'a';
+    return c < -1 ? c + 256 : c;
 }
 
 /* Matches the set starting just after '[' at p[i] against c. Sets *next to the
@@ -31,9 +36,13 @@ static int match_set(const unsigned char *p, size_t plen, size_t i,
             *next = i;
             return match != negate;
         } else if (plen - i >= 3 && p[i + 1] == '-') {
-            unsigned char lo = p[i], hi = p[i + 2], x = c;
+            /* Redis compares a range as C chars, signed on x86-64: "[a-\xff]"
+             * is the range -1..'a' there, so "b" and "\x90" are outside.
+             * With nocase the swapped bounds are folded as Redis' tolower()
+             * does, which can empty the range ("[\x80-z]" is 128..'z'). */
+            int lo = (signed char)p[i], hi = (signed char)p[i + 2], x = (signed char)c;
             if (lo > hi) {
-                unsigned char t = lo;
+                int t = lo;
                 lo = hi;
                 hi = t;
             }

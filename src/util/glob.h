@@ -9,7 +9,12 @@
  *            \x is the literal x; an unterminated set ends at the pattern end
  *   \x       the literal x (a trailing lone \ is a literal backslash)
  * nocase folds ASCII letters only. Patterns and strings are binary safe
- * (lengths, not NUL terminators); range bounds compare as unsigned bytes.
+ * (lengths, not NUL terminators); range bounds and the byte compare as
+ * signed chars, like Redis 7 on x86-64 ("[a-\xff]" is the range -1..'a',
+ * which holds "\x80".."\xff" but not "b"); with nocase the swapped bounds
+ * and the byte then go through glibc's tolower(), which maps a negative char
+ * other than -1 to its unsigned value ("[\x80-P]" is then 128..'p', empty),
+ * as CONFIG GET patterns in redis-server 7 show.
  * Quirks kept from Redis: "[]" matches nothing, "[^]" matches any byte,
  * "[a-]" is a range from ']' to 'a'; an escaped byte inside a set is matched
  * case-sensitively even with nocase. One deliberate difference: a pattern of

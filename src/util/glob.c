@@ -93,7 +93,7 @@ int glob_match(const char *pattern, size_t plen,
     const unsigned char *p = (const unsigned char *)pattern;
     const unsigned char *s = (const unsigned char *)string;
     size_t pi = 0, si = 0, next;
-    size_t star_p = SIZE_MAX, star_s = 0;
+    size_t star_p = SIZE_MAX, star_s = 0, stars = 0;
 
     while (si < slen) {
         if (pi < plen && p[pi] == '*') {
@@ -101,6 +101,10 @@ int glob_match(const char *pattern, size_t plen,
                 pi++;
             if (pi == plen)
                 return 1;
+            /* Every run of stars is reached once; Redis recurses per run
+             * and gives up past GLOB_MAX_STAR_RUNS. */
+            if (++stars > GLOB_MAX_STAR_RUNS)
+                return 0;
             star_p = pi;
             star_s = si;
             continue;

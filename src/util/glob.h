@@ -20,6 +20,10 @@
  * case-sensitively even with nocase. One deliberate difference: a pattern of
  * stars only (e.g. "**") matches the empty string.
  *
+ * Redis' recursion limit is kept: a pattern needing more than
+ * GLOB_MAX_STAR_RUNS runs of stars before its last byte (e.g. "*a" 1001
+ * times) matches no non-empty string (stringmatchlen's "nesting > 1000").
+ *
  * Cost: no recursion; O(plen * slen) in the worst case (backtracking only to
  * the last star), so patterns like "*a*a*a*a*b" can't blow up.
  * Thread rules: pure functions, safe from any thread. */
@@ -27,6 +31,8 @@
 #define LSM_UTIL_GLOB_H
 
 #include <stddef.h>
+
+#define GLOB_MAX_STAR_RUNS 1000     /* Redis' stringmatchlen nesting limit */
 
 /* 1 if string matches pattern, else 0. */
 int glob_match(const char *pattern, size_t plen,

@@ -147,6 +147,27 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* Like redis-server 7.0 (KEYS checked): at most 1000 runs of stars that are
+ * not at the end of the pattern, else no match (its recursion limit). */
+START_TEST(test_star_run_limit)
+{
+    char p[2 * (GLOB_MAX_STAR_RUNS + 1) + 2], s[1100];
+    size_t n = 0;
+
+    memset(s, 'a', sizeof(s));
+    for (int i = 0; i < GLOB_MAX_STAR_RUNS; i++) {
+        p[n++] = '*';
+        p[n++] = 'a';
+    }
+    ck_assert_int_eq(glob_match(p, n, s, sizeof(s), 0), 1);
+    p[n] = '*';                                 /* a trailing run: no recursion */
+    ck_assert_int_eq(glob_match(p, n + 1, s, sizeof(s), 0), 1);
+    p[n + 1] = 'a';
+    ck_assert_int_eq(glob_match(p, n + 2, s, sizeof(s), 0), 0);
+    ck_assert_int_eq(glob_match(p, n + 2, s, sizeof(s), 1), 0);
+}
+END_TEST
+
 START_TEST(test_binary_safe)
 {
     /* NUL bytes are ordinary bytes on both sides. */
@@ -342,6 +363,7 @@ static Suite *glob_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_table);
+    tcase_add_test(tc, test_star_run_limit);
     tcase_add_test(tc, test_binary_safe);
     tcase_add_test(tc, test_no_blowup);
     tcase_add_test(tc, test_random_vs_reference);

@@ -697,6 +697,23 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
     return -1;
 }
 
+/* A CT_DOUBLE value, kept in millionths, written exactly ("0.25",
+ * "1.234567", "2"): %g would keep 6 digits only, and CONFIG GET and REWRITE
+ * would then show and store another value than the one in use. */
+static void format_millionths(struct buf *b, long long num)
+{
+    const long long scale = (long long)DBL_SCALE;
+    unsigned long long a = num < 0 ? 0ULL - (unsigned long long)num : (unsigned long long)num;
+    char frac[16];
+    int n;
+
+    n = snprintf(frac, sizeof(frac), "%06llu", a % (unsigned long long)scale);
+    while (n > 0 && frac[n - 1] == '0')
+        frac[--n] = '\0';
+    sb_printf(b, "%s%llu%s%s", num < 0 ? "-" : "", a / (unsigned long long)scale,
+              n ? "." : "", frac);
+}
+
 /* CONFIG GET text of v. */
 static void cval_format(const struct cdef *d, const struct cval *v, struct buf *b)
 {
@@ -711,7 +728,7 @@ static void cval_format(const struct cdef *d, const struct cval *v, struct buf *
         sb_printf(b, "%llo", (unsigned long long)v->num);
         break;
     case CT_DOUBLE:
-        sb_printf(b, "%g", (double)v->num / DBL_SCALE);
+        format_millionths(b, v->num);
         break;
     case CT_ENUM:
         for (const struct cenum *e = d->enums; e->name; e++)

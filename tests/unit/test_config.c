@@ -201,6 +201,14 @@ START_TEST(test_vlog_directives)
     LOAD_OK("value-separation-threshold 0\nvlog-gc-ratio 2\n");   /* off; no auto GC */
     ck_assert_int_eq(server_cfg.value_separation_threshold, 0);
     ck_assert(server_cfg.vlog_gc_ratio == 2.0);
+    ck_assert_str_eq(get("vlog-gc-ratio"), "2");
+    /* CONFIG GET (and so REWRITE) shows every stored digit, not %g's six. */
+    LOAD_OK("vlog-gc-ratio 1.234566\n");
+    ck_assert_str_eq(get("vlog-gc-ratio"), "1.234566");
+    LOAD_OK("vlog-gc-ratio 999.000001\n");
+    ck_assert_str_eq(get("vlog-gc-ratio"), "999.000001");
+    LOAD_OK("vlog-gc-ratio 0.000001\n");
+    ck_assert_str_eq(get("vlog-gc-ratio"), "0.000001");
     LOAD_FAILS("vlog-gc-ratio 0\n", "t.conf:1: argument must be between 1e-06 and 1000 inclusive");
     LOAD_FAILS("vlog-gc-ratio -0.5\n", "t.conf:1: argument must be between 1e-06 and 1000 inclusive");
     LOAD_FAILS("vlog-gc-ratio abc\n", "t.conf:1: argument couldn't be parsed into a number");
@@ -878,6 +886,21 @@ START_TEST(test_rewrite_round_trip)
 }
 END_TEST
 
+/* vlog-gc-ratio survives a rewrite to the digit: with a %g value the
+ * first line, 1.2345674, read as the current 1.23457 and stayed, while the
+ * second, the one in use, was dropped (found by fuzz_config). */
+START_TEST(test_rewrite_double)
+{
+    write_file("d.conf", "vlog-gc-ratio 1.2345674\nvlog-gc-ratio 1.234566\n");
+    ck_assert_int_eq(config_load_file("d.conf", err, sizeof(err)), 0);
+    ck_assert_int_eq(config_rewrite(err, sizeof(err)), 0);
+    config_init_defaults();
+    ck_assert_int_eq(config_load_file("d.conf", err, sizeof(err)), 0);
+    ck_assert(server_cfg.vlog_gc_ratio == 1.234566);
+    ck_assert_str_eq(read_all("d.conf"), "vlog-gc-ratio 1.234566\n");
+}
+END_TEST
+
 START_TEST(test_rewrite_formats)
 {
     static char before[4096], after[4096];
@@ -1095,6 +1118,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_set_loglevel_applies);
     tcase_add_test(tc, test_rewrite_without_file);
     tcase_add_test(tc, test_rewrite_round_trip);
+    tcase_add_test(tc, test_rewrite_double);
     tcase_add_test(tc, test_rewrite_formats);
     tcase_add_test(tc, test_rewrite_missing_file);
     tcase_add_test(tc, test_shipped_conf);

@@ -25,6 +25,7 @@
  * prefix (and is exactly it when the pattern is all literal). glob_match
  * must not take exponential time ("*a*a*a*a*b" on long strings): libFuzzer's
  * -timeout and the corpus file slow-stars catch that. */
+#include <stdint.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -160,23 +161,46 @@ static int ref_match(const unsigned char *p, size_t plen, const unsigned char *s
         abort();
     n = tokenize(p, plen, t);
     reach[0] = 1;
+    /* lo..hi bounds the reachable positions (lo > hi: none), to keep long
+     * inputs fast; it changes nothing else. */
+    size_t lo = 0, hi = 0;
     for (size_t k = 0; k < n; k++) {
         if (t[k].kind == T_STAR) {
             if (k + 1 < n)
                 stars++;
-            size_t j = 0;
-            while (j <= slen && !reach[j])
-                j++;
-            for (; j <= slen; j++)
-                reach[j] = 1;
+            if (lo <= hi) {
+                memset(reach + lo, 1, slen + 1 - lo);
+                hi = slen;
+            }
             continue;
         }
         all_stars = 0;
-        for (size_t j = slen; j-- > 0;)
-            reach[j + 1] = reach[j] && tok_match(p, &t[k], s[j], nocase);
-        reach[0] = 0;
+        if (lo > hi)
+            continue;
+        if (slen == 0) {
+            reach[0] = 0;
+            lo = 1;
+            hi = 0;
+            continue;
+        }
+        /* Position j moves to j + 1 when s[j] matches; descending, so
+         * reach[j + 1] is written only after it was read. */
+        size_t nlo = SIZE_MAX, nhi = 0;
+        size_t top = hi < slen ? hi : slen - 1;     /* slen > 0 here */
+        for (size_t j = top + 1; j-- > lo;) {
+            int m = reach[j] && tok_match(p, &t[k], s[j], nocase);
+            reach[j + 1] = (unsigned char)m;
+            if (m) {
+                nlo = j + 1;
+                if (nhi == 0)
+                    nhi = j + 1;
+            }
+        }
+        reach[lo] = 0;
+        lo = nlo;
+        hi = nhi;
     }
-    match = reach[slen];
+    match = lo <= hi && reach[slen];
     if (slen == 0)
         match = plen == 0 || (all_stars && n > 0);  /* glob.h: stars match "" */
     else if (stars > REDIS_MAX_NESTING)

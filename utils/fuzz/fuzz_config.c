@@ -9,7 +9,8 @@
  *  1, 3: the text written to a file and config_load_file; after a
  *     successful load, CONFIG REWRITE, loading the rewritten file from the
  *     defaults gives the same CONFIG GET values, and a second rewrite leaves
- *     the file as it is;
+ *     the file as it is (an `include` after a directive's first line is
+ *     Redis' documented exception, see rewrite_round_trip);
  *  2: config_load_args (argv[0] "lsmdb", then the arguments).
  * (Values are compared as CONFIG GET prints them, and vlog-gc-ratio, a
  * double, also as stored.)
@@ -28,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -100,15 +102,40 @@ static void snap_free(struct snap *s)
     s->n = 0;
 }
 
-static void snap_compare(const struct snap *a, const struct snap *b, const char *what)
+/* 1 when a sandbox file sets the directive. */
+static int set_by_include(const char *name)
 {
+    for (size_t i = 0; i < sizeof(sandbox_files) / sizeof(sandbox_files[0]); i++) {
+        const char *t = sandbox_files[i][1];
+        size_t n = strlen(name);
+        for (const char *l = t; *l; l = strchr(l, '\n') + 1)
+            if (strncasecmp(l, name, n) == 0 && l[n] == ' ')
+                return 1;
+    }
+    return 0;
+}
+
+/* Compares two snapshots; with include_ok, a directive that a sandbox file
+ * sets may differ (see rewrite_round_trip). Returns 1 when all are equal. */
+static int snap_compare(const struct snap *a, const struct snap *b, const char *what,
+                        int include_ok)
+{
+    int same = 1;
+
     fuzz_check(a->n == b->n, "%s: %d directives, then %d", what, a->n, b->n);
     fuzz_check(a->gc_ratio == b->gc_ratio, "%s: vlog_gc_ratio was %.17g, is now %.17g", what,
                a->gc_ratio, b->gc_ratio);
-    for (int i = 0; i < a->n; i++)
-        fuzz_check(strcmp(a->name[i], b->name[i]) == 0 && strcmp(a->value[i], b->value[i]) == 0,
-                   "%s: %s was \"%s\", is now %s \"%s\"", what, a->name[i], a->value[i],
-                   b->name[i], b->value[i]);
+    for (int i = 0; i < a->n; i++) {
+        fuzz_check(strcmp(a->name[i], b->name[i]) == 0, "%s: %s, then %s", what, a->name[i],
+                   b->name[i]);
+        if (strcmp(a->value[i], b->value[i]) == 0)
+            continue;
+        same = 0;
+        fuzz_check(include_ok && set_by_include(a->name[i]),
+                   "%s: %s was \"%s\", is now \"%s\"", what, a->name[i], a->value[i],
+                   b->value[i]);
+    }
+    return same;
 }
 
 /* ---- invariants ---- */
@@ -217,7 +244,7 @@ static void set_to_get(void)
                        argv[1], err);
     }
     snap_take(&after);
-    snap_compare(&before, &after, "CONFIG SET of the CONFIG GET values");
+    snap_compare(&before, &after, "CONFIG SET of the CONFIG GET values", 0);
     snap_free(&before);
     snap_free(&after);
 }
@@ -247,10 +274,20 @@ static char *read_text(const char *name)
     return t;
 }
 
-static void rewrite_round_trip(void)
+/* Redis' CONFIG REWRITE keeps the first line of a directive and drops the
+ * later ones, and leaves `include` lines where they are; so "hz 20",
+ * "include inc" (hz 100), "hz 20" comes back as hz 100, in redis-server
+ * 7.0.15 as here (config.h; redis.conf says to put includes first). With an
+ * include in the text, a directive that an included file sets may thus
+ * change; every other one must not, and without an include none may. */
+static void rewrite_round_trip(const char *text)
 {
     struct snap before, after;
     char err[CONFIG_ERR_LEN] = "";
+    int include_ok = 0;
+
+    for (const char *t = text; *t && !include_ok; t++)
+        include_ok = strncasecmp(t, "nclude", 6) == 0;
 
     snap_take(&before);
     fuzz_check(config_rewrite(err, sizeof(err)) == 0, "CONFIG REWRITE failed: %s", err);
@@ -259,11 +296,11 @@ static void rewrite_round_trip(void)
     int rc = config_load_file("in.conf", err, sizeof(err));
     fuzz_check(rc == 0, "the rewritten file does not load: %s\n--- file:\n%s", err, first);
     snap_take(&after);
-    snap_compare(&before, &after, "load, rewrite, load");
+    int same = snap_compare(&before, &after, "load, rewrite, load", include_ok);
     fuzz_check(config_rewrite(err, sizeof(err)) == 0, "the second CONFIG REWRITE failed: %s",
                err);
     char *second = read_text("in.conf");
-    fuzz_check(strcmp(first, second) == 0,
+    fuzz_check(!same || strcmp(first, second) == 0,
                "a second rewrite changed the file\n--- first:\n%s--- second:\n%s", first,
                second);
     free(first);
@@ -355,11 +392,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         load_args(p, len);
         break;
     default:
+        text = strndup(p, tlen);
+        if (!text)
+            abort();
         write_text("in.conf", p, tlen);
         rc = config_load_file("in.conf", err, sizeof(err));
         check_load(rc, err);
         if (rc == 0)
-            rewrite_round_trip();
+            rewrite_round_trip(text);
+        free(text);
         break;
     }
     config_free();

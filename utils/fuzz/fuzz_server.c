@@ -1,13 +1,13 @@
 /* fuzz_server: command streams through the whole server, in process.
  *
  * The server starts once per process (a temp data dir, no TCP listener: a
- * unix socket nobody connects to,
- * proto-max-bulk-len 1mb so that SETRANGE/APPEND stay small). Each input is
- * a list of commands, one per line, arguments separated by spaces (a byte
- * 0x01 inside an argument stands for a space, 0x02 for a newline, so that
- * any byte can be sent); it is sent as RESP multibulk over a socketpair
- * client, which the loop serves exactly as a TCP client, until the client
- * closes. Checks, besides memory safety:
+ * unix socket nobody connects to; proto-max-bulk-len 1mb so that
+ * SETRANGE/APPEND stay small). Each input is a list of commands, one per
+ * line, arguments separated by spaces (a byte 0x01 inside an argument
+ * stands for a space, 0x02 for a newline, so that any byte can be sent); it
+ * is sent as RESP multibulk over a socketpair client, which the loop serves
+ * exactly as a TCP client, until every reply is out (or the server closes
+ * the client). Checks, besides memory safety:
  *  - the output is a sequence of complete, well-formed RESP2/RESP3 replies,
  *    at most one per command;
  *  - the connection ends (no command leaves the client or the loop stuck);
@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 #include "server/ae.h"
 #include "server/client.h"
 #include "server/config.h"
+#include "server/reply.h"
 #include "server/server.h"
 #include "util/log.h"
 
@@ -166,8 +168,22 @@ static long reply_len(const char *p, size_t n, int depth)
     }
 }
 
-/* Sends req over a new socketpair client and serves it until the client is
- * gone; the replies go to *o. */
+/* 1 when the loop has nothing left to do for client id: every byte sent
+ * was read and parsed, and every reply written. */
+static int served(uint64_t id, int fd)
+{
+    struct client *c = client_by_id(id);
+    int unread = 0;
+    if (!c || ioctl(fd, FIONREAD, &unread) < 0)
+        return 0;
+    return unread == 0 && c->qpos == c->qlen && obuf_pending(&c->obuf) == 0 &&
+           !(c->flags & CLIENT_PENDING_WRITE);
+}
+
+/* Sends req over a new socketpair client and serves it; the replies go to
+ * *o. The client end closes only once the server has answered everything
+ * (closing earlier would drop replies still queued, as Redis drops them
+ * when a client goes), or when the server closed it (QUIT, errors). */
 static void run(const char *req, size_t n, struct out *o)
 {
     int sv[2];
@@ -178,29 +194,33 @@ static void run(const char *req, size_t n, struct out *o)
         fuzz_fail("client_create failed");
     uint64_t id = c->id;
     size_t sent = 0;
-    int shut = 0, spins = 0;
+    int idle = 0, spins = 0, mine = sv[1];
     char buf[65536];
     for (;;) {
-        while (sent < n) {
-            ssize_t w = write(sv[1], req + sent, n - sent);
+        while (mine >= 0 && sent < n) {
+            ssize_t w = write(mine, req + sent, n - sent);
             if (w <= 0)
                 break;
             sent += (size_t)w;
         }
-        if (sent == n && !shut) {
-            shutdown(sv[1], SHUT_WR);
-            shut = 1;
-        }
         ae_process_events(server.loop, AE_DONT_WAIT);
-        ssize_t r;
-        while ((r = read(sv[1], buf, sizeof(buf))) > 0)
+        ssize_t r = -1;
+        int got = 0;
+        while (mine >= 0 && (r = read(mine, buf, sizeof(buf))) > 0) {
             out_add(o, buf, (size_t)r);
-        if (r == 0 && client_by_id(id) == NULL)
-            break;                  /* served and closed */
+            got = 1;
+        }
+        if (client_by_id(id) == NULL && (mine < 0 || r == 0))
+            break;                  /* closed by the server, or by us and freed */
+        if (mine >= 0 && sent == n && !got && served(id, sv[0]) && ++idle >= 3) {
+            close(mine);            /* answered: hang up */
+            mine = -1;
+        }
         if (++spins > 200000)
             fuzz_fail("the client was not served to its end (%zu of %zu bytes sent)", sent, n);
     }
-    close(sv[1]);
+    if (mine >= 0)
+        close(mine);
     server.shutdown_asap = 0;
 }
 

@@ -52,9 +52,9 @@ static int nfiles;
 static uint8_t ever[NKEYS];         /* bit v: version v was put */
 static int final_ver[NKEYS];        /* -1: deleted or never written */
 
-static void key_of(int i, char *k)
+static void key_of(int i, char *k)   /* k: 16 bytes */
 {
-    snprintf(k, 8, "k%04d", i);
+    snprintf(k, 16, "k%04d", i);
 }
 
 /* Value of key i, version v: "i:v:" then bytes derived from both; some are
@@ -157,7 +157,7 @@ static void cleanup(void)
 
 static void put(struct lsm_db *db, int i, int v)
 {
-    char k[8];
+    char k[16];
     key_of(i, k);
     struct lsm_write_options wo = { 0 };
     if (lsm_put(db, &wo, k, 5, vals[i][v], vlens[i][v]) != 0)
@@ -168,7 +168,7 @@ static void put(struct lsm_db *db, int i, int v)
 
 static void del(struct lsm_db *db, int i)
 {
-    char k[8];
+    char k[16];
     key_of(i, k);
     struct lsm_write_options wo = { 0 };
     if (lsm_delete(db, &wo, k, 5) != 0)
@@ -357,7 +357,7 @@ static void get_all(struct lsm_db *db, const struct lsm_read_options *ro, int ch
                     int exact)
 {
     for (int i = 0; i < NKEYS; i++) {
-        char k[8], *v = NULL;
+        char k[16], *v = NULL;
         size_t vlen = 0;
         key_of(i, k);
         int rc = lsm_get(db, ro, k, 5, &v, &vlen);

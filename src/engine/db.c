@@ -1724,7 +1724,8 @@ static int get_value(struct lsm_db *db, const struct lsm_read_options *ro,
     if (r == 1 && type == LSM_TYPE_VPTR) {
         struct buf resolved = BUF_INIT;
         if (db->vlog.resolve != NULL) {
-            r = db->vlog.resolve(db->vlog.arg, buf_slice(value), &resolved);
+            r = db->vlog.resolve(db->vlog.arg, slice_make(key, klen), buf_slice(value),
+                                 &resolved);
             if (r == 0)
                 r = 1;
         } else {

@@ -33,7 +33,7 @@ struct db_vlog_hooks {
     void *arg;
     /* Reads the value a VPTR entry points at into value: 0 or an LSM_E*
      * code (with lsm_last_error set). NULL: a VPTR entry is LSM_ECORRUPT. */
-    int (*resolve)(void *arg, struct slice ptr, struct buf *value);
+    int (*resolve)(void *arg, struct slice key, struct slice ptr, struct buf *value);
     /* Compaction dropped a VPTR entry (shadowed, deleted or filtered): add its
      * size to its segment's discard count in e, which is applied with the
      * compaction's own edit. Compaction thread, mu not held. */

@@ -75,10 +75,20 @@ static int below_lower(const struct dbiter *d, struct slice ukey)
     return d->has_lower && slice_compare(ukey, buf_slice(&d->lower)) < 0;
 }
 
-/* Resolves a VPTR value into d->resolved; 0 or an error (status set). */
+/* The current entry's user key. */
+static struct slice cur_key(const struct dbiter *d)
+{
+    if (d->dir == FWD)
+        return ikey_user_key(iter_key(d->in));
+    return buf_slice(&d->saved_key);
+}
+
+/* Resolves the current VPTR value into d->resolved; 0 or an error (status
+ * set). The key goes along: the value-log entry must be this key's. */
 static int resolve_value(struct dbiter *d, struct slice ptr)
 {
-    int rc = d->resolve ? d->resolve(d->resolve_arg, ptr, &d->resolved) : LSM_ECORRUPT;
+    int rc = d->resolve ? d->resolve(d->resolve_arg, cur_key(d), ptr, &d->resolved)
+                        : LSM_ECORRUPT;
     if (rc != 0)
         d->status = rc;
     return rc;
@@ -338,10 +348,7 @@ static void di_prev(struct iter *it)
 
 static struct slice di_key(const struct iter *it)
 {
-    const struct dbiter *d = (const struct dbiter *)it;
-    if (d->dir == FWD)
-        return ikey_user_key(iter_key(d->in));
-    return buf_slice(&d->saved_key);
+    return cur_key((const struct dbiter *)it);
 }
 
 /* The stored value: the value itself or the pointer bytes. */

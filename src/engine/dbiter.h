@@ -20,7 +20,8 @@
 #include "engine/iter.h"
 #include "util/slice.h"
 
-typedef int (*dbiter_resolve_fn)(void *arg, struct slice ptr, struct buf *value);
+typedef int (*dbiter_resolve_fn)(void *arg, struct slice key, struct slice ptr,
+                                 struct buf *value);
 
 /* Takes ownership of inner. lower/upper may be NULL (copied). */
 struct iter *dbiter_create(struct iter *inner, uint64_t seq,

@@ -103,7 +103,9 @@ static void maybe_prefetch(struct vlog_db *vd, const struct vlog_ptr *p)
     pf.end = end;
 }
 
-static int resolve_hook(void *arg, struct slice ptr, struct buf *value)
+/* A get's or an iterator's value: the entry must hold key (a pointer that
+ * names another key's entry is corruption, not that key's value). */
+static int resolve_hook(void *arg, struct slice key, struct slice ptr, struct buf *value)
 {
     struct vlog_db *vd = arg;
     struct vlog_ptr p;
@@ -114,7 +116,7 @@ static int resolve_hook(void *arg, struct slice ptr, struct buf *value)
         return LSM_ECORRUPT;
     }
     maybe_prefetch(vd, &p);
-    rc = vlog_read(vd->vl, &p, NULL, value);
+    rc = vlog_read(vd->vl, &p, &key, value);
     if (rc != 0)
         db_set_error(rc, "%s", vlog_last_error());
     return rc;

@@ -289,9 +289,10 @@ static int64_t la_fake_clock(void)
 {
     return la_now;
 }
-static int la_resolve(void *arg, struct slice ptr, struct buf *value)
+static int la_resolve(void *arg, struct slice key, struct slice ptr, struct buf *value)
 {
     (void)arg;
+    (void)key;
     static int nread;
     nread++;
     /* A disk read, or a cached one; with la_slow_every, a stray slow one. */

@@ -394,7 +394,7 @@ static struct {
     pthread_cond_t cv;
     int armed, entered, release;
     uint64_t segment;               /* the stalled get reads from it */
-    int (*orig)(void *arg, struct slice ptr, struct buf *value);
+    int (*orig)(void *arg, struct slice key, struct slice ptr, struct buf *value);
 } stall = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL };
 
 static int segment_exists(uint64_t number)
@@ -407,7 +407,7 @@ static int segment_exists(uint64_t number)
     return r;
 }
 
-static int stalling_resolve(void *arg, struct slice ptr, struct buf *value)
+static int stalling_resolve(void *arg, struct slice key, struct slice ptr, struct buf *value)
 {
     pthread_mutex_lock(&stall.mu);
     if (stall.armed) {
@@ -420,7 +420,7 @@ static int stalling_resolve(void *arg, struct slice ptr, struct buf *value)
             pthread_cond_wait(&stall.cv, &stall.mu);
     }
     pthread_mutex_unlock(&stall.mu);
-    return stall.orig(arg, ptr, value);
+    return stall.orig(arg, key, ptr, value);
 }
 
 struct stalled_get {
@@ -802,15 +802,10 @@ static uint64_t newest_file(const char *suffix)
     return best;
 }
 
-/* A WAL record (valid crc) whose value pointer's offset + length wraps
- * around 2^64 points past the segment: replay stops before it, as for any
- * record ahead of the recovered value log, and the key keeps its value.
- * The sum once wrapped to a small number, the record was replayed, and
- * every read of the key failed. */
-START_TEST(test_replay_pointer_wraps)
+/* Appends to the newest WAL, as the writer would, a record putting a value
+ * pointer p for key i (sequence 1000: after everything the tests write). */
+static void append_wal_vptr(int i, const struct vlog_ptr *p)
 {
-    struct lsm_options o;
-    struct lsm_db *db;
     struct lsm_batch b;
     struct buf ptr = BUF_INIT;
     struct io_file *f = NULL;
@@ -818,16 +813,8 @@ START_TEST(test_replay_pointer_wraps)
     char k[16], path[4200];
     int64_t size;
 
-    opts(&o);
-    db = open_db(&o);
-    put(db, 1, 2);                  /* 283 bytes: separated */
-    EXPECT(lsm_close(db) == 0, "close: %s", lsm_last_error());
-
-    struct vlog_ptr p = { .segment = newest_file(".vlog"), .offset = UINT64_MAX - 8,
-                          .length = 64, .value_len = 40 };
-    EXPECT(p.segment != 0, "no value-log segment");
-    vlog_ptr_encode(&p, &ptr);
-    key_of(k, 1);
+    vlog_ptr_encode(p, &ptr);
+    key_of(k, i);
     batch_init(&b);
     batch_put_vptr(&b, slice_make(k, strlen(k)), buf_slice(&ptr));
     batch_set_sequence(&b, 1000);
@@ -840,9 +827,98 @@ START_TEST(test_replay_pointer_wraps)
     EXPECT(wal_writer_close(w) == 0, "close the log");
     batch_free(&b);
     buf_free(&ptr);
+}
+
+/* A WAL record (valid crc) whose value pointer's offset + length wraps
+ * around 2^64 points past the segment: replay stops before it, as for any
+ * record ahead of the recovered value log, and the key keeps its value.
+ * The sum once wrapped to a small number, the record was replayed, and
+ * every read of the key failed. */
+START_TEST(test_replay_pointer_wraps)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+
+    opts(&o);
+    db = open_db(&o);
+    put(db, 1, 2);                  /* 283 bytes: separated */
+    EXPECT(lsm_close(db) == 0, "close: %s", lsm_last_error());
+
+    struct vlog_ptr p = { .segment = newest_file(".vlog"), .offset = UINT64_MAX - 8,
+                          .length = 64, .value_len = 40 };
+    EXPECT(p.segment != 0, "no value-log segment");
+    append_wal_vptr(1, &p);
 
     db = open_db(&o);
     expect_get(db, NULL, 1, 2);
+    lsm_close(db);
+}
+END_TEST
+
+/* A pointer to another key's entry (as a bug or a damaged record could
+ * leave it) is corruption for gets and iterators alike, never the other
+ * key's value: reads check the key the entry holds. */
+START_TEST(test_pointer_to_other_key)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct vlog_scanner *sc = NULL;
+    struct vlog_ptr p = { 0 };
+    struct slice k, stored;
+    struct buf path = BUF_INIT;
+    char want[16], *v = NULL;
+    size_t n = 0;
+    int flags, rc, found = 0;
+    uint64_t off;
+    uint32_t len;
+
+    opts(&o);
+    db = open_db(&o);
+    put(db, 1, 2);                  /* both separated */
+    put(db, 2, 1);
+    EXPECT(lsm_close(db) == 0, "close: %s", lsm_last_error());
+
+    /* Key 1's entry, from the segment itself. */
+    key_of(want, 1);
+    p.segment = newest_file(".vlog");
+    db_file_path(&path, dir, DB_FILE_VLOG, p.segment);
+    EXPECT(vlog_scan_open(io_env_posix(), buf_cstr(&path), p.segment, UINT64_MAX, &sc) == 0,
+           "scan %s", buf_cstr(&path));
+    while (!found && vlog_scan_next(sc, &k, &stored, &flags, &off, &len) == 1)
+        if (slice_compare(k, slice_make(want, strlen(want))) == 0) {
+            struct buf val = BUF_INIT;
+            EXPECT(vlog_value_decode(stored, flags, &val) == 0, "decode");
+            p.offset = off;
+            p.length = len;
+            p.value_len = (uint32_t)val.len;
+            p.prefix_len = val.len < VLOG_PREFIX_MAX ? (uint32_t)val.len : VLOG_PREFIX_MAX;
+            memcpy(p.prefix, val.data, p.prefix_len);
+            buf_free(&val);
+            found = 1;
+        }
+    vlog_scan_close(sc);
+    buf_free(&path);
+    EXPECT(found, "key 1's entry not in segment %" PRIu64, p.segment);
+    append_wal_vptr(2, &p);         /* key 2 -> key 1's entry */
+
+    db = open_db(&o);
+    expect_get(db, NULL, 1, 2);
+    key_of(want, 2);
+    rc = lsm_get(db, NULL, want, strlen(want), &v, &n);
+    EXPECT(rc == LSM_ECORRUPT, "get of key 2: rc %d, %zu bytes", rc, n);
+    EXPECT(strstr(lsm_last_error(), "another key") != NULL, "error: %s", lsm_last_error());
+    lsm_free(v);
+
+    struct lsm_iter *it = lsm_iter_create(db, NULL);
+    size_t ivn = 1;
+    EXPECT(it != NULL, "iterator");
+    lsm_iter_seek(it, want, strlen(want));
+    EXPECT(lsm_iter_valid(it), "key 2 is listed");
+    EXPECT(lsm_iter_value(it, &ivn) == NULL && ivn == 0, "iterator gave key 2 a value");
+    EXPECT(!lsm_iter_valid(it) && lsm_iter_status(it) == LSM_ECORRUPT,
+           "iterator value of key 2: valid %d, status %d", lsm_iter_valid(it),
+           lsm_iter_status(it));
+    lsm_iter_destroy(it);
     lsm_close(db);
 }
 END_TEST
@@ -1176,6 +1252,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_gets_across_super_versions);
     tcase_add_test(tc, test_corrupt_entry);
     tcase_add_test(tc, test_replay_pointer_wraps);
+    tcase_add_test(tc, test_pointer_to_other_key);
     tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
     tcase_add_loop_test(tc, test_vlog_io_error, 0, 2);
     suite_add_tcase(s, tc);

@@ -15,43 +15,27 @@
 
 #include "fuzz.h"
 #include "server/resp.h"
+#include "util/slice.h"
 
 struct transcript {
-    uint8_t *bytes;                 /* each command: argc, then len + bytes */
-    size_t len, cap;
+    struct buf cmds;                /* each command: argc, then len + bytes */
     const char *err;                /* static error text, or NULL */
     char errbuf[64];
     int complete;                   /* 0: stopped at RESP_MORE */
 };
 
-static void put(struct transcript *t, const void *p, size_t n)
-{
-    if (t->len + n > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n)
-            cap *= 2;
-        uint8_t *b = realloc(t->bytes, cap);
-        if (!b)
-            abort();
-        t->bytes = b;
-        t->cap = cap;
-    }
-    memcpy(t->bytes + t->len, p, n);
-    t->len += n;
-}
-
 static void record(struct transcript *t, const struct resp_cmd *c, const char *buf,
                    size_t len, int inline_cmd)
 {
-    put(t, &c->argc, sizeof(c->argc));
+    buf_append(&t->cmds, &c->argc, sizeof(c->argc));
     for (int i = 0; i < c->argc; i++) {
         const char *a = c->argv[i];
         size_t l = c->argvlen[i];
         if (!inline_cmd)
             fuzz_check(a >= buf && l <= len && (size_t)(a - buf) <= len - l,
                        "argument %d outside the buffer", i);
-        put(t, &l, sizeof(l));
-        put(t, a, l);
+        buf_append(&t->cmds, &l, sizeof(l));
+        buf_append(&t->cmds, a, l);
     }
 }
 
@@ -155,24 +139,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cuts[ncuts++] = size;
 
     size_t whole_cut = size;
-    struct transcript whole = { 0 }, pieces = { 0 };
+    struct transcript whole = { .cmds = BUF_INIT }, pieces = { .cmds = BUF_INIT };
     parse_pieces(data, size, &whole_cut, 1, auth, &big, &whole);
     parse_pieces(data, size, cuts, ncuts, auth, &big, &pieces);
-    fuzz_check(whole.len == pieces.len &&
-                   (whole.len == 0 || memcmp(whole.bytes, pieces.bytes, whole.len) == 0),
+    fuzz_check(slice_equal(buf_slice(&whole.cmds), buf_slice(&pieces.cmds)),
                "split into %d pieces, the commands differ", ncuts);
     fuzz_check((whole.err == NULL) == (pieces.err == NULL) &&
                    (!whole.err || strcmp(whole.err, pieces.err) == 0),
                "split into %d pieces, the error differs (%s / %s)", ncuts,
                whole.err ? whole.err : "none", pieces.err ? pieces.err : "none");
     fuzz_check(whole.complete == pieces.complete, "split changed whether a command is pending");
-    free(whole.bytes);
-    free(pieces.bytes);
+    buf_free(&whole.cmds);
+    buf_free(&pieces.cmds);
 
     if (small) {
-        struct transcript t = { 0 };
+        struct transcript t = { .cmds = BUF_INIT };
         parse_pieces(data, size, cuts, ncuts, auth, &tiny, &t);
-        free(t.bytes);
+        buf_free(&t.cmds);
     }
     return 0;
 }

@@ -36,33 +36,13 @@
 #include "server/reply.h"
 #include "server/server.h"
 #include "util/log.h"
+#include "util/slice.h"
 
 #define MAX_ARGS 64
 #define NDBS 16
 
 static char tmpdir[] = "/tmp/lsmdb-fuzz-server-XXXXXX";
 static int started;
-
-struct out {
-    char *data;
-    size_t len, cap;
-};
-
-static void out_add(struct out *o, const char *p, size_t n)
-{
-    if (o->len + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->len + n)
-            cap *= 2;
-        char *d = realloc(o->data, cap);
-        if (!d)
-            abort();
-        o->data = d;
-        o->cap = cap;
-    }
-    memcpy(o->data + o->len, p, n);
-    o->len += n;
-}
 
 static void cleanup(void)
 {
@@ -184,7 +164,7 @@ static int served(uint64_t id, int fd)
  * *o. The client end closes only once the server has answered everything
  * (closing earlier would drop replies still queued, as Redis drops them
  * when a client goes), or when the server closed it (QUIT, errors). */
-static void run(const char *req, size_t n, struct out *o)
+static void run(const char *req, size_t n, struct buf *o)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
@@ -207,7 +187,7 @@ static void run(const char *req, size_t n, struct out *o)
         ssize_t r = -1;
         int got = 0;
         while (mine >= 0 && (r = read(mine, buf, sizeof(buf))) > 0) {
-            out_add(o, buf, (size_t)r);
+            buf_append(o, buf, (size_t)r);
             got = 1;
         }
         if (client_by_id(id) == NULL && (mine < 0 || r == 0))
@@ -224,18 +204,18 @@ static void run(const char *req, size_t n, struct out *o)
     server.shutdown_asap = 0;
 }
 
-static void add_cmd(struct out *req, int argc, const char **argv, const size_t *len)
+static void add_cmd(struct buf *req, int argc, const char **argv, const size_t *len)
 {
     char h[32];
-    out_add(req, h, (size_t)snprintf(h, sizeof(h), "*%d\r\n", argc));
+    buf_append(req, h, (size_t)snprintf(h, sizeof(h), "*%d\r\n", argc));
     for (int i = 0; i < argc; i++) {
-        out_add(req, h, (size_t)snprintf(h, sizeof(h), "$%zu\r\n", len[i]));
-        out_add(req, argv[i], len[i]);
-        out_add(req, "\r\n", 2);
+        buf_append(req, h, (size_t)snprintf(h, sizeof(h), "$%zu\r\n", len[i]));
+        buf_append(req, argv[i], len[i]);
+        buf_append(req, "\r\n", 2);
     }
 }
 
-static void simple(const char *line, struct out *o)
+static void simple(const char *line, struct buf *o)
 {
     const char *argv[4];
     size_t len[4];
@@ -247,15 +227,15 @@ static void simple(const char *line, struct out *o)
         argv[argc] = t;
         len[argc++] = strlen(t);
     }
-    struct out req = { 0 };
+    struct buf req = BUF_INIT;
     add_cmd(&req, argc, argv, len);
     run(req.data, req.len, o);
-    free(req.data);
+    buf_free(&req);
 }
 
 /* The integer of an integer reply, or the count of an array reply, at
  * o[*pos]; advances *pos past the reply. -1 if it is neither. */
-static long long next_count(const struct out *o, size_t *pos)
+static long long next_count(const struct buf *o, size_t *pos)
 {
     long r = reply_len(o->data + *pos, o->len - *pos, 0);
     fuzz_check(r > 0, "bad reply to a check command");
@@ -275,7 +255,7 @@ static void check_counts(void)
         const char *sel[2] = { "SELECT", num }, *dbsize[1] = { "DBSIZE" },
                    *keys[2] = { "KEYS", "*" };
         size_t sellen[2] = { 6, strlen(num) }, dbsizelen[1] = { 6 }, keyslen[2] = { 4, 1 };
-        struct out req = { 0 }, o = { 0 };
+        struct buf req = BUF_INIT, o = BUF_INIT;
         add_cmd(&req, 2, sel, sellen);
         add_cmd(&req, 1, dbsize, dbsizelen);
         add_cmd(&req, 2, keys, keyslen);
@@ -286,8 +266,8 @@ static void check_counts(void)
         long long n1 = next_count(&o, &pos), k = next_count(&o, &pos), n2 = next_count(&o, &pos);
         fuzz_check(n1 >= 0 && k >= 0 && n2 >= 0 && n1 >= k && k >= n2,
                    "db %d: DBSIZE %lld, then KEYS * lists %lld, then DBSIZE %lld", db, n1, k, n2);
-        free(req.data);
-        free(o.data);
+        buf_free(&req);
+        buf_free(&o);
     }
 }
 
@@ -297,7 +277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         start();
     if (size > 8192)
         return 0;
-    struct out req = { 0 };
+    struct buf req = BUF_INIT;
     int ncmds = 0;
     size_t at = 0;
     char *args = malloc(size + 1);
@@ -337,7 +317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         at = end + 1;
     }
-    struct out o = { 0 };
+    struct buf o = BUF_INIT;
     if (ncmds > 0)
         run(req.data, req.len, &o);
     size_t pos = 0;
@@ -350,14 +330,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         replies++;
     }
     fuzz_check(replies <= ncmds, "%d replies to %d commands", replies, ncmds);
-    free(o.data);
-    free(req.data);
+    buf_free(&o);
+    buf_free(&req);
     free(args);
 
     check_counts();
-    struct out f = { 0 };
+    struct buf f = BUF_INIT;
     simple("FLUSHALL SYNC", &f);
     fuzz_check(f.len == 5 && memcmp(f.data, "+OK\r\n", 5) == 0, "FLUSHALL failed");
-    free(f.data);
+    buf_free(&f);
     return 0;
 }

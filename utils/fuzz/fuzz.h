@@ -12,10 +12,13 @@
 #ifndef LSM_UTILS_FUZZ_H
 #define LSM_UTILS_FUZZ_H
 
+#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,5 +35,59 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         if (!(cond))                                                        \
             fuzz_fail(__VA_ARGS__);                                         \
     } while (0)
+
+/* ---- the process's scratch directory ----
+ * Targets that need files get them under one directory per process:
+ * "lsmdb-fuzz-XXXXXX" in $TMPDIR, else in /dev/shm when it is writable
+ * (fsyncs cost nothing there), else in /tmp; made on first use, removed
+ * with everything in it at exit. No fork: fast enough to clear per input. */
+static char fuzz_scratch[4096];
+
+static inline int fuzz_rm_any(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st;
+    (void)type;
+    (void)f;
+    remove(p);
+    return 0;
+}
+
+static inline int fuzz_rm_below(const char *p, const struct stat *st, int type, struct FTW *f)
+{
+    return f->level > 0 ? fuzz_rm_any(p, st, type, f) : 0;
+}
+
+/* Removes dir and everything under it. */
+static inline void fuzz_rmrf(const char *dir)
+{
+    nftw(dir, fuzz_rm_any, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline void fuzz_scratch_remove(void)
+{
+    if (fuzz_scratch[0])
+        fuzz_rmrf(fuzz_scratch);
+    fuzz_scratch[0] = '\0';
+}
+
+static inline const char *fuzz_scratch_dir(void)
+{
+    if (!fuzz_scratch[0]) {
+        const char *t = getenv("TMPDIR");
+        if (!t || !*t)
+            t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(fuzz_scratch, sizeof(fuzz_scratch), "%s/lsmdb-fuzz-XXXXXX", t);
+        if (!mkdtemp(fuzz_scratch))
+            fuzz_fail("mkdtemp %s failed", fuzz_scratch);
+        atexit(fuzz_scratch_remove);
+    }
+    return fuzz_scratch;
+}
+
+/* Empties the scratch directory (it stays). */
+static inline void fuzz_scratch_clear(void)
+{
+    nftw(fuzz_scratch_dir(), fuzz_rm_below, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif

@@ -20,8 +20,8 @@
  * directive once and agrees with config_get_value. The config is reset to
  * its defaults before every input.
  *
- * Sandbox: the target runs in its own temp directory (/dev/shm when there
- * is one), which holds a few files to include (inc, inc2, self, bad), with
+ * Sandbox: the target runs in the process's scratch directory (fuzz.h),
+ * which holds a few files to include (inc, inc2, self, bad), with
  * stdin on /dev/null (`include -` reads stdin). Inputs holding a '/' (or
  * "\x2f", which a quoted argument decodes to '/') are skipped, so an
  * `include` can only reach those files. */
@@ -53,15 +53,6 @@ static void write_text(const char *name, const char *text, size_t len)
     FILE *f = fopen(name, "w");
     if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0)
         fuzz_fail("cannot write %s/%s: %s", sandbox, name, strerror(errno));
-}
-
-static void sandbox_remove(void)
-{
-    for (size_t i = 0; i < sizeof(sandbox_files) / sizeof(sandbox_files[0]); i++)
-        unlink(sandbox_files[i][0]);
-    unlink("in.conf");
-    if (chdir("/") == 0)
-        rmdir(sandbox);
 }
 
 /* ---- snapshots of CONFIG GET * ---- */
@@ -330,17 +321,15 @@ static void load_args(const char *p, size_t len)
 
 static void sandbox_init(void)
 {
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(sandbox, sizeof(sandbox), "%s/lsmdb-fuzz-config-XXXXXX", base);
-    if (!mkdtemp(sandbox) || chdir(sandbox) != 0)
-        fuzz_fail("cannot make a sandbox in %s: %s", base, strerror(errno));
+    snprintf(sandbox, sizeof(sandbox), "%s", fuzz_scratch_dir());
+    if (chdir(sandbox) != 0)
+        fuzz_fail("cannot enter the sandbox %s: %s", sandbox, strerror(errno));
     for (size_t i = 0; i < sizeof(sandbox_files) / sizeof(sandbox_files[0]); i++)
         write_text(sandbox_files[i][0], sandbox_files[i][1], strlen(sandbox_files[i][1]));
     int fd = open("/dev/null", O_RDONLY);
     if (fd < 0 || dup2(fd, 0) < 0)
         fuzz_fail("cannot put stdin on /dev/null");
     close(fd);
-    atexit(sandbox_remove);
     log_set_level(LOG_WARNING);
     config_init_defaults();
     struct snap s;

@@ -37,7 +37,7 @@
 #define MAX_FILES 32
 #define THRESHOLD 512
 
-static char base[256], pristine[300], scratch[300];
+static char pristine[4200], scratch[4200];
 static int verbose;                 /* FUZZ_VERBOSE=1: files and outcomes */
 
 struct file {
@@ -125,29 +125,8 @@ static void options(struct lsm_options *o, int paranoid)
     o->paranoid_checks = paranoid;
 }
 
-static void rmrf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *e;
-    char p[600];
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-            continue;
-        if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= (int)sizeof p)
-            continue;
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void cleanup(void)
 {
-    rmrf(scratch);
-    rmrf(pristine);
-    rmdir(base);
     for (int i = 0; i < nfiles; i++)
         free(files[i].data);
     for (int i = 0; i < NKEYS; i++)
@@ -216,15 +195,8 @@ static void load_files(void)
 
 static void build(void)
 {
-    const char *t = getenv("TMPDIR");
-    struct stat st;
-    if (!(t && *t))
-        t = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
-    if (snprintf(base, sizeof base, "%s/lsmdb-fuzz-dbopen-XXXXXX", t) >= (int)sizeof base ||
-        mkdtemp(base) == NULL)
-        fuzz_fail("mkdtemp %s: %s", base, strerror(errno));
-    snprintf(pristine, sizeof pristine, "%s/pristine", base);
-    snprintf(scratch, sizeof scratch, "%s/scratch", base);
+    snprintf(pristine, sizeof pristine, "%s/pristine", fuzz_scratch_dir());
+    snprintf(scratch, sizeof scratch, "%s/scratch", fuzz_scratch_dir());
     atexit(cleanup);
     log_open_file("/dev/null");     /* recovery warnings are expected here */
 
@@ -385,7 +357,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int damaged = apply_edits(data + 1, size - 1, edited);
 
     /* The damaged copy. */
-    rmrf(scratch);
+    fuzz_rmrf(scratch);
     if (mkdir(scratch, 0700) != 0)
         fuzz_fail("mkdir %s: %s", scratch, strerror(errno));
     for (int i = 0; i < nfiles; i++) {
@@ -424,6 +396,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         get_all(db, &ro, check, !damaged);
         lsm_close(db);
     }
-    rmrf(scratch);
+    fuzz_rmrf(scratch);
     return 0;
 }

@@ -3,14 +3,11 @@
  *
  * io.h has no in-memory env (its operation tables are private to
  * src/util), so an input is written to a file that the reader then opens
- * through io_env_posix(). The directory is made once per process
- * ("lsmdb-fuzz-XXXXXX" in $TMPDIR, else in /dev/shm when it is writable:
- * the manifest target fsyncs, else /tmp) and removed with its files at
- * exit. Static inline functions; each target includes this once. */
+ * through io_env_posix(), in the process's scratch directory (fuzz.h).
+ * Static inline functions; each target includes this once. */
 #ifndef LSM_UTILS_FUZZ_FILE_H
 #define LSM_UTILS_FUZZ_FILE_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,49 +17,6 @@
 #include "engine/wal.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
-
-static char fuzz_dir[4096];
-
-/* Removes every file of the scratch directory (it has no subdirectories). */
-static inline void fuzz_dir_clear(void)
-{
-    DIR *d;
-    struct dirent *e;
-    char p[4400];
-    if (!fuzz_dir[0] || !(d = opendir(fuzz_dir)))
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", fuzz_dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
-static inline void fuzz_dir_remove(void)
-{
-    if (!fuzz_dir[0])
-        return;
-    fuzz_dir_clear();
-    rmdir(fuzz_dir);
-    fuzz_dir[0] = '\0';
-}
-
-/* The scratch directory, made on first use. */
-static inline const char *fuzz_scratch_dir(void)
-{
-    if (!fuzz_dir[0]) {
-        const char *t = getenv("TMPDIR");
-        if (!t || !*t)
-            t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/lsmdb-fuzz-XXXXXX", t);
-        if (!mkdtemp(fuzz_dir))
-            fuzz_fail("mkdtemp %s failed", fuzz_dir);
-        atexit(fuzz_dir_remove);
-    }
-    return fuzz_dir;
-}
 
 /* Writes data to <scratch>/name (replacing it); the path goes to path. */
 static inline void fuzz_write_file(const char *name, const void *data, size_t size,

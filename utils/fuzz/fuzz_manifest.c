@@ -163,7 +163,7 @@ static void recover(const uint8_t *data, size_t size)
     char path[4400];
     const char *dir = fuzz_scratch_dir();
 
-    fuzz_dir_clear();
+    fuzz_scratch_clear();
     fuzz_write_file("MANIFEST-000001", data, size, path, sizeof(path));
     check_records(path);
     fuzz_write_file("CURRENT", "MANIFEST-000001\n", 16, path, sizeof(path));
@@ -207,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size && memcmp(copy, data, size) != 0)
         recover(copy, size);
     zfree(copy);
-    fuzz_dir_clear();
+    fuzz_scratch_clear();
     fuzz_check(zmalloc_used_memory() == used, "zmalloc'd bytes %zu before, %zu after: a leak",
                used, zmalloc_used_memory());
     return 0;

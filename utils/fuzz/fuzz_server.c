@@ -41,7 +41,6 @@
 #define MAX_ARGS 64
 #define NDBS 16
 
-static char tmpdir[] = "/tmp/lsmdb-fuzz-server-XXXXXX";
 static int started;
 
 static void cleanup(void)
@@ -51,19 +50,16 @@ static void cleanup(void)
     server_shutdown();
     server_destroy();
     config_free();
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz_server: could not remove %s\n", tmpdir);
 }
 
 static void start(void)
 {
-    if (!mkdtemp(tmpdir))
-        fuzz_fail("mkdtemp: %s", strerror(errno));
-    char dir[sizeof(tmpdir) + 8], sock[sizeof(tmpdir) + 8];
-    snprintf(dir, sizeof(dir), "%s/data", tmpdir);
-    snprintf(sock, sizeof(sock), "%s/sock", tmpdir);
+    /* The scratch dir is made first, so that its removal is registered
+     * before cleanup: atexit runs cleanup (server shutdown) first. */
+    const char *tmp = fuzz_scratch_dir();
+    char dir[4200], sock[4200];
+    snprintf(dir, sizeof(dir), "%s/data", tmp);
+    snprintf(sock, sizeof(sock), "%s/sock", tmp);
     char *argv[64] = {
         "fuzz_server", "--port", "0", "--unixsocket", sock, "--dir", dir, "--loglevel", "warning",
         "--appendfsync", "no", "--proto-max-bulk-len", "1mb",

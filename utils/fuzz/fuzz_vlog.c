@@ -37,24 +37,12 @@
 #define MAX_ENTRIES 64
 #define MAX_DECODE (1u << 24)       /* the oracle decodes no bigger value */
 
-static char dir[64];
-static char path[128];
-
-static void cleanup(void)
-{
-    unlink(path);
-    rmdir(dir);
-}
+static char path[4200];
 
 static void setup(void)
 {
-    if (dir[0])
-        return;
-    snprintf(dir, sizeof dir, "/tmp/lsmdb-fuzz-vlog-XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        fuzz_fail("mkdtemp: %s", strerror(errno));
-    snprintf(path, sizeof path, "%s/%06d.vlog", dir, SEG);
-    atexit(cleanup);
+    if (!path[0])
+        snprintf(path, sizeof path, "%s/%06d.vlog", fuzz_scratch_dir(), SEG);
 }
 
 static void write_file(const uint8_t *p, size_t n)
@@ -273,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode & 8)
         c.regsize = end;
 
-    c.vl = vlog_create(NULL, dir, 1);
+    c.vl = vlog_create(NULL, fuzz_scratch_dir(), 1);
     vlog_seg_add(c.vl, SEG, c.regsize);
 
     /* Pointers to every scanned entry, then variants of them. */

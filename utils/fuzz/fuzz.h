@@ -84,6 +84,17 @@ static inline const char *fuzz_scratch_dir(void)
     return fuzz_scratch;
 }
 
+/* Writes data to <scratch>/name (replacing it); the path goes to path. */
+static inline void fuzz_write_file(const char *name, const void *data, size_t size,
+                                   char *path, size_t cap)
+{
+    FILE *f;
+    snprintf(path, cap, "%s/%s", fuzz_scratch_dir(), name);
+    f = fopen(path, "wb");
+    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
+        fuzz_fail("cannot write %s", path);
+}
+
 /* Empties the scratch directory (it stays). */
 static inline void fuzz_scratch_clear(void)
 {

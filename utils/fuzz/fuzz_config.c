@@ -48,11 +48,11 @@ static const char *const sandbox_files[][2] = {
 };
 static int ndefaults = -1;          /* directives CONFIG GET * lists */
 
+/* name in the sandbox (the scratch directory, also the cwd). */
 static void write_text(const char *name, const char *text, size_t len)
 {
-    FILE *f = fopen(name, "w");
-    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0)
-        fuzz_fail("cannot write %s/%s: %s", sandbox, name, strerror(errno));
+    char path[4200];
+    fuzz_write_file(name, text, len, path, sizeof(path));
 }
 
 /* ---- snapshots of CONFIG GET * ---- */

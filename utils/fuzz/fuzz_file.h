@@ -18,17 +18,6 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 
-/* Writes data to <scratch>/name (replacing it); the path goes to path. */
-static inline void fuzz_write_file(const char *name, const void *data, size_t size,
-                            char *path, size_t cap)
-{
-    FILE *f;
-    snprintf(path, cap, "%s/%s", fuzz_scratch_dir(), name);
-    f = fopen(path, "wb");
-    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
-        fuzz_fail("cannot write %s", path);
-}
-
 /* Reads a whole file into a malloc'd buffer (caller frees); *size its
  * length. */
 static inline uint8_t *fuzz_read_file(const char *path, size_t *size)

@@ -37,20 +37,7 @@
 #define MAX_ENTRIES 64
 #define MAX_DECODE (1u << 24)       /* the oracle decodes no bigger value */
 
-static char path[4200];
-
-static void setup(void)
-{
-    if (!path[0])
-        snprintf(path, sizeof path, "%s/%06d.vlog", fuzz_scratch_dir(), SEG);
-}
-
-static void write_file(const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0)
-        fuzz_fail("write %s: %s", path, strerror(errno));
-}
+static char path[4200];             /* the segment, in the scratch dir */
 
 /* The input's own view of an entry at off (no engine code): 1 when
  * [off, off + len) is one whole entry with a good crc and flags. */
@@ -248,8 +235,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(f, data + 2, fsize);
     doctor(f, fsize, mode);
 
-    setup();
-    write_file(f, fsize);
+    char name[16];
+    snprintf(name, sizeof name, "%06d.vlog", SEG);
+    fuzz_write_file(name, f, fsize, path, sizeof path);
 
     struct ctx c = { .f = f, .fsize = fsize, .regsize = fsize, .val = BUF_INIT };
     struct scanned ents[MAX_ENTRIES];

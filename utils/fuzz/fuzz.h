@@ -95,6 +95,23 @@ static inline void fuzz_write_file(const char *name, const void *data, size_t si
         fuzz_fail("cannot write %s", path);
 }
 
+/* Reads a whole file into a malloc'd buffer (caller frees); *size its
+ * length. */
+static inline uint8_t *fuzz_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+    uint8_t *p;
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+        fuzz_fail("cannot read %s", path);
+    p = malloc((size_t)n + 1);
+    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
+        fuzz_fail("cannot read %s", path);
+    fclose(f);
+    *size = (size_t)n;
+    return p;
+}
+
 /* Empties the scratch directory (it stays). */
 static inline void fuzz_scratch_clear(void)
 {

@@ -18,23 +18,6 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 
-/* Reads a whole file into a malloc'd buffer (caller frees); *size its
- * length. */
-static inline uint8_t *fuzz_read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    uint8_t *p;
-    if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        fuzz_fail("cannot read %s", path);
-    p = malloc((size_t)n + 1);
-    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
-        fuzz_fail("cannot read %s", path);
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
-
 /* Log files (WAL, manifest): recomputes the crc of every fragment found by
  * walking each 32 KB block from its start, so that damage to lengths,
  * types and payloads gets past the checksum to the code behind it. */

@@ -28,44 +28,6 @@ static int cmp_input(const void *a, const void *b)
     return strcmp(((const struct input *)a)->name, ((const struct input *)b)->name);
 }
 
-static int read_file(const char *path, uint8_t **data, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    size_t cap = 4096, n = 0;
-    uint8_t *p = malloc(cap);
-    if (!p) {
-        fclose(f);
-        return -1;
-    }
-    for (;;) {
-        if (n == cap) {
-            uint8_t *q = realloc(p, cap * 2);
-            if (!q) {
-                free(p);
-                fclose(f);
-                return -1;
-            }
-            p = q;
-            cap *= 2;
-        }
-        size_t got = fread(p + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(p);
-        return -1;
-    }
-    *data = p;
-    *size = n;
-    return 0;
-}
-
 /* Reads every regular file of dir, sorted by name. */
 static struct input *load_dir(const char *dir, size_t *count)
 {
@@ -97,11 +59,7 @@ static struct input *load_dir(const char *dir, size_t *count)
             }
             in = m;
         }
-        if (read_file(path, &in[n].data, &in[n].size) != 0) {
-            tap_diag("cannot read %s: %s", path, strerror(errno));
-            free(path);
-            continue;
-        }
+        in[n].data = fuzz_read_file(path, &in[n].size);   /* aborts if it cannot */
         in[n].name = path;
         n++;
     }

@@ -22,6 +22,10 @@
 
 #define SST_HANDLES_LEN (2 * BLOCK_HANDLE_MAX_LEN)   /* padded handle area */
 #define SST_MAX_BLOCK ((uint64_t)1 << 30)            /* sanity bound on a block */
+/* Snappy's best case: a 3-byte copy element expands to 64 bytes, so a
+ * block's raw length is below 22 times its compressed one. A length
+ * header beyond that is damage, and must not size an allocation. */
+#define SNAPPY_MAX_EXPANSION 22
 #define META_FILTER "filter.bloom"             /* BLOOM_LEGACY */
 #define META_FILTER_LOCAL "filter.bloom.local" /* BLOOM_LOCAL */
 #define META_PROPS "properties"
@@ -553,7 +557,7 @@ static int read_block(struct sst_reader *r, const struct block_handle *h, int ve
         size_t ulen;
         char *u;
         if (snappy_uncompressed_length(raw, h->size, &ulen) != SNAPPY_OK ||
-            ulen > SST_MAX_BLOCK) {
+            ulen > SST_MAX_BLOCK || ulen > h->size * SNAPPY_MAX_EXPANSION) {
             zfree(raw);
             return corrupt(r, h->offset, "bad snappy block length");
         }

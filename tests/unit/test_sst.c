@@ -18,6 +18,7 @@
 #include "engine/bloom.h"
 #include "engine/sst.h"
 #include "util/coding.h"
+#include "util/crc32c.h"
 #include "util/io.h"
 #include "util/zmalloc.h"
 
@@ -612,6 +613,43 @@ START_TEST(test_targeted_corruption)
 }
 END_TEST
 
+/* A data block whose crc is right but whose snappy header claims 200 MiB
+ * (a damaged writer, or a crafted file): more than snappy can expand the
+ * block to, so the read reports it before sizing a buffer by it. */
+START_TEST(test_snappy_length_bounded)
+{
+    size_t n = 200, len, bsize;
+    struct ent *e = make_ents(n, 1000);
+    struct sst_options o;
+    struct sst_props props;
+    char *orig;
+    sst_options_init(&o);
+    o.compression = LSM_COMPRESSION_SNAPPY;
+    o.block_size = 1 << 16;                     /* one data block, at offset 0 */
+    build(13, e, n, &o, &props);
+    orig = read_whole(13, &len);
+    ck_assert_uint_gt(props.data_size, BLOCK_TRAILER_LEN + 8);
+    bsize = props.data_size - BLOCK_TRAILER_LEN;
+    ck_assert_int_eq(orig[bsize], 1);           /* stored with snappy */
+    ck_assert_uint_eq(crc32c_unmask(decode_fixed32(orig + bsize + 1)),
+                      crc32c_extend(crc32c_value(orig, bsize), orig + bsize, 1));
+    ck_assert_int_eq(read_back(13, len, e, n), 0);
+    /* varint 200 MiB in the first 4 bytes, the crc made right again */
+    uint32_t claim = 200u << 20;
+    for (int i = 0; i < 4; i++)
+        orig[i] = (char)((claim >> (7 * i)) & 0x7f) | (i < 3 ? (char)0x80 : 0);
+    encode_fixed32(orig + bsize + 1,
+                   crc32c_mask(crc32c_extend(crc32c_value(orig, bsize), orig + bsize, 1)));
+    write_whole(13, orig, len);
+    ck_assert_int_eq(read_back(13, len, e, n), LSM_ECORRUPT);
+    ck_assert_msg(strstr(sst_last_error(), "bad snappy block length") != NULL, "%s",
+                  sst_last_error());
+    zfree(orig);
+    sst_props_free(&props);
+    free_ents(e, n);
+}
+END_TEST
+
 /* ---- I/O errors ---- */
 
 START_TEST(test_write_errors_are_sticky)
@@ -708,6 +746,7 @@ static Suite *sst_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_flip_every_byte);
     tcase_add_test(tc, test_targeted_corruption);
+    tcase_add_test(tc, test_snappy_length_bounded);
     tcase_add_test(tc, test_write_errors_are_sticky);
     tcase_add_test(tc, test_read_errors_are_io_errors);
     suite_add_tcase(s, tc);

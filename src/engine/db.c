@@ -810,6 +810,8 @@ static int sync_point_fsync(struct lsm_db *db, const struct sync_point *sp, int 
     const char *what = "value log";
     int r = sp->vlog != NULL ? io_file_sync(sp->vlog) : 0;
 
+    if (r == 0 && sp->vlog != NULL)
+        vlog_db_synced(db, sp->vlog_number, sp->vlog_upto);
     if (r == 0) {
         int rc = vlog_db_wait_sealed(db);
         if (rc == 0 && drain) {
@@ -956,7 +958,8 @@ static int switch_memtable(struct lsm_db *db)
     uint64_t number = 0;
     struct wal_writer *w = NULL;
     struct io_file *vsync = NULL;
-    struct sync_point old = { NULL, NULL, 0 };
+    struct sync_point old = { NULL, NULL, 0, 0, 0 };
+    uint64_t vnum, vupto;               /* (the flush's handle: not noted) */
     int link = db->wal != NULL && wal_writer_error(db->wal) == 0;
     uint64_t old_size = link ? wal_writer_size(db->wal) : 0;
     int rc;
@@ -972,7 +975,7 @@ static int switch_memtable(struct lsm_db *db)
          * acknowledged as durable (an lsm_sync fsyncs the vlog first), and
          * recovery stops at it; the flush fsyncs the frozen memtable's
          * vlog bytes (vsync) before a table points at them. */
-        rc = vlog_db_syncer(db, &vsync);
+        rc = vlog_db_syncer(db, &vsync, &old.vlog_number, &old.vlog_upto);
         if (rc == 0 && vsync != NULL && (rc = io_file_syncer(vsync, &old.vlog)) < 0)
             rc = version_errno(rc);    /* a second handle on the same file */
         if (rc == 0)
@@ -984,7 +987,7 @@ static int switch_memtable(struct lsm_db *db)
             db_set_bg_error(db, rc, lsm_last_error());
             return rc;
         }
-    } else if (vlog_db_syncer(db, &vsync) != 0) {
+    } else if (vlog_db_syncer(db, &vsync, &vnum, &vupto) != 0) {
         /* Nothing unsynced, or the old WAL failed: the handle only guards
          * the flush; a vlog that failed is rolled by the next write. */
         vsync = NULL;
@@ -1243,7 +1246,8 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
             }
             if (rc == 0 && w.detach != NULL && dirty) {
                 /* lsm_sync: the fsyncs run after the queue moved on. */
-                rc = vlog_db_syncer(db, &w.detach->vlog);
+                rc = vlog_db_syncer(db, &w.detach->vlog, &w.detach->vlog_number,
+                                    &w.detach->vlog_upto);
                 vfail = rc != 0;
                 if (rc == 0)
                     rc = wal_writer_syncer(wal, &w.detach->wal);
@@ -1469,7 +1473,7 @@ static int sync_point_sync(struct lsm_db *db, const struct sync_point *sp)
 
 int lsm_sync(struct lsm_db *db)
 {
-    struct sync_point sp = { NULL, NULL, 0 };
+    struct sync_point sp = { NULL, NULL, 0, 0, 0 };
     int rc;
 
     pthread_mutex_lock(&db->mu);

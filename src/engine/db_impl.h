@@ -76,10 +76,12 @@ struct lsm_snapshot {
 /* Handles to fsync off the writer queue (NULL: nothing to sync): the
  * value-log segment and a WAL as they were when pushed to the OS, for
  * lsm_sync (with wal_gen at that moment) and for a WAL retired by a
- * memtable switch (gen unused). */
+ * memtable switch (gen unused); the segment's number and the bytes the
+ * vlog handle covers (vlog_db_synced). */
 struct sync_point {
     struct io_file *vlog, *wal;
     uint64_t gen;
+    uint64_t vlog_number, vlog_upto;
 };
 
 struct db_writer {

@@ -587,19 +587,20 @@ int vlog_flush(struct vlog *vl)
 
 int vlog_sync(struct vlog *vl)
 {
-    if (!vl->dirty)
-        return 0;
     wlock(vl);
-    return wunlock(vl, writer_op(vl, 1));
+    return wunlock(vl, vl->dirty ? writer_op(vl, 1) : 0);
 }
 
-static int syncer(struct vlog *vl, struct io_file **file)
+static int syncer(struct vlog *vl, struct io_file **file, uint64_t *number, uint64_t *upto)
 {
     int rc;
     *file = NULL;
-    if (vl->wf == NULL)
-        return 0;
+    *number = *upto = 0;
+    if (vl->wf == NULL || !vl->dirty)
+        return 0;       /* every byte of the segment is durable already */
     rc = writer_op(vl, 0);
+    *number = vl->active->number;
+    *upto = vl->wsize;
     if (rc == 0 && (rc = io_file_syncer(vl->wf, file)) != 0) {
         struct buf path = BUF_INIT;
         seg_path(&path, vl->dir, vl->active->number);
@@ -609,15 +610,25 @@ static int syncer(struct vlog *vl, struct io_file **file)
     return rc;
 }
 
-int vlog_syncer(struct vlog *vl, struct io_file **file)
+int vlog_syncer(struct vlog *vl, struct io_file **file, uint64_t *number, uint64_t *upto)
 {
     wlock(vl);
-    return wunlock(vl, syncer(vl, file));
+    return wunlock(vl, syncer(vl, file, number, upto));
+}
+
+void vlog_synced(struct vlog *vl, uint64_t number, uint64_t upto)
+{
+    wlock(vl);
+    /* Nothing appended since the handle was taken: all is durable. */
+    if (vl->wf != NULL && vl->active->number == number && vl->wsize == upto)
+        vl->dirty = 0;
+    (void)wunlock(vl, 0);
 }
 
 int vlog_dirty(struct vlog *vl)
 {
-    return vl->dirty;
+    wlock(vl);
+    return wunlock(vl, vl->dirty);
 }
 
 static int seal(struct vlog *vl, uint64_t *number, uint64_t *size)

@@ -135,10 +135,18 @@ int vlog_flush(struct vlog *vl);
 int vlog_sync(struct vlog *vl);
 /* Pushes appended bytes to the OS and returns in *file a handle that
  * io_file_sync() makes them durable through, from any thread, without the
- * writer lock (io_file_syncer); *file is NULL when no segment is active.
- * The caller closes it. Later appends may or may not be covered. */
-int vlog_syncer(struct vlog *vl, struct io_file **file);
-/* 1 when bytes were appended since the last vlog_sync. */
+ * writer lock (io_file_syncer), with the segment's number and the bytes
+ * it covers (*upto). *file is NULL when no segment is active or nothing
+ * was appended since the segment was last known durable (an fsync costs a
+ * device flush even when the file is clean). The caller closes it. Later
+ * appends may or may not be covered. */
+int vlog_syncer(struct vlog *vl, struct io_file **file, uint64_t *number, uint64_t *upto);
+/* A handle from vlog_syncer(number, upto) was fsynced: when nothing was
+ * appended since, the segment is durable (vlog_dirty 0, and the next
+ * vlog_syncer returns no handle). */
+void vlog_synced(struct vlog *vl, uint64_t number, uint64_t upto);
+/* 1 when bytes were appended since the segment was last made durable
+ * (vlog_sync, or vlog_synced). */
 int vlog_dirty(struct vlog *vl);
 /* Syncs and closes the active segment's writer; it stays readable with its
  * final size, returned in *size. No active segment after this. */

@@ -863,19 +863,27 @@ int vlog_db_flush(struct lsm_db *db, int sync)
     return rc;
 }
 
-int vlog_db_syncer(struct lsm_db *db, struct io_file **file)
+int vlog_db_syncer(struct lsm_db *db, struct io_file **file, uint64_t *number, uint64_t *upto)
 {
     struct vlog_db *vd = VD(db);
     int rc;
     *file = NULL;
+    *number = *upto = 0;
     if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken)
         return 0;
-    rc = vlog_syncer(vd->vl, file);
+    rc = vlog_syncer(vd->vl, file, number, upto);
     if (rc != 0) {
         db_set_error(rc, "%s", vlog_last_error());
         vd->broken = 1;
     }
     return rc;
+}
+
+void vlog_db_synced(struct lsm_db *db, uint64_t number, uint64_t upto)
+{
+    struct vlog_db *vd = VD(db);
+    if (vd != NULL && number != 0)
+        vlog_synced(vd->vl, number, upto);
 }
 
 void vlog_db_mark_broken(struct lsm_db *db)

@@ -86,10 +86,14 @@ int vlog_db_gc_build(struct lsm_db *db, struct vlog_gc_batch *g, struct lsm_batc
  * segment; before every WAL append / sync. */
 int vlog_db_flush(struct lsm_db *db, int sync);
 /* Write leader (mu held or not): pushes the active segment's buffer to the
- * OS and returns a handle that syncs it off the writer queue (vlog_syncer);
- * *file NULL when there is nothing to sync. */
+ * OS and returns a handle that syncs it off the writer queue (vlog_syncer),
+ * with the segment and the bytes it covers; *file NULL when there is
+ * nothing to sync. Tell vlog_db_synced once the handle's fsync succeeded. */
 struct io_file;
-int vlog_db_syncer(struct lsm_db *db, struct io_file **file);
+int vlog_db_syncer(struct lsm_db *db, struct io_file **file, uint64_t *number, uint64_t *upto);
+/* Any thread: a vlog_db_syncer handle (number, upto; number 0: none) was
+ * fsynced (vlog_synced). */
+void vlog_db_synced(struct lsm_db *db, uint64_t number, uint64_t upto);
 /* Any thread, mu not held: waits until every rolled segment is fsynced
  * (their syncs run in the pool). 0, or the background error. */
 int vlog_db_wait_sealed(struct lsm_db *db);

@@ -1194,6 +1194,58 @@ START_TEST(test_flush_syncs_vlog_first)
 }
 END_TEST
 
+/* lsm_sync fsyncs the value log only when something was appended to it
+ * since it was last made durable: a clean fdatasync still costs a device
+ * flush. The fault env's EIO on ".vlog" shows which syncs touch it. */
+START_TEST(test_sync_skips_clean_vlog)
+{
+    struct io_env *env = io_env_fault_create(io_env_posix());
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_write_options wo = { 0 };        /* not sync: lsm_sync does it */
+    char big[1500], k[16];
+    int rc;
+
+    opts(&o);
+    o.env = env;
+    o.vlog_file_size = 4 << 20;                 /* no roll, no preparation */
+    db = open_db(&o);
+    memset(big, 'q', sizeof big);
+    key_of(k, 1);
+    ck_assert_int_eq(lsm_put(db, &wo, k, strlen(k), big, sizeof big), 0);
+    EXPECT(lsm_sync(db) == 0, "sync: %s", lsm_last_error());
+    /* Inline values only since: the vlog is not fsynced again. */
+    io_env_fault_set(env, IO_FAULT_EIO, 0, ".vlog");
+    key_of(k, 2);
+    ck_assert_int_eq(lsm_put(db, &wo, k, strlen(k), "small", 5), 0);
+    rc = lsm_sync(db);
+    EXPECT(rc == 0, "sync with a clean vlog touched it: %d %s", rc, lsm_last_error());
+    rc = lsm_sync(db);
+    EXPECT(rc == 0, "an empty sync touched it: %d %s", rc, lsm_last_error());
+    /* A separated value makes it dirty: the next sync fsyncs it (and fails). */
+    io_env_fault_reset(env);
+    key_of(k, 3);
+    ck_assert_int_eq(lsm_put(db, &wo, k, strlen(k), big, sizeof big), 0);
+    ck_assert_int_eq(lsm_flush_wal(db), 0);
+    io_env_fault_set(env, IO_FAULT_EIO, 0, ".vlog");
+    rc = lsm_sync(db);
+    EXPECT(rc == LSM_EIO, "sync after a separated value: %d %s", rc, lsm_last_error());
+    EXPECT(strstr(lsm_last_error(), "value log") != NULL, "%s", lsm_last_error());
+    io_env_fault_reset(env);
+    ck_assert_int_eq(lsm_resume(db), 0);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = open_db(&o);
+    key_of(k, 2);
+    char *v = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(lsm_get(db, NULL, k, strlen(k), &v, &n), 0);
+    ck_assert(n == 5 && memcmp(v, "small", 5) == 0);
+    lsm_free(v);
+    ck_assert_int_eq(lsm_close(db), 0);
+    io_env_fault_destroy(env);
+}
+END_TEST
+
 START_TEST(test_vlog_io_error)
 {
     struct io_env *env = io_env_fault_create(io_env_posix());
@@ -1255,6 +1307,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_pointer_to_other_key);
     tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
     tcase_add_loop_test(tc, test_vlog_io_error, 0, 2);
+    tcase_add_test(tc, test_sync_skips_clean_vlog);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -261,19 +261,18 @@ int config_parse_memory(const char *s, long long *out)
 {
     const char *u = s;
     long long v = 0;
+    int over = 0;
 
-    while (*u >= '0' && *u <= '9') {
+    for (; *u >= '0' && *u <= '9'; u++) {
         if (v > (LLONG_MAX - (*u - '0')) / 10)
-            return -1;
-        v = v * 10 + (*u - '0');
-        u++;
+            over = 1;
+        else
+            v = v * 10 + (*u - '0');
     }
-    if (u == s)
-        return -1;
     for (size_t i = 0; i < sizeof(memory_units) / sizeof(memory_units[0]); i++) {
         if (strcasecmp(u, memory_units[i].suffix) == 0) {
-            if (v > LLONG_MAX / memory_units[i].mul)
-                return -1;
+            if (over || v > LLONG_MAX / memory_units[i].mul)
+                return -2;
             *out = v * memory_units[i].mul;
             return 0;
         }
@@ -591,6 +590,7 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
                       char *reason)
 {
     long long n;
+    int rc;
 
     if (d->type != CT_BIND && d->type != CT_OBUF && argc != 1) {
         snprintf(reason, REASON_LEN, "wrong number of arguments");
@@ -617,11 +617,10 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         v->num = n;
         return 0;
     case CT_MEMORY:
-        if (config_parse_memory(argv[0], &n)) {
-            /* Redis reads "" as 0 and an all-digit overflow as out of range:
-             * both get the bounds error, anything else is not a memory value. */
-            if (argv[0][strspn(argv[0], "0123456789")] == '\0')
-                return bounds_error(d, reason);
+        rc = config_parse_memory(argv[0], &n);
+        if (rc == -2)
+            return bounds_error(d, reason);    /* as Redis: out of range */
+        if (rc != 0) {
             snprintf(reason, REASON_LEN, "argument must be a memory value");
             return -1;
         }

@@ -183,8 +183,11 @@ int config_register_apply(const char *name, config_apply_fn fn);
  * (requirepass), else 0. */
 int config_is_sensitive(const char *name);
 
-/* Redis' memtoll(): "512mb", "1gb", "100k", "10" (k=1000, kb=1024, m, mb, g,
- * gb; case-insensitive; no negative sizes). Returns 0 and *out, or -1. */
+/* Redis' memtoull(): "512mb", "1gb", "100k", "10" (k=1000, kb=1024, m, mb,
+ * g, gb; case-insensitive; no negative sizes; no digits, as in "" or "mb",
+ * read as 0). Returns 0 and *out; -1 when s is not a memory value; -2 when
+ * it is one above LLONG_MAX (Redis reports those out of range; where its
+ * product wraps around 2^64 to a small value it even takes that one). */
 int config_parse_memory(const char *s, long long *out);
 
 #endif

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "db_test.h"
@@ -855,6 +857,74 @@ START_TEST(test_replay_pointer_wraps)
 }
 END_TEST
 
+/* Limits this process's address space to what it maps now plus extra
+ * bytes (the test runs in a child of its own; restored by the caller).
+ * 0 under AddressSanitizer, whose shadow memory needs the space. */
+static int limit_address_space(size_t extra, struct rlimit *old)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)extra;
+    (void)old;
+    return 0;
+#else
+    unsigned long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL || fscanf(f, "%lu", &pages) != 1) {
+        if (f)
+            fclose(f);
+        return 0;
+    }
+    fclose(f);
+    struct rlimit rl;
+    EXPECT(getrlimit(RLIMIT_AS, old) == 0, "getrlimit");
+    rl = *old;
+    rl.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra;
+    return setrlimit(RLIMIT_AS, &rl) == 0;
+#endif
+}
+
+/* After a crash, a WAL record whose pointer names 3 GiB of the segment
+ * that was active: replay asks whether the entry it names is intact (a
+ * damaged record followed by valid ones is corruption), and that probe
+ * must not read, or allocate, more than the file holds. Without the bound
+ * the probe sized a 3 GiB buffer: here the address space has 512 MiB to
+ * spare, so that allocation aborts the test. */
+START_TEST(test_replay_probe_bounded)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct rlimit old;
+    pid_t pid;
+    int status, limited;
+
+    opts(&o);
+    o.vlog_file_size = 4 << 20;
+    pid = fork();
+    EXPECT(pid >= 0, "fork");
+    if (pid == 0) {                 /* writes, then dies without a close */
+        db = open_db(&o);
+        for (int i = 0; i < 20; i++)
+            put(db, i, 1);
+        EXPECT(lsm_flush_wal(db) == 0, "flush wal");
+        _exit(0);
+    }
+    EXPECT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "writer child");
+    struct vlog_ptr p = { .segment = newest_file(".vlog"), .offset = VLOG_FILE_HEADER_SIZE,
+                          .length = (uint64_t)3 << 30, .value_len = 40 };
+    EXPECT(p.segment != 0, "no value-log segment");
+    append_wal_vptr(3, &p);
+
+    limited = limit_address_space((size_t)512 << 20, &old);
+    db = open_db(&o);
+    if (limited)
+        EXPECT(setrlimit(RLIMIT_AS, &old) == 0, "setrlimit");
+    for (int i = 0; i < 20; i++)
+        expect_get(db, NULL, i, 1);         /* key 3 keeps its value */
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
 /* A pointer to another key's entry (as a bug or a damaged record could
  * leave it) is corruption for gets and iterators alike, never the other
  * key's value: reads check the key the entry holds. */
@@ -1304,6 +1374,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_gets_across_super_versions);
     tcase_add_test(tc, test_corrupt_entry);
     tcase_add_test(tc, test_replay_pointer_wraps);
+    tcase_add_test(tc, test_replay_probe_bounded);
     tcase_add_test(tc, test_pointer_to_other_key);
     tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
     tcase_add_loop_test(tc, test_vlog_io_error, 0, 2);

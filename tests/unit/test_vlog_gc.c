@@ -860,9 +860,18 @@ END_TEST
 /* Limits this process's address space to what it maps now plus extra
  * bytes (the test runs in a child of its own; restored by the caller).
  * 0 under AddressSanitizer, whose shadow memory needs the space. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)        /* clang's spelling */
+#define TEST_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)           /* gcc's */
+#define TEST_UNDER_ASAN 1
+#endif
+
 static int limit_address_space(size_t extra, struct rlimit *old)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TEST_UNDER_ASAN)
     (void)extra;
     (void)old;
     return 0;

@@ -95,6 +95,11 @@ int glob_match(const char *pattern, size_t plen,
     size_t pi = 0, si = 0, next;
     size_t star_p = SIZE_MAX, star_s = 0, stars = 0;
 
+    /* Like stringmatchlen, whose loop never runs for an empty string: only
+     * the empty pattern matches it, "*" and "**" do not. (KEYS * and SCAN
+     * MATCH * return the key "" because they skip matching for "*".) */
+    if (slen == 0)
+        return plen == 0;
     while (si < slen) {
         if (pi < plen && p[pi] == '*') {
             while (pi < plen && p[pi] == '*')

@@ -17,8 +17,9 @@
  * as CONFIG GET patterns in redis-server 7 show.
  * Quirks kept from Redis: "[]" matches nothing, "[^]" matches any byte,
  * "[a-]" is a range from ']' to 'a'; an escaped byte inside a set is matched
- * case-sensitively even with nocase. One deliberate difference: a pattern of
- * stars only (e.g. "**") matches the empty string.
+ * case-sensitively even with nocase; the empty string matches only the empty
+ * pattern, not "*" (callers that want "*" to mean every key, as KEYS and
+ * SCAN do in Redis, skip matching for it).
  *
  * Redis' recursion limit is kept: a pattern needing more than
  * GLOB_MAX_STAR_RUNS runs of stars before its last byte (e.g. "*a" 1001

@@ -11,7 +11,6 @@
  * is pushed through the tokens (a star reaches every later position, any
  * other token consumes one matching byte). On top of that, Redis' own rules:
  *  - an empty string matches only the empty pattern (its loop never runs);
- *    glob.h's one deliberate difference: a pattern of stars only matches it;
  *  - more than 1000 star runs that are not at the end make stringmatchlen
  *    give up (its recursion limit, "nesting > 1000"), so no match;
  *  - inside a set, the bounds of a range and the byte compare as C chars,
@@ -155,7 +154,7 @@ static int ref_match(const unsigned char *p, size_t plen, const unsigned char *s
     struct tok *t = malloc(sizeof(*t) * (plen + 1));
     unsigned char *reach = calloc(slen + 1, 1);
     size_t n, stars = 0;
-    int all_stars = 1, match;
+    int match;
 
     if (!t || !reach)
         abort();
@@ -174,7 +173,6 @@ static int ref_match(const unsigned char *p, size_t plen, const unsigned char *s
             }
             continue;
         }
-        all_stars = 0;
         if (lo > hi)
             continue;
         if (slen == 0) {
@@ -202,7 +200,7 @@ static int ref_match(const unsigned char *p, size_t plen, const unsigned char *s
     }
     match = lo <= hi && reach[slen];
     if (slen == 0)
-        match = plen == 0 || (all_stars && n > 0);  /* glob.h: stars match "" */
+        match = plen == 0;
     else if (stars > REDIS_MAX_NESTING)
         match = 0;
     free(t);

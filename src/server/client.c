@@ -416,7 +416,7 @@ void client_execute(struct client *c)
         return;
     }
     if ((cmd->arity > 0 && cmd->arity != c->argc) || c->argc < -cmd->arity) {
-        char why[96];   /* "EXEC x" in MULTI: -EXECABORT ... because of: <why> */
+        char why[96];   /* "EXEC x": -EXECABORT ... because of: <why> */
         snprintf(why, sizeof(why), "wrong number of arguments for '%s' command",
                  cmd->fullname);
         if (!multi_reject_exec(c, cmd, why))
@@ -426,7 +426,8 @@ void client_execute(struct client *c)
         return;
     }
     if (client_auth_required(c) && !(cmd->flags & CMD_NO_AUTH)) {
-        reply_error(&c->obuf, "NOAUTH Authentication required.");
+        if (!multi_reject_exec(c, cmd, "NOAUTH Authentication required."))
+            reply_error(&c->obuf, "NOAUTH Authentication required.");
         multi_flag_error(c);
         cmd->rejected_calls++;
         return;

@@ -279,10 +279,16 @@ static void abort_exec(struct client *c, struct mstate *s, const char *why)
 
 int multi_reject_exec(struct client *c, const struct command *cmd, const char *why)
 {
-    struct mstate *s = in_multi(c->id);
-    if (!s || strcmp(cmd->fullname, "exec") != 0)
+    if (strcmp(cmd->fullname, "exec") != 0)
         return 0;
-    abort_exec(c, s, why);
+    /* In MULTI or not: Redis' execCommandAbort discards whatever there is,
+     * so the client's WATCHes go too. */
+    struct mstate *s = state_find(c->id);
+    if (s) {
+        abort_exec(c, s, why);
+    } else {
+        reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", why);
+    }
     return 1;
 }
 

@@ -15,8 +15,9 @@
  *
  * Hooks for the dispatcher (client_execute), one line each:
  *  - a queue-time rejection (unknown command, wrong arity, NOAUTH):
- *    after its error reply call multi_flag_error(c); a wrong-arity EXEC
- *    is answered by multi_reject_exec() instead of the plain error;
+ *    after its error reply call multi_flag_error(c); a rejected EXEC
+ *    (wrong arity, NOAUTH) is answered by multi_reject_exec() instead of
+ *    the plain error;
  *  - before running a command: if (multi_queue(c, cmd)) return;
  *  - client_free(): multi_client_gone(c->id).
  * Thread rules: loop thread only. */
@@ -41,10 +42,11 @@ int multi_queue(struct client *c, struct command *cmd);
 /* A queue-time error was replied: EXEC will answer -EXECABORT. No-op
  * outside MULTI. */
 void multi_flag_error(struct client *c);
-/* Redis' rejectCommand for EXEC itself (e.g. "EXEC x", wrong arity): in
- * MULTI the transaction is discarded and the reply is "-EXECABORT
- * Transaction discarded because of: <why>"; returns 1. 0 (nothing done)
- * when cmd is not EXEC or c is not in MULTI. why has no error code. */
+/* Redis' rejectCommand for EXEC itself ("EXEC x", or NOAUTH): in MULTI or
+ * not, the transaction and every WATCH of c are discarded and the reply is
+ * "-EXECABORT Transaction discarded because of: <why>"; returns 1. 0
+ * (nothing done) when cmd is not EXEC. why: the error without its '-'
+ * ("wrong number of arguments ..." has no code, "NOAUTH ..." has one). */
 int multi_reject_exec(struct client *c, const struct command *cmd, const char *why);
 /* For CLIENT LIST/INFO: *queued = commands queued (-1 when not in MULTI),
  * *dirty = a watched key changed (flag 'd'), *mem = bytes of the queue. */

@@ -44,6 +44,9 @@ static void test_noauth(void)
            "unknown command before AUTH: unknown command error (checked first, like Redis 7)");
     tap_ok(reply_is(conn_call(c, "ECHO", NULL), "-ERR wrong number of arguments for 'echo' command\r\n"),
            "wrong arity before AUTH: arity error (checked first, like Redis 7)");
+    tap_ok(reply_is(conn_call(c, "EXEC", NULL),
+                    "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"),
+           "EXEC before AUTH: -EXECABORT naming NOAUTH (Redis' rejectCommand on EXEC)");
     tap_ok(reply_is(conn_call(c, "HELLO", "3", NULL), HELLO_NOAUTH), "HELLO 3 before AUTH: -NOAUTH HELLO ...");
     tap_ok(reply_is(conn_call(c, "HELLO", NULL), HELLO_NOAUTH), "HELLO before AUTH: -NOAUTH HELLO ...");
     tap_ok(reply_is(conn_call(c, "AUTH", "bad", NULL), WRONGPASS), "AUTH <wrong>: -WRONGPASS");

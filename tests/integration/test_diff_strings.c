@@ -10,7 +10,10 @@
  * (glob patterns over the key pool, which holds "" and a binary key; SCAN
  * with a COUNT that covers the whole db, so both end in one call, and
  * sometimes TYPE) are compared with the keys of their arrays sorted, since
- * Redis lists them in hash order. TTL/PTTL and RANDOMKEY are left out:
+ * Redis lists them in hash order. MULTI, EXEC, DISCARD, WATCH and UNWATCH
+ * come at random too, so commands are queued, transactions run or abort
+ * (EXECABORT after a queued arity error, a watched key written), and
+ * misplaced ones get their errors. TTL/PTTL and RANDOMKEY are left out:
  * their replies depend on timing or on hash order.
  *
  * Odd seeds speak RESP3 (HELLO 3), even seeds RESP2.
@@ -222,7 +225,7 @@ enum gen {
     G_SELECT,
     G_DEL, G_EXISTS, G_TYPE, G_PERSIST, G_EXPIRE, G_PEXPIREAT, G_DBSIZE, G_RENAME,
     G_FLUSHDB, G_SWAPDB, G_COPY, G_RENAMENX, G_MOVE, G_TOUCH, G_UNLINK, G_EXPIREAT,
-    G_PEXPIRE, G_KEYS, G_SCAN,
+    G_PEXPIRE, G_KEYS, G_SCAN, G_MULTI, G_EXEC, G_DISCARD, G_WATCH, G_UNWATCH,
     G_COUNT
 };
 
@@ -251,7 +254,9 @@ static const struct {
     [G_MOVE] = { "move", 1, 1 },       [G_TOUCH] = { "touch", 1, 1 },
     [G_UNLINK] = { "unlink", 1, 1 },   [G_EXPIREAT] = { "expireat", 1, 1 },
     [G_PEXPIRE] = { "pexpire", 1, 1 },  [G_KEYS] = { "keys", 1, 1 },
-    [G_SCAN] = { "scan", 1, 1 },
+    [G_SCAN] = { "scan", 1, 1 },      [G_MULTI] = { "multi", 2, 1 },
+    [G_EXEC] = { "exec", 2, 1 },       [G_DISCARD] = { "discard", 1, 1 },
+    [G_WATCH] = { "watch", 2, 1 },     [G_UNWATCH] = { "unwatch", 1, 1 },
 };
 
 static int enabled[G_COUNT];
@@ -271,6 +276,20 @@ static int past_time_set(const struct cmd *c)
     return 0;
 }
 
+/* Whether the stream is between MULTI and EXEC/DISCARD: KEYS and SCAN are
+ * not generated there (their arrays would be nested in EXEC's reply, where
+ * the sorting below does not reach). */
+static int in_multi;
+
+static void track_multi(const struct cmd *c)
+{
+    const char *n = c->argv[0];
+    if (!strcasecmp(n, "multi") && c->argc == 1)
+        in_multi = 1;
+    else if (!strcasecmp(n, "exec") || (!strcasecmp(n, "discard") && c->argc == 1))
+        in_multi = 0;   /* a rejected EXEC discards too */
+}
+
 static void gen_command(struct cmd *c, long long now_s)
 {
     static long generated;
@@ -283,15 +302,17 @@ static void gen_command(struct cmd *c, long long now_s)
         add_str(c, "flushdb");   /* now and then, start the db afresh */
         return;
     }
-    int w = (int)pick((unsigned)total_weight);
-    int g = 0;
-    for (; g < G_COUNT; g++) {
-        if (!enabled[g])
-            continue;
-        if (w < gens[g].weight)
-            break;
-        w -= gens[g].weight;
-    }
+    int g;
+    do {
+        int w = (int)pick((unsigned)total_weight);
+        for (g = 0; g < G_COUNT; g++) {
+            if (!enabled[g])
+                continue;
+            if (w < gens[g].weight)
+                break;
+            w -= gens[g].weight;
+        }
+    } while (in_multi && (g == G_KEYS || g == G_SCAN));
     /* 2% of the time, a wrong number of arguments */
     int arity_bug = pick(100) < 2;
     add_str(c, gens[g].name);
@@ -398,6 +419,14 @@ static void gen_command(struct cmd *c, long long now_s)
     case G_KEYS:
         add_pattern(c);
         break;
+    case G_MULTI: case G_EXEC: case G_DISCARD: case G_UNWATCH:
+        break;
+    case G_WATCH: {
+        unsigned n = 1 + pick(3);
+        for (unsigned i = 0; i < n; i++)
+            add_key(c);
+        break;
+    }
     case G_SCAN: {
         /* COUNT first or last; the cursor is always 0 (cursors differ). */
         int count_first = (int)pick(2);
@@ -440,6 +469,7 @@ static void gen_command(struct cmd *c, long long now_s)
         else
             add_str(c, "extra");
     }
+    track_multi(c);
     if (g == G_SET && c->argc > 2 && past_time_set(c)) {
         add_str(&follow_up, "get");
         add_arg(&follow_up, c->argv[1], c->len[1]);
@@ -610,8 +640,15 @@ int main(void)
                 tap_diag("first difference at command #%ld (SEED=%" PRIu64 ")", done + i + 1,
                          seed);
                 print_cmd(&batch[i]);
-                tap_diag("lsmdb: %s", a ? esc(a, ll > 300 ? 300 : ll) : "(no reply)");
-                tap_diag("redis: %s", b ? esc(b, rl > 300 ? 300 : rl) : "(no reply)");
+                /* From a little before the first differing byte. */
+                size_t at = 0;
+                while (a && b && at < ll && at < rl && a[at] == b[at])
+                    at++;
+                at = at > 60 ? at - 60 : 0;
+                if (at)
+                    tap_diag("replies agree on their first %zu bytes", at);
+                tap_diag("lsmdb: %s", a ? esc(a + at, ll - at > 300 ? 300 : ll - at) : "(no reply)");
+                tap_diag("redis: %s", b ? esc(b + at, rl - at > 300 ? 300 : rl - at) : "(no reply)");
             }
             if (b)
                 kinds[(unsigned char)b[0]]++;

@@ -295,8 +295,8 @@ static void test_watch_flush(void)
     kc_do(A, "FLUSHALL");
 }
 
-/* EXEC with a wrong arity inside MULTI ends the transaction (Redis'
- * rejectCommand on EXEC). */
+/* EXEC with a wrong arity ends the transaction and drops the WATCHes, in
+ * MULTI or not (Redis' rejectCommand on EXEC). */
 static void test_exec_arity(void)
 {
     kc_do(A, "DEL ea");
@@ -306,6 +306,16 @@ static void test_exec_arity(void)
            "exec arity: EXEC x -> EXECABORT because of the arity");
     tap_ok(kc_is(A, "EXEC", "-ERR EXEC without MULTI\r\n"), "exec arity: the MULTI is over");
     tap_ok(kc_is(A, "EXISTS ea", ":0\r\n"), "exec arity: nothing ran");
+    /* Outside MULTI too: the reply is the same and the WATCHes go (redis
+     * 7.0.15: the EXEC that follows runs although ea was written). */
+    tap_ok(kc_is(A, "WATCH ea", OK), "exec arity: WATCH");
+    tap_ok(kc_is(A, "EXEC x", "-EXECABORT Transaction discarded because of: wrong number of "
+                              "arguments for 'exec' command\r\n"),
+           "exec arity: EXEC x outside MULTI -> EXECABORT too");
+    tap_ok(kc_is(A, "SET ea 2", OK) && kc_is(A, "MULTI", OK) && kc_is(A, "GET ea", QUEUED),
+           "exec arity: the watched key written, MULTI GET");
+    tap_ok(kc_is(A, "EXEC", "*1\r\n$1\r\n2\r\n"), "exec arity: ... and EXEC runs: no WATCH left");
+    kc_do(A, "DEL ea");
 }
 
 static void test_resp3(void)

@@ -15,6 +15,7 @@
 #include "engine/lsm.h"
 #include "server/client.h"
 #include "server/cmdarg.h"
+#include "server/cmd_multi.h"
 #include "server/cmd_string.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
@@ -806,6 +807,7 @@ static void cmd_swapdb(struct client *c)
         reply_error(&c->obuf, ERR_DB_RANGE);
         return;
     }
+    multi_before_swapdb(a, b);
     int rc = a == b ? 0 : ks_swapdb(a, b);
     if (rc < 0)
         cmdarg_reply_ks_error(c, rc);

@@ -38,7 +38,6 @@ struct wkey {
     uint64_t h;
     int existed;                    /* the key was live at WATCH time */
     int64_t expire_at;              /* its expire then (-1 none) */
-    int dbtouched;                  /* its db was flushed/swapped meanwhile */
     struct mstate *owner;
     struct wkey *next_own;          /* the owner's list */
     struct wkey *next_bucket;
@@ -189,19 +188,14 @@ static void touch_hook(int db, const char *key, size_t klen)
     if (nwatched == 0 || (cur && cur->cmd && cur->cmd->proc == cmd_watch))
         return;
     if (key == NULL) {
-        /* Redis' touchAllWatchedKeysInDb: only watchers of keys that
-         * existed are dirty; keys that appear with the swap are checked at
-         * EXEC (dbtouched). */
+        /* Redis' touchAllWatchedKeysInDb: watchers of keys that existed
+         * are dirty (a key that changed since its WATCH made its watcher
+         * dirty then); keys that a SWAPDB brings in: multi_before_swapdb. */
         for (int b = 0; b < SBUCKETS; b++)
             for (struct mstate *s = sbuckets[b]; s; s = s->next)
-                for (struct wkey *w = s->watched; w; w = w->next_own) {
-                    if (w->db != db)
-                        continue;
-                    if (w->existed)
+                for (struct wkey *w = s->watched; w; w = w->next_own)
+                    if (w->db == db && w->existed)
                         s->flags |= M_DIRTY_CAS;
-                    else
-                        w->dbtouched = 1;
-                }
         return;
     }
     uint64_t h = wkey_hash(db, key, klen);
@@ -316,19 +310,31 @@ static void cmd_discard(struct client *c)
     reply_ok(&c->obuf);
 }
 
-/* Redis 7's isWatchedKeyExpired, plus keys that appeared through a SWAPDB:
- * 1 when EXEC must fail. */
+/* Redis 7's isWatchedKeyExpired: 1 when EXEC must fail. */
 static int watched_changed(struct mstate *s)
 {
     int64_t now = ks_now();
-    int rc = 0;
-    for (struct wkey *w = s->watched; w && !rc; w = w->next_own) {
+    for (struct wkey *w = s->watched; w; w = w->next_own)
         if (w->existed && w->expire_at != -1 && w->expire_at <= now)
-            rc = 1;
-        else if (w->dbtouched && !w->existed)
-            rc = ks_exists(w->db, w->key, w->klen) != 0;
-    }
-    return rc;
+            return 1;
+    return 0;
+}
+
+void multi_before_swapdb(int a, int b)
+{
+    if (nwatched == 0 || a == b)
+        return;
+    for (int k = 0; k < SBUCKETS; k++)
+        for (struct mstate *s = sbuckets[k]; s; s = s->next)
+            for (struct wkey *w = s->watched; w && !(s->flags & M_DIRTY_CAS);
+                 w = w->next_own) {
+                if (w->existed || (w->db != a && w->db != b))
+                    continue;
+                /* Present in the db that takes w's place (an error counts
+                 * as present: EXEC fails rather than run unwatched). */
+                if (ks_exists(w->db == a ? b : a, w->key, w->klen) != 0)
+                    s->flags |= M_DIRTY_CAS;
+            }
 }
 
 static void cmd_exec(struct client *c)

@@ -48,6 +48,12 @@ void multi_flag_error(struct client *c);
  * (nothing done) when cmd is not EXEC. why: the error without its '-'
  * ("wrong number of arguments ..." has no code, "NOAUTH ..." has one). */
 int multi_reject_exec(struct client *c, const struct command *cmd, const char *why);
+/* SWAPDB a b is about to run (inside its transaction). As in Redis'
+ * touchAllWatchedKeysInDb, a watched key of a (or b) that was absent at its
+ * WATCH makes its watcher dirty when it is present in b (a), the db that
+ * takes its place; keys present at WATCH get the swap's touch (the hook).
+ * Checked at every swap, so two swaps that restore the dbs still abort. */
+void multi_before_swapdb(int a, int b);
 /* For CLIENT LIST/INFO: *queued = commands queued (-1 when not in MULTI),
  * *dirty = a watched key changed (flag 'd'), *mem = bytes of the queue. */
 void multi_client_info(const struct client *c, int *queued, int *dirty, size_t *mem);

@@ -586,16 +586,44 @@ static int known_command(struct conn *c, const char *name)
     return known;
 }
 
+static void format_cmd(const struct cmd *c, char *line, size_t size, size_t max_arg)
+{
+    size_t pos = 0;
+    line[0] = '\0';
+    for (int i = 0; i < c->argc && pos + 64 < size; i++) {
+        size_t n = c->len[i] > max_arg ? max_arg : c->len[i];
+        pos += (size_t)snprintf(line + pos, size - pos, "%s\"%s\"%s", i ? " " : "",
+                                esc(c->argv[i], n), n < c->len[i] ? "..." : "");
+    }
+}
+
 static void print_cmd(const struct cmd *c)
 {
     char line[2048];
-    size_t pos = 0;
-    for (int i = 0; i < c->argc && pos < sizeof line - 64; i++) {
-        size_t n = c->len[i] > 200 ? 200 : c->len[i];
-        pos += (size_t)snprintf(line + pos, sizeof line - pos, "%s\"%s\"%s", i ? " " : "",
-                                esc(c->argv[i], n), n < c->len[i] ? "..." : "");
-    }
+    format_cmd(c, line, sizeof line, 200);
     tap_diag("command: %s", line);
+}
+
+/* The commands sent last, shown when a reply differs (HISTORY=n, default
+ * 40): what led to the state that differs. */
+#define HISTORY_MAX 1000
+static char *history[HISTORY_MAX];
+static long history_n, history_keep = 40;
+
+static void remember(const struct cmd *c)
+{
+    char line[512];
+    format_cmd(c, line, sizeof line, 24);
+    long at = history_n++ % history_keep;
+    zfree(history[at]);
+    history[at] = zstrdup(line);
+}
+
+static void print_history(long upto)
+{
+    long from = upto - history_keep > 0 ? upto - history_keep : 0;
+    for (long k = from; k < upto; k++)
+        tap_diag("  #%ld: %s", k + 1, history[k % history_keep]);
 }
 
 int main(void)
@@ -608,6 +636,9 @@ int main(void)
     uint64_t seed = e && *e ? strtoull(e, NULL, 10) : (uint64_t)time(NULL) ^ (uint64_t)getpid();
     e = getenv("OPS");
     long ops = e && *e ? atol(e) : 50000;
+    e = getenv("HISTORY");
+    if (e && atol(e) > 0)
+        history_keep = atol(e) < HISTORY_MAX ? atol(e) : HISTORY_MAX;
     printf("# SEED=%" PRIu64 " OPS=%ld\n", seed, ops);
     rng_state = seed ? seed : 1;
 
@@ -651,6 +682,7 @@ int main(void)
         int n = (int)(ops - done < BATCH ? ops - done : BATCH);
         for (int i = 0; i < n; i++) {
             gen_command(&batch[i], now_s);
+            remember(&batch[i]);
             conn_sendargv(lc, batch[i].argc, (const char *const *)batch[i].argv, batch[i].len);
             conn_sendargv(rc, batch[i].argc, (const char *const *)batch[i].argv, batch[i].len);
         }
@@ -665,6 +697,8 @@ int main(void)
                 tap_diag("first difference at command #%ld (SEED=%" PRIu64 ")", done + i + 1,
                          seed);
                 print_cmd(&batch[i]);
+                tap_diag("the commands before it:");
+                print_history(done + i);
                 /* From a little before the first differing byte. */
                 size_t at = 0;
                 while (a && b && at < ll && at < rl && a[at] == b[at])

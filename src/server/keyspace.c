@@ -116,6 +116,12 @@ struct txn {
     int nwhole, capwhole;
     uint32_t *killed;               /* namespaces made dead */
     int nkilled, capkilled;
+    /* Keys a command changed to no effect (a SET with a past expire of an
+     * absent key): nothing to write, but Redis signals them modified, so
+     * the hook sees them (WATCH). Keys in touch_keys, db/offset/length. */
+    struct buf touch_keys;
+    struct ktouch { int db; size_t off, len; } *touch;
+    int ntouch, captouch;
 };
 
 static struct {
@@ -572,6 +578,8 @@ static void txn_reset(void)
     t->nundo = 0;
     t->nwhole = 0;
     t->nkilled = 0;
+    t->ntouch = 0;
+    buf_clear(&t->touch_keys);
     t->map_dirty = 0;
     t->user_dirty = 0;
     t->defer_mark_put = 0;
@@ -987,6 +995,8 @@ int ks_close(void)
     ks.cdirty = NULL;
     zfree(t->whole);
     zfree(t->killed);
+    zfree(t->touch);
+    buf_free(&t->touch_keys);
     memset(t, 0, sizeof(*t));
     zfree(ks.dbs);
     ks.dbs = NULL;
@@ -1133,6 +1143,20 @@ static void batch_meta(struct lsm_batch *b)
     buf_free(&k);
 }
 
+/* key of db was "modified" to no effect (see struct txn's touch). */
+static void touch_only(int db, const char *key, size_t klen)
+{
+    struct txn *t = &ks.t;
+    if (!ks.hook)
+        return;
+    if (t->ntouch == t->captouch) {
+        t->captouch = t->captouch ? t->captouch * 2 : 8;
+        t->touch = zrealloc(t->touch, (size_t)t->captouch * sizeof(*t->touch));
+    }
+    t->touch[t->ntouch++] = (struct ktouch){ db, t->touch_keys.len, klen };
+    buf_append(&t->touch_keys, key, klen);
+}
+
 static void call_hooks(void)
 {
     struct txn *t = &ks.t;
@@ -1143,6 +1167,8 @@ static void call_hooks(void)
         if (x->db >= 0)
             ks.hook(x->db, x->key + NS_LEN, x->klen - NS_LEN);
     }
+    for (int i = 0; i < t->ntouch; i++)
+        ks.hook(t->touch[i].db, t->touch_keys.data + t->touch[i].off, t->touch[i].len);
     for (int i = 0; i < t->nwhole; i++)
         ks.hook(t->whole[i], NULL, 0);
 }
@@ -1180,6 +1206,10 @@ int ks_txn_commit(void)
         return 0;
     }
     if (t->n == 0 && t->nundo == 0 && !t->map_dirty) {
+        if (t->ntouch > 0) {        /* nothing to write, only watchers to tell */
+            t->depth = 0;
+            call_hooks();
+        }
         txn_reset();
         return 0;
     }
@@ -1428,6 +1458,8 @@ static int set_common(int db, const char *key, size_t klen, int type, const void
     if (exp >= 0 && exp <= txn_now()) {
         if (existed)
             remove_key(db, ks.dbs[db].ns, key, klen, oldexp, 0);
+        else
+            touch_only(db, key, klen);  /* Redis sets, then expires it */
         return existed;
     }
     write_record(db, key, klen, type, data, len, exp, existed, oldexp);

@@ -133,6 +133,14 @@ static const struct step multi_steps[] = {
     { "MULTI", "+OK\r\n" },
     { "PING", "+QUEUED\r\n" },
     { "EXEC", "*-1\r\n" },
+    /* a SET with a past expire of an absent key leaves no key, but Redis
+     * sets it, then expires it: the watcher is told */
+    { "WATCH pastset", "+OK\r\n" },
+    { "SET pastset v EXAT 1", "+OK\r\n" },
+    { "EXISTS pastset", ":0\r\n" },
+    { "MULTI", "+OK\r\n" },
+    { "PING", "+QUEUED\r\n" },
+    { "EXEC", "*-1\r\n" },
     /* a swap that brings in no copy of the key is no change */
     { "WATCH other", "+OK\r\n" },
     { "SWAPDB 0 1", "+OK\r\n" },

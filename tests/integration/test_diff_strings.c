@@ -149,7 +149,11 @@ static void add_value(struct cmd *c)
 
 /* An expire argument for a unit: mostly valid and far away, sometimes
  * invalid (0, negative, overflowing, not a number); absolute times are in
- * the past (1) or far in the future. */
+ * the past (1) or far in the future. Valid times fall on a 100-second
+ * grid, absolute ones 50 s off it, so two expires compared (GT/LT) differ
+ * by more than a run lasts (under 50 s), or are the same relative time:
+ * the servers, which read their clocks at slightly different moments,
+ * compare them alike. */
 static void add_time(struct cmd *c, const char *unit, long long now_s)
 {
     unsigned r = pick(100);
@@ -162,11 +166,12 @@ static void add_time(struct cmd *c, const char *unit, long long now_s)
     } else if (r < 18 && (abs_s || abs_ms)) {
         add_str(c, "1");   /* in the past: the key goes away */
     } else if (abs_s) {
-        add_fmt(c, "%lld", now_s + 100000 + pick(1000));
+        add_fmt(c, "%lld", now_s + 100050 + 100 * (long long)pick(1000));
     } else if (abs_ms) {
-        add_fmt(c, "%lld", (now_s + 100000 + pick(1000)) * 1000);
+        add_fmt(c, "%lld", (now_s + 100050 + 100 * (long long)pick(1000)) * 1000);
     } else {
-        add_fmt(c, "%lld", (long long)(ms ? 100000000 + pick(1000) : 100000 + pick(1000)));
+        long long sec = 100000 + 100 * (long long)pick(1000);
+        add_fmt(c, "%lld", ms ? sec * 1000 : sec);
     }
 }
 

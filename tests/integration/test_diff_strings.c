@@ -20,6 +20,8 @@
  * compared as it is).
  *
  * Odd seeds speak RESP3 (HELLO 3), even seeds RESP2.
+ * Two clients per server share the stream: each batch (1 to 64 commands)
+ * goes to one of them, its replies read before the next is sent.
  * SEED=n replays a run (the seed is printed first), OPS=n sets the number
  * of commands (default 50000). Skipped when no redis-server is installed.
  * Keyspace commands the server does not know yet (COMMAND INFO answers
@@ -291,7 +293,9 @@ static int past_time_set(const struct cmd *c)
 /* Whether the stream is between MULTI and EXEC/DISCARD: KEYS and SCAN are
  * not generated there (their arrays would be nested in EXEC's reply, where
  * the sorting below does not reach). */
-static int in_multi;
+static int in_multi_of[2];
+static int cur;                     /* the connection the batch goes to */
+#define in_multi in_multi_of[cur]
 
 static void track_multi(const struct cmd *c)
 {
@@ -618,7 +622,8 @@ static long history_n, history_keep = 40;
 static void remember(const struct cmd *c)
 {
     char line[512];
-    format_cmd(c, line, sizeof line, 24);
+    int at0 = snprintf(line, sizeof line, "[client %d] ", cur);
+    format_cmd(c, line + at0, sizeof line - (size_t)at0, 24);
     long at = history_n++ % history_keep;
     zfree(history[at]);
     history[at] = zstrdup(line);
@@ -653,14 +658,22 @@ int main(void)
     struct srv_opts ro = { .bin = redis };
     if (srv_start(&rs, &ro) != 0)
         tap_bail("redis-server did not start");
-    struct conn *lc = conn_tcp(ls.port), *rc = conn_tcp(rs.port);
-    if (!lc || !rc)
-        tap_bail("no connection");
+    /* Two clients per server: each batch goes to one of them, and its
+     * replies are read before the next batch is sent, so both servers see
+     * the same interleaving (WATCH by one client, writes by the other). */
+    struct conn *lcs[2], *rcs[2];
+    for (int k = 0; k < 2; k++) {
+        lcs[k] = conn_tcp(ls.port);
+        rcs[k] = conn_tcp(rs.port);
+        if (!lcs[k] || !rcs[k])
+            tap_bail("no connection");
+    }
+    struct conn *lc = lcs[0], *rc = rcs[0];
 
     /* Every other seed runs the stream in RESP3 (HELLO 3 on both sides). */
     int resp3 = (int)(seed & 1);
-    if (resp3) {
-        char *a = conn_call(lc, "HELLO", "3", NULL), *b = conn_call(rc, "HELLO", "3", NULL);
+    for (int k = 0; k < 2 && resp3; k++) {
+        char *a = conn_call(lcs[k], "HELLO", "3", NULL), *b = conn_call(rcs[k], "HELLO", "3", NULL);
         if (!a || !b || a[0] != '%' || b[0] != '%')
             tap_bail("HELLO 3 failed");
         zfree(a);
@@ -684,7 +697,13 @@ int main(void)
     long kinds[256] = { 0 };
     long long t0 = now_ms();
     while (done < ops && !mismatches) {
+        /* A pending follow-up GET goes where its SET went. */
+        if (!follow_up.argc)
+            cur = (int)pick(2);
+        lc = lcs[cur];
+        rc = rcs[cur];
         int n = (int)(ops - done < BATCH ? ops - done : BATCH);
+        n = 1 + (int)pick((unsigned)n);
         for (int i = 0; i < n; i++) {
             gen_command(&batch[i], now_s);
             remember(&batch[i]);
@@ -744,8 +763,10 @@ int main(void)
         }
         tap_ok(same, "final values identical");
     }
-    conn_close(lc);
-    conn_close(rc);
+    for (int k = 0; k < 2; k++) {
+        conn_close(lcs[k]);
+        conn_close(rcs[k]);
+    }
     srv_stop(&ls);
     srv_stop(&rs);
     return tap_done();

@@ -268,6 +268,7 @@ void ks_options_init(struct ks_options *o)
     o->reclaim = 1;
     o->defer_flush = 0;
     o->defer_counts = 1;
+    o->write_table_size = (size_t)32 << 20;
 }
 
 /* ---- key and record encoding ---- */
@@ -943,7 +944,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.defer_count = ks.defer_waits = ks.stale_dropped = ks.wtab_hits = 0;
     ks.defer_wait_max_us = 0;
     ks.defer = NULL;
-    ks.wtab = wtab_create();
+    ks.wtab = wtab_create(ks.opt.write_table_size);
     if (ks.opt.defer_counts) {
         ks.defer = ksd_create(ks.lsm, ks.wtab, defer_head, DEFER_MAX_PENDING);
         if (!ks.defer)
@@ -2683,6 +2684,7 @@ static void info_memory(struct buf *b)
     info_line(b, "lsm_block_cache_used:%" PRIu64, s.block_cache_usage);
     info_line(b, "lsm_block_cache_capacity:%" PRIu64, s.block_cache_capacity);
     info_line(b, "lsm_memtables:%" PRIu64, s.memtable_bytes);
+    info_line(b, "keyspace_write_table:%zu", wtab_bytes(ks.wtab));
 }
 
 static void info_keyspace(struct buf *b)

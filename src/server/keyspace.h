@@ -121,6 +121,8 @@ struct ks_options {
                                      * command); ks_flush pushes them to the
                                      * OS — call it before their replies go
                                      * out (0 = each commit pushes) */
+    size_t write_table_size;        /* bytes of the write table (ks_wtab.h):
+                                     * 32 MB */
     int defer_counts;               /* 1: ks_overwrite may write without
                                      * reading the key; a thread counts it
                                      * later (ks_defer.h). Needs

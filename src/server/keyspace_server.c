@@ -306,6 +306,7 @@ int ks_server_open(char *err, size_t errlen)
     o.vlog_gc_max_mbps = server_cfg.vlog_gc_max_mbps;
     o.defer_flush = 1;              /* flush_step() before replies go out */
     o.defer_counts = server_cfg.deferred_key_counting;
+    o.write_table_size = (size_t)server_cfg.write_table_size;
     if (ks_open(server_cfg.dir, &o, err, errlen) != 0)
         return -1;
     if (sync_thread_start(err, errlen) != 0) {

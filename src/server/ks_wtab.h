@@ -1,11 +1,14 @@
 /* ks_wtab: the keyspace's write table, what its recent commits left in the
  * stored keys they wrote.
  *
- * Owns: the commit counter, and a fixed array of slots (WTAB_SLOTS, 1 MB)
- * indexed by a stored key's hash. A slot holds the last commit that wrote
- * a key of that slot: the key's full hash, the commit's number, and the
- * record type and expire time the commit left (or that it deleted the
- * key).
+ * Owns: the commit counter, and a fixed array of slots (a power of two of
+ * them, 32 bytes each, sized at creation: write-table-size) indexed by a
+ * stored key's hash. A slot holds the last commit that wrote a key of that
+ * slot: the key's full hash, the commit's number, and the record type and
+ * expire time the commit left (or that it deleted the key). The larger the
+ * table, the more blind writes find their key's state here and need no
+ * counting read; a table of 2MB or more is mapped on its own, 2MB-aligned
+ * and advised to use huge pages (one TLB entry per 2MB of slots).
  *
  * Invariant: a slot never claims a write that did not happen. A later
  * write of another key of the same slot takes the slot over: the table
@@ -19,6 +22,7 @@
 #ifndef LSMDB_SERVER_KS_WTAB_H
 #define LSMDB_SERVER_KS_WTAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ks_wtab;
@@ -28,8 +32,16 @@ struct ks_wtab;
 #define WTAB_EXP_DELETED (-2)
 #define WTAB_EXP_UNKNOWN INT64_MIN
 
-struct ks_wtab *wtab_create(void);
+#define WTAB_SLOT_BYTES 32
+#define WTAB_MIN_BYTES (1024 * WTAB_SLOT_BYTES)
+
+/* A table of the largest power of two of slots that fits in bytes (at
+ * least WTAB_MIN_BYTES' worth). Never NULL (aborts when out of memory,
+ * like zmalloc). */
+struct ks_wtab *wtab_create(size_t bytes);
 void wtab_destroy(struct ks_wtab *w);
+/* The memory its slots take. */
+size_t wtab_bytes(const struct ks_wtab *w);
 
 /* Commits reported so far (the number of the last one; 0 before any). */
 uint64_t wtab_commits(const struct ks_wtab *w);

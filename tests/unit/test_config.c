@@ -220,6 +220,13 @@ START_TEST(test_vlog_directives)
                "t.conf:1: argument must be between 4096 and 9223372036854775807 inclusive");
     LOAD_FAILS("vlog-gc-max-mbps -1\n",
                "t.conf:1: argument must be between 0 and 2147483647 inclusive");
+    LOAD_OK("write-table-size 1gb\n");
+    ck_assert_int_eq(server_cfg.write_table_size, 1LL << 30);
+    LOAD_FAILS("write-table-size 16kb\n",
+               "t.conf:1: argument must be between 32768 and 68719476736 inclusive");
+    LOAD_FAILS("write-table-size 65gb\n",
+               "t.conf:1: argument must be between 32768 and 68719476736 inclusive");
+    LOAD_FAILS("write-table-size lots\n", "t.conf:1: argument must be a memory value");
 }
 END_TEST
 
@@ -617,7 +624,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 33);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 34);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -633,6 +640,7 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "vlog-gc-ratio=0.5\n"));
     ck_assert_ptr_nonnull(strstr(all, "vlog-gc-max-mbps=64\n"));
     ck_assert_ptr_nonnull(strstr(all, "deferred-key-counting=yes\n"));
+    ck_assert_ptr_nonnull(strstr(all, "write-table-size=33554432\n"));
     const char *p6[] = { "[mt]*" };
     ck_assert_str_eq(get_patterns(1, p6), "tcp-backlog=511\ntcp-keepalive=300\ntimeout=0\n"
                                           "maxclients=10000\nmax-open-files=1000\n");

@@ -1082,6 +1082,61 @@ START_TEST(write_table_answers_recent_keys)
 }
 END_TEST
 
+/* INFO memory's field (an integer). */
+static long long memory_ll(const char *field)
+{
+    struct buf b = BUF_INIT;
+    ck_assert_int_eq(ks_info_section("memory", &b), 1);
+    buf_append_byte(&b, 0);
+    const char *p = strstr(b.data, field);
+    ck_assert_msg(p != NULL, "no %s", field);
+    long long n = atoll(p + strlen(field) + 1);
+    buf_free(&b);
+    return n;
+}
+
+/* Opens with a write table of `bytes`, writes n keys, then reads them all
+ * back: the number of reads the write table answered. */
+static long long write_table_hits_for(size_t bytes, int n, long long *table_bytes)
+{
+    struct ks_options o;
+    char err[256], k[16];
+    ck_assert_int_eq(ks_close(), 0);
+    test_options(&o, NULL);
+    o.write_table_size = bytes;
+    ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
+    *table_bytes = memory_ll("keyspace_write_table");
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "t%d", i);
+        set_s(0, k, "v", -1);
+    }
+    long long h0 = persistence_ll("keyspace_write_table_hits");
+    ks_txn_begin();
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "t%d", i);
+        ck_assert_int_eq(ks_exists(0, k, strlen(k)), 1);
+    }
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    return persistence_ll("keyspace_write_table_hits") - h0;
+}
+
+/* write-table-size: a power of two of 32-byte slots (rounded down, at
+ * least 1024 of them); a table with room for the keys written lately
+ * answers (nearly) all of their reads, a small one only as many as it has
+ * slots. */
+START_TEST(write_table_size_sets_what_it_remembers)
+{
+    long long bytes;
+    long long small = write_table_hits_for(0, 4096, &bytes);
+    ck_assert_int_eq(bytes, 32768);
+    ck_assert_int_le(small, 1024);
+    long long big = write_table_hits_for((3u << 20) + 5, 4096, &bytes);
+    ck_assert_int_eq(bytes, 2 << 20);          /* 65536 slots */
+    ck_assert_int_ge(big, 3800);
+    ck_assert_int_eq(dbsize(0), 4096);
+}
+END_TEST
+
 /* A blind SET over a key with another expire leaves the old TTL index
  * entry; once the write is counted, the loop's tick deletes it, unless the
  * key was written again since (then it may be live: SET k EX with the old
@@ -1450,6 +1505,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, blind_set_counts_exact);
     tcase_add_test(tc, blind_set_drops_stale_ttl_entries);
     tcase_add_test(tc, write_table_answers_recent_keys);
+    tcase_add_test(tc, write_table_size_sets_what_it_remembers);
     tcase_add_test(tc, blind_set_crash_recounts);
     tcase_add_test(tc, blind_set_read_error_recounts);
     tcase_add_test(tc, recount_failure_fails_open);

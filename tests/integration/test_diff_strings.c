@@ -290,20 +290,19 @@ static int past_time_set(const struct cmd *c)
     return 0;
 }
 
-/* Whether the stream is between MULTI and EXEC/DISCARD: KEYS and SCAN are
- * not generated there (their arrays would be nested in EXEC's reply, where
- * the sorting below does not reach). */
-static int in_multi_of[2];
-static int cur;                     /* the connection the batch goes to */
-#define in_multi in_multi_of[cur]
+/* Whether each client is between MULTI and EXEC/DISCARD: commands whose
+ * replies are compared after canonical_reply() are not generated there
+ * (they would be nested in EXEC's reply, which it does not reach). */
+static int in_multi[2];
+static int cur;                 /* the client the batch goes to */
 
 static void track_multi(const struct cmd *c)
 {
     const char *n = c->argv[0];
     if (!strcasecmp(n, "multi") && c->argc == 1)
-        in_multi = 1;
+        in_multi[cur] = 1;
     else if (!strcasecmp(n, "exec") || (!strcasecmp(n, "discard") && c->argc == 1))
-        in_multi = 0;   /* a rejected EXEC discards too */
+        in_multi[cur] = 0;   /* a rejected EXEC discards too */
 }
 
 static void gen_command(struct cmd *c, long long now_s)
@@ -328,8 +327,8 @@ static void gen_command(struct cmd *c, long long now_s)
                 break;
             w -= gens[g].weight;
         }
-    } while (in_multi && (g == G_KEYS || g == G_SCAN || g == G_TTL || g == G_PTTL ||
-                          g == G_EXPIRETIME || g == G_PEXPIRETIME || g == G_RANDOMKEY));
+    } while (in_multi[cur] && (g == G_KEYS || g == G_SCAN || g == G_TTL || g == G_PTTL ||
+                               g == G_EXPIRETIME || g == G_PEXPIRETIME || g == G_RANDOMKEY));
     /* 2% of the time, a wrong number of arguments */
     int arity_bug = pick(100) < 2;
     add_str(c, gens[g].name);

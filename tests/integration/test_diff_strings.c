@@ -635,6 +635,32 @@ static void print_history(long upto)
         tap_diag("  #%ld: %s", k + 1, history[k % history_keep]);
 }
 
+/* "db0:keys=3,expires=1 db2:keys=1,expires=0 " from INFO keyspace, or
+ * NULL when the reply is not INFO's bulk string. */
+static char *keyspace_counts(int port)
+{
+    struct conn *c = conn_tcp(port);
+    char *r = c ? conn_call(c, "INFO", "keyspace", NULL) : NULL;
+    conn_close(c);
+    if (!r || r[0] != '$') {
+        zfree(r);
+        return NULL;
+    }
+    size_t cap = strlen(r) + 1, n = 0;
+    char *out = zmalloc(cap);
+    out[0] = '\0';
+    for (const char *p = strstr(r, "\r\n") + 2; (p = strstr(p, "db")) != NULL;) {
+        const char *end = strstr(p, ",avg_ttl=");
+        const char *eol = strstr(p, "\r\n");
+        if (!end || !eol || end > eol)
+            break;
+        n += (size_t)snprintf(out + n, cap - n, "%.*s ", (int)(end - p), p);
+        p = eol;
+    }
+    zfree(r);
+    return out;
+}
+
 int main(void)
 {
     harness_init(600);
@@ -761,6 +787,15 @@ int main(void)
             zfree(b);
         }
         tap_ok(same, "final values identical");
+        /* The exact counters: INFO keyspace's keys and expires of every db
+         * (avg_ttl is an estimate in Redis), on fresh RESP2 connections. */
+        char *ka = keyspace_counts(ls.port), *kb = keyspace_counts(rs.port);
+        if (tap_ok(ka && kb && strcmp(ka, kb) == 0, "INFO keyspace counts identical"))
+            tap_diag("both: %s", ka);
+        else
+            tap_diag("lsmdb: %s; redis: %s", ka ? ka : "(none)", kb ? kb : "(none)");
+        zfree(ka);
+        zfree(kb);
     }
     for (int k = 0; k < 2; k++) {
         conn_close(lcs[k]);

@@ -1013,17 +1013,22 @@ START_TEST(blind_set_counts_exact)
 }
 END_TEST
 
-/* INFO persistence's field (an integer). */
-static long long persistence_ll(const char *field)
+/* An integer field of an INFO section. */
+static long long info_ll(const char *section, const char *field)
 {
     struct buf b = BUF_INIT;
-    ck_assert_int_eq(ks_info_section("persistence", &b), 1);
+    ck_assert_int_eq(ks_info_section(section, &b), 1);
     buf_append_byte(&b, 0);
     const char *p = strstr(b.data, field);
     ck_assert_msg(p != NULL, "no %s", field);
     long long n = atoll(p + strlen(field) + 1);
     buf_free(&b);
     return n;
+}
+
+static long long persistence_ll(const char *field)
+{
+    return info_ll("persistence", field);
 }
 
 /* Keys written lately are answered from the write table, without a read,
@@ -1082,19 +1087,6 @@ START_TEST(write_table_answers_recent_keys)
 }
 END_TEST
 
-/* INFO memory's field (an integer). */
-static long long memory_ll(const char *field)
-{
-    struct buf b = BUF_INIT;
-    ck_assert_int_eq(ks_info_section("memory", &b), 1);
-    buf_append_byte(&b, 0);
-    const char *p = strstr(b.data, field);
-    ck_assert_msg(p != NULL, "no %s", field);
-    long long n = atoll(p + strlen(field) + 1);
-    buf_free(&b);
-    return n;
-}
-
 /* Opens with a write table of `bytes`, writes n keys, then reads them all
  * back: the number of reads the write table answered. */
 static long long write_table_hits_for(size_t bytes, int n, long long *table_bytes)
@@ -1105,7 +1097,7 @@ static long long write_table_hits_for(size_t bytes, int n, long long *table_byte
     test_options(&o, NULL);
     o.write_table_size = bytes;
     ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
-    *table_bytes = memory_ll("keyspace_write_table");
+    *table_bytes = info_ll("memory", "keyspace_write_table");
     for (int i = 0; i < n; i++) {
         snprintf(k, sizeof(k), "t%d", i);
         set_s(0, k, "v", -1);

@@ -899,6 +899,12 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.opt = *opt;
     if (ks.opt.databases < 1)
         ks.opt.databases = 1;
+    ks.wtab = wtab_create(ks.opt.write_table_size);
+    if (!ks.wtab) {
+        snprintf(err, errlen, "can't map the write table (write-table-size %zu bytes): %s",
+                 ks.opt.write_table_size, strerror(errno));
+        return LSM_EINVAL;
+    }
     lsm_options_init(&lo);
     lo.block_cache_size = opt->block_cache_size;
     lo.write_buffer_size = opt->write_buffer_size;
@@ -921,6 +927,8 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
         snprintf(err, errlen, "can't open the database in '%s': %s", dir,
                  *lsm_last_error() ? lsm_last_error() : lsm_strerror(rc));
         ks.lsm = NULL;
+        wtab_destroy(ks.wtab);
+        ks.wtab = NULL;
         return rc;
     }
     rc = load_map();
@@ -935,6 +943,8 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
         ks.lsm = NULL;
         zfree(ks.dbs);
         ks.dbs = NULL;
+        wtab_destroy(ks.wtab);
+        ks.wtab = NULL;
         return rc;
     }
     ks.t.touched = zcalloc((size_t)ks.ndb);
@@ -944,7 +954,6 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.defer_count = ks.defer_waits = ks.stale_dropped = ks.wtab_hits = 0;
     ks.defer_wait_max_us = 0;
     ks.defer = NULL;
-    ks.wtab = wtab_create(ks.opt.write_table_size);
     if (ks.opt.defer_counts) {
         ks.defer = ksd_create(ks.lsm, ks.wtab, defer_head, DEFER_MAX_PENDING);
         if (!ks.defer)

@@ -62,11 +62,13 @@ struct ks_wtab *wtab_create(size_t bytes)
         slots *= 2;
     w->bytes = slots * WTAB_SLOT_BYTES;
     w->mask = slots - 1;
-    if (w->bytes >= HUGE_PAGE)
-        w->slots = map_huge(w->bytes);
-    w->mapped = w->slots != NULL;
-    if (!w->slots)
+    w->mapped = w->bytes >= HUGE_PAGE;
+    if (!w->mapped) {
         w->slots = zcalloc(w->bytes);
+    } else if ((w->slots = map_huge(w->bytes)) == NULL) {
+        zfree(w);
+        return NULL;
+    }
     return w;
 }
 

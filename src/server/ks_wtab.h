@@ -36,8 +36,8 @@ struct ks_wtab;
 #define WTAB_MIN_BYTES (1024 * WTAB_SLOT_BYTES)
 
 /* A table of the largest power of two of slots that fits in bytes (at
- * least WTAB_MIN_BYTES' worth). Never NULL (aborts when out of memory,
- * like zmalloc). */
+ * least WTAB_MIN_BYTES' worth). NULL (errno set) when a table of 2MB or
+ * more cannot be mapped; a smaller one comes from zmalloc (never NULL). */
 struct ks_wtab *wtab_create(size_t bytes);
 void wtab_destroy(struct ks_wtab *w);
 /* The memory its slots take. */

@@ -1126,6 +1126,19 @@ START_TEST(write_table_size_sets_what_it_remembers)
     ck_assert_int_eq(bytes, 2 << 20);          /* 65536 slots */
     ck_assert_int_ge(big, 3800);
     ck_assert_int_eq(dbsize(0), 4096);
+
+    /* A table that cannot be mapped (1 PB, beyond any address space) fails
+     * the open with a message; nothing is left half open. */
+    struct ks_options o;
+    char err[256] = "";
+    ck_assert_int_eq(ks_close(), 0);
+    test_options(&o, NULL);
+    o.write_table_size = (size_t)1 << 50;
+    ck_assert_int_ne(ks_open(dir, &o, err, sizeof(err)), 0);
+    ck_assert_msg(strstr(err, "write table") != NULL, "err: %s", err);
+    ck_assert(!ks_is_open());
+    ks_open_ok(1);
+    ck_assert_int_eq(dbsize(0), 4096);
 }
 END_TEST
 

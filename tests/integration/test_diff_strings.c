@@ -6,7 +6,7 @@
  * times in the past and relative ones far in the future so that timing
  * never matters, binary keys and values, sizes around the value-separation
  * threshold -- goes to lsmdb-server and to a real redis-server (pipelined,
- * 64 at a time); every raw RESP reply must be byte-identical. KEYS and SCAN
+ * up to 64 at a time); every raw RESP reply must be byte-identical. KEYS and SCAN
  * (glob patterns over the key pool, which holds "" and a binary key; SCAN
  * with a COUNT that covers the whole db, so both end in one call, and
  * sometimes TYPE) are compared with the keys of their arrays sorted, since

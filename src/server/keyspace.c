@@ -1518,8 +1518,9 @@ int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
         return rc;
     if (expire_at < 0)
         expire_at = -1;
-    if (expire_at == f.exp) {
-        found_free(&f);
+    if (expire_at == f.exp) {       /* nothing to write; Redis still */
+        found_free(&f);             /* signals the key modified */
+        touch_only(db, key, klen);
         return 1;
     }
     if (expire_at >= 0 && expire_at <= txn_now())

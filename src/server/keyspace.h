@@ -204,7 +204,8 @@ int ks_delete(int db, const char *key, size_t klen);
 /* Sets (expire_at >= 0) or removes (expire_at = -1, PERSIST) the expire of
  * an existing key; a time <= ks_now() deletes the key. Returns 1 when the
  * key exists (and was updated or deleted), 0 when absent, < 0 error. The
- * value is rewritten (a future engine call may avoid fetching it). */
+ * value is rewritten (a future engine call may avoid fetching it); the same
+ * expire again writes nothing, but watchers are told, as Redis does. */
 int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at);
 
 /* Tests: the clock expiry decisions use (NULL = clock_ms). */

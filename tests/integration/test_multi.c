@@ -204,6 +204,99 @@ static void test_two_clients(void)
     tap_ok(kc_is(A, "EXEC", NULLARR), "race: EXEC aborted by a write after MULTI");
 }
 
+/* Which commands count as a change of a watched key, and which do not, as
+ * redis-server 7.0.15 answered: client A watches k after the setup, client
+ * B runs the commands, then A's MULTI PING EXEC runs or is aborted. Lines
+ * are split on " | "; "" is the empty argument. */
+static const struct {
+    const char *name, *setup, *ops;
+    int aborts;
+} touch_cases[] = {
+    { "rename same", "SET k v", "RENAME k k", 0 },
+    { "renamenx same", "SET k v", "RENAMENX k k", 0 },
+    { "setrange empty absent", "", "SETRANGE k 0 \"\"", 0 },
+    { "setrange empty existing", "SET k v", "SETRANGE k 0 \"\"", 0 },
+    { "setrange same bytes", "SET k v", "SETRANGE k 0 v", 1 },
+    { "append empty existing", "SET k v", "APPEND k \"\"", 1 },
+    { "incrby 0", "SET k 1", "INCRBY k 0", 1 },
+    { "persist no ttl", "SET k v", "PERSIST k", 0 },
+    { "persist ttl", "SET k v EX 100", "PERSIST k", 1 },
+    { "expire gt fails", "SET k v EX 100", "EXPIRE k 50 GT", 0 },
+    { "expire nx fails", "SET k v EX 100", "EXPIRE k 50 NX", 0 },
+    { "expire same", "SET k v EX 100", "EXPIRE k 100", 1 },
+    { "del absent", "", "DEL k", 0 },
+    { "touch", "SET k v", "TOUCH k", 0 },
+    { "get", "SET k v", "GET k", 0 },
+    { "getex no opt", "SET k v EX 100", "GETEX k", 0 },
+    { "getex persist no ttl", "SET k v", "GETEX k PERSIST", 0 },
+    { "getex persist ttl", "SET k v EX 100", "GETEX k PERSIST", 1 },
+    { "getex ex", "SET k v", "GETEX k EX 100", 1 },
+    { "getex pxat past absent", "", "GETEX k PXAT 1", 0 },
+    { "setnx fails", "SET k v", "SETNX k w", 0 },
+    { "set nx fails", "SET k v", "SET k w NX", 0 },
+    { "set xx fails", "", "SET k w XX", 0 },
+    { "set xx past", "SET k v", "SET k w XX PXAT 1", 1 },
+    { "set nx past absent", "", "SET k w NX PXAT 1", 1 },
+    { "set get past absent", "", "SET k w GET PXAT 1", 1 },
+    { "set same value", "SET k v", "SET k v", 1 },
+    { "msetnx fails", "SET k v", "MSETNX k w j x", 0 },
+    { "msetnx other", "", "MSETNX j w", 0 },
+    { "copy to k", "SET j v", "COPY j k", 1 },
+    { "copy to k exists no replace", "SET j v | SET k v", "COPY j k", 0 },
+    { "copy from k", "SET k v", "COPY k j", 0 },
+    { "move k", "SET k v", "MOVE k 1", 1 },
+    { "move k exists dst", "SET k v | SELECT 1 | SET k x | SELECT 0", "MOVE k 1", 0 },
+    { "move into k from db1", "SELECT 1 | SET k x | SELECT 0", "SELECT 1 | MOVE k 0 | SELECT 0", 1 },
+    { "swapdb same", "SET k v", "SWAPDB 0 0", 0 },
+    { "swapdb other dbs", "SET k v", "SWAPDB 1 2", 0 },
+    { "flushdb other", "SET k v", "SELECT 1 | FLUSHDB | SELECT 0", 0 },
+    { "flushdb empty", "", "FLUSHDB", 0 },
+    { "flushall absent", "", "FLUSHALL", 0 },
+    { "flushall present", "SET k v", "FLUSHALL", 1 },
+    { "getdel absent", "", "GETDEL k", 0 },
+    { "getset", "SET k v", "GETSET k v", 1 },
+    { "incrbyfloat 0", "SET k 1", "INCRBYFLOAT k 0", 1 },
+    { "unlink absent", "", "UNLINK k", 0 },
+    { "expireat past absent", "", "EXPIREAT k 1", 0 },
+    { "expireat past", "SET k v", "EXPIREAT k 1", 1 },
+    { "rename to k", "SET j v", "RENAME j k", 1 },
+    { "rename from k", "SET k v", "RENAME k j", 1 },
+    { "expireat same", "SET k v EXAT 4102444800", "EXPIREAT k 4102444800", 1 },
+    { "pexpireat same", "SET k v PXAT 4102444800000", "PEXPIREAT k 4102444800000", 1 },
+    { "getex exat same", "SET k v EXAT 4102444800", "GETEX k EXAT 4102444800", 1 },
+    { "expireat same gt", "SET k v EXAT 4102444800", "EXPIREAT k 4102444800 GT", 0 },
+    { "renamenx to k exists", "SET j v | SET k v", "RENAMENX j k", 0 },
+};
+
+static void run_lines(struct conn *c, const char *lines)
+{
+    char buf[256];
+    const char *p = lines;
+    while (*p) {
+        const char *bar = strstr(p, " | ");
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        snprintf(buf, sizeof buf, "%.*s", (int)n, p);
+        kc_do(c, buf);
+        p += n + (bar ? 3 : 0);
+    }
+}
+
+static void test_watch_touches(void)
+{
+    for (size_t i = 0; i < sizeof touch_cases / sizeof touch_cases[0]; i++) {
+        kc_do(A, "FLUSHALL");
+        run_lines(A, touch_cases[i].setup);
+        kc_do(A, "WATCH k");
+        run_lines(B, touch_cases[i].ops);
+        kc_do(A, "MULTI");
+        kc_do(A, "PING");
+        tap_ok(kc_is(A, "EXEC", touch_cases[i].aborts ? NULLARR : "*1\r\n+PONG\r\n"),
+               "watch touch: %s -> EXEC %s", touch_cases[i].name,
+               touch_cases[i].aborts ? "aborted" : "runs");
+    }
+    kc_do(A, "FLUSHALL");
+}
+
 /* Optimistic increments from two clients, interleaved so that some
  * transactions lose: the counter ends equal to the successful EXECs. */
 static void test_optimistic_counter(void)
@@ -544,6 +637,7 @@ int main(void)
         tap_bail("no connection");
     kc_steps(A, "multi", multi_steps);
     test_two_clients();
+    test_watch_touches();
     test_optimistic_counter();
     test_watch_expiry();
     test_watch_flush();

@@ -285,6 +285,8 @@ static struct command command_table[] = {
         cmd_ping, -1, CMD_FAST, ACL_CONNECTION, ping_args, NULL),
     TOP("quit", "Close the connection", "O(1)", "1.0.0", "connection", NULL, cmd_quit,
         -1, AUTH_FLAGS, ACL_CONNECTION, NULL, NULL),
+    TOP("reset", "Return the connection to the state of a new one", "O(1)", "6.2.0",
+        "connection", NULL, cmd_reset, 1, AUTH_FLAGS, ACL_CONNECTION, NULL, NULL),
     TOP("select", "Change the database of the current connection", "O(1)", "1.0.0",
         "connection", NULL, cmd_select, 2, CMD_LOADING | CMD_STALE | CMD_FAST,
         ACL_CONNECTION, select_args, NULL),

@@ -204,6 +204,7 @@ uint32_t commands_acl_by_name(const char *name, size_t len);
 void cmd_ping(struct client *c);
 void cmd_echo(struct client *c);
 void cmd_quit(struct client *c);
+void cmd_reset(struct client *c);
 void cmd_hello(struct client *c);
 void cmd_auth(struct client *c);
 void cmd_select(struct client *c);

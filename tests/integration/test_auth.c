@@ -49,6 +49,7 @@ static void test_noauth(void)
            "EXEC before AUTH: -EXECABORT naming NOAUTH (Redis' rejectCommand on EXEC)");
     tap_ok(reply_is(conn_call(c, "HELLO", "3", NULL), HELLO_NOAUTH), "HELLO 3 before AUTH: -NOAUTH HELLO ...");
     tap_ok(reply_is(conn_call(c, "HELLO", NULL), HELLO_NOAUTH), "HELLO before AUTH: -NOAUTH HELLO ...");
+    tap_ok(reply_is(conn_call(c, "RESET", NULL), "+RESET\r\n"), "RESET before AUTH: allowed, +RESET");
     tap_ok(reply_is(conn_call(c, "AUTH", "bad", NULL), WRONGPASS), "AUTH <wrong>: -WRONGPASS");
     tap_ok(reply_is(conn_call(c, "AUTH", "default", "bad", NULL), WRONGPASS), "AUTH default <wrong>: -WRONGPASS");
     tap_ok(reply_is(conn_call(c, "AUTH", "nouser", "s3cret", NULL), WRONGPASS), "AUTH <other user> <pass>: -WRONGPASS");
@@ -72,6 +73,8 @@ static void test_auth_ok(void)
     tap_ok(reply_is(conn_call(c, "PING", NULL), "+PONG\r\n"), "... then PING: +PONG");
     tap_ok(reply_is(conn_call(c, "AUTH", "bad", NULL), WRONGPASS), "a later wrong AUTH: -WRONGPASS");
     tap_ok(reply_is(conn_call(c, "PING", NULL), "+PONG\r\n"), "... leaves the client authenticated");
+    tap_ok(reply_is(conn_call(c, "RESET", NULL), "+RESET\r\n"), "RESET: +RESET");
+    tap_ok(reply_is(conn_call(c, "PING", NULL), NOAUTH), "... and the client must AUTH again");
     conn_close(c);
 
     c = conn_tcp(port);

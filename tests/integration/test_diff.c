@@ -119,7 +119,7 @@ static int rand_command(const char **argv, size_t *lens, struct buf *store, int 
         { "COMMAND", "COUNT", "@" },
         { "HELLO", "@" }, { "HELLO", "3", "@" }, { "HELLO", "2", "SETNAME", "@" }, { "HELLO", "3", "AUTH", "@" },
         { "AUTH", "@" }, { "AUTH", "@", "@", "@" }, { "AUTH" },
-        { "INFO", "@", "@" }, { "TIME", "@" }, { "QUIT" },
+        { "INFO", "@", "@" }, { "TIME", "@" }, { "QUIT" }, { "RESET" }, { "RESET", "@" },
         { "@" }, { "@", "@" }, { "@", "@", "@" },
     };
     size_t nf = sizeof fixed / sizeof fixed[0];

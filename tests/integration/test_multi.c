@@ -297,6 +297,35 @@ static void test_watch_touches(void)
     kc_do(A, "FLUSHALL");
 }
 
+/* RESET ends a MULTI (it is not queued) and drops the WATCHes, puts the
+ * connection back in db 0, RESP2, without a name, as Redis 7 does. */
+static void test_reset(void)
+{
+    kc_do(A, "FLUSHALL");
+    tap_ok(kc_is(A, "SELECT 2", OK) && kc_is(A, "CLIENT SETNAME rn", OK), "reset: SELECT, SETNAME");
+    tap_ok(kc_is(A, "WATCH rk", OK) && kc_is(A, "MULTI", OK) && kc_is(A, "SET rk 1", QUEUED),
+           "reset: WATCH MULTI SET");
+    tap_ok(kc_is(A, "RESET", "+RESET\r\n"), "reset: +RESET, not queued");
+    tap_ok(kc_is(A, "EXEC", "-ERR EXEC without MULTI\r\n"), "reset: the MULTI is over");
+    tap_ok(kc_is(A, "CLIENT GETNAME", "$-1\r\n"), "reset: no name");
+    kc_do(B, "SELECT 2");
+    tap_ok(kc_is(B, "EXISTS rk", ":0\r\n"), "reset: nothing queued ran");
+    kc_do(B, "SELECT 0");
+    tap_ok(kc_is(A, "SET rk a", OK) && kc_is(B, "GET rk", "$1\r\na\r\n"), "reset: back in db 0");
+    tap_ok(kc_is(A, "WATCH rk", OK) && kc_is(A, "RESET", "+RESET\r\n"), "reset: WATCH, RESET");
+    tap_ok(kc_is(B, "SET rk b", OK), "reset: another client writes the key");
+    tap_ok(kc_is(A, "MULTI", OK) && kc_is(A, "PING", QUEUED) &&
+           kc_is(A, "EXEC", "*1\r\n+PONG\r\n"), "reset: the WATCH is gone, EXEC runs");
+    char *h = kc_call(A, "HELLO 3");
+    tap_ok(h && h[0] == '%', "reset: HELLO 3");
+    zfree(h);
+    tap_ok(kc_is(A, "RESET", "+RESET\r\n") && kc_is(A, "GET nosuch", "$-1\r\n"),
+           "reset: back to RESP2 (a null bulk, not _)");
+    tap_ok(kc_is(A, "RESET x", "-ERR wrong number of arguments for 'reset' command\r\n"),
+           "reset: arity");
+    kc_do(A, "FLUSHALL");
+}
+
 /* Optimistic increments from two clients, interleaved so that some
  * transactions lose: the counter ends equal to the successful EXECs. */
 static void test_optimistic_counter(void)
@@ -638,6 +667,7 @@ int main(void)
     kc_steps(A, "multi", multi_steps);
     test_two_clients();
     test_watch_touches();
+    test_reset();
     test_optimistic_counter();
     test_watch_expiry();
     test_watch_flush();

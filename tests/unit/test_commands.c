@@ -164,7 +164,7 @@ START_TEST(test_no_auth_only_handshake)
     for (int i = 0; i < commands_count(); i++) {
         struct command *c = commands_at(i);
         int expect = !strcmp(c->name, "auth") || !strcmp(c->name, "hello") ||
-                     !strcmp(c->name, "quit");
+                     !strcmp(c->name, "quit") || !strcmp(c->name, "reset");
         ck_assert_msg(!!(c->flags & CMD_NO_AUTH) == expect, "%s no_auth", c->name);
         for (int j = 0; j < c->nsub; j++)
             ck_assert(!(c->subcommands[j].flags & CMD_NO_AUTH));
@@ -175,7 +175,7 @@ END_TEST
 START_TEST(test_known_arities)
 {
     static const struct { const char *name; int arity; } rows[] = {
-        { "ping", -1 }, { "echo", 2 }, { "quit", -1 }, { "hello", -1 },
+        { "ping", -1 }, { "echo", 2 }, { "quit", -1 }, { "reset", 1 }, { "hello", -1 },
         { "auth", -2 }, { "select", 2 }, { "time", 1 }, { "shutdown", -1 },
         { "info", -1 }, { "command", -1 }, { "client|setname", 3 },
         { "client|getname", 2 }, { "client|id", 2 }, { "client|list", -2 },

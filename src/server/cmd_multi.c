@@ -264,10 +264,12 @@ static void discard_transaction(struct mstate *s)
     state_release_if_idle(s);
 }
 
-/* EXEC refused before it runs anything: the transaction is discarded. */
+/* EXEC refused before it runs anything: the transaction (s, if any) is
+ * discarded. */
 static void abort_exec(struct client *c, struct mstate *s, const char *why)
 {
-    discard_transaction(s);
+    if (s)
+        discard_transaction(s);
     reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", why);
 }
 
@@ -277,12 +279,7 @@ int multi_reject_exec(struct client *c, const struct command *cmd, const char *w
         return 0;
     /* In MULTI or not: Redis' execCommandAbort discards whatever there is,
      * so the client's WATCHes go too. */
-    struct mstate *s = state_find(c->id);
-    if (s) {
-        abort_exec(c, s, why);
-    } else {
-        reply_errorf(&c->obuf, "EXECABORT Transaction discarded because of: %s", why);
-    }
+    abort_exec(c, state_find(c->id), why);
     return 1;
 }
 

@@ -101,24 +101,6 @@ void cmd_quit(struct client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
-static void set_client_name(struct client *c, const char *p, size_t n);
-
-/* Redis' clearClientConnectionState: MULTI and WATCHes dropped, database
- * 0, RESP2, no name, authenticated only if no password is set, CLIENT
- * REPLY on (a SKIP given just before still mutes this reply, as in
- * Redis). */
-void cmd_reset(struct client *c)
-{
-    multi_client_gone(c->id);
-    c->db = 0;
-    c->obuf.resp = 2;
-    set_client_name(c, NULL, 0);
-    c->authenticated = !(server_cfg.requirepass && server_cfg.requirepass[0]);
-    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
-    c->obuf.muted = (c->flags & CLIENT_REPLY_SKIP) != 0;
-    reply_status(&c->obuf, "RESET");
-}
-
 void cmd_time(struct client *c)
 {
     int64_t us = clock_us();
@@ -208,6 +190,22 @@ static void set_client_name(struct client *c, const char *p, size_t n)
 {
     zfree(c->name);
     c->name = n ? zmemdup(p, n) : NULL;
+}
+
+/* Redis' clearClientConnectionState: MULTI and WATCHes dropped, database
+ * 0, RESP2, no name, authenticated only if no password is set, CLIENT
+ * REPLY on (a SKIP given just before still mutes this reply, as in
+ * Redis). */
+void cmd_reset(struct client *c)
+{
+    multi_client_gone(c->id);
+    c->db = 0;
+    c->obuf.resp = 2;
+    set_client_name(c, NULL, 0);
+    c->authenticated = !(server_cfg.requirepass && server_cfg.requirepass[0]);
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
+    c->obuf.muted = (c->flags & CLIENT_REPLY_SKIP) != 0;
+    reply_status(&c->obuf, "RESET");
 }
 
 void cmd_hello(struct client *c)

@@ -308,6 +308,8 @@ enum ctype {
     CT_BIND,    /* server_cfg.bind_addrs / bind_count */
     CT_OBUF,    /* struct config_obuf_limit[CONFIG_OBUF_COUNT] */
     CT_DOUBLE,  /* double; kept in struct cval (and min/max) in millionths */
+    CT_FIXED,   /* no field: a Redis directive lsmdb accepts only with the
+                 * value it behaves as (its default); fixed_reason() says why */
 };
 
 #define DBL_SCALE 1000000.0
@@ -411,6 +413,8 @@ static const struct cdef directives[] = {
     { "loglevel", CT_ENUM, F(loglevel), 0, 0, "notice", loglevel_enum, 0, apply_loglevel, NULL },
     { "dir", CT_STRING, F(dir), 0, 0, "./data", NULL, CF_IMMUTABLE, NULL, NULL },
     { "hz", CT_INT, F(hz), 0, INT_MAX, "10", NULL, 0, NULL, normalize_hz },
+    { "appendonly", CT_FIXED, NULL, 0, 0, "yes", NULL, 0, NULL, NULL },
+    { "save", CT_FIXED, NULL, 0, 0, "", NULL, 0, NULL, NULL },
     { "appendfsync", CT_ENUM, F(appendfsync), 0, 0, "everysec", appendfsync_enum, CF_NEEDS_HOOK, NULL, NULL },
     { "block-cache-size", CT_MEMORY, F(block_cache_size), 0, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "write-buffer-size", CT_MEMORY, F(write_buffer_size), 64 * 1024, LLONG_MAX, "64mb", NULL, CF_IMMUTABLE, NULL, NULL },
@@ -459,6 +463,16 @@ static void cval_free(struct cval *v)
     memset(v, 0, sizeof(*v));
 }
 
+/* Why a CT_FIXED directive takes no other value (the CONFIG SET and config
+ * file error). */
+static const char *fixed_reason(const char *name)
+{
+    if (strcmp(name, "save") == 0)
+        return "lsmdb takes no RDB snapshots: every write goes to its log and tables "
+               "on disk (appendfsync sets how often the log is fsynced)";
+    return "lsmdb always logs every write (appendfsync sets how often the log is fsynced)";
+}
+
 /* Copies the directive's current value into v (v must be empty). */
 static void cval_get(const struct cdef *d, struct cval *v)
 {
@@ -485,6 +499,9 @@ static void cval_get(const struct cdef *d, struct cval *v)
         break;
     case CT_OBUF:
         memcpy(v->obuf, d->field, sizeof(v->obuf));
+        break;
+    case CT_FIXED:
+        v->str = zstrdup(d->def);
         break;
     }
 }
@@ -520,6 +537,8 @@ static void cval_put(const struct cdef *d, struct cval *v)
         break;
     case CT_OBUF:
         memcpy(d->field, v->obuf, sizeof(v->obuf));
+        break;
+    case CT_FIXED:
         break;
     }
     cval_free(v);
@@ -593,6 +612,10 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
     long long n;
     int rc;
 
+    if (d->type == CT_FIXED && argc != 1) {        /* save 900 1 */
+        snprintf(reason, REASON_LEN, "%s", fixed_reason(d->name));
+        return -1;
+    }
     if (d->type != CT_BIND && d->type != CT_OBUF && argc != 1) {
         snprintf(reason, REASON_LEN, "wrong number of arguments");
         return -1;
@@ -693,6 +716,14 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         return 0;
     case CT_OBUF:
         return parse_obuf(argc, argv, v, NULL, reason);
+    case CT_FIXED:
+        if (strcasecmp(argv[0], d->def) != 0) {
+            snprintf(reason, REASON_LEN, "%s", fixed_reason(d->name));
+            return -1;
+        }
+        zfree(v->str);
+        v->str = zstrdup(d->def);
+        return 0;
     }
     return -1;
 }
@@ -737,7 +768,7 @@ static void cval_format(const struct cdef *d, const struct cval *v, struct buf *
                 break;
             }
         break;
-    case CT_STRING:
+    case CT_STRING: case CT_FIXED:
         sb_puts(b, v->str ? v->str : "");
         break;
     case CT_BIND:
@@ -795,7 +826,7 @@ static int cval_rewrite(const struct cdef *d, const struct cval *v,
         sb_putc(b, ' ');
         format_memory(b, v->num);
         break;
-    case CT_STRING:
+    case CT_STRING: case CT_FIXED:
         sb_putc(b, ' ');
         sb_repr(b, v->str ? v->str : "");
         break;

@@ -624,7 +624,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 34);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 36);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -633,6 +633,8 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "dir=./data\n"));
     ck_assert_ptr_nonnull(strstr(all, "hz=10\n"));
     ck_assert_ptr_nonnull(strstr(all, "appendfsync=everysec\n"));
+    ck_assert_ptr_nonnull(strstr(all, "appendonly=yes\n"));
+    ck_assert_ptr_nonnull(strstr(all, "save=\n"));
     ck_assert_ptr_nonnull(strstr(all, "block-cache-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "compression=snappy\n"));
     ck_assert_ptr_nonnull(strstr(all, "value-separation-threshold=1024\n"));
@@ -736,6 +738,39 @@ START_TEST(test_set_errors)
               "CONFIG SET failed (possibly related to argument 'dir') - can't set immutable config");
     SET_FAILS("maxclients", "0", NULL, NULL,
               "CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive");
+}
+END_TEST
+
+/* save and appendonly: what tools such as redis-benchmark ask for, and what
+ * deployment scripts set. lsmdb takes no RDB snapshots and always logs, so
+ * only `save ""` and `appendonly yes` are accepted. */
+START_TEST(test_redis_persistence_directives)
+{
+    static const char *no_rdb = "lsmdb takes no RDB snapshots: every write goes to its log "
+                                "and tables on disk (appendfsync sets how often the log is "
+                                "fsynced)";
+    static const char *always_log = "lsmdb always logs every write (appendfsync sets how "
+                                    "often the log is fsynced)";
+    char want[512];
+
+    ck_assert_str_eq(get("save"), "");
+    ck_assert_str_eq(get("appendonly"), "yes");
+    LOAD_OK("save \"\"\nappendonly yes\nappendonly YES\n");
+    snprintf(want, sizeof want, "t.conf:1: %s", no_rdb);
+    LOAD_FAILS("save 900 1\n", want);
+    LOAD_FAILS("save 3600\n", want);
+    snprintf(want, sizeof want, "t.conf:2: %s", always_log);
+    LOAD_FAILS("save \"\"\nappendonly no\n", want);
+    ck_assert_int_eq(set2("save", "", "appendonly", "yes"), 0);
+    snprintf(want, sizeof want,
+             "CONFIG SET failed (possibly related to argument 'save') - %s", no_rdb);
+    SET_FAILS("save", "3600 1 300 100", NULL, NULL, want);
+    snprintf(want, sizeof want,
+             "CONFIG SET failed (possibly related to argument 'appendonly') - %s", always_log);
+    SET_FAILS("appendonly", "no", NULL, NULL, want);
+    SET_FAILS("appendonly", "maybe", NULL, NULL, want);
+    ck_assert_str_eq(get("save"), "");
+    ck_assert_str_eq(get("appendonly"), "yes");
 }
 END_TEST
 
@@ -1034,6 +1069,7 @@ START_TEST(test_random_lines)
     static const char *const words[] = {
         "port", "bind", "timeout", "loglevel", "client-output-buffer-limit", "requirepass",
         "include", "daemonize", "unixsocketperm", "proto-max-bulk-len", "hz", "normal", "slave",
+        "save", "appendonly",
         "1", "0", "-1", "65536", "1mb", "1gb", "abc", "yes", "no", "notice", "\"", "'", "\"a b\"",
         "'c\\'d'", "\\x41", "\"\\x4\"", "#", "\t", "", "777", "9999999999999999999999",
     };
@@ -1140,6 +1176,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_sensitive);
     tcase_add_test(tc, test_set);
     tcase_add_test(tc, test_set_errors);
+    tcase_add_test(tc, test_redis_persistence_directives);
     tcase_add_test(tc, test_set_atomic);
     tcase_add_test(tc, test_set_hooks);
     tcase_add_test(tc, test_set_loglevel_applies);

@@ -61,6 +61,12 @@ static struct mstate *sbuckets[SBUCKETS];
 static long nstates;
 static struct wkey *wtable[WBUCKETS];
 static long long nwatched;
+static int in_exec;                 /* EXEC is running its queue */
+
+int multi_in_exec(void)
+{
+    return in_exec > 0;
+}
 
 static void cmd_watch(struct client *c);
 
@@ -380,6 +386,7 @@ static void cmd_exec(struct client *c)
     const size_t *argvlen = c->argvlen;
     struct command *cmd = c->cmd;
     reply_array_len(&c->obuf, nq);
+    in_exec++;
     for (int i = 0; i < nq; i++) {
         c->argc = q[i].argc;
         c->argv = (const char *const *)q[i].argv;
@@ -391,6 +398,7 @@ static void cmd_exec(struct client *c)
         q[i].cmd->calls++;
         server.stat_numcommands++;
     }
+    in_exec--;
     c->argc = argc;
     c->argv = argv;
     c->argvlen = argvlen;

@@ -48,6 +48,8 @@ void multi_flag_error(struct client *c);
  * (nothing done) when cmd is not EXEC. why: the error without its '-'
  * ("wrong number of arguments ..." has no code, "NOAUTH ..." has one). */
 int multi_reject_exec(struct client *c, const struct command *cmd, const char *why);
+/* 1 while EXEC runs its queued commands (Redis' server.in_exec). */
+int multi_in_exec(void);
 /* SWAPDB a b is about to run (inside its transaction). As in Redis'
  * touchAllWatchedKeysInDb, a watched key of a (or b) that was absent at its
  * WATCH makes its watcher dirty when it is present in b (a), the db that

@@ -15,6 +15,7 @@
 
 #include "server/ae.h"
 #include "server/client.h"
+#include "server/cmdarg.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
 #include "server/commands.h"
@@ -107,6 +108,58 @@ void cmd_time(struct client *c)
     reply_array_len(&c->obuf, 2);
     reply_bulk_long(&c->obuf, us / 1000000);
     reply_bulk_long(&c->obuf, us % 1000000);
+}
+
+/* ---- persistence: SAVE, BGSAVE, LASTSAVE (docs/server-core.md) ----
+ * lsmdb keeps no RDB file: its data is always on disk in the engine's log
+ * and tables. What SAVE promises a Redis user, that every write answered
+ * before it is on disk, is a sync of the engine (the WAL and value log
+ * fsynced); BGSAVE asks the background sync thread for one, and LASTSAVE
+ * is the time of the last successful sync. */
+
+void cmd_save(struct client *c)
+{
+    if (ks_bgsave_in_progress()) {
+        reply_error(&c->obuf, "ERR Background save already in progress");
+        return;
+    }
+    int rc = ks_sync();
+    if (rc != 0)
+        cmdarg_reply_ks_error(c, rc);
+    else
+        reply_ok(&c->obuf);
+}
+
+void cmd_bgsave(struct client *c)
+{
+    if (c->argc > 1 && !(c->argc == 2 && arg_is(c, 1, "SCHEDULE"))) {
+        reply_error(&c->obuf, SYNTAX_ERR);
+        return;
+    }
+    if (ks_bgsave_in_progress()) {
+        reply_error(&c->obuf, "ERR Background save already in progress");
+    } else if (multi_in_exec()) {
+        /* The transaction's writes are not committed yet. */
+        ks_bgsave_schedule();
+        reply_status(&c->obuf, "Background saving scheduled");
+    } else {
+        ks_bgsave();
+        reply_status(&c->obuf, "Background saving started");
+    }
+}
+
+void cmd_lastsave(struct client *c)
+{
+    reply_long(&c->obuf, ks_last_save_ms() / 1000);
+}
+
+/* A server without replication is a master with no replicas at offset 0. */
+void cmd_role(struct client *c)
+{
+    reply_array_len(&c->obuf, 3);
+    reply_bulk_cstr(&c->obuf, "master");
+    reply_long(&c->obuf, 0);
+    reply_array_len(&c->obuf, 0);
 }
 
 void cmd_select(struct client *c)

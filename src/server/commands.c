@@ -63,6 +63,14 @@ static const struct cmd_arg shutdown_args[] = {
     { "abort", ARG_PURE_TOKEN, "ABORT", "7.0.0", NULL, ARG_OPTIONAL, NULL },
     ARGS_END,
 };
+static const struct cmd_history bgsave_history[] = {
+    { "3.2.2", "Added the `SCHEDULE` option." },
+    { NULL, NULL },
+};
+static const struct cmd_arg bgsave_args[] = {
+    { "schedule", ARG_PURE_TOKEN, "SCHEDULE", "3.2.2", NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
 static const struct cmd_arg info_args[] = {
     { "section", ARG_STRING, NULL, NULL, NULL, ARG_OPTIONAL | ARG_MULTIPLE, NULL },
     ARGS_END,
@@ -264,6 +272,10 @@ static struct command command_table[] = {
     TOP("auth", "Authenticate the connection",
         "O(N) where N is the number of passwords defined for the user", "1.0.0",
         "connection", NULL, cmd_auth, -2, AUTH_FLAGS, ACL_CONNECTION, auth_args, NULL),
+    { .name = "bgsave", .summary = "Make every write durable now, in the background",
+      .complexity = "O(1)", .since = "1.0.0", .group = "server", .history = bgsave_history,
+      .proc = cmd_bgsave, .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING,
+      .args = bgsave_args },
     TOP("client", "Container for the commands about client connections",
         "Depends on subcommand.", "2.4.0", "connection", NULL, NULL, -2, 0, 0, NULL,
         client_subcommands),
@@ -281,12 +293,21 @@ static struct command command_table[] = {
     TOP("info", "Return information and statistics about the server", "O(1)", "1.0.0",
         "server", tips_info, cmd_info, -1, CMD_LOADING | CMD_STALE, ACL_DANGEROUS,
         info_args, NULL),
+    TOP("lastsave", "Return the UNIX time of the last successful sync to disk", "O(1)",
+        "1.0.0", "server", tips_nondet, cmd_lastsave, 1, CMD_LOADING | CMD_STALE | CMD_FAST,
+        ACL_ADMIN | ACL_DANGEROUS, NULL, NULL),
     TOP("ping", "Test the connection", "O(1)", "1.0.0", "connection", tips_ping,
         cmd_ping, -1, CMD_FAST, ACL_CONNECTION, ping_args, NULL),
     TOP("quit", "Close the connection", "O(1)", "1.0.0", "connection", NULL, cmd_quit,
         -1, AUTH_FLAGS, ACL_CONNECTION, NULL, NULL),
     TOP("reset", "Return the connection to the state of a new one", "O(1)", "6.2.0",
         "connection", NULL, cmd_reset, 1, AUTH_FLAGS, ACL_CONNECTION, NULL, NULL),
+    TOP("role", "Return the replication role of the server", "O(1)", "2.8.12", "server",
+        NULL, cmd_role, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST,
+        ACL_ADMIN | ACL_DANGEROUS, NULL, NULL),
+    TOP("save", "Make every write durable now", "O(N) where N is the total number of keys in all databases",
+        "1.0.0", "server", NULL, cmd_save, 1,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING | CMD_NO_MULTI, 0, NULL, NULL),
     TOP("select", "Change the database of the current connection", "O(1)", "1.0.0",
         "connection", NULL, cmd_select, 2, CMD_LOADING | CMD_STALE | CMD_FAST,
         ACL_CONNECTION, select_args, NULL),

@@ -188,6 +188,10 @@ static struct {
     char bg_sync_msg[256];          /* its lsm_last_error(), which is per thread */
     int64_t bg_last_sync_ms;
     uint64_t bg_sync_count, bg_sync_errors;
+    int bg_save_pending;            /* BGSAVE asked for a sync now */
+    int bg_save_running;            /* ... and the thread is running it */
+    int bg_save_err;                /* the last BGSAVE's result */
+    int bgsave_scheduled;           /* BGSAVE inside EXEC: start at the cron */
     uint32_t *reclaim;
     int nreclaim, capreclaim;
     pthread_t sync_thread, reclaim_thread;
@@ -699,15 +703,24 @@ static void *sync_main(void *arg)
     pthread_mutex_lock(&ks.bg_mu);
     while (!ks.bg_stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&ks.bg_cv, &ks.bg_mu, &ts);
-        if (ks.bg_stop || !ks.bg_sync_flag)
+        if (!ks.bg_save_pending) {          /* BGSAVE: no waiting */
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&ks.bg_cv, &ks.bg_mu, &ts);
+        }
+        if (ks.bg_stop || (!ks.bg_sync_flag && !ks.bg_save_pending))
             continue;
+        int save = ks.bg_save_pending;
         ks.bg_sync_flag = 0;
+        ks.bg_save_pending = 0;
+        ks.bg_save_running = save;
         pthread_mutex_unlock(&ks.bg_mu);
         int rc = lsm_sync(ks.lsm);
         pthread_mutex_lock(&ks.bg_mu);
+        if (save) {
+            ks.bg_save_running = 0;
+            ks.bg_save_err = rc;
+        }
         ks.bg_sync_err = rc;
         if (rc == 0) {
             ks.bg_last_sync_ms = clock_ms();
@@ -969,6 +982,8 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     ks.sync_count = ks.sync_errors = ks.write_errors = 0;
     ks.bg_sync_flag = ks.bg_sync_err = 0;
     ks.bg_sync_count = ks.bg_sync_errors = 0;
+    ks.bg_save_pending = ks.bg_save_running = ks.bg_save_err = 0;
+    ks.bgsave_scheduled = 0;
     flt_publish();
     ks.open = 1;
     bg_start();
@@ -2488,6 +2503,40 @@ int ks_sync(void)
     return rc;
 }
 
+int ks_bgsave(void)
+{
+    int busy;
+    pthread_mutex_lock(&ks.bg_mu);
+    busy = ks.bg_save_pending || ks.bg_save_running;
+    if (!busy) {
+        ks.bg_save_pending = 1;
+        pthread_cond_broadcast(&ks.bg_cv);
+    }
+    pthread_mutex_unlock(&ks.bg_mu);
+    return busy ? -1 : 0;
+}
+
+void ks_bgsave_schedule(void)
+{
+    ks.bgsave_scheduled = 1;
+}
+
+int ks_bgsave_in_progress(void)
+{
+    pthread_mutex_lock(&ks.bg_mu);
+    int busy = ks.bg_save_pending || ks.bg_save_running;
+    pthread_mutex_unlock(&ks.bg_mu);
+    return busy;
+}
+
+int64_t ks_last_save_ms(void)
+{
+    pthread_mutex_lock(&ks.bg_mu);
+    int64_t last = ks.bg_last_sync_ms > ks.last_sync_ms ? ks.bg_last_sync_ms : ks.last_sync_ms;
+    pthread_mutex_unlock(&ks.bg_mu);
+    return last;
+}
+
 int ks_before_sleep(void)
 {
     if (!ks.open || !ks.sync_pending || ks.opt.appendfsync != KS_FSYNC_ALWAYS)
@@ -2522,6 +2571,8 @@ void ks_cron_second(void)
     pthread_mutex_unlock(&ks.bg_mu);
     if (bgerr)
         set_persist_error_detail(bgerr, "background fsync of the write-ahead log", bgmsg);
+    if (ks.bgsave_scheduled && ks_bgsave() == 0)
+        ks.bgsave_scheduled = 0;
     if (lsm_bg_error(ks.lsm) != 0) {
         if (lsm_resume(ks.lsm) == 0)
             log_notice("keyspace: the engine's background error is cleared");
@@ -2587,17 +2638,19 @@ static void info_persistence(struct buf *b)
     pthread_mutex_lock(&ks.bg_mu);
     uint64_t syncs = ks.sync_count + ks.bg_sync_count;
     uint64_t errs = ks.sync_errors + ks.bg_sync_errors;
-    int64_t last = ks.bg_last_sync_ms > ks.last_sync_ms ? ks.bg_last_sync_ms : ks.last_sync_ms;
+    int bgsave = ks.bg_save_pending || ks.bg_save_running;
+    int bgsave_err = ks.bg_save_err;
     pthread_mutex_unlock(&ks.bg_mu);
+    int64_t last = ks_last_save_ms();
     const char *reason = write_error_reason();
     int err = reason != NULL;
     info_line(b, "loading:0");
     info_line(b, "async_loading:0");
     info_line(b, "rdb_changes_since_last_save:%" PRIu64,
               ks.opt.appendfsync == KS_FSYNC_ALWAYS ? ks.commits - ks.commits_at_sync : 0);
-    info_line(b, "rdb_bgsave_in_progress:0");
+    info_line(b, "rdb_bgsave_in_progress:%d", bgsave);
     info_line(b, "rdb_last_save_time:%" PRId64, last / 1000);
-    info_line(b, "rdb_last_bgsave_status:ok");
+    info_line(b, "rdb_last_bgsave_status:%s", bgsave_err ? "err" : "ok");
     info_line(b, "aof_enabled:1");
     info_line(b, "aof_rewrite_in_progress:0");
     info_line(b, "aof_rewrite_scheduled:0");

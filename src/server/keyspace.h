@@ -307,6 +307,18 @@ int ks_sync(void);
  * statistics, the persistence error on failure, the pending flag. Loop
  * thread. */
 void ks_sync_done(int rc, uint64_t covered);
+/* BGSAVE: asks the background sync thread to make every write committed so
+ * far durable now (lsm_sync), whatever appendfsync says. 0, or -1 while an
+ * earlier request is queued or running. */
+int ks_bgsave(void);
+/* BGSAVE inside EXEC: the sync is asked for at the next ks_cron_second,
+ * after the transaction's writes are committed. */
+void ks_bgsave_schedule(void);
+/* 1 while a BGSAVE's sync is queued or running. */
+int ks_bgsave_in_progress(void);
+/* UNIX time in ms of the last successful sync by any path (SAVE, BGSAVE,
+ * everysec, always), or of the open: LASTSAVE and rdb_last_save_time. */
+int64_t ks_last_save_ms(void);
 /* 1 if writes committed since the last successful sync (group commit). */
 int ks_sync_pending(void);
 /* defer_flush: 1 while commits wait in the engine's WAL buffer. */

@@ -16,3 +16,9 @@ tests_crash_syncshim_so_LDFLAGS = -shared -fPIC
 tests_crash_syncshim_so_LDADD = -ldl
 # (linked without libtool: configure disables shared libraries)
 tests_crash_syncshim_so_LINK = $(CCLD) $(tests_crash_syncshim_so_CFLAGS) $(CFLAGS) $(tests_crash_syncshim_so_LDFLAGS) $(LDFLAGS) -o $@
+# SAVE / BGSAVE durability under appendfsync no, with simulated power loss.
+check_PROGRAMS += tests/crash/test_save_powerloss
+TESTS += tests/crash/test_save_powerloss
+tests_crash_test_save_powerloss_SOURCES = tests/crash/test_save_powerloss.c tests/crash/powerloss.h tests/integration/harness.c tests/integration/harness.h
+tests_crash_test_save_powerloss_CFLAGS = $(TEST_CFLAGS)
+tests_crash_test_save_powerloss_LDADD = $(UTIL_LIBS) $(TEST_LIBS)

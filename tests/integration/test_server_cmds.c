@@ -135,6 +135,37 @@ static void test_time(struct conn *c)
     zfree(r);
 }
 
+/* SAVE, LASTSAVE, BGSAVE's errors and ROLE answer as redis-server's do
+ * (their durability is tests/crash/test_save_powerloss's). */
+static void test_save_role(struct conn *c)
+{
+    time_t before = time(NULL);
+    tap_ok(reply_is(conn_call(c, "SAVE", NULL), "+OK\r\n"), "SAVE -> +OK");
+    char *r = conn_call(c, "LASTSAVE", NULL);
+    long long last = r && r[0] == ':' ? atoll(r + 1) : -1;
+    tap_ok(last >= before - 1 && last <= time(NULL) + 1, "LASTSAVE after SAVE is now (%lld)", last);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "SAVE", "x", NULL),
+                    "-ERR wrong number of arguments for 'save' command\r\n"), "SAVE x: arity");
+    tap_ok(reply_is(conn_call(c, "LASTSAVE", "x", NULL),
+                    "-ERR wrong number of arguments for 'lastsave' command\r\n"),
+           "LASTSAVE x: arity");
+    tap_ok(reply_is(conn_call(c, "BGSAVE", "x", NULL), "-ERR syntax error\r\n"),
+           "BGSAVE x: syntax error");
+    tap_ok(reply_is(conn_call(c, "BGSAVE", "SCHEDULE", "x", NULL), "-ERR syntax error\r\n"),
+           "BGSAVE SCHEDULE x: syntax error");
+    tap_ok(reply_is(conn_call(c, "ROLE", NULL), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"),
+           "ROLE: master at offset 0 with no replicas");
+    tap_ok(reply_is(conn_call(c, "ROLE", "x", NULL),
+                    "-ERR wrong number of arguments for 'role' command\r\n"), "ROLE x: arity");
+    tap_ok(reply_is(conn_call(c, "MULTI", NULL), "+OK\r\n"), "MULTI");
+    tap_ok(reply_is(conn_call(c, "SAVE", NULL), "-ERR Command not allowed inside a transaction\r\n"),
+           "SAVE inside MULTI is refused");
+    tap_ok(reply_is(conn_call(c, "EXEC", NULL),
+                    "-EXECABORT Transaction discarded because of previous errors.\r\n"),
+           "... and EXEC aborts");
+}
+
 static void test_info(void)
 {
     struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
@@ -808,6 +839,7 @@ int main(void)
     struct conn *c = conn_tcp(port);
     test_ping_echo_select(c);
     test_time(c);
+    test_save_role(c);
     test_command(c);
     test_config(c);
     test_errors(c); /* ends with QUIT */

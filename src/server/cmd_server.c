@@ -1,5 +1,6 @@
 /* cmd_server: handlers of the connection and server commands — PING, ECHO,
- * QUIT, HELLO, AUTH, SELECT, TIME, SHUTDOWN, INFO, CLIENT, COMMAND, CONFIG —
+ * QUIT, RESET, HELLO, AUTH, SELECT, TIME, SAVE, BGSAVE, LASTSAVE, ROLE,
+ * SHUTDOWN, INFO, CLIENT, COMMAND, CONFIG —
  * with Redis 7's replies and error texts. */
 #include <errno.h>
 #include <inttypes.h>

@@ -16,6 +16,7 @@
 #include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/server.h"
+#include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/idmap.h"
 #include "util/log.h"
@@ -435,6 +436,7 @@ void client_execute(struct client *c)
     if (multi_queue(c, cmd))
         return;                /* in MULTI: queued (+QUEUED) or refused */
     uint64_t errors = server.stat_total_error_replies;
+    uint64_t t0 = clock_ticks();
     server.current_client = c;
     int refused = ks_server_call(c, cmd);   /* cmd->proc(c) in a transaction */
     server.current_client = NULL;
@@ -447,6 +449,9 @@ void client_execute(struct client *c)
     uint64_t t1 = clock_ticks();
     cmd->ticks += t1 - server.tick_mark;
     server.tick_mark = t1;
+    if (server_cfg.slowlog_log_slower_than >= 0 && c->argv != NULL)
+        slowlog_record(c, cmd, c->argc, c->argv, c->argvlen,
+                       (long long)((double)(t1 - t0) / clock_ticks_per_us()));
     cmd->calls++;
     if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
         cmd->failed_calls++;

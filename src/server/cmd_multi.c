@@ -9,10 +9,13 @@
 #include <string.h>
 
 #include "server/client.h"
+#include "server/config.h"
 #include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/reply.h"
 #include "server/server.h"
+#include "server/slowlog.h"
+#include "util/clock.h"
 #include "util/hash.h"
 #include "util/zmalloc.h"
 
@@ -394,7 +397,11 @@ static void cmd_exec(struct client *c)
         c->cmd = q[i].cmd;
         if (ks_txn_depth() == 0)     /* a handler aborted the transaction */
             ks_txn_begin();
+        uint64_t t0 = clock_ticks();
         ks_server_call(c, q[i].cmd);
+        if (server_cfg.slowlog_log_slower_than >= 0)    /* each, as Redis */
+            slowlog_record(c, q[i].cmd, c->argc, c->argv, c->argvlen,
+                           (long long)((double)(clock_ticks() - t0) / clock_ticks_per_us()));
         q[i].cmd->calls++;
         server.stat_numcommands++;
     }

@@ -1,6 +1,6 @@
 /* cmd_server: handlers of the connection and server commands — PING, ECHO,
  * QUIT, RESET, HELLO, AUTH, SELECT, TIME, SAVE, BGSAVE, LASTSAVE, ROLE,
- * SHUTDOWN, INFO, CLIENT, COMMAND, CONFIG —
+ * SLOWLOG, SHUTDOWN, INFO, CLIENT, COMMAND, CONFIG —
  * with Redis 7's replies and error texts. */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +23,7 @@
 #include "server/config.h"
 #include "server/keyspace.h"
 #include "server/server.h"
+#include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/glob.h"
 #include "util/log.h"
@@ -152,6 +153,51 @@ void cmd_bgsave(struct client *c)
 void cmd_lastsave(struct client *c)
 {
     reply_long(&c->obuf, ks_last_save_ms() / 1000);
+}
+
+/* ---- SLOWLOG (server/slowlog.h) ---- */
+
+void cmd_slowlog_get(struct client *c)
+{
+    long long n = 10;
+    if (c->argc > 3) {
+        reply_errorf(&c->obuf, "ERR unknown subcommand or wrong number of arguments for "
+                     "'%.*s'. Try SLOWLOG HELP.", arg_plen(c, 1) < 128 ? arg_plen(c, 1) : 128,
+                     c->argv[1]);
+        return;
+    }
+    if (c->argc == 3 && (!str_to_ll(c->argv[2], c->argvlen[2], &n) || n < -1)) {
+        reply_error(&c->obuf, "ERR count should be greater than or equal to -1");
+        return;
+    }
+    slowlog_reply(&c->obuf, n);
+}
+
+void cmd_slowlog_len(struct client *c)
+{
+    reply_long(&c->obuf, slowlog_len());
+}
+
+void cmd_slowlog_reset(struct client *c)
+{
+    slowlog_reset();
+    reply_ok(&c->obuf);
+}
+
+void cmd_slowlog_help(struct client *c)
+{
+    static const char *const help[] = {
+        "GET [<count>]",
+        "    Return the newest <count> entries (10 when omitted, -1 for every entry).",
+        "    Each entry holds: id, UNIX time, duration in microseconds, the",
+        "    command's arguments, the client's address and the client's name.",
+        "LEN",
+        "    Return how many entries the slow log holds.",
+        "RESET",
+        "    Remove every entry.",
+        NULL,
+    };
+    reply_help(c, help);
 }
 
 /* A server without replication is a master with no replicas at offset 0. */

@@ -260,6 +260,38 @@ static struct command config_subcommands[] = {
     SUB_END,
 };
 
+static const struct cmd_history slowlog_get_history[] = {
+    { "4.0.0", "Added client IP address, port and name to the reply." },
+    { NULL, NULL },
+};
+static const struct cmd_arg slowlog_get_args[] = {
+    { "count", ARG_INTEGER, NULL, NULL, NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
+static const char *const tips_slowlog_get[] = { "request_policy:all_nodes",
+                                                "nondeterministic_output", NULL };
+static const char *const tips_slowlog_len[] = { "request_policy:all_nodes",
+                                                "response_policy:agg_sum",
+                                                "nondeterministic_output", NULL };
+static const char *const tips_slowlog_reset[] = { "request_policy:all_nodes",
+                                                  "response_policy:all_succeeded", NULL };
+
+static struct command slowlog_subcommands[] = {
+    { .name = "get", .summary = "Return the newest entries of the slow log",
+      .complexity = "O(N) where N is the number of entries returned", .since = "2.2.12",
+      .group = "server", .history = slowlog_get_history, .tips = tips_slowlog_get,
+      .proc = cmd_slowlog_get, .arity = -2, .flags = CMD_ADMIN | CMD_LOADING | CMD_STALE,
+      .args = slowlog_get_args },
+    SUB("help", "Show a description of the SLOWLOG subcommands", "O(1)", "6.2.0", "server",
+        NULL, cmd_slowlog_help, 2, CMD_LOADING | CMD_STALE, 0, NULL),
+    SUB("len", "Return the number of entries in the slow log", "O(1)", "2.2.12", "server",
+        tips_slowlog_len, cmd_slowlog_len, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, NULL),
+    SUB("reset", "Remove every entry of the slow log",
+        "O(N) where N is the number of entries in the slowlog", "2.2.12", "server",
+        tips_slowlog_reset, cmd_slowlog_reset, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, 0, NULL),
+    SUB_END,
+};
+
 #define TOP(n, summ, cplx, since_, grp, tips_, proc_, ar, fl, acl_, args_, subs)      \
     { .name = n, .summary = summ, .complexity = cplx, .since = since_, .group = grp,  \
       .tips = tips_, .proc = proc_, .arity = ar, .flags = fl, .acl = acl_,            \
@@ -314,6 +346,8 @@ static struct command command_table[] = {
     TOP("shutdown", "Stop the server", "O(1)", "1.0.0", "server", NULL, cmd_shutdown,
         -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI |
         CMD_ALLOW_BUSY, 0, shutdown_args, NULL),
+    TOP("slowlog", "Container for the slow log commands", "Depends on subcommand.",
+        "2.2.12", "server", NULL, NULL, -2, 0, 0, NULL, slowlog_subcommands),
     TOP("time", "Return the server's current time", "O(1)", "2.6.0", "server",
         tips_nondet, cmd_time, 1, CMD_LOADING | CMD_STALE | CMD_FAST, 0, NULL, NULL),
 };

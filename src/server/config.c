@@ -301,6 +301,7 @@ static void format_memory(struct buf *b, long long v)
 enum ctype {
     CT_BOOL,    /* int: yes/no */
     CT_INT,     /* int within [min, max] */
+    CT_LL,      /* long long within [min, max] (no units) */
     CT_MEMORY,  /* long long bytes within [min, max], with units */
     CT_ENUM,    /* int: one of enum names */
     CT_STRING,  /* char * (never NULL) */
@@ -413,6 +414,8 @@ static const struct cdef directives[] = {
     { "loglevel", CT_ENUM, F(loglevel), 0, 0, "notice", loglevel_enum, 0, apply_loglevel, NULL },
     { "dir", CT_STRING, F(dir), 0, 0, "./data", NULL, CF_IMMUTABLE, NULL, NULL },
     { "hz", CT_INT, F(hz), 0, INT_MAX, "10", NULL, 0, NULL, normalize_hz },
+    { "slowlog-log-slower-than", CT_LL, F(slowlog_log_slower_than), -1, LLONG_MAX, "10000", NULL, 0, NULL, NULL },
+    { "slowlog-max-len", CT_LL, F(slowlog_max_len), 0, LLONG_MAX, "128", NULL, 0, NULL, NULL },
     { "appendonly", CT_FIXED, NULL, 0, 0, "yes", NULL, 0, NULL, NULL },
     { "save", CT_FIXED, NULL, 0, 0, "", NULL, 0, NULL, NULL },
     { "appendfsync", CT_ENUM, F(appendfsync), 0, 0, "everysec", appendfsync_enum, CF_NEEDS_HOOK, NULL, NULL },
@@ -481,7 +484,7 @@ static void cval_get(const struct cdef *d, struct cval *v)
     case CT_BOOL: case CT_INT: case CT_ENUM: case CT_OCTAL:
         v->num = *(int *)d->field;
         break;
-    case CT_MEMORY:
+    case CT_MEMORY: case CT_LL:
         v->num = *(long long *)d->field;
         break;
     case CT_DOUBLE:
@@ -515,7 +518,7 @@ static void cval_put(const struct cdef *d, struct cval *v)
          * than an int holds are clamped; the apply hook caps them anyway. */
         *(int *)d->field = v->num > INT_MAX ? INT_MAX : (int)v->num;
         break;
-    case CT_MEMORY:
+    case CT_MEMORY: case CT_LL:
         *(long long *)d->field = v->num;
         break;
     case CT_DOUBLE:
@@ -631,7 +634,7 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
             return -1;
         }
         return 0;
-    case CT_INT:
+    case CT_INT: case CT_LL:
         if (parse_ll(argv[0], &n)) {
             snprintf(reason, REASON_LEN, "argument couldn't be parsed into an integer");
             return -1;
@@ -752,7 +755,7 @@ static void cval_format(const struct cdef *d, const struct cval *v, struct buf *
     case CT_BOOL:
         sb_puts(b, v->num ? "yes" : "no");
         break;
-    case CT_INT: case CT_MEMORY:
+    case CT_INT: case CT_MEMORY: case CT_LL:
         sb_printf(b, "%lld", v->num);
         break;
     case CT_OCTAL:

@@ -96,6 +96,8 @@ struct server_config {
     int loglevel;                   /* enum log_level (util/log.h) */
     char *dir;                      /* data directory */
     int hz;                         /* server cron frequency, 1..500 */
+    long long slowlog_log_slower_than;  /* microseconds; -1 = off, 0 = all */
+    long long slowlog_max_len;      /* entries the slow log keeps */
     /* persistence and the storage engine */
     int appendfsync;                /* enum config_appendfsync */
     long long block_cache_size;     /* bytes */

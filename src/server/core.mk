@@ -6,4 +6,5 @@ src_server_libserver_la_SOURCES += \
 	src/server/client.c src/server/client.h \
 	src/server/commands.c src/server/commands.h \
 	src/server/cmd_server.c \
+	src/server/slowlog.c src/server/slowlog.h \
 	src/server/server.c src/server/server.h

@@ -166,6 +166,122 @@ static void test_save_role(struct conn *c)
            "... and EXEC aborts");
 }
 
+/* The arguments of the newest slow-log entry, joined by '|', with its
+ * client name after a '#'; "" when there is none. */
+static const char *newest_entry(struct conn *c, long long *id)
+{
+    static char out[2048];
+    char *r = conn_call(c, "SLOWLOG", "GET", "1", NULL);
+    struct rv *v = rv_parse(r, r ? strlen(r) : 0);
+    out[0] = '\0';
+    if (v && v->type == '*' && v->n == 1 && v->elem[0]->type == '*' && v->elem[0]->n == 6) {
+        const struct rv *e = v->elem[0];
+        size_t len = 0;
+        for (size_t i = 0; i < e->elem[3]->n && len < sizeof out - 200; i++)
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "|" : "",
+                                    e->elem[3]->elem[i]->str);
+        snprintf(out + len, sizeof out - len, "#%s", e->elem[5]->str);
+        if (id)
+            *id = e->elem[0]->integer;
+    }
+    rv_free(v);
+    zfree(r);
+    return out;
+}
+
+/* SLOWLOG as redis-server 7 keeps it: every command at threshold 0, one
+ * entry per command run (inside EXEC too, EXEC itself not), arguments cut
+ * at 32 and 128 bytes, passwords redacted, the client's name, the length
+ * bound, -1 turning it off, and the errors. */
+static void test_slowlog(struct conn *c)
+{
+    char want[512], big[201];
+    const char *e;
+    long long id1 = -1, id2 = -1;
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "slowlog-log-slower-than", "0",
+                              "slowlog-max-len", "128", NULL), "+OK\r\n"), "SLOWLOG: threshold 0");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "RESET", NULL), "+OK\r\n"), "SLOWLOG RESET");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "LEN", NULL), ":1\r\n"),
+           "SLOWLOG LEN after RESET: the RESET itself");
+    tap_ok(reply_is(conn_call(c, "CLIENT", "SETNAME", "slow", NULL), "+OK\r\n"), "CLIENT SETNAME");
+    memset(big, 'v', 200);
+    big[200] = '\0';
+    conn_call(c, "SET", "slowkey", big, NULL);
+    snprintf(want, sizeof want, "SET|slowkey|%.128s... (72 more bytes)#slow", big);
+    e = newest_entry(c, &id1);
+    tap_ok(strcmp(e, want) == 0, "SLOWLOG: a 200-byte argument keeps 128 (%s)", e);
+    const char *argv[40];
+    size_t lens[40];
+    char names[40][8];
+    argv[0] = "DEL";
+    lens[0] = 3;
+    for (int i = 1; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        argv[i] = names[i];
+        lens[i] = strlen(names[i]);
+    }
+    conn_sendargv(c, 40, argv, lens);
+    zfree(conn_reply(c, 2000, NULL));
+    e = newest_entry(c, &id2);
+    tap_ok(strstr(e, "|k30|... (9 more arguments)#slow") != NULL && strstr(e, "k31") == NULL,
+           "SLOWLOG: 40 arguments keep 31 and a count (%s)", e);
+    tap_ok(id2 == id1 + 2, "SLOWLOG: ids count up (%lld, then %lld after one more entry)", id1, id2);
+    zfree(conn_call(c, "AUTH", "secret", NULL));
+    e = newest_entry(c, NULL);
+    tap_ok(strcmp(e, "AUTH|(redacted)#slow") == 0, "SLOWLOG: AUTH is redacted (%s)", e);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "requirepass", "", "timeout", "0", NULL),
+                    "+OK\r\n"), "CONFIG SET requirepass");
+    e = newest_entry(c, NULL);
+    tap_ok(strcmp(e, "CONFIG|SET|requirepass|(redacted)|timeout|0#slow") == 0, "SLOWLOG: CONFIG SET of requirepass is redacted (%s)", e);
+    zfree(conn_call(c, "HELLO", "2", "AUTH", "default", "pw", "SETNAME", "slow2", NULL));
+    e = newest_entry(c, NULL);
+    tap_ok(strcmp(e, "HELLO|2|AUTH|(redacted)|(redacted)|SETNAME|slow2#slow2") == 0, "SLOWLOG: HELLO's AUTH is redacted (%s)", e);
+    zfree(conn_call(c, "MULTI", NULL));
+    zfree(conn_call(c, "SET", "inexec", "1", NULL));
+    zfree(conn_call(c, "EXEC", NULL));
+    e = newest_entry(c, NULL);
+    tap_ok(strcmp(e, "SET|inexec|1#slow2") == 0, "SLOWLOG: a command inside EXEC is logged, EXEC is not (%s)", e);
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "GET", "0", NULL), "*0\r\n"), "SLOWLOG GET 0: empty");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "GET", "-2", NULL),
+                    "-ERR count should be greater than or equal to -1\r\n"), "SLOWLOG GET -2");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "GET", "x", NULL),
+                    "-ERR count should be greater than or equal to -1\r\n"), "SLOWLOG GET x");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "GET", "1", "2", NULL),
+                    "-ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG "
+                    "HELP.\r\n"), "SLOWLOG GET 1 2");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "LEN", "x", NULL),
+                    "-ERR wrong number of arguments for 'slowlog|len' command\r\n"), "SLOWLOG LEN x");
+    char *r = conn_call(c, "SLOWLOG", "GET", "-1", NULL);
+    struct rv *v = rv_parse(r, r ? strlen(r) : 0);
+    int shape = v && v->type == '*' && v->n >= 10;
+    for (size_t i = 0; shape && i < v->n; i++) {
+        const struct rv *x = v->elem[i];
+        shape = x->type == '*' && x->n == 6 && x->elem[0]->type == ':' && x->elem[1]->type == ':' &&
+                x->elem[2]->type == ':' && x->elem[3]->type == '*' && x->elem[4]->type == '$' &&
+                x->elem[5]->type == '$' && strncmp(x->elem[4]->str, "127.0.0.1:", 10) == 0 &&
+                (i == 0 || x->elem[0]->integer < v->elem[i - 1]->elem[0]->integer);
+    }
+    tap_ok(shape, "SLOWLOG GET -1: every entry, newest first, [id, time, us, args, addr, name]");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "slowlog-max-len", "2", NULL), "+OK\r\n"),
+           "slowlog-max-len 2");
+    zfree(conn_call(c, "PING", NULL));
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "LEN", NULL), ":2\r\n"), "SLOWLOG LEN: bounded by the max length");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "slowlog-log-slower-than", "-1", NULL), "+OK\r\n"),
+           "slowlog-log-slower-than -1");
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "RESET", NULL), "+OK\r\n"), "SLOWLOG RESET");
+    zfree(conn_call(c, "PING", NULL));
+    tap_ok(reply_is(conn_call(c, "SLOWLOG", "LEN", NULL), ":0\r\n"), "SLOWLOG: -1 logs nothing");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "slowlog-log-slower-than", "-2", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - "
+                    "argument must be between -1 and 9223372036854775807 inclusive\r\n"),
+           "slowlog-log-slower-than -2 is out of range");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "slowlog-log-slower-than", "10000",
+                              "slowlog-max-len", "128", NULL), "+OK\r\n"), "SLOWLOG: defaults back");
+    zfree(conn_call(c, "CLIENT", "SETNAME", "", NULL));
+}
+
 static void test_info(void)
 {
     struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
@@ -840,6 +956,7 @@ int main(void)
     test_ping_echo_select(c);
     test_time(c);
     test_save_role(c);
+    test_slowlog(c);
     test_command(c);
     test_config(c);
     test_errors(c); /* ends with QUIT */

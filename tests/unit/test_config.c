@@ -624,7 +624,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 36);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 38);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -635,6 +635,8 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "appendfsync=everysec\n"));
     ck_assert_ptr_nonnull(strstr(all, "appendonly=yes\n"));
     ck_assert_ptr_nonnull(strstr(all, "save=\n"));
+    ck_assert_ptr_nonnull(strstr(all, "slowlog-log-slower-than=10000\n"));
+    ck_assert_ptr_nonnull(strstr(all, "slowlog-max-len=128\n"));
     ck_assert_ptr_nonnull(strstr(all, "block-cache-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "compression=snappy\n"));
     ck_assert_ptr_nonnull(strstr(all, "value-separation-threshold=1024\n"));
@@ -771,6 +773,23 @@ START_TEST(test_redis_persistence_directives)
     SET_FAILS("appendonly", "maybe", NULL, NULL, want);
     ck_assert_str_eq(get("save"), "");
     ck_assert_str_eq(get("appendonly"), "yes");
+}
+END_TEST
+
+/* slowlog-*: long long values without units, Redis' bounds. */
+START_TEST(test_slowlog_directives)
+{
+    LOAD_OK("slowlog-log-slower-than -1\nslowlog-max-len 9223372036854775807\n");
+    ck_assert_int_eq(server_cfg.slowlog_log_slower_than, -1);
+    ck_assert(server_cfg.slowlog_max_len == 9223372036854775807LL);
+    LOAD_FAILS("slowlog-log-slower-than -2\n",
+               "t.conf:1: argument must be between -1 and 9223372036854775807 inclusive");
+    LOAD_FAILS("slowlog-max-len -1\n",
+               "t.conf:1: argument must be between 0 and 9223372036854775807 inclusive");
+    LOAD_FAILS("slowlog-max-len 1k\n", "t.conf:1: argument couldn't be parsed into an integer");
+    ck_assert_int_eq(set2("slowlog-log-slower-than", "0", "slowlog-max-len", "5"), 0);
+    ck_assert_str_eq(get("slowlog-log-slower-than"), "0");
+    ck_assert_str_eq(get("slowlog-max-len"), "5");
 }
 END_TEST
 
@@ -1069,7 +1088,7 @@ START_TEST(test_random_lines)
     static const char *const words[] = {
         "port", "bind", "timeout", "loglevel", "client-output-buffer-limit", "requirepass",
         "include", "daemonize", "unixsocketperm", "proto-max-bulk-len", "hz", "normal", "slave",
-        "save", "appendonly",
+        "save", "appendonly", "slowlog-log-slower-than", "slowlog-max-len",
         "1", "0", "-1", "65536", "1mb", "1gb", "abc", "yes", "no", "notice", "\"", "'", "\"a b\"",
         "'c\\'d'", "\\x41", "\"\\x4\"", "#", "\t", "", "777", "9999999999999999999999",
     };
@@ -1177,6 +1196,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_set);
     tcase_add_test(tc, test_set_errors);
     tcase_add_test(tc, test_redis_persistence_directives);
+    tcase_add_test(tc, test_slowlog_directives);
     tcase_add_test(tc, test_set_atomic);
     tcase_add_test(tc, test_set_hooks);
     tcase_add_test(tc, test_set_loglevel_applies);

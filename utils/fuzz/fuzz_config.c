@@ -169,6 +169,8 @@ static void check_valid(void)
     RANGE(loglevel, LOG_DEBUG, LOG_WARNING);
     STR(dir);
     RANGE(hz, 1, 500);
+    RANGE(slowlog_log_slower_than, -1, LLONG_MAX);
+    RANGE(slowlog_max_len, 0, LLONG_MAX);
     RANGE(appendfsync, CONFIG_FSYNC_NO, CONFIG_FSYNC_ALWAYS);
     RANGE(block_cache_size, 0, LLONG_MAX);
     RANGE(write_buffer_size, 64 * 1024, LLONG_MAX);

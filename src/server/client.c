@@ -450,8 +450,7 @@ void client_execute(struct client *c)
     cmd->ticks += t1 - server.tick_mark;
     server.tick_mark = t1;
     if (server_cfg.slowlog_log_slower_than >= 0 && c->argv != NULL)
-        slowlog_record(c, cmd, c->argc, c->argv, c->argvlen,
-                       (long long)((double)(t1 - t0) / clock_ticks_per_us()));
+        slowlog_record(c, cmd, c->argc, c->argv, c->argvlen, t1 - t0);
     cmd->calls++;
     if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
         cmd->failed_calls++;

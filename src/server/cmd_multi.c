@@ -400,8 +400,7 @@ static void cmd_exec(struct client *c)
         uint64_t t0 = clock_ticks();
         ks_server_call(c, q[i].cmd);
         if (server_cfg.slowlog_log_slower_than >= 0)    /* each, as Redis */
-            slowlog_record(c, q[i].cmd, c->argc, c->argv, c->argvlen,
-                           (long long)((double)(clock_ticks() - t0) / clock_ticks_per_us()));
+            slowlog_record(c, q[i].cmd, c->argc, c->argv, c->argvlen, clock_ticks() - t0);
         q[i].cmd->calls++;
         server.stat_numcommands++;
     }

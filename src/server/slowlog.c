@@ -11,6 +11,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/reply.h"
+#include "util/clock.h"
 #include "util/zmalloc.h"
 
 #define MAX_ARGC 32                 /* the last one says how many more */
@@ -85,12 +86,22 @@ static char *copy_text(const char *s, size_t n, size_t *outlen)
     return p;
 }
 
+/* The threshold in ticks, for the one comparison every command pays. */
+static long long limit_us = -2;
+static double limit_ticks;
+
 void slowlog_record(const struct client *c, const struct command *cmd, int argc,
-                    const char *const *argv, const size_t *argvlen, long long duration_us)
+                    const char *const *argv, const size_t *argvlen, uint64_t ticks)
 {
-    long long limit = server_cfg.slowlog_log_slower_than;
-    if (limit < 0 || duration_us < limit || (cmd->flags & CMD_SKIP_SLOWLOG))
+    if (server_cfg.slowlog_log_slower_than != limit_us) {
+        limit_us = server_cfg.slowlog_log_slower_than;
+        limit_ticks = (double)limit_us * clock_ticks_per_us();
+    }
+    if (limit_us < 0 || (double)ticks < limit_ticks || (cmd->flags & CMD_SKIP_SLOWLOG))
         return;
+    long long duration_us = (long long)((double)ticks / clock_ticks_per_us());
+    if (duration_us < limit_us)             /* rounding */
+        duration_us = limit_us;
     struct entry *e = zcalloc(sizeof *e);
     int n = argc < MAX_ARGC ? argc : MAX_ARGC;
     e->id = next_id++;

@@ -10,14 +10,16 @@
 #define LSM_SERVER_SLOWLOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct client;
 struct command;
 struct obuf;
 
-/* After cmd ran (argc/argv: the command as sent) for duration_us. */
+/* After cmd ran (argc/argv: the command as sent) for `ticks` of
+ * clock_ticks() (converted only when the entry is kept). */
 void slowlog_record(const struct client *c, const struct command *cmd, int argc,
-                    const char *const *argv, const size_t *argvlen, long long duration_us);
+                    const char *const *argv, const size_t *argvlen, uint64_t ticks);
 long long slowlog_len(void);
 void slowlog_reset(void);
 /* SLOWLOG GET's reply: the newest count entries (count < 0: all). */

@@ -1,5 +1,6 @@
 /* server: global state, cron, run and shutdown (see server.h). */
 #include "server/server.h"
+#include "server/slowlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -436,4 +437,5 @@ void server_destroy(void)
         client_free(server.clients);
     ae_destroy(server.loop);
     server.loop = NULL;
+    slowlog_reset();
 }

@@ -1,6 +1,5 @@
 /* server: global state, cron, run and shutdown (see server.h). */
 #include "server/server.h"
-#include "server/slowlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +14,7 @@
 #include "server/config.h"
 #include "server/keyspace_server.h"
 #include "server/reply.h"
+#include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/zmalloc.h"

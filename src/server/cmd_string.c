@@ -569,14 +569,21 @@ static void cmd_append(struct client *c)
         reply_long(&c->obuf, (long long)total);
 }
 
+/* The length comes from the record's head: a separated value is not read. */
 static void cmd_strlen(struct client *c)
 {
-    struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
-    if (rc < 0)
+    int type;
+    uint64_t len = 0;
+    int rc = ks_lookup_len(c->db, c->argv[1], c->argvlen[1], &type, &len);
+    if (rc < 0) {
+        cmdarg_reply_ks_error(c, rc);
         return;
-    reply_long(&c->obuf, rc ? (long long)v.len : 0);
-    ks_value_free(&v);
+    }
+    if (rc > 0 && type != KS_TYPE_STRING) {
+        reply_error(&c->obuf, ERR_WRONGTYPE);
+        return;
+    }
+    reply_long(&c->obuf, rc ? (long long)len : 0);
 }
 
 /* GETRANGE and SUBSTR (Redis 7.0's index rules: a negative end below the

@@ -369,13 +369,24 @@ static int rec_decode(const char *p, size_t n, int *type, int64_t *exp,
 
 /* The type and expire time of a record from its first bytes (got of them;
  * the whole record is full bytes long). */
-static int rec_decode_head(const char *p, size_t got, size_t full, int *type, int64_t *exp)
+/* A record's head (its first got bytes of full): type, expire and the
+ * value's full length (*len, may be NULL). */
+static int rec_decode_len(const char *p, size_t got, size_t full, int *type, int64_t *exp,
+                          uint64_t *len)
 {
     const char *data;
     size_t dlen;
     if (full < 2 || got < (full < REC_HDR_MAX ? full : REC_HDR_MAX))
         return LSM_ECORRUPT;
-    return rec_decode(p, got, type, exp, &data, &dlen);
+    int rc = rec_decode(p, got, type, exp, &data, &dlen);
+    if (rc == 0 && len)
+        *len = full - (size_t)(data - p);
+    return rc;
+}
+
+static int rec_decode_head(const char *p, size_t got, size_t full, int *type, int64_t *exp)
+{
+    return rec_decode_len(p, got, full, type, exp, NULL);
 }
 
 /* rec_decode_head for ks_defer: the expire time only. */
@@ -1605,6 +1616,30 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *exp
         *type = t;
     if (expire_at)
         *expire_at = exp;
+    return 1;
+}
+
+int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len)
+{
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    uint32_t ns = ks.dbs[db].ns;
+    char head[REC_HDR_MAX];
+    size_t got, full;
+    int64_t exp;
+    mk_data_key(&kbuf, ns, key, klen);
+    uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
+    struct tent *x = ks.t.n > 0 ? tent_find(kbuf.data, kbuf.len, h) : NULL;
+    int rc = raw_get_head_at(x, kbuf.data, kbuf.len, head, &got, &full);
+    if (rc <= 0)
+        return rc;
+    rc = rec_decode_len(head, got, full, type, &exp, len);
+    if (rc != 0)
+        return rc;
+    if (exp >= 0 && exp <= txn_now()) {
+        remove_key(db, ns, key, klen, exp, 1);
+        return 0;
+    }
     return 1;
 }
 

@@ -183,6 +183,10 @@ void ks_prefetch(int db, const char *key, size_t klen);
  * (either may be NULL). 1 found, 0 absent/expired, < 0 error. */
 int ks_lookup_meta(int db, const char *key, size_t klen, int *type,
                    int64_t *expire_at);
+/* Like ks_lookup_meta, with the value's length instead of its bytes: the
+ * value is not read (a separated one stays in the value log). 1 found (type
+ * and *len set), 0 absent/expired, < 0 error. */
+int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len);
 /* 1 if the key exists (not expired), 0 if not, < 0 error. */
 int ks_exists(int db, const char *key, size_t klen);
 /* Stores (type, data) with expire_at (-1 = none; a time <= ks_now() deletes

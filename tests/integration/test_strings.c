@@ -596,6 +596,20 @@ static char *get_raw(const char *key, size_t klen, size_t *rl, int timeout_ms)
     return callv(2, get, getl, rl, timeout_ms);
 }
 
+/* INFO lsm's vlog_bytes_read (-1 when absent: redis-server). */
+static long long vlog_bytes_read(void)
+{
+    const char *a[] = { "INFO", "lsm" };
+    size_t l[] = { 4, 3 };
+    char *r = callv(2, a, l, NULL, 5000);
+    char v[32];
+    long long out = -1;
+    if (r && info_field(r, "vlog_bytes_read", v, sizeof v) == 0)
+        out = atoll(v);
+    zfree(r);
+    return out;
+}
+
 /* Values of size n around the value-separation threshold: SET, GET, STRLEN,
  * GETRANGE of the last bytes, APPEND one byte, SETRANGE in the middle. */
 static void check_size(size_t n)
@@ -614,7 +628,10 @@ static void check_size(size_t n)
     const char *sl[] = { "STRLEN", key };
     size_t sll[] = { 6, kl };
     snprintf(expect, sizeof expect, ":%zu\r\n", n);
+    long long read_before = vlog_bytes_read();
     tap_ok(reply_is(callv(2, sl, sll, NULL, 5000), expect), "size %zu: STRLEN", n);
+    if (read_before >= 0)   /* the length is in the record's head */
+        tap_ok(vlog_bytes_read() == read_before, "size %zu: STRLEN reads no value bytes", n);
     const char *gr[] = { "GETRANGE", key, "-3", "-1" };
     size_t grl[] = { 8, kl, 2, 2 };
     r = callv(4, gr, grl, &rl, 5000);

@@ -292,6 +292,26 @@ static struct command slowlog_subcommands[] = {
     SUB_END,
 };
 
+static const struct cmd_arg memory_usage_args[] = {
+    { "key", ARG_KEY, NULL, NULL, NULL, 0, NULL },
+    { "count", ARG_INTEGER, "SAMPLES", NULL, NULL, ARG_OPTIONAL, NULL },
+    ARGS_END,
+};
+static const struct cmd_key_spec memory_usage_keys[] = {
+    { NULL, KSPEC_RO, 2, 0, 1, 0 },
+    { NULL, 0, 0, 0, 0, 0 },
+};
+
+static struct command memory_subcommands[] = {
+    SUB("help", "Show a description of the MEMORY subcommands", "O(1)", "4.0.0", "server",
+        NULL, cmd_memory_help, 2, CMD_LOADING | CMD_STALE, 0, NULL),
+    { .name = "usage", .summary = "Return the bytes a key and its value take in the engine",
+      .complexity = "O(1)", .since = "4.0.0", .group = "server", .proc = cmd_memory_usage,
+      .arity = -3, .flags = CMD_READONLY, .args = memory_usage_args,
+      .key_specs = memory_usage_keys },
+    SUB_END,
+};
+
 #define TOP(n, summ, cplx, since_, grp, tips_, proc_, ar, fl, acl_, args_, subs)      \
     { .name = n, .summary = summ, .complexity = cplx, .since = since_, .group = grp,  \
       .tips = tips_, .proc = proc_, .arity = ar, .flags = fl, .acl = acl_,            \
@@ -328,6 +348,8 @@ static struct command command_table[] = {
     TOP("lastsave", "Return the UNIX time of the last successful sync to disk", "O(1)",
         "1.0.0", "server", tips_nondet, cmd_lastsave, 1, CMD_LOADING | CMD_STALE | CMD_FAST,
         ACL_ADMIN | ACL_DANGEROUS, NULL, NULL),
+    TOP("memory", "Container for the memory commands", "Depends on subcommand.", "4.0.0",
+        "server", NULL, NULL, -2, 0, 0, NULL, memory_subcommands),
     TOP("ping", "Test the connection", "O(1)", "1.0.0", "connection", tips_ping,
         cmd_ping, -1, CMD_FAST, ACL_CONNECTION, ping_args, NULL),
     TOP("quit", "Close the connection", "O(1)", "1.0.0", "connection", NULL, cmd_quit,

@@ -213,6 +213,8 @@ void cmd_save(struct client *c);
 void cmd_bgsave(struct client *c);
 void cmd_lastsave(struct client *c);
 void cmd_role(struct client *c);
+void cmd_memory_usage(struct client *c);
+void cmd_memory_help(struct client *c);
 void cmd_slowlog_get(struct client *c);
 void cmd_slowlog_len(struct client *c);
 void cmd_slowlog_reset(struct client *c);

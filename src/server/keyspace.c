@@ -1643,6 +1643,37 @@ int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len
     return 1;
 }
 
+/* An engine entry's fixed cost besides its key and value: the internal
+ * key's sequence/type trailer. A separated value's log entry adds its 16-byte
+ * header and a copy of the key; the LSM then keeps a pointer of about 30
+ * bytes (docs/format-vlog.md). */
+#define ENTRY_TRAILER 8
+#define VLOG_ENTRY_FIXED 16
+#define VLOG_POINTER 30
+
+int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes)
+{
+    int type;
+    uint64_t len;
+    int64_t exp = -1;
+    int rc = ks_lookup_len(db, key, klen, &type, &len);
+    if (rc <= 0)
+        return rc;
+    rc = ks_lookup_meta(db, key, klen, NULL, &exp);
+    if (rc <= 0)
+        return rc;
+    uint64_t dkey = NS_LEN + klen, rec = 2 + (exp >= 0 ? 8 : 0) + len;
+    uint64_t b = dkey + ENTRY_TRAILER;
+    if (ks.opt.value_separation_threshold > 0 && rec >= ks.opt.value_separation_threshold)
+        b += VLOG_POINTER + VLOG_ENTRY_FIXED + dkey + rec;
+    else
+        b += rec;
+    if (exp >= 0)                   /* its entry in the TTL index */
+        b += TTL_KEY_FIXED + klen + ENTRY_TRAILER;
+    *bytes = b;
+    return 1;
+}
+
 int ks_exists(int db, const char *key, size_t klen)
 {
     return ks_lookup_meta(db, key, klen, NULL, NULL);

@@ -187,6 +187,10 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type,
  * value is not read (a separated one stays in the value log). 1 found (type
  * and *len set), 0 absent/expired, < 0 error. */
 int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len);
+/* MEMORY USAGE: the bytes the key's entries take in the engine before
+ * compression (its record, or its value-log entry and pointer, and its TTL
+ * index entry). 1 found, 0 absent/expired, < 0 error. */
+int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes);
 /* 1 if the key exists (not expired), 0 if not, < 0 error. */
 int ks_exists(int db, const char *key, size_t klen);
 /* Stores (type, data) with expire_at (-1 = none; a time <= ks_now() deletes

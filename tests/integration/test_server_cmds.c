@@ -282,6 +282,40 @@ static void test_slowlog(struct conn *c)
     zfree(conn_call(c, "CLIENT", "SETNAME", "", NULL));
 }
 
+static long long int_reply(char *r)
+{
+    long long v = r && r[0] == ':' ? atoll(r + 1) : -1;
+    zfree(r);
+    return v;
+}
+
+/* MEMORY USAGE: redis-server's errors and reply types; a figure that grows
+ * with the value (lsmdb's counts the engine's bytes, docs/server-core.md). */
+static void test_memory_usage(struct conn *c)
+{
+    char big[2001];
+    memset(big, 'm', 2000);
+    big[2000] = '\0';
+    zfree(conn_call(c, "SET", "mu:small", "hello", NULL));
+    zfree(conn_call(c, "SET", "mu:big", big, NULL));
+    long long small = int_reply(conn_call(c, "MEMORY", "USAGE", "mu:small", NULL));
+    long long large = int_reply(conn_call(c, "MEMORY", "USAGE", "mu:big", "SAMPLES", "0", NULL));
+    tap_ok(small > 5 && large >= 2000 && large > small,
+           "MEMORY USAGE: an integer that grows with the value (%lld, %lld)", small, large);
+    tap_ok(reply_is(conn_call(c, "MEMORY", "USAGE", "mu:none", NULL), "$-1\r\n"),
+           "MEMORY USAGE of a missing key: null");
+    tap_ok(reply_is(conn_call(c, "MEMORY", "USAGE", "mu:small", "SAMPLES", "-1", NULL),
+                    "-ERR syntax error\r\n"), "MEMORY USAGE SAMPLES -1: syntax error");
+    tap_ok(reply_is(conn_call(c, "MEMORY", "USAGE", "mu:small", "SAMPLES", "x", NULL),
+                    "-ERR value is not an integer or out of range\r\n"), "MEMORY USAGE SAMPLES x");
+    tap_ok(reply_is(conn_call(c, "MEMORY", "USAGE", "mu:small", "SAMPLES", NULL),
+                    "-ERR syntax error\r\n"), "MEMORY USAGE key SAMPLES: syntax error");
+    tap_ok(reply_is(conn_call(c, "MEMORY", "USAGE", NULL),
+                    "-ERR wrong number of arguments for 'memory|usage' command\r\n"),
+           "MEMORY USAGE: arity");
+    zfree(conn_call(c, "DEL", "mu:small", "mu:big", NULL));
+}
+
 static void test_info(void)
 {
     struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
@@ -957,6 +991,7 @@ int main(void)
     test_time(c);
     test_save_role(c);
     test_slowlog(c);
+    test_memory_usage(c);
     test_command(c);
     test_config(c);
     test_errors(c); /* ends with QUIT */

@@ -367,10 +367,8 @@ static int rec_decode(const char *p, size_t n, int *type, int64_t *exp,
     return 0;
 }
 
-/* The type and expire time of a record from its first bytes (got of them;
- * the whole record is full bytes long). */
-/* A record's head (its first got bytes of full): type, expire and the
- * value's full length (*len, may be NULL). */
+/* The type, expire time and (len, may be NULL) value length of a record
+ * from its first bytes (got of them; the whole record is full bytes long). */
 static int rec_decode_len(const char *p, size_t got, size_t full, int *type, int64_t *exp,
                           uint64_t *len)
 {
@@ -1619,28 +1617,36 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *exp
     return 1;
 }
 
-int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len)
+/* find_live_head with the value's length: always reads the record's head
+ * (the write table does not know lengths), never the value. */
+static int find_live_len(int db, const char *key, size_t klen, int *type, int64_t *exp,
+                         uint64_t *len)
 {
     if (!valid_db(db))
         return LSM_EINVAL;
     uint32_t ns = ks.dbs[db].ns;
     char head[REC_HDR_MAX];
     size_t got, full;
-    int64_t exp;
     mk_data_key(&kbuf, ns, key, klen);
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
     struct tent *x = ks.t.n > 0 ? tent_find(kbuf.data, kbuf.len, h) : NULL;
     int rc = raw_get_head_at(x, kbuf.data, kbuf.len, head, &got, &full);
     if (rc <= 0)
         return rc;
-    rc = rec_decode_len(head, got, full, type, &exp, len);
+    rc = rec_decode_len(head, got, full, type, exp, len);
     if (rc != 0)
         return rc;
-    if (exp >= 0 && exp <= txn_now()) {
-        remove_key(db, ns, key, klen, exp, 1);
+    if (*exp >= 0 && *exp <= txn_now()) {
+        remove_key(db, ns, key, klen, *exp, 1);
         return 0;
     }
     return 1;
+}
+
+int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len)
+{
+    int64_t exp;
+    return find_live_len(db, key, klen, type, &exp, len);
 }
 
 /* An engine entry's fixed cost besides its key and value: the internal
@@ -1655,11 +1661,8 @@ int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes)
 {
     int type;
     uint64_t len;
-    int64_t exp = -1;
-    int rc = ks_lookup_len(db, key, klen, &type, &len);
-    if (rc <= 0)
-        return rc;
-    rc = ks_lookup_meta(db, key, klen, NULL, &exp);
+    int64_t exp;
+    int rc = find_live_len(db, key, klen, &type, &exp, &len);
     if (rc <= 0)
         return rc;
     uint64_t dkey = NS_LEN + klen, rec = 2 + (exp >= 0 ? 8 : 0) + len;

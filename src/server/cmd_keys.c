@@ -358,7 +358,10 @@ static void ttl_generic(struct client *c, int ms, int absolute)
     long long ttl = absolute ? exp : exp - ks_now();
     if (ttl < 0)
         ttl = 0;
-    reply_long(&c->obuf, ms ? ttl : (ttl + 500) / 1000);
+    /* Rounded to seconds in unsigned arithmetic: an expire near LLONG_MAX
+     * (PEXPIREAT 9223372036854775807) must not overflow ttl + 500; Redis
+     * answers 9223372036854776 there. */
+    reply_long(&c->obuf, ms ? ttl : (long long)(((unsigned long long)ttl + 500) / 1000));
 }
 
 static void cmd_ttl(struct client *c)

@@ -63,6 +63,15 @@ static void test_ttl_values(void)
     tap_ok(kc_int(C, "PERSIST k") == 1 && kc_int(C, "TTL k") == -1 &&
                kc_int(C, "PEXPIRETIME k") == -1,
            "ttl: PERSIST removes it (-1)");
+    /* The largest expire: seconds are rounded without overflowing, as
+     * redis-server 7.0 answers (it was undefined behaviour here). */
+    tap_ok(kc_int(C, "PEXPIREAT k 9223372036854775807") == 1 &&
+               kc_int(C, "PEXPIRETIME k") == 9223372036854775807LL,
+           "ttl: PEXPIREAT LLONG_MAX");
+    tap_ok(kc_int(C, "EXPIRETIME k") == 9223372036854776LL,
+           "ttl: EXPIRETIME of it is 9223372036854776");
+    tap_ok(kc_int(C, "TTL k") > 9223370000000000LL, "ttl: TTL of it does not overflow");
+    tap_ok(kc_int(C, "PERSIST k") == 1, "ttl: PERSIST again");
 }
 
 /* Keys with short TTLs vanish from every read path. */

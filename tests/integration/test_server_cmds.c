@@ -206,7 +206,7 @@ static void test_slowlog(struct conn *c)
     tap_ok(reply_is(conn_call(c, "CLIENT", "SETNAME", "slow", NULL), "+OK\r\n"), "CLIENT SETNAME");
     memset(big, 'v', 200);
     big[200] = '\0';
-    conn_call(c, "SET", "slowkey", big, NULL);
+    zfree(conn_call(c, "SET", "slowkey", big, NULL));
     snprintf(want, sizeof want, "SET|slowkey|%.128s... (72 more bytes)#slow", big);
     e = newest_entry(c, &id1);
     tap_ok(strcmp(e, want) == 0, "SLOWLOG: a 200-byte argument keeps 128 (%s)", e);

@@ -1362,9 +1362,12 @@ static int find_live(int db, const char *key, size_t klen, struct found *f, char
     return 1;
 }
 
-/* find_live for callers that need only the type and expire time: the value
- * is neither read (no value-log read for a separated one) nor copied. */
-static int find_live_head(int db, const char *key, size_t klen, int *type, int64_t *exp)
+/* find_live for callers that need only the type and expire time, and (len
+ * not NULL) the value's length: the value is neither read (no value-log read
+ * for a separated one) nor copied. The write table answers without a read
+ * when it knows the key, but it does not know lengths. */
+static int find_live_head(int db, const char *key, size_t klen, int *type, int64_t *exp,
+                          uint64_t *len)
 {
     uint32_t ns = ks.dbs[db].ns;
     char head[REC_HDR_MAX];
@@ -1373,7 +1376,7 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
     struct tent *x = ks.t.n > 0 ? tent_find(kbuf.data, kbuf.len, h) : NULL;
     int rc;
-    if (!x && wtab_known(ks.wtab, h, type, exp)) {
+    if (!x && !len && wtab_known(ks.wtab, h, type, exp)) {
         /* Committed lately: the write table knows the record (no read). */
         ks.wtab_hits++;
         if (*exp == WTAB_EXP_DELETED)
@@ -1382,7 +1385,7 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
         rc = raw_get_head_at(x, kbuf.data, kbuf.len, head, &got, &full);
         if (rc <= 0)
             return rc;
-        rc = rec_decode_head(head, got, full, type, exp);
+        rc = rec_decode_len(head, got, full, type, exp, len);
         if (rc != 0)
             return rc;
     }
@@ -1481,7 +1484,7 @@ static int set_common(int db, const char *key, size_t klen, int type, const void
     if (blind && !keepttl && (exp < 0 || exp > txn_now()) &&
         set_blind(db, key, klen, type, data, len, exp))
         return 0;
-    int rc = find_live_head(db, key, klen, &oldtype, &oldexp);
+    int rc = find_live_head(db, key, klen, &oldtype, &oldexp, NULL);
     if (rc < 0)
         return rc;
     existed = rc;
@@ -1525,7 +1528,7 @@ int ks_delete(int db, const char *key, size_t klen)
     int64_t exp;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live_head(db, key, klen, &type, &exp);
+    int rc = find_live_head(db, key, klen, &type, &exp, NULL);
     if (rc <= 0)
         return rc;
     remove_key(db, ks.dbs[db].ns, key, klen, exp, 0);
@@ -1607,7 +1610,7 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *exp
     int64_t exp;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live_head(db, key, klen, &t, &exp);
+    int rc = find_live_head(db, key, klen, &t, &exp, NULL);
     if (rc <= 0)
         return rc;
     if (type)
@@ -1617,36 +1620,12 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *exp
     return 1;
 }
 
-/* find_live_head with the value's length: always reads the record's head
- * (the write table does not know lengths), never the value. */
-static int find_live_len(int db, const char *key, size_t klen, int *type, int64_t *exp,
-                         uint64_t *len)
-{
-    if (!valid_db(db))
-        return LSM_EINVAL;
-    uint32_t ns = ks.dbs[db].ns;
-    char head[REC_HDR_MAX];
-    size_t got, full;
-    mk_data_key(&kbuf, ns, key, klen);
-    uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
-    struct tent *x = ks.t.n > 0 ? tent_find(kbuf.data, kbuf.len, h) : NULL;
-    int rc = raw_get_head_at(x, kbuf.data, kbuf.len, head, &got, &full);
-    if (rc <= 0)
-        return rc;
-    rc = rec_decode_len(head, got, full, type, exp, len);
-    if (rc != 0)
-        return rc;
-    if (*exp >= 0 && *exp <= txn_now()) {
-        remove_key(db, ns, key, klen, *exp, 1);
-        return 0;
-    }
-    return 1;
-}
-
 int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len)
 {
     int64_t exp;
-    return find_live_len(db, key, klen, type, &exp, len);
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    return find_live_head(db, key, klen, type, &exp, len);
 }
 
 /* An engine entry's fixed cost besides its key and value: the internal
@@ -1662,7 +1641,9 @@ int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes)
     int type;
     uint64_t len;
     int64_t exp;
-    int rc = find_live_len(db, key, klen, &type, &exp, &len);
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live_head(db, key, klen, &type, &exp, &len);
     if (rc <= 0)
         return rc;
     uint64_t dkey = NS_LEN + klen, rec = 2 + (exp >= 0 ? 8 : 0) + len;

@@ -23,15 +23,9 @@
 
 enum { NKEYS = 2000, NMULTI = 100 };
 
-static long long info_ll(struct conn *c, const char *field)
+static long long persist_ll(struct conn *c, const char *field)
 {
-    char *r = conn_call(c, "INFO", "persistence", NULL);
-    char v[64];
-    long long out = -1;
-    if (r && info_field(r, field, v, sizeof v) == 0)
-        out = atoll(v);
-    zfree(r);
-    return out;
+    return conn_info_ll(c, "persistence", field);
 }
 
 /* n pipelined SETs prefix<i> = prefix<i>; returns how many answered +OK. */
@@ -72,7 +66,7 @@ static int wait_bgsave(struct conn *c, long long before, int timeout_ms)
 {
     long long end = now_ms() + timeout_ms;
     while (now_ms() < end) {
-        if (info_ll(c, "rdb_bgsave_in_progress") == 0 && info_ll(c, "lsm_syncs") > before)
+        if (persist_ll(c, "rdb_bgsave_in_progress") == 0 && persist_ll(c, "lsm_syncs") > before)
             return 1;
         usleep(20000);
     }
@@ -131,7 +125,7 @@ int main(void)
     /* time() may be a tick behind the server's precise clock. */
     tap_ok(last >= t0 && last <= (long long)time(NULL) + 1, "LASTSAVE is the time of that SAVE (%lld)",
            last);
-    tap_ok(info_ll(c, "rdb_last_save_time") == last, "INFO rdb_last_save_time = LASTSAVE");
+    tap_ok(persist_ll(c, "rdb_last_save_time") == last, "INFO rdb_last_save_time = LASTSAVE");
     tap_ok(set_keys(c, "after-save:", NKEYS) == NKEYS, "SAVE: %d more keys after it", NKEYS);
     conn_close(c);
     if (!crash(&s, &o, &pl, "SAVE"))
@@ -144,11 +138,11 @@ int main(void)
 
     /* BGSAVE */
     tap_ok(set_keys(c, "bgsave:", NKEYS) == NKEYS, "BGSAVE: %d keys written", NKEYS);
-    long long syncs = info_ll(c, "lsm_syncs");
+    long long syncs = persist_ll(c, "lsm_syncs");
     tap_ok(reply_is(conn_call(c, "BGSAVE", NULL), "+Background saving started\r\n"),
            "BGSAVE answers +Background saving started");
     tap_ok(wait_bgsave(c, syncs, 5000), "BGSAVE: its sync ran within 5 s");
-    tap_ok(info_ll(c, "rdb_bgsave_in_progress") == 0, "INFO rdb_bgsave_in_progress:0 after it");
+    tap_ok(persist_ll(c, "rdb_bgsave_in_progress") == 0, "INFO rdb_bgsave_in_progress:0 after it");
     tap_ok(set_keys(c, "after-bgsave:", NKEYS) == NKEYS, "BGSAVE: %d more keys after it", NKEYS);
     conn_close(c);
     if (!crash(&s, &o, &pl, "BGSAVE"))
@@ -162,7 +156,7 @@ int main(void)
     tap_ok(count_keys(c, "save:", NKEYS) == NKEYS, "BGSAVE: the SAVEd keys are still there");
 
     /* BGSAVE inside MULTI: scheduled, and it covers the transaction. */
-    syncs = info_ll(c, "lsm_syncs");
+    syncs = persist_ll(c, "lsm_syncs");
     tap_ok(reply_is(conn_call(c, "MULTI", NULL), "+OK\r\n"), "MULTI");
     char k[64];
     int queued = 0;

@@ -1003,3 +1003,14 @@ int info_field(const char *info, const char *field, char *out, size_t cap)
     }
     return -1;
 }
+
+long long conn_info_ll(struct conn *c, const char *section, const char *field)
+{
+    char *r = conn_call(c, "INFO", section, NULL);
+    char v[256];
+    long long out = -1;
+    if (r && info_field(r, field, v, sizeof v) == 0)
+        out = atoll(v);
+    zfree(r);
+    return out;
+}

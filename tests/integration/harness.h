@@ -155,5 +155,7 @@ long long now_ms(void);
 long raise_nofile(long n);
 /* The value of "field:" in an INFO text, copied into out; 0 or -1. */
 int info_field(const char *info, const char *field, char *out, size_t cap);
+/* INFO section's field as a number over c; -1 when absent or no reply. */
+long long conn_info_ll(struct conn *c, const char *section, const char *field);
 
 #endif

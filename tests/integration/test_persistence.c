@@ -15,17 +15,6 @@
 #include "harness.h"
 #include "util/zmalloc.h"
 
-static long long info_ll(struct conn *c, const char *section, const char *field)
-{
-    char *r = conn_call(c, "INFO", section, NULL);
-    char v[64];
-    long long out = -1;
-    if (r && info_field(r, field, v, sizeof v) == 0)
-        out = atoll(v);
-    zfree(r);
-    return out;
-}
-
 static int info_has(struct conn *c, const char *section, const char *text)
 {
     char *r = conn_call(c, "INFO", section, NULL);
@@ -44,7 +33,7 @@ static void test_group_commit(struct srv *s)
     tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "appendfsync", NULL),
                     "*2\r\n$11\r\nappendfsync\r\n$6\r\nalways\r\n"),
            "CONFIG GET appendfsync");
-    long long syncs0 = info_ll(c, "persistence", "lsm_syncs");
+    long long syncs0 = conn_info_ll(c, "persistence", "lsm_syncs");
     enum { NCONN = 20, PER = 50 };
     struct conn *cs[NCONN];
     char k[32], v[32];
@@ -68,7 +57,7 @@ static void test_group_commit(struct srv *s)
     }
     tap_ok(oks == NCONN * PER, "appendfsync always: all %d pipelined SETs acknowledged (%d)",
            NCONN * PER, oks);
-    long long syncs = info_ll(c, "persistence", "lsm_syncs") - syncs0;
+    long long syncs = conn_info_ll(c, "persistence", "lsm_syncs") - syncs0;
     tap_ok(syncs > 0 && syncs < NCONN * PER,
            "group commit: %lld fsyncs for %d writes", syncs, NCONN * PER);
     tap_ok(info_has(c, "persistence", "appendfsync:always\r\n"), "INFO shows appendfsync always");

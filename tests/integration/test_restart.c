@@ -460,17 +460,6 @@ static void test_shutdown_sigterm(void)
     srv_stop(&s);
 }
 
-static long long info_ll(struct conn *c, const char *section, const char *field)
-{
-    char *r = conn_call(c, "INFO", section, NULL);
-    char v[256];
-    long long out = -1;
-    if (r && info_field(r, field, v, sizeof v) == 0)
-        out = atoll(v);
-    zfree(r);
-    return out;
-}
-
 /* deferred-key-counting: on by default (SETs counted later), off with the
  * directive (every SET reads first); DBSIZE is exact both ways. */
 static void test_deferred_key_counting(void)
@@ -489,9 +478,9 @@ static void test_deferred_key_counting(void)
             snprintf(k, sizeof k, "dk%d", i % 200);        /* 100 overwrites */
             oks += is_reply(conn_call(c, "SET", k, "v", NULL), "+OK\r\n");
         }
-        long long on = info_ll(c, "persistence", "keyspace_deferred_counting");
-        long long blind = info_ll(c, "persistence", "keyspace_deferred_writes");
-        long long known = info_ll(c, "persistence", "keyspace_write_table_hits");
+        long long on = conn_info_ll(c, "persistence", "keyspace_deferred_counting");
+        long long blind = conn_info_ll(c, "persistence", "keyspace_deferred_writes");
+        long long known = conn_info_ll(c, "persistence", "keyspace_write_table_hits");
         long long n = int_call(c, "DBSIZE", NULL);
         /* The 100 overwrites find their key's state in the write table,
          * with or without deferred counting. */
@@ -525,7 +514,7 @@ static void test_deferred_key_counting(void)
         long long stale = 0, want = pass ? 0 : 50;
         n = int_call(c, "DBSIZE", NULL);
         for (int tries = 0; tries < 100; tries++) {      /* up to ~2 s of cron ticks */
-            stale = info_ll(c, "persistence", "keyspace_stale_ttl_deleted");
+            stale = conn_info_ll(c, "persistence", "keyspace_stale_ttl_deleted");
             if (stale >= want)
                 break;
             sleep_ms(20);
@@ -584,10 +573,10 @@ static void test_everysec_kill9(void)
             oks += is_reply(conn_reply(c, 10000, NULL), "+OK\r\n");
     }
     tap_ok(oks == N, "everysec: %d pipelined SETs acknowledged (%d)", N, oks);
-    long long syncs0 = info_ll(c, "persistence", "lsm_syncs");
+    long long syncs0 = conn_info_ll(c, "persistence", "lsm_syncs");
     sleep_ms(2000);
-    long long syncs1 = info_ll(c, "persistence", "lsm_syncs");
-    long long last = info_ll(c, "persistence", "lsm_last_sync_time");
+    long long syncs1 = conn_info_ll(c, "persistence", "lsm_syncs");
+    long long last = conn_info_ll(c, "persistence", "lsm_last_sync_time");
     tap_ok(syncs1 > syncs0 && last >= time(NULL) - 2,
            "everysec: the background fsync ran in the 2 s (lsm_syncs %lld -> %lld, last %lld s ago)",
            syncs0, syncs1, (long long)time(NULL) - last);

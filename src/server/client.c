@@ -451,6 +451,7 @@ void client_execute(struct client *c)
     server.tick_mark = t1;
     if (server_cfg.slowlog_log_slower_than >= 0 && c->argv != NULL)
         slowlog_record(c, cmd, c->argc, c->argv, c->argvlen, t1 - t0);
+    commands_record_latency(cmd, t1 - t0);
     cmd->calls++;
     if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
         cmd->failed_calls++;

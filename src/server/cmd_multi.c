@@ -399,8 +399,10 @@ static void cmd_exec(struct client *c)
             ks_txn_begin();
         uint64_t t0 = clock_ticks();
         ks_server_call(c, q[i].cmd);
+        uint64_t took = clock_ticks() - t0;
         if (server_cfg.slowlog_log_slower_than >= 0)    /* each, as Redis */
-            slowlog_record(c, q[i].cmd, c->argc, c->argv, c->argvlen, clock_ticks() - t0);
+            slowlog_record(c, q[i].cmd, c->argc, c->argv, c->argvlen, took);
+        commands_record_latency(q[i].cmd, took);
         q[i].cmd->calls++;
         server.stat_numcommands++;
     }

@@ -22,6 +22,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/keyspace.h"
+#include "server/lathist.h"
 #include "server/server.h"
 #include "server/slowlog.h"
 #include "util/clock.h"
@@ -625,6 +626,34 @@ static void info_errorstats(struct buf *b)
                  server.errorstats[i].count);
 }
 
+static void info_latencystat(struct buf *b, const struct command *c)
+{
+    if (lathist_count(c->latency) == 0)
+        return;
+    char line[1024];                /* 16 percentiles of ~30 bytes at most */
+    size_t n = (size_t)snprintf(line, sizeof line, "latency_percentiles_usec_%s:", c->fullname);
+    for (int i = 0; i < server_cfg.latency_npct && n < sizeof line; i++) {
+        char f[64];
+        config_format_percentile(f, sizeof f, server_cfg.latency_pct[i]);
+        n += (size_t)snprintf(line + n, sizeof line - n, "%sp%s=%.3f", i ? "," : "", f,
+                              (double)lathist_percentile(c->latency, server_cfg.latency_pct[i]) /
+                                  1000.0);
+    }
+    info_add(b, "%s", line);
+}
+
+/* Redis 7's latencystats: the chosen percentiles of each command's
+ * latency (its handler's run), in microseconds. */
+static void info_latencystats(struct buf *b)
+{
+    for (int i = 0; i < commands_count(); i++) {
+        const struct command *c = commands_at(i);
+        info_latencystat(b, c);
+        for (int j = 0; j < c->nsub; j++)
+            info_latencystat(b, &c->subcommands[j]);
+    }
+}
+
 static void info_replication(struct buf *b)
 {
     info_add(b, "role:master");
@@ -681,6 +710,7 @@ static const struct {
     { "cpu", "CPU", info_cpu, 1 },
     { "commandstats", "Commandstats", info_commandstats, 0 },
     { "errorstats", "Errorstats", info_errorstats, 1 },
+    { "latencystats", "Latencystats", info_latencystats, 0 },
     { "cluster", "Cluster", info_cluster, 1 },
     { "keyspace", "Keyspace", info_keyspace, 1 },
     { "lsm", "LSM", info_lsm, 1 },

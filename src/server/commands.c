@@ -13,7 +13,10 @@
 #include "server/cmd_keys.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
+#include "server/config.h"
+#include "server/lathist.h"
 #include "server/reply.h"
+#include "util/clock.h"
 
 /* ---- argument docs ---- */
 
@@ -884,5 +887,25 @@ void commands_reply_docs(struct obuf *o, const struct command *cmd)
             reply_bulk_cstr(o, cmd->subcommands[i].fullname);
             commands_reply_docs(o, &cmd->subcommands[i]);
         }
+    }
+}
+
+void commands_record_latency(struct command *cmd, uint64_t ticks)
+{
+    static double ns_per_tick;
+    if (!server_cfg.latency_tracking)
+        return;
+    if (ns_per_tick == 0)
+        ns_per_tick = 1000.0 / clock_ticks_per_us();
+    lathist_record(&cmd->latency, (uint64_t)((double)ticks * ns_per_tick));
+}
+
+void commands_reset_latency(void)
+{
+    for (int i = 0; i < commands_count(); i++) {
+        struct command *c = commands_at(i);
+        lathist_free(&c->latency);
+        for (int j = 0; j < c->nsub; j++)
+            lathist_free(&c->subcommands[j].latency);
     }
 }

@@ -160,7 +160,14 @@ struct command {
     uint64_t ticks;                  /* time spent executing (clock_ticks) */
     uint64_t rejected_calls;         /* refused before executing (arity, auth) */
     uint64_t failed_calls;           /* executed, replied with an error */
+    struct lathist *latency;         /* INFO latencystats; NULL until called */
 };
+
+/* After cmd ran for `ticks` of clock_ticks(): counts it in its latency
+ * histogram (INFO latencystats) when latency-tracking is on. */
+void commands_record_latency(struct command *cmd, uint64_t ticks);
+/* Frees every command's latency histogram (CONFIG RESETSTAT, exit). */
+void commands_reset_latency(void);
 
 /* Builds the lookup tables and fills the derived fields; idempotent. */
 void commands_init(void);

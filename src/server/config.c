@@ -309,6 +309,7 @@ enum ctype {
     CT_BIND,    /* server_cfg.bind_addrs / bind_count */
     CT_OBUF,    /* struct config_obuf_limit[CONFIG_OBUF_COUNT] */
     CT_DOUBLE,  /* double; kept in struct cval (and min/max) in millionths */
+    CT_PCTL,    /* server_cfg.latency_pct / latency_npct: percentiles */
     CT_FIXED,   /* no field: a Redis directive lsmdb accepts only with the
                  * value it behaves as (its default); fixed_reason() says why */
 };
@@ -343,6 +344,7 @@ struct cval {
     char *str;
     int count;
     char *list[CONFIG_BIND_MAX];
+    double pct[CONFIG_PCTL_MAX];
     struct config_obuf_limit obuf[CONFIG_OBUF_COUNT];
 };
 
@@ -416,6 +418,9 @@ static const struct cdef directives[] = {
     { "hz", CT_INT, F(hz), 0, INT_MAX, "10", NULL, 0, NULL, normalize_hz },
     { "slowlog-log-slower-than", CT_LL, F(slowlog_log_slower_than), -1, LLONG_MAX, "10000", NULL, 0, NULL, NULL },
     { "slowlog-max-len", CT_LL, F(slowlog_max_len), 0, LLONG_MAX, "128", NULL, 0, NULL, NULL },
+    { "latency-tracking", CT_BOOL, F(latency_tracking), 0, 1, "yes", NULL, 0, NULL, NULL },
+    { "latency-tracking-info-percentiles", CT_PCTL, F(latency_pct), 0, 0, "50 99 99.9", NULL,
+      CF_MULTI_ARG, NULL, NULL },
     { "appendonly", CT_FIXED, NULL, 0, 0, "yes", NULL, 0, NULL, NULL },
     { "save", CT_FIXED, NULL, 0, 0, "", NULL, 0, NULL, NULL },
     { "appendfsync", CT_ENUM, F(appendfsync), 0, 0, "everysec", appendfsync_enum, CF_NEEDS_HOOK, NULL, NULL },
@@ -503,6 +508,10 @@ static void cval_get(const struct cdef *d, struct cval *v)
     case CT_OBUF:
         memcpy(v->obuf, d->field, sizeof(v->obuf));
         break;
+    case CT_PCTL:
+        v->count = server_cfg.latency_npct;
+        memcpy(v->pct, server_cfg.latency_pct, sizeof(v->pct));
+        break;
     case CT_FIXED:
         v->str = zstrdup(d->def);
         break;
@@ -540,6 +549,11 @@ static void cval_put(const struct cdef *d, struct cval *v)
         break;
     case CT_OBUF:
         memcpy(d->field, v->obuf, sizeof(v->obuf));
+        break;
+    case CT_PCTL:
+        memcpy(server_cfg.latency_pct, v->pct, sizeof(v->pct));
+        server_cfg.latency_npct = v->count;
+        v->count = 0;
         break;
     case CT_FIXED:
         break;
@@ -619,7 +633,7 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         snprintf(reason, REASON_LEN, "%s", fixed_reason(d->name));
         return -1;
     }
-    if (d->type != CT_BIND && d->type != CT_OBUF && argc != 1) {
+    if (d->type != CT_BIND && d->type != CT_OBUF && d->type != CT_PCTL && argc != 1) {
         snprintf(reason, REASON_LEN, "wrong number of arguments");
         return -1;
     }
@@ -719,6 +733,29 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         return 0;
     case CT_OBUF:
         return parse_obuf(argc, argv, v, NULL, reason);
+    case CT_PCTL:
+        /* Redis' setConfigLatencyTrackingInfoPercentilesOutputOption. */
+        if (argc > CONFIG_PCTL_MAX) {
+            snprintf(reason, REASON_LEN, "at most %d percentiles", CONFIG_PCTL_MAX);
+            return -1;
+        }
+        for (int i = 0; i < argc; i++) {
+            char *end;
+            errno = 0;
+            double p = strtod(argv[i], &end);
+            if (argv[i][0] == '\0' || *end != '\0' || isnan(p) || isspace((unsigned char)argv[i][0])) {
+                snprintf(reason, REASON_LEN, "Invalid latency-tracking-info-percentiles parameters");
+                return -1;
+            }
+            if (p > 100.0 || p < 0.0) {
+                snprintf(reason, REASON_LEN, "latency-tracking-info-percentiles parameters should "
+                         "sit between [0.0,100.0]");
+                return -1;
+            }
+            v->pct[i] = p;
+        }
+        v->count = argc;
+        return 0;
     case CT_FIXED:
         if (strcasecmp(argv[0], d->def) != 0) {
             snprintf(reason, REASON_LEN, "%s", fixed_reason(d->name));
@@ -746,6 +783,17 @@ static void format_millionths(struct buf *b, long long num)
         frac[--n] = '\0';
     sb_printf(b, "%s%llu%s%s", num < 0 ? "-" : "", a / (unsigned long long)scale,
               n ? "." : "", frac);
+}
+
+void config_format_percentile(char *out, size_t cap, double p)
+{
+    int n = snprintf(out, cap, "%f", p);
+    if (n <= 0 || (size_t)n >= cap)
+        return;
+    while (n > 0 && out[n - 1] == '0')          /* Redis' trimDoubleString */
+        out[--n] = '\0';
+    if (n > 0 && out[n - 1] == '.')
+        out[--n] = '\0';
 }
 
 /* CONFIG GET text of v. */
@@ -785,6 +833,13 @@ static void cval_format(const struct cdef *d, const struct cval *v, struct buf *
         for (int c = 0; c < CONFIG_OBUF_COUNT; c++)
             sb_printf(b, "%s%s %lld %lld %lld", c ? " " : "", obuf_get_name[c],
                       v->obuf[c].hard_bytes, v->obuf[c].soft_bytes, v->obuf[c].soft_seconds);
+        break;
+    case CT_PCTL:
+        for (int i = 0; i < v->count; i++) {
+            char f[64];
+            config_format_percentile(f, sizeof f, v->pct[i]);
+            sb_printf(b, "%s%s", i ? " " : "", f);
+        }
         break;
     }
 }

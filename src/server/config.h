@@ -42,6 +42,7 @@
 #include <stddef.h>
 
 #define CONFIG_BIND_MAX 16          /* at most this many bind addresses */
+#define CONFIG_PCTL_MAX 16          /* latency-tracking-info-percentiles */
 #define CONFIG_ERR_LEN 512          /* a comfortable size for err buffers */
 #define CONFIG_INCLUDE_DEPTH 16     /* nested `include` limit */
 
@@ -98,6 +99,9 @@ struct server_config {
     int hz;                         /* server cron frequency, 1..500 */
     long long slowlog_log_slower_than;  /* microseconds; -1 = off, 0 = all */
     long long slowlog_max_len;      /* entries the slow log keeps */
+    int latency_tracking;           /* bool: per-command latency histograms */
+    double latency_pct[CONFIG_PCTL_MAX];    /* percentiles INFO latencystats shows */
+    int latency_npct;
     /* persistence and the storage engine */
     int appendfsync;                /* enum config_appendfsync */
     long long block_cache_size;     /* bytes */
@@ -192,5 +196,7 @@ int config_is_sensitive(const char *name);
  * it is one above LLONG_MAX (Redis reports those out of range; where its
  * product wraps around 2^64 to a small value it even takes that one). */
 int config_parse_memory(const char *s, long long *out);
+/* A percentile as Redis prints it: "%f" without trailing zeros ("99.9"). */
+void config_format_percentile(char *out, size_t cap, double p);
 
 #endif

@@ -91,6 +91,7 @@ void server_reset_stats(void)
             sub->calls = sub->ticks = sub->rejected_calls = sub->failed_calls = 0;
         }
     }
+    commands_reset_latency();
 }
 
 void server_count_error(const char *msg, size_t n)
@@ -438,4 +439,5 @@ void server_destroy(void)
     ae_destroy(server.loop);
     server.loop = NULL;
     slowlog_reset();
+    commands_reset_latency();
 }

@@ -316,6 +316,66 @@ static void test_memory_usage(struct conn *c)
     zfree(conn_call(c, "DEL", "mu:small", "mu:big", NULL));
 }
 
+/* INFO latencystats (Redis 7.0): the chosen percentiles of each command
+ * called since the last CONFIG RESETSTAT, in order; not in plain INFO;
+ * latency-tracking no stops it. The figures are times, so only their
+ * format and order are checked. */
+static void test_latencystats(struct conn *c)
+{
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-tracking", "yes",
+                              "latency-tracking-info-percentiles", "50 99 99.9", NULL), "+OK\r\n"),
+           "latencystats: tracking on, 50 99 99.9");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "RESETSTAT", NULL), "+OK\r\n"), "CONFIG RESETSTAT");
+    for (int i = 0; i < 3; i++)
+        zfree(conn_call(c, "PING", NULL));
+    char *t = info(c, "latencystats");
+    const char *l = t ? strstr(t, "latency_percentiles_usec_ping:") : NULL;
+    double p50 = -1, p99 = -1, p999 = -1;
+    int n = l ? sscanf(l, "latency_percentiles_usec_ping:p50=%lf,p99=%lf,p99.9=%lf", &p50, &p99,
+                       &p999) : 0;
+    tap_ok(t && strncmp(t, "# Latencystats\r\n", 16) == 0 && n == 3 && p50 >= 0 && p50 <= p99 &&
+               p99 <= p999, "INFO latencystats: ping's p50 <= p99 <= p99.9 (%.3f %.3f %.3f)",
+           p50, p99, p999);
+    tap_ok(t && !strstr(t, "latency_percentiles_usec_get:"), "INFO latencystats: no line for GET");
+    zfree(t);
+    t = info(c, NULL);
+    tap_ok(t && !strstr(t, "# Latencystats"), "plain INFO has no latencystats");
+    zfree(t);
+    t = info(c, "everything");
+    tap_ok(t && strstr(t, "# Latencystats\r\n") && strstr(t, "# Errorstats") < strstr(t, "# Latencystats") &&
+               strstr(t, "# Latencystats") < strstr(t, "# Cluster"),
+           "INFO everything: latencystats after errorstats, before cluster");
+    zfree(t);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-tracking-info-percentiles", "0 100", NULL),
+                    "+OK\r\n"), "percentiles 0 100");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "latency-tracking-info-percentiles", NULL),
+                    "*2\r\n$33\r\nlatency-tracking-info-percentiles\r\n$5\r\n0 100\r\n"),
+           "CONFIG GET latency-tracking-info-percentiles");
+    t = info(c, "latencystats");
+    l = t ? strstr(t, "latency_percentiles_usec_ping:") : NULL;
+    n = l ? sscanf(l, "latency_percentiles_usec_ping:p0=%lf,p100=%lf", &p50, &p99) : 0;
+    tap_ok(n == 2 && p50 <= p99, "INFO latencystats: p0 and p100 (%.3f %.3f)", p50, p99);
+    zfree(t);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-tracking-info-percentiles", "50 101", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument "
+                    "'latency-tracking-info-percentiles') - latency-tracking-info-percentiles "
+                    "parameters should sit between [0.0,100.0]\r\n"), "percentile 101 refused");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-tracking-info-percentiles", "x", NULL),
+                    "-ERR CONFIG SET failed (possibly related to argument "
+                    "'latency-tracking-info-percentiles') - Invalid "
+                    "latency-tracking-info-percentiles parameters\r\n"), "percentile x refused");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-tracking", "no", NULL), "+OK\r\n"),
+           "latency-tracking no");
+    zfree(conn_call(c, "CONFIG", "RESETSTAT", NULL));
+    zfree(conn_call(c, "PING", NULL));
+    t = info(c, "latencystats");
+    tap_ok(t && !strstr(t, "latency_percentiles_usec_ping:"), "latency-tracking no: nothing recorded");
+    zfree(t);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-tracking", "yes",
+                              "latency-tracking-info-percentiles", "50 99 99.9", NULL), "+OK\r\n"),
+           "latencystats: defaults back");
+}
+
 static void test_info(void)
 {
     struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
@@ -992,6 +1052,7 @@ int main(void)
     test_save_role(c);
     test_slowlog(c);
     test_memory_usage(c);
+    test_latencystats(c);
     test_command(c);
     test_config(c);
     test_errors(c); /* ends with QUIT */

@@ -12,3 +12,7 @@ check_PROGRAMS += tests/unit/test_ae
 TESTS += tests/unit/test_ae
 tests_unit_test_ae_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ae_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_lathist
+TESTS += tests/unit/test_lathist
+tests_unit_test_lathist_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_lathist_LDADD = $(SERVER_LIBS) $(TEST_LIBS)

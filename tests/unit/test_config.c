@@ -624,7 +624,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 38);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 40);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -637,6 +637,8 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "save=\n"));
     ck_assert_ptr_nonnull(strstr(all, "slowlog-log-slower-than=10000\n"));
     ck_assert_ptr_nonnull(strstr(all, "slowlog-max-len=128\n"));
+    ck_assert_ptr_nonnull(strstr(all, "latency-tracking=yes\n"));
+    ck_assert_ptr_nonnull(strstr(all, "latency-tracking-info-percentiles=50 99 99.9\n"));
     ck_assert_ptr_nonnull(strstr(all, "block-cache-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "compression=snappy\n"));
     ck_assert_ptr_nonnull(strstr(all, "value-separation-threshold=1024\n"));
@@ -790,6 +792,32 @@ START_TEST(test_slowlog_directives)
     ck_assert_int_eq(set2("slowlog-log-slower-than", "0", "slowlog-max-len", "5"), 0);
     ck_assert_str_eq(get("slowlog-log-slower-than"), "0");
     ck_assert_str_eq(get("slowlog-max-len"), "5");
+}
+END_TEST
+
+/* latency-tracking-info-percentiles: a list of numbers in [0, 100], shown
+ * as Redis prints them ("%f" without trailing zeros). */
+START_TEST(test_latency_percentiles)
+{
+    LOAD_OK("latency-tracking-info-percentiles 0 12.5 99.990 100\nlatency-tracking no\n");
+    ck_assert_int_eq(server_cfg.latency_npct, 4);
+    ck_assert(server_cfg.latency_pct[1] == 12.5);
+    ck_assert_int_eq(server_cfg.latency_tracking, 0);
+    ck_assert_str_eq(get("latency-tracking-info-percentiles"), "0 12.5 99.99 100");
+    LOAD_OK("latency-tracking-info-percentiles\n");
+    ck_assert_int_eq(server_cfg.latency_npct, 0);
+    ck_assert_str_eq(get("latency-tracking-info-percentiles"), "");
+    LOAD_FAILS("latency-tracking-info-percentiles 50 100.5\n",
+               "t.conf:1: latency-tracking-info-percentiles parameters should sit between "
+               "[0.0,100.0]");
+    LOAD_FAILS("latency-tracking-info-percentiles 5x\n",
+               "t.conf:1: Invalid latency-tracking-info-percentiles parameters");
+    LOAD_FAILS("latency-tracking-info-percentiles nan\n",
+               "t.conf:1: Invalid latency-tracking-info-percentiles parameters");
+    LOAD_FAILS("latency-tracking-info-percentiles 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n",
+               "t.conf:1: at most 16 percentiles");
+    ck_assert_int_eq(set2("latency-tracking-info-percentiles", "99 50", NULL, NULL), 0);
+    ck_assert_str_eq(get("latency-tracking-info-percentiles"), "99 50");
 }
 END_TEST
 
@@ -1089,6 +1117,7 @@ START_TEST(test_random_lines)
         "port", "bind", "timeout", "loglevel", "client-output-buffer-limit", "requirepass",
         "include", "daemonize", "unixsocketperm", "proto-max-bulk-len", "hz", "normal", "slave",
         "save", "appendonly", "slowlog-log-slower-than", "slowlog-max-len",
+        "latency-tracking", "latency-tracking-info-percentiles", "99.9", "100.5",
         "1", "0", "-1", "65536", "1mb", "1gb", "abc", "yes", "no", "notice", "\"", "'", "\"a b\"",
         "'c\\'d'", "\\x41", "\"\\x4\"", "#", "\t", "", "777", "9999999999999999999999",
     };
@@ -1197,6 +1226,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_set_errors);
     tcase_add_test(tc, test_redis_persistence_directives);
     tcase_add_test(tc, test_slowlog_directives);
+    tcase_add_test(tc, test_latency_percentiles);
     tcase_add_test(tc, test_set_atomic);
     tcase_add_test(tc, test_set_hooks);
     tcase_add_test(tc, test_set_loglevel_applies);

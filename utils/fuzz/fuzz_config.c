@@ -171,6 +171,11 @@ static void check_valid(void)
     RANGE(hz, 1, 500);
     RANGE(slowlog_log_slower_than, -1, LLONG_MAX);
     RANGE(slowlog_max_len, 0, LLONG_MAX);
+    RANGE(latency_tracking, 0, 1);
+    RANGE(latency_npct, 0, CONFIG_PCTL_MAX);
+    for (int i = 0; i < server_cfg.latency_npct; i++)
+        fuzz_check(server_cfg.latency_pct[i] >= 0 && server_cfg.latency_pct[i] <= 100,
+                   "latency percentile %g", server_cfg.latency_pct[i]);
     RANGE(appendfsync, CONFIG_FSYNC_NO, CONFIG_FSYNC_ALWAYS);
     RANGE(block_cache_size, 0, LLONG_MAX);
     RANGE(write_buffer_size, 64 * 1024, LLONG_MAX);

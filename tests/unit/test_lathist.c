@@ -1,11 +1,10 @@
 /* Unit tests of server/lathist: percentiles within a bucket's width (about
  * 3%) of the exact ones, the upper edge of the bucket reported, small
  * values exact, huge ones counted, an empty histogram. */
-#include <check.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "server/lathist.h"
+#include "util_test.h"
 
 START_TEST(percentiles_of_1_to_100000)
 {
@@ -61,9 +60,5 @@ int main(void)
     tcase_add_test(tc, small_values_are_exact);
     tcase_add_test(tc, huge_values_and_empty);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_ENV);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ut_run(s);
 }

@@ -741,9 +741,9 @@ static int cval_parse(const struct cdef *d, int argc, char **argv, struct cval *
         }
         for (int i = 0; i < argc; i++) {
             char *end;
-            errno = 0;
             double p = strtod(argv[i], &end);
-            if (argv[i][0] == '\0' || *end != '\0' || isnan(p) || isspace((unsigned char)argv[i][0])) {
+            if (argv[i][0] == '\0' || isspace((unsigned char)argv[i][0]) || *end != '\0' ||
+                isnan(p)) {
                 snprintf(reason, REASON_LEN, "Invalid latency-tracking-info-percentiles parameters");
                 return -1;
             }

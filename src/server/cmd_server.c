@@ -208,7 +208,7 @@ void cmd_slowlog_help(struct client *c)
  * takes in the engine, not in RAM (docs/server-core.md). */
 void cmd_memory_usage(struct client *c)
 {
-    for (int j = 3; j < c->argc; j++) {
+    for (int j = 3; j < c->argc; j += 2) {         /* SAMPLES <count> pairs */
         long long n;
         if (!arg_is(c, j, "SAMPLES") || j + 1 >= c->argc) {
             reply_error(&c->obuf, SYNTAX_ERR);
@@ -222,7 +222,6 @@ void cmd_memory_usage(struct client *c)
             reply_error(&c->obuf, SYNTAX_ERR);
             return;
         }
-        j++;
     }
     uint64_t bytes = 0;
     int rc = ks_usage(c->db, c->argv[2], c->argvlen[2], &bytes);

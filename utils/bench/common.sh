@@ -60,6 +60,8 @@ wait_ping() {
 
 max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
 ratio() { awk -v l="$1" -v x="$2" 'BEGIN {if (x > 0) printf "%.3f", l / x; else print "n/a"}'; }
+# The median of its arguments (numbers; "n/a" when there are none).
+median() { printf '%s\n' "$@" | grep -Ev '^(n/a)?$' | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # The first two lines of a report: the script and date, the host.
 print_header() {

@@ -137,28 +137,34 @@ case " $PARTS " in
     echo "# redis: $REDIS_SERVER ($("$REDIS_SERVER" --version | sed 's/ sha=.*//'))"
     echo "# redis-benchmark -h 127.0.0.1 -c $CLIENTS -n $N -r 1000000 {-P 16 -d 100 -t set,get | -P 1 -d 100 -t set,get | -P 16 -d 4096 -t set} --csv, best of $REPEAT"
     echo "# lsmdb: appendfsync everysec (defaults otherwise); redis: --save '' --appendonly no"
-    printf '%-4s %-6s %-4s %14s %14s %8s %6s %s\n' P size test lsmdb_rps redis_rps ratio goal verdict
+    echo "# paired: the median of the rounds' own ratios (each round runs lsmdb, then redis-server);"
+    echo "#   less moved by one server's outlier than the ratio of the bests, which the verdict uses"
+    printf '%-4s %-6s %-4s %14s %14s %8s %6s %-7s %s\n' P size test lsmdb_rps redis_rps ratio goal verdict paired
     setget_bench() { # port (P, D, T of the spec)
         redis-benchmark -h 127.0.0.1 -p "$1" -c "$CLIENTS" -n "$N" -r 1000000 -P "$P" -d "$D" -t "$T" --csv 2>/dev/null
     }
     for spec in "16 100 set,get" "1 100 set,get" "16 4096 set"; do
         set -- $spec
         P=$1 D=$2 T=$3
-        lset=0 lget=0 rset=0 rget=0
+        lset=0 lget=0 rset=0 rget=0 pset="" pget=""
         r=0
         while [ $r -lt "$REPEAT" ]; do
             out=$(setget_bench "$lport")
-            lset=$(max "$lset" "$(csv_field "$out" SET 2)"); lget=$(max "$lget" "$(csv_field "$out" GET 2)")
+            ls1=$(csv_field "$out" SET 2) lg1=$(csv_field "$out" GET 2)
+            lset=$(max "$lset" "$ls1"); lget=$(max "$lget" "$lg1")
             out=$(setget_bench "$rport")
-            rset=$(max "$rset" "$(csv_field "$out" SET 2)"); rget=$(max "$rget" "$(csv_field "$out" GET 2)")
+            rs1=$(csv_field "$out" SET 2) rg1=$(csv_field "$out" GET 2)
+            rset=$(max "$rset" "$rs1"); rget=$(max "$rget" "$rg1")
+            pset="$pset $(ratio "$ls1" "$rs1")" pget="$pget $(ratio "$lg1" "$rg1")"
             r=$((r + 1))
         done
         for t in SET GET; do
             case "$T" in *"$(echo $t | tr A-Z a-z)"*) ;; *) continue ;; esac
-            if [ $t = SET ]; then l=$lset x=$rset; else l=$lget x=$rget; fi
+            if [ $t = SET ]; then l=$lset x=$rset p=$pset; else l=$lget x=$rget p=$pget; fi
             if [ "$P" = 1 ]; then goal=0.9; elif [ "$D" = 4096 ]; then goal=0.8; elif [ $t = GET ]; then goal=0.8; else goal=0.6; fi
             rt=$(ratio "$l" "$x")
-            printf '%-4s %-6s %-4s %14.0f %14.0f %8s %6s %s\n' "$P" "$D" "$t" "$l" "$x" "$rt" "$goal" "$(verdict "$rt" "$goal")"
+            # shellcheck disable=SC2086
+            printf '%-4s %-6s %-4s %14.0f %14.0f %8s %6s %-7s %s\n' "$P" "$D" "$t" "$l" "$x" "$rt" "$goal" "$(verdict "$rt" "$goal")" "$(median $p)"
             [ "$l" = 0 ] && status=1
         done
     done

@@ -1196,7 +1196,7 @@ static int prepared_fn(const char *name, void *arg)
     if (sscanf(name, "%llu.vlog", &num) != 1 || strstr(name, ".vlog") == NULL)
         return 0;
     snprintf(path, sizeof path, "%s/%s", ps->dir, name);
-    if (file_bytes(path, 0) == VLOG_FILE_HEADER_SIZE && num > ps->number) {
+    if (file_bytes(path, 0) == VLOG_FILE_HEADER_SIZE && num >= ps->number) {
         ps->number = num;
         ps->allocated = file_bytes(path, 1);
     }
@@ -1222,10 +1222,13 @@ START_TEST(test_prepared_reservation)
     for (i = 0; i < 160; i++)
         put(db, i, 1);                 /* ~110 KB of values: past half the second segment */
     EXPECT(lsm_sync(db) == 0, "sync: %s", lsm_last_error());
-    for (i = 0; i < 200 && ps.number == 0; i++) {   /* the pool prepares it */
+    /* The pool prepares it: creates the file, writes its header, then
+     * reserves the space, so a reservation is waited for (up to 2 s). */
+    for (i = 0; i < 200; i++) {
         io_list_dir(io_env_posix(), dir, prepared_fn, &ps);
-        if (ps.number == 0)
-            usleep(10000);
+        if (ps.number != 0 && (tight || ps.allocated >= 64 << 10))
+            break;
+        usleep(10000);
     }
     EXPECT(ps.number != 0, "no segment was prepared");
     if (tight)

@@ -900,12 +900,18 @@ void commands_record_latency(struct command *cmd, uint64_t ticks)
     lathist_record(&cmd->latency, (uint64_t)((double)ticks * ns_per_tick));
 }
 
-void commands_reset_latency(void)
+static void reset_one(struct command *c)
+{
+    c->calls = c->ticks = c->rejected_calls = c->failed_calls = 0;
+    lathist_free(&c->latency);
+}
+
+void commands_reset_stats(void)
 {
     for (int i = 0; i < commands_count(); i++) {
         struct command *c = commands_at(i);
-        lathist_free(&c->latency);
+        reset_one(c);
         for (int j = 0; j < c->nsub; j++)
-            lathist_free(&c->subcommands[j].latency);
+            reset_one(&c->subcommands[j]);
     }
 }

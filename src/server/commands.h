@@ -166,8 +166,9 @@ struct command {
 /* After cmd ran for `ticks` of clock_ticks(): counts it in its latency
  * histogram (INFO latencystats) when latency-tracking is on. */
 void commands_record_latency(struct command *cmd, uint64_t ticks);
-/* Frees every command's latency histogram (CONFIG RESETSTAT, exit). */
-void commands_reset_latency(void);
+/* Zeroes every command's and subcommand's statistics and frees their
+ * latency histograms (CONFIG RESETSTAT, exit). */
+void commands_reset_stats(void);
 
 /* Builds the lookup tables and fills the derived fields; idempotent. */
 void commands_init(void);

@@ -83,15 +83,7 @@ void server_reset_stats(void)
     server.stat_client_qbuf_limit_disconnections = 0;
     server.stat_client_outbuf_limit_disconnections = 0;
     memset(server.metrics, 0, sizeof(server.metrics));
-    for (int i = 0; i < commands_count(); i++) {
-        struct command *c = commands_at(i);
-        c->calls = c->ticks = c->rejected_calls = c->failed_calls = 0;
-        for (int j = 0; j < c->nsub; j++) {
-            struct command *sub = &c->subcommands[j];
-            sub->calls = sub->ticks = sub->rejected_calls = sub->failed_calls = 0;
-        }
-    }
-    commands_reset_latency();
+    commands_reset_stats();
 }
 
 void server_count_error(const char *msg, size_t n)
@@ -439,5 +431,5 @@ void server_destroy(void)
     ae_destroy(server.loop);
     server.loop = NULL;
     slowlog_reset();
-    commands_reset_latency();
+    commands_reset_stats();         /* frees the latency histograms */
 }

@@ -403,6 +403,13 @@ static void reply_unknown_subcommand(struct client *c)
                  arg_print_len(c->argv[1], c->argvlen[1], 128), c->argv[1], upper);
 }
 
+void client_after_call(struct client *c, struct command *cmd, uint64_t ticks)
+{
+    if (server_cfg.slowlog_log_slower_than >= 0)
+        slowlog_record(c, cmd, c->argc, c->argv, c->argvlen, ticks);
+    commands_record_latency(cmd, ticks);
+}
+
 void client_execute(struct client *c)
 {
     struct command *container;
@@ -449,9 +456,7 @@ void client_execute(struct client *c)
     uint64_t t1 = clock_ticks();
     cmd->ticks += t1 - server.tick_mark;
     server.tick_mark = t1;
-    if (server_cfg.slowlog_log_slower_than >= 0 && c->argv != NULL)
-        slowlog_record(c, cmd, c->argc, c->argv, c->argvlen, t1 - t0);
-    commands_record_latency(cmd, t1 - t0);
+    client_after_call(c, cmd, t1 - t0);
     cmd->calls++;
     if (server.stat_total_error_replies > errors)   /* not after CONFIG RESETSTAT */
         cmd->failed_calls++;

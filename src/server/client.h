@@ -105,6 +105,10 @@ void client_flush_all(void);
  * arity, NOAUTH, handler, stats. */
 void client_execute(struct client *c);
 
+/* After cmd (c->argv) ran for `ticks` of clock_ticks(): the slow log and
+ * the command's latency histogram. Also for each command EXEC runs. */
+void client_after_call(struct client *c, struct command *cmd, uint64_t ticks);
+
 /* 1 when the client still has to AUTH. */
 int client_auth_required(const struct client *c);
 

@@ -9,12 +9,10 @@
 #include <string.h>
 
 #include "server/client.h"
-#include "server/config.h"
 #include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/reply.h"
 #include "server/server.h"
-#include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/hash.h"
 #include "util/zmalloc.h"
@@ -399,10 +397,7 @@ static void cmd_exec(struct client *c)
             ks_txn_begin();
         uint64_t t0 = clock_ticks();
         ks_server_call(c, q[i].cmd);
-        uint64_t took = clock_ticks() - t0;
-        if (server_cfg.slowlog_log_slower_than >= 0)    /* each, as Redis */
-            slowlog_record(c, q[i].cmd, c->argc, c->argv, c->argvlen, took);
-        commands_record_latency(q[i].cmd, took);
+        client_after_call(c, q[i].cmd, clock_ticks() - t0);   /* each, as Redis */
         q[i].cmd->calls++;
         server.stat_numcommands++;
     }

@@ -608,14 +608,20 @@ static void info_commandstat(struct buf *b, const struct command *c)
              c->rejected_calls, c->failed_calls);
 }
 
-static void info_commandstats(struct buf *b)
+/* fn for every command and subcommand, in table order. */
+static void info_each_command(struct buf *b, void (*fn)(struct buf *, const struct command *))
 {
     for (int i = 0; i < commands_count(); i++) {
         const struct command *c = commands_at(i);
-        info_commandstat(b, c);
+        fn(b, c);
         for (int j = 0; j < c->nsub; j++)
-            info_commandstat(b, &c->subcommands[j]);
+            fn(b, &c->subcommands[j]);
     }
+}
+
+static void info_commandstats(struct buf *b)
+{
+    info_each_command(b, info_commandstat);
 }
 
 static void info_errorstats(struct buf *b)
@@ -645,12 +651,7 @@ static void info_latencystat(struct buf *b, const struct command *c)
  * latency (its handler's run), in microseconds. */
 static void info_latencystats(struct buf *b)
 {
-    for (int i = 0; i < commands_count(); i++) {
-        const struct command *c = commands_at(i);
-        info_latencystat(b, c);
-        for (int j = 0; j < c->nsub; j++)
-            info_latencystat(b, &c->subcommands[j]);
-    }
+    info_each_command(b, info_latencystat);
 }
 
 static void info_replication(struct buf *b)

@@ -406,7 +406,7 @@ static void reply_unknown_subcommand(struct client *c)
 void client_after_call(struct client *c, struct command *cmd, uint64_t ticks)
 {
     if (server_cfg.slowlog_log_slower_than >= 0)
-        slowlog_record(c, cmd, c->argc, c->argv, c->argvlen, ticks);
+        slowlog_record(c, cmd, ticks);
     commands_record_latency(cmd, ticks);
 }
 

@@ -90,9 +90,11 @@ static char *copy_text(const char *s, size_t n, size_t *outlen)
 static long long limit_us = -2;
 static double limit_ticks;
 
-void slowlog_record(const struct client *c, const struct command *cmd, int argc,
-                    const char *const *argv, const size_t *argvlen, uint64_t ticks)
+void slowlog_record(const struct client *c, const struct command *cmd, uint64_t ticks)
 {
+    int argc = c->argc;
+    const char *const *argv = c->argv;
+    const size_t *argvlen = c->argvlen;
     if (server_cfg.slowlog_log_slower_than != limit_us) {
         limit_us = server_cfg.slowlog_log_slower_than;
         limit_ticks = (double)limit_us * clock_ticks_per_us();

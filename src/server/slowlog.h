@@ -16,10 +16,9 @@ struct client;
 struct command;
 struct obuf;
 
-/* After cmd ran (argc/argv: the command as sent) for `ticks` of
- * clock_ticks() (converted only when the entry is kept). */
-void slowlog_record(const struct client *c, const struct command *cmd, int argc,
-                    const char *const *argv, const size_t *argvlen, uint64_t ticks);
+/* After cmd (c->argv, as sent) ran for `ticks` of clock_ticks() (converted
+ * only when the entry is kept). */
+void slowlog_record(const struct client *c, const struct command *cmd, uint64_t ticks);
 long long slowlog_len(void);
 void slowlog_reset(void);
 /* SLOWLOG GET's reply: the newest count entries (count < 0: all). */

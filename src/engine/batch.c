@@ -15,6 +15,7 @@ static void batch_reset(struct lsm_batch *b)
     memset(hdr, 0, sizeof(hdr));
     buf_set(&b->rep, hdr, sizeof(hdr));
     b->user_bytes = 0;
+    b->npatch = 0;
 }
 
 void batch_init(struct lsm_batch *b)
@@ -27,6 +28,7 @@ void batch_free(struct lsm_batch *b)
 {
     buf_free(&b->rep);
     b->user_bytes = 0;
+    b->npatch = 0;
 }
 
 static uint32_t batch_count_raw(struct slice rep)
@@ -73,6 +75,7 @@ static int batch_parse_op(struct slice *in, int *type, struct slice *key,
     switch (*type) {
     case LSM_TYPE_VALUE:
     case LSM_TYPE_VPTR:
+    case BATCH_OP_PATCH:
         if (get_length_prefixed(in, value) != 0)
             return LSM_ECORRUPT;
         return 0;
@@ -113,9 +116,11 @@ int batch_iterate(const struct lsm_batch *b, batch_handler_fn fn, void *arg)
     return batch_iterate_contents(batch_contents(b), fn, arg);
 }
 
+/* Sums the bytes of a batch read from disk, where no PATCH can be. */
 static int batch_sum_bytes(void *arg, int type, struct slice key, struct slice value)
 {
-    (void)type;
+    if (type == BATCH_OP_PATCH)
+        return LSM_ECORRUPT;
     *(uint64_t *)arg += key.len + value.len;
     return 0;
 }
@@ -128,6 +133,7 @@ int batch_set_contents(struct lsm_batch *b, struct slice contents)
         return LSM_ECORRUPT;
     buf_set(&b->rep, contents.data, contents.len);
     b->user_bytes = bytes;
+    b->npatch = 0;
     return 0;
 }
 
@@ -142,6 +148,13 @@ static void batch_add(struct lsm_batch *b, int type, struct slice key,
         put_length_prefixed(&b->rep, *value);
         b->user_bytes += value->len;
     }
+    if (type == BATCH_OP_PATCH)
+        b->npatch++;
+}
+
+void batch_add_op(struct lsm_batch *b, int type, struct slice key, struct slice value)
+{
+    batch_add(b, type, key, type == LSM_TYPE_DELETION ? NULL : &value);
 }
 
 void batch_put(struct lsm_batch *b, struct slice key, struct slice value)
@@ -167,6 +180,7 @@ void batch_append(struct lsm_batch *dst, const struct lsm_batch *src)
     batch_set_count(dst, batch_count_raw(buf_slice(&dst->rep)) + batch_count_raw(s));
     buf_append(&dst->rep, s.data + BATCH_HEADER_SIZE, s.len - BATCH_HEADER_SIZE);
     dst->user_bytes += src->user_bytes;
+    dst->npatch += src->npatch;
 }
 
 /* ---- public API (lsm.h) ---- */
@@ -201,6 +215,15 @@ void lsm_batch_put(struct lsm_batch *b, const void *key, size_t klen,
 void lsm_batch_delete(struct lsm_batch *b, const void *key, size_t klen)
 {
     batch_delete(b, slice_make(key, klen));
+}
+
+int lsm_batch_patch(struct lsm_batch *b, const void *key, size_t klen, const void *data,
+                    size_t n)
+{
+    if (n == 0 || n > LSM_PATCH_MAX)
+        return LSM_EINVAL;
+    batch_add(b, BATCH_OP_PATCH, slice_make(key, klen), &(struct slice){ data, n });
+    return 0;
 }
 
 uint32_t lsm_batch_count(const struct lsm_batch *b)

@@ -5,10 +5,15 @@
  *   count:    fixed32 (LE)   number of operations
  *   count times:
  *     type byte: LSM_TYPE_VALUE | LSM_TYPE_DELETION | LSM_TYPE_VPTR
+ *                (| BATCH_OP_PATCH, in memory only: see below)
  *     key:       varint32 length + bytes
- *     value:     varint32 length + bytes   (VALUE and VPTR only)
+ *     value:     varint32 length + bytes   (VALUE, VPTR and PATCH only)
  * Operation i (0-based, in insertion order) gets sequence `sequence + i`, so
  * a later operation on the same key wins.
+ * A PATCH operation (lsm_batch_patch: its value is the new first bytes of the
+ * key's value) is resolved by the write leader into a VALUE, VPTR or
+ * DELETION before the batch reaches the WAL or a memtable; a WAL record that
+ * holds one is corrupt (batch_set_contents refuses it).
  * Invariants: contents are always a complete, valid encoding (the builders
  * keep it so; batch_set_contents() checks input from disk).
  * Thread rules: a batch is used by one thread at a time. */
@@ -27,7 +32,10 @@
 struct lsm_batch {
     struct buf rep;          /* header + records, always valid */
     uint64_t user_bytes;     /* sum of key + value lengths (for stats) */
+    uint32_t npatch;         /* PATCH operations in rep */
 };
+
+#define BATCH_OP_PATCH 3
 
 /* Initializes an embedded batch (empty, sequence 0) / releases its memory. */
 void batch_init(struct lsm_batch *b);
@@ -61,5 +69,12 @@ void batch_put_vptr(struct lsm_batch *b, struct slice key, struct slice ptr);
 /* Slice versions of lsm_batch_put / lsm_batch_delete. */
 void batch_put(struct lsm_batch *b, struct slice key, struct slice value);
 void batch_delete(struct lsm_batch *b, struct slice key);
+/* Adds an operation of any type (value ignored for a deletion). */
+void batch_add_op(struct lsm_batch *b, int type, struct slice key, struct slice value);
+/* 1 when the batch holds PATCH operations (to be resolved before the WAL). */
+static inline int batch_has_patch(const struct lsm_batch *b)
+{
+    return b->npatch > 0;
+}
 
 #endif

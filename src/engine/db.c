@@ -653,6 +653,7 @@ static void db_free(struct lsm_db *db)
     if (db->lock)
         io_unlock(db->lock);
     batch_free(&db->group);
+    batch_free(&db->patched);
     zfree(db->pending);
     zfree(db->running);
     pthread_mutex_destroy(&db->mu);
@@ -685,6 +686,7 @@ int lsm_open(const char *dir, const struct lsm_options *opt, struct lsm_db **out
     db->sv_live.next = db->sv_live.prev = &db->sv_live;
     db->snaps.next = db->snaps.prev = &db->snaps;
     batch_init(&db->group);
+    batch_init(&db->patched);
     db->copt.l0_trigger = opt->l0_compaction_trigger;
     db->copt.base_bytes = opt->max_bytes_for_level_base;
     db->copt.multiplier = opt->level_size_multiplier;
@@ -1114,6 +1116,107 @@ static int make_room(struct lsm_db *db, int force)
 
 /* Builds the group to commit from the queue head (mu held). Returns the last
  * writer included. */
+/* ---- PATCH operations (lsm_batch_patch) ---- */
+
+struct patch_ctx {
+    struct lsm_db *db;
+    struct lsm_batch *out;
+    struct buf cur;              /* the value (or pointer) being patched */
+    struct buf ptr;              /* a patched pointer */
+    int rc;
+};
+
+/* The last operation on one key among those already resolved: its value
+ * inside the batch being built. */
+struct patch_find {
+    struct slice key;
+    struct slice val;
+    int type, found;
+};
+
+static int patch_find_op(void *arg, int type, struct slice key, struct slice value)
+{
+    struct patch_find *f = arg;
+    if (slice_equal(key, f->key)) {
+        f->found = 1;
+        f->type = type;
+        f->val = value;
+    }
+    return 0;
+}
+
+/* Patches a value of this batch where it lies (same length): the write it
+ * belongs to is the key's latest, so the PATCH itself adds nothing. */
+static int patch_in_place(struct patch_find *f, struct slice data)
+{
+    struct slice at = f->val;
+    size_t full;
+    int r;
+
+    if (f->type == LSM_TYPE_VPTR && (r = vlog_db_pointer_prefix(f->val, &at, &full)) < 0)
+        return r;
+    if (f->type != LSM_TYPE_DELETION && at.len > 0)
+        memcpy((char *)at.data, data.data, data.len < at.len ? data.len : at.len);
+    return 0;
+}
+
+static int patch_op(void *arg, int type, struct slice key, struct slice value)
+{
+    struct patch_ctx *c = arg;
+    struct patch_find f = { key, { NULL, 0 }, LSM_TYPE_DELETION, 0 };
+    int r;
+
+    if (type != BATCH_OP_PATCH) {
+        batch_add_op(c->out, type, key, value);
+        return 0;
+    }
+    batch_iterate(c->out, patch_find_op, &f);   /* the batch's own earlier write */
+    if (f.found) {
+        r = patch_in_place(&f, value);
+        return r != 0 ? (c->rc = r) : 0;
+    }
+    buf_clear(&c->cur);
+    r = db_get_latest(c->db, key, &c->cur, &f.type);
+    if (r < 0)
+        return c->rc = r;
+    f.found = r == 1;
+    if (!f.found || f.type == LSM_TYPE_DELETION) {
+        batch_add_op(c->out, LSM_TYPE_DELETION, key, value);   /* stays absent */
+    } else if (f.type == LSM_TYPE_VPTR) {
+        buf_clear(&c->ptr);
+        r = vlog_db_patch_pointer(buf_slice(&c->cur), value, &c->ptr);
+        if (r != 0)
+            return c->rc = r;
+        batch_add_op(c->out, LSM_TYPE_VPTR, key, buf_slice(&c->ptr));
+    } else {
+        size_t n = value.len < c->cur.len ? value.len : c->cur.len;
+        if (n > 0)
+            memcpy(c->cur.data, value.data, n);
+        batch_add_op(c->out, LSM_TYPE_VALUE, key, buf_slice(&c->cur));
+    }
+    return 0;
+}
+
+/* out = in with every PATCH turned into the write it amounts to, against
+ * the latest version of its key (mu not held; the caller leads the writer
+ * queue, so no other write lands meanwhile). 0 or the read's error. */
+static int resolve_patches(struct lsm_db *db, const struct lsm_batch *in, struct lsm_batch *out)
+{
+    struct patch_ctx c = { db, out, BUF_INIT, BUF_INIT, 0 };
+    int rc;
+
+    lsm_batch_clear(out);
+    rc = batch_iterate(in, patch_op, &c);
+    if (c.rc != 0)
+        rc = c.rc;
+    batch_set_sequence(out, batch_get_sequence(in));
+    buf_free(&c.cur);
+    buf_free(&c.ptr);
+    if (rc == LSM_ECORRUPT && c.rc == 0)
+        db_set_error(rc, "write: malformed batch");
+    return rc;
+}
+
 static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, int *sync)
 {
     struct db_writer *first = db->wq_head, *w, *last = first;
@@ -1205,9 +1308,19 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
             if (p == last)
                 break;
         }
-        rc = vlog_db_prepare(db, group, w.gc != NULL);
-        if (rc != 0)
-            db_set_bg_error(db, rc, lsm_last_error());
+        if (group != NULL && batch_has_patch(group)) {
+            /* Read here, where no other write runs (as GC's check below). A
+             * failed read fails this group's write only. */
+            pthread_mutex_unlock(&db->mu);
+            rc = resolve_patches(db, group, &db->patched);
+            pthread_mutex_lock(&db->mu);
+            group = &db->patched;
+        }
+        if (rc == 0) {
+            rc = vlog_db_prepare(db, group, w.gc != NULL);
+            if (rc != 0)
+                db_set_bg_error(db, rc, lsm_last_error());
+        }
         if (rc == 0 && w.gc != NULL) {
             /* Conditional rewrite: checked here, where no other write runs. */
             pthread_mutex_unlock(&db->mu);

@@ -169,6 +169,7 @@ int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
     struct table_out o;
     struct iter *it;
     struct slice ukey = slice_make("", 0);   /* in mem's arena: stable */
+    struct buf newer = BUF_INIT;             /* the key's newer version, if a pointer */
     uint64_t bytes = 0, last_seq_for_key = 0;
     int rc, has_ukey = 0;
 
@@ -190,18 +191,23 @@ int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
                 ukey = p.user_key;
                 has_ukey = 1;
                 last_seq_for_key = LSM_MAX_SEQ + 1;
+                buf_clear(&newer);
             }
             shadowed = last_seq_for_key <= smallest_snap;
             last_seq_for_key = p.seq;
-            if (shadowed) {
-                if (p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
-                    db->vlog.dropped(db->vlog.arg, iter_value(it), edit);
+            if (shadowed && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
+                db->vlog.dropped(db->vlog.arg, iter_value(it), buf_slice(&newer), edit);
+            if (p.type == LSM_TYPE_VPTR)
+                buf_set(&newer, iter_value(it).data, iter_value(it).len);
+            else
+                buf_clear(&newer);
+            if (shadowed)
                 continue;
-            }
         }
         rc = out_add(&o, iter_key(it), iter_value(it));
     }
     iter_destroy(it);
+    buf_free(&newer);
     if (rc != 0) {
         db_set_error(rc, "%s: write: %s", o.path.data, sst_last_error());
         out_abandon(db, &o);
@@ -440,6 +446,7 @@ struct drop_state {
     struct buf cur_ukey;
     int has_ukey;
     uint64_t last_seq_for_key;
+    struct buf newer;       /* the key's newer input version, if a pointer */
 };
 
 /* The merge loop, mu NOT held. */
@@ -447,7 +454,7 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
                               struct comp_state *s)
 {
     struct iter *in = compaction_input_iter(db, c);
-    struct drop_state d = { BUF_INIT, 0, 0 };
+    struct drop_state d = { BUF_INIT, 0, 0, BUF_INIT };
     struct buf tmp = BUF_INIT, last_out_ukey = BUF_INIT, newval = BUF_INIT;
     uint64_t n = 0;
     int rc = 0;
@@ -478,6 +485,7 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
             buf_set(&d.cur_ukey, p.user_key.data, p.user_key.len);
             d.has_ukey = 1;
             d.last_seq_for_key = LSM_MAX_SEQ + 1;
+            buf_clear(&d.newer);
         }
         if (d.last_seq_for_key <= smallest_snap) {
             drop = 1;   /* a newer version is visible to every reader */
@@ -489,7 +497,8 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
                 act = vlog_db_filter(db, p.user_key, type, val, &newval);
             filtered = act != LSM_FILTER_KEEP;
             if (filtered && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
-                db->vlog.dropped(db->vlog.arg, val, &c->edit);  /* its value is garbage now */
+                db->vlog.dropped(db->vlog.arg, val, slice_make("", 0),
+                                 &c->edit);  /* its value is garbage now */
             if (act == LSM_FILTER_REPLACE) {
                 type = LSM_TYPE_VALUE;
                 buf_clear(&tmp);
@@ -511,7 +520,11 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
         }
         d.last_seq_for_key = p.seq;
         if (drop && !filtered && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
-            db->vlog.dropped(db->vlog.arg, iter_value(in), &c->edit);
+            db->vlog.dropped(db->vlog.arg, iter_value(in), buf_slice(&d.newer), &c->edit);
+        if (p.type == LSM_TYPE_VPTR)
+            buf_set(&d.newer, iter_value(in).data, iter_value(in).len);
+        else
+            buf_clear(&d.newer);
         if (drop)
             continue;
 
@@ -561,6 +574,7 @@ static int do_compaction_work(struct lsm_db *db, struct compaction *c, uint64_t 
     if (rc == 0 && s->nout > 0)
         rc = sync_dir(db);
     buf_free(&d.cur_ukey);
+    buf_free(&d.newer);
     buf_free(&tmp);
     buf_free(&newval);
     buf_free(&last_out_ukey);

@@ -36,8 +36,11 @@ struct db_vlog_hooks {
     int (*resolve)(void *arg, struct slice key, struct slice ptr, struct buf *value);
     /* Compaction dropped a VPTR entry (shadowed, deleted or filtered): add its
      * size to its segment's discard count in e, which is applied with the
-     * compaction's own edit. Compaction thread, mu not held. */
-    void (*dropped)(void *arg, struct slice ptr, struct version_edit *e);
+     * compaction's own edit, unless newer (the value of the key's next newer
+     * version in the same pass, empty when none or not a pointer) names the
+     * same entry: a patched pointer (lsm_batch_patch) keeps its entry alive.
+     * Compaction thread, mu not held. */
+    void (*dropped)(void *arg, struct slice ptr, struct slice newer, struct version_edit *e);
     /* A hint that the value a VPTR entry points at will be read soon (an
      * iterator's lookahead); no error. NULL: no lookahead. */
     void (*prefetch)(void *arg, struct slice ptr);
@@ -167,6 +170,7 @@ struct lsm_db {
 
     struct db_writer *wq_head, *wq_tail; /* (mu) */
     struct lsm_batch group;            /* leader only */
+    struct lsm_batch patched;          /* leader only: a group with its PATCHes resolved */
 
     struct lsm_snapshot snaps;         /* (mu) list head, oldest first */
 

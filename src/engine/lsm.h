@@ -190,6 +190,16 @@ void lsm_batch_clear(struct lsm_batch *b);
 void lsm_batch_put(struct lsm_batch *b, const void *key, size_t klen,
                    const void *val, size_t vlen);
 void lsm_batch_delete(struct lsm_batch *b, const void *key, size_t klen);
+/* Replaces the first n bytes (1 <= n <= LSM_PATCH_MAX, else LSM_EINVAL) of
+ * the key's value as it stands when the batch is applied (after the batch's
+ * own earlier operations), keeping the rest and the length: a value of
+ * fewer than n bytes takes only its length's worth; an absent key stays
+ * absent (the operation becomes a deletion). A separated value is not read
+ * or rewritten: the new bytes live in its pointer (docs/format-vlog.md), so
+ * changing a large value's header costs no value-log I/O. */
+#define LSM_PATCH_MAX LSM_VALUE_PREFIX_MAX   /* 16 */
+int lsm_batch_patch(struct lsm_batch *b, const void *key, size_t klen, const void *data,
+                    size_t n);
 uint32_t lsm_batch_count(const struct lsm_batch *b);
 size_t lsm_batch_size(const struct lsm_batch *b);   /* encoded bytes */
 

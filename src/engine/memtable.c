@@ -410,6 +410,8 @@ static int memtable_batch_op(void *arg, int type, struct slice key, struct slice
 {
     struct memtable_batch_ctx *c = arg;
 
+    if (type == BATCH_OP_PATCH)     /* resolved by the write leader, never here */
+        return LSM_EINVAL;
     /* An exact duplicate (replayed twice) is harmless: same version. */
     memtable_add(c->mt, c->seq++, type, key, value);
     return 0;

@@ -834,6 +834,8 @@ int vlog_read(struct vlog *vl, const struct vlog_ptr *p, const struct slice *key
         why = "value length differs from the pointer";
         goto corrupt;
     }
+    /* The pointer's prefix wins: a patch (lsm_batch_patch) changed it. */
+    memcpy(value->data, p->prefix, p->prefix_len);
     __atomic_add_fetch(&vl->st.reads, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&vl->st.bytes_read, p->length, __ATOMIC_RELAXED);
     goto out;

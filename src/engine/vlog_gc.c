@@ -146,9 +146,30 @@ static void prefetch_hook(void *arg, struct slice ptr)
         vlog_prefetch(vd->vl, &p);
 }
 
-static void dropped_hook(void *arg, struct slice ptr, struct version_edit *e)
+int vlog_db_same_place(struct slice a, struct slice b)
+{
+    struct vlog_ptr pa, pb;
+    return vlog_ptr_decode(a, &pa) == 0 && vlog_ptr_decode(b, &pb) == 0 &&
+           pa.segment == pb.segment && pa.offset == pb.offset;
+}
+
+int vlog_db_patch_pointer(struct slice ptr, struct slice data, struct buf *out)
+{
+    struct vlog_ptr p;
+    if (vlog_ptr_decode(ptr, &p) != 0) {
+        db_set_error(LSM_ECORRUPT, "malformed value pointer");
+        return LSM_ECORRUPT;
+    }
+    memcpy(p.prefix, data.data, data.len < p.prefix_len ? data.len : p.prefix_len);
+    vlog_ptr_encode(&p, out);
+    return 0;
+}
+
+static void dropped_hook(void *arg, struct slice ptr, struct slice newer, struct version_edit *e)
 {
     (void)arg;
+    if (newer.len > 0 && vlog_db_same_place(ptr, newer))
+        return;     /* a patched version still points there */
     vlog_discard_add(e, ptr);
 }
 
@@ -917,8 +938,9 @@ int vlog_db_gc_build(struct lsm_db *db, struct vlog_gc_batch *g, struct lsm_batc
         if (r != 1 || type != LSM_TYPE_VPTR || vlog_ptr_decode(buf_slice(&cur), &p) != 0 ||
             p.segment != it->old.segment || p.offset != it->old.offset)
             continue;
+        /* p, not it->old: a patch since the scan lives in p's prefix. */
         rc = vlog_add_stored(vd->vl, key, slice_make(g->data.data + it->soff, it->slen),
-                             it->flags, &it->old, &np);
+                             it->flags, &p, &np);
         if (rc != 0) {
             db_set_error(rc, "%s", vlog_last_error());
             vd->broken = 1;

@@ -124,6 +124,14 @@ int vlog_db_filter(struct lsm_db *db, struct slice ukey, int type, struct slice 
  * LSM_ECORRUPT. */
 int vlog_db_pointer_prefix(struct slice ptr, struct slice *prefix, size_t *full_len);
 
+/* The encoded pointer ptr with the first bytes of its value replaced by
+ * data (cut to the value's length), appended to out: the entry it names is
+ * unchanged, reads overlay the pointer's prefix (lsm_batch_patch). 0, or
+ * LSM_ECORRUPT for a malformed pointer. */
+int vlog_db_patch_pointer(struct slice ptr, struct slice data, struct buf *out);
+/* 1 when two encoded pointers name the same entry (segment and offset). */
+int vlog_db_same_place(struct slice a, struct slice b);
+
 /* Discard accounting: adds ptr's entry length to its segment's count in e
  * (merged per segment). Exposed for tests. */
 void vlog_discard_add(struct version_edit *e, struct slice ptr);

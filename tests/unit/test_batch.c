@@ -223,6 +223,33 @@ START_TEST(test_bad_contents_rejected)
 }
 END_TEST
 
+/* A PATCH lives in memory only: it is counted, appended with the batch,
+ * and a WAL record that holds one is corrupt. */
+START_TEST(test_patch_ops)
+{
+    struct lsm_batch *a = lsm_batch_create(), *b = lsm_batch_create(), *c = lsm_batch_create();
+
+    ck_assert_int_eq(lsm_batch_patch(a, "k", 1, "", 0), LSM_EINVAL);
+    ck_assert_int_eq(lsm_batch_patch(a, "k", 1, "01234567890123456", 17), LSM_EINVAL);
+    ck_assert_uint_eq(lsm_batch_count(a), 0);
+    ck_assert(!batch_has_patch(a));
+    lsm_batch_put(a, "k", 1, "value", 5);
+    ck_assert_int_eq(lsm_batch_patch(a, "k", 1, "0123456789abcdef", 16), 0);
+    ck_assert(batch_has_patch(a));
+    ck_assert_uint_eq(lsm_batch_count(a), 2);
+    batch_append(b, a);
+    ck_assert(batch_has_patch(b));
+    ck_assert_int_eq(batch_iterate(b, NULL, NULL), 0);
+    ck_assert_int_eq(batch_set_contents(c, batch_contents(b)), LSM_ECORRUPT);
+    ck_assert_uint_eq(lsm_batch_count(c), 0);
+    lsm_batch_clear(b);
+    ck_assert(!batch_has_patch(b));
+    lsm_batch_destroy(a);
+    lsm_batch_destroy(b);
+    lsm_batch_destroy(c);
+}
+END_TEST
+
 START_TEST(test_random_bytes_never_crash)
 {
     const char *env = getenv("SEED");
@@ -271,6 +298,7 @@ static Suite *batch_suite(void)
     tcase_add_test(tc, test_every_truncation_rejected);
     tcase_add_test(tc, test_bad_contents_rejected);
     tcase_add_test(tc, test_random_bytes_never_crash);
+    tcase_add_test(tc, test_patch_ops);
     suite_add_tcase(s, tc);
     return s;
 }

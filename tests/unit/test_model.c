@@ -1,6 +1,7 @@
 /* test_model: model-based randomized test of the engine through lsm.h.
  *
- * Random puts, deletes and batches (lsm_write), point reads, snapshots
+ * Random puts, deletes and batches (lsm_write, with lsm_batch_patch among
+ * their operations: new first bytes for the key's value), point reads, snapshots
  * (reads at a snapshot must see the model as it was when the snapshot was
  * taken), iterators (forward, backward, seek, seek_for_prev, random lower and
  * upper bounds, long-lived iterators that outlive later writes) are checked
@@ -154,6 +155,18 @@ static void model_put(struct model *m, const void *k, size_t kn, struct blob *v)
     m->e[i].k = blob_new(k, kn);
     m->e[i].v = blob_ref(v);
     m->n++;
+}
+
+/* lsm_batch_patch on the model: the first bytes change; absent stays absent. */
+static void model_patch(struct model *m, const void *k, size_t kn, const char *d, size_t dn)
+{
+    struct blob *cur = model_get(m, k, kn), *nv;
+    if (cur == NULL)
+        return;
+    nv = blob_new(cur->data, cur->len);
+    memcpy(nv->data, d, dn < nv->len ? dn : nv->len);
+    model_put(m, k, kn, nv);
+    blob_unref(nv);
 }
 
 static void model_del(struct model *m, const void *k, size_t kn)
@@ -759,6 +772,8 @@ static void op_batch(void)
         char k[MAX_KEY];
         size_t kn;
         struct blob *v;
+        char pd[LSM_PATCH_MAX];     /* a patch's bytes (pn > 0) */
+        size_t pn;
     } ops[40];
     int n = 1 + (int)rnd_n(rnd_n(4) == 0 ? 40 : 8), i, rc;
     struct lsm_write_options wo = random_wo();
@@ -769,6 +784,16 @@ static void op_batch(void)
             int j = (int)rnd_n((uint64_t)i);
             memcpy(ops[i].k, ops[j].k, ops[j].kn);
             ops[i].kn = ops[j].kn;
+        }
+        ops[i].pn = 0;
+        ops[i].v = NULL;
+        if (rnd_n(5) == 0) {            /* a patch, of a key that may be absent */
+            ops[i].pn = 1 + (size_t)rnd_n(LSM_PATCH_MAX);
+            for (size_t j = 0; j < ops[i].pn; j++)
+                ops[i].pd[j] = (char)('A' + rnd_n(26));
+            if (lsm_batch_patch(b, ops[i].k, ops[i].kn, ops[i].pd, ops[i].pn) != 0)
+                fail_rc("lsm_batch_patch", LSM_EINVAL);
+            continue;
         }
         ops[i].v = rnd_n(4) == 0 ? NULL : make_value(op_no * 64 + (uint64_t)i);
         if (ops[i].v)
@@ -788,7 +813,9 @@ static void op_batch(void)
     if (rc != 0)
         fail_rc("lsm_write", rc);
     for (i = 0; i < n; i++) {
-        if (ops[i].v) {
+        if (ops[i].pn > 0) {
+            model_patch(&cur, ops[i].k, ops[i].kn, ops[i].pd, ops[i].pn);
+        } else if (ops[i].v) {
             model_put(&cur, ops[i].k, ops[i].kn, ops[i].v);
             blob_unref(ops[i].v);
         } else {

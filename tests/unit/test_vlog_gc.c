@@ -9,7 +9,9 @@
  * - concurrent: reader threads (gets, snapshot iterators) check every value
  *   while a writer overwrites/deletes and GC runs in the background;
  * - corruption: a flipped byte in a vlog entry is LSM_ECORRUPT for that key
- *   (file + offset), never data; other keys read fine.
+ *   (file + offset), never data; other keys read fine;
+ * - lsm_batch_patch: new first bytes without a value-log read or append,
+ *   through snapshots, iterators, tables, reopen, discard counts and GC.
  * SEED=n for the random parts (printed). */
 #include <check.h>
 #include <dirent.h>
@@ -1368,6 +1370,194 @@ START_TEST(test_vlog_io_error)
 }
 END_TEST
 
+/* lsm_batch_patch: the first bytes of a value change, the rest and the
+ * length stay; a separated value is neither read nor rewritten (the new
+ * bytes live in its pointer). _i = 0: values separated, 1: all inline. */
+static void expect_value(struct lsm_db *db, const struct lsm_snapshot *snap, const char *k,
+                         const char *want, size_t wn)
+{
+    struct lsm_read_options ro;
+    char *v = NULL;
+    size_t n = 0;
+    int rc;
+
+    lsm_read_options_init(&ro);
+    ro.snapshot = snap;
+    rc = lsm_get(db, &ro, k, strlen(k), &v, &n);
+    if (want == NULL) {
+        EXPECT(rc == LSM_ENOTFOUND, "%s: expected absent, rc %d", k, rc);
+        return;
+    }
+    EXPECT(rc == 0, "%s: get rc %d (%s)", k, rc, lsm_last_error());
+    EXPECT(n == wn && memcmp(v, want, wn) == 0, "%s: value differs (%zu bytes, want %zu): "
+           "%.8s", k, n, wn, v);
+    lsm_free(v);
+}
+
+static void patch1(struct lsm_db *db, const char *k, const char *data)
+{
+    struct lsm_batch *b = lsm_batch_create();
+    ck_assert_int_eq(lsm_batch_patch(b, k, strlen(k), data, strlen(data)), 0);
+    EXPECT(lsm_write(db, NULL, b) == 0, "patch %s: %s", k, lsm_last_error());
+    lsm_batch_destroy(b);
+}
+
+START_TEST(test_patch_values)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_batch *b;
+    struct lsm_stats st0, st1;
+    const struct lsm_snapshot *snap;
+    struct lsm_iter *it;
+    char big[1000], orig[1000], want[1000], head[16];
+    size_t got = 0, full = 0;
+    int pass;
+
+    opts(&o);
+    o.vlog_gc_ratio = 2.0;
+    if (_i == 1)
+        o.value_separation_threshold = 0;
+    db = open_db(&o);
+    for (size_t j = 0; j < sizeof big; j++)
+        big[j] = (char)('a' + j % 26);
+    memcpy(orig, big, sizeof big);
+    ck_assert_int_eq(lsm_put(db, NULL, "big", 3, big, sizeof big), 0);
+    ck_assert_int_eq(lsm_put(db, NULL, "abc", 3, "abc", 3), 0);
+    ck_assert_int_eq(lsm_put(db, NULL, "gone", 4, "xyz", 3), 0);
+    ck_assert_int_eq(lsm_delete(db, NULL, "gone", 4), 0);
+    snap = lsm_snapshot_create(db);
+    st0 = stats(db);
+
+    patch1(db, "big", "HEAD");
+    patch1(db, "big", "HX");                 /* on top of the first patch */
+    patch1(db, "abc", "ABCDEFG");            /* cut to the value's 3 bytes */
+    patch1(db, "gone", "Z");                 /* deleted: stays absent */
+    patch1(db, "never", "Z");                /* absent: stays absent */
+    b = lsm_batch_create();
+    ck_assert_int_eq(lsm_batch_patch(b, "big", 3, "x", 0), LSM_EINVAL);
+    ck_assert_int_eq(lsm_batch_patch(b, "big", 3, "0123456789abcdefg", 17), LSM_EINVAL);
+    /* A patch after a write of the same key in one batch applies to it. */
+    lsm_batch_put(b, "pair", 4, big, sizeof big);
+    ck_assert_int_eq(lsm_batch_patch(b, "pair", 4, "Q", 1), 0);
+    lsm_batch_put(b, "small", 5, "hello", 5);
+    ck_assert_int_eq(lsm_batch_patch(b, "small", 5, "J", 1), 0);
+    lsm_batch_delete(b, "del", 3);
+    ck_assert_int_eq(lsm_batch_patch(b, "del", 3, "J", 1), 0);
+    ck_assert_int_eq(lsm_batch_count(b), 6);   /* 3 of them go: patched in place */
+    EXPECT(lsm_write(db, NULL, b) == 0, "batch: %s", lsm_last_error());
+    lsm_batch_destroy(b);
+    st1 = stats(db);
+    if (_i == 0)    /* only "pair" reached the value log, nothing was read */
+        EXPECT(st1.vlog_bytes == st0.vlog_bytes + 16 + 4 + sizeof big,
+               "vlog %" PRIu64 " -> %" PRIu64, st0.vlog_bytes, st1.vlog_bytes);
+
+    for (pass = 0; pass < 3; pass++) {
+        memcpy(want, orig, sizeof orig);
+        memcpy(want, "HXAD", 4);
+        expect_value(db, NULL, "big", want, sizeof big);
+        expect_value(db, snap, "big", big, sizeof big);     /* the snapshot's view */
+        expect_value(db, NULL, "abc", "ABC", 3);
+        expect_value(db, NULL, "gone", NULL, 0);
+        expect_value(db, NULL, "never", NULL, 0);
+        expect_value(db, NULL, "small", "Jello", 5);
+        expect_value(db, NULL, "del", NULL, 0);
+        memcpy(want, orig, sizeof orig);
+        want[0] = 'Q';
+        expect_value(db, NULL, "pair", want, sizeof big);
+        ck_assert_int_eq(lsm_get_prefix(db, NULL, "big", 3, head, sizeof head, &got, &full), 0);
+        EXPECT(got == sizeof head && full == sizeof big && memcmp(head, "HXADefghijklmnop", 16) == 0,
+               "prefix %.16s", head);
+        /* Iterators see the patched bytes too (the value is read lazily). */
+        it = lsm_iter_create(db, NULL);
+        lsm_iter_seek(it, "big", 3);
+        EXPECT(lsm_iter_valid(it), "iterator at big");
+        {
+            size_t vn = 0;
+            const char *vv = lsm_iter_value(it, &vn);
+            EXPECT(vv != NULL && vn == sizeof big && memcmp(vv, "HXADefgh", 8) == 0,
+                   "iterator value");
+        }
+        lsm_iter_destroy(it);
+        /* Then the same from tables, and after a reopen (WAL replay). */
+        if (pass == 0) {
+            ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+        } else if (pass == 1) {
+            lsm_snapshot_release(db, snap);
+            ck_assert_int_eq(lsm_close(db), 0);
+            db = open_db(&o);
+            snap = lsm_snapshot_create(db);
+            memcpy(big, "HXAD", 4);          /* no older view after a reopen */
+        }
+    }
+    lsm_snapshot_release(db, snap);
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
+/* Patched separated values through flush, compaction and GC: a patch is no
+ * garbage (the entry is still the key's), GC moves the entry and keeps the
+ * patched bytes, and the old segments go. */
+START_TEST(test_patch_gc)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct lsm_stats st;
+    char v[2048], k[16];
+    uint64_t want = 0;
+    int i, round;
+
+    opts(&o);
+    o.vlog_gc_ratio = 2.0;          /* GC only when asked */
+    db = open_db(&o);
+    for (i = 0; i < NK; i++)
+        put(db, i, 1);
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    for (round = 0; round < 3; round++)     /* versions sharing one entry */
+        for (i = 0; i < NK; i++) {
+            key_of(k, i);
+            patch1(db, k, round == 2 ? "PP" : "pp");
+        }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    st = stats(db);
+    EXPECT(st.vlog_discard_bytes == 0, "patches counted as garbage: %" PRIu64,
+           st.vlog_discard_bytes);
+    /* Now make half of it garbage, and collect. */
+    for (i = 0; i < NK; i += 2) {
+        size_t n = value_of(v, i, 1);
+        if (n >= o.value_separation_threshold)
+            want += 16 + 7 + n;
+        del(db, i);
+    }
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    st = stats(db);
+    EXPECT(st.vlog_discard_bytes == want, "discard %" PRIu64 ", want %" PRIu64,
+           st.vlog_discard_bytes, want);
+    ck_assert_int_eq(lsm_close(db), 0);
+    o.vlog_gc_ratio = 0.3;          /* about half of each segment is garbage */
+    db = open_db(&o);
+    ck_assert_int_eq(lsm_vlog_gc(db, 1), 0);
+    st = stats(db);
+    EXPECT(st.vlog_gc_bytes_rewritten > 0, "GC moved the live entries");
+    /* The older (pre-GC) versions go with a compaction; then the segments. */
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(lsm_vlog_gc(db, 1), 0);
+    st = stats(db);
+    EXPECT(st.vlog_gc_bytes_reclaimed > 0, "GC removed segments");
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < NK; i++) {
+            size_t n = value_of(v, i, 1);
+            key_of(k, i);
+            memcpy(v, "PP", 2);
+            expect_value(db, NULL, k, i % 2 ? v : NULL, n);
+        }
+        ck_assert_int_eq(lsm_close(db), 0);
+        db = open_db(&o);
+    }
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
+
 static Suite *vlog_gc_suite(void)
 {
     Suite *s = suite_create("vlog_gc");
@@ -1391,6 +1581,8 @@ static Suite *vlog_gc_suite(void)
     tcase_add_loop_test(tc, test_compaction_filters, 0, 2);
     tcase_add_loop_test(tc, test_vlog_io_error, 0, 2);
     tcase_add_test(tc, test_sync_skips_clean_vlog);
+    tcase_add_loop_test(tc, test_patch_values, 0, 2);
+    tcase_add_test(tc, test_patch_gc);
     suite_add_tcase(s, tc);
     return s;
 }

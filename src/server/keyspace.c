@@ -29,6 +29,7 @@ enum {
     MK_DEFER = 'D'
 };
 #define REC_HAS_EXPIRE 0x01
+#define REC_EXPIRE_SLOT 0x02        /* the expire field is there, unused */
 #define REC_HDR_MAX 10
 #define MAP_VERSION 1
 #define COUNT_LEN 32
@@ -87,6 +88,7 @@ struct tent {
     size_t vlen;
     uint64_t hash;
     int del;
+    int patch;                      /* val: the record's new 10-byte header */
     int soft;                       /* only lazy expiry / cursor writes */
     int db;                         /* data key of this db, -1 metadata */
 };
@@ -333,15 +335,30 @@ static void mk_cursor_key(struct buf *b, uint64_t id)
     buf_append(b, p, 8);
 }
 
-/* A record (zmalloc'd, *outlen bytes). */
+/* The 10-byte header of a record with expire exp (-1: none; the field is
+ * there all the same). */
+static void rec_header10(char *r, int type, int64_t exp)
+{
+    r[0] = (char)type;
+    r[1] = (char)(exp >= 0 ? REC_HAS_EXPIRE : REC_EXPIRE_SLOT);
+    encode_fixed64(r + 2, exp >= 0 ? (uint64_t)exp : 0);
+}
+
+/* A record (zmalloc'd, *outlen bytes). One the engine will separate keeps
+ * the expire field even without an expire, so that EXPIRE, PERSIST and
+ * GETEX can patch its header in place (ks_set_expire). */
 static char *rec_encode(int type, int64_t exp, const void *data, size_t len, size_t *outlen)
 {
-    size_t h = exp >= 0 ? 10 : 2;
+    size_t sep = ks.opt.value_separation_threshold;
+    int slot = exp >= 0 || (sep > 0 && 2 + len >= sep);
+    size_t h = slot ? 10 : 2;
     char *r = zmalloc(h + len + 1);
-    r[0] = (char)type;
-    r[1] = (char)(exp >= 0 ? REC_HAS_EXPIRE : 0);
-    if (exp >= 0)
-        encode_fixed64(r + 2, (uint64_t)exp);
+    if (slot) {
+        rec_header10(r, type, exp);
+    } else {
+        r[0] = (char)type;
+        r[1] = 0;
+    }
     if (len)
         memcpy(r + h, data, len);
     *outlen = h + len;
@@ -352,13 +369,16 @@ static int rec_decode(const char *p, size_t n, int *type, int64_t *exp,
                       const char **data, size_t *dlen)
 {
     size_t h = 2;
-    if (n < 2 || ((unsigned char)p[1] & ~REC_HAS_EXPIRE) != 0)
+    unsigned flags = n >= 2 ? (unsigned char)p[1] : 0;
+    if (n < 2 || (flags & ~(unsigned)(REC_HAS_EXPIRE | REC_EXPIRE_SLOT)) != 0 ||
+        flags == (REC_HAS_EXPIRE | REC_EXPIRE_SLOT))
         return LSM_ECORRUPT;
     *exp = -1;
-    if (p[1] & REC_HAS_EXPIRE) {
+    if (flags) {
         if (n < 10)
             return LSM_ECORRUPT;
-        *exp = (int64_t)decode_fixed64(p + 2);
+        if (flags & REC_HAS_EXPIRE)
+            *exp = (int64_t)decode_fixed64(p + 2);
         h = 10;
     }
     *type = (unsigned char)p[0];
@@ -482,6 +502,7 @@ static void tent_put_hashed(const char *key, size_t klen, uint64_t h, char *val,
     x->val = val;
     x->vlen = val ? vlen : 0;
     x->del = val == NULL;
+    x->patch = 0;
     if (!soft)
         t->user_dirty = 1;
 }
@@ -500,7 +521,7 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
 {
     struct tent *x = tent_lookup(key, klen);
     *alloc = NULL;
-    if (x) {
+    if (x && !x->patch) {
         if (x->del)
             return 0;
         *val = x->val;
@@ -514,6 +535,8 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
         return 0;
     if (rc != 0)
         return rc;
+    if (x)                          /* a patched header: the engine will too */
+        memcpy(v, x->val, x->vlen < n ? x->vlen : n);
     *val = v;
     *vlen = n;
     *alloc = v != buf ? v : NULL;
@@ -522,20 +545,22 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
 
 /* raw_get_head with the transaction's entry for key already looked up (x,
  * NULL when it has none). */
-static int raw_get_head_at(const struct tent *x, const char *key, size_t klen,
-                           char head[REC_HDR_MAX], size_t *got, size_t *full)
+static int raw_get_head_at(const struct tent *x, const char *key, size_t klen, char *head,
+                           size_t cap, size_t *got, size_t *full)
 {
-    if (x) {
+    if (x && !x->patch) {
         if (x->del)
             return 0;
         *full = x->vlen;
-        *got = x->vlen < REC_HDR_MAX ? x->vlen : REC_HDR_MAX;
+        *got = x->vlen < cap ? x->vlen : cap;
         memcpy(head, x->val, *got);
         return 1;
     }
-    int rc = lsm_get_prefix(ks.lsm, NULL, key, klen, head, REC_HDR_MAX, got, full);
+    int rc = lsm_get_prefix(ks.lsm, NULL, key, klen, head, cap, got, full);
     if (rc == LSM_ENOTFOUND)
         return 0;
+    if (rc == 0 && x)               /* a patched header */
+        memcpy(head, x->val, x->vlen < *got ? x->vlen : *got);
     return rc == 0 ? 1 : rc;
 }
 
@@ -546,7 +571,7 @@ static int raw_get_head_at(const struct tent *x, const char *key, size_t klen,
 static int raw_get_head(const char *key, size_t klen, char head[REC_HDR_MAX], size_t *got,
                         size_t *full)
 {
-    return raw_get_head_at(tent_lookup(key, klen), key, klen, head, got, full);
+    return raw_get_head_at(tent_lookup(key, klen), key, klen, head, REC_HDR_MAX, got, full);
 }
 
 /* The db's entry for writing: its old value is saved for rollback. */
@@ -1261,6 +1286,8 @@ int ks_txn_commit(void)
         const struct tent *x = &t->ent[i];
         if (x->del)
             lsm_batch_delete(b, x->key, x->klen);
+        else if (x->patch)
+            (void)lsm_batch_patch(b, x->key, x->klen, x->val, x->vlen);  /* 10 bytes: valid */
         else
             lsm_batch_put(b, x->key, x->klen, x->val, x->vlen);
     }
@@ -1366,31 +1393,43 @@ static int find_live(int db, const char *key, size_t klen, struct found *f, char
  * not NULL) the value's length: the value is neither read (no value-log read
  * for a separated one) nor copied. The write table answers without a read
  * when it knows the key, but it does not know lengths. */
+/* The live record's first bytes (up to cap >= REC_HDR_MAX) into buf, through
+ * the transaction (x: its entry for the data key in kbuf, or NULL): 1 (type,
+ * exp, *len the value's length; *got of the record's *full bytes read), 0
+ * absent or expired (deleted in the transaction), < 0 error. */
+static int live_prefix_at(int db, const char *key, size_t klen, const struct tent *x, char *buf,
+                          size_t cap, size_t *got, size_t *full, int *type, int64_t *exp,
+                          uint64_t *len)
+{
+    int rc = raw_get_head_at(x, kbuf.data, kbuf.len, buf, cap, got, full);
+    if (rc <= 0)
+        return rc;
+    rc = rec_decode_len(buf, *got, *full, type, exp, len);
+    if (rc != 0)
+        return rc;
+    if (*exp >= 0 && *exp <= txn_now()) {
+        remove_key(db, ks.dbs[db].ns, key, klen, *exp, 1);
+        return 0;
+    }
+    return 1;
+}
+
 static int find_live_head(int db, const char *key, size_t klen, int *type, int64_t *exp,
                           uint64_t *len)
 {
-    uint32_t ns = ks.dbs[db].ns;
     char head[REC_HDR_MAX];
     size_t got, full;
-    mk_data_key(&kbuf, ns, key, klen);
+    mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
     uint64_t h = hash64(kbuf.data, kbuf.len, TENT_SEED);
     struct tent *x = ks.t.n > 0 ? tent_find(kbuf.data, kbuf.len, h) : NULL;
-    int rc;
-    if (!x && !len && wtab_known(ks.wtab, h, type, exp)) {
-        /* Committed lately: the write table knows the record (no read). */
-        ks.wtab_hits++;
-        if (*exp == WTAB_EXP_DELETED)
-            return 0;
-    } else {
-        rc = raw_get_head_at(x, kbuf.data, kbuf.len, head, &got, &full);
-        if (rc <= 0)
-            return rc;
-        rc = rec_decode_len(head, got, full, type, exp, len);
-        if (rc != 0)
-            return rc;
-    }
+    if (x || len || !wtab_known(ks.wtab, h, type, exp))
+        return live_prefix_at(db, key, klen, x, head, sizeof head, &got, &full, type, exp, len);
+    /* Committed lately: the write table knows the record (no read). */
+    ks.wtab_hits++;
+    if (*exp == WTAB_EXP_DELETED)
+        return 0;
     if (*exp >= 0 && *exp <= txn_now()) {
-        remove_key(db, ns, key, klen, *exp, 1);
+        remove_key(db, ks.dbs[db].ns, key, klen, *exp, 1);
         return 0;
     }
     return 1;
@@ -1405,14 +1444,12 @@ static void note_expire(int64_t exp)
         ks.expire_next = exp;
 }
 
-/* Writes the new record (data copied before anything is replaced) and the
- * index/counter changes, given what was there. */
-static void write_record(int db, const char *key, size_t klen, int type, const void *data,
-                         size_t len, int64_t exp, int existed, int64_t oldexp)
+/* The TTL index and counter changes of a record written with expire exp,
+ * given what was there. */
+static void note_record(int db, const char *key, size_t klen, int64_t exp, int existed,
+                        int64_t oldexp)
 {
     uint32_t ns = ks.dbs[db].ns;
-    size_t rlen;
-    char *rec = rec_encode(type, exp, data, len, &rlen);
     struct dbent *d = dbw(db);
     if (!existed)
         d->keys++;
@@ -1429,8 +1466,32 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
         d->expires++;
         d->ttl_sum += exp;
     }
-    mk_data_key(&kbuf, ns, key, klen);
+}
+
+/* Writes the new record (data copied before anything is replaced) and the
+ * index/counter changes, given what was there. */
+static void write_record(int db, const char *key, size_t klen, int type, const void *data,
+                         size_t len, int64_t exp, int existed, int64_t oldexp)
+{
+    size_t rlen;
+    char *rec = rec_encode(type, exp, data, len, &rlen);
+    note_record(db, key, klen, exp, existed, oldexp);
+    mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
     tent_put(kbuf.data, kbuf.len, rec, rlen, db, 0);
+}
+
+/* Gives an existing record with the 10-byte header a new expire without
+ * reading or rewriting its value: an engine patch (lsm_batch_patch) of the
+ * header, so a separated value costs no value-log I/O. */
+static void write_header_patch(int db, const char *key, size_t klen, int type, int64_t exp,
+                               int64_t oldexp)
+{
+    char *h = zmalloc(REC_HDR_MAX);
+    rec_header10(h, type, exp);
+    note_record(db, key, klen, exp, 1, oldexp);
+    mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
+    tent_put(kbuf.data, kbuf.len, h, REC_HDR_MAX, db, 0);
+    tent_lookup(kbuf.data, kbuf.len)->patch = 1;
 }
 
 /* Writes (db, key) without reading it first when ks_defer can count the
@@ -1535,25 +1596,49 @@ int ks_delete(int db, const char *key, size_t klen)
     return 1;
 }
 
+/* ks_set_expire reads a record of up to this many bytes whole, in the
+ * lookup that reads its header; a longer one is patched when it has the
+ * 10-byte header (its value neither read nor rewritten), else read whole
+ * and rewritten. */
+#define EXPIRE_READ_MAX 1024
+
 int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
 {
+    char rec[EXPIRE_READ_MAX];
+    size_t got, full;
+    uint64_t len;
+    int type;
+    int64_t exp;
     struct found f;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live(db, key, klen, &f, NULL, 0);
+    mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
+    struct tent *x = tent_lookup(kbuf.data, kbuf.len);
+    int rc = live_prefix_at(db, key, klen, x, rec, sizeof rec, &got, &full, &type, &exp, &len);
     if (rc <= 0)
         return rc;
     if (expire_at < 0)
         expire_at = -1;
-    if (expire_at == f.exp) {       /* nothing to write; Redis still */
-        found_free(&f);             /* signals the key modified */
-        touch_only(db, key, klen);
+    if (expire_at == exp) {         /* nothing to write; Redis still */
+        touch_only(db, key, klen);  /* signals the key modified */
         return 1;
     }
-    if (expire_at >= 0 && expire_at <= txn_now())
-        remove_key(db, ks.dbs[db].ns, key, klen, f.exp, 0);
-    else
-        write_record(db, key, klen, f.type, f.data, f.dlen, expire_at, 1, f.exp);
+    if (expire_at >= 0 && expire_at <= txn_now()) {
+        remove_key(db, ks.dbs[db].ns, key, klen, exp, 0);
+        return 1;
+    }
+    if (got == full) {              /* read whole already */
+        write_record(db, key, klen, type, rec + (full - len), (size_t)len, expire_at, 1, exp);
+        return 1;
+    }
+    if (full - len == REC_HDR_MAX && (!x || x->patch)) {
+        write_header_patch(db, key, klen, type, expire_at, exp);
+        return 1;
+    }
+    rc = find_live(db, key, klen, &f, NULL, 0);
+    if (rc <= 0)
+        return rc;
+    write_record(db, key, klen, f.type, f.data, f.dlen, expire_at, 1, f.exp);
     found_free(&f);
     return 1;
 }
@@ -1641,12 +1726,16 @@ int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes)
     int type;
     uint64_t len;
     int64_t exp;
+    char head[REC_HDR_MAX];
+    size_t got, full;
     if (!valid_db(db))
         return LSM_EINVAL;
-    int rc = find_live_head(db, key, klen, &type, &exp, &len);
+    mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
+    int rc = live_prefix_at(db, key, klen, tent_lookup(kbuf.data, kbuf.len), head, sizeof head,
+                            &got, &full, &type, &exp, &len);
     if (rc <= 0)
         return rc;
-    uint64_t dkey = NS_LEN + klen, rec = 2 + (exp >= 0 ? 8 : 0) + len;
+    uint64_t dkey = NS_LEN + klen, rec = full;
     uint64_t b = dkey + ENTRY_TRAILER;
     if (ks.opt.value_separation_threshold > 0 && rec >= ks.opt.value_separation_threshold)
         b += VLOG_POINTER + VLOG_ENTRY_FIXED + dkey + rec;
@@ -2192,14 +2281,23 @@ static void iter_collect(struct ks_iter *it)
         if (x->klen < NS_LEN || be32_get(x->key) != it->ns)
             continue;
         struct tview *v = &it->tv[it->ntv++];
+        const char *val = x->val;
+        size_t vlen = x->vlen;
+        char *alloc = NULL;
+        if (x->patch && raw_get(x->key, x->klen, &val, &vlen, &alloc, NULL, 0) <= 0) {
+            /* Unreadable: the engine's record shows, with its old header. */
+            it->ntv--;
+            continue;
+        }
         buf_append(&it->copy, x->key, x->klen);
-        buf_append(&it->copy, x->val, x->vlen);
+        buf_append(&it->copy, val, vlen);
+        lsm_free(alloc);
         v->klen = x->klen;
-        v->vlen = x->vlen;
+        v->vlen = vlen;
         v->del = x->del;
         v->key = (const char *)(uintptr_t)off;   /* fixed up below */
         v->val = (const char *)(uintptr_t)(off + x->klen);
-        off += x->klen + x->vlen;
+        off += x->klen + vlen;
     }
     for (size_t i = 0; i < it->ntv; i++) {
         it->tv[i].key = it->copy.data + (uintptr_t)it->tv[i].key;

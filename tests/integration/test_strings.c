@@ -632,6 +632,46 @@ static void check_size(size_t n)
     tap_ok(reply_is(callv(2, sl, sll, NULL, 5000), expect), "size %zu: STRLEN", n);
     if (read_before >= 0)   /* the length is in the record's head */
         tap_ok(vlog_bytes_read() == read_before, "size %zu: STRLEN reads no value bytes", n);
+    /* A new expire patches the record's header: the value is neither read
+     * nor written again (docs/format-keyspace.md). */
+    long long written = conn_info_ll(C, "lsm", "vlog_bytes");
+    read_before = vlog_bytes_read();
+    const char *ex[] = { "PEXPIRE", key, "5000000" };
+    size_t exl[] = { 7, kl, 7 };
+    tap_ok(reply_is(callv(3, ex, exl, NULL, 5000), ":1\r\n"), "size %zu: PEXPIRE", n);
+    const char *ttl[] = { "PTTL", key };
+    size_t ttll[] = { 4, kl };
+    r = callv(2, ttl, ttll, NULL, 5000);
+    tap_ok(r && r[0] == ':' && atoll(r + 1) > 4990000 && atoll(r + 1) <= 5000000,
+           "size %zu: PTTL after PEXPIRE", n);
+    zfree(r);
+    const char *pe[] = { "PERSIST", key };
+    size_t pel[] = { 7, kl };
+    tap_ok(reply_is(callv(2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST", n);
+    tap_ok(reply_is(callv(2, ttl, ttll, NULL, 5000), ":-1\r\n"), "size %zu: no TTL after PERSIST",
+           n);
+    if (read_before >= 0) {
+        tap_ok(vlog_bytes_read() == read_before, "size %zu: PEXPIRE, PERSIST read no value bytes",
+               n);
+        tap_ok(conn_info_ll(C, "lsm", "vlog_bytes") == written,
+               "size %zu: PEXPIRE, PERSIST write no value bytes", n);
+    }
+    const char *gx[] = { "GETEX", key, "EX", "100" };
+    size_t gxl[] = { 5, kl, 2, 3 };
+    r = callv(4, gx, gxl, &rl, 10000);
+    tap_ok(is_bulk(r, rl, v, n), "size %zu: GETEX EX returns the value", n);
+    zfree(r);
+    r = callv(2, ttl, ttll, NULL, 5000);
+    tap_ok(r && r[0] == ':' && atoll(r + 1) > 99000 && atoll(r + 1) <= 100000,
+           "size %zu: PTTL after GETEX EX", n);
+    zfree(r);
+    if (read_before >= 0)
+        tap_ok(conn_info_ll(C, "lsm", "vlog_bytes") == written,
+               "size %zu: GETEX EX writes no value bytes", n);
+    r = get_raw(key, kl, &rl, 10000);
+    tap_ok(is_bulk(r, rl, v, n), "size %zu: GET after the expire changes", n);
+    zfree(r);
+    tap_ok(reply_is(callv(2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST again", n);
     const char *gr[] = { "GETRANGE", key, "-3", "-1" };
     size_t grl[] = { 8, kl, 2, 2 };
     r = callv(4, gr, grl, &rl, 5000);

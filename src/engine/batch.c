@@ -87,7 +87,7 @@ static int batch_parse_op(struct slice *in, int *type, struct slice *key,
     }
 }
 
-int batch_iterate_contents(struct slice contents, batch_handler_fn fn, void *arg)
+static int iterate(struct slice contents, int patches, batch_handler_fn fn, void *arg)
 {
     struct slice in, key, value;
     uint32_t count, seen = 0;
@@ -104,6 +104,8 @@ int batch_iterate_contents(struct slice contents, batch_handler_fn fn, void *arg
         rc = batch_parse_op(&in, &type, &key, &value);
         if (rc != 0)
             return rc;
+        if (type == BATCH_OP_PATCH && !patches)
+            return LSM_ECORRUPT;        /* never on disk */
         seen++;
         if (fn != NULL && (rc = fn(arg, type, key, value)) != 0)
             return rc;
@@ -111,16 +113,19 @@ int batch_iterate_contents(struct slice contents, batch_handler_fn fn, void *arg
     return seen == count ? 0 : LSM_ECORRUPT;
 }
 
-int batch_iterate(const struct lsm_batch *b, batch_handler_fn fn, void *arg)
+int batch_iterate_contents(struct slice contents, batch_handler_fn fn, void *arg)
 {
-    return batch_iterate_contents(batch_contents(b), fn, arg);
+    return iterate(contents, 0, fn, arg);
 }
 
-/* Sums the bytes of a batch read from disk, where no PATCH can be. */
+int batch_iterate(const struct lsm_batch *b, batch_handler_fn fn, void *arg)
+{
+    return iterate(batch_contents(b), 1, fn, arg);
+}
+
 static int batch_sum_bytes(void *arg, int type, struct slice key, struct slice value)
 {
-    if (type == BATCH_OP_PATCH)
-        return LSM_ECORRUPT;
+    (void)type;
     *(uint64_t *)arg += key.len + value.len;
     return 0;
 }

@@ -59,7 +59,8 @@ typedef int (*batch_handler_fn)(void *arg, int type, struct slice key,
  * truncated record, count mismatch, trailing bytes; operations before the
  * damage were already passed to fn), or fn's non-zero return. */
 int batch_iterate(const struct lsm_batch *b, batch_handler_fn fn, void *arg);
-/* Same over raw contents (e.g. a WAL record) without copying them. */
+/* Same over raw contents (a WAL record) without copying them; a PATCH is
+ * LSM_ECORRUPT there (batch_iterate passes it on). */
 int batch_iterate_contents(struct slice contents, batch_handler_fn fn, void *arg);
 
 /* Appends src's operations to dst (group commit); dst keeps its sequence. */

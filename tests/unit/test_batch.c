@@ -240,6 +240,7 @@ START_TEST(test_patch_ops)
     batch_append(b, a);
     ck_assert(batch_has_patch(b));
     ck_assert_int_eq(batch_iterate(b, NULL, NULL), 0);
+    ck_assert_int_eq(batch_iterate_contents(batch_contents(b), NULL, NULL), LSM_ECORRUPT);
     ck_assert_int_eq(batch_set_contents(c, batch_contents(b)), LSM_ECORRUPT);
     ck_assert_uint_eq(lsm_batch_count(c), 0);
     lsm_batch_clear(b);

@@ -672,6 +672,26 @@ static void check_size(size_t n)
     tap_ok(is_bulk(r, rl, v, n), "size %zu: GET after the expire changes", n);
     zfree(r);
     tap_ok(reply_is(callv(2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST again", n);
+    /* In a transaction, later commands see the patched header. */
+    char line[128], want_exec[128];
+    int ok = reply_is(call_line(C, "MULTI"), "+OK\r\n");
+    snprintf(line, sizeof line, "PEXPIREAT %s 99999999999999", key);
+    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    snprintf(line, sizeof line, "PEXPIRETIME %s", key);
+    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    snprintf(line, sizeof line, "STRLEN %s", key);
+    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    snprintf(line, sizeof line, "SCAN 0 MATCH %s COUNT 1000000 TYPE string", key);
+    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    snprintf(line, sizeof line, "PERSIST %s", key);
+    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    snprintf(line, sizeof line, "PTTL %s", key);
+    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    snprintf(want_exec, sizeof want_exec,
+             "*6\r\n:1\r\n:99999999999999\r\n:%zu\r\n*2\r\n$1\r\n0\r\n*1\r\n$%zu\r\n%s\r\n"
+             ":1\r\n:-1\r\n", n, kl, key);
+    ok &= reply_is(call_line(C, "EXEC"), want_exec);
+    tap_ok(ok, "size %zu: PEXPIREAT, PEXPIRETIME, STRLEN, SCAN, PERSIST, PTTL in one EXEC", n);
     const char *gr[] = { "GETRANGE", key, "-3", "-1" };
     size_t grl[] = { 8, kl, 2, 2 };
     r = callv(4, gr, grl, &rl, 5000);

@@ -1114,8 +1114,6 @@ static int make_room(struct lsm_db *db, int force)
     }
 }
 
-/* Builds the group to commit from the queue head (mu held). Returns the last
- * writer included. */
 /* ---- PATCH operations (lsm_batch_patch) ---- */
 
 struct patch_ctx {
@@ -1217,6 +1215,8 @@ static int resolve_patches(struct lsm_db *db, const struct lsm_batch *in, struct
     return rc;
 }
 
+/* Builds the group to commit from the queue head (mu held). Returns the last
+ * writer included. */
 static struct db_writer *build_group(struct lsm_db *db, struct lsm_batch **out, int *sync)
 {
     struct db_writer *first = db->wq_head, *w, *last = first;

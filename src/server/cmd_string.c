@@ -624,6 +624,217 @@ static void cmd_getrange(struct client *c)
     ks_value_free(&v);
 }
 
+/* ---- LCS ---- */
+
+/* A common run of LCS ... IDX: a[a0..a1] == b[b0..b1]. */
+struct lcs_range {
+    uint32_t a0, a1, b0, b1;
+};
+
+/* The lengths of LCS's two strings (a missing key is ""): 1, or 0 with an
+ * error replied. Only the records' heads are read. */
+static int lcs_lengths(struct client *c, uint64_t len[2])
+{
+    for (int k = 0; k < 2; k++) {
+        int type = KS_TYPE_STRING;
+        int rc = ks_lookup_len(c->db, c->argv[1 + k], c->argvlen[1 + k], &type, &len[k]);
+        if (rc < 0) {
+            cmdarg_reply_ks_error(c, rc);
+            return 0;
+        }
+        if (rc == 0)
+            len[k] = 0;
+        else if (type != KS_TYPE_STRING) {
+            reply_error(&c->obuf, "ERR The specified keys must contain string values");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The value of LCS's key argv[argi] into v (empty when missing): 0, or -1
+ * with an error replied. */
+static int lcs_value(struct client *c, int argi, struct ks_value *v)
+{
+    int rc = lookup_string(c, argi, v);
+    if (rc == 0) {
+        memset(v, 0, sizeof(*v));
+        v->data = "";
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* Walks the table back from (alen, blen) as Redis 7.0 does (on a tie it
+ * moves in b), filling res (n bytes; may be NULL) and, when ranges is not
+ * NULL, the common runs of at least minlen bytes, last first. */
+static void lcs_walk(const uint32_t *t, const char *a, uint32_t alen, const char *b,
+                     uint32_t blen, char *res, long long minlen, struct lcs_range **ranges,
+                     size_t *nranges)
+{
+#define LCS_AT(i, j) t[(size_t)(j) + (size_t)(i) * ((size_t)blen + 1)]
+    uint32_t i = alen, j = blen, k = LCS_AT(alen, blen);
+    struct lcs_range cur = { 0, 0, 0, 0 };
+    size_t cap = 0;
+    int open = 0;
+    while (i > 0 && j > 0) {
+        int emit = 0;
+        if (a[i - 1] == b[j - 1]) {
+            if (res)
+                res[k - 1] = a[i - 1];
+            if (!open) {
+                cur = (struct lcs_range){ i - 1, i - 1, j - 1, j - 1 };
+                open = 1;
+            } else if (cur.a0 == i && cur.b0 == j) {
+                cur.a0--;               /* the run goes on backwards */
+                cur.b0--;
+            } else {
+                emit = 1;
+            }
+            if (cur.a0 == 0 || cur.b0 == 0)
+                emit = 1;
+            k--;
+            i--;
+            j--;
+        } else {
+            if (LCS_AT(i - 1, j) > LCS_AT(i, j - 1))
+                i--;
+            else
+                j--;
+            emit = open;
+        }
+        if (emit) {
+            if (ranges && (minlen == 0 || (long long)(cur.a1 - cur.a0) + 1 >= minlen)) {
+                if (*nranges == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    *ranges = zrealloc(*ranges, cap * sizeof(**ranges));
+                }
+                (*ranges)[(*nranges)++] = cur;
+            }
+            open = 0;
+        }
+    }
+#undef LCS_AT
+}
+
+static void reply_lcs_idx(struct client *c, const struct lcs_range *r, size_t n,
+                          int withmatchlen, uint32_t len)
+{
+    struct obuf *o = &c->obuf;
+    reply_map_len(o, 2);
+    reply_bulk(o, "matches", 7);
+    reply_array_len(o, (long long)n);
+    for (size_t i = 0; i < n; i++) {
+        reply_array_len(o, 2 + withmatchlen);
+        reply_array_len(o, 2);
+        reply_long(o, r[i].a0);
+        reply_long(o, r[i].a1);
+        reply_array_len(o, 2);
+        reply_long(o, r[i].b0);
+        reply_long(o, r[i].b1);
+        if (withmatchlen)
+            reply_long(o, (long long)(r[i].a1 - r[i].a0) + 1);
+    }
+    reply_bulk(o, "len", 3);
+    reply_long(o, len);
+}
+
+/* LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN], as Redis 7.0:
+ * the dynamic-programming table of (|a|+1) x (|b|+1) 32-bit cells, refused
+ * when it would exceed proto-max-bulk-len. The lengths are checked before
+ * either value is read. */
+static void cmd_lcs(struct client *c)
+{
+    uint64_t len[2];
+    int getlen = 0, getidx = 0, withmatchlen = 0;
+    long long minlen = 0;
+    if (!lcs_lengths(c, len))
+        return;
+    for (int j = 3; j < c->argc; j++) {
+        if (cmdarg_opt_is(c, j, "idx")) {
+            getidx = 1;
+        } else if (cmdarg_opt_is(c, j, "len")) {
+            getlen = 1;
+        } else if (cmdarg_opt_is(c, j, "withmatchlen")) {
+            withmatchlen = 1;
+        } else if (cmdarg_opt_is(c, j, "minmatchlen") && j + 1 < c->argc) {
+            if (!cmdarg_ll(c, j + 1, &minlen))
+                return;
+            if (minlen < 0)
+                minlen = 0;
+            j++;
+        } else {
+            reply_error(&c->obuf, ERR_SYNTAX);
+            return;
+        }
+    }
+    if (getidx && getlen) {
+        reply_error(&c->obuf, "ERR If you want both the length and indexes, please just use IDX.");
+        return;
+    }
+    if (len[0] >= UINT32_MAX - 1 || len[1] >= UINT32_MAX - 1) {
+        reply_error(&c->obuf, "ERR String too long for LCS");
+        return;
+    }
+    unsigned long long cells = (len[0] + 1) * (len[1] + 1);
+    unsigned long long bytes = cells * sizeof(uint32_t);
+    uint32_t *t = NULL;
+    if (bytes < SIZE_MAX && bytes / cells == sizeof(uint32_t)) {
+        if (bytes > (unsigned long long)server_cfg.proto_max_bulk_len) {
+            reply_error(&c->obuf, "ERR Insufficient memory, transient memory for LCS exceeds "
+                                  "proto-max-bulk-len");
+            return;
+        }
+        t = ztrymalloc((size_t)bytes);
+    }
+    if (t == NULL) {
+        reply_error(&c->obuf, "ERR Insufficient memory, failed allocating transient memory "
+                              "for LCS");
+        return;
+    }
+    struct ks_value va, vb;
+    if (lcs_value(c, 1, &va) < 0) {
+        zfree(t);
+        return;
+    }
+    if (lcs_value(c, 2, &vb) < 0) {
+        ks_value_free(&va);
+        zfree(t);
+        return;
+    }
+    const char *a = va.data, *b = vb.data;
+    uint32_t alen = (uint32_t)va.len, blen = (uint32_t)vb.len;
+    size_t row = (size_t)blen + 1;
+    memset(t, 0, row * sizeof(*t));                 /* row 0 */
+    for (uint32_t i = 1; i <= alen; i++) {
+        uint32_t *cur = t + (size_t)i * row, *up = cur - row;
+        cur[0] = 0;
+        for (uint32_t j = 1; j <= blen; j++) {
+            if (a[i - 1] == b[j - 1])
+                cur[j] = up[j - 1] + 1;
+            else
+                cur[j] = up[j] > cur[j - 1] ? up[j] : cur[j - 1];
+        }
+    }
+    uint32_t n = t[(size_t)alen * row + blen];
+    if (getlen) {
+        reply_long(&c->obuf, n);
+    } else if (getidx) {
+        struct lcs_range *r = NULL;
+        size_t nr = 0;
+        lcs_walk(t, a, alen, b, blen, NULL, minlen, &r, &nr);
+        reply_lcs_idx(c, r, nr, withmatchlen, n);
+        zfree(r);
+    } else {
+        char *res = zmalloc((size_t)n + 1);
+        lcs_walk(t, a, alen, b, blen, res, 0, NULL, NULL);
+        reply_bulk(&c->obuf, res, n);
+        zfree(res);
+    }
+    zfree(t);
+    ks_value_free(&va);
+    ks_value_free(&vb);
+}
+
 static void cmd_setrange(struct client *c)
 {
     const char *key = c->argv[1], *val = c->argv[3];
@@ -751,6 +962,16 @@ static const struct cmd_arg range_args[] = {
     { "end", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
     A_END,
 };
+static const struct cmd_arg lcs_args[] = {
+    { "key1", ARG_KEY, NULL, NULL, NULL, 0, NULL },
+    { "key2", ARG_KEY, NULL, NULL, NULL, ARG_SAME_SPEC, NULL },
+    { "len", ARG_PURE_TOKEN, "LEN", NULL, NULL, ARG_OPTIONAL, NULL },
+    { "idx", ARG_PURE_TOKEN, "IDX", NULL, NULL, ARG_OPTIONAL, NULL },
+    /* "len", as in Redis 7.0's COMMAND DOCS */
+    { "len", ARG_INTEGER, "MINMATCHLEN", NULL, NULL, ARG_OPTIONAL, NULL },
+    { "withmatchlen", ARG_PURE_TOKEN, "WITHMATCHLEN", NULL, NULL, ARG_OPTIONAL, NULL },
+    A_END,
+};
 static const struct cmd_arg setrange_args[] = {
     A_KEY,
     { "offset", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
@@ -790,6 +1011,8 @@ static const struct cmd_key_spec spec_getdel[] =
     KSPEC1(NULL, KSPEC_RW | KSPEC_ACCESS | KSPEC_DELETE);
 static const struct cmd_key_spec spec_append[] = KSPEC1(NULL, KSPEC_RW | KSPEC_INSERT);
 static const struct cmd_key_spec spec_setrange[] = KSPEC1(NULL, KSPEC_RW | KSPEC_UPDATE);
+static const struct cmd_key_spec spec_lcs[] = {
+    { NULL, KSPEC_RO | KSPEC_ACCESS, 1, 1, 1, 0 }, { NULL, 0, 0, 0, 0, 0 } };
 static const struct cmd_key_spec spec_mget[] = KSPEC_ALL(KSPEC_RO | KSPEC_ACCESS, 1);
 static const struct cmd_key_spec spec_mset[] = KSPEC_ALL(KSPEC_OW | KSPEC_UPDATE, 2);
 static const struct cmd_key_spec spec_msetnx[] = KSPEC_ALL(KSPEC_OW | KSPEC_INSERT, 2);
@@ -856,6 +1079,9 @@ struct command string_commands[] = {
     STR_ROW("incrbyfloat", "Increment the number in a key by a floating point amount", O1,
             "2.6.0", NULL, NULL, cmd_incrbyfloat, 3, W_DENY_FAST, incrbyfloat_args,
             spec_rw_access_update),
+    STR_ROW("lcs", "Find longest common substring",
+            "O(N*M) where N and M are the lengths of s1 and s2, respectively", "7.0.0", NULL,
+            NULL, cmd_lcs, -3, CMD_READONLY, lcs_args, spec_lcs),
     STR_ROW("mget", "Return the string values of several keys",
             "O(N) where N is the number of keys", "1.0.0", NULL, tips_mget, cmd_mget, -2,
             R_FAST, mget_args, spec_mget),

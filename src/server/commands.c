@@ -807,7 +807,8 @@ static void reply_arg_flags(struct obuf *o, int flags)
 }
 
 /* key_spec_index of a key argument: key arguments are numbered in the order
- * they are documented, which is the order of the command's key specs. */
+ * they are documented, which is the order of the command's key specs; one
+ * with same_spec shares the previous key argument's (LCS's key2). */
 static void reply_args(struct obuf *o, const struct cmd_arg *args, int *next_key)
 {
     int n = count_args(args);
@@ -817,20 +818,22 @@ static void reply_args(struct obuf *o, const struct cmd_arg *args, int *next_key
         int nested = a->type == ARG_ONEOF || a->type == ARG_BLOCK;
         int is_key = a->type == ARG_KEY;
         long long maplen = 2 + is_key + !!a->token + !!a->since + !!a->deprecated_since +
-                           !!a->flags + nested;
+                           !!(a->flags & ARG_DOC_FLAGS) + nested;
         reply_map_len(o, maplen);
         reply_bulk_cstr(o, "name");
         reply_bulk_cstr(o, a->name);
         reply_bulk_cstr(o, "type");
         reply_bulk_cstr(o, arg_type_names[a->type]);
         if (is_key) {
+            if ((a->flags & ARG_SAME_SPEC) && *next_key > 0)
+                --*next_key;
             reply_bulk_cstr(o, "key_spec_index");
             reply_long(o, (*next_key)++);
         }
         reply_doc_field(o, "token", a->token);
         reply_doc_field(o, "since", a->since);
         reply_doc_field(o, "deprecated_since", a->deprecated_since);
-        if (a->flags) {
+        if (a->flags & ARG_DOC_FLAGS) {
             reply_bulk_cstr(o, "flags");
             reply_arg_flags(o, a->flags);
         }

@@ -71,6 +71,10 @@ enum cmd_arg_type {
 };
 
 enum { ARG_OPTIONAL = 1, ARG_MULTIPLE = 2, ARG_MULTIPLE_TOKEN = 4 };
+/* Not a documented flag: a key argument described by the previous key
+ * argument's key spec (LCS's key2), so it shares its key_spec_index. */
+#define ARG_SAME_SPEC 0x100
+#define ARG_DOC_FLAGS (ARG_OPTIONAL | ARG_MULTIPLE | ARG_MULTIPLE_TOKEN)
 
 /* A documented argument; oneof/block have sub-arguments. Arrays of
  * arguments end with a row whose name is NULL. */

@@ -51,6 +51,14 @@ void *zmalloc(size_t size)
     return p;
 }
 
+void *ztrymalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (p)
+        count_alloc(p);
+    return p;
+}
+
 void *zcalloc(size_t size)
 {
     void *p = calloc(1, size ? size : 1);

@@ -230,7 +230,7 @@ static void add_index(struct cmd *c)
 enum gen {
     G_GET, G_SET, G_SETNX, G_SETEX, G_PSETEX, G_GETSET, G_GETDEL, G_GETEX, G_MGET, G_MSET,
     G_MSETNX, G_INCR, G_DECR, G_INCRBY, G_DECRBY, G_INCRBYFLOAT, G_APPEND, G_STRLEN,
-    G_GETRANGE, G_SETRANGE, G_SUBSTR,
+    G_GETRANGE, G_SETRANGE, G_SUBSTR, G_LCS,
     /* keyspace commands (used when the server knows them) */
     G_SELECT,
     G_DEL, G_EXISTS, G_TYPE, G_PERSIST, G_EXPIRE, G_PEXPIREAT, G_DBSIZE, G_RENAME,
@@ -255,7 +255,8 @@ static const struct {
     [G_DECRBY] = { "decrby", 3, 0 },   [G_INCRBYFLOAT] = { "incrbyfloat", 5, 0 },
     [G_APPEND] = { "append", 5, 0 },   [G_STRLEN] = { "strlen", 3, 0 },
     [G_GETRANGE] = { "getrange", 4, 0 }, [G_SETRANGE] = { "setrange", 4, 0 },
-    [G_SUBSTR] = { "substr", 1, 0 },   [G_DEL] = { "del", 4, 1 },
+    [G_SUBSTR] = { "substr", 1, 0 },   [G_LCS] = { "lcs", 2, 0 },
+    [G_DEL] = { "del", 4, 1 },
     [G_EXISTS] = { "exists", 3, 1 },   [G_TYPE] = { "type", 1, 1 },
     [G_PERSIST] = { "persist", 2, 1 }, [G_EXPIRE] = { "expire", 2, 1 },
     [G_PEXPIREAT] = { "pexpireat", 1, 1 }, [G_DBSIZE] = { "dbsize", 1, 1 },
@@ -383,6 +384,29 @@ static void gen_command(struct cmd *c, long long now_s)
         add_index(c);
         add_index(c);
         break;
+    case G_LCS: {
+        /* options in any order, now and then a bad or conflicting one */
+        static const char *const minlen[] = { "0", "1", "2", "3", "-1", "x", "" };
+        add_key(c);
+        add_key(c);
+        for (unsigned n = pick(4); n > 0; n--) {
+            unsigned r = pick(100);
+            if (r < 30) {
+                add_str(c, pick(2) ? "IDX" : "idx");
+            } else if (r < 45) {
+                add_str(c, "LEN");
+            } else if (r < 70) {
+                add_str(c, "MINMATCHLEN");
+                if (pick(100) < 95)
+                    add_str(c, minlen[pick(sizeof minlen / sizeof minlen[0])]);
+            } else if (r < 95) {
+                add_str(c, "WITHMATCHLEN");
+            } else {
+                add_str(c, "foo");
+            }
+        }
+        break;
+    }
     case G_SETRANGE:
         add_key(c);
         if (pick(100) < 5)

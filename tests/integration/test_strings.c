@@ -845,6 +845,67 @@ static void test_restart(struct srv *s)
     srv_stop(&s2);
 }
 
+/* LCS, Redis 7.0's replies (checked against redis-server 7.0.15). */
+static const struct step lcs_steps[] = {
+    { "SET l:a ohmytext", OK },
+    { "SET l:b mynewtext", OK },
+    { "LCS l:a l:b", "$6\r\nmytext\r\n" },
+    { "LCS l:a l:b LEN", ":6\r\n" },
+    { "LCS l:a l:b IDX",
+      "*4\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n"
+      "*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n" },
+    { "LCS l:a l:b IDX MINMATCHLEN 4 WITHMATCHLEN",
+      "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n"
+      "$3\r\nlen\r\n:6\r\n" },
+    { "LCS l:a l:b idx minmatchlen -5 withmatchlen",
+      "*4\r\n$7\r\nmatches\r\n*2\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n"
+      "*3\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n:2\r\n$3\r\nlen\r\n:6\r\n" },
+    { "LCS l:a l:b WITHMATCHLEN MINMATCHLEN 3", "$6\r\nmytext\r\n" },
+    { "LCS l:a l:none", "$0\r\n\r\n" },
+    { "LCS l:none l:none2 IDX",
+      "*4\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:0\r\n" },
+    { "LCS l:a l:b LEN IDX",
+      "-ERR If you want both the length and indexes, please just use IDX.\r\n" },
+    { "LCS l:a l:b foo", "-ERR syntax error\r\n" },
+    { "LCS l:a l:b MINMATCHLEN", "-ERR syntax error\r\n" },
+    { "LCS l:a l:b MINMATCHLEN x", "-ERR value is not an integer or out of range\r\n" },
+    { "LCS l:a", "-ERR wrong number of arguments for 'lcs' command\r\n" },
+    { NULL, NULL },
+};
+
+/* LCS's table ((|a|+1) x (|b|+1) 32-bit cells) must fit proto-max-bulk-len;
+ * lsmdb checks it from the lengths, before reading either value. Then LCS
+ * of two separated values (one common run in the middle). */
+static void test_lcs_limits(void)
+{
+    size_t n = 2000;                /* separated (the threshold is 1024) */
+    char *x = make_value(n, 1), *y = make_value(n, 2);
+    memset(x, 'x', n);
+    memset(y, 'y', n);
+    memcpy(x + 1300, "common", 6);
+    memcpy(y + 100, "common", 6);
+    const char *sx[] = { "SET", "l:x", x }, *sy[] = { "SET", "l:y", y };
+    size_t sl[] = { 3, 3, n };
+    tap_ok(reply_is(callv(3, sx, sl, NULL, 5000), OK) && reply_is(callv(3, sy, sl, NULL, 5000), OK),
+           "lcs: two 2000-byte values");
+    tap_ok(reply_is(call_line(C, "CONFIG SET proto-max-bulk-len 1mb"), OK), "lcs: a 1 MB limit");
+    long long read_before = vlog_bytes_read();
+    tap_ok(reply_is(call_line(C, "LCS l:x l:y LEN"),
+                    "-ERR Insufficient memory, transient memory for LCS exceeds "
+                    "proto-max-bulk-len\r\n"),
+           "lcs: a 2001 x 2001 table exceeds 1 MB");
+    if (read_before >= 0)
+        tap_ok(vlog_bytes_read() == read_before, "lcs: refused before reading the values");
+    tap_ok(reply_is(call_line(C, "CONFIG SET proto-max-bulk-len 512mb"), OK), "lcs: limit back");
+    tap_ok(reply_is(call_line(C, "LCS l:x l:y"), "$6\r\ncommon\r\n"), "lcs: of 2000-byte values");
+    tap_ok(reply_is(call_line(C, "LCS l:x l:y IDX WITHMATCHLEN"),
+                    "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:1300\r\n:1305\r\n*2\r\n"
+                    ":100\r\n:105\r\n:6\r\n$3\r\nlen\r\n:6\r\n"),
+           "lcs: IDX of 2000-byte values");
+    zfree(x);
+    zfree(y);
+}
+
 int main(void)
 {
     harness_init(300);
@@ -858,6 +919,8 @@ int main(void)
     run_steps("get", get_steps);
     run_steps("counters", counter_steps);
     run_steps("ranges", range_steps);
+    run_steps("lcs", lcs_steps);
+    test_lcs_limits();
     test_command_info();
     test_resp3(s.port);
     test_binary();

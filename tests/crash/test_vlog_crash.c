@@ -18,6 +18,11 @@
  *    dropped) at a random moment; after reset and reopen the same checks.
  *    This is what makes the vlog-before-WAL sync order matter.
  *
+ * Some writes are patches (lsm_batch_patch) of a value's first 16 bytes,
+ * so a kill or crash also lands among patched pointers, their flushes,
+ * compactions and GC rewrites; a patched value is the base version's value
+ * under a header naming the key and the patch's own version.
+ *
  * Environment: SEED=n (printed), ROUNDS=n (kill -9 rounds, default 30),
  * FAULT_ROUNDS=n (default 15), KEEP=1 keeps the directory. TAP output. */
 #include <errno.h>
@@ -67,6 +72,25 @@ static size_t value_of(char *v, uint32_t k, uint32_t ver)
     return len;
 }
 
+/* A patch's 16 bytes: '#', the key, its version, padding. */
+#define PATCH_LEN 16
+static void patch_of(char *p, uint32_t k, uint32_t pver)
+{
+    char t[PATCH_LEN + 1];
+    snprintf(t, sizeof t, "#%03x%08x----", k & 0xfffu, pver);
+    memcpy(p, t, PATCH_LEN);
+}
+
+/* The value of (key, ver) when ver is a patch of base (0: not a patch). */
+static size_t value_full(char *v, uint32_t k, uint32_t ver, uint32_t base)
+{
+    if (base == 0)
+        return value_of(v, k, ver);
+    size_t n = value_of(v, k, base);
+    patch_of(v, k, ver);
+    return n;
+}
+
 static void options(struct lsm_options *o, struct io_env *env)
 {
     lsm_options_init(o);
@@ -83,14 +107,19 @@ static void options(struct lsm_options *o, struct io_env *env)
  * in flight for k (has_pend[k]). */
 struct model {
     uint32_t ver[NKEYS];
+    uint32_t base[NKEYS];           /* ver patched this version (0: no patch) */
     uint32_t pend[NKEYS];
+    uint32_t pend_base[NKEYS];
     unsigned char has_pend[NKEYS];
 };
 
 struct msg {
     char t;              /* 'A' attempt, 'K' ack */
-    uint32_t key, ver;   /* ver 0 = delete */
+    uint32_t key, ver;   /* ver 0 = delete (or a patch of an absent key) */
+    uint32_t base;       /* a patch of this version's value; 0 = a plain write */
 };
+
+static uint64_t patched_seen;       /* patched values verify met */
 
 /* Checks db against m; in-flight ops may or may not be there. Returns
  * 0 or 1 (a diagnostic printed). Updates m to what the db holds. */
@@ -107,8 +136,21 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
         uint32_t got = 0, kk;
         int rc;
         key_of(k, i);
+        uint32_t base = 0;
         rc = lsm_get(db, NULL, k, strlen(k), &v, &len);
-        if (rc == 0) {
+        if (rc == 0 && len > 0 && v[0] == '#') {
+            /* A patch: its base is the model's for that version. */
+            if (sscanf(v, "#%3x%8x", &kk, &got) != 2)
+                got = 0;
+            base = got == m->ver[i] ? m->base[i]
+                 : m->has_pend[i] && got == m->pend[i] ? m->pend_base[i] : 0;
+            if (kk != i || base == 0 || value_full(want, i, got, base) != len ||
+                memcmp(want, v, len) != 0) {
+                tap_diag("%s: key %u: damaged or foreign patched value", what, i);
+                bad = 1;
+            }
+            patched_seen++;
+        } else if (rc == 0) {
             if (sscanf(v, "%u.%u:", &kk, &got) != 2 || kk != i ||
                 value_of(want, i, got) != len || memcmp(want, v, len) != 0) {
                 tap_diag("%s: key %u: damaged or foreign value", what, i);
@@ -128,6 +170,7 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
             bad = 1;
         }
         m->ver[i] = got;
+        m->base[i] = base;
     }
     memset(m->has_pend, 0, sizeof m->has_pend);
     it = lsm_iter_create(db, NULL);
@@ -150,29 +193,60 @@ static int verify(struct lsm_db *db, struct model *m, const char *what)
     return bad;
 }
 
-/* One write: put a new version or delete; 0 or the lsm error. buffered:
- * lsm_write_buffered (acknowledged only after a later lsm_flush_wal, as
- * the server does under appendfsync everysec), else a sync write. */
-static int do_op(struct lsm_db *db, uint32_t key, uint32_t ver, int buffered)
+/* One write: put a new version, delete, or (patch: m->base set) patch the
+ * first bytes; 0 or the lsm error. buffered: lsm_write_buffered
+ * (acknowledged only after a later lsm_flush_wal, as the server does under
+ * appendfsync everysec), else a sync write. */
+static int do_op(struct lsm_db *db, const struct msg *m, int patch, int buffered)
 {
     char k[16], v[4096];
     struct lsm_write_options wo = { .sync = 1 };
-    struct lsm_batch *b;
+    struct lsm_batch *b = lsm_batch_create();
     int rc;
-    key_of(k, key);
-    if (!buffered) {
-        if (ver == 0)
-            return lsm_delete(db, &wo, k, strlen(k));
-        return lsm_put(db, &wo, k, strlen(k), v, value_of(v, key, ver));
-    }
-    b = lsm_batch_create();
-    if (ver == 0)
+    key_of(k, m->key);
+    if (patch) {
+        patch_of(v, m->key, m->ver);
+        lsm_batch_patch(b, k, strlen(k), v, PATCH_LEN);
+    } else if (m->ver == 0) {
         lsm_batch_delete(b, k, strlen(k));
-    else
-        lsm_batch_put(b, k, strlen(k), v, value_of(v, key, ver));
-    rc = lsm_write_buffered(db, b);
+    } else {
+        lsm_batch_put(b, k, strlen(k), v, value_of(v, m->key, m->ver));
+    }
+    rc = buffered ? lsm_write_buffered(db, b) : lsm_write(db, &wo, b);
     lsm_batch_destroy(b);
     return rc;
+}
+
+/* The next operation on key: a delete (ver 0), a new version, or now and
+ * then a patch of the key's value; base[] is what this process knows of
+ * each key (version patched, UINT32_MAX unknown), kept up to date. */
+static int next_op(struct lsm_db *db, struct msg *m, uint32_t *ver, uint32_t *base,
+                   uint32_t *cur)
+{
+    uint32_t r = (uint32_t)(rnd() % 12);
+    m->base = 0;
+    if (r < 3 && cur[m->key] == UINT32_MAX) {
+        /* Not written by this process yet: learn its plain version. */
+        char k[16], *v = NULL;
+        size_t len = 0;
+        uint32_t kk, got;
+        key_of(k, m->key);
+        int rc = lsm_get(db, NULL, k, strlen(k), &v, &len);
+        if (rc == LSM_ENOTFOUND)
+            cur[m->key] = base[m->key] = 0;
+        else if (rc == 0 && sscanf(v, "%u.%u:", &kk, &got) == 2)
+            cur[m->key] = base[m->key] = got;
+        lsm_free(v);
+    }
+    if (r < 3 && cur[m->key] != UINT32_MAX) {
+        m->ver = cur[m->key] == 0 ? 0 : ++*ver;     /* absent stays absent */
+        m->base = cur[m->key] == 0 ? 0 : base[m->key];
+        cur[m->key] = m->ver;
+        return 1;
+    }
+    m->ver = r == 3 || r == 4 ? 0 : ++*ver;
+    cur[m->key] = base[m->key] = m->ver;
+    return 0;
 }
 
 static void apply_msg(struct model *m, const struct msg *msg, uint64_t *acks)
@@ -180,8 +254,10 @@ static void apply_msg(struct model *m, const struct msg *msg, uint64_t *acks)
     if (msg->t == 'A') {
         m->has_pend[msg->key] = 1;
         m->pend[msg->key] = msg->ver;
+        m->pend_base[msg->key] = msg->base;
     } else {
         m->ver[msg->key] = msg->ver;
+        m->base[msg->key] = msg->base;
         m->has_pend[msg->key] = 0;
         ++*acks;
     }
@@ -197,9 +273,11 @@ static void child_main(const char *dir, int fd, uint32_t ver0, uint64_t seed, in
 {
     struct lsm_options o;
     struct lsm_db *db;
-    uint32_t ver = ver0;
+    uint32_t ver = ver0, base[NKEYS], cur[NKEYS];
     int n = 0;
 
+    memset(cur, 0xff, sizeof cur);      /* unknown until read or written */
+    memset(base, 0, sizeof base);
     rng = seed;
     options(&o, NULL);
     if (lsm_open(dir, &o, &db) != 0)
@@ -215,10 +293,10 @@ static void child_main(const char *dir, int fd, uint32_t ver0, uint64_t seed, in
             while (used[m->key]);
             used[m->key] = 1;
             m->t = 'A';
-            m->ver = rnd() % 6 == 0 ? 0 : ++ver;
+            int patch = next_op(db, m, &ver, base, cur);
             if (write(fd, m, sizeof *m) != sizeof *m)
                 _exit(4);
-            if (do_op(db, m->key, m->ver, buffered) != 0)
+            if (do_op(db, m, patch, buffered) != 0)
                 _exit(5);
         }
         if (buffered && lsm_flush_wal(db) != 0)
@@ -304,12 +382,17 @@ static void *crasher_main(void *arg)
 static int fault_round(const char *dir, struct io_env *env, struct model *m, int round,
                        uint32_t *ver)
 {
+    uint64_t acks = 0;
     struct lsm_options o;
     struct lsm_db *db = NULL;
     struct crasher cr = { env, 10 + (int)(rnd() % 300) };
     pthread_t th;
     char what[64];
     int bad, n = 0;
+    uint32_t base[NKEYS], cur[NKEYS];
+
+    memset(cur, 0xff, sizeof cur);
+    memset(base, 0, sizeof base);
 
     options(&o, env);
     snprintf(what, sizeof what, "fault-env round %d", round);
@@ -317,13 +400,13 @@ static int fault_round(const char *dir, struct io_env *env, struct model *m, int
         return tap_ok(0, "%s: open: %s", what, lsm_last_error()), 1;
     pthread_create(&th, NULL, crasher_main, &cr);
     for (;;) {
-        uint32_t key = (uint32_t)(rnd() % NKEYS), v = rnd() % 6 == 0 ? 0 : ++*ver;
-        m->has_pend[key] = 1;
-        m->pend[key] = v;
-        if (do_op(db, key, v, 0) != 0)
+        struct msg op = { 'A', (uint32_t)(rnd() % NKEYS), 0, 0 };
+        int patch = next_op(db, &op, ver, base, cur);
+        apply_msg(m, &op, &acks);
+        if (do_op(db, &op, patch, 0) != 0)
             break;
-        m->ver[key] = v;
-        m->has_pend[key] = 0;
+        op.t = 'K';
+        apply_msg(m, &op, &acks);
         if (++n % 40 == 0 && lsm_vlog_gc(db, 1) != 0)
             break;
     }
@@ -366,6 +449,8 @@ int main(void)
     for (i = 1; i <= frounds && !bad; i++)
         bad |= fault_round(sub, env, &m, i, &ver0);
     io_env_fault_destroy(env);
+    tap_ok(bad || patched_seen > 0, "patched values were checked after crashes (%" PRIu64 ")",
+           patched_seen);
     if (bad)
         tap_diag("kept %s (SEED=%" PRIu64 ")", dir, seed);
     else if (!getenv("KEEP"))

@@ -17,6 +17,8 @@
 #include "server/cmdarg.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
+#include "server/config.h"
+#include "server/dump.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
 #include "util/glob.h"
@@ -222,6 +224,108 @@ static void cmd_move(struct client *c)
         cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, rc);
+}
+
+/* ---- DUMP, RESTORE (strings: server/dump.h) ---- */
+
+static void cmd_dump(struct client *c)
+{
+    struct ks_value v = { 0 };
+    int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
+    if (rc < 0) {
+        cmdarg_reply_ks_error(c, rc);
+        return;
+    }
+    if (rc == 0) {
+        reply_null(&c->obuf);
+        return;
+    }
+    struct buf p = BUF_INIT;
+    dump_string(v.data, v.len, &p);
+    reply_bulk(&c->obuf, p.data, p.len);
+    buf_free(&p);
+    ks_value_free(&v);
+}
+
+/* RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds]
+ * [FREQ frequency], Redis 7.0's checks in its order. IDLETIME and FREQ are
+ * checked and then unused: lsmdb keeps no access clock or counter. */
+static void cmd_restore(struct client *c)
+{
+    int replace = 0, absttl = 0;
+    long long ttl, idle = -1, freq = -1;
+    for (int j = 4; j < c->argc; j++) {
+        int additional = c->argc - j - 1;
+        if (cmdarg_opt_is(c, j, "replace")) {
+            replace = 1;
+        } else if (cmdarg_opt_is(c, j, "absttl")) {
+            absttl = 1;
+        } else if (cmdarg_opt_is(c, j, "idletime") && additional >= 1 && freq == -1) {
+            if (!cmdarg_ll(c, j + 1, &idle))
+                return;
+            if (idle < 0) {
+                reply_error(&c->obuf, "ERR Invalid IDLETIME value, must be >= 0");
+                return;
+            }
+            j++;
+        } else if (cmdarg_opt_is(c, j, "freq") && additional >= 1 && idle == -1) {
+            if (!cmdarg_ll(c, j + 1, &freq))
+                return;
+            if (freq < 0 || freq > 255) {
+                reply_error(&c->obuf, "ERR Invalid FREQ value, must be >= 0 and <= 255");
+                return;
+            }
+            j++;
+        } else {
+            reply_error(&c->obuf, ERR_SYNTAX);
+            return;
+        }
+    }
+    int rc;
+    if (!replace) {
+        rc = ks_exists(c->db, c->argv[1], c->argvlen[1]);
+        if (rc < 0) {
+            cmdarg_reply_ks_error(c, rc);
+            return;
+        }
+        if (rc > 0) {
+            reply_error(&c->obuf, "BUSYKEY Target key name already exists.");
+            return;
+        }
+    }
+    if (!cmdarg_ll(c, 2, &ttl))
+        return;
+    if (ttl < 0) {
+        reply_error(&c->obuf, "ERR Invalid TTL value, must be >= 0");
+        return;
+    }
+    const char *pl = c->argv[3];
+    size_t pn = c->argvlen[3];
+    if (!dump_verify(pl, pn)) {
+        reply_error(&c->obuf, "ERR DUMP payload version or checksum are wrong");
+        return;
+    }
+    struct buf v = BUF_INIT;
+    if (dump_load_string(pl, pn, (size_t)server_cfg.proto_max_bulk_len, &v) < 0) {
+        buf_free(&v);
+        reply_error(&c->obuf, "ERR Bad data format");
+        return;
+    }
+    rc = 0;
+    if (replace)
+        rc = ks_delete(c->db, c->argv[1], c->argvlen[1]);
+    /* Redis adds the clock to a relative TTL: one past LLONG_MAX wraps to
+     * a time long gone, and the key is not created. */
+    int64_t now = ks_now();
+    int64_t at = ttl == 0 ? -1 : absttl ? ttl : ttl > LLONG_MAX - now ? 0 : ttl + now;
+    if (rc >= 0 && (at < 0 || at > now))
+        rc = ks_set(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, v.data ? v.data : "",
+                    v.len, at);
+    buf_free(&v);
+    if (rc < 0)
+        cmdarg_reply_ks_error(c, rc);
+    else
+        reply_ok(&c->obuf);
 }
 
 /* ---- EXPIRE family, PERSIST, TTL family ---- */
@@ -840,6 +944,16 @@ static const struct cmd_arg copy_args[] = {
     { "replace", ARG_PURE_TOKEN, "REPLACE", NULL, NULL, ARG_OPTIONAL, NULL },
     A_END,
 };
+static const struct cmd_arg restore_args[] = {
+    A_KEY,
+    { "ttl", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    { "serialized-value", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    { "replace", ARG_PURE_TOKEN, "REPLACE", "3.0.0", NULL, ARG_OPTIONAL, NULL },
+    { "absttl", ARG_PURE_TOKEN, "ABSTTL", "5.0.0", NULL, ARG_OPTIONAL, NULL },
+    { "seconds", ARG_INTEGER, "IDLETIME", "5.0.0", NULL, ARG_OPTIONAL, NULL },
+    { "frequency", ARG_INTEGER, "FREQ", "5.0.0", NULL, ARG_OPTIONAL, NULL },
+    A_END,
+};
 static const struct cmd_arg move_args[] = {
     A_KEY,
     { "db", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
@@ -921,6 +1035,13 @@ static const struct cmd_history flush_history[] = {
     { NULL, NULL },
 };
 
+static const struct cmd_history restore_history[] = {
+    { "3.0.0", "Added the `REPLACE` modifier." },
+    { "5.0.0", "Added the `ABSTTL` modifier." },
+    { "5.0.0", "Added the `IDLETIME` and `FREQ` options." },
+    { NULL, NULL },
+};
+
 static const char *const tips_multi_sum[] = { "request_policy:multi_shard",
                                               "response_policy:agg_sum", NULL };
 static const char *const tips_nondet[] = { "nondeterministic_output", NULL };
@@ -951,6 +1072,7 @@ static const struct cmd_key_spec spec_rename[] =
     KSPEC2(KSPEC_RW | KSPEC_ACCESS | KSPEC_DELETE, KSPEC_OW | KSPEC_UPDATE);
 static const struct cmd_key_spec spec_renamenx[] =
     KSPEC2(KSPEC_RW | KSPEC_ACCESS | KSPEC_DELETE, KSPEC_OW | KSPEC_INSERT);
+static const struct cmd_key_spec spec_ow_update[] = KSPEC1(KSPEC_OW | KSPEC_UPDATE);
 static const struct cmd_key_spec spec_copy[] =
     KSPEC2(KSPEC_RO | KSPEC_ACCESS, KSPEC_OW | KSPEC_UPDATE);
 
@@ -973,6 +1095,9 @@ struct command keys_commands[] = {
         0, copy_args, spec_copy),
     GEN("del", "Delete keys", ON_KEYS, "1.0.0", NULL, tips_multi_sum, cmd_del, -2,
         CMD_WRITE, 0, keys_multi_args, spec_del),
+    GEN("dump", "Return a serialized version of the value of a key",
+        "O(1) to find the key and O(N) to serialize a string of N bytes", "2.6.0", NULL,
+        tips_nondet, cmd_dump, 2, CMD_READONLY, 0, key_args, spec_ro_access),
     GEN("exists", "Count how many of the given keys exist", ON_KEYS, "1.0.0",
         exists_history, tips_multi_sum, cmd_exists, -2, R_FAST, 0, keys_multi_args, spec_ro_all),
     GEN("expire", "Set a key's time to live in seconds", O1, "1.0.0", expire_history,
@@ -1002,6 +1127,10 @@ struct command keys_commands[] = {
         cmd_rename, 3, CMD_WRITE, 0, rename_args, spec_rename),
     GEN("renamenx", "Rename a key only if the new name does not exist", O1, "1.0.0",
         renamenx_history, NULL, cmd_renamenx, 3, W_FAST, 0, rename_args, spec_renamenx),
+    GEN("restore", "Create a key from the serialized value DUMP returned",
+        "O(1) to create the key and O(N) to read a string of N bytes", "2.6.0",
+        restore_history, NULL, cmd_restore, -4, CMD_WRITE | CMD_DENYOOM, ACL_DANGEROUS,
+        restore_args, spec_ow_update),
     GEN("scan", "Iterate over the keys of the database with a cursor",
         "O(1) for every call. O(N) for a complete iteration.", "2.8.0", scan_history,
         tips_scan, cmd_scan, -2, CMD_READONLY, 0, scan_args, NULL),

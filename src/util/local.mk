@@ -6,6 +6,8 @@ src_util_libutil_la_SOURCES = \
 	src/util/strconv.c src/util/strconv.h \
 	src/util/coding.c src/util/coding.h \
 	src/util/crc32c.c src/util/crc32c.h \
+	src/util/crc64.c src/util/crc64.h \
+	src/util/lzf.c src/util/lzf.h \
 	src/util/arena.c src/util/arena.h \
 	src/util/hash.c src/util/hash.h \
 	src/util/idmap.c src/util/idmap.h \

@@ -576,6 +576,97 @@ static void test_randomkey(void)
     kc_do(C, "FLUSHDB");
 }
 
+
+/* payload for the string "a" x 21 as redis-server 7.0.15's DUMP gives it
+ * (LZF-compressed), and for the integer 128 (16-bit encoding). */
+static const char lzf_a21[] = "\x00\xc3\x06\x15\x01\x61\x61\xe0\x0a\x00\x0a\x00\xfd\x0c\xb3"
+                              "\x68\x07\x41\x3f\x68";
+static const char int_128[] = "\x00\xc1\x80\x00\x0a\x00\xeb\x7a\xb3\xb5\x10\xcf\x4b\x65";
+
+/* RESTORE key ttl payload [options...]; the parsed reply. */
+static struct rv *restore(const char *key, const char *ttl, const char *p, size_t n,
+                          const char *opt1, const char *opt2)
+{
+    const char *a[] = { "RESTORE", key, ttl, p, opt1, opt2 };
+    size_t l[] = { 7, strlen(key), strlen(ttl), n, opt1 ? strlen(opt1) : 0,
+                   opt2 ? strlen(opt2) : 0 };
+    return kc_callv(C, 3 + 1 + !!opt1 + !!opt2, a, l);
+}
+
+static int rv_is(struct rv *v, int type, const char *text)
+{
+    int ok = v && v->type == type && (!text || (v->len == strlen(text) &&
+                                                memcmp(v->str, text, v->len) == 0));
+    rv_free(v);
+    return ok;
+}
+
+/* DUMP and RESTORE of strings: every size and kind goes round intact (also
+ * a separated value), Redis' payloads load, and Redis' errors. */
+static void test_dump_restore(void)
+{
+    static const size_t sizes[] = { 0, 1, 11, 20, 21, 63, 64, 16383, 16384, 5000 };
+    tap_ok(kc_is(C, "FLUSHDB", "+OK\r\n"), "dump: FLUSHDB");
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        char *v = zmalloc(n + 1);
+        for (size_t j = 0; j < n; j++)
+            v[j] = (char)(j % 7 == 0 ? '\0' : 'a' + (j * 31 + n) % 26);
+        const char *set[] = { "SET", "d:src", v };
+        size_t setl[] = { 3, 5, n };
+        rv_free(kc_callv(C, 3, set, setl));
+        const char *dump[] = { "DUMP", "d:src" };
+        size_t dumpl[] = { 4, 5 };
+        struct rv *p = kc_callv(C, 2, dump, dumpl);
+        int ok = p && p->type == '$';
+        if (ok) {
+            ok = rv_is(restore("d:dst", "0", p->str, p->len, "REPLACE", NULL), '+', "OK");
+            const char *get[] = { "GET", "d:dst" };
+            size_t getl[] = { 3, 5 };
+            struct rv *g = kc_callv(C, 2, get, getl);
+            ok = ok && rv_is_bulk(g, v, n);
+            rv_free(g);
+        }
+        rv_free(p);
+        tap_ok(ok, "dump: a %zu-byte string goes through DUMP and RESTORE", n);
+        zfree(v);
+    }
+    tap_ok(kc_is(C, "SET d:int 128", "+OK\r\n") && kc_is(C, "DUMP d:nokey", "$-1\r\n"),
+           "dump: of a missing key is null");
+    {
+        struct rv *p = kc_rv(C, "DUMP d:int");
+        tap_ok(rv_is_bulk(p, int_128, sizeof int_128 - 1), "dump: 128 as Redis encodes it");
+        rv_free(p);
+    }
+    tap_ok(rv_is(restore("d:a21", "0", lzf_a21, sizeof lzf_a21 - 1, NULL, NULL), '+', "OK") &&
+           kc_is(C, "GET d:a21", "$21\r\naaaaaaaaaaaaaaaaaaaaa\r\n"),
+           "dump: RESTORE of Redis' LZF-compressed payload");
+    tap_ok(rv_is(restore("d:a21", "0", lzf_a21, sizeof lzf_a21 - 1, NULL, NULL), '-',
+                 "BUSYKEY Target key name already exists."),
+           "dump: RESTORE over an existing key without REPLACE");
+    tap_ok(rv_is(restore("d:t", "100000", int_128, sizeof int_128 - 1, NULL, NULL), '+', "OK"),
+           "dump: RESTORE with a TTL");
+    long long pttl = kc_int(C, "PTTL d:t");
+    tap_ok(pttl > 90000 && pttl <= 100000, "dump: the TTL is set (%lld ms)", pttl);
+    tap_ok(rv_is(restore("d:t", "1", int_128, sizeof int_128 - 1, "ABSTTL", "REPLACE"), '+',
+                 "OK") && kc_is(C, "EXISTS d:t", ":0\r\n"),
+           "dump: RESTORE REPLACE ABSTTL in the past deletes the key");
+    tap_ok(rv_is(restore("d:x", "-1", int_128, sizeof int_128 - 1, NULL, NULL), '-',
+                 "ERR Invalid TTL value, must be >= 0"), "dump: a negative TTL");
+    tap_ok(rv_is(restore("d:x", "0", int_128, sizeof int_128 - 2, NULL, NULL), '-',
+                 "ERR DUMP payload version or checksum are wrong"), "dump: a bad checksum");
+    tap_ok(rv_is(restore("d:x", "0", "\x0e\x00\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12,
+                         NULL, NULL), '-', "ERR DUMP payload version or checksum are wrong"),
+           "dump: a zero checksum");
+    tap_ok(rv_is(restore("d:x", "0", int_128, sizeof int_128 - 1, "FREQ", "256"), '-',
+                 "ERR Invalid FREQ value, must be >= 0 and <= 255"), "dump: FREQ out of range");
+    tap_ok(rv_is(restore("d:x", "0", int_128, sizeof int_128 - 1, "IDLETIME", "-1"), '-',
+                 "ERR Invalid IDLETIME value, must be >= 0"), "dump: IDLETIME below 0");
+    tap_ok(rv_is(restore("d:x", "0", int_128, sizeof int_128 - 1, "foo", NULL), '-',
+                 "ERR syntax error"), "dump: an unknown option");
+    tap_ok(kc_is(C, "EXISTS d:x", ":0\r\n"), "dump: failed RESTOREs created nothing");
+}
+
 int main(void)
 {
     harness_init(120);
@@ -594,6 +685,7 @@ int main(void)
     test_odd_args();
     test_many();
     test_randomkey();
+    test_dump_restore();
     conn_close(C);
     srv_stop(&s);
     return tap_done();

@@ -716,6 +716,26 @@ static void lcs_walk(const uint32_t *t, const char *a, uint32_t alen, const char
 #undef LCS_AT
 }
 
+/* Redis 7.0's limit on LCS's table of (alen+1) x (blen+1) 32-bit cells: 1,
+ * or 0 with the error replied. */
+#define ERR_LCS_ALLOC "ERR Insufficient memory, failed allocating transient memory for LCS"
+#define ERR_LCS_LONG "ERR String too long for LCS"
+static int lcs_table_fits(struct client *c, uint64_t alen, uint64_t blen)
+{
+    unsigned long long cells = (alen + 1) * (blen + 1);
+    unsigned long long bytes = cells * sizeof(uint32_t);
+    if (!(bytes < SIZE_MAX && bytes / cells == sizeof(uint32_t))) {
+        reply_error(&c->obuf, ERR_LCS_ALLOC);
+        return 0;
+    }
+    if (bytes > (unsigned long long)server_cfg.proto_max_bulk_len) {
+        reply_error(&c->obuf, "ERR Insufficient memory, transient memory for LCS exceeds "
+                              "proto-max-bulk-len");
+        return 0;
+    }
+    return 1;
+}
+
 static void reply_lcs_idx(struct client *c, const struct lcs_range *r, size_t n,
                           int withmatchlen, uint32_t len)
 {
@@ -772,33 +792,28 @@ static void cmd_lcs(struct client *c)
         return;
     }
     if (len[0] >= UINT32_MAX - 1 || len[1] >= UINT32_MAX - 1) {
-        reply_error(&c->obuf, "ERR String too long for LCS");
+        reply_error(&c->obuf, ERR_LCS_LONG);
         return;
     }
-    unsigned long long cells = (len[0] + 1) * (len[1] + 1);
-    unsigned long long bytes = cells * sizeof(uint32_t);
-    uint32_t *t = NULL;
-    if (bytes < SIZE_MAX && bytes / cells == sizeof(uint32_t)) {
-        if (bytes > (unsigned long long)server_cfg.proto_max_bulk_len) {
-            reply_error(&c->obuf, "ERR Insufficient memory, transient memory for LCS exceeds "
-                                  "proto-max-bulk-len");
-            return;
-        }
-        t = ztrymalloc((size_t)bytes);
-    }
-    if (t == NULL) {
-        reply_error(&c->obuf, "ERR Insufficient memory, failed allocating transient memory "
-                              "for LCS");
+    if (!lcs_table_fits(c, len[0], len[1]))
         return;
-    }
     struct ks_value va, vb;
-    if (lcs_value(c, 1, &va) < 0) {
-        zfree(t);
+    if (lcs_value(c, 1, &va) < 0)
         return;
-    }
     if (lcs_value(c, 2, &vb) < 0) {
         ks_value_free(&va);
-        zfree(t);
+        return;
+    }
+    /* The table is sized by what was read (the same lengths as above). */
+    uint32_t *t = NULL;
+    if (va.len >= UINT32_MAX - 1 || vb.len >= UINT32_MAX - 1)
+        reply_error(&c->obuf, ERR_LCS_LONG);
+    else if (lcs_table_fits(c, va.len, vb.len) &&
+        !(t = ztrymalloc(((size_t)va.len + 1) * ((size_t)vb.len + 1) * sizeof(*t))))
+        reply_error(&c->obuf, ERR_LCS_ALLOC);
+    if (t == NULL) {
+        ks_value_free(&va);
+        ks_value_free(&vb);
         return;
     }
     const char *a = va.data, *b = vb.data;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/coding.h"
 #include "util/crc64.h"
 #include "util/lzf.h"
 #include "util/strconv.h"
@@ -17,12 +18,6 @@
 #define RDB_LEN_32 0x80
 #define RDB_LEN_64 0x81
 #define FOOTER 10                       /* version + CRC-64 */
-
-static void put_le(struct buf *out, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        buf_append_byte(out, (char)((v >> (8 * i)) & 0xff));
-}
 
 static void put_be(struct buf *out, uint64_t v, int bytes)
 {
@@ -53,28 +48,32 @@ void dump_string(const char *v, size_t n, struct buf *out)
     buf_append_byte(out, RDB_TYPE_STRING);
     if (n <= 11 && str_to_ll(v, n, &x) && x >= INT32_MIN && x <= INT32_MAX) {
         int bytes = x >= -128 && x <= 127 ? 1 : x >= -32768 && x <= 32767 ? 2 : 4;
+        char le[4];
+        encode_fixed32(le, (uint32_t)x);        /* the low bytes, little endian */
         buf_append_byte(out, (char)(0xC0 | (bytes == 1 ? RDB_ENC_INT8
                                             : bytes == 2 ? RDB_ENC_INT16 : RDB_ENC_INT32)));
-        put_le(out, (uint64_t)x, bytes);
+        buf_append(out, le, (size_t)bytes);
     } else {
         put_len(out, n);
         buf_append(out, v, n);
     }
-    put_le(out, DUMP_RDB_VERSION, 2);
-    put_le(out, crc64(0, out->data + start, out->len - start), 8);
+    dump_footer(out, start);
+}
+
+void dump_footer(struct buf *out, size_t start)
+{
+    char ver[2];
+    encode_fixed16(ver, DUMP_RDB_VERSION);
+    buf_append(out, ver, 2);
+    put_fixed64(out, crc64(0, out->data + start, out->len - start));
 }
 
 int dump_verify(const char *p, size_t n)
 {
     if (n < FOOTER)
         return 0;
-    const unsigned char *f = (const unsigned char *)p + n - FOOTER;
-    if ((unsigned)(f[0] | (f[1] << 8)) > DUMP_RDB_VERSION)
-        return 0;
-    uint64_t crc = crc64(0, p, n - 8), want = 0;
-    for (int i = 7; i >= 0; i--)
-        want = (want << 8) | f[2 + i];
-    return crc == want;
+    const char *f = p + n - FOOTER;
+    return decode_fixed16(f) <= DUMP_RDB_VERSION && crc64(0, p, n - 8) == decode_fixed64(f + 2);
 }
 
 /* A cursor over the whole payload (as Redis' rio over the buffer). */
@@ -135,14 +134,12 @@ static int get_plain_len(struct rd *r, uint64_t *len)
 
 static int load_int(struct rd *r, int enc, struct buf *out)
 {
-    unsigned char b[4];
+    char b[4];
     int k = enc == RDB_ENC_INT8 ? 1 : enc == RDB_ENC_INT16 ? 2 : 4;
     if (take(r, b, (size_t)k) < 0)
         return -1;
-    int64_t v = k == 1 ? (int8_t)b[0]
-              : k == 2 ? (int16_t)(uint16_t)(b[0] | (b[1] << 8))
-                       : (int32_t)((uint32_t)b[0] | ((uint32_t)b[1] << 8) |
-                                   ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24));
+    int64_t v = k == 1 ? (int8_t)b[0] : k == 2 ? (int16_t)decode_fixed16(b)
+                                               : (int32_t)decode_fixed32(b);
     char s[24];
     int m = snprintf(s, sizeof s, "%lld", (long long)v);
     buf_set(out, s, (size_t)m);

@@ -27,6 +27,9 @@
 
 /* Appends the payload of the string v (n bytes) to out. */
 void dump_string(const char *v, size_t n, struct buf *out);
+/* Appends the footer to the object that starts at out->data + start: the
+ * RDB version (DUMP_RDB_VERSION) and the CRC-64 of the object and version. */
+void dump_footer(struct buf *out, size_t start);
 /* 1 when the payload's version is at most DUMP_RDB_VERSION and its CRC-64
  * matches, else 0 (Redis: "DUMP payload version or checksum are wrong"). */
 int dump_verify(const char *p, size_t n);

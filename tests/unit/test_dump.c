@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/dump.h"
+#include "util/coding.h"
 #include "util/crc64.h"
 #include "util/lzf.h"
 #include "util/slice.h"
@@ -76,15 +77,12 @@ START_TEST(dump_as_redis)
 }
 END_TEST
 
-/* A payload: body, version, CRC-64. */
+/* A payload: body (it may be out itself), version, CRC-64. */
 static size_t mk(char *out, const char *body, size_t n, unsigned version)
 {
-    memmove(out, body, n);          /* body may be out itself */
-    out[n] = (char)(version & 0xff);
-    out[n + 1] = (char)(version >> 8);
-    uint64_t c = crc64(0, out, n + 2);
-    for (int i = 0; i < 8; i++)
-        out[n + 2 + i] = (char)(c >> (8 * i));
+    memmove(out, body, n);
+    encode_fixed16(out + n, (uint16_t)version);
+    encode_fixed64(out + n + 2, crc64(0, out, n + 2));
     return n + 10;
 }
 

@@ -20,7 +20,6 @@
 
 #include "fuzz.h"
 #include "server/dump.h"
-#include "util/crc64.h"
 #include "util/lzf.h"
 #include "util/slice.h"
 
@@ -37,14 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     buf_set(&p, d, n);
     if (footer) {
-        char f[10];
-        f[0] = DUMP_RDB_VERSION;
-        f[1] = 0;
-        buf_append(&p, f, 2);
-        uint64_t c = crc64(0, p.data, p.len);
-        for (int i = 0; i < 8; i++)
-            f[i] = (char)(c >> (8 * i));
-        buf_append(&p, f, 8);
+        dump_footer(&p, 0);
         fuzz_check(dump_verify(p.data, p.len), "a payload with a right footer does not verify");
     }
     if (dump_verify(p.data ? p.data : "", p.len)) {

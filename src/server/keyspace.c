@@ -473,10 +473,11 @@ static void tent_grow_index(void)
         tent_index_insert(e);
 }
 
-/* Records a put (val != NULL, taken over) or a deletion of a stored key. */
-/* tent_put with the key's hash (hash64 with TENT_SEED) already known. */
-static void tent_put_hashed(const char *key, size_t klen, uint64_t h, char *val, size_t vlen,
-                            int db, int soft)
+/* Records a put (val != NULL, taken over) or a deletion of a stored key;
+ * returns its entry. tent_put_hashed: the key's hash (hash64 with
+ * TENT_SEED) already known. */
+static struct tent *tent_put_hashed(const char *key, size_t klen, uint64_t h, char *val,
+                                    size_t vlen, int db, int soft)
 {
     struct txn *t = &ks.t;
     struct tent *x = tent_find(key, klen, h);
@@ -505,11 +506,13 @@ static void tent_put_hashed(const char *key, size_t klen, uint64_t h, char *val,
     x->patch = 0;
     if (!soft)
         t->user_dirty = 1;
+    return x;
 }
 
-static void tent_put(const char *key, size_t klen, char *val, size_t vlen, int db, int soft)
+static struct tent *tent_put(const char *key, size_t klen, char *val, size_t vlen, int db,
+                             int soft)
 {
-    tent_put_hashed(key, klen, hash64(key, klen, TENT_SEED), val, vlen, db, soft);
+    return tent_put_hashed(key, klen, hash64(key, klen, TENT_SEED), val, vlen, db, soft);
 }
 
 /* Reads a stored key through the transaction. 1 found (*val, *vlen; *alloc
@@ -1490,8 +1493,7 @@ static void write_header_patch(int db, const char *key, size_t klen, int type, i
     rec_header10(h, type, exp);
     note_record(db, key, klen, exp, 1, oldexp);
     mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
-    tent_put(kbuf.data, kbuf.len, h, REC_HDR_MAX, db, 0);
-    tent_lookup(kbuf.data, kbuf.len)->patch = 1;
+    tent_put(kbuf.data, kbuf.len, h, REC_HDR_MAX, db, 0)->patch = 1;
 }
 
 /* Writes (db, key) without reading it first when ks_defer can count the

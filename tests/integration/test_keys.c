@@ -664,6 +664,17 @@ static void test_dump_restore(void)
                  "ERR Invalid IDLETIME value, must be >= 0"), "dump: IDLETIME below 0");
     tap_ok(rv_is(restore("d:x", "0", int_128, sizeof int_128 - 1, "foo", NULL), '-',
                  "ERR syntax error"), "dump: an unknown option");
+    {
+        const char *a[] = { "RESTORE", "d:x", "0", int_128, "IDLETIME", "5", "FREQ", "3" };
+        size_t l[] = { 7, 3, 1, sizeof int_128 - 1, 8, 1, 4, 1 };
+        tap_ok(rv_is(kc_callv(C, 8, a, l), '-', "ERR syntax error"),
+               "dump: IDLETIME and FREQ together");
+    }
+    /* Redis adds the clock to a relative TTL; past LLONG_MAX it wraps to a
+     * time long gone: OK, and no key. */
+    tap_ok(rv_is(restore("d:w", "9223372036854775807", int_128, sizeof int_128 - 1, NULL, NULL),
+                 '+', "OK") && kc_is(C, "EXISTS d:w", ":0\r\n"),
+           "dump: a relative TTL that overflows creates nothing");
     tap_ok(kc_is(C, "EXISTS d:x", ":0\r\n"), "dump: failed RESTOREs created nothing");
 }
 

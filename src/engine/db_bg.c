@@ -169,7 +169,7 @@ int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
     struct table_out o;
     struct iter *it;
     struct slice ukey = slice_make("", 0);   /* in mem's arena: stable */
-    struct buf newer = BUF_INIT;             /* the key's newer version, if a pointer */
+    struct slice newer = slice_make("", 0);  /* the key's newer version if a pointer: arena */
     uint64_t bytes = 0, last_seq_for_key = 0;
     int rc, has_ukey = 0;
 
@@ -191,23 +191,19 @@ int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
                 ukey = p.user_key;
                 has_ukey = 1;
                 last_seq_for_key = LSM_MAX_SEQ + 1;
-                buf_clear(&newer);
+                newer = slice_make("", 0);
             }
             shadowed = last_seq_for_key <= smallest_snap;
             last_seq_for_key = p.seq;
             if (shadowed && p.type == LSM_TYPE_VPTR && db->vlog.dropped != NULL)
-                db->vlog.dropped(db->vlog.arg, iter_value(it), buf_slice(&newer), edit);
-            if (p.type == LSM_TYPE_VPTR)
-                buf_set(&newer, iter_value(it).data, iter_value(it).len);
-            else
-                buf_clear(&newer);
+                db->vlog.dropped(db->vlog.arg, iter_value(it), newer, edit);
+            newer = p.type == LSM_TYPE_VPTR ? iter_value(it) : slice_make("", 0);
             if (shadowed)
                 continue;
         }
         rc = out_add(&o, iter_key(it), iter_value(it));
     }
     iter_destroy(it);
-    buf_free(&newer);
     if (rc != 0) {
         db_set_error(rc, "%s: write: %s", o.path.data, sst_last_error());
         out_abandon(db, &o);

@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -17,6 +19,30 @@
 
 #define POSIX_BUF_SIZE (64 * 1024)
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22        /* Linux 5.14 */
+#endif
+#define MAP_AHEAD (8u << 20)         /* pages kept in the page cache ahead */
+#define MAP_CHUNK (1u << 20)         /* one populate call */
+#define MAP_BEHIND (1u << 20)        /* pages kept mapped behind the end */
+
+/* A mapped file's shared mapping (io_file_map) and its populator thread. */
+struct pf_map {
+    char *base;
+    uint64_t len;        /* virtual length mapped from offset 0 */
+    uint64_t alloc;      /* [0, alloc) is in the file and allocated */
+    uint64_t asked;      /* populate target last given to the thread */
+    long page;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t want;       /* (mu) populate up to here */
+    uint64_t done;       /* (mu) populated up to here */
+    uint64_t unmap;      /* (mu) unmap pages up to here */
+    uint64_t unmapped;   /* (mu) unmapped up to here */
+    int stop;            /* (mu) */
+};
+
 struct posix_file {
     struct io_file base;
     int fd;
@@ -24,6 +50,7 @@ struct posix_file {
     char *buf;           /* NULL until the first buffered append */
     size_t buf_len;
     uint64_t flushed;    /* bytes handed to the OS (writable files) */
+    struct pf_map *map;  /* NULL unless io_file_map() */
 };
 
 struct posix_lock {
@@ -82,6 +109,11 @@ void io_file_prefetch(struct io_file *f, uint64_t off, size_t n)
 int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n)
 {
     return f->ops->reserve(f, off, n);
+}
+
+int io_file_map(struct io_file *f, uint64_t len)
+{
+    return f->ops->map(f, len);
 }
 
 int io_file_syncer(struct io_file *f, struct io_file **out)
@@ -154,12 +186,13 @@ void io_unlock(struct io_lock *l)
 
 /* ---- posix files ---- */
 
-/* Writes all of [p, p+n) to fd; -errno on failure (*done = bytes written). */
-static int write_all(int fd, const char *p, size_t n, size_t *done)
+/* Writes all of [p, p+n) to fd at pos; -errno on failure (*done = bytes
+ * written). */
+static int write_all(int fd, const char *p, size_t n, uint64_t pos, size_t *done)
 {
     size_t off = 0;
     while (off < n) {
-        ssize_t w = write(fd, p + off, n - off);
+        ssize_t w = pwrite(fd, p + off, n - off, (off_t)(pos + off));
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -172,14 +205,58 @@ static int write_all(int fd, const char *p, size_t n, size_t *done)
     return 0;
 }
 
+/* Tells the populator where the appends are, every MAP_AHEAD / 2 bytes. */
+static void map_advance(struct pf_map *m, uint64_t end)
+{
+    uint64_t want, unmap;
+    if (end + MAP_AHEAD / 2 <= m->asked)
+        return;
+    unmap = end > MAP_BEHIND ? (end - MAP_BEHIND) & ~(uint64_t)(m->page - 1) : 0;
+    want = end + MAP_AHEAD;
+    if (want > m->alloc)
+        want = m->alloc;
+    if (want > m->len)
+        want = m->len;
+    want &= ~(uint64_t)(m->page - 1);
+    m->asked = end + MAP_AHEAD;
+    pthread_mutex_lock(&m->mu);
+    if (want > m->want || unmap > m->unmap) {
+        if (want > m->want)
+            m->want = want;
+        if (unmap > m->unmap)
+            m->unmap = unmap;
+        pthread_cond_signal(&m->cv);
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* Hands [p, p+n) to the OS at the end of the file: a copy into the
+ * mapping when the file holds allocated space there, else pwrite. */
+static int pf_put(struct posix_file *pf, const char *p, size_t n, size_t *done)
+{
+    struct pf_map *m = pf->map;
+    int rc;
+    if (m && pf->flushed + n <= m->alloc && pf->flushed + n <= m->len) {
+        memcpy(m->base + pf->flushed, p, n);
+        *done = n;
+        pf->flushed += n;
+        map_advance(m, pf->flushed);
+        return 0;
+    }
+    rc = write_all(pf->fd, p, n, pf->flushed, done);
+    pf->flushed += *done;
+    if (m && pf->flushed > m->alloc)
+        m->alloc = pf->flushed;        /* written bytes are allocated */
+    return rc;
+}
+
 /* Hands the buffer to the OS; on failure keeps the unwritten tail buffered. */
 static int pf_flush_buf(struct posix_file *pf)
 {
     if (!pf->buf_len)
         return 0;
     size_t done = 0;
-    int rc = write_all(pf->fd, pf->buf, pf->buf_len, &done);
-    pf->flushed += done;
+    int rc = pf_put(pf, pf->buf, pf->buf_len, &done);
     if (done && done < pf->buf_len)
         memmove(pf->buf, pf->buf + done, pf->buf_len - done);
     pf->buf_len -= done;
@@ -192,6 +269,11 @@ static int pf_append(struct io_file *f, const void *data, size_t n)
     const char *p = data;
     if (!pf->writable)
         return -EBADF;
+    if (pf->map) {                    /* no buffering: straight to the OS */
+        size_t done = 0;
+        int rc = pf_flush_buf(pf);
+        return rc < 0 ? rc : pf_put(pf, p, n, &done);
+    }
     if (pf->buf_len + n <= POSIX_BUF_SIZE) {
         if (!pf->buf)
             pf->buf = zmalloc(POSIX_BUF_SIZE);
@@ -207,9 +289,7 @@ static int pf_append(struct io_file *f, const void *data, size_t n)
         return rc;
     if (n >= POSIX_BUF_SIZE) {        /* large appends bypass the buffer */
         size_t done = 0;
-        rc = write_all(pf->fd, p, n, &done);
-        pf->flushed += done;
-        return rc;
+        return pf_put(pf, p, n, &done);
     }
     return pf_append(f, p, n);
 }
@@ -276,11 +356,19 @@ static int pf_reserve(struct io_file *f, uint64_t off, uint64_t n)
     int rc;
     if (!pf->writable)
         return -EBADF;
+    /* A mapped file grows over the space: only space inside the file can
+     * be mapped, and allocated space cannot fail a copy into the mapping. */
     do
-        rc = fallocate(pf->fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)n);
+        rc = fallocate(pf->fd, pf->map ? 0 : FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)n);
     while (rc < 0 && errno == EINTR);
-    if (rc == 0)
+    if (rc == 0) {
+        if (pf->map && off <= pf->map->alloc && off + n > pf->map->alloc) {
+            pf->map->alloc = off + n;
+            pf->map->asked = 0;        /* the populator may go further now */
+            map_advance(pf->map, pf->flushed);
+        }
         return 0;
+    }
     /* Out of space (or quota, or file size), or the device failed: the
      * appends would fail too. Anything else (EOPNOTSUPP, EINVAL, ENOSYS
      * on file systems without fallocate): nothing reserved, not an error. */
@@ -302,8 +390,109 @@ static int pf_syncer(struct io_file *f, struct io_file **out)
     return 0;
 }
 
+static void *map_populator(void *arg)
+{
+    struct pf_map *m = arg;
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        uint64_t from, to;
+        while (!m->stop && m->done >= m->want && m->unmapped >= m->unmap)
+            pthread_cond_wait(&m->cv, &m->mu);
+        if (m->stop)
+            break;
+        if (m->unmapped < m->unmap) {
+            /* Drop the page-table entries of what the appends left behind
+             * (the pages stay in the page cache, dirty until written
+             * back): writeback of a page still mapped must write-protect
+             * it, one TLB shootdown per page, which interrupts the writer. */
+            from = m->unmapped;
+            to = m->unmap;
+            pthread_mutex_unlock(&m->mu);
+            (void)madvise(m->base + from, (size_t)(to - from), MADV_DONTNEED);
+            pthread_mutex_lock(&m->mu);
+            m->unmapped = to;
+            continue;
+        }
+        from = m->done;
+        to = m->want - from > MAP_CHUNK ? from + MAP_CHUNK : m->want;
+        pthread_mutex_unlock(&m->mu);
+        /* Clean zero pages of the allocated space (no disk read, nothing
+         * to write back): the writer's copy then costs a minor fault per
+         * page, not a page-cache allocation. Best effort. */
+        (void)madvise(m->base + from, (size_t)(to - from), MADV_POPULATE_READ);
+        pthread_mutex_lock(&m->mu);
+        m->done = to;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return NULL;
+}
+
+static int pf_map(struct io_file *f, uint64_t len)
+{
+    struct posix_file *pf = (struct posix_file *)f;
+    struct pf_map *m;
+    struct stat st;
+    long page = sysconf(_SC_PAGESIZE);
+    void *base;
+    int rc;
+
+    if (!pf->writable)
+        return -EBADF;
+    if (pf->map || len == 0 || len > SIZE_MAX / 2 || page <= 0)
+        return -EINVAL;
+    if ((rc = pf_flush_buf(pf)) < 0)
+        return rc;
+    if (fstat(pf->fd, &st) < 0)
+        return -errno;
+    base = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
+    if (base == MAP_FAILED)
+        return -errno;
+    /* Without MADV_POPULATE_READ every page would fault in the writer's
+     * copy, which costs more than write(2): stay unmapped. */
+    if (madvise(base, (size_t)page, MADV_POPULATE_READ) < 0 && errno == EINVAL) {
+        munmap(base, (size_t)len);
+        return -EOPNOTSUPP;
+    }
+    m = zcalloc(sizeof(*m));
+    m->base = base;
+    m->len = len;
+    /* What the file holds now was written, so it is allocated. */
+    m->alloc = (uint64_t)st.st_size > pf->flushed ? pf->flushed : (uint64_t)st.st_size;
+    m->page = page;
+    pthread_mutex_init(&m->mu, NULL);
+    pthread_cond_init(&m->cv, NULL);
+    if ((rc = pthread_create(&m->thread, NULL, map_populator, m)) != 0) {
+        pthread_cond_destroy(&m->cv);
+        pthread_mutex_destroy(&m->mu);
+        munmap(base, (size_t)len);
+        zfree(m);
+        return -rc;
+    }
+    pf->map = m;
+    return 0;
+}
+
+/* Stops the populator and unmaps; the bytes stay in the page cache. */
+static void pf_unmap(struct posix_file *pf)
+{
+    struct pf_map *m = pf->map;
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    m->stop = 1;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    pthread_join(m->thread, NULL);
+    munmap(m->base, (size_t)m->len);
+    pthread_cond_destroy(&m->cv);
+    pthread_mutex_destroy(&m->mu);
+    zfree(m);
+    pf->map = NULL;
+}
+
 static int pf_release(struct posix_file *pf, int rc)
 {
+    pf_unmap(pf);
     if (close(pf->fd) < 0 && rc == 0)
         rc = -errno;
     zfree(pf->buf);
@@ -330,6 +519,7 @@ static const struct io_file_ops posix_file_ops = {
     .size = pf_size,
     .prefetch = pf_prefetch,
     .reserve = pf_reserve,
+    .map = pf_map,
     .syncer = pf_syncer,
     .close = pf_close,
     .abandon = pf_abandon,

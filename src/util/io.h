@@ -89,7 +89,8 @@ int64_t io_file_size(struct io_file *f);
 /* Hint that [off, off+n) will be read soon (readahead); may be a no-op. */
 void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
 /* Allocates disk space for [off, off+n) of a file opened for appending,
- * without changing its size (fallocate FALLOC_FL_KEEP_SIZE), so that later
+ * without changing its size (fallocate FALLOC_FL_KEEP_SIZE; a mapped file,
+ * io_file_map, grows instead), so that later
  * appends into that range cannot fail for lack of space when the buffer
  * reaches the OS. 0; -ENOSPC, -EDQUOT, -EFBIG or -EIO (nothing reserved).
  * 0 when the file system cannot reserve (those appends are then
@@ -97,6 +98,26 @@ void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
  * the file is truncated or deleted. Not counted by the fault env and never
  * failed by an armed fault (its ENOSPC budget applies to appends). */
 int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
+/* Mapped appends, for logs written in many small appends (the WAL, the
+ * value log): f (opened for appending) gets a shared mapping of its first
+ * len bytes. From then on io_file_reserve() grows the file over the space
+ * it allocates (fallocate without FALLOC_FL_KEEP_SIZE), and an append that
+ * lands in allocated space inside the mapping is a copy into it: no
+ * system call, and no page-cache allocation on the caller's thread (a
+ * thread of the file keeps up to 8 MiB ahead of the appends in the page
+ * cache, as clean zero pages). Other appends are written (pwrite). Nothing
+ * is buffered any more: every appended byte is in the OS when
+ * io_file_append returns, so io_file_flush has nothing to do, and a
+ * process crash loses none of them.
+ * The file is then longer than its content: the reserved space after the
+ * last append reads as zeros, and stays in the file after io_file_close()
+ * (or a crash) until the caller truncates it to its content
+ * (io_truncate): readers of such a log must take zeros for its end.
+ * (Closing does not truncate, as a truncate that frees blocks can wait
+ * for the device.) io_file_sync (fdatasync) covers the copied bytes. 0; -EINVAL (mapped already, len 0); -EBADF
+ * (read-only); -EOPNOTSUPP (the kernel cannot populate pages ahead:
+ * before Linux 5.14), the file then stays unmapped; or -errno of mmap. */
+int io_file_map(struct io_file *f, uint64_t len);
 /* A second handle on f's file that is only synced and closed: its
  * io_file_sync() makes durable every byte pushed to the OS through f
  * (io_file_flush) before that sync began, and can run on another thread

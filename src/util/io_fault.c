@@ -18,6 +18,7 @@ struct fault_track {
     struct fault_track *next;
     char *path;
     uint64_t synced;     /* durable size */
+    uint64_t written;    /* the writer's size after its last append */
     int created;         /* created here, directory not synced since */
     int linked;          /* still on the env's list */
     int refs;            /* the list + open files */
@@ -45,6 +46,7 @@ struct fault_file {
     struct fault_track *t;   /* NULL when opened for reading */
     char *path;
     uint64_t epoch;
+    int syncer;              /* an io_file_syncer handle */
 };
 
 static const struct io_env_ops fault_env_ops;
@@ -189,6 +191,11 @@ static int ff_append(struct io_file *f, const void *data, size_t n)
     }
     if (rc == 0)
         rc = ff->target->ops->append(ff->target, data, n);
+    if (ff->t) {
+        int64_t sz = ff->target->ops->size(ff->target);
+        if (sz >= 0)
+            ff->t->written = (uint64_t)sz;
+    }
     pthread_mutex_unlock(&fe->mu);
     return rc;
 }
@@ -222,6 +229,10 @@ static int ff_sync(struct io_file *f)
         rc = ff->target->ops->sync(ff->target);
     if (rc == 0 && ff->t) {
         int64_t sz = ff->target->ops->size(ff->target);
+        /* A syncer's size is the file's (fstat): past what was appended
+         * when the file is mapped (io_file_map allocates ahead). */
+        if (sz >= 0 && ff->syncer && (uint64_t)sz > ff->t->written)
+            sz = (int64_t)ff->t->written;
         if (sz >= 0)
             ff->t->synced = (uint64_t)sz;
     }
@@ -272,6 +283,18 @@ static int ff_reserve(struct io_file *f, uint64_t off, uint64_t n)
     return rc;
 }
 
+static int ff_map(struct io_file *f, uint64_t len)
+{
+    struct fault_file *ff = (struct fault_file *)f;
+    int rc;
+    pthread_mutex_lock(&ff->env->mu);
+    rc = (ff->env->crashed || ff->epoch != ff->env->epoch)
+             ? -EIO
+             : ff->target->ops->map(ff->target, len);
+    pthread_mutex_unlock(&ff->env->mu);
+    return rc;
+}
+
 /* The syncer shares the file's crash tracking: its sync records the size
  * the OS has (every byte pushed through the writer) as durable. */
 static int ff_syncer(struct io_file *f, struct io_file **out)
@@ -290,6 +313,7 @@ static int ff_syncer(struct io_file *f, struct io_file **out)
         s->target = inner;
         s->path = zstrdup(ff->path);
         s->epoch = ff->epoch;
+        s->syncer = 1;
         s->t = ff->t;
         if (s->t)
             s->t->refs++;
@@ -342,6 +366,7 @@ static const struct io_file_ops fault_file_ops = {
     .size = ff_size,
     .prefetch = ff_prefetch,
     .reserve = ff_reserve,
+    .map = ff_map,
     .syncer = ff_syncer,
     .close = ff_close,
     .abandon = ff_abandon,
@@ -377,6 +402,10 @@ static void fe_track_open(struct fault_env *fe, struct fault_file *ff,
     } else if (fresh) {
         int64_t sz = ff->target->ops->size(ff->target);
         t->synced = sz > 0 ? (uint64_t)sz : 0;   /* what was there is durable */
+    }
+    {
+        int64_t sz = ff->target->ops->size(ff->target);
+        t->written = sz > 0 ? (uint64_t)sz : 0;
     }
     t->refs++;
     ff->t = t;
@@ -508,6 +537,8 @@ static int fe_truncate(struct io_env *env, const char *path, uint64_t size)
         struct fault_track *t = track_find(fe, path);
         if (t && t->synced > size)
             t->synced = size;
+        if (t && t->written > size)
+            t->written = size;
     }
     return fe_end(fe, rc);
 }

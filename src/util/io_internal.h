@@ -18,6 +18,7 @@ struct io_file_ops {
     int64_t (*size)(struct io_file *f);
     void (*prefetch)(struct io_file *f, uint64_t off, size_t n);
     int (*reserve)(struct io_file *f, uint64_t off, uint64_t n);
+    int (*map)(struct io_file *f, uint64_t len);
     int (*syncer)(struct io_file *f, struct io_file **out);
     int (*close)(struct io_file *f);
     /* Close and free without pushing buffered bytes to the OS (crash). */

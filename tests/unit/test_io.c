@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "util/io.h"
 #include "util/slice.h"
@@ -166,6 +168,130 @@ START_TEST(reserve_allocates_without_growing)
     ck_assert_int_eq(io_open_read(env, P("res"), &r), 0);
     ck_assert_int_eq(io_file_reserve(r, 0, 4096), -EBADF);
     ck_assert_int_eq(io_file_close(r), 0);
+}
+END_TEST
+
+/* A byte of the mapped tests' content at offset i. */
+static char map_byte(uint64_t i)
+{
+    return (char)(1 + (i * 7 + i / 4093) % 251);      /* never 0 */
+}
+
+/* Appends [from, to) of the pattern in pieces of 1 .. 9000 bytes. */
+static void map_append(struct io_file *f, uint64_t from, uint64_t to, uint64_t *rng)
+{
+    static char piece[9000];
+    while (from < to) {
+        size_t n = 1 + (size_t)(ut_rand(rng) % sizeof piece);
+        if (n > to - from)
+            n = (size_t)(to - from);
+        for (size_t i = 0; i < n; i++)
+            piece[i] = map_byte(from + i);
+        ck_assert_int_eq(io_file_append(f, piece, n), 0);
+        from += n;
+    }
+}
+
+/* The file holds the pattern on [0, n), then only zeros. */
+static void map_check(const char *path, uint64_t n)
+{
+    struct io_file *r;
+    static char chunk[65536];
+    uint64_t off = 0;
+    ssize_t got;
+    ck_assert_int_eq(io_open_read(io_env_posix(), path, &r), 0);
+    while ((got = io_file_pread(r, chunk, sizeof chunk, off)) > 0) {
+        for (ssize_t i = 0; i < got; i++, off++)
+            if (chunk[i] != (off < n ? map_byte(off) : 0))
+                ck_abort_msg("%s: byte %llu is %d", path, (unsigned long long)off, chunk[i]);
+    }
+    ck_assert_int_eq(got, 0);
+    ck_assert_uint_ge(off, n);
+    io_file_close(r);
+}
+
+/* io_file_map: appends reach the OS without a flush (another handle reads
+ * them), the reservation grows the file (zeros after the content), appends
+ * past the reservation or the mapping are written, the content stays
+ * right across the populator and the unmapping behind the appends (20 MiB),
+ * sync works, and close keeps the file as it is. */
+START_TEST(mapped_appends)
+{
+    struct io_env *env = io_env_posix();
+    struct io_file *f, *r;
+    uint64_t rng = ut_seed(), n = 0;
+    char back[4];
+    int rc;
+
+    ck_assert_int_eq(io_open_append(env, P("m"), &f), 0);
+    map_append(f, 0, 100, &rng);
+    n = 100;
+    rc = io_file_map(f, 24u << 20);
+    if (rc == -EOPNOTSUPP) {             /* a kernel before 5.14 */
+        io_file_close(f);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(io_file_map(f, 1 << 20), -EINVAL);          /* mapped already */
+    ck_assert_int_eq(io_file_reserve(f, n, 16u << 20), 0);
+    ck_assert_uint_eq(file_size(P("m")), n + (16u << 20));        /* grown */
+    map_append(f, n, 5000, &rng);
+    n = 5000;
+    ck_assert_int_eq(io_file_size(f), (int64_t)n);
+    ck_assert_int_eq(io_open_read(env, P("m"), &r), 0);           /* no flush */
+    ck_assert_int_eq(io_file_pread(r, back, 4, n - 4), 4);
+    ck_assert_int_eq(back[3], map_byte(n - 1));
+    io_file_close(r);
+    /* 20 MiB: past the reservation (written), so past what the populator
+     * and the unmapping behind handle in one step. */
+    map_append(f, n, 20u << 20, &rng);
+    n = 20u << 20;
+    ck_assert_int_eq(io_file_size(f), (int64_t)n);
+    map_check(P("m"), n);
+    /* Reserve again, then past the 24 MiB mapping. */
+    ck_assert_int_eq(io_file_reserve(f, n, 2u << 20), 0);
+    map_append(f, n, 26u << 20, &rng);
+    n = 26u << 20;
+    ck_assert_int_eq(io_file_flush(f), 0);
+    ck_assert_int_eq(io_file_sync(f), 0);
+    ck_assert_int_eq(io_file_reserve(f, n, 1 << 20), 0);
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_uint_eq(file_size(P("m")), n + (1 << 20));          /* close keeps it */
+    map_check(P("m"), n);
+    ck_assert_int_eq(io_truncate(env, P("m"), n), 0);
+    ck_assert_uint_eq(file_size(P("m")), n);
+
+    ck_assert_int_eq(io_open_read(env, P("m"), &r), 0);
+    ck_assert_int_eq(io_file_map(r, 1 << 20), -EBADF);
+    io_file_close(r);
+}
+END_TEST
+
+/* A process killed while appending through the mapping leaves every byte
+ * appended before the kill in the file (the page cache has them), then the
+ * allocated zeros. */
+START_TEST(mapped_appends_survive_process_death)
+{
+    const uint64_t n = 3u << 20;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct io_file *f;
+        uint64_t rng = 7;
+        if (io_open_append(io_env_posix(), P("k"), &f) != 0 || io_file_map(f, 8u << 20) != 0 ||
+            io_file_reserve(f, 0, 8u << 20) != 0)
+            _exit(3);
+        map_append(f, 0, n, &rng);
+        kill(getpid(), SIGKILL);              /* no close, no flush, no sync */
+        _exit(4);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 3)
+        return;                               /* cannot map here (old kernel) */
+    ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    ck_assert_uint_eq(file_size(P("k")), 8u << 20);
+    map_check(P("k"), n);
 }
 END_TEST
 
@@ -489,6 +615,30 @@ START_TEST(syncer_syncs_what_was_pushed)
     ck_assert(memcmp(back, data, 9000) == 0);
     io_env_fault_destroy(fe);
 
+    /* A mapped file's syncer: the file spans its reservation, but only
+     * what was appended is durable; a crash cuts the rest. */
+    fe = io_env_fault_create(io_env_posix());
+    ck_assert_int_eq(io_open_append(fe, P("s3"), &f), 0);
+    ck_assert_int_eq(io_sync_dir(fe, dir), 0);
+    ck_assert_int_eq(io_file_append(f, data, 100), 0);
+    if (io_file_map(f, 1 << 20) != 0) {      /* a kernel before 5.14 */
+        ck_assert_int_eq(io_file_close(f), 0);
+    } else {
+        ck_assert_int_eq(io_file_reserve(f, 100, 64 << 10), 0);
+        ck_assert_int_eq(io_file_append(f, data + 100, 6000), 0);
+        ck_assert_int_eq(io_file_syncer(f, &s), 0);
+        ck_assert_int_eq(io_file_sync(s), 0);
+        ck_assert_int_eq(io_file_append(f, data + 6100, 2000), 0);   /* not synced */
+        ck_assert_uint_eq(file_size(P("s3")), 100 + (64 << 10));
+        io_env_fault_crash(fe);
+        ck_assert_uint_eq(file_size(P("s3")), 6100);
+        ck_assert_int_eq(read_file(P("s3"), back, sizeof(back)), 6100);
+        ck_assert(memcmp(back, data, 6100) == 0);
+        ck_assert_int_eq(io_file_close(s), -EIO);
+        ck_assert_int_eq(io_file_close(f), -EIO);
+    }
+    io_env_fault_destroy(fe);
+
     /* posix: a syncer of a writer at its end, synced from the handle. */
     ck_assert_int_eq(io_open_append(io_env_posix(), P("s2"), &f), 0);
     ck_assert_int_eq(io_file_append(f, data, 100), 0);
@@ -653,6 +803,8 @@ int main(void)
     tcase_add_test(tc, append_and_read_back_random_sizes);
     tcase_add_test(tc, appends_are_buffered_until_flush);
     tcase_add_test(tc, reserve_allocates_without_growing);
+    tcase_add_test(tc, mapped_appends);
+    tcase_add_test(tc, mapped_appends_survive_process_death);
     tcase_add_test(tc, pread_short_only_at_eof);
     tcase_add_test(tc, append_existing_continues_and_append_truncates);
     tcase_add_test(tc, directory_operations);

@@ -36,6 +36,8 @@ static uint32_t wal_type_crc(int type)
 struct wal_writer {
     struct io_file *f;
     uint64_t offset;        /* bytes in the file */
+    uint64_t step;          /* wal_writer_map: reserve this much ahead */
+    uint64_t reserved;      /* disk allocated up to here */
     int err;                /* sticky */
     uint32_t type_crc[WAL_MAX_TYPE + 1];
 };
@@ -62,6 +64,40 @@ int wal_writer_open(struct io_env *env, const char *path, struct wal_writer **ou
         return wal_io_error(rc);
     *out = wal_writer_create(f, 0);
     return 0;
+}
+
+int wal_writer_map(struct wal_writer *w, uint64_t len, uint64_t step)
+{
+    int rc = io_file_map(w->f, len);
+    if (rc < 0)
+        return wal_io_error(rc);
+    w->step = step;
+    w->reserved = w->offset;
+    return 0;
+}
+
+/* Allocates the space of a record of n bytes before any of it is
+ * appended, so that a full disk fails the record whole and the writer
+ * stays usable (not sticky). */
+static int wal_reserve(struct wal_writer *w, size_t n)
+{
+    /* n + a header per fragment + a block trailer */
+    uint64_t end = w->offset + n + (n / (WAL_BLOCK_SIZE - WAL_HEADER_SIZE) + 2) * WAL_HEADER_SIZE;
+    int rc;
+
+    if (end <= w->reserved)
+        return 0;
+    rc = io_file_reserve(w->f, w->reserved, end + w->step - w->reserved);
+    if (rc == 0) {
+        w->reserved = end + w->step;
+        return 0;
+    }
+    rc = io_file_reserve(w->f, w->reserved, end - w->reserved);
+    if (rc == 0) {
+        w->reserved = end;
+        return 0;
+    }
+    return wal_io_error(rc);
 }
 
 static int wal_append(struct wal_writer *w, const void *p, size_t n)
@@ -100,6 +136,8 @@ int wal_writer_add(struct wal_writer *w, struct slice rec)
 
     if (w->err)
         return w->err;
+    if (w->step > 0 && (rc = wal_reserve(w, rec.len)) != 0)
+        return rc;
     do {
         size_t room = WAL_BLOCK_SIZE - (size_t)(w->offset % WAL_BLOCK_SIZE);
         size_t n;
@@ -163,6 +201,11 @@ int wal_writer_syncer(struct wal_writer *w, struct io_file **file)
 uint64_t wal_writer_size(const struct wal_writer *w)
 {
     return w->offset;
+}
+
+uint64_t wal_writer_allocated(const struct wal_writer *w)
+{
+    return w->reserved > w->offset ? w->reserved : w->offset;
 }
 
 int wal_writer_error(const struct wal_writer *w)
@@ -536,6 +579,36 @@ static int wal_reader_fail(struct wal_reader *r, int rc)
     return rc;
 }
 
+/* 1 when every byte from off to the end of the file is zero (the space a
+ * mapped writer allocated ahead, wal_writer_map), 0 when not, or
+ * LSM_EIO. */
+static int wal_zero_from(struct wal_reader *r, uint64_t off)
+{
+    char *chunk = zmalloc(WAL_BLOCK_SIZE);
+    int rc = 1;
+
+    for (;;) {
+        ssize_t got = io_file_pread(r->f, chunk, WAL_BLOCK_SIZE, off);
+        ssize_t i;
+        if (got < 0) {
+            rc = LSM_EIO;
+            break;
+        }
+        for (i = 0; i < got; i++)
+            if (chunk[i] != 0)
+                break;
+        if (i < got) {
+            rc = 0;
+            break;
+        }
+        if (got < WAL_BLOCK_SIZE)
+            break;
+        off += (uint64_t)got;
+    }
+    zfree(chunk);
+    return rc;
+}
+
 /* Damage with valid data after it: corruption (strict) or skip (tolerant).
  * Returns 1 to go on reading, else what next() returns. */
 static int wal_reader_damage(struct wal_reader *r, const struct wal_frag_info *fi,
@@ -546,6 +619,14 @@ static int wal_reader_damage(struct wal_reader *r, const struct wal_frag_info *f
 
     if (after < 0)
         return wal_reader_fail(r, after);
+    if (after == 0 && partial->len == 0 && fi->skip == 0 &&
+        (after = wal_zero_from(r, fi->off)) != 0) {
+        if (after < 0)
+            return wal_reader_fail(r, after);
+        r->done = 1;                  /* allocated space after the log */
+        r->final_rc = 0;
+        return 0;
+    }
     if (after == 0)
         return wal_reader_end_torn(r, fi->off, fi->why);
     if (!(r->flags & WAL_READ_TOLERANT)) {

@@ -57,6 +57,14 @@ int wal_writer_open(struct io_env *env, const char *path, struct wal_writer **ou
  * io_open_append_existing() to append after its last complete record.
  * Never fails (allocation aborts). */
 struct wal_writer *wal_writer_create(struct io_file *f, uint64_t offset);
+/* Writes the log through a shared mapping of its first len bytes
+ * (io_file_map): appends are copies into the page cache, none buffered.
+ * From then on each record first has its disk space allocated, step bytes
+ * ahead when possible (a full disk then fails that record, whole, and the
+ * writer stays usable). The file keeps the allocated zeros after its last
+ * record (the reader takes them for its end). 0, or LSM_EIO etc. of
+ * io_file_map (the writer is then unchanged, buffered). */
+int wal_writer_map(struct wal_writer *w, uint64_t len, uint64_t step);
 /* Appends one record (buffered by the io layer, not durable): 0, LSM_EIO,
  * LSM_ENOSPC, or the sticky error of an earlier failure. */
 int wal_writer_add(struct wal_writer *w, struct slice record);
@@ -71,6 +79,9 @@ int wal_writer_sync(struct wal_writer *w);
 int wal_writer_syncer(struct wal_writer *w, struct io_file **file);
 /* File offset after the last appended record = bytes in the file. */
 uint64_t wal_writer_size(const struct wal_writer *w);
+/* Bytes of the file = disk allocated by a mapped writer: at least
+ * wal_writer_size(); more when wal_writer_map reserved space ahead. */
+uint64_t wal_writer_allocated(const struct wal_writer *w);
 /* The sticky error (0 when none). */
 int wal_writer_error(const struct wal_writer *w);
 /* Closes the file (no sync) and frees; returns the first error seen.

@@ -425,11 +425,15 @@ END_TEST
 
 START_TEST(test_zeroed_tail)
 {
-    /* A crash can leave the file longer than its data, filled with zeros:
-     * that is a torn tail, not corruption. */
+    /* Zeros after the last complete record (space allocated ahead by a
+     * mapped writer, or a file a crash left longer than its data) are the
+     * clean end of the log: nothing was lost, nothing is dropped. Zeros
+     * over the end of the last record make it a torn tail. */
     static const size_t sizes[] = { 100, 200, 40000 };
     struct read_result res;
     uint64_t ends[3];
+    char zeros[5] = { 0 };
+    int fd;
 
     make_tmpdir();
     write_log(NULL, tpath("z.wal"), sizes, 3, ends);
@@ -437,8 +441,69 @@ START_TEST(test_zeroed_tail)
     read_log(NULL, tpath("z.wal"), 0, sizes, 3, &res);
     ck_assert_int_eq(res.rc, 0);
     ck_assert_int_eq(res.count, 3);
+    ck_assert(!res.torn);
+    ck_assert_uint_eq(res.dropped, 0);
+    ck_assert_uint_eq(res.end_off, ends[2]);
+
+    fd = open(tpath("z.wal"), O_WRONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pwrite(fd, zeros, sizeof zeros, (off_t)(ends[2] - sizeof zeros)), 5);
+    close(fd);
+    read_log(NULL, tpath("z.wal"), 0, sizes, 2, &res);
+    ck_assert_int_eq(res.rc, 0);
+    ck_assert_int_eq(res.count, 2);
     ck_assert(res.torn);
-    ck_assert_uint_eq(res.torn_off, ends[2]);
+    ck_assert_uint_eq(res.torn_off, ends[1]);
+    remove_tmpdir();
+}
+END_TEST
+
+START_TEST(test_mapped_writer)
+{
+    /* wal_writer_map: records go into the page cache without a flush
+     * (another handle reads them at once), the file holds allocated zeros
+     * after them, a record past the mapping is written with pwrite, and
+     * the reader ends cleanly at the zeros. */
+    enum { N = 60 };
+    size_t sizes[N];
+    struct read_result res;
+    struct wal_writer *w;
+    struct buf rec = BUF_INIT;
+    struct stat st;
+    uint64_t total = 0;
+    int i;
+
+    for (i = 0; i < N; i++)
+        sizes[i] = i % 10 == 9 ? 70000 : (size_t)(i * 37 % 3000);
+    make_tmpdir();
+    EXPECT_EQ(wal_writer_open(NULL, tpath("m.wal"), &w), 0);
+    EXPECT_EQ(wal_writer_map(w, 256 << 10, 64 << 10), 0);
+    for (i = 0; i < N; i++) {
+        make_record(&rec, i, sizes[i]);
+        EXPECT_EQ(wal_writer_add(w, buf_slice(&rec)), 0);
+        total += sizes[i];
+        ck_assert_uint_ge(wal_writer_allocated(w), wal_writer_size(w));
+        if (i == N / 2) {
+            /* no flush: the bytes are in the OS already */
+            read_log(NULL, tpath("m.wal"), 0, sizes, i + 1, &res);
+            ck_assert_int_eq(res.count, i + 1);
+            ck_assert(!res.torn);
+        }
+    }
+    ck_assert_uint_gt(wal_writer_size(w), 256 << 10);       /* past the mapping */
+    ck_assert_int_eq(stat(tpath("m.wal"), &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, wal_writer_allocated(w));
+    read_log(NULL, tpath("m.wal"), 0, sizes, N, &res);
+    ck_assert_int_eq(res.count, N);
+    ck_assert(!res.torn);
+    ck_assert_uint_eq(res.end_off, wal_writer_size(w));
+    EXPECT_EQ(wal_writer_sync(w), 0);
+    EXPECT_EQ(wal_writer_close(w), 0);
+    read_log(NULL, tpath("m.wal"), 0, sizes, N, &res);
+    ck_assert_int_eq(res.count, N);
+    ck_assert(!res.torn);
+    ck_assert_uint_gt(total, 0);
+    buf_free(&rec);
     remove_tmpdir();
 }
 END_TEST
@@ -833,6 +898,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, test_torn_tail_large_record);
     tcase_add_test(tc, test_append_after_torn_tail);
     tcase_add_test(tc, test_zeroed_tail);
+    tcase_add_test(tc, test_mapped_writer);
     tcase_add_test(tc, test_hole_in_last_record_is_torn);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_length_flip_in_last_block);

@@ -8,7 +8,8 @@
  *    reaches the fragment sequencing and the batch decoder); every call
  *    returns a record, the end (clean or torn) or LSM_ECORRUPT, and the
  *    reader's state stays consistent: offsets within the file, a clean end
- *    only inside a block trailer, a torn tail whose dropped bytes are the
+ *    only inside a block trailer or before nothing but zeros (the space a
+ *    mapped writer allocates ahead), a torn tail whose dropped bytes are the
  *    rest of the file, the end and errors sticky, strict mode's records a
  *    prefix of tolerant mode's;
  *  - every record that is not a link record is a write batch: it decodes or
@@ -123,6 +124,23 @@ static void check_batch(struct slice rec)
 
 /* ---- reading ---- */
 
+/* 1 when every byte of path from off on is zero. */
+static int zeros_from(const char *path, uint64_t off)
+{
+    struct io_file *f;
+    char chunk[4096];
+    ssize_t got;
+    int zero = 1;
+    fuzz_check(io_open_read(io_env_posix(), path, &f) == 0, "cannot open %s", path);
+    while (zero && (got = io_file_pread(f, chunk, sizeof chunk, off)) > 0) {
+        for (ssize_t i = 0; i < got; i++)
+            zero &= chunk[i] == 0;
+        off += (uint64_t)got;
+    }
+    io_file_close(f);
+    return zero;
+}
+
 /* Reads the log at path (size bytes) to its end; checks the reader's
  * contract on the way. */
 static void read_log(const char *path, uint64_t size, int flags, struct records *out)
@@ -169,10 +187,12 @@ static void read_log(const char *path, uint64_t size, int flags, struct records 
                        (unsigned long long)out->dropped, (unsigned long long)size,
                        (unsigned long long)out->torn_off);
     } else if (flags == WAL_READ_STRICT) {
-        /* A clean end: only a block trailer (< 7 bytes) may follow. */
-        fuzz_check(size - last_end < WAL_HEADER_SIZE &&
-                       (size - last_end == 0 ||
-                        last_end / WAL_BLOCK_SIZE == (size - 1) / WAL_BLOCK_SIZE),
+        /* A clean end: only a block trailer (< 7 bytes), or zeros, may
+         * follow. */
+        fuzz_check((size - last_end < WAL_HEADER_SIZE &&
+                    (size - last_end == 0 ||
+                     last_end / WAL_BLOCK_SIZE == (size - 1) / WAL_BLOCK_SIZE)) ||
+                       zeros_from(path, last_end),
                    "clean end at %llu of %llu", (unsigned long long)last_end,
                    (unsigned long long)size);
         fuzz_check(out->dropped == 0, "clean end with %llu bytes dropped",

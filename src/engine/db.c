@@ -143,6 +143,7 @@ void lsm_options_init(struct lsm_options *o)
     o->vlog_file_size = 256ull << 20;
     o->vlog_gc_ratio = 0.5;
     o->vlog_gc_max_mbps = 64;
+    o->mapped_logs = 1;
 }
 
 void lsm_read_options_init(struct lsm_read_options *ro)
@@ -238,6 +239,10 @@ struct replay_state {
  * after a power loss it may be shorter; recovery then stops before this WAL
  * (a later write never survives an earlier lost one). */
 #define WAL_LINK_LEN (12 + 16)
+/* A mapped WAL (wal_writer_map): its mapping beyond write_buffer_size,
+ * and the disk space allocated ahead of its records. */
+#define WAL_MAP_SLACK (8u << 20)
+#define WAL_RESERVE_STEP (1u << 20)
 
 static void wal_link_encode(char *out, uint64_t prev_number, uint64_t prev_size)
 {
@@ -373,6 +378,12 @@ static int open_wal(struct lsm_db *db, uint64_t number, struct wal_writer **out)
     if (rc != 0) {
         db_set_error(rc, "%s: create: %s", path.data, lsm_strerror(rc));
     } else {
+        /* Best effort (else buffered appends and write(2)): a log holds
+         * about write_buffer_size bytes; records past the mapping are
+         * written with pwrite. */
+        if (db->opt.mapped_logs)
+            (void)wal_writer_map(*out, db->opt.write_buffer_size + WAL_MAP_SLACK,
+                                 WAL_RESERVE_STEP);
         int r2 = io_sync_dir(db->env, db->dir);
         if (r2 != 0) {
             rc = version_errno(r2);
@@ -622,6 +633,28 @@ static void sv_stop(struct lsm_db *db)
     assert(db->sv_live.next == &db->sv_live);
 }
 
+/* Closes the current WAL and gives back the space a mapped writer
+ * allocated after its last record (best effort: the reader takes those
+ * zeros for the end of the log anyway). */
+static void close_wal(struct lsm_db *db)
+{
+    struct buf path = BUF_INIT;
+    uint64_t size, alloc;
+    int ok;
+
+    if (db->wal == NULL)
+        return;
+    size = wal_writer_size(db->wal);
+    alloc = wal_writer_allocated(db->wal);
+    ok = wal_writer_error(db->wal) == 0;
+    if (wal_writer_close(db->wal) == 0 && ok && alloc > size) {
+        db_file_path(&path, db->dir, DB_FILE_WAL, db->mem_log);
+        (void)io_truncate(db->env, path.data, size);
+        buf_free(&path);
+    }
+    db->wal = NULL;
+}
+
 static void db_free(struct lsm_db *db)
 {
     int i;
@@ -631,7 +664,7 @@ static void db_free(struct lsm_db *db)
     if (db->pool)
         tpool_destroy(db->pool);
     vlog_db_close(db);
-    wal_writer_close(db->wal);
+    close_wal(db);
     wal_writer_close(db->next_wal);     /* an empty log: replayed as such */
     sv_stop(db);
     memtable_unref(db->mem);

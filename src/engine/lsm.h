@@ -126,6 +126,13 @@ struct lsm_options {
     double vlog_gc_ratio;               /* 0.5: collect a segment once discard/size
                                          * reaches it (> 1: no automatic GC) */
     double vlog_gc_max_mbps;            /* 64: GC read rate limit, MiB/s; 0 = none */
+    /* 1: the WAL and the active value-log segment are written through a
+     * shared mapping of space allocated ahead (io_file_map): an append is
+     * a copy, no system call. Their files then hold zeros after their
+     * content until sealed or closed. 0: buffered appends and write(2).
+     * Either way, every byte a write appended is in the OS when it
+     * returns. */
+    int mapped_logs;                    /* 1 */
 };
 
 void lsm_options_init(struct lsm_options *o);

@@ -178,6 +178,7 @@ struct vlog {
     struct io_env *env;
     char *dir;
     int compress;
+    uint64_t map_len;         /* io_file_map of new segments; 0 = off */
     pthread_mutex_t mu;       /* segs, seg fields, stats */
     /* Held by every writer function and by a reader that pushes the
      * writer's buffer (vlog_read of bytes not yet pushed); taken before mu. */
@@ -216,6 +217,11 @@ static void seg_path(struct buf *out, const char *dir, uint64_t number)
     buf_append(out, dir, strlen(dir));
     buf_append(out, name, strlen(name));
     buf_cstr(out);
+}
+
+void vlog_map_segments(struct vlog *vl, uint64_t len)
+{
+    vl->map_len = len;
 }
 
 struct vlog *vlog_create(struct io_env *env, const char *dir, int compress)
@@ -360,6 +366,10 @@ int vlog_prepare_segment(struct vlog *vl, uint64_t number, uint64_t reserve,
         io_unlink(vl->env, path.data);
         goto out;
     }
+    /* Best effort: appends then go through write(2). Mapped before the
+     * reservation, which then grows the file (see io_file_map). */
+    if (vl->map_len > 0)
+        (void)io_file_map(out->f, vl->map_len);
     /* Best effort: a disk without that much room reserves as it goes. */
     if (reserve > 0 && io_file_reserve(out->f, VLOG_FILE_HEADER_SIZE, reserve) == 0)
         out->reserved += reserve;

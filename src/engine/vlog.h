@@ -81,6 +81,11 @@ int vlog_value_decode(struct slice stored, int flags, struct buf *value);
 struct vlog;
 
 struct vlog *vlog_create(struct io_env *env, const char *dir, int compress);
+/* Segments created from now on are written through a shared mapping of
+ * their first len bytes (io_file_map; best effort), 0 = never (the
+ * default). Their files then hold allocated zeros after the last entry
+ * until sealed, also after a crash (recovery keeps the valid prefix). */
+void vlog_map_segments(struct vlog *vl, uint64_t len);
 /* Closes every handle (the active segment is synced first); NULL no-op. */
 void vlog_destroy(struct vlog *vl);
 /* Detail of this thread's last vlog error ("" when none). */

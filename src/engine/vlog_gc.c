@@ -19,6 +19,7 @@
 #include "util/zmalloc.h"
 
 #define GC_BATCH_BYTES (1u << 20)
+#define VLOG_MAP_SLACK (4u << 20)       /* mapped beyond vlog_file_size */
 
 struct seg_size { uint64_t number, size; int unsealed; };
 
@@ -272,6 +273,38 @@ static void unknown_add(struct vlog_db *vd, uint64_t number)
     vd->unknown[vd->nunknown++] = number;
 }
 
+/* *data_end = the end of the last non-zero byte of path in [off, size),
+ * or off when there is none (the zeros after it are the space a mapped
+ * segment allocated ahead, vlog_map_segments). 0 or -errno. */
+static int data_end(struct lsm_db *db, const char *path, uint64_t off, uint64_t size,
+                    uint64_t *out)
+{
+    struct io_file *f = NULL;
+    char *chunk;
+    int rc = io_open_read(db->env, path, &f);
+
+    *out = off;
+    if (rc != 0)
+        return rc;
+    chunk = zmalloc(GC_BATCH_BYTES);
+    while (off < size) {
+        ssize_t got = io_file_pread(f, chunk, GC_BATCH_BYTES, off), i;
+        if (got <= 0) {
+            rc = got < 0 ? (int)got : 0;
+            break;
+        }
+        for (i = got; i > 0; i--)
+            if (chunk[i - 1] != 0) {
+                *out = off + (uint64_t)i;
+                break;
+            }
+        off += (uint64_t)got;
+    }
+    zfree(chunk);
+    io_file_close(f);
+    return rc;
+}
+
 /* An unsealed segment (size 0 in the manifest): keep its valid prefix. */
 static int recover_unsealed(struct vlog_db *vd, uint64_t number, struct version_edit *e)
 {
@@ -279,7 +312,7 @@ static int recover_unsealed(struct vlog_db *vd, uint64_t number, struct version_
     struct buf path = BUF_INIT;
     struct vlog_scanner *s = NULL;
     struct slice k, st;
-    uint64_t off, fsize = 0, end;
+    uint64_t off, fsize = 0, end, dend;
     uint32_t len;
     int flags, rc;
 
@@ -318,18 +351,28 @@ static int recover_unsealed(struct vlog_db *vd, uint64_t number, struct version_
         goto out;
     }
     end = vlog_scan_end(s);
-    if (end == VLOG_FILE_HEADER_SIZE && fsize == VLOG_FILE_HEADER_SIZE) {
+    if ((rc = data_end(db, path.data, end, fsize, &dend)) != 0) {
+        int e2 = -rc;
+        rc = version_errno(rc);
+        db_set_error(rc, "%s: read: %s", path.data, strerror(e2));
+        goto out;
+    }
+    if (dend == VLOG_FILE_HEADER_SIZE) {
         /* Only a header (a segment prepared for a roll, never used): no
          * pointer can name it. */
         version_edit_vlog_remove(e, number);
         io_unlink(db->env, path.data);
         goto out;
     }
-    if (end < fsize)
+    /* Zeros after the data: the space a mapped segment allocated ahead,
+     * not a loss; given back (best effort). */
+    if (dend < fsize)
+        (void)io_truncate(db->env, path.data, dend);
+    if (end < dend)
         /* Not truncated: the bytes stay as evidence for the replay check
          * (a valid entry beyond `end` means damage, not a torn tail). */
         log_warning("lsm: %s: torn tail of %" PRIu64 " bytes at offset %" PRIu64
-                    " (%s) ignored", path.data, fsize - end, end, vlog_scan_why(s));
+                    " (%s) ignored", path.data, dend - end, end, vlog_scan_why(s));
     version_edit_vlog_add(e, number, end);
     vlog_seg_add(vd->vl, number, end);
     rec_add(vd, number, end, 1);
@@ -362,6 +405,10 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
     vd->gc_ratio = db->opt.vlog_gc_ratio;
     vd->gc_mbps = db->opt.vlog_gc_max_mbps;
     vd->vl = vlog_create(db->env, db->dir, db->opt.compression == LSM_COMPRESSION_SNAPPY);
+    /* A segment ends with the entry that crosses vlog_file_size; entries
+     * past the mapping are written with pwrite. */
+    if (db->opt.mapped_logs)
+        vlog_map_segments(vd->vl, db->opt.vlog_file_size + VLOG_MAP_SLACK);
     vd->views.next = vd->views.prev = &vd->views;
     batch_init(&vd->sep);
     batch_init(&vd->gcb);

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1189,6 +1190,25 @@ static struct lsm_db *crash_and_reopen(struct io_env *env, struct lsm_db *db,
 
 struct prepared_seg { int64_t allocated; uint64_t number; const char *dir; };
 
+/* 1 when the file is a segment header and nothing else: no entry, at
+ * most zeros (a mapped segment's file spans its reserved space). */
+static int header_only(const char *path)
+{
+    char chunk[65536];
+    FILE *f = fopen(path, "rb");
+    size_t got, i, at = 0;
+    int only = 1;
+    if (f == NULL)
+        return 0;
+    while (only && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (i = 0; i < got && only; i++)
+            only = at + i < VLOG_FILE_HEADER_SIZE || chunk[i] == 0;
+        at += got;
+    }
+    fclose(f);
+    return only && at >= VLOG_FILE_HEADER_SIZE;
+}
+
 /* The newest .vlog file holding only its header (a prepared segment). */
 static int prepared_fn(const char *name, void *arg)
 {
@@ -1198,12 +1218,91 @@ static int prepared_fn(const char *name, void *arg)
     if (sscanf(name, "%llu.vlog", &num) != 1 || strstr(name, ".vlog") == NULL)
         return 0;
     snprintf(path, sizeof path, "%s/%s", ps->dir, name);
-    if (file_bytes(path, 0) == VLOG_FILE_HEADER_SIZE && num >= ps->number) {
+    if (header_only(path) && num >= ps->number) {
         ps->number = num;
         ps->allocated = file_bytes(path, 1);
     }
     return 0;
 }
+
+/* Zero bytes at the end of each .vlog and .wal file of dir (after its
+ * last non-zero byte); the most of any file in *worst. */
+struct zero_tails { uint64_t worst; int files; };
+
+static int zero_tail_fn(const char *name, void *arg)
+{
+    struct zero_tails *zt = arg;
+    char path[4200], chunk[4096];
+    size_t len = strlen(name);
+    uint64_t off = 0, last = 0;
+    size_t got;
+    FILE *f;
+    if (!(len > 5 && strcmp(name + len - 5, ".vlog") == 0) &&
+        !(len > 4 && strcmp(name + len - 4, ".wal") == 0))
+        return 0;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if ((f = fopen(path, "rb")) == NULL)
+        return 0;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (size_t i = 0; i < got; i++)
+            if (chunk[i] != 0)
+                last = off + i + 1;
+        off += got;
+    }
+    fclose(f);
+    zt->files++;
+    if (off - last > zt->worst)
+        zt->worst = off - last;
+    return 0;
+}
+
+/* A process killed while writing through mapped logs (the default) leaves
+ * its WAL and value-log segments with the space allocated ahead of their
+ * content (zeros). The next open recovers every write (they were in the
+ * page cache), and gives that space back: no segment keeps a zero tail,
+ * and a prepared segment never used is gone. */
+START_TEST(test_mapped_logs_after_kill)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    struct zero_tails zt = { 0, 0 };
+    int i, st = 0;
+    pid_t pid;
+
+    opts(&o);
+    o.vlog_file_size = 1 << 20;
+    o.write_buffer_size = 4 << 20;
+    pid = fork();
+    EXPECT(pid >= 0, "fork");
+    if (pid == 0) {
+        db = open_db(&o);
+        for (i = 0; i < 1500; i++)
+            put(db, i, 1);                 /* ~1.4 MiB: past half the second segment */
+        usleep(200000);                    /* the pool prepares the next segment */
+        kill(getpid(), SIGKILL);
+        _exit(3);
+    }
+    EXPECT(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st), "child did not die by the signal");
+    io_list_dir(io_env_posix(), dir, zero_tail_fn, &zt);
+    EXPECT(zt.worst >= (64 << 10), "no log was left with its allocated space (%" PRIu64
+           " zero bytes at most): not mapped?", zt.worst);
+    db = open_db(&o);
+    for (i = 0; i < 1500; i++)
+        expect_get(db, NULL, i, 1);
+    memset(&zt, 0, sizeof zt);
+    io_list_dir(io_env_posix(), dir, zero_tail_fn, &zt);
+    /* The recovered WALs are gone (flushed); the new WAL is empty. A
+     * segment's last entry may end in zeros of its own value (< 2 KiB). */
+    EXPECT(zt.worst < 2048, "a log still ends in %" PRIu64 " zero bytes", zt.worst);
+    for (i = 1500; i < 1600; i++)
+        put(db, i, 2);
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = open_db(&o);
+    for (i = 0; i < 1600; i++)
+        expect_get(db, NULL, i, i < 1500 ? 1 : 2);
+    ck_assert_int_eq(lsm_close(db), 0);
+}
+END_TEST
 
 /* The segment prepared ahead reserves its whole size while the disk has
  * room to spare (8 times that), and nothing when space is tight (a fault
@@ -1569,6 +1668,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_rolls_with_prepared_segments);
     tcase_add_test(tc, test_flush_syncs_vlog_first);
     tcase_add_loop_test(tc, test_prepared_reservation, 0, 2);
+    tcase_add_test(tc, test_mapped_logs_after_kill);
     tcase_add_test(tc, test_discard_accounting);
     tcase_add_test(tc, test_gc_with_old_readers);
     tcase_add_test(tc, test_gc_waits_for_stalled_get);

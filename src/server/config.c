@@ -437,6 +437,7 @@ static const struct cdef directives[] = {
     { "vlog-file-size", CT_MEMORY, F(vlog_file_size), 4096, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "vlog-gc-ratio", CT_DOUBLE, F(vlog_gc_ratio), 1, 1000000000LL, "0.5", NULL, CF_IMMUTABLE, NULL, NULL },
     { "vlog-gc-max-mbps", CT_INT, F(vlog_gc_max_mbps), 0, INT_MAX, "64", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "mapped-logs", CT_BOOL, F(mapped_logs), 0, 1, "yes", NULL, CF_IMMUTABLE, NULL, NULL },
 };
 
 #undef F

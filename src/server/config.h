@@ -118,6 +118,7 @@ struct server_config {
     long long vlog_file_size;       /* bytes: a segment is sealed at this size */
     double vlog_gc_ratio;           /* collect at this garbage ratio (> 1: never) */
     int vlog_gc_max_mbps;           /* GC read rate limit, MiB/s; 0 = none */
+    int mapped_logs;                /* WAL and value log written through mmap */
 
     /* Not directives: where the configuration came from. */
     char *configfile;               /* absolute path of the loaded file, or

@@ -271,6 +271,7 @@ void ks_options_init(struct ks_options *o)
     o->vlog_file_size = lo.vlog_file_size;
     o->vlog_gc_ratio = lo.vlog_gc_ratio;
     o->vlog_gc_max_mbps = lo.vlog_gc_max_mbps;
+    o->mapped_logs = lo.mapped_logs;
     o->reclaim = 1;
     o->defer_flush = 0;
     o->defer_counts = 1;
@@ -966,6 +967,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     lo.vlog_file_size = opt->vlog_file_size;
     lo.vlog_gc_ratio = opt->vlog_gc_ratio;
     lo.vlog_gc_max_mbps = opt->vlog_gc_max_mbps;
+    lo.mapped_logs = opt->mapped_logs;
     lo.env = opt->env;
     lo.compaction_filter_ex = ks_compaction_filter_ex;
     lo.compaction_filter_arg = NULL;

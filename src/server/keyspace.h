@@ -114,6 +114,7 @@ struct ks_options {
     uint64_t vlog_file_size;
     double vlog_gc_ratio;
     double vlog_gc_max_mbps;
+    int mapped_logs;                /* lsm_options.mapped_logs */
     int reclaim;                    /* 1: compact dead namespaces away in the
                                      * background after FLUSHDB/FLUSHALL */
     int defer_flush;                /* 1: commits leave their WAL record in

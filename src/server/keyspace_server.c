@@ -304,6 +304,7 @@ int ks_server_open(char *err, size_t errlen)
     o.vlog_file_size = (uint64_t)server_cfg.vlog_file_size;
     o.vlog_gc_ratio = server_cfg.vlog_gc_ratio;
     o.vlog_gc_max_mbps = server_cfg.vlog_gc_max_mbps;
+    o.mapped_logs = server_cfg.mapped_logs;
     o.defer_flush = 1;              /* flush_step() before replies go out */
     o.defer_counts = server_cfg.deferred_key_counting;
     o.write_table_size = (size_t)server_cfg.write_table_size;

@@ -220,6 +220,11 @@ START_TEST(test_vlog_directives)
                "t.conf:1: argument must be between 4096 and 9223372036854775807 inclusive");
     LOAD_FAILS("vlog-gc-max-mbps -1\n",
                "t.conf:1: argument must be between 0 and 2147483647 inclusive");
+    ck_assert_int_eq(server_cfg.mapped_logs, 1);          /* the default */
+    LOAD_OK("mapped-logs no\n");
+    ck_assert_int_eq(server_cfg.mapped_logs, 0);
+    ck_assert_str_eq(get("mapped-logs"), "no");
+    LOAD_FAILS("mapped-logs maybe\n", "t.conf:1: argument must be 'yes' or 'no'");
     LOAD_OK("write-table-size 1gb\n");
     ck_assert_int_eq(server_cfg.write_table_size, 1LL << 30);
     LOAD_FAILS("write-table-size 16kb\n",
@@ -624,7 +629,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 40);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 41);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -645,11 +650,12 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "vlog-file-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "vlog-gc-ratio=0.5\n"));
     ck_assert_ptr_nonnull(strstr(all, "vlog-gc-max-mbps=64\n"));
+    ck_assert_ptr_nonnull(strstr(all, "mapped-logs=yes\n"));
     ck_assert_ptr_nonnull(strstr(all, "deferred-key-counting=yes\n"));
     ck_assert_ptr_nonnull(strstr(all, "write-table-size=33554432\n"));
     const char *p6[] = { "[mt]*" };
     ck_assert_str_eq(get_patterns(1, p6), "tcp-backlog=511\ntcp-keepalive=300\ntimeout=0\n"
-                                          "maxclients=10000\nmax-open-files=1000\n");
+                                          "maxclients=10000\nmax-open-files=1000\nmapped-logs=yes\n");
     ck_assert_int_eq(config_get_value("nosuch", NULL, 0), -1);
     char small[4];
     ck_assert_int_eq(config_get_value("maxclients", small, sizeof(small)), 5);

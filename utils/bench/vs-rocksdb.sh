@@ -53,10 +53,14 @@ echo "# flags (both): $FLAGS"
 [ -z "$DB_BENCH_FLAGS" ] || echo "# db_bench only: $DB_BENCH_FLAGS"
 echo "# outputs in $BENCH_DIR"
 
+# Each program starts with no dirty page cache left by the one before (or
+# by an earlier run): writeback of it would compete with its writes.
+sync
 # shellcheck disable=SC2086
 "$ENGINE_BENCH" --db="$BENCH_DIR/lsm" $FLAGS >"$BENCH_DIR/engine-bench.out" 2>"$BENCH_DIR/engine-bench.err"
 LSM_DISK=$(du -sk "$BENCH_DIR/lsm" | cut -f1)
 rm -rf "$BENCH_DIR/lsm"
+sync
 # shellcheck disable=SC2086
 "$DB_BENCH" --db="$BENCH_DIR/rocksdb" $FLAGS $DB_BENCH_FLAGS >"$BENCH_DIR/db_bench.out" 2>&1
 ROCKS_DISK=$(du -sk "$BENCH_DIR/rocksdb" | cut -f1)

@@ -411,6 +411,8 @@ static void *map_populator(void *arg)
             (void)madvise(m->base + from, (size_t)(to - from), MADV_DONTNEED);
             pthread_mutex_lock(&m->mu);
             m->unmapped = to;
+            if (m->done < to)
+                m->done = to;          /* appends got there first */
             continue;
         }
         from = m->done;

@@ -1373,6 +1373,7 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 batch_set_sequence(group, seq);
             pthread_mutex_unlock(&db->mu);
             if (count > 0) {
+                memtable_prefetch_batch(mem, group);
                 /* Large values to the value log (buffered: pushed to the OS
                  * with the WAL below, when the buffer fills, or when a
                  * reader needs them), pointers to the WAL. */

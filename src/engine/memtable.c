@@ -424,6 +424,22 @@ int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b)
     return batch_iterate(b, memtable_batch_op, &c);
 }
 
+static int memtable_prefetch_op(void *arg, int type, struct slice key, struct slice value)
+{
+    struct mt_hash *t = arg;
+    (void)type;
+    (void)value;
+    __builtin_prefetch((const void *)&t->slots[(size_t)mt_hash(key) & t->mask], 1, 3);
+    return 0;
+}
+
+void memtable_prefetch_batch(const struct memtable *mt, const struct lsm_batch *b)
+{
+    struct mt_hash *t = atomic_load_explicit(&((struct memtable *)mt)->hash,
+                                             memory_order_acquire);
+    (void)batch_iterate(b, memtable_prefetch_op, t);
+}
+
 uint64_t memtable_key_hash(struct slice user_key)
 {
     return mt_hash(user_key);

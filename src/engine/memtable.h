@@ -43,6 +43,10 @@ int memtable_add(struct memtable *mt, uint64_t seq, int type,
 /* Adds every operation of a batch with sequences batch_seq, batch_seq+1...:
  * 0 or LSM_ECORRUPT (operations before the damage were added). */
 int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b);
+/* A hint, no effect on contents: brings the hash-index slots of b's keys
+ * into the cache, so that memtable_add_batch, called after other work
+ * (the value log's compression), does not wait for them. */
+void memtable_prefetch_batch(const struct memtable *mt, const struct lsm_batch *b);
 
 enum memtable_get_result {
     MEMTABLE_NOT_FOUND = 0,  /* no version <= snapshot_seq: look further */

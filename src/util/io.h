@@ -113,6 +113,8 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
  * last append reads as zeros, and stays in the file after io_file_close()
  * (or a crash) until the caller truncates it to its content
  * (io_truncate): readers of such a log must take zeros for its end.
+ * A copy into a page that memory pressure evicted reads it back first; a
+ * read error of the device then raises SIGBUS (write(2) would return EIO).
  * (Closing does not truncate, as a truncate that frees blocks can wait
  * for the device.) io_file_sync (fdatasync) covers the copied bytes. 0; -EINVAL (mapped already, len 0); -EBADF
  * (read-only); -EOPNOTSUPP (the kernel cannot populate pages ahead:

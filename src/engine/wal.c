@@ -81,8 +81,9 @@ int wal_writer_map(struct wal_writer *w, uint64_t len, uint64_t step)
  * stays usable (not sticky). */
 static int wal_reserve(struct wal_writer *w, size_t n)
 {
-    /* n + a header per fragment + a block trailer */
-    uint64_t end = w->offset + n + (n / (WAL_BLOCK_SIZE - WAL_HEADER_SIZE) + 2) * WAL_HEADER_SIZE;
+    /* n + a header per fragment (at most n / payload + 2 of them) + a
+     * block trailer (< a header) */
+    uint64_t end = w->offset + n + (n / (WAL_BLOCK_SIZE - WAL_HEADER_SIZE) + 3) * WAL_HEADER_SIZE;
     int rc;
 
     if (end <= w->reserved)

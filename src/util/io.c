@@ -393,6 +393,7 @@ static int pf_syncer(struct io_file *f, struct io_file **out)
 static void *map_populator(void *arg)
 {
     struct pf_map *m = arg;
+    pthread_setname_np(pthread_self(), "lsm-map");   /* its CPU shows apart */
     pthread_mutex_lock(&m->mu);
     for (;;) {
         uint64_t from, to;

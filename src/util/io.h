@@ -106,20 +106,20 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
  * system call, and no page-cache allocation on the caller's thread (a
  * thread of the file, "lsm-map", keeps up to 8 MiB ahead of the appends
  * in the page cache, as clean zero pages). Other appends are written
- * (pwrite). Nothing
- * is buffered any more: every appended byte is in the OS when
- * io_file_append returns, so io_file_flush has nothing to do, and a
- * process crash loses none of them.
+ * (pwrite). Nothing is buffered any more: every appended byte is in the
+ * OS when io_file_append returns, so io_file_flush has nothing to do, and
+ * a process crash loses none of them. io_file_sync (fdatasync) covers the
+ * copied bytes.
  * The file is then longer than its content: the reserved space after the
  * last append reads as zeros, and stays in the file after io_file_close()
- * (or a crash) until the caller truncates it to its content
- * (io_truncate): readers of such a log must take zeros for its end.
+ * (or a crash) until the caller truncates it to its content (io_truncate;
+ * closing does not, as a truncate that frees blocks can wait for the
+ * device). Readers of such a log must take zeros for its end.
  * A copy into a page that memory pressure evicted reads it back first; a
  * read error of the device then raises SIGBUS (write(2) would return EIO).
- * (Closing does not truncate, as a truncate that frees blocks can wait
- * for the device.) io_file_sync (fdatasync) covers the copied bytes. 0; -EINVAL (mapped already, len 0); -EBADF
- * (read-only); -EOPNOTSUPP (the kernel cannot populate pages ahead:
- * before Linux 5.14), the file then stays unmapped; or -errno of mmap. */
+ * 0; -EINVAL (mapped already, len 0); -EBADF (read-only); -EOPNOTSUPP (the
+ * kernel cannot populate pages ahead: before Linux 5.14), the file then
+ * stays unmapped; or -errno of mmap. */
 int io_file_map(struct io_file *f, uint64_t len);
 /* A second handle on f's file that is only synced and closed: its
  * io_file_sync() makes durable every byte pushed to the OS through f

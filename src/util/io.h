@@ -34,8 +34,9 @@
  *   truncate, list_dir, lock. Not counted, never failed by an armed fault:
  *   io_file_size, io_file_prefetch, io_file_map, io_file_close,
  *   io_unlock. A rename matches path_substr when either path contains it.
- * - A syncer's sync (io_file_syncer) counts as durable what its writer had
- *   appended, not the file's size (a mapped file spans its reservation).
+ * - A syncer's sync (io_file_syncer) counts as durable the file's size, but
+ *   no more than its writer had appended (a mapped file spans its
+ *   reservation).
  * - Once an EIO fault fires, every later matching operation fails too, until
  *   io_env_fault_reset() (or io_env_fault_set() re-arms it).
  * - ENOSPC: an append larger than the budget left writes the bytes that fit,

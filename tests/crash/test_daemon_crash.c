@@ -13,7 +13,9 @@
  * plain process crash (when tests/crash/syncshim.so is found, see
  * powerloss.h; POWERLOSS=0 turns it off): every file is cut back to its size
  * at its last fsync before the restart, so an acknowledged write that was
- * not on disk yet is lost and caught. After the restart on the same
+ * not on disk yet is lost and caught. The server such a round kills writes
+ * its logs with write(2) (`mapped-logs no`: the cut works on file sizes);
+ * the servers of the kill -9 rounds map them. After the restart on the same
  * directory:
  *  - every write acknowledged before the kill is there with its exact value;
  *    acknowledged DELs stay deleted; INCR counters are >= their acknowledged

@@ -273,34 +273,18 @@ static void unknown_add(struct vlog_db *vd, uint64_t number)
     vd->unknown[vd->nunknown++] = number;
 }
 
-/* *data_end = the end of the last non-zero byte of path in [off, size),
- * or off when there is none (the zeros after it are the space a mapped
- * segment allocated ahead, vlog_map_segments). 0 or -errno. */
-static int data_end(struct lsm_db *db, const char *path, uint64_t off, uint64_t size,
-                    uint64_t *out)
+/* *out = the end of the last non-zero byte of path from off on (the zeros
+ * after it are the space a mapped segment allocated ahead,
+ * vlog_map_segments). 0 or -errno. */
+static int data_end(struct lsm_db *db, const char *path, uint64_t off, uint64_t *out)
 {
     struct io_file *f = NULL;
-    char *chunk;
     int rc = io_open_read(db->env, path, &f);
 
     *out = off;
     if (rc != 0)
         return rc;
-    chunk = zmalloc(GC_BATCH_BYTES);
-    while (off < size) {
-        ssize_t got = io_file_pread(f, chunk, GC_BATCH_BYTES, off), i;
-        if (got <= 0) {
-            rc = got < 0 ? (int)got : 0;
-            break;
-        }
-        for (i = got; i > 0; i--)
-            if (chunk[i - 1] != 0) {
-                *out = off + (uint64_t)i;
-                break;
-            }
-        off += (uint64_t)got;
-    }
-    zfree(chunk);
+    rc = io_file_data_end(f, off, out);
     io_file_close(f);
     return rc;
 }
@@ -351,7 +335,7 @@ static int recover_unsealed(struct vlog_db *vd, uint64_t number, struct version_
         goto out;
     }
     end = vlog_scan_end(s);
-    if ((rc = data_end(db, path.data, end, fsize, &dend)) != 0) {
+    if ((rc = data_end(db, path.data, end, &dend)) != 0) {
         int e2 = -rc;
         rc = version_errno(rc);
         db_set_error(rc, "%s: read: %s", path.data, strerror(e2));

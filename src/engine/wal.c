@@ -585,29 +585,10 @@ static int wal_reader_fail(struct wal_reader *r, int rc)
  * LSM_EIO. */
 static int wal_zero_from(struct wal_reader *r, uint64_t off)
 {
-    char *chunk = zmalloc(WAL_BLOCK_SIZE);
-    int rc = 1;
-
-    for (;;) {
-        ssize_t got = io_file_pread(r->f, chunk, WAL_BLOCK_SIZE, off);
-        ssize_t i;
-        if (got < 0) {
-            rc = LSM_EIO;
-            break;
-        }
-        for (i = 0; i < got; i++)
-            if (chunk[i] != 0)
-                break;
-        if (i < got) {
-            rc = 0;
-            break;
-        }
-        if (got < WAL_BLOCK_SIZE)
-            break;
-        off += (uint64_t)got;
-    }
-    zfree(chunk);
-    return rc;
+    uint64_t end;
+    if (io_file_data_end(r->f, off, &end) != 0)
+        return LSM_EIO;
+    return end == off;
 }
 
 /* Damage with valid data after it: corruption (strict) or skip (tolerant).

@@ -106,6 +106,30 @@ void io_file_prefetch(struct io_file *f, uint64_t off, size_t n)
     f->ops->prefetch(f, off, n);
 }
 
+int io_file_data_end(struct io_file *f, uint64_t off, uint64_t *end)
+{
+    enum { CHUNK = 1 << 20 };
+    char *chunk = zmalloc(CHUNK);
+    int rc = 0;
+
+    *end = off;
+    for (;;) {
+        ssize_t got = io_file_pread(f, chunk, CHUNK, off), i;
+        if (got <= 0) {
+            rc = got < 0 ? (int)got : 0;
+            break;
+        }
+        for (i = got; i > 0; i--)
+            if (chunk[i - 1] != 0) {
+                *end = off + (uint64_t)i;
+                break;
+            }
+        off += (uint64_t)got;
+    }
+    zfree(chunk);
+    return rc;
+}
+
 int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n)
 {
     return f->ops->reserve(f, off, n);

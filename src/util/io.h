@@ -89,6 +89,10 @@ int io_file_sync(struct io_file *f);
 ssize_t io_file_pread(struct io_file *f, void *buf, size_t n, uint64_t off);
 /* Size as seen by readers (appended bytes included). */
 int64_t io_file_size(struct io_file *f);
+/* *end = the end of the last non-zero byte of f from off to its end, or
+ * off when there is none (a log's allocated tail, see io_file_map).
+ * Reads everything after off. 0 or -errno (*end then as far as read). */
+int io_file_data_end(struct io_file *f, uint64_t off, uint64_t *end);
 /* Hint that [off, off+n) will be read soon (readahead); may be a no-op. */
 void io_file_prefetch(struct io_file *f, uint64_t off, size_t n);
 /* Allocates disk space for [off, off+n) of a file opened for appending,

@@ -295,6 +295,31 @@ START_TEST(mapped_appends_survive_process_death)
 }
 END_TEST
 
+/* io_file_data_end: the end of the last non-zero byte from an offset on,
+ * across its 1 MiB reads, or the offset itself when only zeros follow. */
+START_TEST(data_end_finds_the_last_nonzero_byte)
+{
+    struct io_env *env = io_env_posix();
+    static char data[(1 << 20) + 5000];
+    struct io_file *r;
+    uint64_t end = 1;
+    memset(data, 0, sizeof data);
+    data[3] = 'a';
+    data[(1 << 20) + 10] = 'b';                /* in the second read */
+    ck_assert_int_eq(write_file(env, P("z"), data, sizeof data, 0), 0);
+    ck_assert_int_eq(io_open_read(env, P("z"), &r), 0);
+    ck_assert_int_eq(io_file_data_end(r, 0, &end), 0);
+    ck_assert_uint_eq(end, (1 << 20) + 11);
+    ck_assert_int_eq(io_file_data_end(r, (1 << 20) + 11, &end), 0);
+    ck_assert_uint_eq(end, (1 << 20) + 11);    /* zeros only */
+    ck_assert_int_eq(io_file_data_end(r, 2, &end), 0);
+    ck_assert_uint_eq(end, (1 << 20) + 11);
+    ck_assert_int_eq(io_file_data_end(r, sizeof data + 100, &end), 0);   /* past the end */
+    ck_assert_uint_eq(end, sizeof data + 100);
+    io_file_close(r);
+}
+END_TEST
+
 START_TEST(pread_short_only_at_eof)
 {
     struct io_env *env = io_env_posix();
@@ -805,6 +830,7 @@ int main(void)
     tcase_add_test(tc, reserve_allocates_without_growing);
     tcase_add_test(tc, mapped_appends);
     tcase_add_test(tc, mapped_appends_survive_process_death);
+    tcase_add_test(tc, data_end_finds_the_last_nonzero_byte);
     tcase_add_test(tc, pread_short_only_at_eof);
     tcase_add_test(tc, append_existing_continues_and_append_truncates);
     tcase_add_test(tc, directory_operations);

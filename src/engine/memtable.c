@@ -424,20 +424,31 @@ int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b)
     return batch_iterate(b, memtable_batch_op, &c);
 }
 
+/* Lines prefetched for one batch: more would be evicted before the
+ * inserts reach them (a large batch, e.g. a GC rewrite or a big EXEC). */
+#define MT_PREFETCH_MAX 32
+
+struct mt_prefetch {
+    struct mt_hash *t;
+    int left;
+};
+
 static int memtable_prefetch_op(void *arg, int type, struct slice key, struct slice value)
 {
-    struct mt_hash *t = arg;
+    struct mt_prefetch *p = arg;
     (void)type;
     (void)value;
-    __builtin_prefetch((const void *)&t->slots[(size_t)mt_hash(key) & t->mask], 1, 3);
-    return 0;
+    __builtin_prefetch((const void *)&p->t->slots[(size_t)mt_hash(key) & p->t->mask], 1, 3);
+    return --p->left == 0;         /* non-zero stops the iteration */
 }
 
 void memtable_prefetch_batch(const struct memtable *mt, const struct lsm_batch *b)
 {
-    struct mt_hash *t = atomic_load_explicit(&((struct memtable *)mt)->hash,
-                                             memory_order_acquire);
-    (void)batch_iterate(b, memtable_prefetch_op, t);
+    struct mt_prefetch p = {
+        atomic_load_explicit(&((struct memtable *)mt)->hash, memory_order_acquire),
+        MT_PREFETCH_MAX
+    };
+    (void)batch_iterate(b, memtable_prefetch_op, &p);
 }
 
 uint64_t memtable_key_hash(struct slice user_key)

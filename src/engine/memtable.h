@@ -44,7 +44,7 @@ int memtable_add(struct memtable *mt, uint64_t seq, int type,
  * 0 or LSM_ECORRUPT (operations before the damage were added). */
 int memtable_add_batch(struct memtable *mt, const struct lsm_batch *b);
 /* A hint, no effect on contents: brings the hash-index slots of b's keys
- * into the cache, so that memtable_add_batch, called after other work
+ * (its first 32) into the cache, so that memtable_add_batch, called after other work
  * (the value log's compression), does not wait for them. */
 void memtable_prefetch_batch(const struct memtable *mt, const struct lsm_batch *b);
 

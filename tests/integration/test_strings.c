@@ -686,20 +686,17 @@ static void check_size(size_t n)
     zfree(r);
     tap_ok(reply_is(callv(2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST again", n);
     /* In a transaction, later commands see the patched header. */
+    /* command, then the key, then the rest of the line */
+    static const char *const queued[][2] = {
+        { "PEXPIREAT", " 99999999999999" }, { "PEXPIRETIME", "" }, { "STRLEN", "" },
+        { "SCAN 0 MATCH", " COUNT 1000000 TYPE string" }, { "PERSIST", "" }, { "PTTL", "" },
+    };
     char line[128], want_exec[128];
     int ok = reply_is(call_line(C, "MULTI"), "+OK\r\n");
-    snprintf(line, sizeof line, "PEXPIREAT %s 99999999999999", key);
-    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
-    snprintf(line, sizeof line, "PEXPIRETIME %s", key);
-    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
-    snprintf(line, sizeof line, "STRLEN %s", key);
-    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
-    snprintf(line, sizeof line, "SCAN 0 MATCH %s COUNT 1000000 TYPE string", key);
-    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
-    snprintf(line, sizeof line, "PERSIST %s", key);
-    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
-    snprintf(line, sizeof line, "PTTL %s", key);
-    ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    for (size_t q = 0; q < sizeof queued / sizeof queued[0]; q++) {
+        snprintf(line, sizeof line, "%s %s%s", queued[q][0], key, queued[q][1]);
+        ok &= reply_is(call_line(C, line), "+QUEUED\r\n");
+    }
     snprintf(want_exec, sizeof want_exec,
              "*6\r\n:1\r\n:99999999999999\r\n:%zu\r\n*2\r\n$1\r\n0\r\n*1\r\n$%zu\r\n%s\r\n"
              ":1\r\n:-1\r\n", n, kl, key);

@@ -6,7 +6,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -458,6 +460,63 @@ START_TEST(test_zeroed_tail)
 }
 END_TEST
 
+START_TEST(test_mapped_reservation_fails_whole)
+{
+    /* A record whose space cannot be allocated (here a file-size limit:
+     * fallocate fails with EFBIG) fails before any byte of it is written,
+     * and the writer stays usable: once the limit is lifted the next
+     * records go in, and the log reads back without a gap or a tear. */
+    enum { N = 40, LIMIT = 100000 };
+    size_t sizes[N];
+    struct read_result res;
+    struct wal_writer *w;
+    struct buf rec = BUF_INIT;
+    struct rlimit old, rl;
+    int i, n = 0, failed = 0;
+
+    for (i = 0; i < N; i++)
+        sizes[i] = 9000 + (size_t)i;
+    make_tmpdir();
+    EXPECT_EQ(wal_writer_open(NULL, tpath("r.wal"), &w), 0);
+    if (wal_writer_map(w, 1 << 20, 64 << 10) != 0) {      /* a kernel before 5.14 */
+        wal_writer_close(w);
+        remove_tmpdir();
+        return;
+    }
+    signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rl = old;
+    rl.rlim_cur = LIMIT;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    while (n < N && !failed) {
+        uint64_t before = wal_writer_size(w);
+        make_record(&rec, n, sizes[n]);
+        if (wal_writer_add(w, buf_slice(&rec)) != 0) {
+            failed = 1;
+            ck_assert_uint_eq(wal_writer_size(w), before);   /* nothing of it */
+            ck_assert_int_eq(wal_writer_error(w), 0);         /* not sticky */
+        } else {
+            n++;
+        }
+    }
+    ck_assert(failed);
+    ck_assert_uint_le(wal_writer_size(w), LIMIT);
+    ck_assert_int_gt(n, 5);                  /* exact reservations got close */
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    for (; n < N; n++) {
+        make_record(&rec, n, sizes[n]);
+        EXPECT_EQ(wal_writer_add(w, buf_slice(&rec)), 0);
+    }
+    EXPECT_EQ(wal_writer_close(w), 0);
+    read_log(NULL, tpath("r.wal"), 0, sizes, N, &res);
+    ck_assert_int_eq(res.rc, 0);
+    ck_assert_int_eq(res.count, N);
+    ck_assert(!res.torn);
+    buf_free(&rec);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(test_mapped_writer)
 {
     /* wal_writer_map: records go into the page cache without a flush
@@ -899,6 +958,7 @@ static Suite *wal_suite(void)
     tcase_add_test(tc, test_append_after_torn_tail);
     tcase_add_test(tc, test_zeroed_tail);
     tcase_add_test(tc, test_mapped_writer);
+    tcase_add_test(tc, test_mapped_reservation_fails_whole);
     tcase_add_test(tc, test_hole_in_last_record_is_torn);
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_length_flip_in_last_block);

@@ -20,6 +20,7 @@
 #include "util/coding.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/tpool.h"
 #include "util/zmalloc.h"
 
 #define NS_LEN 4
@@ -738,6 +739,7 @@ static void *sync_main(void *arg)
 {
     (void)arg;
     log_set_role('B');
+    tpool_background_thread();
     pthread_mutex_lock(&ks.bg_mu);
     while (!ks.bg_stop) {
         struct timespec ts;
@@ -777,6 +779,7 @@ static void *reclaim_main(void *arg)
 {
     (void)arg;
     log_set_role('B');
+    tpool_background_thread();
     pthread_mutex_lock(&ks.bg_mu);
     while (!ks.bg_stop) {
         if (ks.nreclaim == 0) {

@@ -8,6 +8,7 @@
 #include "util/coding.h"
 #include "util/log.h"
 #include "util/slice.h"
+#include "util/tpool.h"
 #include "util/zmalloc.h"
 
 /* A staged write: ns fixed32 | exp fixed64 | klen fixed32 | commit fixed64 |
@@ -187,6 +188,7 @@ static void *resolver_main(void *arg)
 {
     struct ksd *d = arg;
     pthread_setname_np(pthread_self(), "ks-count");
+    tpool_background_thread();      /* its counts may wait; requests may not */
     log_set_role('B');
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {

@@ -3,6 +3,7 @@
 #include "util/tpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,7 @@ static void *tpool_main(void *argp)
     snprintf(name, sizeof(name), "%s-%d", p->prefix, st->index);
     zfree(st);
     pthread_setname_np(pthread_self(), name);
+    tpool_background_thread();
     log_set_role('B');
     tpool_current = p;
 
@@ -84,6 +86,14 @@ static void *tpool_main(void *argp)
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+void tpool_background_thread(void)
+{
+#ifdef SCHED_BATCH
+    struct sched_param sp = { 0 };
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+#endif
 }
 
 struct tpool *tpool_create(int nthreads, const char *name_prefix)

@@ -5,6 +5,7 @@
  * TPOOL_LOW job (flushes before compactions); FIFO within a priority.
  * tpool_destroy() stops accepting jobs, lets queued and running jobs finish,
  * then joins the threads. A job never runs on the submitting thread.
+ * Pool threads are background threads (tpool_background_thread).
  * Thread rules: submit/wait/pending are safe from any thread, including from
  * inside a job; destroy only from the thread that created the pool. */
 #ifndef LSM_UTIL_TPOOL_H
@@ -25,5 +26,11 @@ int tpool_submit(struct tpool *p, enum tpool_priority pri, tpool_fn fn, void *ar
 size_t tpool_pending(struct tpool *p);           /* queued + running jobs */
 void tpool_wait_idle(struct tpool *p);           /* until pending == 0 */
 int tpool_threads(const struct tpool *p);
+
+/* Marks the calling thread as background work (Linux SCHED_BATCH): it
+ * keeps its fair share of CPU, but waking it up does not preempt the
+ * running thread, so on a busy machine it waits for its turn instead of
+ * interrupting the event loop or a client. Best effort. */
+void tpool_background_thread(void);
 
 #endif

@@ -1,6 +1,8 @@
 /* Unit tests of util/tpool: priority order, FIFO, many jobs, submit and
- * wait_idle from inside jobs, draining destroy, thread names. */
+ * wait_idle from inside jobs, draining destroy, thread names, background
+ * scheduling. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -290,6 +292,28 @@ START_TEST(threads_are_named_and_not_the_caller)
 }
 END_TEST
 
+static int job_policy = -1;
+
+static void policy_job(void *arg)
+{
+    (void)arg;
+    job_policy = sched_getscheduler(0);
+}
+
+/* Pool threads must not preempt the event loop when woken: SCHED_BATCH,
+ * while the creating thread keeps its own policy. */
+START_TEST(threads_are_background)
+{
+    int mine = sched_getscheduler(0);
+    struct tpool *p = tpool_create(1, "lsm-bg");
+    tpool_submit(p, TPOOL_HIGH, policy_job, NULL);
+    tpool_wait_idle(p);
+    ck_assert_int_eq(job_policy, SCHED_BATCH);
+    ck_assert_int_eq(sched_getscheduler(0), mine);
+    tpool_destroy(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tpool");
@@ -303,6 +327,7 @@ int main(void)
     tcase_add_test(tc, destroy_drains_queued_jobs);
     tcase_add_test(tc, submit_during_destroy_is_refused);
     tcase_add_test(tc, threads_are_named_and_not_the_caller);
+    tcase_add_test(tc, threads_are_background);
     suite_add_tcase(s, tc);
     return ut_run(s);
 }

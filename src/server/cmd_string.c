@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "engine/lsm.h"
 #include "server/client.h"
@@ -24,8 +23,7 @@
 #define ERR_SYNTAX "ERR syntax error"
 #define ERR_NOT_INT CMDARG_ERR_NOT_INT
 #define ERR_NOT_FLOAT "ERR value is not a valid float"
-#define ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-#define ERR_TOO_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+#define ERR_WRONGTYPE CMDARG_ERR_WRONGTYPE
 
 /* ---- number parsing and formatting ---- */
 
@@ -73,37 +71,6 @@ int str_from_ld_human(char *buf, size_t cap, long double v)
 }
 
 /* ---- argument and reply helpers ---- */
-
-/* Looks up a string: 1 found (v filled, free it), 0 absent (v zeroed), -1
- * an error was replied (engine error, or WRONGTYPE for another type). */
-static int lookup_string(struct client *c, int argi, struct ks_value *v)
-{
-    int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
-    if (rc < 0) {
-        cmdarg_reply_ks_error(c, rc);
-        return -1;
-    }
-    if (rc == 0)
-        return 0;
-    if (v->type != KS_TYPE_STRING) {
-        ks_value_free(v);
-        reply_error(&c->obuf, ERR_WRONGTYPE);
-        return -1;
-    }
-    return 1;
-}
-
-/* Redis' checkStringLength(size, append): the result must fit
- * proto-max-bulk-len. 1 fine, 0 error replied. */
-static int check_length(struct client *c, unsigned long long size, unsigned long long append)
-{
-    unsigned long long max = (unsigned long long)server_cfg.proto_max_bulk_len;
-    if (size > max || append > max - size) {
-        reply_error(&c->obuf, ERR_TOO_BIG);
-        return 0;
-    }
-    return 1;
-}
 
 /* ---- SET family ---- */
 
@@ -221,7 +188,7 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
     struct ks_value old;
     int found;
     if (flags & SET_GET) {
-        found = lookup_string(c, keyi, &old);
+        found = cmdarg_lookup_string(c, keyi, &old);
     } else if (flags & (SET_NX | SET_XX)) {
         memset(&old, 0, sizeof(old));
         found = ks_exists(c->db, key, klen);
@@ -290,7 +257,7 @@ static void cmd_psetex(struct client *c)
 static void cmd_get(struct client *c)
 {
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -307,7 +274,7 @@ static void cmd_getex(struct client *c)
     if (!parse_set_options(c, PARSE_GETEX, &flags, &expire_arg))
         return;
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -339,7 +306,7 @@ static void cmd_getex(struct client *c)
 static void cmd_getdel(struct client *c)
 {
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -357,7 +324,7 @@ static void cmd_getdel(struct client *c)
 static void cmd_getset(struct client *c)
 {
     struct ks_value v;
-    int found = lookup_string(c, 1, &v);
+    int found = cmdarg_lookup_string(c, 1, &v);
     if (found < 0)
         return;
     int rc = ks_overwrite(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, c->argv[2],
@@ -443,7 +410,7 @@ static void cmd_msetnx(struct client *c)
 static void incr_generic(struct client *c, long long incr)
 {
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     long long value = 0;
@@ -503,7 +470,7 @@ static void cmd_decrby(struct client *c)
 static void cmd_incrbyfloat(struct client *c)
 {
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     long double value = 0, incr;
@@ -541,7 +508,7 @@ static void cmd_append(struct client *c)
     const char *key = c->argv[1], *add = c->argv[2];
     size_t klen = c->argvlen[1], alen = c->argvlen[2];
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -552,7 +519,7 @@ static void cmd_append(struct client *c)
             reply_long(&c->obuf, (long long)alen);
         return;
     }
-    if (!check_length(c, v.len, alen)) {
+    if (!cmdarg_check_length(c, v.len, alen)) {
         ks_value_free(&v);
         return;
     }
@@ -594,7 +561,7 @@ static void cmd_getrange(struct client *c)
     if (!cmdarg_ll(c, 2, &start) || !cmdarg_ll(c, 3, &end))
         return;
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -656,7 +623,7 @@ static int lcs_lengths(struct client *c, uint64_t len[2])
  * with an error replied. */
 static int lcs_value(struct client *c, int argi, struct ks_value *v)
 {
-    int rc = lookup_string(c, argi, v);
+    int rc = cmdarg_lookup_string(c, argi, v);
     if (rc == 0) {
         memset(v, 0, sizeof(*v));
         v->data = "";
@@ -862,7 +829,7 @@ static void cmd_setrange(struct client *c)
         return;
     }
     struct ks_value v;
-    int rc = lookup_string(c, 1, &v);
+    int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return;
     if (vlen == 0) {   /* nothing to write: the current length (0 if absent) */
@@ -870,7 +837,7 @@ static void cmd_setrange(struct client *c)
         ks_value_free(&v);
         return;
     }
-    if (!check_length(c, (unsigned long long)offset, vlen)) {
+    if (!cmdarg_check_length(c, (unsigned long long)offset, vlen)) {
         ks_value_free(&v);
         return;
     }
@@ -1041,9 +1008,7 @@ static int set_getkeys(int argc, const char *const *argv, const size_t *argvlen,
     keys[0].pos = 1;
     keys[0].flags = KSPEC_OW | KSPEC_UPDATE;
     for (int i = 3; i < argc; i++) {
-        const char *z = memchr(argv[i], '\0', argvlen[i]);
-        size_t plen = z ? (size_t)(z - argv[i]) : argvlen[i];
-        if (plen == 3 && strncasecmp(argv[i], "get", 3) == 0) {
+        if (cmdarg_word_is(argv[i], argvlen[i], "get")) {
             keys[0].flags = KSPEC_RW | KSPEC_ACCESS | KSPEC_UPDATE;
             break;
         }

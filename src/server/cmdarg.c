@@ -5,6 +5,7 @@
 
 #include "engine/lsm.h"
 #include "server/client.h"
+#include "server/config.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
 #include "util/strconv.h"
@@ -15,10 +16,16 @@ size_t cmdarg_clen(const struct client *c, int i)
     return z ? (size_t)(z - c->argv[i]) : c->argvlen[i];
 }
 
+int cmdarg_word_is(const char *arg, size_t len, const char *word)
+{
+    const char *z = memchr(arg, '\0', len);
+    size_t n = z ? (size_t)(z - arg) : len;
+    return n == strlen(word) && strncasecmp(arg, word, n) == 0;
+}
+
 int cmdarg_opt_is(const struct client *c, int i, const char *word)
 {
-    size_t n = strlen(word);
-    return cmdarg_clen(c, i) == n && strncasecmp(c->argv[i], word, n) == 0;
+    return cmdarg_word_is(c->argv[i], c->argvlen[i], word);
 }
 
 int cmdarg_ll(struct client *c, int i, long long *out)
@@ -36,4 +43,31 @@ void cmdarg_reply_ks_error(struct client *c, int rc)
         reply_error(&c->obuf, msg);
     else
         reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
+}
+
+int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v)
+{
+    int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
+    if (rc < 0) {
+        cmdarg_reply_ks_error(c, rc);
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    if (v->type != KS_TYPE_STRING) {
+        ks_value_free(v);
+        reply_error(&c->obuf, CMDARG_ERR_WRONGTYPE);
+        return -1;
+    }
+    return 1;
+}
+
+int cmdarg_check_length(struct client *c, unsigned long long size, unsigned long long append)
+{
+    unsigned long long max = (unsigned long long)server_cfg.proto_max_bulk_len;
+    if (size > max || append > max - size) {
+        reply_error(&c->obuf, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return 0;
+    }
+    return 1;
 }

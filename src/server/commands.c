@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/cmd_bitmap.h"
 #include "server/cmd_keys.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
@@ -383,6 +384,7 @@ static struct command command_table[] = {
  * a row whose name is NULL). A new family adds one line here. */
 static struct command *const family_tables[] = {
     string_commands,
+    bitmap_commands,  /* cmd_bitmap.h: GETBIT, SETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD */
     keys_commands,    /* cmd_keys.h: DEL, EXPIRE, SCAN, KEYS, FLUSHDB, SWAPDB, ... */
     multi_commands,   /* cmd_multi.h: MULTI, EXEC, DISCARD, WATCH, UNWATCH */
 };

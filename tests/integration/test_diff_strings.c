@@ -225,6 +225,55 @@ static void add_index(struct cmd *c)
         add_fmt(c, "%lld", (long long)pick(40) - 20);
 }
 
+/* A bit offset: mostly within or just past the pool's values, now and
+ * then negative, not a number, or at or past the 512MB limit; with
+ * field, also BITFIELD's "#n" (n times the field's width). */
+static void add_bit_offset(struct cmd *c, int field)
+{
+    static const char *const special[] = { "-1", "abc", "", "4294967295", "4294967296",
+                                           "+3", "99999999999999999999" };
+    unsigned r = pick(100);
+    if (r < 6)
+        add_str(c, special[pick(sizeof special / sizeof special[0])]);
+    else if (field && r < 25)
+        add_fmt(c, pick(10) ? "#%lld" : "#-%lld", (long long)pick(12));
+    else
+        add_fmt(c, "%lld", (long long)pick(r < 80 ? 40 : 400));
+}
+
+/* A BITCOUNT/BITPOS unit word. */
+static void add_bit_unit(struct cmd *c)
+{
+    add_str(c, (const char *[]){ "BIT", "BYTE", "bit", "byte", "bits" }[pick(5)]);
+}
+
+/* A BITFIELD subcommand (mostly well formed). */
+static void add_bitfield_op(struct cmd *c, int readonly)
+{
+    static const char *const types[] = { "i1", "i5", "i8", "u1", "u7", "u8", "i16", "u16",
+                                         "i32", "u32", "i63", "u63", "i64", "u64", "i65",
+                                         "x8", "I8", "i0", "u", "" };
+    static const char *const values[] = { "0", "1", "-1", "7", "100", "-100", "127", "128",
+                                          "255", "256", "-129", "1000000",
+                                          "9223372036854775807", "-9223372036854775808",
+                                          "x", "" };
+    unsigned r = pick(100);
+    int ntypes = pick(100) < 92 ? 14 : (int)(sizeof types / sizeof types[0]);
+    if (r < (readonly ? 85u : 35u)) {
+        add_str(c, pick(2) ? "GET" : "get");
+        add_str(c, types[pick((unsigned)ntypes)]);
+        add_bit_offset(c, 1);
+    } else if (r < 92) {
+        add_str(c, r < 65 ? "SET" : "INCRBY");
+        add_str(c, types[pick((unsigned)ntypes)]);
+        add_bit_offset(c, 1);
+        add_str(c, values[pick(pick(100) < 90 ? 14 : sizeof values / sizeof values[0])]);
+    } else {
+        add_str(c, "OVERFLOW");
+        add_str(c, (const char *[]){ "WRAP", "SAT", "FAIL", "fail", "WRAPS" }[pick(5)]);
+    }
+}
+
 /* ---- the command generator ---- */
 
 enum gen {
@@ -237,6 +286,8 @@ enum gen {
     G_FLUSHDB, G_SWAPDB, G_COPY, G_RENAMENX, G_MOVE, G_TOUCH, G_UNLINK, G_EXPIREAT,
     G_PEXPIRE, G_KEYS, G_SCAN, G_MULTI, G_EXEC, G_DISCARD, G_WATCH, G_UNWATCH,
     G_TTL, G_PTTL, G_EXPIRETIME, G_PEXPIRETIME, G_RANDOMKEY,
+    /* bitmap commands over strings (used when the server knows them) */
+    G_GETBIT, G_SETBIT, G_BITCOUNT, G_BITPOS, G_BITOP, G_BITFIELD, G_BITFIELD_RO,
     G_COUNT
 };
 
@@ -272,6 +323,10 @@ static const struct {
     [G_TTL] = { "ttl", 2, 1 },         [G_PTTL] = { "pttl", 1, 1 },
     [G_EXPIRETIME] = { "expiretime", 1, 1 }, [G_PEXPIRETIME] = { "pexpiretime", 1, 1 },
     [G_RANDOMKEY] = { "randomkey", 1, 1 },
+    [G_GETBIT] = { "getbit", 3, 1 },   [G_SETBIT] = { "setbit", 4, 1 },
+    [G_BITCOUNT] = { "bitcount", 3, 1 }, [G_BITPOS] = { "bitpos", 3, 1 },
+    [G_BITOP] = { "bitop", 2, 1 },     [G_BITFIELD] = { "bitfield", 4, 1 },
+    [G_BITFIELD_RO] = { "bitfield_ro", 1, 1 },
 };
 
 static int enabled[G_COUNT];
@@ -503,6 +558,47 @@ static void gen_command(struct cmd *c, long long now_s)
         add_key(c);
         add_key(c);
         break;
+    case G_GETBIT:
+        add_key(c);
+        add_bit_offset(c, 0);
+        break;
+    case G_SETBIT:
+        add_key(c);
+        add_bit_offset(c, 0);
+        add_str(c, pick(100) < 90 ? (pick(2) ? "1" : "0")
+                                  : (const char *[]){ "2", "-1", "x", "" }[pick(4)]);
+        break;
+    case G_BITCOUNT: case G_BITPOS: {
+        unsigned n = pick(5);       /* arguments after the key (and the bit) */
+        add_key(c);
+        if (g == G_BITPOS)
+            add_str(c, pick(100) < 93 ? (pick(2) ? "1" : "0")
+                                      : (const char *[]){ "2", "x", "-1" }[pick(3)]);
+        for (unsigned i = 0; i < n && i < 2; i++)
+            add_index(c);
+        if (n >= 3)
+            add_bit_unit(c);
+        if (n >= 4)
+            add_str(c, "extra");
+        break;
+    }
+    case G_BITOP: {
+        unsigned n = 1 + pick(3);
+        add_str(c, (const char *[]){ "AND", "or", "XOR", "NOT", "not", "foo" }[pick(6)]);
+        add_key(c);
+        for (unsigned i = 0; i < n; i++)
+            add_key(c);
+        break;
+    }
+    case G_BITFIELD: case G_BITFIELD_RO: {
+        unsigned n = pick(5);
+        add_key(c);
+        for (unsigned i = 0; i < n; i++)
+            add_bitfield_op(c, g == G_BITFIELD_RO);
+        if (pick(100) < 3)
+            add_str(c, "GET");      /* a subcommand short of its arguments */
+        break;
+    }
     }
     if (arity_bug) {
         if (c->argc > 1 && pick(2))

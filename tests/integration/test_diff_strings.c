@@ -1,8 +1,9 @@
 /* test_diff_strings.c: differential test. The same seeded random stream of
  * string commands (all of them), keyspace commands (DEL EXISTS TYPE PERSIST
  * EXPIRE/EXPIREAT/PEXPIRE/PEXPIREAT with NX XX GT LT, DBSIZE RENAME RENAMENX
- * COPY MOVE TOUCH UNLINK SWAPDB, a periodic FLUSHDB) and SELECT -- valid and
- * invalid arguments, wrong arities, NX/XX/GET/KEEPTTL, absolute expire
+ * COPY MOVE TOUCH UNLINK SWAPDB, a periodic FLUSHDB), the bitmap commands
+ * (GETBIT SETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO) and SELECT --
+ * valid and invalid arguments, wrong arities, NX/XX/GET/KEEPTTL, absolute expire
  * times in the past and relative ones far in the future so that timing
  * never matters, binary keys and values, sizes around the value-separation
  * threshold -- goes to lsmdb-server and to a real redis-server (pipelined,

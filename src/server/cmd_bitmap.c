@@ -37,6 +37,16 @@ static void bit_put(unsigned char *p, uint64_t bit, int on)
         p[bit >> 3] &= (unsigned char)~m;
 }
 
+/* Set bits of a word, without the popcnt instruction (the build targets
+ * baseline x86-64, where __builtin_popcountll is a library call). */
+static uint64_t popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (x * 0x0101010101010101ULL) >> 56;
+}
+
 /* Set bits in bytes [from, to] of p. */
 static uint64_t popcount_bytes(const unsigned char *p, uint64_t from, uint64_t to)
 {
@@ -44,10 +54,10 @@ static uint64_t popcount_bytes(const unsigned char *p, uint64_t from, uint64_t t
     for (; i + 8 <= to + 1; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
-        n += (uint64_t)__builtin_popcountll(w);
+        n += popcount64(w);
     }
     for (; i <= to; i++)
-        n += (uint64_t)__builtin_popcount(p[i]);
+        n += popcount64(p[i]);
     return n;
 }
 

@@ -112,6 +112,15 @@ int conn_sendargv(struct conn *c, int argc, const char *const *argv, const size_
 char *conn_reply(struct conn *c, int timeout_ms, size_t *len);
 /* conn_sendv + conn_reply with a 5 s timeout. */
 char *conn_call(struct conn *c, const char *arg0, ...) __attribute__((sentinel));
+/* Sends a command line: words split on single spaces, "" for an empty
+ * argument; with CALL_PCT each word is %-decoded first (pct_decode), so any
+ * byte fits. The raw reply (zmalloc'd, *rlen set when rlen != NULL; 10 s
+ * timeout), or NULL (also for a line over 4 KB). At most 128 words. */
+#define CALL_PCT 1
+char *conn_call_line(struct conn *c, const char *line, int flags, size_t *rlen);
+/* Decodes %HH (two hex digits) into the byte 0xHH in place; other bytes
+ * stay. Returns the new length. */
+size_t pct_decode(char *s, size_t n);
 /* Reads exactly n bytes (or until close/timeout); returns what came. */
 char *conn_read_n(struct conn *c, size_t n, int timeout_ms, size_t *len);
 /* Returns everything until the peer closes or nothing arrives for

@@ -25,23 +25,7 @@ struct step {
  * rlen != NULL) or NULL. */
 static char *kc_call_len(struct conn *c, const char *line, size_t *rlen)
 {
-    char copy[2048];
-    snprintf(copy, sizeof copy, "%s", line);
-    const char *argv[128];
-    size_t lens[128];
-    int argc = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, " ", &save); tok && argc < 128;
-         tok = strtok_r(NULL, " ", &save)) {
-        if (strcmp(tok, "\"\"") == 0)
-            tok[0] = '\0';
-        argv[argc] = tok;
-        lens[argc] = strlen(tok);
-        argc++;
-    }
-    if (conn_sendargv(c, argc, argv, lens) < 0)
-        return NULL;
-    return conn_reply(c, 10000, rlen);
+    return conn_call_line(c, line, 0, rlen);
 }
 
 static char *kc_call(struct conn *c, const char *line)

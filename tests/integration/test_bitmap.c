@@ -42,52 +42,10 @@ struct step {
 #define BAD_OVERFLOW "-ERR Invalid OVERFLOW type specified\r\n"
 #define ARITY(cmd) "-ERR wrong number of arguments for '" cmd "' command\r\n"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %HH in place; returns the new length. */
-static size_t pct_decode(char *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
-            s[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            s[o++] = s[i];
-        }
-    }
-    return o;
-}
-
 /* Sends one step's command line on c; the raw reply (*rlen set). */
 static char *call_line_on(struct conn *c, const char *line, size_t *rlen)
 {
-    char copy[2048];
-    snprintf(copy, sizeof copy, "%s", line);
-    const char *argv[64];
-    size_t lens[64];
-    int argc = 0;
-    for (char *tok = strtok(copy, " "); tok && argc < 64; tok = strtok(NULL, " ")) {
-        if (strcmp(tok, "\"\"") == 0)
-            tok[0] = '\0';
-        argv[argc] = tok;
-        lens[argc] = pct_decode(tok, strlen(tok));
-        argc++;
-    }
-    if (!c || conn_sendargv(c, argc, argv, lens) < 0)
-        return NULL;
-    return conn_reply(c, 10000, rlen);
+    return conn_call_line(c, line, CALL_PCT, rlen);
 }
 
 /* 1 when got (glen bytes) is exactly want (wlen bytes); prints both when

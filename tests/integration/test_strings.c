@@ -29,21 +29,7 @@ struct step {
 
 static char *call_line(struct conn *c, const char *line)
 {
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", line);
-    const char *argv[64];
-    size_t lens[64];
-    int argc = 0;
-    for (char *tok = strtok(copy, " "); tok && argc < 64; tok = strtok(NULL, " ")) {
-        if (strcmp(tok, "\"\"") == 0)
-            tok[0] = '\0';
-        argv[argc] = tok;
-        lens[argc] = strlen(tok);
-        argc++;
-    }
-    if (conn_sendargv(c, argc, argv, lens) < 0)
-        return NULL;
-    return conn_reply(c, 10000, NULL);
+    return conn_call_line(c, line, 0, NULL);
 }
 
 static void run_steps(const char *section, const struct step *steps)

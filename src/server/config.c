@@ -145,17 +145,6 @@ static void args_free(struct args *a)
     memset(a, 0, sizeof(*a));
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int is_sep(int c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0';
@@ -179,9 +168,9 @@ static int split_args(const char *line, struct args *out)
         int inq = 0, insq = 0, done = 0;
         while (!done) {
             if (inq) {
-                if (p[0] == '\\' && p[1] == 'x' && hex_digit(p[2]) >= 0 &&
-                    hex_digit(p[3]) >= 0) {
-                    sb_putc(&cur, (char)(hex_digit(p[2]) * 16 + hex_digit(p[3])));
+                if (p[0] == '\\' && p[1] == 'x' && str_hex_digit(p[2]) >= 0 &&
+                    str_hex_digit(p[3]) >= 0) {
+                    sb_putc(&cur, (char)(str_hex_digit(p[2]) * 16 + str_hex_digit(p[3])));
                     p += 3;
                 } else if (p[0] == '\\' && p[1]) {
                     char c;

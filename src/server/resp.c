@@ -231,17 +231,6 @@ static int resp_isspace(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-static int resp_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One quoted token body starting after the opening quote at s[*i]; appends
  * the unescaped bytes at *w. Returns 0, or -1 on unbalanced quotes / a
  * closing quote not followed by a blank or the end (sdssplitargs rules). */
@@ -256,8 +245,8 @@ static int resp_quoted(const char *s, size_t n, size_t *i, char **w, char q)
         if (c == '\0')
             return -1;
         if (q == '"' && c == '\\' && AT(k + 1) == 'x' &&
-            resp_hexval(AT(k + 2)) >= 0 && resp_hexval(AT(k + 3)) >= 0) {
-            *o++ = (char)(resp_hexval(AT(k + 2)) * 16 + resp_hexval(AT(k + 3)));
+            str_hex_digit(AT(k + 2)) >= 0 && str_hex_digit(AT(k + 3)) >= 0) {
+            *o++ = (char)(str_hex_digit(AT(k + 2)) * 16 + str_hex_digit(AT(k + 3)));
             k += 4;
         } else if (q == '"' && c == '\\' && AT(k + 1) != '\0') {
             char e = AT(k + 1);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/strconv.h"
 #include "util/zmalloc.h"
 
 #define MAX_SERVERS 16
@@ -730,24 +731,13 @@ char *conn_call(struct conn *c, const char *arg0, ...)
     return conn_reply(c, 5000, NULL);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t pct_decode(char *s, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hex_digit(s[i + 1])) >= 0 &&
-            (lo = hex_digit(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = str_hex_digit(s[i + 1])) >= 0 &&
+            (lo = str_hex_digit(s[i + 2])) >= 0) {
             s[o++] = (char)(hi << 4 | lo);
             i += 2;
         } else {

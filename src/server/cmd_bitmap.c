@@ -378,41 +378,62 @@ static void cmd_bitop(struct client *c)
         reply_error(&c->obuf, "ERR BITOP NOT must be called with a single source key.");
         return;
     }
-    int n = c->argc - 3;
-    struct ks_value *src = zcalloc(sizeof(*src) * (size_t)n);
+    /* First the lengths and types (no value is read), then the sources one
+     * at a time into the result: memory for the result and one source, not
+     * for all of them (they may be large values in the value log). */
+    int n = c->argc - 3, i, rc;
     size_t maxlen = 0;
-    int i, rc = 0;
     for (i = 0; i < n; i++) {
-        if ((rc = cmdarg_lookup_string(c, 3 + i, &src[i])) < 0)
-            break;
-        if (src[i].len > maxlen)
-            maxlen = src[i].len;
+        int type = KS_TYPE_STRING;
+        uint64_t len = 0;
+        rc = ks_lookup_len(c->db, c->argv[3 + i], c->argvlen[3 + i], &type, &len);
+        if (rc < 0) {
+            cmdarg_reply_ks_error(c, rc);
+            return;
+        }
+        if (rc > 0 && type != KS_TYPE_STRING) {
+            reply_error(&c->obuf, CMDARG_ERR_WRONGTYPE);
+            return;
+        }
+        if (rc > 0 && len > maxlen)
+            maxlen = (size_t)len;
     }
-    if (rc < 0)
-        goto out;
     if (maxlen == 0) {          /* nothing but empty strings: no destination */
         if ((rc = ks_delete(c->db, c->argv[2], c->argvlen[2])) < 0)
             cmdarg_reply_ks_error(c, rc);
         else
             reply_long(&c->obuf, 0);
-        goto out;
+        return;
     }
     unsigned char *res = zmalloc(maxlen);
-    /* A source shorter than the result reads as zeros past its end. */
-    for (size_t j = 0; j < maxlen; j++) {
-        unsigned char b = j < src[0].len ? (unsigned char)src[0].data[j] : 0;
-        if (op == OP_NOT)
-            b = (unsigned char)~b;
-        for (i = 1; i < n; i++) {
-            unsigned char s = j < src[i].len ? (unsigned char)src[i].data[j] : 0;
-            if (op == OP_AND)
-                b &= s;
-            else if (op == OP_OR)
-                b |= s;
-            else
-                b ^= s;
+    for (i = 0; i < n; i++) {
+        struct ks_value v;
+        if ((rc = cmdarg_lookup_string(c, 3 + i, &v)) < 0) {
+            zfree(res);
+            return;
         }
-        res[j] = b;
+        /* A source shorter than the result reads as zeros past its end. */
+        const unsigned char *sp = (const unsigned char *)v.data;
+        size_t len = rc ? (v.len < maxlen ? v.len : maxlen) : 0, k;
+        if (i == 0) {
+            if (len)
+                memcpy(res, sp, len);
+            memset(res + len, 0, maxlen - len);
+            if (op == OP_NOT)
+                for (k = 0; k < maxlen; k++)
+                    res[k] = (unsigned char)~res[k];
+        } else if (op == OP_AND) {
+            for (k = 0; k < len; k++)
+                res[k] &= sp[k];
+            memset(res + len, 0, maxlen - len);
+        } else if (op == OP_OR) {
+            for (k = 0; k < len; k++)
+                res[k] |= sp[k];
+        } else {
+            for (k = 0; k < len; k++)
+                res[k] ^= sp[k];
+        }
+        ks_value_free(&v);
     }
     rc = ks_overwrite(c->db, c->argv[2], c->argvlen[2], KS_TYPE_STRING, res, maxlen, -1);
     zfree(res);
@@ -420,10 +441,6 @@ static void cmd_bitop(struct client *c)
         cmdarg_reply_ks_error(c, rc);
     else
         reply_long(&c->obuf, (long long)maxlen);
-out:
-    for (i = 0; i < n; i++)
-        ks_value_free(&src[i]);
-    zfree(src);
 }
 
 /* ---- BITFIELD, BITFIELD_RO ---- */

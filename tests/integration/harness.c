@@ -699,6 +699,11 @@ static char *take(struct conn *c, size_t n)
     return r;
 }
 
+/* The last reply conn_reply returned and its length: reply_is compares a
+ * reply with its NUL bytes when it is that one. */
+static const char *last_reply;
+static size_t last_reply_len;
+
 char *conn_reply(struct conn *c, int timeout_ms, size_t *len)
 {
     long long deadline = now_ms() + timeout_ms;
@@ -709,7 +714,9 @@ char *conn_reply(struct conn *c, int timeout_ms, size_t *len)
         if (n > 0) {
             if (len)
                 *len = (size_t)n;
-            return take(c, (size_t)n);
+            last_reply = take(c, (size_t)n);
+            last_reply_len = (size_t)n;
+            return (char *)last_reply;
         }
         long long left = deadline - now_ms();
         if (left <= 0 || c->eof)
@@ -999,11 +1006,16 @@ const char *esc(const char *s, size_t len)
 
 int reply_is(char *got, const char *expect)
 {
-    int ok = got && strcmp(got, expect) == 0;
+    /* The whole reply when its length is known: a NUL byte in it must not
+     * end the comparison early (expect, a C string, cannot hold one). */
+    size_t glen = got ? (got == last_reply ? last_reply_len : strlen(got)) : 0;
+    int ok = got && glen == strlen(expect) && memcmp(got, expect, glen) == 0;
     if (!ok) {
         printf("#   expected: \"%s\"\n", esc(expect, strlen(expect)));
-        printf("#        got: %s%s%s\n", got ? "\"" : "", got ? esc(got, strlen(got)) : "(no reply: timeout or connection closed)", got ? "\"" : "");
+        printf("#        got: %s%s%s\n", got ? "\"" : "", got ? esc(got, glen) : "(no reply: timeout or connection closed)", got ? "\"" : "");
     }
+    if (got == last_reply)
+        last_reply = NULL;
     zfree(got);
     return ok;
 }

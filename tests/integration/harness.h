@@ -156,7 +156,8 @@ const struct rv *rv_get(const struct rv *map, const char *key);
 /* Escapes bytes for a one-line diagnostic (static buffer, truncated). */
 const char *esc(const char *s, size_t len);
 /* 1 when the reply equals expect exactly; prints both as diagnostics when
- * not. Frees got. */
+ * not. Frees got. The reply conn_reply returned last is compared whole,
+ * NUL bytes included (so a reply holding one never equals a C string). */
 int reply_is(char *got, const char *expect);
 /* Current time in milliseconds (monotonic). */
 long long now_ms(void);

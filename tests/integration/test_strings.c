@@ -390,7 +390,10 @@ static const struct step range_steps[] = {
     { "SETRANGE r:s 5 !!", ":7\r\n" },
     { "GET r:s", "$7\r\nhELlo!!\r\n" },
     { "SETRANGE r:z 3 ab", ":5\r\n" },
-    { "GET r:z", "$5\r\n\0\0\0ab\r\n" },
+    /* (a C string cannot hold the reply's NUL bytes: its parts instead) */
+    { "STRLEN r:z", ":5\r\n" },
+    { "BITCOUNT r:z 0 2", ":0\r\n" },
+    { "GETRANGE r:z 3 4", "$2\r\nab\r\n" },
     { "SETRANGE r:s -1 x", "-ERR offset is out of range\r\n" },
     { "SETRANGE r:none -1 \"\"", "-ERR offset is out of range\r\n" },
     { "SETRANGE r:s abc x", NOT_INT },

@@ -16,6 +16,7 @@
 #include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/server.h"
+#include "server/latency.h"
 #include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/idmap.h"
@@ -408,6 +409,9 @@ void client_after_call(struct client *c, struct command *cmd, uint64_t ticks)
     if (server_cfg.slowlog_log_slower_than >= 0)
         slowlog_record(c, cmd, ticks);
     commands_record_latency(cmd, ticks);
+    if (server_cfg.latency_monitor_threshold > 0)
+        latency_sample(cmd->flags & CMD_FAST ? "fast-command" : "command",
+                       (uint64_t)((double)ticks / clock_ticks_per_us() / 1000.0));
 }
 
 void client_execute(struct client *c)

@@ -24,6 +24,7 @@
 #include "server/keyspace.h"
 #include "server/lathist.h"
 #include "server/server.h"
+#include "server/latency.h"
 #include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/glob.h"
@@ -196,6 +197,143 @@ void cmd_slowlog_help(struct client *c)
         "    Return how many entries the slow log holds.",
         "RESET",
         "    Remove every entry.",
+        NULL,
+    };
+    reply_help(c, help);
+}
+
+/* ---- LATENCY (server/latency.h; HISTOGRAM from the latencystats) ---- */
+
+void cmd_latency_latest(struct client *c)
+{
+    latency_reply_latest(&c->obuf);
+}
+
+void cmd_latency_history(struct client *c)
+{
+    latency_reply_history(&c->obuf, c->argv[2], c->argvlen[2]);
+}
+
+void cmd_latency_graph(struct client *c)
+{
+    if (latency_reply_graph(&c->obuf, c->argv[2], c->argvlen[2]) < 0)
+        reply_errorf(&c->obuf, "ERR No samples available for event '%.*s'",
+                     arg_plen(c, 2) < 128 ? arg_plen(c, 2) : 128, c->argv[2]);
+}
+
+void cmd_latency_doctor(struct client *c)
+{
+    latency_reply_doctor(&c->obuf);
+}
+
+void cmd_latency_reset(struct client *c)
+{
+    int n = 0;
+    if (c->argc == 2)
+        n = latency_reset_all();
+    for (int i = 2; i < c->argc; i++)
+        n += latency_reset_event(c->argv[i], c->argvlen[i]);
+    reply_long(&c->obuf, n);
+}
+
+/* One command's cumulative distribution, as Redis 7 gives it: calls, then
+ * for each power of two of nanoseconds from 1024 up (keyed by that edge
+ * minus one, in microseconds) the calls faster than it, where that count
+ * grows. */
+static void reply_latency_cdf(struct obuf *o, const struct command *cmd)
+{
+    uint64_t total = lathist_count(cmd->latency), prev = 0;
+    int n = 0;
+    reply_bulk_cstr(o, cmd->fullname);
+    reply_map_len(o, 2);
+    reply_bulk_cstr(o, "calls");
+    reply_long(o, (long long)total);
+    reply_bulk_cstr(o, "histogram_usec");
+    for (uint64_t edge = 1024; prev < total && edge; edge <<= 1) {
+        uint64_t below = lathist_count_below(cmd->latency, edge);
+        if (below > prev)
+            n++;
+        prev = below;
+    }
+    reply_map_len(o, n);
+    prev = 0;
+    for (uint64_t edge = 1024; prev < total && edge; edge <<= 1) {
+        uint64_t below = lathist_count_below(cmd->latency, edge);
+        if (below > prev) {
+            reply_long(o, (long long)((edge - 1) / 1000));
+            reply_long(o, (long long)below);
+        }
+        prev = below;
+    }
+}
+
+/* The command an argument of LATENCY HISTOGRAM names ("name", or
+ * "container|sub" for a subcommand), or NULL. */
+static const struct command *histogram_command(const struct client *c, int a)
+{
+    const char *bar = memchr(c->argv[a], '|', c->argvlen[a]);
+    size_t head = bar ? (size_t)(bar - c->argv[a]) : c->argvlen[a];
+    const struct command *cmd = commands_lookup(c->argv[a], head);
+    if (cmd && bar)
+        cmd = commands_lookup_sub(cmd, bar + 1, c->argvlen[a] - head - 1);
+    return cmd;
+}
+
+/* Replies (pass 1) or counts a command and its subcommands, those that
+ * have latencies. */
+static int histogram_each(struct client *c, const struct command *cmd, int pass)
+{
+    int n = 0;
+    for (int j = -1; j < cmd->nsub; j++) {
+        const struct command *x = j < 0 ? cmd : &cmd->subcommands[j];
+        if (lathist_count(x->latency) == 0)
+            continue;
+        if (pass == 1)
+            reply_latency_cdf(&c->obuf, x);
+        n++;
+    }
+    return n;
+}
+
+/* The named commands in the arguments' order (a container's name takes in
+ * its subcommands; unknown names are skipped), or every command in the
+ * table's order; only those that have latencies. */
+void cmd_latency_histogram(struct client *c)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        int n = 0;
+        if (c->argc == 2) {
+            for (int i = 0; i < commands_count(); i++)
+                n += histogram_each(c, commands_at(i), pass);
+        }
+        for (int a = 2; a < c->argc; a++) {
+            const struct command *cmd = histogram_command(c, a);
+            if (cmd)
+                n += histogram_each(c, cmd, pass);
+        }
+        if (pass == 0)
+            reply_map_len(&c->obuf, n);
+    }
+}
+
+void cmd_latency_help(struct client *c)
+{
+    static const char *const help[] = {
+        "DOCTOR",
+        "    Return a report of the recorded latency spikes, with advice.",
+        "GRAPH <event>",
+        "    Return an ASCII chart of the <event>'s samples.",
+        "HISTORY <event>",
+        "    Return the <event>'s samples: UNIX time and milliseconds, oldest first.",
+        "LATEST",
+        "    Return each event's newest sample and its all-time highest.",
+        "RESET [<event> ...]",
+        "    Forget the samples of the <event>s (of every event when none is given).",
+        "HISTOGRAM [<command> ...]",
+        "    Return the cumulative distribution of the latencies of the <command>s",
+        "    (of every command called when none is given), in microseconds.",
+        "HELP",
+        "    Print this help.",
         NULL,
     };
     reply_help(c, help);

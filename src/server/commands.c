@@ -296,6 +296,47 @@ static struct command slowlog_subcommands[] = {
     SUB_END,
 };
 
+static const struct cmd_arg latency_event_args[] = {
+    { "event", ARG_STRING, NULL, NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg latency_reset_args[] = {
+    { "event", ARG_STRING, NULL, NULL, NULL, ARG_OPTIONAL | ARG_MULTIPLE, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg latency_histogram_args[] = {
+    { "command", ARG_STRING, NULL, NULL, NULL, ARG_OPTIONAL | ARG_MULTIPLE, NULL },
+    ARGS_END,
+};
+static const char *const tips_latency_report[] = { "nondeterministic_output",
+                                                   "request_policy:all_nodes",
+                                                   "response_policy:special", NULL };
+static const char *const tips_latency_reset[] = { "request_policy:all_nodes",
+                                                  "response_policy:all_succeeded", NULL };
+#define LATENCY_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE)
+
+static struct command latency_subcommands[] = {
+    SUB("doctor", "Return a report of the recorded latency spikes", "O(1)", "2.8.13",
+        "server", tips_latency_report, cmd_latency_doctor, 2, LATENCY_FLAGS, 0, NULL),
+    SUB("graph", "Return an ASCII chart of an event's latency samples", "O(1)", "2.8.13",
+        "server", tips_latency_report, cmd_latency_graph, 3, LATENCY_FLAGS, 0,
+        latency_event_args),
+    SUB("help", "Show a description of the LATENCY subcommands", "O(1)", "2.8.13",
+        "server", NULL, cmd_latency_help, 2, CMD_LOADING | CMD_STALE, 0, NULL),
+    SUB("histogram", "Return the cumulative latency distribution of commands",
+        "O(N) where N is the number of commands with latency information being retrieved.",
+        "7.0.0", "server", tips_latency_report, cmd_latency_histogram, -2, LATENCY_FLAGS, 0,
+        latency_histogram_args),
+    SUB("history", "Return an event's latency samples", "O(1)", "2.8.13", "server",
+        tips_latency_report, cmd_latency_history, 3, LATENCY_FLAGS, 0, latency_event_args),
+    SUB("latest", "Return each event's newest latency sample", "O(1)", "2.8.13", "server",
+        tips_latency_report, cmd_latency_latest, 2, LATENCY_FLAGS, 0, NULL),
+    SUB("reset", "Forget the latency samples of some events, or of all", "O(1)", "2.8.13",
+        "server", tips_latency_reset, cmd_latency_reset, -2, LATENCY_FLAGS, 0,
+        latency_reset_args),
+    SUB_END,
+};
+
 static const struct cmd_arg memory_usage_args[] = {
     { "key", ARG_KEY, NULL, NULL, NULL, 0, NULL },
     { "count", ARG_INTEGER, "SAMPLES", NULL, NULL, ARG_OPTIONAL, NULL },
@@ -352,6 +393,8 @@ static struct command command_table[] = {
     TOP("lastsave", "Return the UNIX time of the last successful sync to disk", "O(1)",
         "1.0.0", "server", tips_nondet, cmd_lastsave, 1, CMD_LOADING | CMD_STALE | CMD_FAST,
         ACL_ADMIN | ACL_DANGEROUS, NULL, NULL),
+    TOP("latency", "Container for the latency monitor commands", "Depends on subcommand.",
+        "2.8.13", "server", NULL, NULL, -2, 0, 0, NULL, latency_subcommands),
     TOP("memory", "Container for the memory commands", "Depends on subcommand.", "4.0.0",
         "server", NULL, NULL, -2, 0, 0, NULL, memory_subcommands),
     TOP("ping", "Test the connection", "O(1)", "1.0.0", "connection", tips_ping,

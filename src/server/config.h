@@ -100,6 +100,7 @@ struct server_config {
     long long slowlog_log_slower_than;  /* microseconds; -1 = off, 0 = all */
     long long slowlog_max_len;      /* entries the slow log keeps */
     int latency_tracking;           /* bool: per-command latency histograms */
+    long long latency_monitor_threshold;    /* ms; 0 = the latency monitor is off */
     double latency_pct[CONFIG_PCTL_MAX];    /* percentiles INFO latencystats shows */
     int latency_npct;
     /* persistence and the storage engine */

@@ -14,6 +14,7 @@
 #include "server/config.h"
 #include "server/keyspace.h"
 #include "server/keyspace_server.h"
+#include "server/latency.h"
 #include "server/reply.h"
 #include "server/server.h"
 #include "util/clock.h"
@@ -486,7 +487,9 @@ void ks_server_cron(void)
     if (!ks_is_open())
         return;
     int hz = server_cfg.hz > 0 ? server_cfg.hz : 10;
+    int64_t start_us = clock_mono_us();
     ks_active_expire_cycle(1000000LL * 25 / 100 / hz);
+    latency_sample("expire-cycle", (uint64_t)(clock_mono_us() - start_us) / 1000);
     ks_defer_tick(1);
     int64_t now = clock_mono_ms();
     if (now - last_second_ms >= 1000) {

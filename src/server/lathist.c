@@ -49,6 +49,16 @@ uint64_t lathist_count(const struct lathist *h)
     return h ? h->total : 0;
 }
 
+uint64_t lathist_count_below(const struct lathist *h, uint64_t ns)
+{
+    uint64_t n = 0;
+    if (h == NULL)
+        return 0;
+    for (unsigned b = 0; b < NBUCKETS && bucket_top(b) < ns; b++)
+        n += h->count[b];
+    return n;
+}
+
 uint64_t lathist_percentile(const struct lathist *h, double p)
 {
     if (h == NULL || h->total == 0)

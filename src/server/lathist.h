@@ -15,6 +15,9 @@ struct lathist;
 void lathist_record(struct lathist **h, uint64_t ns);
 /* How many latencies were counted (0 for NULL). */
 uint64_t lathist_count(const struct lathist *h);
+/* How many latencies were below ns (exact when ns is a power of two, as
+ * the buckets' edges are; else counted by whole buckets below it). */
+uint64_t lathist_count_below(const struct lathist *h, uint64_t ns);
 /* The latency at percentile p (0..100) in ns; 0 for an empty histogram. */
 uint64_t lathist_percentile(const struct lathist *h, double p);
 /* Frees *h and sets it to NULL. */

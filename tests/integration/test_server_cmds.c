@@ -376,6 +376,133 @@ static void test_latencystats(struct conn *c)
            "latencystats: defaults back");
 }
 
+/* The event names in LATENCY LATEST's reply (each entry's first bulk), as
+ * one space-separated string. */
+static void latest_events(struct conn *c, char *out, size_t cap)
+{
+    char *r = conn_call(c, "LATENCY", "LATEST", NULL);
+    struct rv *v = r ? rv_parse(r, strlen(r)) : NULL;
+    out[0] = '\0';
+    for (size_t i = 0; v && v->type == '*' && i < v->n; i++) {
+        const struct rv *e = v->elem[i];
+        if (e->type == '*' && e->n == 4 && e->elem[0]->type == '$') {
+            size_t used = strlen(out);
+            snprintf(out + used, cap - used, "%s%s", used ? " " : "", e->elem[0]->str);
+        }
+    }
+    rv_free(v);
+    zfree(r);
+}
+
+/* 1 when the space-separated list holds the word. */
+static int has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The latency monitor: off by default; with a threshold, a slow command
+ * adds a sample to "command" (a fast-flagged one to "fast-command"); the
+ * samples, chart and report; resets; and LATENCY HISTOGRAM from the
+ * latencystats. */
+static void test_latency(struct conn *c)
+{
+    char ev[256];
+    latest_events(c, ev, sizeof ev);
+    tap_ok(ev[0] == '\0', "latency: no event while the monitor is off");
+    char *r = conn_call(c, "LATENCY", "DOCTOR", NULL);
+    tap_ok(r && r[0] == '$' && strstr(r, "latency-monitor-threshold"),
+           "latency: DOCTOR says how to turn the monitor on");
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-monitor-threshold", "1", NULL),
+                    "+OK\r\n"), "latency: threshold 1 ms");
+    tap_ok(reply_is(conn_call(c, "CONFIG", "GET", "latency-monitor-threshold", NULL),
+                    "*2\r\n$25\r\nlatency-monitor-threshold\r\n$1\r\n1\r\n"),
+           "latency: CONFIG GET latency-monitor-threshold");
+    long long before = (long long)time(NULL);
+    /* 40 MB written and read back: well over 1 ms each */
+    tap_ok(reply_is(conn_call(c, "SETRANGE", "lat:big", "40000000", "x", NULL),
+                    ":40000001\r\n"), "latency: a slow SETRANGE");
+    zfree(conn_call(c, "GET", "lat:big", NULL));
+    latest_events(c, ev, sizeof ev);
+    /* (an expiry cycle that took a millisecond on a busy machine may be
+     * there too: "expire-cycle") */
+    tap_ok(has_word(ev, "command") && has_word(ev, "fast-command") &&
+               strstr(ev, "command") < strstr(ev, "fast-command"),
+           "latency: LATEST lists command (SETRANGE) before fast-command (GET): \"%s\"", ev);
+    r = conn_call(c, "LATENCY", "HISTORY", "command", NULL);
+    struct rv *v = r ? rv_parse(r, strlen(r)) : NULL;
+    int ok = v && v->type == '*' && v->n >= 1;
+    for (size_t i = 0; ok && i < v->n; i++)
+        ok = v->elem[i]->type == '*' && v->elem[i]->n == 2 &&
+             v->elem[i]->elem[0]->integer >= before &&
+             v->elem[i]->elem[0]->integer <= (long long)time(NULL) &&
+             v->elem[i]->elem[1]->integer >= 1;
+    tap_ok(ok, "latency: HISTORY command: [time, ms >= 1] samples of this run");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "LATENCY", "HISTORY", "nosuch", NULL), "*0\r\n"),
+           "latency: HISTORY of an unknown event is empty");
+    r = conn_call(c, "LATENCY", "GRAPH", "command", NULL);
+    tap_ok(r && r[0] == '$' && strstr(r, "command - high ") && strstr(r, "#"),
+           "latency: GRAPH command draws the samples");
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "LATENCY", "GRAPH", "nosuch", NULL),
+                    "-ERR No samples available for event 'nosuch'\r\n"),
+           "latency: GRAPH of an event without samples");
+    r = conn_call(c, "LATENCY", "DOCTOR", NULL);
+    tap_ok(r && strstr(r, "- command:") && strstr(r, "- fast-command:"),
+           "latency: DOCTOR reports both events");
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "LATENCY", "RESET", "command", "nosuch", NULL), ":1\r\n"),
+           "latency: RESET command nosuch forgets one event");
+    latest_events(c, ev, sizeof ev);
+    tap_ok(!has_word(ev, "command") && has_word(ev, "fast-command"),
+           "latency: fast-command is left: \"%s\"", ev);
+    r = conn_call(c, "LATENCY", "RESET", NULL);
+    tap_ok(r && r[0] == ':' && atoi(r + 1) >= 1, "latency: RESET forgets the rest");
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-monitor-threshold", "0", NULL),
+                    "+OK\r\n"), "latency: monitor off");
+    zfree(conn_call(c, "SETRANGE", "lat:big", "40000000", "y", NULL));
+    latest_events(c, ev, sizeof ev);
+    tap_ok(ev[0] == '\0', "latency: off again, a slow command adds nothing");
+    zfree(conn_call(c, "DEL", "lat:big", NULL));
+
+    zfree(conn_call(c, "CONFIG", "RESETSTAT", NULL));
+    for (int i = 0; i < 5; i++)
+        zfree(conn_call(c, "SET", "lat:k", "v", NULL));
+    zfree(conn_call(c, "GET", "lat:k", NULL));
+    r = conn_call(c, "LATENCY", "HISTOGRAM", "set", "nosuch", "get", NULL);
+    v = r ? rv_parse(r, strlen(r)) : NULL;
+    /* [set, [calls, 5, histogram_usec, [edge, count, ...]], get, [...]] */
+    ok = v && v->type == '*' && v->n == 4 && v->elem[0]->str && !strcmp(v->elem[0]->str, "set") &&
+         v->elem[2]->str && !strcmp(v->elem[2]->str, "get");
+    const struct rv *set = ok ? v->elem[1] : NULL;
+    ok = ok && set->type == '*' && set->n == 4 && set->elem[1]->integer == 5 &&
+         set->elem[3]->type == '*' && set->elem[3]->n >= 2 && set->elem[3]->n % 2 == 0;
+    long long last_edge = 0, last_count = 0;
+    for (size_t i = 0; ok && i < set->elem[3]->n; i += 2) {
+        long long edge = set->elem[3]->elem[i]->integer, n = set->elem[3]->elem[i + 1]->integer;
+        ok = edge > last_edge && n > last_count;
+        last_edge = edge;
+        last_count = n;
+    }
+    tap_ok(ok && last_count == 5 && v->elem[3]->elem[1]->integer == 1,
+           "latency: HISTOGRAM set nosuch get: in the arguments' order, cumulative counts "
+           "growing to the calls (5 SET, 1 GET)");
+    rv_free(v);
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "LATENCY", "HISTOGRAM", "nosuch", NULL), "*0\r\n"),
+           "latency: HISTOGRAM of an unknown command is empty");
+    r = conn_call(c, "LATENCY", "HISTOGRAM", "config", NULL);
+    tap_ok(r && strstr(r, "config|resetstat"), "latency: HISTOGRAM config lists its subcommands");
+    zfree(r);
+}
+
 static void test_info(void)
 {
     struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
@@ -1053,6 +1180,7 @@ int main(void)
     test_slowlog(c);
     test_memory_usage(c);
     test_latencystats(c);
+    test_latency(c);
     test_command(c);
     test_config(c);
     test_errors(c); /* ends with QUIT */

@@ -629,7 +629,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 41);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 42);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -643,6 +643,7 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "slowlog-log-slower-than=10000\n"));
     ck_assert_ptr_nonnull(strstr(all, "slowlog-max-len=128\n"));
     ck_assert_ptr_nonnull(strstr(all, "latency-tracking=yes\n"));
+    ck_assert_ptr_nonnull(strstr(all, "latency-monitor-threshold=0\n"));
     ck_assert_ptr_nonnull(strstr(all, "latency-tracking-info-percentiles=50 99 99.9\n"));
     ck_assert_ptr_nonnull(strstr(all, "block-cache-size=268435456\n"));
     ck_assert_ptr_nonnull(strstr(all, "compression=snappy\n"));

@@ -1,6 +1,7 @@
 /* Unit tests of server/lathist: percentiles within a bucket's width (about
  * 3%) of the exact ones, the upper edge of the bucket reported, small
- * values exact, huge ones counted, an empty histogram. */
+ * values exact, huge ones counted, an empty histogram, exact counts below
+ * powers of two (LATENCY HISTOGRAM). */
 #include <stdint.h>
 
 #include "server/lathist.h"
@@ -37,6 +38,25 @@ START_TEST(small_values_are_exact)
 }
 END_TEST
 
+/* Below a power of two the count is exact: the values 1..100000 count
+ * 2^k - 1 below 2^k, and 100000 below any larger edge. */
+START_TEST(counts_below_powers_of_two_are_exact)
+{
+    struct lathist *h = NULL;
+    ck_assert_uint_eq(lathist_count_below(h, 1024), 0);
+    for (uint64_t v = 1; v <= 100000; v++)
+        lathist_record(&h, v);
+    for (uint64_t edge = 1024; edge <= (1u << 20); edge <<= 1) {
+        uint64_t want = edge - 1 < 100000 ? edge - 1 : 100000;
+        ck_assert_msg(lathist_count_below(h, edge) == want, "below %llu: %llu, not %llu",
+                      (unsigned long long)edge,
+                      (unsigned long long)lathist_count_below(h, edge),
+                      (unsigned long long)want);
+    }
+    lathist_free(&h);
+}
+END_TEST
+
 START_TEST(huge_values_and_empty)
 {
     struct lathist *h = NULL;
@@ -59,6 +79,7 @@ int main(void)
     tcase_add_test(tc, percentiles_of_1_to_100000);
     tcase_add_test(tc, small_values_are_exact);
     tcase_add_test(tc, huge_values_and_empty);
+    tcase_add_test(tc, counts_below_powers_of_two_are_exact);
     suite_add_tcase(s, tc);
     return ut_run(s);
 }

@@ -168,6 +168,8 @@ static void sync_finish(int rc)
     sync_running = 0;
     sync_end_us = clock_mono_us();
     sync_dur_us = sync_end_us - sync_begin_us;
+    if (server_cfg.appendfsync == CONFIG_FSYNC_ALWAYS)
+        latency_sample("aof-fsync-always", (uint64_t)sync_dur_us / 1000);
     released_last = 0;
     ks_sync_done(rc, sync_covered);
     for (size_t i = 0; i < inflight.n; i++) {

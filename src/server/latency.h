@@ -3,7 +3,10 @@
  * whatever takes at least that long adds a sample to its event:
  *   "command"       a command not flagged fast, by its handler's run;
  *   "fast-command"  a command flagged fast (GET, SET, ...), likewise;
- *   "expire-cycle"  one run of the active expiry cycle.
+ *   "expire-cycle"  one run of the active expiry cycle;
+ *   "aof-fsync-always"  the fsync of a group commit under appendfsync
+ *                   always (Redis' name; here it syncs the WAL and the value
+ *                   log, while the loop goes on and the group's clients wait).
  * An event keeps its newest LATENCY_SAMPLES samples (UNIX second, ms; two in
  * the same second keep the larger) and its all-time maximum, from its first
  * sample until a reset. Events are listed in the order they first appeared.

@@ -465,6 +465,30 @@ static void test_latency(struct conn *c)
     r = conn_call(c, "LATENCY", "RESET", NULL);
     tap_ok(r && r[0] == ':' && atoi(r + 1) >= 1, "latency: RESET forgets the rest");
     zfree(r);
+    /* under appendfsync always, the sync of 16 MB of new value log (random
+     * bytes: they stay 16 MB, so the sync takes milliseconds on any disk) */
+    size_t big = 16u << 20;
+    char *val = zmalloc(big);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < big; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        val[i] = (char)x;
+    }
+    zfree(conn_call(c, "CONFIG", "SET", "appendfsync", "always", NULL));
+    const char *set_argv[] = { "SET", "lat:big2", val };
+    const size_t set_lens[] = { 3, 8, big };
+    tap_ok(conn_sendargv(c, 3, set_argv, set_lens) == 0 &&
+               reply_is(conn_reply(c, 30000, NULL), "+OK\r\n"),
+           "latency: a 16 MB SET under appendfsync always");
+    zfree(val);
+    zfree(conn_call(c, "CONFIG", "SET", "appendfsync", "everysec", NULL));
+    zfree(conn_call(c, "DEL", "lat:big2", NULL));
+    latest_events(c, ev, sizeof ev);
+    tap_ok(has_word(ev, "aof-fsync-always"), "latency: its sync is an aof-fsync-always "
+           "sample: \"%s\"", ev);
+    zfree(conn_call(c, "LATENCY", "RESET", NULL));
     tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-monitor-threshold", "0", NULL),
                     "+OK\r\n"), "latency: monitor off");
     zfree(conn_call(c, "SETRANGE", "lat:big", "40000000", "y", NULL));

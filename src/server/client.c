@@ -17,6 +17,7 @@
 #include "server/keyspace_server.h"
 #include "server/server.h"
 #include "server/latency.h"
+#include "server/monitor.h"
 #include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/idmap.h"
@@ -113,6 +114,7 @@ void client_free(struct client *c)
     if (server.current_client == c)
         server.current_client = NULL;
     multi_client_gone(c->id);   /* MULTI/WATCH state of this client */
+    monitor_remove(c);
     ae_del_file(server.loop, c->fd, AE_READABLE | AE_WRITABLE);
     close(c->fd);
     if (c->flags & CLIENT_PENDING_WRITE)
@@ -361,6 +363,13 @@ static void check_obuf_limits(struct client *c)
     client_close_async(c);
 }
 
+void client_output_added(struct client *c)
+{
+    if (!(c->flags & CLIENT_CLOSE_ASAP))
+        check_obuf_limits(c);
+    client_queue_write(c);
+}
+
 /* ---- executing ---- */
 
 int client_auth_required(const struct client *c)
@@ -409,6 +418,7 @@ void client_after_call(struct client *c, struct command *cmd, uint64_t ticks)
     if (server_cfg.slowlog_log_slower_than >= 0)
         slowlog_record(c, cmd, ticks);
     commands_record_latency(cmd, ticks);
+    monitor_feed(c, cmd);
     if (server_cfg.latency_monitor_threshold > 0)
         latency_sample(cmd->flags & CMD_FAST ? "fast-command" : "command",
                        (uint64_t)((double)ticks / clock_ticks_per_us() / 1000.0));
@@ -694,6 +704,8 @@ void client_info_string(struct client *c, struct buf *b)
     int mqueued, mdirty;   /* MULTI state (cmd_multi): flags x and d, multi=, multi-mem= */
     size_t mmem;
     multi_client_info(c, &mqueued, &mdirty, &mmem);
+    if (c->flags & CLIENT_MONITOR)
+        *p++ = 'O';
     if (mqueued >= 0)
         *p++ = 'x';
     if (mdirty)

@@ -37,6 +37,7 @@ enum {
     CLIENT_REPLY_SKIP = 1 << 6,
     CLIENT_PROTOCOL_ERROR = 1 << 7,
     CLIENT_EXECUTING = 1 << 8,     /* inside client_process_input() */
+    CLIENT_MONITOR = 1 << 9,       /* sent every command's line (monitor.h) */
 };
 
 struct client {
@@ -94,6 +95,9 @@ int client_free_closing(void);
 int client_handle_pending_writes(void);
 /* Queues c for writing before the loop sleeps (no-op when nothing pending). */
 void client_queue_write(struct client *c);
+/* After output was added to c outside its own commands (a MONITOR line):
+ * checks the output buffer limits (it may close c), then queues the write. */
+void client_output_added(struct client *c);
 
 /* Shutdown: writes every client's pending output, waiting (poll) for slow
  * readers at most CLIENT_SHUTDOWN_FLUSH_MS in all; clients whose socket

@@ -25,6 +25,7 @@
 #include "server/lathist.h"
 #include "server/server.h"
 #include "server/latency.h"
+#include "server/monitor.h"
 #include "server/slowlog.h"
 #include "util/clock.h"
 #include "util/glob.h"
@@ -339,6 +340,20 @@ void cmd_latency_help(struct client *c)
     reply_help(c, help);
 }
 
+/* ---- MONITOR (server/monitor.h) ---- */
+
+/* Inside EXEC a client waits for EXEC's own reply, so it cannot turn into
+ * a monitor there (Redis' "DENY BLOCKING" refusal). Again: no reply. */
+void cmd_monitor(struct client *c)
+{
+    if (multi_in_exec()) {
+        reply_error(&c->obuf, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    if (monitor_add(c) == 0)
+        reply_ok(&c->obuf);
+}
+
 /* ---- MEMORY USAGE ---- */
 
 /* Redis 7.0's argument checks; SAMPLES matters only for aggregate types, so
@@ -475,12 +490,13 @@ static void set_client_name(struct client *c, const char *p, size_t n)
 }
 
 /* Redis' clearClientConnectionState: MULTI and WATCHes dropped, database
- * 0, RESP2, no name, authenticated only if no password is set, CLIENT
+ * 0, RESP2, no name, no MONITOR, authenticated only if no password is set, CLIENT
  * REPLY on (a SKIP given just before still mutes this reply, as in
  * Redis). */
 void cmd_reset(struct client *c)
 {
     multi_client_gone(c->id);
+    monitor_remove(c);
     c->db = 0;
     c->obuf.resp = 2;
     set_client_name(c, NULL, 0);

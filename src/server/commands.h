@@ -238,6 +238,7 @@ void cmd_latency_doctor(struct client *c);
 void cmd_latency_reset(struct client *c);
 void cmd_latency_histogram(struct client *c);
 void cmd_latency_help(struct client *c);
+void cmd_monitor(struct client *c);
 void cmd_shutdown(struct client *c);
 void cmd_info(struct client *c);
 void cmd_client_setname(struct client *c);

@@ -85,25 +85,8 @@ static const char *sb_str(const struct buf *b)
 /* Redis' sdscatrepr(): a double-quoted string the splitter reads back. */
 static void sb_repr(struct buf *b, const char *s)
 {
-    sb_putc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '\\': sb_puts(b, "\\\\"); break;
-        case '"': sb_puts(b, "\\\""); break;
-        case '\n': sb_puts(b, "\\n"); break;
-        case '\r': sb_puts(b, "\\r"); break;
-        case '\t': sb_puts(b, "\\t"); break;
-        case '\a': sb_puts(b, "\\a"); break;
-        case '\b': sb_puts(b, "\\b"); break;
-        default:
-            if (isprint(c))
-                sb_putc(b, (char)c);
-            else
-                sb_printf(b, "\\x%02x", c);
-        }
-    }
-    sb_putc(b, '"');
+    buf_append_repr(b, s, strlen(s));
+    b->data[b->len] = '\0';        /* as every put here */
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)

@@ -9,4 +9,5 @@ src_server_libserver_la_SOURCES += \
 	src/server/slowlog.c src/server/slowlog.h \
 	src/server/lathist.c src/server/lathist.h \
 	src/server/latency.c src/server/latency.h \
+	src/server/monitor.c src/server/monitor.h \
 	src/server/server.c src/server/server.h

@@ -45,10 +45,8 @@ static int arg_is(const char *a, size_t len, const char *word)
     return len == strlen(word) && strncasecmp(a, word, len) == 0;
 }
 
-/* 1 when argument i must not be kept (Redis' redactClientCommandArgument
- * callers: AUTH, HELLO's AUTH, CONFIG SET of a sensitive directive). */
-static int redacted(const struct command *cmd, int argc, const char *const *argv,
-                    const size_t *argvlen, int i)
+int slowlog_redacted(const struct command *cmd, int argc, const char *const *argv,
+                     const size_t *argvlen, int i)
 {
     if (strcmp(cmd->fullname, "auth") == 0)
         return i >= 1;
@@ -117,7 +115,7 @@ void slowlog_record(const struct client *c, const struct command *cmd, uint64_t 
         if (i == MAX_ARGC - 1 && argc > MAX_ARGC) {
             int k = snprintf(text, sizeof text, "... (%d more arguments)", argc - MAX_ARGC + 1);
             e->argv[i] = copy_text(text, (size_t)k, &e->argvlen[i]);
-        } else if (redacted(cmd, argc, argv, argvlen, i)) {
+        } else if (slowlog_redacted(cmd, argc, argv, argvlen, i)) {
             e->argv[i] = copy_text("(redacted)", 10, &e->argvlen[i]);
         } else if (argvlen[i] > MAX_STRING) {
             memcpy(text, argv[i], MAX_STRING);

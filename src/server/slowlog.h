@@ -20,6 +20,12 @@ struct obuf;
  * only when the entry is kept). */
 void slowlog_record(const struct client *c, const struct command *cmd, uint64_t ticks);
 long long slowlog_len(void);
+/* 1 when argument i of cmd must not be shown (the slow log and MONITOR
+ * write "(redacted)" instead, as Redis' redactClientCommandArgument
+ * callers do: AUTH's arguments, HELLO's AUTH user and password, and the
+ * value of a CONFIG SET of a sensitive directive). */
+int slowlog_redacted(const struct command *cmd, int argc, const char *const *argv,
+                     const size_t *argvlen, int i);
 void slowlog_reset(void);
 /* SLOWLOG GET's reply: the newest count entries (count < 0: all). */
 void slowlog_reply(struct obuf *o, long long count);

@@ -2,6 +2,8 @@
 #include "util/slice.h"
 
 #include <assert.h>
+#include <ctype.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "util/zmalloc.h"
@@ -93,4 +95,33 @@ const char *buf_cstr(struct buf *b)
     buf_reserve(b, 0);
     b->data[b->len] = '\0';
     return b->data;
+}
+
+void buf_append_repr(struct buf *b, const char *p, size_t n)
+{
+    buf_append_byte(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '\\': esc = "\\\\"; break;
+        case '"': esc = "\\\""; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\a': esc = "\\a"; break;
+        case '\b': esc = "\\b"; break;
+        default: break;
+        }
+        if (esc) {
+            buf_append(b, esc, 2);
+        } else if (isprint(c)) {
+            buf_append_byte(b, (char)c);
+        } else {
+            char hex[5];
+            snprintf(hex, sizeof hex, "\\x%02x", c);
+            buf_append(b, hex, 4);
+        }
+    }
+    buf_append_byte(b, '"');
 }

@@ -47,6 +47,9 @@ void buf_reserve(struct buf *b, size_t extra);   /* room for len+extra (+1) */
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_append_byte(struct buf *b, char c);
 void buf_append_slice(struct buf *b, struct slice s);
+/* Appends [p, p+n) double-quoted as Redis' sdscatrepr() writes it: \\ \"
+ * \n \r \t \a \b escaped, other unprintable bytes as \xhh. */
+void buf_append_repr(struct buf *b, const char *p, size_t n);
 void buf_set(struct buf *b, const void *p, size_t n);   /* replace contents */
 void buf_truncate(struct buf *b, size_t len);    /* len must be <= b->len */
 const char *buf_cstr(struct buf *b);             /* NUL terminated view */

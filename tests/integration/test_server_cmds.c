@@ -527,6 +527,82 @@ static void test_latency(struct conn *c)
     zfree(r);
 }
 
+/* A MONITOR line with its time and the client's port masked:
+ * "+T [db 127.0.0.1] ..."; NULL when none came. */
+static char *monitor_line(struct conn *m)
+{
+    char *r = conn_reply(m, 5000, NULL);
+    const char *sp = r && r[0] == '+' ? strchr(r, ' ') : NULL;
+    const char *colon = sp ? strchr(sp, ':') : NULL;
+    const char *close = colon ? strchr(colon, ']') : NULL;
+    if (!close)
+        return r;
+    size_t n = 2 + (size_t)(colon - sp) + strlen(close);
+    char *out = zmalloc(n + 1);
+    snprintf(out, n + 1, "+T%.*s%s", (int)(colon - sp), sp, close);
+    zfree(r);
+    return out;
+}
+
+/* MONITOR: what a monitor client is sent, as redis-server 7.0.15 sends it
+ * (checked side by side): the commands that ran, after they ran, with the
+ * db after them; arguments quoted (binary ones escaped) and passwords
+ * redacted; admin, unknown and wrong-arity commands left out; queued ones
+ * at EXEC. */
+static void test_monitor(struct conn *c)
+{
+    struct conn *m = conn_tcp(port);
+    tap_ok(reply_is(conn_call(m, "MONITOR", NULL), "+OK\r\n"), "monitor: MONITOR");
+    const char *set_argv[] = { "SET", "mon:k", "v\0\n\"x\\" };
+    const size_t set_lens[] = { 3, 5, 6 };
+    conn_sendargv(c, 3, set_argv, set_lens);
+    zfree(conn_reply(c, 5000, NULL));
+    static const char *const lines[][4] = {
+        { "SELECT", "2", NULL }, { "GET", "mon:k", NULL }, { "AUTH", "x", NULL },
+        { "CONFIG", "GET", "maxclients", NULL }, { "NOSUCH", NULL }, { "GET", NULL },
+        { "MULTI", NULL }, { "SET", "mon:a", "1", NULL }, { "EXEC", NULL },
+        { "SLOWLOG", "LEN", NULL }, { "SELECT", "0", NULL },
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        int argc = 0;
+        while (argc < 4 && lines[i][argc])
+            argc++;
+        conn_sendargv(c, argc, lines[i], NULL);
+        zfree(conn_reply(c, 5000, NULL));
+    }
+    static const char *const want[] = {
+        "+T [0 127.0.0.1] \"SET\" \"mon:k\" \"v\\x00\\n\\\"x\\\\\"\r\n",
+        "+T [2 127.0.0.1] \"SELECT\" \"2\"\r\n",
+        "+T [2 127.0.0.1] \"GET\" \"mon:k\"\r\n",
+        "+T [2 127.0.0.1] \"AUTH\" \"(redacted)\"\r\n",
+        "+T [2 127.0.0.1] \"MULTI\"\r\n",
+        "+T [2 127.0.0.1] \"SET\" \"mon:a\" \"1\"\r\n",
+        "+T [2 127.0.0.1] \"EXEC\"\r\n",
+        "+T [0 127.0.0.1] \"SELECT\" \"0\"\r\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        tap_ok(reply_is(monitor_line(m), want[i]), "monitor: line %zu", i + 1);
+    char *r = conn_call(c, "CLIENT", "LIST", NULL);
+    tap_ok(r && strstr(r, " flags=O "), "monitor: CLIENT LIST shows the monitor (flags=O)");
+    zfree(r);
+    tap_ok(reply_is(conn_call(m, "PING", NULL), "+PONG\r\n") &&
+               reply_is(monitor_line(m), "+T [0 127.0.0.1] \"PING\"\r\n"),
+           "monitor: its own commands run, and show");
+    conn_sends(m, "*1\r\n$7\r\nMONITOR\r\n");      /* a second one: no reply */
+    tap_ok(reply_is(conn_call(m, "RESET", NULL), "+RESET\r\n"),
+           "monitor: MONITOR again has no reply; RESET ends it");
+    zfree(conn_call(c, "SET", "mon:k", "w", NULL));
+    tap_ok(reply_is(conn_call(m, "PING", NULL), "+PONG\r\n"),
+           "monitor: after RESET no line comes");
+    zfree(conn_call(m, "MULTI", NULL));
+    zfree(conn_call(m, "MONITOR", NULL));
+    tap_ok(reply_is(conn_call(m, "EXEC", NULL),
+                    "*1\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n"),
+           "monitor: MONITOR inside EXEC is refused");
+    conn_close(m);
+    zfree(conn_call(c, "DEL", "mon:k", "mon:a", NULL));
+}
+
 static void test_info(void)
 {
     struct conn *c = conn_tcp(port), *x1 = conn_tcp(port), *x2 = conn_tcp(port);
@@ -1205,6 +1281,7 @@ int main(void)
     test_memory_usage(c);
     test_latencystats(c);
     test_latency(c);
+    test_monitor(c);
     test_command(c);
     test_config(c);
     test_errors(c); /* ends with QUIT */

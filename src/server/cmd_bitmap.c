@@ -477,7 +477,7 @@ static int field_type(struct client *c, int i, int *sign, int *bits)
 
 /* What writing value + incr (exactly, no wraparound) into the field gives:
  * the value, or on overflow the value the policy makes of it. 1 when it
- * overflowed, else 0. */
+ * overflowed (the sum is outside the field's range), else 0. */
 static int field_add(const struct bf_op *op, uint64_t value, int64_t incr, uint64_t *out)
 {
     __int128 sum, min, max;
@@ -495,7 +495,17 @@ static int field_add(const struct bf_op *op, uint64_t value, int64_t incr, uint6
         return 0;
     }
     if (op->overflow == BF_SAT) {
-        *out = (uint64_t)(sum > max ? max : min);
+        int high = sum > max;
+        if (op->sign) {
+            /* Redis 7.0 picks the side with 64-bit wraparound: a SET far
+             * below a wide field's minimum (any, for i63) saturates to its
+             * maximum. The same, as it computes it. */
+            int64_t v = (int64_t)value, m = (int64_t)max;
+            int64_t maxincr = (int64_t)((uint64_t)m - value);
+            high = v > m || (op->bits != 64 && incr > maxincr) ||
+                   (v >= 0 && incr > 0 && incr > maxincr);
+        }
+        *out = (uint64_t)(high ? max : min);
     } else {                        /* WRAP (FAIL does not use it) */
         uint64_t w = value + (uint64_t)incr;
         if (op->bits < 64)

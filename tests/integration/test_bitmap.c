@@ -766,6 +766,12 @@ static const struct step bitfield_steps[] = {
     { "GET f:x", "$1\r\n%00\r\n" },
     { "BITFIELD f:y OVERFLOW FAIL INCRBY u8 8 300", "*1\r\n$-1\r\n" },
     { "GET f:y", "$2\r\n%00%00\r\n" },
+    /* Redis 7.0 saturates a SET far below a wide signed field's minimum
+     * to the field's maximum (its 64-bit wraparound), not its minimum */
+    { "BITFIELD f:sat OVERFLOW SAT SET i63 0 -9223372036854775808 GET i63 0",
+      "*2\r\n:0\r\n:4611686018427387903\r\n" },
+    { "BITFIELD f:sat OVERFLOW SAT SET i62 0 -2305843009213693953 GET i62 0",
+      "*2\r\n:2305843009213693951\r\n:-2305843009213693952\r\n" },
     { NULL, NULL },
 };
 

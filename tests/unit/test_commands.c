@@ -111,7 +111,9 @@ static void check_args(const struct cmd_arg *a, const char *cmd)
 static void check_row(const struct command *c)
 {
     ck_assert_msg(c->arity != 0, "%s: arity 0", c->fullname);
-    ck_assert_msg(c->summary && c->since && c->group && c->complexity,
+    /* (Redis documents no complexity for MONITOR, and neither do we) */
+    ck_assert_msg(c->summary && c->since && c->group &&
+                      (c->complexity || strcmp(c->fullname, "monitor") == 0),
                   "%s: missing docs", c->fullname);
     ck_assert_msg(!((c->flags & CMD_WRITE) && (c->flags & CMD_READONLY)),
                   "%s: both write and readonly", c->fullname);

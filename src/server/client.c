@@ -716,6 +716,8 @@ void client_info_string(struct client *c, struct buf *b)
         *p++ = 'A';
     if (c->flags & CLIENT_UNIX_SOCKET)
         *p++ = 'U';
+    if (c->flags & CLIENT_NO_EVICT)
+        *p++ = 'e';
     if (p == flags)
         *p++ = 'N';
     *p = '\0';

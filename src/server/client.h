@@ -38,6 +38,7 @@ enum {
     CLIENT_PROTOCOL_ERROR = 1 << 7,
     CLIENT_EXECUTING = 1 << 8,     /* inside client_process_input() */
     CLIENT_MONITOR = 1 << 9,       /* sent every command's line (monitor.h) */
+    CLIENT_NO_EVICT = 1 << 10,     /* CLIENT NO-EVICT on (shown; nothing evicts here) */
 };
 
 struct client {

@@ -1116,6 +1116,76 @@ void cmd_client_reply(struct client *c)
     }
 }
 
+/* CLIENT NO-EVICT ON|OFF: the flag (CLIENT LIST's "e"). lsmdb never
+ * evicts clients for memory (there is no maxmemory-clients), so it only
+ * shows. */
+void cmd_client_no_evict(struct client *c)
+{
+    if (cmdarg_opt_is(c, 2, "on"))
+        c->flags |= CLIENT_NO_EVICT;
+    else if (cmdarg_opt_is(c, 2, "off"))
+        c->flags &= ~CLIENT_NO_EVICT;
+    else {
+        reply_error(&c->obuf, SYNTAX_ERR);
+        return;
+    }
+    reply_ok(&c->obuf);
+}
+
+/* Client-side caching (CLIENT TRACKING) is not offered, so tracking is
+ * never on: these answer what Redis answers for a connection without it. */
+void cmd_client_getredir(struct client *c)
+{
+    reply_long(&c->obuf, -1);
+}
+
+void cmd_client_trackinginfo(struct client *c)
+{
+    reply_map_len(&c->obuf, 3);
+    reply_bulk_cstr(&c->obuf, "flags");
+    reply_set_len(&c->obuf, 1);
+    reply_bulk_cstr(&c->obuf, "off");
+    reply_bulk_cstr(&c->obuf, "redirect");
+    reply_long(&c->obuf, -1);
+    reply_bulk_cstr(&c->obuf, "prefixes");
+    reply_array_len(&c->obuf, 0);
+}
+
+void cmd_client_caching(struct client *c)
+{
+    reply_error(&c->obuf, "ERR CLIENT CACHING can be called only when the client is in "
+                          "tracking mode with OPTIN or OPTOUT mode enabled");
+}
+
+/* No command blocks a client here (no BLPOP, WAIT or CLIENT PAUSE), so
+ * there is never one to unblock: 0 once the arguments are right (Redis
+ * checks the reason first, then the id). */
+void cmd_client_unblock(struct client *c)
+{
+    long long id;
+    if (c->argc > 4) {
+        reply_errorf(&c->obuf, "ERR unknown subcommand or wrong number of arguments for "
+                     "'%.*s'. Try CLIENT HELP.", arg_plen(c, 1) < 128 ? arg_plen(c, 1) : 128,
+                     c->argv[1]);
+        return;
+    }
+    if (c->argc == 4 && !cmdarg_opt_is(c, 3, "timeout") && !cmdarg_opt_is(c, 3, "error")) {
+        reply_error(&c->obuf, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+    }
+    if (!str_to_ll(c->argv[2], c->argvlen[2], &id)) {
+        reply_error(&c->obuf, "ERR value is not an integer or out of range");
+        return;
+    }
+    reply_long(&c->obuf, 0);
+}
+
+/* Nothing pauses clients here: resuming them is done at once. */
+void cmd_client_unpause(struct client *c)
+{
+    reply_ok(&c->obuf);
+}
+
 void cmd_client_help(struct client *c)
 {
     static const char *const help[] = {
@@ -1143,10 +1213,18 @@ void cmd_client_help(struct client *c)
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
+        "NO-EVICT (ON|OFF)",
+        "    Mark the current connection as one never evicted (lsmdb evicts none).",
         "REPLY (ON|OFF|SKIP)",
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the client <clientid> (nothing blocks in lsmdb: always 0).",
+        "UNPAUSE",
+        "    Resume paused clients (nothing pauses in lsmdb).",
+        "GETREDIR, TRACKINGINFO, CACHING",
+        "    Client-side caching: not offered, so tracking is always off.",
         NULL,
     };
     reply_help(c, help);

@@ -197,9 +197,44 @@ static const char *const tips_config_set[] = { "request_policy:all_nodes",
       .args = args_ }
 #define SUB_END { .name = NULL }
 
+static const struct cmd_arg client_no_evict_modes[] = {
+    { "on", ARG_PURE_TOKEN, "ON", NULL, NULL, 0, NULL },
+    { "off", ARG_PURE_TOKEN, "OFF", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_no_evict_args[] = {
+    { "enabled", ARG_ONEOF, NULL, NULL, NULL, 0, client_no_evict_modes },
+    ARGS_END,
+};
+static const struct cmd_arg client_caching_modes[] = {
+    { "yes", ARG_PURE_TOKEN, "YES", NULL, NULL, 0, NULL },
+    { "no", ARG_PURE_TOKEN, "NO", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_caching_args[] = {
+    { "mode", ARG_ONEOF, NULL, NULL, NULL, 0, client_caching_modes },
+    ARGS_END,
+};
+static const struct cmd_arg client_unblock_reasons[] = {
+    { "timeout", ARG_PURE_TOKEN, "TIMEOUT", NULL, NULL, 0, NULL },
+    { "error", ARG_PURE_TOKEN, "ERROR", NULL, NULL, 0, NULL },
+    ARGS_END,
+};
+static const struct cmd_arg client_unblock_args[] = {
+    { "client-id", ARG_INTEGER, NULL, NULL, NULL, 0, NULL },
+    { "timeout_error", ARG_ONEOF, NULL, NULL, NULL, ARG_OPTIONAL, client_unblock_reasons },
+    ARGS_END,
+};
+
 static struct command client_subcommands[] = {
+    SUB("caching", "Tell client-side caching whether to track the next command's keys",
+        "O(1)", "6.0.0", "connection", NULL, cmd_client_caching, 3, CONN_FLAGS,
+        ACL_CONNECTION, client_caching_args),
     SUB("getname", "Return the name of the current connection", "O(1)", "2.6.9",
         "connection", NULL, cmd_client_getname, 2, CONN_FLAGS, ACL_CONNECTION, NULL),
+    SUB("getredir", "Return the client ID that tracking notifications go to, if any",
+        "O(1)", "6.0.0", "connection", NULL, cmd_client_getredir, 2, CONN_FLAGS,
+        ACL_CONNECTION, NULL),
     SUB("help", "Show a description of the CLIENT subcommands", "O(1)", "5.0.0",
         "connection", NULL, cmd_client_help, 2, CMD_LOADING | CMD_STALE, ACL_CONNECTION,
         NULL),
@@ -213,11 +248,23 @@ static struct command client_subcommands[] = {
     SUB("list", "List the client connections",
         "O(N) where N is the number of client connections", "2.4.0", "connection",
         tips_nondet, cmd_client_list, -2, ADMIN_CONN, ACL_CONNECTION, client_list_args),
+    SUB("no-evict", "Mark this connection as one never evicted for memory", "O(1)",
+        "7.0.0", "connection", NULL, cmd_client_no_evict, 3, ADMIN_CONN, ACL_CONNECTION,
+        client_no_evict_args),
     SUB("reply", "Turn the replies to this connection on or off", "O(1)", "3.2.0",
         "connection", NULL, cmd_client_reply, 3, CONN_FLAGS, ACL_CONNECTION,
         client_reply_args),
     SUB("setname", "Name the current connection", "O(1)", "2.6.9", "connection",
         NULL, cmd_client_setname, 3, CONN_FLAGS, ACL_CONNECTION, client_setname_args),
+    SUB("trackinginfo", "Describe client-side caching for this connection", "O(1)",
+        "6.2.0", "connection", NULL, cmd_client_trackinginfo, 2, CONN_FLAGS, ACL_CONNECTION,
+        NULL),
+    SUB("unblock", "Unblock a client blocked in a blocking command",
+        "O(log N) where N is the number of client connections", "5.0.0", "connection",
+        NULL, cmd_client_unblock, -3, ADMIN_CONN, ACL_CONNECTION, client_unblock_args),
+    SUB("unpause", "Resume the clients that CLIENT PAUSE paused",
+        "O(N) Where N is the number of paused clients", "6.2.0", "connection", NULL,
+        cmd_client_unpause, 2, ADMIN_CONN, ACL_CONNECTION, NULL),
     SUB_END,
 };
 

@@ -403,6 +403,60 @@ static void test_reply_modes(void)
     conn_close(c);
 }
 
+/* CLIENT NO-EVICT, UNBLOCK, UNPAUSE and the client-side caching
+ * subcommands, with the replies redis-server 7.0.15 gives (checked side by
+ * side): no client is ever blocked, paused or tracking here. */
+static void test_misc_subcommands(void)
+{
+    struct conn *c = conn_tcp(port);
+    static const struct {
+        const char *argv[5];
+        const char *want;
+    } cases[] = {
+        { { "CLIENT", "NO-EVICT", "on" }, "+OK\r\n" },
+        { { "CLIENT", "NO-EVICT", "maybe" }, "-ERR syntax error\r\n" },
+        { { "CLIENT", "NO-EVICT" },
+          "-ERR wrong number of arguments for 'client|no-evict' command\r\n" },
+        { { "CLIENT", "GETREDIR" }, ":-1\r\n" },
+        { { "CLIENT", "TRACKINGINFO" },
+          "*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n"
+          "$8\r\nprefixes\r\n*0\r\n" },
+        { { "CLIENT", "CACHING", "yes" },
+          "-ERR CLIENT CACHING can be called only when the client is in tracking mode with "
+          "OPTIN or OPTOUT mode enabled\r\n" },
+        { { "CLIENT", "UNBLOCK", "5" }, ":0\r\n" },
+        { { "CLIENT", "UNBLOCK", "5", "ERROR" }, ":0\r\n" },
+        { { "CLIENT", "UNBLOCK", "x" }, "-ERR value is not an integer or out of range\r\n" },
+        { { "CLIENT", "UNBLOCK", "x", "foo" },
+          "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n" },
+        { { "CLIENT", "UNBLOCK", "5", "timeout", "extra" },
+          "-ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT "
+          "HELP.\r\n" },
+        { { "CLIENT", "UNPAUSE" }, "+OK\r\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int argc = 0;
+        while (argc < 5 && cases[i].argv[argc])
+            argc++;
+        conn_sendargv(c, argc, cases[i].argv, NULL);
+        tap_ok(reply_is(conn_reply(c, 5000, NULL), cases[i].want), "CLIENT %s %s",
+               cases[i].argv[1], argc > 2 ? cases[i].argv[2] : "");
+    }
+    char *r = conn_call(c, "CLIENT", "INFO", NULL);
+    tap_ok(r && strstr(r, " flags=e "), "CLIENT NO-EVICT on: CLIENT INFO shows flag e");
+    zfree(r);
+    zfree(conn_call(c, "CLIENT", "NO-EVICT", "OFF", NULL));
+    r = conn_call(c, "CLIENT", "INFO", NULL);
+    tap_ok(r && strstr(r, " flags=N "), "CLIENT NO-EVICT OFF: flag e gone");
+    zfree(r);
+    zfree(conn_call(c, "HELLO", "3", NULL));
+    tap_ok(reply_is(conn_call(c, "CLIENT", "TRACKINGINFO", NULL),
+                    "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n"
+                    "$8\r\nprefixes\r\n*0\r\n"),
+           "CLIENT TRACKINGINFO under RESP3: a map with a set of flags");
+    conn_close(c);
+}
+
 static void test_idle_timeout(void)
 {
     const char *args[] = { "--timeout", "1", NULL };
@@ -457,6 +511,7 @@ int main(void)
     test_id_info_list();
     test_kill();
     test_reply_modes();
+    test_misc_subcommands();
     tap_ok(srv_alive(&s), "server still running");
     srv_stop(&s);
 

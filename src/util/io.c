@@ -236,6 +236,10 @@ static void map_advance(struct pf_map *m, uint64_t end)
     if (end + MAP_AHEAD / 2 <= m->asked)
         return;
     unmap = end > MAP_BEHIND ? (end - MAP_BEHIND) & ~(uint64_t)(m->page - 1) : 0;
+    /* Appends past the mapping are written (pwrite): never drop pages
+     * beyond it, where other mappings (the heap) may lie. */
+    if (unmap > (m->len & ~(uint64_t)(m->page - 1)))
+        unmap = m->len & ~(uint64_t)(m->page - 1);
     want = end + MAP_AHEAD;
     if (want > m->alloc)
         want = m->alloc;

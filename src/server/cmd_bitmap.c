@@ -384,18 +384,10 @@ static void cmd_bitop(struct client *c)
     int n = c->argc - 3, i, rc;
     size_t maxlen = 0;
     for (i = 0; i < n; i++) {
-        int type = KS_TYPE_STRING;
-        uint64_t len = 0;
-        rc = ks_lookup_len(c->db, c->argv[3 + i], c->argvlen[3 + i], &type, &len);
-        if (rc < 0) {
-            cmdarg_reply_ks_error(c, rc);
+        uint64_t len;
+        if (cmdarg_lookup_string_len(c, 3 + i, &len) < 0)
             return;
-        }
-        if (rc > 0 && type != KS_TYPE_STRING) {
-            reply_error(&c->obuf, CMDARG_ERR_WRONGTYPE);
-            return;
-        }
-        if (rc > 0 && len > maxlen)
+        if (len > maxlen)
             maxlen = (size_t)len;
     }
     if (maxlen == 0) {          /* nothing but empty strings: no destination */

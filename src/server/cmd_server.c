@@ -55,6 +55,30 @@ static int arg_plen(const struct client *c, int i)
     return (int)(z ? (size_t)(z - c->argv[i]) : c->argvlen[i]);
 }
 
+/* The container's name (argv[0]) upper-cased into out (cap bytes). */
+static void container_upper(const struct client *c, char *out, size_t cap)
+{
+    int len = arg_plen(c, 0);
+    if (len > (int)cap - 1)
+        len = (int)cap - 1;
+    for (int i = 0; i < len; i++) {
+        char ch = c->argv[0][i];
+        out[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+    }
+    out[len] = '\0';
+}
+
+/* Redis' addReplySubcommandSyntaxError: a subcommand given the wrong
+ * number of arguments that its arity allows. */
+static void reply_subcommand_syntax(struct client *c)
+{
+    char upper[32];
+    container_upper(c, upper, sizeof upper);
+    reply_errorf(&c->obuf, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                 "Try %s HELP.", arg_plen(c, 1) < 128 ? arg_plen(c, 1) : 128, c->argv[1],
+                 upper);
+}
+
 static void reply_help(struct client *c, const char *const *lines)
 {
     struct obuf *o = &c->obuf;
@@ -62,14 +86,7 @@ static void reply_help(struct client *c, const char *const *lines)
     while (lines[n])
         n++;
     char upper[32];
-    int len = arg_plen(c, 0);
-    if (len > (int)sizeof(upper) - 1)
-        len = (int)sizeof(upper) - 1;
-    for (int i = 0; i < len; i++) {
-        char ch = c->argv[0][i];
-        upper[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
-    }
-    upper[len] = '\0';
+    container_upper(c, upper, sizeof upper);
     reply_array_len(o, n + 3);
     char head[96];
     snprintf(head, sizeof(head), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -164,9 +181,7 @@ void cmd_slowlog_get(struct client *c)
 {
     long long n = 10;
     if (c->argc > 3) {
-        reply_errorf(&c->obuf, "ERR unknown subcommand or wrong number of arguments for "
-                     "'%.*s'. Try SLOWLOG HELP.", arg_plen(c, 1) < 128 ? arg_plen(c, 1) : 128,
-                     c->argv[1]);
+        reply_subcommand_syntax(c);
         return;
     }
     if (c->argc == 3 && (!str_to_ll(c->argv[2], c->argvlen[2], &n) || n < -1)) {
@@ -1164,20 +1179,15 @@ void cmd_client_unblock(struct client *c)
 {
     long long id;
     if (c->argc > 4) {
-        reply_errorf(&c->obuf, "ERR unknown subcommand or wrong number of arguments for "
-                     "'%.*s'. Try CLIENT HELP.", arg_plen(c, 1) < 128 ? arg_plen(c, 1) : 128,
-                     c->argv[1]);
+        reply_subcommand_syntax(c);
         return;
     }
     if (c->argc == 4 && !cmdarg_opt_is(c, 3, "timeout") && !cmdarg_opt_is(c, 3, "error")) {
         reply_error(&c->obuf, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         return;
     }
-    if (!str_to_ll(c->argv[2], c->argvlen[2], &id)) {
-        reply_error(&c->obuf, "ERR value is not an integer or out of range");
-        return;
-    }
-    reply_long(&c->obuf, 0);
+    if (cmdarg_ll(c, 2, &id))
+        reply_long(&c->obuf, 0);
 }
 
 /* Nothing pauses clients here: resuming them is done at once. */

@@ -23,7 +23,6 @@
 #define ERR_SYNTAX "ERR syntax error"
 #define ERR_NOT_INT CMDARG_ERR_NOT_INT
 #define ERR_NOT_FLOAT "ERR value is not a valid float"
-#define ERR_WRONGTYPE CMDARG_ERR_WRONGTYPE
 
 /* ---- number parsing and formatting ---- */
 
@@ -539,18 +538,9 @@ static void cmd_append(struct client *c)
 /* The length comes from the record's head: a separated value is not read. */
 static void cmd_strlen(struct client *c)
 {
-    int type;
-    uint64_t len = 0;
-    int rc = ks_lookup_len(c->db, c->argv[1], c->argvlen[1], &type, &len);
-    if (rc < 0) {
-        cmdarg_reply_ks_error(c, rc);
-        return;
-    }
-    if (rc > 0 && type != KS_TYPE_STRING) {
-        reply_error(&c->obuf, ERR_WRONGTYPE);
-        return;
-    }
-    reply_long(&c->obuf, rc ? (long long)len : 0);
+    uint64_t len;
+    if (cmdarg_lookup_string_len(c, 1, &len) >= 0)
+        reply_long(&c->obuf, (long long)len);
 }
 
 /* GETRANGE and SUBSTR (Redis 7.0's index rules: a negative end below the

@@ -62,6 +62,23 @@ int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v)
     return 1;
 }
 
+int cmdarg_lookup_string_len(struct client *c, int argi, uint64_t *len)
+{
+    int type = KS_TYPE_STRING;
+    int rc = ks_lookup_len(c->db, c->argv[argi], c->argvlen[argi], &type, len);
+    if (rc <= 0)
+        *len = 0;
+    if (rc < 0) {
+        cmdarg_reply_ks_error(c, rc);
+        return -1;
+    }
+    if (rc > 0 && type != KS_TYPE_STRING) {
+        reply_error(&c->obuf, CMDARG_ERR_WRONGTYPE);
+        return -1;
+    }
+    return rc;
+}
+
 int cmdarg_check_length(struct client *c, unsigned long long size, unsigned long long append)
 {
     unsigned long long max = (unsigned long long)server_cfg.proto_max_bulk_len;

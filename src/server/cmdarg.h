@@ -7,6 +7,7 @@
 #define LSM_SERVER_CMDARG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct client;
 struct ks_value;
@@ -32,6 +33,9 @@ void cmdarg_reply_ks_error(struct client *c, int rc);
  * absent (v zeroed), -1 an error was replied (engine error, or WRONGTYPE
  * for another type). */
 int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v);
+/* The same for the string's length only (a separated value is not read):
+ * 1 found (*len set), 0 absent (*len = 0), -1 an error was replied. */
+int cmdarg_lookup_string_len(struct client *c, int argi, uint64_t *len);
 /* Redis' checkStringLength(size, append): a string of size + append bytes
  * must fit proto-max-bulk-len. 1 fine, 0 after replying the error. */
 int cmdarg_check_length(struct client *c, unsigned long long size, unsigned long long append);

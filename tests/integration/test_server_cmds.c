@@ -201,6 +201,10 @@ static void test_slowlog(struct conn *c)
     tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "slowlog-log-slower-than", "0",
                               "slowlog-max-len", "128", NULL), "+OK\r\n"), "SLOWLOG: threshold 0");
     tap_ok(reply_is(conn_call(c, "SLOWLOG", "RESET", NULL), "+OK\r\n"), "SLOWLOG RESET");
+    tap_ok(reply_is(conn_call(c, "slowlog", "Get", "1", "2", NULL),
+                    "-ERR unknown subcommand or wrong number of arguments for 'Get'. Try "
+                    "SLOWLOG HELP.\r\n"), "SLOWLOG GET with two counts: Redis' syntax error");
+    zfree(conn_call(c, "SLOWLOG", "RESET", NULL));
     tap_ok(reply_is(conn_call(c, "SLOWLOG", "LEN", NULL), ":1\r\n"),
            "SLOWLOG LEN after RESET: the RESET itself");
     tap_ok(reply_is(conn_call(c, "CLIENT", "SETNAME", "slow", NULL), "+OK\r\n"), "CLIENT SETNAME");
@@ -600,7 +604,32 @@ static void test_monitor(struct conn *c)
                     "*1\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n"),
            "monitor: MONITOR inside EXEC is refused");
     conn_close(m);
-    zfree(conn_call(c, "DEL", "mon:k", "mon:a", NULL));
+
+    /* A monitor that does not read is closed at the normal class's output
+     * buffer limit, as the other clients are: 64 SETs of 256 KB make 32 MB
+     * of lines, far past 1 MB and what the socket holds. */
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "client-output-buffer-limit",
+                              "normal 1mb 0 0", NULL), "+OK\r\n"), "monitor: a 1 MB limit");
+    m = conn_tcp(port);
+    tap_ok(reply_is(conn_call(m, "MONITOR", NULL), "+OK\r\n"), "monitor: MONITOR, then no reading");
+    size_t big = 256u << 10;
+    char *val = zmalloc(big);
+    memset(val, 'm', big);
+    const char *big_argv[] = { "SET", "mon:big", val };
+    const size_t big_lens[] = { 3, 7, big };
+    for (int i = 0; i < 64; i++) {
+        conn_sendargv(c, 3, big_argv, big_lens);
+        zfree(conn_reply(c, 5000, NULL));
+    }
+    zfree(val);
+    r = conn_call(c, "CLIENT", "LIST", NULL);
+    tap_ok(r && !strstr(r, " flags=O "), "monitor: closed past the output buffer limit");
+    zfree(r);
+    tap_ok(conn_wait_close(m, 5000), "monitor: its connection ends");
+    conn_close(m);
+    tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "client-output-buffer-limit",
+                              "normal 0 0 0", NULL), "+OK\r\n"), "monitor: no limit again");
+    zfree(conn_call(c, "DEL", "mon:k", "mon:a", "mon:big", NULL));
 }
 
 static void test_info(void)

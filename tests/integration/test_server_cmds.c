@@ -21,6 +21,7 @@
 
 #include "../tap.h"
 #include "harness.h"
+#include "util/slice.h"
 #include "util/zmalloc.h"
 
 static int port;
@@ -492,6 +493,25 @@ static void test_latency(struct conn *c)
     latest_events(c, ev, sizeof ev);
     tap_ok(has_word(ev, "aof-fsync-always"), "latency: its sync is an aof-fsync-always "
            "sample: \"%s\"", ev);
+    /* 20,000 keys expiring together: the active expiry cycle that deletes
+     * them takes milliseconds */
+    struct buf b = BUF_INIT;
+    char cmd[96];
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(cmd, sizeof cmd, "SET lat:exp:%d v PX 100\r\n", i);
+        buf_append(&b, cmd, (size_t)n);
+    }
+    conn_send(c, b.data, b.len);
+    buf_free(&b);
+    for (int i = 0; i < 20000; i++)
+        zfree(conn_reply(c, 5000, NULL));
+    long long deadline = now_ms() + 5000;
+    do {
+        usleep(100 * 1000);
+        latest_events(c, ev, sizeof ev);
+    } while (!has_word(ev, "expire-cycle") && now_ms() < deadline);
+    tap_ok(has_word(ev, "expire-cycle"), "latency: the expiry of 20,000 keys is an "
+           "expire-cycle sample: \"%s\"", ev);
     zfree(conn_call(c, "LATENCY", "RESET", NULL));
     tap_ok(reply_is(conn_call(c, "CONFIG", "SET", "latency-monitor-threshold", "0", NULL),
                     "+OK\r\n"), "latency: monitor off");

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "server/cmd_bitmap.h"
+#include "server/cmd_hll.h"
 #include "server/cmd_keys.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
@@ -478,6 +479,7 @@ static struct command command_table[] = {
 static struct command *const family_tables[] = {
     string_commands,
     bitmap_commands,  /* cmd_bitmap.h: GETBIT, SETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD */
+    hll_commands,     /* cmd_hll.h: PFADD, PFCOUNT, PFMERGE, PFDEBUG, PFSELFTEST */
     keys_commands,    /* cmd_keys.h: DEL, EXPIRE, SCAN, KEYS, FLUSHDB, SWAPDB, ... */
     multi_commands,   /* cmd_multi.h: MULTI, EXEC, DISCARD, WATCH, UNWATCH */
 };

@@ -392,6 +392,7 @@ static const struct cdef directives[] = {
     { "slowlog-max-len", CT_LL, F(slowlog_max_len), 0, LLONG_MAX, "128", NULL, 0, NULL, NULL },
     { "latency-tracking", CT_BOOL, F(latency_tracking), 0, 1, "yes", NULL, 0, NULL, NULL },
     { "latency-monitor-threshold", CT_LL, F(latency_monitor_threshold), 0, LLONG_MAX, "0", NULL, 0, NULL, NULL },
+    { "hll-sparse-max-bytes", CT_MEMORY, F(hll_sparse_max_bytes), 0, LLONG_MAX, "3000", NULL, 0, NULL, NULL },
     { "latency-tracking-info-percentiles", CT_PCTL, F(latency_pct), 0, 0, "50 99 99.9", NULL,
       CF_MULTI_ARG, NULL, NULL },
     { "appendonly", CT_FIXED, NULL, 0, 0, "yes", NULL, 0, NULL, NULL },

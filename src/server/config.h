@@ -101,6 +101,7 @@ struct server_config {
     long long slowlog_max_len;      /* entries the slow log keeps */
     int latency_tracking;           /* bool: per-command latency histograms */
     long long latency_monitor_threshold;    /* ms; 0 = the latency monitor is off */
+    long long hll_sparse_max_bytes; /* a sparse HyperLogLog larger becomes dense */
     double latency_pct[CONFIG_PCTL_MAX];    /* percentiles INFO latencystats shows */
     int latency_npct;
     /* persistence and the storage engine */

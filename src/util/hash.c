@@ -81,6 +81,35 @@ uint64_t hash64(const void *data, size_t n, uint64_t seed)
     return h;
 }
 
+/* MurmurHash64A: 8-byte blocks, then the tail bytes, then a final mix. */
+uint64_t hash_murmur64a(const void *data, size_t n, uint64_t seed)
+{
+    const uint64_t m = 0xc6a4a7935bd1e995ull;
+    const int r = 47;
+    const unsigned char *p = data;
+    uint64_t h = seed ^ ((uint64_t)n * m);
+    size_t left = n;
+    while (left >= 8) {
+        uint64_t k = load64(p);
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h ^= k;
+        h *= m;
+        p += 8;
+        left -= 8;
+    }
+    if (left) {
+        for (size_t i = left; i-- > 0;)
+            h ^= (uint64_t)p[i] << (8 * i);
+        h *= m;
+    }
+    h ^= h >> r;
+    h *= m;
+    h ^= h >> r;
+    return h;
+}
+
 /* ---- SipHash-2-4 ---- */
 #define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 

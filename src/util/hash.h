@@ -5,6 +5,9 @@
  * hash64() is a fast 64-bit hash (in-memory tables, and the cache-line bloom
  * filter of SSTs: its values are part of that format too, never change it).
  * hash_siphash() is keyed SipHash-2-4 for tables fed by clients (hash-flooding).
+ * hash_murmur64a() is Austin Appleby's MurmurHash64A (bytes read little
+ * endian on every host): Redis' HyperLogLog places elements with it, so its
+ * values are part of the HLL format (server/hll.h), never change it.
  * Thread rules: pure functions. */
 #ifndef LSM_UTIL_HASH_H
 #define LSM_UTIL_HASH_H
@@ -14,6 +17,7 @@
 
 uint32_t hash32(const void *data, size_t n, uint32_t seed);
 uint64_t hash64(const void *data, size_t n, uint64_t seed);
+uint64_t hash_murmur64a(const void *data, size_t n, uint64_t seed);
 uint64_t hash_siphash(const void *data, size_t n, const uint8_t key[16]);
 uint64_t hash_siphash_nocase(const void *data, size_t n, const uint8_t key[16]);
 

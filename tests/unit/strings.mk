@@ -9,3 +9,9 @@ check_PROGRAMS += tests/unit/test_dump
 TESTS += tests/unit/test_dump
 tests_unit_test_dump_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dump_LDADD = $(SERVER_LIBS) $(TEST_LIBS)
+
+# The HyperLogLog format (server/hll): Redis' bytes and estimates.
+check_PROGRAMS += tests/unit/test_hll
+TESTS += tests/unit/test_hll
+tests_unit_test_hll_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_hll_LDADD = $(SERVER_LIBS) $(TEST_LIBS)

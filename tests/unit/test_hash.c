@@ -119,6 +119,23 @@ START_TEST(hash64_values_are_frozen)
 }
 END_TEST
 
+/* MurmurHash64A places HyperLogLog elements (seed 0xadc83b19, Redis'):
+ * 'a' lands in register 0x31a7 = 12711, as redis-server puts it. */
+START_TEST(murmur64a_values_are_frozen)
+{
+    const uint64_t seed = 0xadc83b19ull;
+    ck_assert_uint_eq(hash_murmur64a("", 0, seed), 0xd8dfea6585bc9732ull);
+    ck_assert_uint_eq(hash_murmur64a("a", 1, seed), 0x53d2470a9b43b1a7ull);
+    ck_assert_uint_eq(hash_murmur64a("foo", 3, seed), 0xe64609b8b0141cb4ull);
+    ck_assert_uint_eq(hash_murmur64a("12345678", 8, seed), 0x95ebb86389132953ull);
+    ck_assert_uint_eq(hash_murmur64a("hello world, twenty!", 20, seed), 0x145ba60d1fec2646ull);
+    /* unaligned input gives the same value */
+    char buf[32];
+    memcpy(buf + 3, "hello world, twenty!", 20);
+    ck_assert_uint_eq(hash_murmur64a(buf + 3, 20, seed), 0x145ba60d1fec2646ull);
+}
+END_TEST
+
 START_TEST(hash64_flipping_a_bit_changes_half_the_output)
 {
     uint64_t st = ut_seed();
@@ -187,6 +204,7 @@ int main(void)
     tcase_add_test(tc, hash64_distinguishes_inputs);
     tcase_add_test(tc, hash64_values_are_frozen);
     tcase_add_test(tc, hash64_flipping_a_bit_changes_half_the_output);
+    tcase_add_test(tc, murmur64a_values_are_frozen);
     tcase_add_test(tc, siphash_reference_vectors);
     tcase_add_test(tc, siphash_nocase_folds_ascii_only);
     suite_add_tcase(s, tc);

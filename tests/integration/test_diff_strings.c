@@ -2,7 +2,9 @@
  * string commands (all of them), keyspace commands (DEL EXISTS TYPE PERSIST
  * EXPIRE/EXPIREAT/PEXPIRE/PEXPIREAT with NX XX GT LT, DBSIZE RENAME RENAMENX
  * COPY MOVE TOUCH UNLINK SWAPDB, a periodic FLUSHDB), the bitmap commands
- * (GETBIT SETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO) and SELECT --
+ * (GETBIT SETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO), the
+ * HyperLogLog commands (PFADD PFCOUNT PFMERGE PFDEBUG ENCODING|DECODE; GET
+ * compares the HLL strings' bytes) and SELECT --
  * valid and invalid arguments, wrong arities, NX/XX/GET/KEEPTTL, absolute expire
  * times in the past and relative ones far in the future so that timing
  * never matters, binary keys and values, sizes around the value-separation
@@ -291,6 +293,8 @@ enum gen {
     G_TTL, G_PTTL, G_EXPIRETIME, G_PEXPIRETIME, G_RANDOMKEY,
     /* bitmap commands over strings (used when the server knows them) */
     G_GETBIT, G_SETBIT, G_BITCOUNT, G_BITPOS, G_BITOP, G_BITFIELD, G_BITFIELD_RO,
+    /* HyperLogLog commands over strings (used when the server knows them) */
+    G_PFADD, G_PFCOUNT, G_PFMERGE, G_PFDEBUG,
     G_COUNT
 };
 
@@ -330,6 +334,8 @@ static const struct {
     [G_BITCOUNT] = { "bitcount", 3, 1 }, [G_BITPOS] = { "bitpos", 3, 1 },
     [G_BITOP] = { "bitop", 2, 1 },     [G_BITFIELD] = { "bitfield", 4, 1 },
     [G_BITFIELD_RO] = { "bitfield_ro", 1, 1 },
+    [G_PFADD] = { "pfadd", 5, 1 },     [G_PFCOUNT] = { "pfcount", 3, 1 },
+    [G_PFMERGE] = { "pfmerge", 2, 1 }, [G_PFDEBUG] = { "pfdebug", 1, 1 },
 };
 
 static int enabled[G_COUNT];
@@ -602,6 +608,29 @@ static void gen_command(struct cmd *c, long long now_s)
             add_str(c, "GET");      /* a subcommand short of its arguments */
         break;
     }
+    case G_PFADD: {
+        /* mostly a few elements; now and then hundreds, so that some HLLs
+         * outgrow the sparse form */
+        unsigned n = pick(100) < 4 ? 100 + pick(400) : pick(6);
+        add_key(c);
+        for (unsigned i = 0; i < n; i++) {
+            if (pick(100) < 3)
+                add_arg(c, "\0\r\n", 3 - pick(3));
+            else
+                add_fmt(c, "%u", pick(20000));
+        }
+        break;
+    }
+    case G_PFCOUNT: case G_PFMERGE: {
+        unsigned n = 1 + pick(g == G_PFCOUNT && pick(2) ? 1 : 3);
+        for (unsigned i = 0; i < n; i++)
+            add_key(c);
+        break;
+    }
+    case G_PFDEBUG:
+        add_str(c, (const char *[]){ "ENCODING", "decode", "foo" }[pick(3)]);
+        add_key(c);
+        break;
     }
     if (arity_bug) {
         if (c->argc > 1 && pick(2))

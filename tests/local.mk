@@ -13,6 +13,7 @@ include tests/compat/local.mk
 include tests/unit/keyspace.mk
 include tests/integration/strings.mk
 include tests/integration/bitmap.mk
+include tests/integration/hll.mk
 include tests/integration/keys.mk
 include tests/integration/keyspace.mk
 include tests/unit/vlog.mk

@@ -12,6 +12,7 @@
 
 #include "server/cmd_bitmap.h"
 #include "server/cmd_hll.h"
+#include "server/migrate.h"
 #include "server/cmd_keys.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
@@ -480,6 +481,7 @@ static struct command *const family_tables[] = {
     string_commands,
     bitmap_commands,  /* cmd_bitmap.h: GETBIT, SETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD */
     hll_commands,     /* cmd_hll.h: PFADD, PFCOUNT, PFMERGE, PFDEBUG, PFSELFTEST */
+    migrate_commands, /* migrate.h: MIGRATE */
     keys_commands,    /* cmd_keys.h: DEL, EXPIRE, SCAN, KEYS, FLUSHDB, SWAPDB, ... */
     multi_commands,   /* cmd_multi.h: MULTI, EXEC, DISCARD, WATCH, UNWATCH */
 };
@@ -703,10 +705,10 @@ int commands_has_keys(const struct command *cmd)
 int commands_get_keys(const struct command *cmd, int argc, const char *const *argv,
                       const size_t *argvlen, struct cmd_key_ref *keys)
 {
-    int varflags = 0;
+    int ownkeys = 0;   /* flags that vary, or keys an index spec can't place */
     for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++)
-        varflags |= (ks->flags & KSPEC_VARIABLE_FLAGS) != 0;
-    if (cmd->getkeys && (varflags || !cmd->key_specs))
+        ownkeys |= (ks->flags & (KSPEC_VARIABLE_FLAGS | KSPEC_BS_KEYWORD)) != 0;
+    if (cmd->getkeys && (ownkeys || !cmd->key_specs))
         return cmd->getkeys(argc, argv, argvlen, keys, argc);
     int n = 0;
     for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++) {
@@ -787,8 +789,10 @@ static void reply_key_specs(struct obuf *o, const struct cmd_key_spec *ks)
         n++;
     reply_set_len(o, n);
     for (int i = 0; i < n; i++) {
-        reply_map_len(o, 3 + (ks[i].notes != NULL));
-        reply_doc_field(o, "notes", ks[i].notes);
+        int keyword = (ks[i].flags & KSPEC_BS_KEYWORD) != 0;
+        reply_map_len(o, 3 + (!keyword && ks[i].notes != NULL));
+        if (!keyword)
+            reply_doc_field(o, "notes", ks[i].notes);
         reply_bulk_cstr(o, "flags");
         int nf = 0;
         for (int b = 0; b < 11; b++)
@@ -800,11 +804,21 @@ static void reply_key_specs(struct obuf *o, const struct cmd_key_spec *ks)
         reply_bulk_cstr(o, "begin_search");
         reply_map_len(o, 2);
         reply_bulk_cstr(o, "type");
-        reply_bulk_cstr(o, "index");
-        reply_bulk_cstr(o, "spec");
-        reply_map_len(o, 1);
-        reply_bulk_cstr(o, "index");
-        reply_long(o, ks[i].index);
+        if (keyword) {
+            reply_bulk_cstr(o, "keyword");
+            reply_bulk_cstr(o, "spec");
+            reply_map_len(o, 2);
+            reply_bulk_cstr(o, "keyword");
+            reply_bulk_cstr(o, ks[i].notes);
+            reply_bulk_cstr(o, "startfrom");
+            reply_long(o, ks[i].index);
+        } else {
+            reply_bulk_cstr(o, "index");
+            reply_bulk_cstr(o, "spec");
+            reply_map_len(o, 1);
+            reply_bulk_cstr(o, "index");
+            reply_long(o, ks[i].index);
+        }
         reply_bulk_cstr(o, "find_keys");
         reply_map_len(o, 2);
         reply_bulk_cstr(o, "type");
@@ -837,8 +851,9 @@ static void legacy_range(const struct command *cmd, long long *first, long long 
     }
     int firstkey = INT_MAX, lastkey = 0, prev_last = 0;
     for (int i = 0; ks[i].index; i++) {
-        if (ks[i].keystep != 1 || (prev_last && prev_last != ks[i].index - 1))
-            continue;
+        if ((ks[i].flags & KSPEC_BS_KEYWORD) || ks[i].keystep != 1 ||
+            (prev_last && prev_last != ks[i].index - 1))
+            continue;          /* a keyword spec, or keys not in one range */
         if (ks[i].index < firstkey)
             firstkey = ks[i].index;
         int abs_last = ks[i].lastkey >= 0 ? ks[i].lastkey + ks[i].index : ks[i].lastkey;

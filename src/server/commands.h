@@ -108,6 +108,11 @@ enum {
     KSPEC_NOT_KEY = 1 << 8,
     KSPEC_INCOMPLETE = 1 << 9,
     KSPEC_VARIABLE_FLAGS = 1 << 10,
+    /* Not a Redis flag: the spec's begin_search is "keyword" (MIGRATE's
+     * KEYS), not "index". Then `notes` holds the keyword (such a spec has
+     * no notes) and `index` where the search starts (negative: from the
+     * end, backwards); the command finds its keys with its getkeys. */
+    KSPEC_BS_KEYWORD = 1 << 11,
 };
 
 /* Arrays of key specs end with a row whose index is 0. */

@@ -13,6 +13,7 @@
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/keyspace_server.h"
+#include "server/migrate.h"
 #include "server/reply.h"
 #include "server/slowlog.h"
 #include "util/clock.h"
@@ -143,6 +144,7 @@ static int64_t server_cron(struct ae_loop *loop, int64_t id, void *data)
         server.recent_max_output_buffer = 0;
     }
     ks_server_cron();   /* keyspace: active expiry, everysec, write-error recovery */
+    migrate_cron();     /* MIGRATE's idle connections */
     struct client *c = server.clients;
     while (c) {
         struct client *next = c->next;
@@ -432,4 +434,5 @@ void server_destroy(void)
     server.loop = NULL;
     slowlog_reset();
     commands_reset_stats();         /* frees the latency histograms */
+    migrate_close_all();
 }

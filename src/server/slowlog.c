@@ -65,6 +65,25 @@ int slowlog_redacted(const struct command *cmd, int argc, const char *const *arg
         }
         return 0;
     }
+    if (strcmp(cmd->fullname, "migrate") == 0) {
+        /* as MIGRATE's parser walks its options (Redis redacts them there) */
+        for (int j = 6; j < argc; j++) {
+            int more = argc - 1 - j;
+            if (arg_is(argv[j], argvlen[j], "AUTH") && more) {
+                if (i == j + 1)
+                    return 1;
+                j++;
+            } else if (arg_is(argv[j], argvlen[j], "AUTH2") && more >= 2) {
+                if (i == j + 1 || i == j + 2)
+                    return 1;
+                j += 2;
+            } else if (!arg_is(argv[j], argvlen[j], "COPY") &&
+                       !arg_is(argv[j], argvlen[j], "REPLACE")) {
+                break;          /* KEYS, or a syntax error */
+            }
+        }
+        return 0;
+    }
     if (strcmp(cmd->fullname, "config|set") == 0 && i >= 3 && (i - 3) % 2 == 0) {
         char name[128];
         size_t n = argvlen[i - 1] < sizeof name - 1 ? argvlen[i - 1] : sizeof name - 1;

@@ -68,21 +68,44 @@ static int hll_store(struct client *c, int argi, const struct buf *b, int existe
     return 1;
 }
 
+/* 1 when PFADD's elements would change the HLL v, else 0 (nothing to copy
+ * or write: a hot, large HLL mostly sees elements it has counted). */
+static int pfadd_changes(struct client *c, const struct ks_value *v)
+{
+    for (int i = 2; i < c->argc; i++)
+        if (hll_would_add(v->data, v->len, c->argv[i], c->argvlen[i]))
+            return 1;
+    return 0;
+}
+
 static void cmd_pfadd(struct client *c)
 {
-    struct buf b = BUF_INIT;
-    int existed = hll_load(c, 1, &b);
-    if (existed < 0)
+    struct ks_value v;
+    int rc = hll_lookup(c, 1, &v);
+    if (rc < 0)
         return;
+    if (rc && !pfadd_changes(c, &v)) {
+        ks_value_free(&v);
+        reply_long(&c->obuf, 0);
+        return;
+    }
+    struct buf b = BUF_INIT;
+    int existed = rc;
+    if (existed) {
+        buf_set(&b, v.data, v.len);
+        ks_value_free(&v);
+    } else {
+        hll_init(&b);
+    }
     int updated = !existed;
     for (int i = 2; i < c->argc; i++) {
-        int rc = hll_add(&b, c->argv[i], c->argvlen[i], sparse_max());
-        if (rc < 0) {
+        int raised = hll_add(&b, c->argv[i], c->argvlen[i], sparse_max());
+        if (raised < 0) {
             reply_error(&c->obuf, ERR_CORRUPT);
             buf_free(&b);
             return;
         }
-        updated |= rc;
+        updated |= raised;
     }
     if (updated) {
         hll_invalidate(b.data);

@@ -300,6 +300,25 @@ static int element_register(const void *ele, size_t len, int *idx)
     return __builtin_ctzll(h) + 1;
 }
 
+int hll_would_add(const void *p, size_t len, const void *ele, size_t elen)
+{
+    int idx;
+    int val = element_register(ele, elen, &idx);
+    const uint8_t *h = p;
+    if (h[4] == HLL_DENSE)
+        return hll_dense_get(h, idx) < val;
+    const uint8_t *s = h + HLL_HDR_SIZE, *end = h + len;
+    int first = 0;
+    while (s < end) {
+        int span, value;
+        s += op_read(s, end, &span, &value);
+        if (idx < first + span)
+            return value < val;
+        first += span;
+    }
+    return 1;                            /* not covered: hll_add reports it */
+}
+
 int hll_add(struct buf *b, const void *ele, size_t len, size_t sparse_max)
 {
     int idx;

@@ -48,6 +48,10 @@ void hll_init(struct buf *b);
  * grow past sparse_max bytes, or needs a value above 32, becomes dense. The
  * cache is not touched (the caller marks it stale: hll_invalidate). */
 int hll_add(struct buf *b, const void *ele, size_t len, size_t sparse_max);
+/* 1 when adding the element would raise a register of the HLL (or the
+ * HLL is corrupt where the element lands), 0 when hll_add would change
+ * nothing. Reads only. */
+int hll_would_add(const void *p, size_t len, const void *ele, size_t elen);
 /* Raises register idx to val (0 < val < 64) if it is lower: 1 raised, 0
  * not, -1 corrupt. Same rules as hll_add. */
 int hll_raise(struct buf *b, int idx, int val, size_t sparse_max);

@@ -206,6 +206,32 @@ START_TEST(sparse_and_dense_agree)
 }
 END_TEST
 
+/* hll_would_add answers what hll_add then does, sparse and dense. */
+START_TEST(would_add_predicts_add)
+{
+    struct buf s = BUF_INIT, d = BUF_INIT;
+    hll_init(&s);
+    hll_init(&d);
+    hll_to_dense(&d);
+    uint64_t st = ut_seed();
+    for (int i = 0; i < 20000; i++) {
+        uint64_t e = ut_rand(&st) % 3000;      /* repeats, so many add nothing */
+        int ws = hll_would_add(s.data, s.len, &e, sizeof e);
+        int wd = hll_would_add(d.data, d.len, &e, sizeof e);
+        ck_assert_int_eq(hll_add(&s, &e, sizeof e, 1 << 20), ws);
+        ck_assert_int_eq(hll_add(&d, &e, sizeof e, 0), wd);
+    }
+    ck_assert_int_eq(hll_encoding(s.data), HLL_SPARSE);
+    /* where no opcode covers the element's register: a change (hll_add
+     * then reports the corruption) */
+    from_hex(&s, "48594c4c010000000000000000000080");
+    ck_assert_int_eq(hll_would_add(s.data, s.len, "a", 1), 1);
+    ck_assert_int_eq(hll_add(&s, "a", 1, 3000), -1);
+    buf_free(&s);
+    buf_free(&d);
+}
+END_TEST
+
 START_TEST(sparse_becomes_dense_past_its_limit)
 {
     struct buf b = BUF_INIT;
@@ -330,6 +356,7 @@ int main(void)
     tcase_add_test(tc, large_hlls_match_redis_bytes);
     tcase_add_test(tc, dense_registers_are_independent);
     tcase_add_test(tc, sparse_and_dense_agree);
+    tcase_add_test(tc, would_add_predicts_add);
     tcase_add_test(tc, sparse_becomes_dense_past_its_limit);
     tcase_add_test(tc, sparse_runs_split_and_merge);
     tcase_add_test(tc, corrupt_sparse_is_refused_unchanged);

@@ -1,0 +1,95 @@
+#!/bin/sh
+# hll.sh: the HyperLogLog commands, lsmdb-server against redis-server 7, in
+# the same run. Both servers start empty; for each of ROUNDS rounds and each
+# server (lsmdb first) the script FLUSHALLs and runs, with 50 clients:
+#   pfadd-hot      -n N   -r 100000000 PFADD hll __rand_int__
+#                  (one key: sparse, then dense from a few thousand elements)
+#   pfadd-many     -n N   -r 100000    PFADD hll:__rand_int__ a b c
+#                  (100,000 small sparse keys)
+#   pfcount        -n N                PFCOUNT hll   (the cached estimate)
+#   pfcount-union  -n N/3 -r 100000    PFCOUNT hll hll:__rand_int__
+#   pfadd-hot-p16  -n 3N  -P 16 -r 100000000 PFADD hll2 __rand_int__
+# and prints requests per second per server and the ratio lsmdb/redis.
+#
+# Usage: utils/bench/hll.sh [N=300000] [ROUNDS=2] [LSMDB_SERVER=path]
+#        [REDIS_SERVER=path] [BENCH_DIR=dir (default $TMPDIR or /tmp)]
+# Both servers are started here on free 127.0.0.1 ports and stopped by PID.
+set -eu
+
+N=300000
+ROUNDS=2
+REDIS_SERVER=${REDIS_SERVER:-$(command -v redis-server || true)}
+for arg in "$@"; do
+    case "$arg" in
+    N=* | ROUNDS=* | LSMDB_SERVER=* | REDIS_SERVER=* | BENCH_DIR=*)
+        eval "${arg%%=*}=\${arg#*=}" ;;
+    -h | --help) sed -n '2,/^[^#]/{/^#/p;}' "$0"; exit 0 ;;
+    *) echo "hll.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+    esac
+done
+prog=hll.sh
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+find_lsmdb_server
+need_tools
+need_redis_server
+
+tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-hll-XXXXXX")
+pids=""
+cleanup() {
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || stop_pids 50 $pids
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+lport=$(free_port)
+mkdir -p "$tmp/lsmdb"
+"$LSMDB_SERVER" --port "$lport" --bind 127.0.0.1 --dir "$tmp/lsmdb" \
+    --appendfsync everysec >"$tmp/lsmdb.out" 2>&1 &
+lpid=$!
+pids="$lpid"
+wait_ping "$lport" "$lpid" lsmdb 30
+rport=$(free_port)
+mkdir -p "$tmp/redis"
+"$REDIS_SERVER" --port "$rport" --bind 127.0.0.1 --dir "$tmp/redis" --save '' \
+    --appendonly no >"$tmp/redis.out" 2>&1 &
+rpid=$!
+pids="$pids $rpid"
+wait_ping "$rport" "$rpid" redis 30
+
+# rps port args...: requests per second of one redis-benchmark run.
+rps() {
+    port=$1
+    shift
+    redis-benchmark -p "$port" -c 50 "$@" 2>/dev/null | tr '\r' '\n' |
+        sed -n 's/.*throughput summary: \([0-9.]*\) requests per second.*/\1/p' | tail -1
+}
+
+# run port: the five figures of one round, space separated.
+run() {
+    redis-cli -p "$1" FLUSHALL >/dev/null
+    printf '%s %s %s %s %s\n' \
+        "$(rps "$1" -n "$N" -r 100000000 PFADD hll __rand_int__)" \
+        "$(rps "$1" -n "$N" -r 100000 PFADD hll:__rand_int__ a b c)" \
+        "$(rps "$1" -n "$N" PFCOUNT hll)" \
+        "$(rps "$1" -n $((N / 3)) -r 100000 PFCOUNT hll hll:__rand_int__)" \
+        "$(rps "$1" -n $((N * 3)) -P 16 -r 100000000 PFADD hll2 __rand_int__)"
+}
+
+print_header
+echo "# lsmdb: $LSMDB_SERVER; redis: $REDIS_SERVER; N=$N, 50 clients"
+printf '%-6s %-14s %12s %12s %8s\n' round test lsmdb redis ratio
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+    l=$(run "$lport")
+    x=$(run "$rport")
+    i=1
+    for t in pfadd-hot pfadd-many pfcount pfcount-union pfadd-hot-p16; do
+        lv=$(echo "$l" | cut -d' ' -f$i)
+        xv=$(echo "$x" | cut -d' ' -f$i)
+        printf '%-6s %-14s %12s %12s %8s\n' "$r" "$t" "$lv" "$xv" "$(ratio "$lv" "$xv")"
+        i=$((i + 1))
+    done
+    r=$((r + 1))
+done

@@ -14,6 +14,7 @@ include tests/unit/keyspace.mk
 include tests/integration/strings.mk
 include tests/integration/bitmap.mk
 include tests/integration/hll.mk
+include tests/integration/migrate.mk
 include tests/integration/keys.mk
 include tests/integration/keyspace.mk
 include tests/unit/vlog.mk

@@ -702,16 +702,38 @@ int commands_has_keys(const struct command *cmd)
     return 0;
 }
 
+/* 1 when a keyword spec's word is among the arguments it searches: from
+ * argv[startfrom] (from the end when negative) towards the command name,
+ * or towards the end when startfrom is positive (Redis' keyword search). */
+static int keyword_at(const struct cmd_key_spec *ks, int argc, const char *const *argv,
+                      const size_t *argvlen)
+{
+    int start = ks->index > 0 ? ks->index : argc + ks->index;
+    int end = ks->index > 0 ? argc - 1 : 0;
+    for (int i = start; i != end; i = start <= end ? i + 1 : i - 1) {
+        if (i >= argc || i < 1)
+            break;
+        if (argvlen[i] == strlen(ks->notes) && strncasecmp(argv[i], ks->notes, argvlen[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int commands_get_keys(const struct command *cmd, int argc, const char *const *argv,
                       const size_t *argvlen, struct cmd_key_ref *keys)
 {
-    int ownkeys = 0;   /* flags that vary, or keys an index spec can't place */
+    /* As Redis 7.0: the key specs, unless their flags vary or a keyword
+     * spec's word is there (then the command's own finder). */
+    int ownkeys = 0;
     for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++)
-        ownkeys |= (ks->flags & (KSPEC_VARIABLE_FLAGS | KSPEC_BS_KEYWORD)) != 0;
+        ownkeys |= (ks->flags & KSPEC_VARIABLE_FLAGS) ||
+                   ((ks->flags & KSPEC_BS_KEYWORD) && keyword_at(ks, argc, argv, argvlen));
     if (cmd->getkeys && (ownkeys || !cmd->key_specs))
         return cmd->getkeys(argc, argv, argvlen, keys, argc);
     int n = 0;
     for (const struct cmd_key_spec *ks = cmd->key_specs; ks && ks->index; ks++) {
+        if (ks->flags & KSPEC_BS_KEYWORD)
+            continue;          /* its word is absent: it names no key */
         int first = ks->index;
         int last = ks->lastkey >= 0 ? first + ks->lastkey
                    : ks->limit ? first + ((argc - first) / ks->limit + ks->lastkey)

@@ -103,8 +103,11 @@ static int wait_fd(int fd, short events, long long ms)
     }
 }
 
-/* A non-blocking TCP connection to host:port, established within ms: the
- * fd, or -1. Every address the name resolves to is tried in turn. */
+/* A non-blocking TCP connection to host:port: the fd, or -1 when the name
+ * does not resolve or no address takes a connect. As Redis 7.0's blocking
+ * connect, a connect in progress is waited for (at most ms) and then taken
+ * whatever its outcome: a refused or unfinished one fails at the first
+ * write ("error or timeout writing to target instance"). */
 static int connect_to(const char *host, const char *port, long long ms)
 {
     char service[16];
@@ -120,11 +123,9 @@ static int connect_to(const char *host, const char *port, long long ms)
             continue;
         if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
             break;
-        if (errno == EINPROGRESS && wait_fd(fd, POLLOUT, ms) > 0) {
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-                break;
+        if (errno == EINPROGRESS) {
+            (void)wait_fd(fd, POLLOUT, ms);
+            break;
         }
         close(fd);
         fd = -1;
@@ -142,7 +143,7 @@ static int write_all(int fd, const char *p, size_t n, long long ms)
         size_t chunk = n > WRITE_CHUNK ? WRITE_CHUNK : n;
         int64_t end = clock_mono_ms() + ms;
         while (chunk) {
-            ssize_t w = write(fd, p, chunk);
+            ssize_t w = send(fd, p, chunk, MSG_NOSIGNAL);
             if (w > 0) {
                 p += w;
                 n -= (size_t)w;

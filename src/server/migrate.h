@@ -7,8 +7,9 @@
  * reads one reply line each and, unless COPY, deletes every key the target
  * took. Replies and error strings are Redis 7.0's: +OK, +NOKEY when no key
  * exists, "Target instance replied with error: ...", "IOERR error or
- * timeout connecting to the client" / "... writing to" / "... reading to
- * target instance".
+ * timeout connecting to the client" (a name or port that does not
+ * resolve) / "... writing to" (a refused connect shows here, as in Redis)
+ * / "... reading to target instance".
  *
  * Like Redis, the command blocks the event loop: every connect, write and
  * read waits at most `timeout` ms (1000 when not positive). Connections

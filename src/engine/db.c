@@ -144,6 +144,7 @@ void lsm_options_init(struct lsm_options *o)
     o->vlog_gc_ratio = 0.5;
     o->vlog_gc_max_mbps = 64;
     o->mapped_logs = 1;
+    o->value_cache_size = 64u << 20;
 }
 
 void lsm_read_options_init(struct lsm_read_options *ro)

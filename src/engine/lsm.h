@@ -133,6 +133,11 @@ struct lsm_options {
      * Either way, every byte a write appended is in the OS when it
      * returns. */
     int mapped_logs;                    /* 1 */
+    /* A cache of separated values as read from the value log (decoded and
+     * checked), keyed by where they are, so a value read again costs a
+     * copy instead of a pread, a CRC and snappy. Gets and iterators fill
+     * it; GC does not. Values above 1/64 of it are not cached. 0 = none. */
+    size_t value_cache_size;            /* 64 MiB */
 };
 
 void lsm_options_init(struct lsm_options *o);
@@ -365,6 +370,10 @@ struct lsm_stats {
     uint64_t vlog_gc_runs;          /* segments collected */
     uint64_t vlog_gc_bytes_rewritten;
     uint64_t vlog_gc_bytes_reclaimed; /* sizes of deleted segments */
+    uint64_t value_cache_capacity;
+    uint64_t value_cache_usage;
+    uint64_t value_cache_hits;
+    uint64_t value_cache_misses;
 };
 int lsm_get_stats(struct lsm_db *db, struct lsm_stats *out);
 

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "engine/batch.h"
+#include "engine/cache.h"
 #include "engine/db_impl.h"
 #include "engine/memtable.h"
 #include "util/clock.h"
+#include "util/hash.h"
 #include "util/io.h"
 #include "util/log.h"
 #include "util/tpool.h"
@@ -42,6 +44,10 @@ struct vlog_db {
     struct buf tmp;                 /* leader only */
     int broken;                     /* leader / mu */
     struct vlog_view views;         /* (mu) list head */
+    struct cache *vcache;           /* separated values read, NULL = none */
+    size_t vcache_max;              /* largest value it takes */
+    uint32_t *seen;                 /* doorkeeper: tags of entries read once */
+    size_t seen_mask;
     struct seg_size *rec; int nrec; /* recovered segments (open/replay) */
     uint64_t *unknown; int nunknown, cunknown;  /* (mu) discard unknown */
     struct pending_rm *rm; int nrm, crm;        /* (mu) */
@@ -104,6 +110,82 @@ static void maybe_prefetch(struct vlog_db *vd, const struct vlog_ptr *p)
     pf.end = end;
 }
 
+/* ---- the value cache ---- */
+
+/* A cached value: the key its entry holds, then the decoded value (with
+ * the prefix of the pointer it was read through: every pointer carries
+ * the first min(len, 16) bytes, which a hit overwrites). Entries never go
+ * stale: a segment's entries never change and its number is never reused
+ * while the process runs; a value GC moved is cached again at its new
+ * place, and the old one ages out. */
+struct vcached {
+    size_t klen, vlen;
+    char data[];
+};
+
+static void vcache_key(const struct vlog_ptr *p, char out[16])
+{
+    for (int i = 0; i < 8; i++) {
+        out[i] = (char)(p->segment >> (56 - 8 * i));
+        out[8 + i] = (char)(p->offset >> (56 - 8 * i));
+    }
+}
+
+static void vcached_free(struct slice key, void *value)
+{
+    (void)key;
+    zfree(value);
+}
+
+/* 1 and value filled when the entry p names is cached for key. */
+static int vcache_get(struct vlog_db *vd, const struct vlog_ptr *p, struct slice key,
+                      struct buf *value)
+{
+    char k[16];
+    vcache_key(p, k);
+    struct cache_handle *h = cache_lookup(vd->vcache, slice_make(k, sizeof k));
+    if (h == NULL)
+        return 0;
+    const struct vcached *e = cache_value(h);
+    int ok = e->vlen == p->value_len && e->klen == key.len &&
+             memcmp(e->data, key.data, key.len) == 0;
+    if (ok) {
+        buf_set(value, e->data + e->klen, e->vlen);
+        memcpy(value->data, p->prefix, p->prefix_len);
+    }
+    cache_release(vd->vcache, h);
+    return ok;
+}
+
+/* Caches a value just read, on its second read within the doorkeeper's
+ * memory: random reads over more values than fit (most read once) then
+ * cost a tag check, not a copy and an eviction each. Races between
+ * threads on a tag only lose or add an admission. */
+static void vcache_put(struct vlog_db *vd, const struct vlog_ptr *p, struct slice key,
+                       const struct buf *value)
+{
+    if (value->len > vd->vcache_max)
+        return;
+    char k[16];
+    vcache_key(p, k);
+    uint64_t h = hash64(k, sizeof k, 0);
+    uint32_t *slot = &vd->seen[h & vd->seen_mask];
+    uint32_t tag = (uint32_t)(h >> 32) | 1;
+    if (__atomic_load_n(slot, __ATOMIC_RELAXED) != tag) {
+        __atomic_store_n(slot, tag, __ATOMIC_RELAXED);
+        return;
+    }
+    __atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+    size_t charge = sizeof(struct vcached) + key.len + value->len;
+    struct vcached *e = zmalloc(charge);
+    e->klen = key.len;
+    e->vlen = value->len;
+    memcpy(e->data, key.data, key.len);
+    memcpy(e->data + key.len, value->data, value->len);
+    cache_release(vd->vcache,
+                  cache_insert(vd->vcache, slice_make(k, sizeof k), e, charge, vcached_free));
+}
+
 /* A get's or an iterator's value: the entry must hold key (a pointer that
  * names another key's entry is corruption, not that key's value). */
 static int resolve_hook(void *arg, struct slice key, struct slice ptr, struct buf *value)
@@ -117,9 +199,13 @@ static int resolve_hook(void *arg, struct slice key, struct slice ptr, struct bu
         return LSM_ECORRUPT;
     }
     maybe_prefetch(vd, &p);
+    if (vd->vcache && vcache_get(vd, &p, key, value))
+        return 0;
     rc = vlog_read(vd->vl, &p, &key, value);
     if (rc != 0)
         db_set_error(rc, "%s", vlog_last_error());
+    else if (vd->vcache)
+        vcache_put(vd, &p, key, value);
     return rc;
 }
 
@@ -389,6 +475,16 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
     vd->gc_ratio = db->opt.vlog_gc_ratio;
     vd->gc_mbps = db->opt.vlog_gc_max_mbps;
     vd->vl = vlog_create(db->env, db->dir, db->opt.compression == LSM_COMPRESSION_SNAPPY);
+    if (db->opt.value_cache_size > 0) {
+        /* one doorkeeper tag per KiB of cache: 64 Ki tags for 64 MiB */
+        size_t n = 1024;
+        while (n < db->opt.value_cache_size / 1024 && n < (1u << 22))
+            n <<= 1;
+        vd->vcache = cache_create(db->opt.value_cache_size);
+        vd->vcache_max = db->opt.value_cache_size / 64;
+        vd->seen = zcalloc(n * sizeof(*vd->seen));
+        vd->seen_mask = n - 1;
+    }
     /* A segment ends with the entry that crosses vlog_file_size; entries
      * past the mapping are written with pwrite. */
     if (db->opt.mapped_logs)
@@ -448,6 +544,9 @@ void vlog_db_close(struct lsm_db *db)
     /* A prepared segment left (no clean close): recovery seals it empty. */
     io_file_close(vd->next.f);
     vlog_destroy(vd->vl);
+    if (vd->vcache)
+        cache_destroy(vd->vcache);
+    zfree(vd->seen);
     batch_free(&vd->sep);
     batch_free(&vd->gcb);
     buf_free(&vd->tmp);
@@ -1062,6 +1161,14 @@ void vlog_db_stats(struct lsm_db *db, struct lsm_stats *out)
     out->vlog_gc_runs = vd->gc_runs;
     out->vlog_gc_bytes_rewritten = vd->gc_rewritten;
     out->vlog_gc_bytes_reclaimed = vd->gc_reclaimed;
+    if (vd->vcache) {
+        struct cache_stats cs;
+        cache_get_stats(vd->vcache, &cs);
+        out->value_cache_capacity = cs.capacity;
+        out->value_cache_usage = cs.usage;
+        out->value_cache_hits = cs.hits;
+        out->value_cache_misses = cs.misses;
+    }
 }
 
 /* ---- GC ---- */

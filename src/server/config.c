@@ -399,6 +399,7 @@ static const struct cdef directives[] = {
     { "save", CT_FIXED, NULL, 0, 0, "", NULL, 0, NULL, NULL },
     { "appendfsync", CT_ENUM, F(appendfsync), 0, 0, "everysec", appendfsync_enum, CF_NEEDS_HOOK, NULL, NULL },
     { "block-cache-size", CT_MEMORY, F(block_cache_size), 0, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "value-cache-size", CT_MEMORY, F(value_cache_size), 0, LLONG_MAX, "64mb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "write-buffer-size", CT_MEMORY, F(write_buffer_size), 64 * 1024, LLONG_MAX, "64mb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "bg-threads", CT_INT, F(bg_threads), 0, 1024, "0", NULL, CF_IMMUTABLE, NULL, NULL },
     { "bloom-bits-per-key", CT_INT, F(bloom_bits_per_key), 0, 100, "10", NULL, CF_IMMUTABLE, NULL, NULL },

@@ -107,6 +107,7 @@ struct server_config {
     /* persistence and the storage engine */
     int appendfsync;                /* enum config_appendfsync */
     long long block_cache_size;     /* bytes */
+    long long value_cache_size;     /* bytes: separated values read (0 = none) */
     long long write_buffer_size;    /* bytes: memtable size */
     int bg_threads;                 /* 0 = number of online cores */
     int bloom_bits_per_key;         /* 0 = no bloom filters */

@@ -263,6 +263,7 @@ void ks_options_init(struct ks_options *o)
     o->appendfsync = KS_FSYNC_EVERYSEC;
     o->cursor_ttl_ms = 24LL * 3600 * 1000;
     o->block_cache_size = lo.block_cache_size;
+    o->value_cache_size = lo.value_cache_size;
     o->write_buffer_size = lo.write_buffer_size;
     o->bg_threads = lo.bg_threads;
     o->bloom_bits_per_key = lo.bloom_bits_per_key;
@@ -961,6 +962,7 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
     }
     lsm_options_init(&lo);
     lo.block_cache_size = opt->block_cache_size;
+    lo.value_cache_size = opt->value_cache_size;
     lo.write_buffer_size = opt->write_buffer_size;
     lo.bg_threads = opt->bg_threads;
     lo.bloom_bits_per_key = opt->bloom_bits_per_key;
@@ -2888,6 +2890,13 @@ static void info_lsm(struct buf *b)
     info_line(b, "block_cache_misses:%" PRIu64, s.block_cache_misses);
     info_line(b, "block_cache_hit_rate:%.4f",
               lookups ? (double)s.block_cache_hits / (double)lookups : 0.0);
+    uint64_t vlookups = s.value_cache_hits + s.value_cache_misses;
+    info_line(b, "value_cache_capacity:%" PRIu64, s.value_cache_capacity);
+    info_line(b, "value_cache_usage:%" PRIu64, s.value_cache_usage);
+    info_line(b, "value_cache_hits:%" PRIu64, s.value_cache_hits);
+    info_line(b, "value_cache_misses:%" PRIu64, s.value_cache_misses);
+    info_line(b, "value_cache_hit_rate:%.4f",
+              vlookups ? (double)s.value_cache_hits / (double)vlookups : 0.0);
     info_line(b, "bloom_useful:%" PRIu64, s.bloom_useful);
     info_line(b, "bloom_false_positive:%" PRIu64, s.bloom_false_positive);
     info_line(b, "last_sequence:%" PRIu64, s.last_sequence);
@@ -2901,6 +2910,8 @@ static void info_memory(struct buf *b)
         return;
     info_line(b, "lsm_block_cache_used:%" PRIu64, s.block_cache_usage);
     info_line(b, "lsm_block_cache_capacity:%" PRIu64, s.block_cache_capacity);
+    info_line(b, "lsm_value_cache_used:%" PRIu64, s.value_cache_usage);
+    info_line(b, "lsm_value_cache_capacity:%" PRIu64, s.value_cache_capacity);
     info_line(b, "lsm_memtables:%" PRIu64, s.memtable_bytes);
     info_line(b, "keyspace_write_table:%zu", wtab_bytes(ks.wtab));
 }

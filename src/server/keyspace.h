@@ -105,6 +105,7 @@ struct ks_options {
     int appendfsync;                /* KS_FSYNC_EVERYSEC */
     int64_t cursor_ttl_ms;          /* how long a SCAN cursor stays valid: 1 day */
     size_t block_cache_size;        /* engine defaults (lsm_options_init) */
+    size_t value_cache_size;
     size_t write_buffer_size;
     int bg_threads;
     int bloom_bits_per_key;

@@ -298,6 +298,7 @@ int ks_server_open(char *err, size_t errlen)
     o.appendfsync = server_cfg.appendfsync;
     o.cursor_ttl_ms = (int64_t)server_cfg.scan_cursor_ttl * 1000;
     o.block_cache_size = (size_t)server_cfg.block_cache_size;
+    o.value_cache_size = (size_t)server_cfg.value_cache_size;
     o.write_buffer_size = (size_t)server_cfg.write_buffer_size;
     o.bg_threads = server_cfg.bg_threads;
     o.bloom_bits_per_key = server_cfg.bloom_bits_per_key;

@@ -1657,6 +1657,75 @@ START_TEST(test_patch_gc)
 }
 END_TEST
 
+/* The value cache: a value read twice is cached (the doorkeeper lets the
+ * second read in) and the third read hits; a hit takes the prefix of the
+ * pointer it came through (a patch), a new write of the key is a new
+ * entry, a value above 1/64 of the cache is never cached, GC's rewrite is
+ * read at its new place, and capacity 0 caches nothing. */
+START_TEST(test_value_cache)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    char v[2000], big[20000], want[2000];
+    opts(&o);
+    o.vlog_gc_ratio = 0.3;
+    o.value_cache_size = _i ? 0 : 1 << 20;
+    db = open_db(&o);
+    for (size_t j = 0; j < sizeof v; j++)
+        v[j] = (char)('a' + j % 23);
+    memset(big, 'B', sizeof big);
+    ck_assert_int_eq(lsm_put(db, NULL, "k", 1, v, sizeof v), 0);
+    ck_assert_int_eq(lsm_put(db, NULL, "big", 3, big, sizeof big), 0);
+    for (int r = 0; r < 3; r++) {
+        expect_value(db, NULL, "k", v, sizeof v);
+        expect_value(db, NULL, "big", big, sizeof big);
+    }
+    struct lsm_stats st = stats(db);
+    if (_i == 0) {
+        /* k: miss, miss (admitted), hit; big: three misses, never cached */
+        EXPECT(st.value_cache_hits == 1 && st.value_cache_misses == 5,
+               "hits %" PRIu64 " misses %" PRIu64, st.value_cache_hits, st.value_cache_misses);
+        EXPECT(st.value_cache_capacity == 1 << 20, "capacity %" PRIu64, st.value_cache_capacity);
+        EXPECT(st.value_cache_usage >= sizeof v && st.value_cache_usage < sizeof big,
+               "usage %" PRIu64, st.value_cache_usage);
+    } else {
+        EXPECT(st.value_cache_hits == 0 && st.value_cache_misses == 0 &&
+               st.value_cache_capacity == 0, "a cache of size 0 was used");
+    }
+    uint64_t reads = st.vlog_bytes_read;
+
+    /* A patch: the cached entry is served with the new pointer's prefix. */
+    patch1(db, "k", "PATCHED");
+    memcpy(want, v, sizeof v);
+    memcpy(want, "PATCHED", 7);
+    expect_value(db, NULL, "k", want, sizeof want);
+    st = stats(db);
+    if (_i == 0)
+        EXPECT(st.value_cache_hits == 2 && st.vlog_bytes_read == reads,
+               "patched read: hits %" PRIu64 ", vlog bytes read %" PRIu64 " -> %" PRIu64,
+               st.value_cache_hits, reads, st.vlog_bytes_read);
+
+    /* A new value of the key: its own entry, read from the log. */
+    v[1000] = '#';
+    ck_assert_int_eq(lsm_put(db, NULL, "k", 1, v, sizeof v), 0);
+    expect_value(db, NULL, "k", v, sizeof v);
+    expect_value(db, NULL, "k", v, sizeof v);
+    expect_value(db, NULL, "k", v, sizeof v);
+
+    /* GC moves the entry (its segment is mostly garbage): read at the new
+     * place, same bytes. */
+    for (int j = 0; j < 60; j++)
+        ck_assert_int_eq(lsm_put(db, NULL, "churn", 5, big, 1000 + (size_t)j), 0);
+    ck_assert_int_eq(lsm_compact_range(db, NULL, 0, NULL, 0), 0);
+    uint64_t moved = stats(db).vlog_gc_bytes_rewritten;
+    ck_assert_int_eq(lsm_vlog_gc(db, 1), 0);
+    EXPECT(stats(db).vlog_gc_bytes_rewritten > moved, "GC rewrote nothing");
+    for (int r = 0; r < 3; r++)
+        expect_value(db, NULL, "k", v, sizeof v);
+    lsm_close(db);
+}
+END_TEST
+
 static Suite *vlog_gc_suite(void)
 {
     Suite *s = suite_create("vlog_gc");
@@ -1683,6 +1752,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_sync_skips_clean_vlog);
     tcase_add_loop_test(tc, test_patch_values, 0, 2);
     tcase_add_test(tc, test_patch_gc);
+    tcase_add_loop_test(tc, test_value_cache, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

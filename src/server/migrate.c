@@ -207,9 +207,14 @@ static int get_socket(struct client *c, long long timeout)
     if (ncache == CACHE_MAX)
         cache_drop((int)((uint64_t)clock_mono_us() % CACHE_MAX));   /* one at random */
     char host[256], port[32];
-    snprintf(host, sizeof host, "%.*s", (int)cmdarg_clen(c, 1), c->argv[1]);
-    snprintf(port, sizeof port, "%.*s", (int)cmdarg_clen(c, 2), c->argv[2]);
-    int fd = connect_to(host, port, timeout);
+    int fd = -1;
+    /* A name longer than any host name resolves to nothing (cutting it
+     * could name another host). */
+    if (cmdarg_clen(c, 1) < sizeof host && cmdarg_clen(c, 2) < sizeof port) {
+        snprintf(host, sizeof host, "%.*s", (int)cmdarg_clen(c, 1), c->argv[1]);
+        snprintf(port, sizeof port, "%.*s", (int)cmdarg_clen(c, 2), c->argv[2]);
+        fd = connect_to(host, port, timeout);
+    }
     if (fd < 0) {
         reply_error(&c->obuf, "IOERR error or timeout connecting to the client");
         return -1;

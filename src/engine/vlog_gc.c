@@ -481,7 +481,7 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
         while (n < db->opt.value_cache_size / 1024 && n < (1u << 22))
             n <<= 1;
         vd->vcache = cache_create(db->opt.value_cache_size);
-        vd->vcache_max = db->opt.value_cache_size / 64;
+        vd->vcache_max = db->opt.value_cache_size / 32;   /* 2 MiB of 64: a 1 MiB bitmap fits */
         vd->seen = zcalloc(n * sizeof(*vd->seen));
         vd->seen_mask = n - 1;
     }

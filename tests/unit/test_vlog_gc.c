@@ -1660,13 +1660,13 @@ END_TEST
 /* The value cache: a value read twice is cached (the doorkeeper lets the
  * second read in) and the third read hits; a hit takes the prefix of the
  * pointer it came through (a patch), a new write of the key is a new
- * entry, a value above 1/64 of the cache is never cached, GC's rewrite is
+ * entry, a value above 1/32 of the cache is never cached, GC's rewrite is
  * read at its new place, and capacity 0 caches nothing. */
 START_TEST(test_value_cache)
 {
     struct lsm_options o;
     struct lsm_db *db;
-    char v[2000], big[20000], want[2000];
+    char v[2000], big[40000], want[2000];
     opts(&o);
     o.vlog_gc_ratio = 0.3;
     o.value_cache_size = _i ? 0 : 1 << 20;

@@ -8,6 +8,8 @@
  *   --compression_type=snappy|none (or --compression=) --compression_ratio=0.5
  *   --bloom_bits=10
  *   --cache_size=bytes (8 MiB) --write_buffer_size=bytes (64 MiB)
+ *   --value_cache_size=bytes (0: like db_bench, which has no blob cache
+ *   unless --use_blob_cache=1)
  *   --seek_nexts=0 --seed=N
  * Keys are db_bench's: the key number as 8 big-endian bytes, padded with '0'
  * to key_size. Values come from a 1 MB buffer of 100-byte pieces, each
@@ -165,7 +167,7 @@ static void destroy_dir(const char *dir)
     rmdir(dir);
 }
 
-static long vsep = -1, vfile = -1;
+static long vsep = -1, vfile = -1, vcache = 0;
 static double vratio = -1;
 
 static void open_db(int fresh)
@@ -194,6 +196,7 @@ static void open_db(int fresh)
         o.vlog_file_size = (uint64_t)vfile;
     if (vratio > 0)
         o.vlog_gc_ratio = vratio;
+    o.value_cache_size = (size_t)vcache;
     rc = lsm_open(flags.db, &o, &db);
     if (rc != 0) {
         fprintf(stderr, "engine-bench: open %s: %s\n", flags.db, lsm_last_error());
@@ -473,6 +476,7 @@ static int parse_flag(const char *arg)
         { "value_separation_threshold", 'l', &vsep },
         { "vlog_file_size", 'l', &vfile },
         { "vlog_gc_ratio", 'd', &vratio },
+        { "value_cache_size", 'l', &vcache },
     };
     const char *eq;
     size_t i, n;

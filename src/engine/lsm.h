@@ -136,7 +136,8 @@ struct lsm_options {
     /* A cache of separated values as read from the value log (decoded and
      * checked), keyed by where they are, so a value read again costs a
      * copy instead of a pread, a CRC and snappy. Gets and iterators fill
-     * it; GC does not. Values above 1/32 of it are not cached. 0 = none. */
+     * it; GC does not. Values above 1/32 of it are not cached. 0 = none;
+     * none either under paranoid_checks, which verifies every read. */
     size_t value_cache_size;            /* 64 MiB */
 };
 

@@ -475,7 +475,7 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
     vd->gc_ratio = db->opt.vlog_gc_ratio;
     vd->gc_mbps = db->opt.vlog_gc_max_mbps;
     vd->vl = vlog_create(db->env, db->dir, db->opt.compression == LSM_COMPRESSION_SNAPPY);
-    if (db->opt.value_cache_size > 0) {
+    if (db->opt.value_cache_size > 0 && !db->opt.paranoid_checks) {   /* those check every read */
         /* one doorkeeper tag per KiB of cache: 64 Ki tags for 64 MiB */
         size_t n = 1024;
         while (n < db->opt.value_cache_size / 1024 && n < (1u << 22))

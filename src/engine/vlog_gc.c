@@ -476,9 +476,12 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
     vd->gc_mbps = db->opt.vlog_gc_max_mbps;
     vd->vl = vlog_create(db->env, db->dir, db->opt.compression == LSM_COMPRESSION_SNAPPY);
     if (db->opt.value_cache_size > 0 && !db->opt.paranoid_checks) {   /* those check every read */
-        /* one doorkeeper tag per KiB of cache: 64 Ki tags for 64 MiB */
+        /* One doorkeeper tag per 4 KiB of cache (16 Ki for 64 MiB): a value
+         * read again within about as many reads as the cache holds 4 KiB
+         * values gets in; one read again only after many more (a working
+         * set larger than the cache) mostly finds its tag overwritten. */
         size_t n = 1024;
-        while (n < db->opt.value_cache_size / 1024 && n < (1u << 22))
+        while (n < db->opt.value_cache_size / 4096 && n < (1u << 22))
             n <<= 1;
         vd->vcache = cache_create(db->opt.value_cache_size);
         vd->vcache_max = db->opt.value_cache_size / 32;   /* 2 MiB of 64: a 1 MiB bitmap fits */

@@ -12,12 +12,12 @@
 
 #include "server/cmd_bitmap.h"
 #include "server/cmd_hll.h"
-#include "server/migrate.h"
 #include "server/cmd_keys.h"
 #include "server/cmd_multi.h"
 #include "server/cmd_string.h"
 #include "server/config.h"
 #include "server/lathist.h"
+#include "server/migrate.h"
 #include "server/reply.h"
 #include "util/clock.h"
 

@@ -1020,6 +1020,33 @@ int reply_is(char *got, const char *expect)
     return ok;
 }
 
+int bytes_are(char *got, size_t glen, const char *want, size_t wlen)
+{
+    int ok = got && glen == wlen && memcmp(got, want, wlen) == 0;
+    if (!ok) {
+        printf("#   expected: \"%s\"\n", esc(want, wlen));
+        if (got)
+            printf("#        got: \"%s\"\n", esc(got, glen));
+        else
+            printf("#        got: (no reply: timeout or connection closed)\n");
+    }
+    if (got == last_reply)
+        last_reply = NULL;
+    zfree(got);
+    return ok;
+}
+
+int line_reply_is(struct conn *c, const char *line, const char *expect)
+{
+    size_t rlen = 0;
+    char *got = conn_call_line(c, line, CALL_PCT, &rlen);
+    char *want = zstrdup(expect);
+    size_t wlen = pct_decode(want, strlen(want));
+    int ok = bytes_are(got, rlen, want, wlen);
+    zfree(want);
+    return ok;
+}
+
 long raise_nofile(long n)
 {
     struct rlimit rl;

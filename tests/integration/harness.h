@@ -159,6 +159,12 @@ const char *esc(const char *s, size_t len);
  * not. Frees got. The reply conn_reply returned last is compared whole,
  * NUL bytes included (so a reply holding one never equals a C string). */
 int reply_is(char *got, const char *expect);
+/* 1 when got (glen bytes, may be NULL) is exactly want (wlen bytes, any
+ * bytes); prints both as TAP diagnostics when not. Frees got. */
+int bytes_are(char *got, size_t glen, const char *want, size_t wlen);
+/* Sends a command line on c (CALL_PCT: its words %-decoded) and compares
+ * the raw reply with expect, itself %-decoded: 1 when the same bytes. */
+int line_reply_is(struct conn *c, const char *line, const char *expect);
 /* Current time in milliseconds (monotonic). */
 long long now_ms(void);
 /* Raises RLIMIT_NOFILE to at least n; returns the new soft limit. */

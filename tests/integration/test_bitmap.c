@@ -48,38 +48,10 @@ static char *call_line_on(struct conn *c, const char *line, size_t *rlen)
     return conn_call_line(c, line, CALL_PCT, rlen);
 }
 
-/* 1 when got (glen bytes) is exactly want (wlen bytes); prints both when
- * not. Frees got. */
-static int bytes_are(char *got, size_t glen, const char *want, size_t wlen)
-{
-    int ok = got && glen == wlen && memcmp(got, want, wlen) == 0;
-    if (!ok) {
-        printf("#   expected: \"%s\"\n", esc(want, wlen));
-        if (got)
-            printf("#        got: \"%s\"\n", esc(got, glen));
-        else
-            printf("#        got: (no reply: timeout or connection closed)\n");
-    }
-    zfree(got);
-    return ok;
-}
-
-/* Runs line on c and compares with expect (both %-decoded). */
-static int step_ok(struct conn *c, const char *line, const char *expect)
-{
-    size_t rlen = 0;
-    char *got = call_line_on(c, line, &rlen);
-    char *want = zstrdup(expect);
-    size_t wlen = pct_decode(want, strlen(want));
-    int ok = bytes_are(got, rlen, want, wlen);
-    zfree(want);
-    return ok;
-}
-
 static void run_steps(const char *section, const struct step *steps)
 {
     for (const struct step *s = steps; s->cmd; s++)
-        tap_ok(step_ok(C, s->cmd, s->expect), "%s: %s", section, s->cmd);
+        tap_ok(line_reply_is(C, s->cmd, s->expect), "%s: %s", section, s->cmd);
 }
 
 /* Sends argv with explicit lengths; the raw reply (*rlen set). */
@@ -520,12 +492,12 @@ static void run_watch_cases(int port, const char *section, const struct watch_ca
     }
     for (const struct watch_case *w = cases; w->setup; w++) {
         zfree(call_line_on(a, w->setup, NULL));     /* SET or DEL: either reply */
-        int ok = step_ok(a, "WATCH w:k", OK);
-        ok &= step_ok(b, w->cmd, w->reply);
-        ok &= step_ok(a, "MULTI", OK);
-        ok &= step_ok(a, "SET w:x 1", "+QUEUED\r\n");
-        ok &= step_ok(a, "EXEC", w->exec);
-        ok &= step_ok(a, "GET w:k", w->after);
+        int ok = line_reply_is(a, "WATCH w:k", OK);
+        ok &= line_reply_is(b, w->cmd, w->reply);
+        ok &= line_reply_is(a, "MULTI", OK);
+        ok &= line_reply_is(a, "SET w:x 1", "+QUEUED\r\n");
+        ok &= line_reply_is(a, "EXEC", w->exec);
+        ok &= line_reply_is(a, "GET w:k", w->after);
         tap_ok(ok, "%s: after %s, B's %s %s the WATCH", section, w->setup, w->cmd,
                strcmp(w->exec, EXEC_OK) == 0 ? "keeps" : "aborts");
     }
@@ -827,8 +799,8 @@ static void test_bitfield_resp3(int port)
     size_t rlen = 0;
     char *r = call_line_on(C, "HELLO 3", &rlen);
     if (tap_ok(r && r[0] == '%', "resp3: HELLO 3")) {
-        tap_ok(step_ok(C, "BITPOS r3:none 1", ":-1\r\n"), "resp3: BITPOS r3:none 1");
-        tap_ok(step_ok(C, "GETBIT r3:none 0", ":0\r\n"), "resp3: GETBIT r3:none 0");
+        tap_ok(line_reply_is(C, "BITPOS r3:none 1", ":-1\r\n"), "resp3: BITPOS r3:none 1");
+        tap_ok(line_reply_is(C, "GETBIT r3:none 0", ":0\r\n"), "resp3: GETBIT r3:none 0");
         run_steps("resp3", bitfield_resp3_steps);
     }
     zfree(r);

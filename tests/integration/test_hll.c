@@ -60,38 +60,10 @@ static char *call_line_on(struct conn *c, const char *line, size_t *rlen)
     return conn_call_line(c, line, CALL_PCT, rlen);
 }
 
-/* 1 when got (glen bytes) is exactly want (wlen bytes); prints both when
- * not. Frees got. */
-static int bytes_are(char *got, size_t glen, const char *want, size_t wlen)
-{
-    int ok = got && glen == wlen && memcmp(got, want, wlen) == 0;
-    if (!ok) {
-        printf("#   expected: \"%s\"\n", esc(want, wlen));
-        if (got)
-            printf("#        got: \"%s\"\n", esc(got, glen));
-        else
-            printf("#        got: (no reply: timeout or connection closed)\n");
-    }
-    zfree(got);
-    return ok;
-}
-
-/* Runs line on c and compares with expect (both %-decoded). */
-static int step_ok(struct conn *c, const char *line, const char *expect)
-{
-    size_t rlen = 0;
-    char *got = call_line_on(c, line, &rlen);
-    char *want = zstrdup(expect);
-    size_t wlen = pct_decode(want, strlen(want));
-    int ok = bytes_are(got, rlen, want, wlen);
-    zfree(want);
-    return ok;
-}
-
 static void run_steps(const char *section, const struct step *steps)
 {
     for (const struct step *s = steps; s->cmd; s++)
-        tap_ok(step_ok(C, s->cmd, s->expect), "%s: %s", section, s->cmd);
+        tap_ok(line_reply_is(C, s->cmd, s->expect), "%s: %s", section, s->cmd);
 }
 
 /* Sends argv with explicit lengths; the raw reply (*rlen set). */
@@ -490,24 +462,24 @@ static const struct reg run_regs[] = { { 6288, 33 } };
 static void test_getreg(void)
 {
     long long *regs = zmalloc(HLL_REGISTERS * sizeof *regs);
-    tap_ok(step_ok(C, "PFADD r:a x y z", ":1\r\n"), "getreg: PFADD r:a x y z");
-    tap_ok(step_ok(C, "PFDEBUG ENCODING r:a", "+sparse\r\n"), "getreg: r:a is sparse");
+    tap_ok(line_reply_is(C, "PFADD r:a x y z", ":1\r\n"), "getreg: PFADD r:a x y z");
+    tap_ok(line_reply_is(C, "PFDEBUG ENCODING r:a", "+sparse\r\n"), "getreg: r:a is sparse");
     if (tap_ok(getreg("r:a", regs) == 0, "getreg: GETREG of a sparse HLL is 16384 integers"))
         tap_ok(regs_are(regs, xyz_regs, 3), "getreg: registers 8581, 14932, 16374 are 1, 3, 2, the rest 0");
-    tap_ok(step_ok(C, "PFDEBUG ENCODING r:a", "+dense\r\n"), "getreg: GETREG made r:a dense");
-    tap_ok(step_ok(C, "STRLEN r:a", ":12304\r\n"), "getreg: STRLEN r:a is 12304");
-    tap_ok(step_ok(C, "GETRANGE r:a 0 15", "$16\r\nHYLL%00%00%00%00%00%00%00%00%00%00%00%80\r\n"),
+    tap_ok(line_reply_is(C, "PFDEBUG ENCODING r:a", "+dense\r\n"), "getreg: GETREG made r:a dense");
+    tap_ok(line_reply_is(C, "STRLEN r:a", ":12304\r\n"), "getreg: STRLEN r:a is 12304");
+    tap_ok(line_reply_is(C, "GETRANGE r:a 0 15", "$16\r\nHYLL%00%00%00%00%00%00%00%00%00%00%00%80\r\n"),
            "getreg: the dense header keeps the stale cache");
     if (tap_ok(getreg("r:a", regs) == 0, "getreg: GETREG of the dense HLL"))
         tap_ok(regs_are(regs, xyz_regs, 3), "getreg: the same registers");
-    tap_ok(step_ok(C, "PFCOUNT r:a", ":3\r\n"), "getreg: PFCOUNT r:a");
+    tap_ok(line_reply_is(C, "PFCOUNT r:a", ":3\r\n"), "getreg: PFCOUNT r:a");
     if (tap_ok(getreg("d:run", regs) == 0, "getreg: GETREG d:run"))
         tap_ok(regs_are(regs, run_regs, 1), "getreg: register 6288 of d:run is 33");
-    tap_ok(step_ok(C, "PFADD r:e", ":1\r\n"), "getreg: PFADD r:e");
+    tap_ok(line_reply_is(C, "PFADD r:e", ":1\r\n"), "getreg: PFADD r:e");
     if (tap_ok(getreg("r:e", regs) == 0, "getreg: GETREG of the empty HLL"))
         tap_ok(regs_are(regs, NULL, 0), "getreg: every register is 0");
-    tap_ok(step_ok(C, "STRLEN r:e", ":12304\r\n"), "getreg: STRLEN r:e is 12304");
-    tap_ok(step_ok(C, "PFDEBUG TODENSE r:e", ":0\r\n"), "getreg: TODENSE after GETREG answers 0");
+    tap_ok(line_reply_is(C, "STRLEN r:e", ":12304\r\n"), "getreg: STRLEN r:e is 12304");
+    tap_ok(line_reply_is(C, "PFDEBUG TODENSE r:e", ":0\r\n"), "getreg: TODENSE after GETREG answers 0");
     zfree(regs);
 }
 
@@ -673,8 +645,8 @@ static void test_import(void)
     if (tap_ok(getreg("i:m", regs) == 0, "import: GETREG i:m"))
         tap_ok(regs_are(regs, im_regs, sizeof im_regs / sizeof im_regs[0]),
                "import: the %zu non-zero registers of i:m", sizeof im_regs / sizeof im_regs[0]);
-    tap_ok(step_ok(C, "PFDEBUG ENCODING i:m", "+dense\r\n"), "import: i:m is dense now");
-    tap_ok(step_ok(C, "PFCOUNT i:m", ":46\r\n"), "import: PFCOUNT i:m is still 46");
+    tap_ok(line_reply_is(C, "PFDEBUG ENCODING i:m", "+dense\r\n"), "import: i:m is dense now");
+    tap_ok(line_reply_is(C, "PFCOUNT i:m", ":46\r\n"), "import: PFCOUNT i:m is still 46");
     zfree(regs);
 }
 
@@ -733,7 +705,7 @@ static void test_dense_import(void)
         char *r = callv(3, argv, lens, &rlen);
         tap_ok(bytes_are(r, rlen, OK, strlen(OK)), "dense import: SET %s (12304 bytes)", d->key);
         snprintf(line, sizeof line, "PFDEBUG ENCODING %s", d->key);
-        tap_ok(step_ok(C, line, "+dense\r\n"), "dense import: %s", line);
+        tap_ok(line_reply_is(C, line, "+dense\r\n"), "dense import: %s", line);
         if (tap_ok(getreg(d->key, regs) == 0, "dense import: GETREG %s", d->key)) {
             int same = 1;
             for (int j = 0; j < HLL_REGISTERS && same; j++)
@@ -741,15 +713,15 @@ static void test_dense_import(void)
             tap_ok(same, "dense import: GETREG %s reads every register as written", d->key);
         }
         snprintf(line, sizeof line, "PFCOUNT %s", d->key);
-        tap_ok(step_ok(C, line, d->count), "dense import: %s", line);
+        tap_ok(line_reply_is(C, line, d->count), "dense import: %s", line);
         snprintf(line, sizeof line, "GETRANGE %s 0 15", d->key);
-        tap_ok(step_ok(C, line, d->header), "dense import: the count cached in %s's header", d->key);
+        tap_ok(line_reply_is(C, line, d->header), "dense import: the count cached in %s's header", d->key);
         snprintf(line, sizeof line, "PFADD %s x y z", d->key);
-        tap_ok(step_ok(C, line, ":1\r\n"), "dense import: %s", line);
+        tap_ok(line_reply_is(C, line, ":1\r\n"), "dense import: %s", line);
         snprintf(line, sizeof line, "PFCOUNT %s", d->key);
-        tap_ok(step_ok(C, line, d->count2), "dense import: %s after PFADD", line);
+        tap_ok(line_reply_is(C, line, d->count2), "dense import: %s after PFADD", line);
     }
-    tap_ok(step_ok(C, "PFCOUNT i:da i:db", ":23935\r\n"), "dense import: PFCOUNT i:da i:db");
+    tap_ok(line_reply_is(C, "PFCOUNT i:da i:db", ":23935\r\n"), "dense import: PFCOUNT i:da i:db");
     zfree(regs);
     zfree(v);
 }
@@ -839,7 +811,7 @@ static void test_counts(void)
         snprintf(line, sizeof line, "PFDEBUG ENCODING n:%d", k->n);
         char want[32];
         snprintf(want, sizeof want, "+%s\r\n", k->encoding);
-        tap_ok(step_ok(C, line, want), "count %d: the HLL is %s", k->n, k->encoding);
+        tap_ok(line_reply_is(C, line, want), "count %d: the HLL is %s", k->n, k->encoding);
         unsigned long long h = 0;
         snprintf(line, sizeof line, "n:%d", k->n);
         long long len = get_fnv(line, &h);
@@ -854,15 +826,15 @@ static void test_counts(void)
         tap_ok(got == k->count, "count %d: PFCOUNT is still %lld", k->n, got);
     }
     /* the union of the five disjoint sets, counted and merged */
-    tap_ok(step_ok(C, "PFCOUNT n:1 n:10 n:100 n:1000 n:20000", ":20856\r\n"),
+    tap_ok(line_reply_is(C, "PFCOUNT n:1 n:10 n:100 n:1000 n:20000", ":20856\r\n"),
            "count: PFCOUNT of the five sets");
-    tap_ok(step_ok(C, "PFCOUNT n:1 n:10 n:100 n:1000", ":1103\r\n"), "count: PFCOUNT of the four sparse sets");
-    tap_ok(step_ok(C, "PFMERGE n:all n:1 n:10 n:100 n:1000 n:20000", OK), "count: PFMERGE n:all of the five");
+    tap_ok(line_reply_is(C, "PFCOUNT n:1 n:10 n:100 n:1000", ":1103\r\n"), "count: PFCOUNT of the four sparse sets");
+    tap_ok(line_reply_is(C, "PFMERGE n:all n:1 n:10 n:100 n:1000 n:20000", OK), "count: PFMERGE n:all of the five");
     unsigned long long h = 0;
     long long len = get_fnv("n:all", &h);
     tap_ok(len == HLL_DENSE_LEN && h == 0x5fd891c73555747eULL,
            "count: GET n:all is Redis' value (%lld bytes, fnv %016llx)", len, h);
-    tap_ok(step_ok(C, "PFCOUNT n:all", ":20856\r\n"), "count: PFCOUNT n:all");
+    tap_ok(line_reply_is(C, "PFCOUNT n:all", ":20856\r\n"), "count: PFCOUNT n:all");
     len = get_fnv("n:all", &h);
     tap_ok(len == HLL_DENSE_LEN && h == 0x8e84455895acf65dULL,
            "count: GET n:all with its cached count (fnv %016llx)", h);
@@ -987,18 +959,18 @@ static void run_watch_cases(int port)
         const char *const *setup = watch_states[w->state].setup;
         for (int i = 0; i < 3 && setup[i]; i++)
             zfree(call_line_on(a, setup[i], NULL));
-        int ok = step_ok(a, "WATCH w:k", OK);
+        int ok = line_reply_is(a, "WATCH w:k", OK);
         if (w->reply)
-            ok &= step_ok(b, w->cmd, w->reply);
+            ok &= line_reply_is(b, w->cmd, w->reply);
         else
             zfree(call_line_on(b, w->cmd, NULL));
-        ok &= step_ok(a, "MULTI", OK);
-        ok &= step_ok(a, "SET w:x 1", QUEUED);
+        ok &= line_reply_is(a, "MULTI", OK);
+        ok &= line_reply_is(a, "SET w:x 1", QUEUED);
         if (w->exec)
-            ok &= step_ok(a, "EXEC", w->exec);
+            ok &= line_reply_is(a, "EXEC", w->exec);
         else
             zfree(call_line_on(a, "EXEC", NULL));
-        ok &= step_ok(a, w->after_cmd, w->after);
+        ok &= line_reply_is(a, w->after_cmd, w->after);
         tap_ok(ok, "watch: on %s, B's %s %s the WATCH", watch_states[w->state].name, w->cmd,
                !w->exec ? "may abort" : strcmp(w->exec, EXEC_OK) == 0 ? "keeps" : "aborts");
     }

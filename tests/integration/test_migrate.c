@@ -106,22 +106,6 @@ static struct conn *conn_of(int on)
     return conns[on == PAY ? pay : on];
 }
 
-/* 1 when got (glen bytes) is exactly want (wlen bytes); prints both when
- * not. Frees got. */
-static int bytes_are(char *got, size_t glen, const char *want, size_t wlen)
-{
-    int ok = got && glen == wlen && memcmp(got, want, wlen) == 0;
-    if (!ok) {
-        printf("#   expected: \"%s\"\n", esc(want, wlen));
-        if (got)
-            printf("#        got: \"%s\"\n", esc(got, glen));
-        else
-            printf("#        got: (no reply: timeout or connection closed)\n");
-    }
-    zfree(got);
-    return ok;
-}
-
 /* Runs line (expanded, %-decoded) on a connection; the raw reply. */
 static char *call_on(int on, const char *line, size_t *rlen)
 {

@@ -118,26 +118,42 @@ static void cmd_pfadd(struct client *c)
     reply_long(&c->obuf, updated);
 }
 
-/* PFCOUNT of several keys: the estimate of their registers' maximum. */
-static void pfcount_union(struct client *c)
+/* Raises max[] (HLL_REGISTERS bytes) to the registers of the HLLs at
+ * argv[1..]: 1 done, 0 after an error reply. When dest is not NULL the HLL
+ * of argv[1] is copied there (*dest_existed set) and *dense tells whether
+ * any of them is dense (PFMERGE). */
+static int merge_keys(struct client *c, uint8_t *max, struct buf *dest, int *dest_existed,
+                      int *dense)
 {
-    uint8_t *max = zcalloc(HLL_REGISTERS);
     for (int i = 1; i < c->argc; i++) {
         struct ks_value v;
         int rc = hll_lookup(c, i, &v);
         if (rc < 0)
-            goto out;
+            return 0;
         if (rc == 0)
             continue;
+        if (dest && hll_encoding(v.data) == HLL_DENSE)
+            *dense = 1;
+        if (dest && i == 1) {
+            buf_set(dest, v.data, v.len);
+            *dest_existed = 1;
+        }
         rc = hll_merge(max, v.data, v.len);
         ks_value_free(&v);
         if (rc < 0) {
             reply_error(&c->obuf, ERR_CORRUPT);
-            goto out;
+            return 0;
         }
     }
-    reply_long(&c->obuf, (long long)hll_count_registers(max));
-out:
+    return 1;
+}
+
+/* PFCOUNT of several keys: the estimate of their registers' maximum. */
+static void pfcount_union(struct client *c)
+{
+    uint8_t *max = zcalloc(HLL_REGISTERS);
+    if (merge_keys(c, max, NULL, NULL, NULL))
+        reply_long(&c->obuf, (long long)hll_count_registers(max));
     zfree(max);
 }
 
@@ -189,26 +205,8 @@ static void cmd_pfmerge(struct client *c)
     struct buf dest = BUF_INIT;
     int dest_existed = 0, use_dense = 0;
     /* Every key, the destination first, is a source. */
-    for (int i = 1; i < c->argc; i++) {
-        struct ks_value v;
-        int rc = hll_lookup(c, i, &v);
-        if (rc < 0)
-            goto out;
-        if (rc == 0)
-            continue;
-        if (hll_encoding(v.data) == HLL_DENSE)
-            use_dense = 1;
-        if (i == 1) {
-            buf_set(&dest, v.data, v.len);
-            dest_existed = 1;
-        }
-        rc = hll_merge(max, v.data, v.len);
-        ks_value_free(&v);
-        if (rc < 0) {
-            reply_error(&c->obuf, ERR_CORRUPT);
-            goto out;
-        }
-    }
+    if (!merge_keys(c, max, &dest, &dest_existed, &use_dense))
+        goto out;
     if (!dest_existed)
         hll_init(&dest);
     if (use_dense && hll_to_dense(&dest) < 0) {

@@ -101,7 +101,15 @@ static void cmd_pfadd(struct client *c)
     for (int i = 2; i < c->argc; i++) {
         int raised = hll_add(&b, c->argv[i], c->argvlen[i], sparse_max());
         if (raised < 0) {
-            reply_error(&c->obuf, ERR_CORRUPT);
+            /* As Redis, which edits the HLL in place: the registers raised
+             * before the corruption stay raised (and the cache stale). */
+            int stored = 1;
+            if (updated) {
+                hll_invalidate(b.data);
+                stored = hll_store(c, 1, &b, existed);   /* 0: it replied */
+            }
+            if (stored)
+                reply_error(&c->obuf, ERR_CORRUPT);
             buf_free(&b);
             return;
         }

@@ -9,8 +9,10 @@
  * Redis: it tells a WATCH of the key), except while writes are refused:
  * then it only answers. A string that is not an HLL gets "WRONGTYPE Key is
  * not a valid HyperLogLog string value.", an HLL whose sparse runs are
- * broken "INVALIDOBJ Corrupted HLL object detected", and nothing is
- * written. Replies, errors and argument-check order are Redis 7.0's. Every
+ * broken "INVALIDOBJ Corrupted HLL object detected" (PFADD keeps the
+ * elements it added before it met the damage, as Redis does; the other
+ * commands write nothing). Replies, errors and argument-check order are
+ * Redis 7.0's. Every
  * handler runs inside the transaction the dispatcher opened. Thread rules:
  * loop thread only. */
 #ifndef LSM_SERVER_CMD_HLL_H

@@ -288,6 +288,14 @@ static const struct step pfcount_steps[] = {
     { "PFCOUNT c:none", INVALIDOBJ },
     { "PFADD c:none x", INVALIDOBJ },
     { "GET c:none", "$16\r\nHYLL%01%00%00%00%00%00%00%00%00%00%00%80\r\n" },
+    /* PFADD stops at the first element whose register no opcode covers;
+     * the elements before it stay added ("a": register 12711, value 2;
+     * "e1674": register 16383, past an XZERO of 16383), cache still stale */
+    { "SET c:part HYLL%01%00%00%00%00%00%00%00%00%00%00%00%7f%fe", OK },
+    { "PFADD c:part a e1674", INVALIDOBJ },
+    { "GET c:part", "$21\r\nHYLL%01%00%00%00%00%00%00%00%00%00%00%80q%a6%84NV\r\n" },
+    { "PFADD c:part e1674", INVALIDOBJ },
+    { "GET c:part", "$21\r\nHYLL%01%00%00%00%00%00%00%00%00%00%00%80q%a6%84NV\r\n" },
     /* a valid cached count is answered without reading the registers; a
      * count of several keys always reads them */
     { "SET c:cached HYLL%01%00%00%00%07%00%00%00%00%00%00%00%7e%7f", OK },

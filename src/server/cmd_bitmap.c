@@ -600,8 +600,7 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
 
     /* Every result first: a write the engine refuses then replies only
      * its error. */
-    int changed = s.grown;  /* a created or grown key is written even if
-                             * every write then fails, as in Redis */
+    int changed = 0;        /* a field took another value */
     for (int i = 0; i < nops; i++) {
         struct bf_op *op = &ops[i];
         if (op->code == BF_GET) {
@@ -629,7 +628,15 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
         if (nv != old)
             changed = 1;
     }
-    int ok = !writes || !changed || bitstr_store(c, &s);
+    /* A created or grown key is written even if no field changes, as in
+     * Redis; one that was only created is written without telling a WATCH
+     * of it (Redis adds the key without signalling it). */
+    int ok = 1;
+    if (writes && (changed || s.grown)) {
+        int quiet = ks_quiet(!changed && !s.existed);
+        ok = bitstr_store(c, &s);
+        ks_quiet(quiet);
+    }
     if (writes)
         zfree(s.p);
     else

@@ -68,6 +68,17 @@ static int hll_store(struct client *c, int argi, const struct buf *b, int existe
     return 1;
 }
 
+/* hll_store of a key that exists, without telling a WATCH of it: Redis
+ * changes the HLL in place without signalling it (PFDEBUG's conversions, a
+ * PFADD cut short by a damaged HLL). */
+static int hll_store_quiet(struct client *c, int argi, const struct buf *b)
+{
+    int was = ks_quiet(1);
+    int ok = hll_store(c, argi, b, 1);
+    ks_quiet(was);
+    return ok;
+}
+
 /* 1 when PFADD's elements would change the HLL v, else 0 (nothing to copy
  * or write: a hot, large HLL mostly sees elements it has counted). */
 static int pfadd_changes(struct client *c, const struct ks_value *v)
@@ -106,7 +117,7 @@ static void cmd_pfadd(struct client *c)
             int stored = 1;
             if (updated) {
                 hll_invalidate(b.data);
-                stored = hll_store(c, 1, &b, existed);   /* 0: it replied */
+                stored = hll_store_quiet(c, 1, &b);   /* 0: it replied */
             }
             if (stored)
                 reply_error(&c->obuf, ERR_CORRUPT);
@@ -242,7 +253,7 @@ static void pfdebug_getreg(struct client *c, struct buf *b)
         reply_error(&c->obuf, ERR_CORRUPT);
         return;
     }
-    if (rc && !hll_store(c, 2, b, 1))
+    if (rc && !hll_store_quiet(c, 2, b))
         return;
     reply_array_len(&c->obuf, HLL_REGISTERS);
     for (int j = 0; j < HLL_REGISTERS; j++)
@@ -276,7 +287,7 @@ static void cmd_pfdebug(struct client *c)
         rc = hll_to_dense(&b);
         if (rc < 0)
             reply_error(&c->obuf, ERR_CORRUPT);
-        else if (!rc || hll_store(c, 2, &b, 1))
+        else if (!rc || hll_store_quiet(c, 2, &b))
             reply_long(&c->obuf, rc);
     } else {
         reply_errorf(&c->obuf, "ERR Unknown PFDEBUG subcommand '%.*s'",

@@ -91,6 +91,7 @@ struct tent {
     int del;
     int patch;                      /* val: the record's new 10-byte header */
     int soft;                       /* only lazy expiry / cursor writes */
+    int quiet;                      /* only written under ks_quiet: no hook */
     int db;                         /* data key of this db, -1 metadata */
 };
 
@@ -125,6 +126,7 @@ struct txn {
     struct buf touch_keys;
     struct ktouch { int db; size_t off, len; } *touch;
     int ntouch, captouch;
+    int quiet_mode;                 /* ks_quiet: new writes tell no watcher */
 };
 
 static struct {
@@ -487,6 +489,7 @@ static struct tent *tent_put_hashed(const char *key, size_t klen, uint64_t h, ch
     if (x) {
         zfree(x->val);
         x->soft = x->soft && soft;
+        x->quiet = x->quiet && t->quiet_mode;
     } else {
         if ((t->n + 1) * 2 > t->icap)
             tent_grow_index();
@@ -499,6 +502,7 @@ static struct tent *tent_put_hashed(const char *key, size_t klen, uint64_t h, ch
         x->klen = klen;
         x->hash = h;
         x->soft = soft;
+        x->quiet = t->quiet_mode;
         x->db = db;
         t->n++;
         tent_index_insert(t->n - 1);
@@ -600,6 +604,7 @@ static struct dbent *dbw(int db)
 static void txn_reset(void)
 {
     struct txn *t = &ks.t;
+    t->quiet_mode = 0;
     size_t used = t->n;
     for (size_t i = 0; i < t->n; i++) {
         zfree(t->ent[i].key);
@@ -1113,6 +1118,13 @@ void ks_set_touch_hook(ks_touch_fn fn)
     ks.hook = fn;
 }
 
+int ks_quiet(int on)
+{
+    int was = ks.t.quiet_mode;
+    ks.t.quiet_mode = on;
+    return was;
+}
+
 /* ---- transactions ---- */
 
 void ks_txn_begin(void)
@@ -1233,7 +1245,7 @@ static void call_hooks(void)
         return;
     for (size_t i = 0; i < t->n; i++) {
         const struct tent *x = &t->ent[i];
-        if (x->db >= 0)
+        if (x->db >= 0 && !x->quiet)
             ks.hook(x->db, x->key + NS_LEN, x->klen - NS_LEN);
     }
     for (int i = 0; i < t->ntouch; i++)

@@ -284,6 +284,13 @@ int ks_cursor_load(uint64_t cursor, int *db, struct buf *resume);
  * functions that need one. */
 typedef void (*ks_touch_fn)(int db, const char *key, size_t klen);
 void ks_set_touch_hook(ks_touch_fn fn);
+/* While on, the keys written (set, deleted) are changed without the touch
+ * hook hearing of them at the commit, unless the transaction writes the
+ * same key again while it is off: Redis changes a few values without
+ * telling watchers (PFDEBUG TODENSE and GETREG, a BITFIELD that only
+ * created its key). Returns the previous setting; the caller restores it
+ * before its handler returns. */
+int ks_quiet(int on);
 
 /* Active expiry (Redis' activeExpireCycle), called from the cron outside
  * any transaction: deletes due keys in expire order, walking the TTL index

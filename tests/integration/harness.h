@@ -63,6 +63,9 @@ int srv_is_redis(void);
 const char *redis_binary(void);
 /* A free TCP port on 127.0.0.1, or -1. */
 int free_port(void);
+/* A TCP socket bound to 127.0.0.1 on a port the kernel picks (*port); the
+ * fd, or -1. */
+int loopback_socket(int *port);
 
 /* Starts a server; 0 when it answers PING (or, with no_wait, when spawned),
  * -1 otherwise (diagnostics printed, the process stopped and its temp dir

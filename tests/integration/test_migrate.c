@@ -896,20 +896,11 @@ static const struct tstep conn_steps[] = {
 /* A socket listening on 127.0.0.1 that nobody accepts on; its fd, or -1. */
 static int listen_never_accept(int *port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+    int fd = loopback_socket(port);
+    if (fd >= 0 && listen(fd, 64) != 0) {
         close(fd);
         return -1;
     }
-    *port = ntohs(a.sin_port);
     return fd;
 }
 

@@ -30,8 +30,6 @@
  * {A}, {P}, {C}, {L} stand for the port of the target, the password target,
  * the payload target, a port where nothing listens and one where the test
  * listens without ever accepting. Only 127.0.0.1 is used. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -359,17 +359,14 @@ static int attempt(struct client *c, const struct mig_args *a, const struct mig_
     int select = s->last_db != a->db;
     struct buf req = BUF_INIT;
     build_request(c, a, select, ks, n, &req);
-    *wrote = 0;
-    int failed = write_all(s->fd, req.data, req.len, a->timeout) < 0;
+    *wrote = write_all(s->fd, req.data, req.len, a->timeout) < 0;
+    *err = errno;               /* before free() may change it */
     buf_free(&req);
     char auth_line[LINE_CAP] = "", select_line[LINE_CAP] = "", line[LINE_CAP];
-    if (failed) {
-        *wrote = 1;
-    } else if ((a->auth && read_line(s->fd, auth_line, a->timeout) < 0) ||
-               (select && read_line(s->fd, select_line, a->timeout) < 0)) {
-        failed = 1;
-    }
-    if (failed) {
+    if (*wrote)
+        return 0;
+    if ((a->auth && read_line(s->fd, auth_line, a->timeout) < 0) ||
+        (select && read_line(s->fd, select_line, a->timeout) < 0)) {
         *err = errno;
         return 0;
     }

@@ -1864,18 +1864,28 @@ static void hand_over(struct buf *value, char **val, size_t *vlen)
 }
 
 /* The value of key into value (empty on entry), a value pointer resolved:
- * 1 found, 0 deleted, 2 absent, < 0 error (message set). */
-static int get_value(struct lsm_db *db, const struct lsm_read_options *ro,
-                     const void *key, size_t klen, struct buf *value)
+ * 1 found, 0 deleted, 2 absent, < 0 error (message set). With pin not
+ * NULL a cached separated value may be lent instead (*pin set, *data and
+ * *len the cache's bytes, value left as the pointer). */
+static int get_value_lent(struct lsm_db *db, const struct lsm_read_options *ro,
+                          const void *key, size_t klen, struct buf *value,
+                          const char **data, size_t *len, void **pin)
 {
     struct super_version *sv;
     int r, type = LSM_TYPE_VALUE;
 
+    if (pin)
+        *pin = NULL;
     sv = sv_pin(db);
     r = sv_get(db, ro, sv, slice_make(key, klen), read_seq(db, ro), value, &type);
     if (r == 1 && type == LSM_TYPE_VPTR) {
         struct buf resolved = BUF_INIT;
-        if (db->vlog.resolve != NULL) {
+        if (pin && db->vlog.lend != NULL) {
+            r = db->vlog.lend(db->vlog.arg, slice_make(key, klen), buf_slice(value),
+                              &resolved, data, len, pin);
+            if (r == 0)
+                r = 1;
+        } else if (db->vlog.resolve != NULL) {
             r = db->vlog.resolve(db->vlog.arg, slice_make(key, klen), buf_slice(value),
                                  &resolved);
             if (r == 0)
@@ -1890,6 +1900,12 @@ static int get_value(struct lsm_db *db, const struct lsm_read_options *ro,
     /* Released after the value-log read: GC keeps what this view can see. */
     sv_unpin(db, sv);
     return r;
+}
+
+static int get_value(struct lsm_db *db, const struct lsm_read_options *ro,
+                     const void *key, size_t klen, struct buf *value)
+{
+    return get_value_lent(db, ro, key, klen, value, NULL, NULL, NULL);
 }
 
 int lsm_get(struct lsm_db *db, const struct lsm_read_options *ro,
@@ -1932,6 +1948,38 @@ int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
 void lsm_free(void *p)
 {
     zfree(p);
+}
+
+int lsm_get_lent(struct lsm_db *db, const struct lsm_read_options *ro,
+                 const void *key, size_t klen, char *buf, size_t cap,
+                 const char **val, size_t *vlen, void **pin)
+{
+    struct buf local, *value = scratch_value(&local);
+    int r;
+
+    *val = NULL;
+    *vlen = 0;
+    r = get_value_lent(db, ro, key, klen, value, val, vlen, pin);
+    if (r == 1 && *pin == NULL) {
+        if (value->len < cap) {
+            memcpy(buf, value->data, value->len);
+            buf[value->len] = '\0';
+            *val = buf;
+            *vlen = value->len;
+        } else {
+            char *owned;
+            hand_over(value, &owned, vlen);
+            *val = owned;
+        }
+    }
+    scratch_value_done(value, &local);
+    return get_status(r);
+}
+
+void lsm_unpin(struct lsm_db *db, void *pin)
+{
+    if (pin && db->vlog.unpin)
+        db->vlog.unpin(db->vlog.arg, pin);
 }
 
 int lsm_get_prefix(struct lsm_db *db, const struct lsm_read_options *ro,

@@ -34,6 +34,13 @@ struct db_vlog_hooks {
     /* Reads the value a VPTR entry points at into value: 0 or an LSM_E*
      * code (with lsm_last_error set). NULL: a VPTR entry is LSM_ECORRUPT. */
     int (*resolve)(void *arg, struct slice key, struct slice ptr, struct buf *value);
+    /* resolve that may lend the value instead: when the value cache holds
+     * it as the pointer names it, *data / *len point into the cache and
+     * *pin holds it (release with unpin); else as resolve (*pin NULL).
+     * NULL: no lending. */
+    int (*lend)(void *arg, struct slice key, struct slice ptr, struct buf *value,
+                const char **data, size_t *len, void **pin);
+    void (*unpin)(void *arg, void *pin);
     /* Compaction dropped a VPTR entry (shadowed, deleted or filtered): add its
      * size to its segment's discard count in e, which is applied with the
      * compaction's own edit, unless newer (the value of the key's next newer

@@ -246,6 +246,17 @@ int lsm_get_into(struct lsm_db *db, const struct lsm_read_options *ro,
                  const void *key, size_t klen, char *buf, size_t cap,
                  char **val, size_t *vlen);
 
+/* lsm_get_into that may lend the value instead of copying it: a separated
+ * value the value cache holds is not copied. Then *pin is set, *val points
+ * into the cache (read only) and stays valid until lsm_unpin(db, *pin),
+ * which must come before lsm_close. Otherwise *pin is NULL and *val is as
+ * lsm_get_into sets it (buf, or allocated: free with lsm_free when it is
+ * not buf). Same errors as lsm_get. */
+int lsm_get_lent(struct lsm_db *db, const struct lsm_read_options *ro,
+                 const void *key, size_t klen, char *buf, size_t cap,
+                 const char **val, size_t *vlen, void **pin);
+void lsm_unpin(struct lsm_db *db, void *pin);
+
 /* A hint that key will be read soon: asks for the cache lines its get reads
  * first (the memtables' hash slots), so that work done meanwhile overlaps
  * their memory latency. No I/O, no effect on results, any thread. */

@@ -137,9 +137,11 @@ static void vcached_free(struct slice key, void *value)
     zfree(value);
 }
 
-/* 1 and value filled when the entry p names is cached for key. */
+/* 1 when the entry p names is cached for key: lent (*pin holds the cache
+ * entry, *data / *len its value) when pin is not NULL and the cached bytes
+ * start with the pointer's prefix, else copied into value. */
 static int vcache_get(struct vlog_db *vd, const struct vlog_ptr *p, struct slice key,
-                      struct buf *value)
+                      struct buf *value, const char **data, size_t *len, void **pin)
 {
     char k[16];
     vcache_key(p, k);
@@ -149,8 +151,15 @@ static int vcache_get(struct vlog_db *vd, const struct vlog_ptr *p, struct slice
     const struct vcached *e = cache_value(h);
     int ok = e->vlen == p->value_len && e->klen == key.len &&
              memcmp(e->data, key.data, key.len) == 0;
+    const char *v = e->data + e->klen;
+    if (ok && pin && memcmp(v, p->prefix, p->prefix_len) == 0) {
+        *data = v;
+        *len = e->vlen;
+        *pin = h;
+        return 1;
+    }
     if (ok) {
-        buf_set(value, e->data + e->klen, e->vlen);
+        buf_set(value, v, e->vlen);
         memcpy(value->data, p->prefix, p->prefix_len);
     }
     cache_release(vd->vcache, h);
@@ -187,19 +196,22 @@ static void vcache_put(struct vlog_db *vd, const struct vlog_ptr *p, struct slic
 }
 
 /* A get's or an iterator's value: the entry must hold key (a pointer that
- * names another key's entry is corruption, not that key's value). */
-static int resolve_hook(void *arg, struct slice key, struct slice ptr, struct buf *value)
+ * names another key's entry is corruption, not that key's value). With pin
+ * not NULL a cached value may be lent instead of copied (lend_hook). */
+static int resolve_value(struct vlog_db *vd, struct slice key, struct slice ptr,
+                         struct buf *value, const char **data, size_t *len, void **pin)
 {
-    struct vlog_db *vd = arg;
     struct vlog_ptr p;
     int rc;
 
+    if (pin)
+        *pin = NULL;
     if (vlog_ptr_decode(ptr, &p) != 0) {
         db_set_error(LSM_ECORRUPT, "malformed value pointer");
         return LSM_ECORRUPT;
     }
     maybe_prefetch(vd, &p);
-    if (vd->vcache && vcache_get(vd, &p, key, value))
+    if (vd->vcache && vcache_get(vd, &p, key, value, data, len, pin))
         return 0;
     rc = vlog_read(vd->vl, &p, &key, value);
     if (rc != 0)
@@ -207,6 +219,23 @@ static int resolve_hook(void *arg, struct slice key, struct slice ptr, struct bu
     else if (vd->vcache)
         vcache_put(vd, &p, key, value);
     return rc;
+}
+
+static int resolve_hook(void *arg, struct slice key, struct slice ptr, struct buf *value)
+{
+    return resolve_value(arg, key, ptr, value, NULL, NULL, NULL);
+}
+
+static int lend_hook(void *arg, struct slice key, struct slice ptr, struct buf *value,
+                     const char **data, size_t *len, void **pin)
+{
+    return resolve_value(arg, key, ptr, value, data, len, pin);
+}
+
+static void unpin_hook(void *arg, void *pin)
+{
+    struct vlog_db *vd = arg;
+    cache_release(vd->vcache, pin);
 }
 
 void vlog_discard_add(struct version_edit *e, struct slice ptr)
@@ -497,6 +526,8 @@ int vlog_db_open(struct lsm_db *db, struct version_edit *e)
     batch_init(&vd->gcb);
     db->vlog.arg = vd;
     db->vlog.resolve = resolve_hook;
+    db->vlog.lend = lend_hook;
+    db->vlog.unpin = unpin_hook;
     db->vlog.dropped = dropped_hook;
     db->vlog.prefetch = prefetch_hook;
 
@@ -559,6 +590,8 @@ void vlog_db_close(struct lsm_db *db)
     zfree(vd);
     db->vlog.arg = NULL;
     db->vlog.resolve = NULL;
+    db->vlog.lend = NULL;
+    db->vlog.unpin = NULL;
     db->vlog.dropped = NULL;
 }
 

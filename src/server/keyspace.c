@@ -525,17 +525,31 @@ static struct tent *tent_put(const char *key, size_t klen, char *val, size_t vle
 /* Reads a stored key through the transaction. 1 found (*val, *vlen; *alloc
  * is the engine's buffer to lsm_free, NULL when the value lives in the
  * transaction or in buf), 0 absent, < 0 error. A value of less than cap
- * bytes from the engine is read into buf (cap 0: never). */
-static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen, char **alloc,
-                   char *buf, size_t cap)
+ * bytes from the engine is read into buf (cap 0: never). With pin not
+ * NULL, a value the engine's value cache holds may be lent instead of
+ * copied (*pin: release with lsm_unpin; *val read only). */
+static int raw_get_lent(const char *key, size_t klen, const char **val, size_t *vlen,
+                        char **alloc, char *buf, size_t cap, void **pin)
 {
     struct tent *x = tent_lookup(key, klen);
     *alloc = NULL;
+    if (pin)
+        *pin = NULL;
     if (x && !x->patch) {
         if (x->del)
             return 0;
         *val = x->val;
         *vlen = x->vlen;
+        return 1;
+    }
+    if (pin && !x) {        /* nothing of the transaction to lay over it */
+        int rc = lsm_get_lent(ks.lsm, NULL, key, klen, buf, cap, val, vlen, pin);
+        if (rc == LSM_ENOTFOUND)
+            return 0;
+        if (rc != 0)
+            return rc;
+        if (!*pin && *val != buf)
+            *alloc = (char *)*val;
         return 1;
     }
     char *v = NULL;
@@ -551,6 +565,12 @@ static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen,
     *vlen = n;
     *alloc = v != buf ? v : NULL;
     return 1;
+}
+
+static int raw_get(const char *key, size_t klen, const char **val, size_t *vlen, char **alloc,
+                   char *buf, size_t cap)
+{
+    return raw_get_lent(key, klen, val, vlen, alloc, buf, cap, NULL);
 }
 
 /* raw_get_head with the transaction's entry for key already looked up (x,
@@ -1357,6 +1377,7 @@ struct found {
     const char *data;
     size_t dlen;
     char *alloc;                    /* engine buffer, or NULL */
+    void *pin;                      /* the engine's lent value, or NULL */
     int in_buf;                     /* data is in find_live's buf */
 };
 
@@ -1364,6 +1385,8 @@ static void found_free(struct found *f)
 {
     lsm_free(f->alloc);
     f->alloc = NULL;
+    lsm_unpin(ks.lsm, f->pin);
+    f->pin = NULL;
 }
 
 /* Deletes a key and its index entry, adjusting the counters. */
@@ -1391,9 +1414,10 @@ static int find_live(int db, const char *key, size_t klen, struct found *f, char
     const char *v;
     size_t n;
     f->alloc = NULL;
+    f->pin = NULL;
     f->in_buf = 0;
     mk_data_key(&kbuf, ns, key, klen);
-    int rc = raw_get(kbuf.data, kbuf.len, &v, &n, &f->alloc, buf, cap);
+    int rc = raw_get_lent(kbuf.data, kbuf.len, &v, &n, &f->alloc, buf, cap, &f->pin);
     if (rc <= 0)
         return rc;
     f->in_buf = buf != NULL && v == buf;
@@ -1684,6 +1708,10 @@ int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
         out->data = f.data;
         out->alloc_ = f.alloc;
         out->alloc_kind_ = 1;
+    } else if (f.pin) {
+        out->data = f.data;           /* lent by the engine's value cache */
+        out->alloc_ = f.pin;
+        out->alloc_kind_ = 3;
     } else if (f.in_buf) {
         out->data = f.data;           /* read into out itself */
     } else {
@@ -1704,6 +1732,8 @@ void ks_value_free(struct ks_value *v)
         lsm_free(v->alloc_);
     else if (v->alloc_kind_ == 2)
         zfree(v->alloc_);
+    else if (v->alloc_kind_ == 3)
+        lsm_unpin(ks.lsm, v->alloc_);
     v->alloc_ = NULL;
     v->alloc_kind_ = 0;
     v->data = NULL;

@@ -1729,6 +1729,70 @@ START_TEST(test_value_cache)
 }
 END_TEST
 
+/* lsm_get_lent: a cached separated value is lent (no copy, the same bytes
+ * on every call) while its pointer's prefix matches the cached bytes; a
+ * patched prefix, an inline value, an absent key or no cache fall back to
+ * lsm_get_into's copy. */
+START_TEST(test_value_cache_lends)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    char v[3000], small[64];
+    const char *val;
+    size_t vlen;
+    void *pin;
+    opts(&o);
+    o.vlog_gc_ratio = 2.0;
+    o.value_cache_size = _i ? 0 : 1 << 20;
+    db = open_db(&o);
+    for (size_t j = 0; j < sizeof v; j++)
+        v[j] = (char)('A' + j % 19);
+    ck_assert_int_eq(lsm_put(db, NULL, "k", 1, v, sizeof v), 0);
+    ck_assert_int_eq(lsm_put(db, NULL, "tiny", 4, "xyz", 3), 0);
+    /* first reads: copies (read twice, then cached) */
+    for (int r = 0; r < 2; r++) {
+        ck_assert_int_eq(lsm_get_lent(db, NULL, "k", 1, small, sizeof small, &val, &vlen, &pin), 0);
+        ck_assert_ptr_null(pin);
+        ck_assert_uint_eq(vlen, sizeof v);
+        ck_assert_mem_eq(val, v, sizeof v);
+        lsm_free((char *)val);
+    }
+    const char *first = NULL;
+    for (int r = 0; r < 2; r++) {
+        ck_assert_int_eq(lsm_get_lent(db, NULL, "k", 1, small, sizeof small, &val, &vlen, &pin), 0);
+        ck_assert_uint_eq(vlen, sizeof v);
+        ck_assert_mem_eq(val, v, sizeof v);
+        if (_i == 0) {
+            ck_assert_ptr_nonnull(pin);          /* lent: the cache's own bytes */
+            if (first)
+                ck_assert_ptr_eq(val, first);
+            first = val;
+            lsm_unpin(db, pin);
+        } else {
+            ck_assert_ptr_null(pin);
+            lsm_free((char *)val);
+        }
+    }
+    /* a patch: the cached bytes no longer start as the pointer says */
+    patch1(db, "k", "NEW");
+    ck_assert_int_eq(lsm_get_lent(db, NULL, "k", 1, small, sizeof small, &val, &vlen, &pin), 0);
+    ck_assert_ptr_null(pin);
+    ck_assert_mem_eq(val, "NEW", 3);
+    ck_assert_mem_eq(val + 3, v + 3, sizeof v - 3);
+    lsm_free((char *)val);
+    /* inline and absent values */
+    ck_assert_int_eq(lsm_get_lent(db, NULL, "tiny", 4, small, sizeof small, &val, &vlen, &pin), 0);
+    ck_assert_ptr_null(pin);
+    ck_assert_ptr_eq(val, small);
+    ck_assert_uint_eq(vlen, 3);
+    ck_assert_int_eq(lsm_get_lent(db, NULL, "none", 4, small, sizeof small, &val, &vlen, &pin),
+                     LSM_ENOTFOUND);
+    ck_assert_ptr_null(pin);
+    lsm_unpin(db, NULL);                         /* a no-op */
+    lsm_close(db);
+}
+END_TEST
+
 static Suite *vlog_gc_suite(void)
 {
     Suite *s = suite_create("vlog_gc");
@@ -1756,6 +1820,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_loop_test(tc, test_patch_values, 0, 2);
     tcase_add_test(tc, test_patch_gc);
     tcase_add_loop_test(tc, test_value_cache, 0, 2);
+    tcase_add_loop_test(tc, test_value_cache_lends, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -180,6 +180,22 @@ struct bitstr {
     int grown;                      /* created, or longer than it was */
 };
 
+/* The string to change from the key's value v (rc: 1 found, 0 absent),
+ * which it frees. */
+static void bitstr_from(struct ks_value *v, int rc, uint64_t top, struct bitstr *s)
+{
+    size_t need = (size_t)(top >> 3) + 1;
+    size_t have = rc ? v->len : 0;
+    s->len = have > need ? have : need;
+    s->p = zmalloc(s->len);
+    if (have)
+        memcpy(s->p, v->data, have);
+    memset(s->p + have, 0, s->len - have);
+    s->existed = rc;
+    s->grown = s->len != have || !rc;
+    ks_value_free(v);
+}
+
 /* 1 ready, 0 after an error reply (WRONGTYPE, engine). */
 static int bitstr_load(struct client *c, uint64_t top, struct bitstr *s)
 {
@@ -187,16 +203,7 @@ static int bitstr_load(struct client *c, uint64_t top, struct bitstr *s)
     int rc = cmdarg_lookup_string(c, 1, &v);
     if (rc < 0)
         return 0;
-    size_t need = (size_t)(top >> 3) + 1;
-    size_t have = rc ? v.len : 0;
-    s->len = have > need ? have : need;
-    s->p = zmalloc(s->len);
-    if (have)
-        memcpy(s->p, v.data, have);
-    memset(s->p + have, 0, s->len - have);
-    s->existed = rc;
-    s->grown = s->len != have || !rc;
-    ks_value_free(&v);
+    bitstr_from(&v, rc, top, s);
     return 1;
 }
 
@@ -241,8 +248,18 @@ static void cmd_setbit(struct client *c)
         reply_error(&c->obuf, ERR_BIT_VALUE);
         return;
     }
-    if (!bitstr_load(c, off, &s))
+    struct ks_value v;
+    int rc = cmdarg_lookup_string(c, 1, &v);
+    if (rc < 0)
         return;
+    /* The bit already as asked in a string long enough: nothing to copy or
+     * write (a hot large bitmap is mostly set again to what it holds). */
+    if (rc && (off >> 3) < v.len && bit_get((const unsigned char *)v.data, off) == on) {
+        ks_value_free(&v);
+        reply_long(&c->obuf, on);
+        return;
+    }
+    bitstr_from(&v, rc, off, &s);
     int old = bit_get(s.p, off);
     bit_put(s.p, off, (int)on);
     /* An unchanged bit of an unchanged string is no write (as in Redis: a

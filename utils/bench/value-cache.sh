@@ -42,7 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# start name cmd...: starts a server on a free port; prints the port.
+# start name cmd...: starts a server on a free port, sets $port (not in a
+# subshell: its PID must reach $pids, which the exit trap stops).
 start() {
     name=$1
     shift
@@ -51,7 +52,6 @@ start() {
     "$@" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" >"$tmp/$name.out" 2>&1 &
     pids="$pids $!"
     wait_ping "$port" "$!" "$name" 30 >/dev/null
-    echo "$port"
 }
 
 rps() {
@@ -74,9 +74,12 @@ run() {
     echo "setbit $(rps "$1" -c 10 -n $((N / 100)) SETBIT bm 4000000 1)"
 }
 
-cached=$(start cached "$LSMDB_SERVER" --appendfsync everysec)
-nocache=$(start nocache "$LSMDB_SERVER" --appendfsync everysec --value-cache-size 0)
-redis=$(start redis "$REDIS_SERVER" --save '' --appendonly no)
+start cached "$LSMDB_SERVER" --appendfsync everysec
+cached=$port
+start nocache "$LSMDB_SERVER" --appendfsync everysec --value-cache-size 0
+nocache=$port
+start redis "$REDIS_SERVER" --save '' --appendonly no
+redis=$port
 
 print_header
 echo "# lsmdb: $LSMDB_SERVER; redis: $REDIS_SERVER; N=$N"

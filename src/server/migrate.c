@@ -66,11 +66,6 @@ void migrate_close_all(void)
         cache_drop(ncache - 1);
 }
 
-int migrate_cached(void)
-{
-    return ncache;
-}
-
 static int cache_find(const char *name)
 {
     for (int i = 0; i < ncache; i++)

@@ -29,9 +29,7 @@ extern struct command migrate_commands[];
 
 /* Closes cached connections unused for 10 s (the server cron). */
 void migrate_cron(void);
-/* Closes every cached connection (shutdown, tests). */
+/* Closes every cached connection (shutdown). */
 void migrate_close_all(void);
-/* The number of cached connections (INFO, tests). */
-int migrate_cached(void);
 
 #endif

@@ -765,6 +765,14 @@ size_t pct_decode(char *s, size_t n)
     return o;
 }
 
+char *conn_call_argv(struct conn *c, int argc, const char *const *argv, const size_t *lens,
+                     size_t *rlen, int timeout_ms)
+{
+    if (conn_sendargv(c, argc, argv, lens) < 0)
+        return NULL;
+    return conn_reply(c, timeout_ms, rlen);
+}
+
 char *conn_call_line(struct conn *c, const char *line, int flags, size_t *rlen)
 {
     char copy[4096];

@@ -121,6 +121,10 @@ char *conn_call(struct conn *c, const char *arg0, ...) __attribute__((sentinel))
  * timeout), or NULL (also for a line over 4 KB). At most 128 words. */
 #define CALL_PCT 1
 char *conn_call_line(struct conn *c, const char *line, int flags, size_t *rlen);
+/* Sends argv (explicit lengths) on c; the raw reply within timeout_ms
+ * (*rlen set), or NULL. */
+char *conn_call_argv(struct conn *c, int argc, const char *const *argv, const size_t *lens,
+                     size_t *rlen, int timeout_ms);
 /* Decodes %HH (two hex digits) into the byte 0xHH in place; other bytes
  * stay. Returns the new length. */
 size_t pct_decode(char *s, size_t n);

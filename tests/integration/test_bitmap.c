@@ -42,24 +42,10 @@ struct step {
 #define BAD_OVERFLOW "-ERR Invalid OVERFLOW type specified\r\n"
 #define ARITY(cmd) "-ERR wrong number of arguments for '" cmd "' command\r\n"
 
-/* Sends one step's command line on c; the raw reply (*rlen set). */
-static char *call_line_on(struct conn *c, const char *line, size_t *rlen)
-{
-    return conn_call_line(c, line, CALL_PCT, rlen);
-}
-
 static void run_steps(const char *section, const struct step *steps)
 {
     for (const struct step *s = steps; s->cmd; s++)
         tap_ok(line_reply_is(C, s->cmd, s->expect), "%s: %s", section, s->cmd);
-}
-
-/* Sends argv with explicit lengths; the raw reply (*rlen set). */
-static char *callv(int argc, const char *const *argv, const size_t *lens, size_t *rlen)
-{
-    if (conn_sendargv(C, argc, argv, lens) < 0)
-        return NULL;
-    return conn_reply(C, 10000, rlen);
 }
 
 /* 1 when raw is the bulk reply of exactly (p, n). Frees raw. */
@@ -491,7 +477,7 @@ static void run_watch_cases(int port, const char *section, const struct watch_ca
         return;
     }
     for (const struct watch_case *w = cases; w->setup; w++) {
-        zfree(call_line_on(a, w->setup, NULL));     /* SET or DEL: either reply */
+        zfree(conn_call_line(a, w->setup, CALL_PCT, NULL));     /* SET or DEL: either reply */
         int ok = line_reply_is(a, "WATCH w:k", OK);
         ok &= line_reply_is(b, w->cmd, w->reply);
         ok &= line_reply_is(a, "MULTI", OK);
@@ -520,7 +506,7 @@ static int get_is(const char *key, const unsigned char *p, size_t n)
     const char *argv[] = { "GET", key };
     size_t lens[] = { 3, strlen(key) };
     size_t rlen = 0;
-    char *r = callv(2, argv, lens, &rlen);
+    char *r = conn_call_argv(C, 2, argv, lens, &rlen, 10000);
     return bulk_is(r, rlen, p, n);
 }
 
@@ -585,7 +571,7 @@ static void test_separated(void)
     const char *set[] = { "SET", "v:big", (const char *)m };
     size_t setl[] = { 3, 5, SEP_LEN };
     size_t rlen = 0;
-    char *r = callv(3, set, setl, &rlen);
+    char *r = conn_call_argv(C, 3, set, setl, &rlen, 10000);
     tap_ok(bytes_are(r, rlen, OK, strlen(OK)), "separated: SET an 8 KB value");
     long long w1 = vlog_written();
     if (w0 >= 0)
@@ -801,7 +787,7 @@ static void test_bitfield_resp3(int port)
     struct conn *saved = C;
     C = conn_tcp(port);
     size_t rlen = 0;
-    char *r = call_line_on(C, "HELLO 3", &rlen);
+    char *r = conn_call_line(C, "HELLO 3", CALL_PCT, &rlen);
     if (tap_ok(r && r[0] == '%', "resp3: HELLO 3")) {
         tap_ok(line_reply_is(C, "BITPOS r3:none 1", ":-1\r\n"), "resp3: BITPOS r3:none 1");
         tap_ok(line_reply_is(C, "GETBIT r3:none 0", ":0\r\n"), "resp3: GETBIT r3:none 0");

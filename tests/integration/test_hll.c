@@ -54,31 +54,17 @@ struct step {
 #define HLL_REGISTERS 16384
 #define HLL_DENSE_LEN 12304         /* 16-byte header + 16384 6-bit registers */
 
-/* Sends one step's command line on c; the raw reply (*rlen set). */
-static char *call_line_on(struct conn *c, const char *line, size_t *rlen)
-{
-    return conn_call_line(c, line, CALL_PCT, rlen);
-}
-
 static void run_steps(const char *section, const struct step *steps)
 {
     for (const struct step *s = steps; s->cmd; s++)
         tap_ok(line_reply_is(C, s->cmd, s->expect), "%s: %s", section, s->cmd);
 }
 
-/* Sends argv with explicit lengths; the raw reply (*rlen set). */
-static char *callv(int argc, const char *const *argv, const size_t *lens, size_t *rlen)
-{
-    if (conn_sendargv(C, argc, argv, lens) < 0)
-        return NULL;
-    return conn_reply(C, 10000, rlen);
-}
-
 /* The parsed reply of a command line (NULL when none came). */
 static struct rv *call_rv(const char *line)
 {
     size_t rlen = 0;
-    char *raw = call_line_on(C, line, &rlen);
+    char *raw = conn_call_line(C, line, CALL_PCT, &rlen);
     struct rv *v = raw ? rv_parse(raw, rlen) : NULL;
     zfree(raw);
     return v;
@@ -111,7 +97,7 @@ static long long get_fnv(const char *key, unsigned long long *h)
     const char *argv[] = { "GET", key };
     size_t lens[] = { 3, strlen(key) };
     size_t rlen = 0;
-    char *raw = callv(2, argv, lens, &rlen);
+    char *raw = conn_call_argv(C, 2, argv, lens, &rlen, 10000);
     struct rv *v = raw ? rv_parse(raw, rlen) : NULL;
     long long n = -1;
     if (v && v->type == '$') {
@@ -710,7 +696,7 @@ static void test_dense_import(void)
         const char *argv[] = { "SET", d->key, (const char *)v };
         size_t lens[] = { 3, strlen(d->key), HLL_DENSE_LEN };
         size_t rlen = 0;
-        char *r = callv(3, argv, lens, &rlen);
+        char *r = conn_call_argv(C, 3, argv, lens, &rlen, 10000);
         tap_ok(bytes_are(r, rlen, OK, strlen(OK)), "dense import: SET %s (12304 bytes)", d->key);
         snprintf(line, sizeof line, "PFDEBUG ENCODING %s", d->key);
         tap_ok(line_reply_is(C, line, "+dense\r\n"), "dense import: %s", line);
@@ -966,18 +952,18 @@ static void run_watch_cases(int port)
     for (const struct watch_case *w = watch_cases; w->cmd; w++) {
         const char *const *setup = watch_states[w->state].setup;
         for (int i = 0; i < 3 && setup[i]; i++)
-            zfree(call_line_on(a, setup[i], NULL));
+            zfree(conn_call_line(a, setup[i], CALL_PCT, NULL));
         int ok = line_reply_is(a, "WATCH w:k", OK);
         if (w->reply)
             ok &= line_reply_is(b, w->cmd, w->reply);
         else
-            zfree(call_line_on(b, w->cmd, NULL));
+            zfree(conn_call_line(b, w->cmd, CALL_PCT, NULL));
         ok &= line_reply_is(a, "MULTI", OK);
         ok &= line_reply_is(a, "SET w:x 1", QUEUED);
         if (w->exec)
             ok &= line_reply_is(a, "EXEC", w->exec);
         else
-            zfree(call_line_on(a, "EXEC", NULL));
+            zfree(conn_call_line(a, "EXEC", CALL_PCT, NULL));
         ok &= line_reply_is(a, w->after_cmd, w->after);
         tap_ok(ok, "watch: on %s, B's %s %s the WATCH", watch_states[w->state].name, w->cmd,
                !w->exec ? "may abort" : strcmp(w->exec, EXEC_OK) == 0 ? "keeps" : "aborts");

@@ -38,15 +38,6 @@ static void run_steps(const char *section, const struct step *steps)
         tap_ok(reply_is(call_line(C, s->cmd), s->expect), "%s: %s", section, s->cmd);
 }
 
-/* Sends argv with explicit lengths, returns the raw reply. */
-static char *callv(int argc, const char *const *argv, const size_t *lens, size_t *rlen,
-                   int timeout_ms)
-{
-    if (conn_sendargv(C, argc, argv, lens) < 0)
-        return NULL;
-    return conn_reply(C, timeout_ms, rlen);
-}
-
 /* 1 when raw is the bulk reply of exactly (p, n). */
 static int is_bulk(const char *raw, size_t rlen, const char *p, size_t n)
 {
@@ -528,32 +519,32 @@ static void test_binary(void)
     size_t rl;
     const char *set[] = { "SET", key, val };
     size_t setl[] = { 3, kl, vl };
-    tap_ok(reply_is(callv(3, set, setl, NULL, 5000), OK), "binary: SET key/value with NUL CR LF");
+    tap_ok(reply_is(conn_call_argv(C, 3, set, setl, NULL, 5000), OK), "binary: SET key/value with NUL CR LF");
     const char *get[] = { "GET", key };
     size_t getl[] = { 3, kl };
-    char *r = callv(2, get, getl, &rl, 5000);
+    char *r = conn_call_argv(C, 2, get, getl, &rl, 5000);
     tap_ok(is_bulk(r, rl, val, vl), "binary: GET returns the exact bytes");
     zfree(r);
     const char *get2[] = { "GET", "b:" };
     size_t get2l[] = { 3, 2 };
-    tap_ok(reply_is(callv(2, get2, get2l, NULL, 5000), NIL), "binary: the key's prefix before NUL is another key");
+    tap_ok(reply_is(conn_call_argv(C, 2, get2, get2l, NULL, 5000), NIL), "binary: the key's prefix before NUL is another key");
     const char *app[] = { "APPEND", key, "\r\n\0" };
     size_t appl[] = { 6, kl, 3 };
     char expect[32];
     snprintf(expect, sizeof expect, ":%zu\r\n", vl + 3);
-    tap_ok(reply_is(callv(3, app, appl, NULL, 5000), expect), "binary: APPEND CRLF NUL");
+    tap_ok(reply_is(conn_call_argv(C, 3, app, appl, NULL, 5000), expect), "binary: APPEND CRLF NUL");
     const char *gr[] = { "GETRANGE", key, "1", "4" };
     size_t grl[] = { 8, kl, 1, 1 };
-    r = callv(4, gr, grl, &rl, 5000);
+    r = conn_call_argv(C, 4, gr, grl, &rl, 5000);
     tap_ok(is_bulk(r, rl, "\0a\r\n", 4), "binary: GETRANGE of binary bytes");
     zfree(r);
     const char *sr[] = { "SETRANGE", key, "0", "\0" };
     size_t srl[] = { 8, kl, 1, 1 };
     snprintf(expect, sizeof expect, ":%zu\r\n", vl + 3);
-    tap_ok(reply_is(callv(4, sr, srl, NULL, 5000), expect), "binary: SETRANGE with a NUL byte");
+    tap_ok(reply_is(conn_call_argv(C, 4, sr, srl, NULL, 5000), expect), "binary: SETRANGE with a NUL byte");
     const char *mg[] = { "MGET", key, "b:" };
     size_t mgl[] = { 4, kl, 2 };
-    r = callv(3, mg, mgl, &rl, 5000);
+    r = conn_call_argv(C, 3, mg, mgl, &rl, 5000);
     char full[64];
     memcpy(full, "\0\0a\r\nl\nu\re\0\r\n\0", vl + 3);
     char head[16];
@@ -565,20 +556,20 @@ static void test_binary(void)
     /* option words compare as C strings, like Redis: "nx\0junk" is NX */
     const char *opt[] = { "SET", "b:opt", "v", "nx\0junk" };
     size_t optl[] = { 3, 5, 1, 7 };
-    tap_ok(reply_is(callv(4, opt, optl, NULL, 5000), OK), "binary: option word up to its NUL (NX)");
-    tap_ok(reply_is(callv(4, opt, optl, NULL, 5000), NIL), "... and the second NX is refused");
+    tap_ok(reply_is(conn_call_argv(C, 4, opt, optl, NULL, 5000), OK), "binary: option word up to its NUL (NX)");
+    tap_ok(reply_is(conn_call_argv(C, 4, opt, optl, NULL, 5000), NIL), "... and the second NX is refused");
     const char *num[] = { "INCRBY", "b:n", "1\0" };
     size_t numl[] = { 6, 3, 2 };
-    tap_ok(reply_is(callv(3, num, numl, NULL, 5000), NOT_INT), "binary: a number with a NUL is not a number");
+    tap_ok(reply_is(conn_call_argv(C, 3, num, numl, NULL, 5000), NOT_INT), "binary: a number with a NUL is not a number");
     const char *fl[] = { "INCRBYFLOAT", "b:n", "1\0" };
     size_t fll[] = { 11, 3, 2 };
-    tap_ok(reply_is(callv(3, fl, fll, NULL, 5000), NOT_FLOAT), "binary: a float with a NUL is not a float");
+    tap_ok(reply_is(conn_call_argv(C, 3, fl, fll, NULL, 5000), NOT_FLOAT), "binary: a float with a NUL is not a float");
     const char *ek[] = { "SET", "", "" };
     size_t ekl[] = { 3, 0, 0 };
-    tap_ok(reply_is(callv(3, ek, ekl, NULL, 5000), OK), "binary: empty key and empty value");
+    tap_ok(reply_is(conn_call_argv(C, 3, ek, ekl, NULL, 5000), OK), "binary: empty key and empty value");
     const char *egk[] = { "GET", "" };
     size_t egkl[] = { 3, 0 };
-    tap_ok(reply_is(callv(2, egk, egkl, NULL, 5000), "$0\r\n\r\n"), "binary: GET of the empty key");
+    tap_ok(reply_is(conn_call_argv(C, 2, egk, egkl, NULL, 5000), "$0\r\n\r\n"), "binary: GET of the empty key");
 }
 
 /* A value of n bytes (a pattern that depends on n and i). */
@@ -595,7 +586,7 @@ static char *get_raw(const char *key, size_t klen, size_t *rl, int timeout_ms)
 {
     const char *get[] = { "GET", key };
     size_t getl[] = { 3, klen };
-    return callv(2, get, getl, rl, timeout_ms);
+    return conn_call_argv(C, 2, get, getl, rl, timeout_ms);
 }
 
 /* INFO lsm's vlog_bytes_read (-1 when absent: redis-server). */
@@ -603,7 +594,7 @@ static long long vlog_bytes_read(void)
 {
     const char *a[] = { "INFO", "lsm" };
     size_t l[] = { 4, 3 };
-    char *r = callv(2, a, l, NULL, 5000);
+    char *r = conn_call_argv(C, 2, a, l, NULL, 5000);
     char v[32];
     long long out = -1;
     if (r && info_field(r, "vlog_bytes_read", v, sizeof v) == 0)
@@ -622,7 +613,7 @@ static void check_size(size_t n)
     size_t kl = strlen(key);
     const char *set[] = { "SET", key, v };
     size_t setl[] = { 3, kl, n };
-    tap_ok(reply_is(callv(3, set, setl, NULL, 10000), OK), "size %zu: SET", n);
+    tap_ok(reply_is(conn_call_argv(C, 3, set, setl, NULL, 10000), OK), "size %zu: SET", n);
     size_t rl;
     char *r = get_raw(key, kl, &rl, 10000);
     tap_ok(is_bulk(r, rl, v, n), "size %zu: GET returns the value", n);
@@ -631,7 +622,7 @@ static void check_size(size_t n)
     size_t sll[] = { 6, kl };
     snprintf(expect, sizeof expect, ":%zu\r\n", n);
     long long read_before = vlog_bytes_read();
-    tap_ok(reply_is(callv(2, sl, sll, NULL, 5000), expect), "size %zu: STRLEN", n);
+    tap_ok(reply_is(conn_call_argv(C, 2, sl, sll, NULL, 5000), expect), "size %zu: STRLEN", n);
     if (read_before >= 0)   /* the length is in the record's head */
         tap_ok(vlog_bytes_read() == read_before, "size %zu: STRLEN reads no value bytes", n);
     /* A new expire patches the record's header: the value is neither read
@@ -640,17 +631,17 @@ static void check_size(size_t n)
     read_before = vlog_bytes_read();
     const char *ex[] = { "PEXPIRE", key, "5000000" };
     size_t exl[] = { 7, kl, 7 };
-    tap_ok(reply_is(callv(3, ex, exl, NULL, 5000), ":1\r\n"), "size %zu: PEXPIRE", n);
+    tap_ok(reply_is(conn_call_argv(C, 3, ex, exl, NULL, 5000), ":1\r\n"), "size %zu: PEXPIRE", n);
     const char *ttl[] = { "PTTL", key };
     size_t ttll[] = { 4, kl };
-    r = callv(2, ttl, ttll, NULL, 5000);
+    r = conn_call_argv(C, 2, ttl, ttll, NULL, 5000);
     tap_ok(r && r[0] == ':' && atoll(r + 1) > 4990000 && atoll(r + 1) <= 5000000,
            "size %zu: PTTL after PEXPIRE", n);
     zfree(r);
     const char *pe[] = { "PERSIST", key };
     size_t pel[] = { 7, kl };
-    tap_ok(reply_is(callv(2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST", n);
-    tap_ok(reply_is(callv(2, ttl, ttll, NULL, 5000), ":-1\r\n"), "size %zu: no TTL after PERSIST",
+    tap_ok(reply_is(conn_call_argv(C, 2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST", n);
+    tap_ok(reply_is(conn_call_argv(C, 2, ttl, ttll, NULL, 5000), ":-1\r\n"), "size %zu: no TTL after PERSIST",
            n);
     if (read_before >= 0) {
         tap_ok(vlog_bytes_read() == read_before, "size %zu: PEXPIRE, PERSIST read no value bytes",
@@ -660,10 +651,10 @@ static void check_size(size_t n)
     }
     const char *gx[] = { "GETEX", key, "EX", "100" };
     size_t gxl[] = { 5, kl, 2, 3 };
-    r = callv(4, gx, gxl, &rl, 10000);
+    r = conn_call_argv(C, 4, gx, gxl, &rl, 10000);
     tap_ok(is_bulk(r, rl, v, n), "size %zu: GETEX EX returns the value", n);
     zfree(r);
-    r = callv(2, ttl, ttll, NULL, 5000);
+    r = conn_call_argv(C, 2, ttl, ttll, NULL, 5000);
     tap_ok(r && r[0] == ':' && atoll(r + 1) > 99000 && atoll(r + 1) <= 100000,
            "size %zu: PTTL after GETEX EX", n);
     zfree(r);
@@ -673,7 +664,7 @@ static void check_size(size_t n)
     r = get_raw(key, kl, &rl, 10000);
     tap_ok(is_bulk(r, rl, v, n), "size %zu: GET after the expire changes", n);
     zfree(r);
-    tap_ok(reply_is(callv(2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST again", n);
+    tap_ok(reply_is(conn_call_argv(C, 2, pe, pel, NULL, 5000), ":1\r\n"), "size %zu: PERSIST again", n);
     /* In a transaction, later commands see the patched header. */
     /* command, then the key, then the rest of the line */
     static const char *const queued[][2] = {
@@ -693,17 +684,17 @@ static void check_size(size_t n)
     tap_ok(ok, "size %zu: PEXPIREAT, PEXPIRETIME, STRLEN, SCAN, PERSIST, PTTL in one EXEC", n);
     const char *gr[] = { "GETRANGE", key, "-3", "-1" };
     size_t grl[] = { 8, kl, 2, 2 };
-    r = callv(4, gr, grl, &rl, 5000);
+    r = conn_call_argv(C, 4, gr, grl, &rl, 5000);
     tap_ok(is_bulk(r, rl, v + n - 3, 3), "size %zu: GETRANGE of the last 3 bytes", n);
     zfree(r);
     const char *ap[] = { "APPEND", key, v + n };
     size_t apl[] = { 6, kl, 1 };
     snprintf(expect, sizeof expect, ":%zu\r\n", n + 1);
-    tap_ok(reply_is(callv(3, ap, apl, NULL, 5000), expect), "size %zu: APPEND one byte", n);
+    tap_ok(reply_is(conn_call_argv(C, 3, ap, apl, NULL, 5000), expect), "size %zu: APPEND one byte", n);
     snprintf(num, sizeof num, "%zu", n / 2);
     const char *sr[] = { "SETRANGE", key, num, "XY" };
     size_t srl[] = { 8, kl, strlen(num), 2 };
-    tap_ok(reply_is(callv(4, sr, srl, NULL, 5000), expect), "size %zu: SETRANGE in the middle", n);
+    tap_ok(reply_is(conn_call_argv(C, 4, sr, srl, NULL, 5000), expect), "size %zu: SETRANGE in the middle", n);
     v[n / 2] = 'X';
     v[n / 2 + 1] = 'Y';
     r = get_raw(key, kl, &rl, 10000);
@@ -726,7 +717,7 @@ static void test_huge(void)
     char *v = make_value(n, 3);
     const char *set[] = { "SET", "h:big", v };
     size_t setl[] = { 3, 5, n };
-    tap_ok(reply_is(callv(3, set, setl, NULL, 60000), OK), "100 MB: SET");
+    tap_ok(reply_is(conn_call_argv(C, 3, set, setl, NULL, 60000), OK), "100 MB: SET");
     size_t rl;
     char *r = get_raw("h:big", 5, &rl, 60000);
     tap_ok(is_bulk(r, rl, v, n), "100 MB: GET returns the value byte for byte");
@@ -885,7 +876,7 @@ static void test_lcs_limits(void)
     memcpy(y + 100, "common", 6);
     const char *sx[] = { "SET", "l:x", x }, *sy[] = { "SET", "l:y", y };
     size_t sl[] = { 3, 3, n };
-    tap_ok(reply_is(callv(3, sx, sl, NULL, 5000), OK) && reply_is(callv(3, sy, sl, NULL, 5000), OK),
+    tap_ok(reply_is(conn_call_argv(C, 3, sx, sl, NULL, 5000), OK) && reply_is(conn_call_argv(C, 3, sy, sl, NULL, 5000), OK),
            "lcs: two 2000-byte values");
     tap_ok(reply_is(call_line(C, "CONFIG SET proto-max-bulk-len 1mb"), OK), "lcs: a 1 MB limit");
     long long read_before = vlog_bytes_read();

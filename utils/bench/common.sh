@@ -40,6 +40,20 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# start_server name cmd...: runs cmd with --port, --bind 127.0.0.1 and
+# --dir $tmp/name on a free port (output in $tmp/name.out), adds its PID to
+# $pids (for the caller's exit trap), waits for PING and sets $port. Call
+# it in the script's own shell, not in $(...): a subshell's $pids is lost.
+start_server() {
+    name=$1
+    shift
+    port=$(free_port)
+    mkdir -p "$tmp/$name"
+    "$@" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" >"$tmp/$name.out" 2>&1 &
+    pids="$pids $!"
+    wait_ping "$port" "$!" "$name" 30
+}
+
 # wait_ping port pid name secs: until the server answers PING; exits when it
 # died (printing its output) or did not answer within secs.
 wait_ping() {

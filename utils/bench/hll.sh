@@ -43,20 +43,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-lport=$(free_port)
-mkdir -p "$tmp/lsmdb"
-"$LSMDB_SERVER" --port "$lport" --bind 127.0.0.1 --dir "$tmp/lsmdb" \
-    --appendfsync everysec >"$tmp/lsmdb.out" 2>&1 &
-lpid=$!
-pids="$lpid"
-wait_ping "$lport" "$lpid" lsmdb 30
-rport=$(free_port)
-mkdir -p "$tmp/redis"
-"$REDIS_SERVER" --port "$rport" --bind 127.0.0.1 --dir "$tmp/redis" --save '' \
-    --appendonly no >"$tmp/redis.out" 2>&1 &
-rpid=$!
-pids="$pids $rpid"
-wait_ping "$rport" "$rpid" redis 30
+start_server lsmdb "$LSMDB_SERVER" --appendfsync everysec
+lport=$port
+start_server redis "$REDIS_SERVER" --save '' --appendonly no
+rport=$port
 
 # rps port args...: requests per second of one redis-benchmark run.
 rps() {

@@ -42,18 +42,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# start name cmd...: starts a server on a free port, sets $port (not in a
-# subshell: its PID must reach $pids, which the exit trap stops).
-start() {
-    name=$1
-    shift
-    port=$(free_port)
-    mkdir -p "$tmp/$name"
-    "$@" --port "$port" --bind 127.0.0.1 --dir "$tmp/$name" >"$tmp/$name.out" 2>&1 &
-    pids="$pids $!"
-    wait_ping "$port" "$!" "$name" 30 >/dev/null
-}
-
 rps() {
     port=$1
     shift
@@ -74,11 +62,11 @@ run() {
     echo "setbit $(rps "$1" -c 10 -n $((N / 100)) SETBIT bm 4000000 1)"
 }
 
-start cached "$LSMDB_SERVER" --appendfsync everysec
+start_server cached "$LSMDB_SERVER" --appendfsync everysec
 cached=$port
-start nocache "$LSMDB_SERVER" --appendfsync everysec --value-cache-size 0
+start_server nocache "$LSMDB_SERVER" --appendfsync everysec --value-cache-size 0
 nocache=$port
-start redis "$REDIS_SERVER" --save '' --appendonly no
+start_server redis "$REDIS_SERVER" --save '' --appendonly no
 redis=$port
 
 print_header

@@ -902,6 +902,32 @@ static int listen_never_accept(int *port)
     return fd;
 }
 
+/* connected_clients of the server a connection is on, or -1. */
+static long connected_clients(int on)
+{
+    size_t rlen = 0;
+    char *info = call_on(on, "INFO clients", &rlen);
+    char v[32];
+    long n = info && info_field(info, "connected_clients", v, sizeof v) == 0 ? atol(v) : -1;
+    zfree(info);
+    return n;
+}
+
+/* A cached connection to a target is closed once it has been idle for
+ * 10 s (Redis' MIGRATE_SOCKET_CACHE_TTL): the target sees it go. */
+static void test_idle_close(void)
+{
+    tap_ok(step_ok(SRC, "SET idle:k v", OK), "idle: SET idle:k");
+    tap_ok(step_ok(SRC, "MIGRATE 127.0.0.1 {T} idle:k 0 1000 COPY REPLACE", OK),
+           "idle: MIGRATE ... COPY REPLACE to the target");
+    long before = connected_clients(DST);
+    sleep(13);
+    long after = connected_clients(DST);
+    tap_ok(before > 0 && after == before - 1,
+           "idle: the source's cached connection is closed after 10 s unused (%ld -> %ld "
+           "clients on the target)", before, after);
+}
+
 static void test_conn_errors(void)
 {
     int lport = 0;
@@ -1004,6 +1030,7 @@ int main(void)
     test_payloads("payload");
     test_expired();
     test_cache(&dst);
+    test_idle_close();
     test_conn_errors();
     test_into_redis();
 

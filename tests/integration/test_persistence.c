@@ -85,6 +85,18 @@ static void test_info(struct srv *s)
     tap_ok(info_has(c, "lsm", "level0:files="), "INFO lsm levels");
     tap_ok(info_has(c, "lsm", "block_cache_hit_rate:"), "INFO lsm cache hit rate");
     tap_ok(info_has(c, "memory", "lsm_memtables:"), "INFO memory shows the memtables");
+    /* the value cache: a separated value read a third time is a hit */
+    tap_ok(info_has(c, "memory", "lsm_value_cache_capacity:67108864\r\n"),
+           "INFO memory shows the value cache (value-cache-size 64mb)");
+    static char big[3000];
+    memset(big, 'v', sizeof big - 1);
+    zfree(conn_call(c, "SET", "vc:big", big, NULL));
+    long long hits0 = conn_info_ll(c, "lsm", "value_cache_hits");
+    for (int i = 0; i < 3; i++)
+        zfree(conn_call(c, "GET", "vc:big", NULL));
+    tap_ok(conn_info_ll(c, "lsm", "value_cache_hits") == hits0 + 1,
+           "INFO lsm: the third GET of a separated value is a value-cache hit");
+    zfree(conn_call(c, "DEL", "vc:big", NULL));
     zfree(conn_call(c, "SELECT", "1", NULL));
     zfree(conn_call(c, "SET", "p", "1", NULL));
     zfree(conn_call(c, "SET", "t", "1", "PX", "150", NULL));

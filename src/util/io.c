@@ -22,6 +22,9 @@
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22        /* Linux 5.14 */
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23       /* Linux 5.14 */
+#endif
 #define MAP_AHEAD (8u << 20)         /* pages kept in the page cache ahead */
 #define MAP_CHUNK (1u << 20)         /* one populate call */
 #define MAP_BEHIND (1u << 20)        /* pages kept mapped behind the end */
@@ -447,10 +450,14 @@ static void *map_populator(void *arg)
         from = m->done;
         to = m->want - from > MAP_CHUNK ? from + MAP_CHUNK : m->want;
         pthread_mutex_unlock(&m->mu);
-        /* Clean zero pages of the allocated space (no disk read, nothing
-         * to write back): the writer's copy then costs a minor fault per
-         * page, not a page-cache allocation. Best effort. */
-        (void)madvise(m->base + from, (size_t)(to - from), MADV_POPULATE_READ);
+        /* Writable zero pages of the allocated space (no disk read): the
+         * writer's copy then costs no fault at all. They are dirty, so a
+         * sync or writeback that comes before the appends writes them as
+         * zeros (at most MAP_AHEAD per file), which a reader takes for the
+         * end of the log. POPULATE_READ left them clean but cost the
+         * writer a write fault per page: the 4 KB fill was 15% slower.
+         * Best effort. */
+        (void)madvise(m->base + from, (size_t)(to - from), MADV_POPULATE_WRITE);
         pthread_mutex_lock(&m->mu);
         m->done = to;
     }
@@ -478,8 +485,9 @@ static int pf_map(struct io_file *f, uint64_t len)
     base = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
     if (base == MAP_FAILED)
         return -errno;
-    /* Without MADV_POPULATE_READ every page would fault in the writer's
-     * copy, which costs more than write(2): stay unmapped. */
+    /* Without MADV_POPULATE_WRITE (Linux 5.14, with POPULATE_READ, which
+     * probes for it without dirtying the page) every page would fault in
+     * the writer's copy, which costs more than write(2): stay unmapped. */
     if (madvise(base, (size_t)page, MADV_POPULATE_READ) < 0 && errno == EINVAL) {
         munmap(base, (size_t)len);
         return -EOPNOTSUPP;

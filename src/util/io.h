@@ -112,7 +112,8 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
  * lands in allocated space inside the mapping is a copy into it: no
  * system call, and no page-cache allocation on the caller's thread (a
  * thread of the file, "lsm-map", keeps up to 8 MiB ahead of the appends
- * in the page cache, as clean zero pages, and drops the page-table entries
+ * in the page cache, as writable zero pages (dirty: a sync before the
+ * appends reach them writes them as zeros), and drops the page-table entries
  * of the mapping 1 MiB behind them, never past the mapping's end). Other
  * appends are written (pwrite). Nothing is buffered any more: every appended byte is in the
  * OS when io_file_append returns, so io_file_flush has nothing to do, and

@@ -8,7 +8,9 @@
 # each thread used during BENCH, in microseconds per request, summed by
 # thread name (the loop thread is "loop"; pool threads are summed into
 # "pool"), and redis-benchmark's own. A thread started during BENCH is
-# counted from its start. At the end, the mean of each figure per binary.
+# counted from its start; threads that ended during BENCH (a mapped log's
+# populator, "lsm-map", ends with its file) show only in "exited", and
+# "server" is the whole process. At the end, the mean of each figure per binary.
 # Alternating the binaries round by round keeps the machine's drift out of
 # the comparison (these machines are shared and noisy).
 #
@@ -59,6 +61,9 @@ snap() {
                 if (a[1] == main) name = "loop"; else if (name ~ /^lsm-bg/) name = "pool";
                 print a[1], name, f[11] + f[12]}'
     done
+    # The whole process, threads that have exited included (the mapped
+    # logs' populator threads end with their file, every vlog-file-size).
+    sed 's/^.*) [A-Za-z] //' /proc/"$1"/stat | awk '{print "process", "process", $11 + $12}'
 }
 
 hz=$(getconf CLK_TCK)
@@ -88,11 +93,15 @@ while [ $r -lt "$ROUNDS" ]; do
         rps=$(tail -1 "$tmp/out" | cut -d, -f2 | tr -d '"')
         line=$(awk -v n="$n" -v hz="$hz" -v c="$(cat "$tmp/time")" '
             NR == FNR {t0[$1] = $3; next}
-            {d = $3 - ($1 in t0 ? t0[$1] : 0); cpu[$2] += d}
+            {d = $3 - ($1 in t0 ? t0[$1] : 0); cpu[$2] += d; if ($2 != "process") live += d}
             END {
                 split(c, u, " ");
                 out = "";
-                for (k in cpu) if (cpu[k] > 0) out = out sprintf(" %s=%.2f", k, cpu[k] * 1e6 / hz / n);
+                # exited: CPU of threads that ended during BENCH.
+                cpu["exited"] = cpu["process"] - live;
+                for (k in cpu) if (cpu[k] > 0 && k != "process")
+                    out = out sprintf(" %s=%.2f", k, cpu[k] * 1e6 / hz / n);
+                out = out sprintf(" server=%.2f", cpu["process"] * 1e6 / hz / n);
                 printf "%s client=%.2f", out, (u[1] + u[2]) * 1e6 / n
             }' "$tmp/s0" "$tmp/s1")
         echo "bin$b $rps |$line"

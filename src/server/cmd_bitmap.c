@@ -618,6 +618,7 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
     /* Every result first: a write the engine refuses then replies only
      * its error. */
     int changed = 0;        /* a field took another value */
+    int applied = 0;        /* a SET or INCRBY was not failed by OVERFLOW FAIL */
     for (int i = 0; i < nops; i++) {
         struct bf_op *op = &ops[i];
         if (op->code == BF_GET) {
@@ -642,15 +643,19 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
         }
         op->res = op->code == BF_INCRBY ? nv : old;
         field_put(s.p, op->off, op->bits, nv);
+        applied = 1;
         if (nv != old)
             changed = 1;
     }
     /* A created or grown key is written even if no field changes, as in
-     * Redis; one that was only created is written without telling a WATCH
-     * of it (Redis adds the key without signalling it). */
+     * Redis. Redis signals the write (a WATCH of the key aborts) when a
+     * field changed, or when the key was created or grown and some SET or
+     * INCRBY was applied, even one that wrote the zeros already there; a
+     * key created or grown only for operations that OVERFLOW FAIL refused
+     * is written without telling a WATCH of it. */
     int ok = 1;
     if (writes && (changed || s.grown)) {
-        int quiet = ks_quiet(!changed && !s.existed);
+        int quiet = ks_quiet(!changed && !applied);
         ok = bitstr_store(c, &s);
         ks_quiet(quiet);
     }

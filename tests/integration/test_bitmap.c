@@ -742,12 +742,17 @@ static const struct watch_case bitfield_watch_cases[] = {
     { "SET w:k %ff", "BITFIELD w:k OVERFLOW SAT INCRBY u8 0 1", "*1\r\n:255\r\n", EXEC_OK, "$1\r\n%ff\r\n" },
     { "DEL w:k", "BITFIELD w:k GET u8 0", "*1\r\n:0\r\n", EXEC_OK, NIL },
     { "SET w:k ab", "BITFIELD_RO w:k GET u8 0", "*1\r\n:97\r\n", EXEC_OK, "$2\r\nab\r\n" },
-    /* Redis 7.0 creates a missing key for a BITFIELD write that OVERFLOW
-     * FAIL then refuses, without aborting a WATCH of it; a field written
-     * into a created key does abort it */
+    /* Redis 7.0 creates (or grows) the key for a BITFIELD write that
+     * OVERFLOW FAIL then refuses, without aborting a WATCH of it; a field
+     * written into a created or grown key does abort it, even when it
+     * writes the zeros already there */
     { "DEL w:k", "BITFIELD w:k OVERFLOW FAIL INCRBY u8 0 300", "*1\r\n$-1\r\n", EXEC_OK,
       "$1\r\n%00\r\n" },
-    { "DEL w:k", "BITFIELD w:k SET u8 8 0", "*1\r\n:0\r\n", EXEC_OK, "$2\r\n%00%00\r\n" },
+    { "SET w:k ab", "BITFIELD w:k OVERFLOW FAIL INCRBY u8 16 300", "*1\r\n$-1\r\n", EXEC_OK,
+      "$3\r\nab%00\r\n" },
+    { "DEL w:k", "BITFIELD w:k SET u8 8 0", "*1\r\n:0\r\n", EXEC_ABORT, "$2\r\n%00%00\r\n" },
+    { "DEL w:k", "BITFIELD w:k SET u7 71 256", "*1\r\n:0\r\n", EXEC_ABORT,
+      "$10\r\n%00%00%00%00%00%00%00%00%00%00\r\n" },
     { "DEL w:k", "BITFIELD w:k SET u8 8 1", "*1\r\n:0\r\n", EXEC_ABORT, "$2\r\n%00%01\r\n" },
     { NULL, NULL, NULL, NULL, NULL },
 };

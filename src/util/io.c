@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -261,6 +263,67 @@ static void map_advance(struct pf_map *m, uint64_t end)
     pthread_mutex_unlock(&m->mu);
 }
 
+/* ---- a device error under a mapped copy ----
+ * A copy into a page that is not in the page cache any more reads it back
+ * first; when that read fails, or the file was cut under the mapping, the
+ * kernel raises SIGBUS on the copying thread. The handler turns a SIGBUS
+ * inside map_copy's destination into a jump back to map_copy, which
+ * returns -EIO as write(2) would; any other SIGBUS goes to the handler
+ * that was there before (by default it kills the process). */
+static __thread sigjmp_buf *copy_jump;
+static __thread char *copy_lo, *copy_hi;
+static struct sigaction sigbus_prev;
+static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+    char *addr = si->si_addr;
+    if (copy_jump && addr >= copy_lo && addr < copy_hi)
+        siglongjmp(*copy_jump, 1);
+    if (sigbus_prev.sa_flags & SA_SIGINFO) {
+        sigbus_prev.sa_sigaction(sig, si, uctx);
+        return;
+    }
+    if (sigbus_prev.sa_handler != SIG_DFL && sigbus_prev.sa_handler != SIG_IGN) {
+        sigbus_prev.sa_handler(sig);
+        return;
+    }
+    /* The fault repeats on return, now with the default action. */
+    sigaction(SIGBUS, &sigbus_prev, NULL);
+}
+
+static void sigbus_install(void)
+{
+    struct sigaction act;
+    memset(&act, 0, sizeof(act));
+    sigemptyset(&act.sa_mask);
+    /* SA_NODEFER: the jump leaves the handler without sigreturn, so SIGBUS
+     * must not stay blocked on the thread. */
+    act.sa_flags = SA_SIGINFO | SA_NODEFER;
+    act.sa_sigaction = on_sigbus;
+    sigaction(SIGBUS, &act, &sigbus_prev);
+}
+
+/* memcpy into a mapping: 0, or -EIO when the kernel could not give the
+ * destination's pages (the copy may have written part of them). */
+static int map_copy(char *dst, const char *src, size_t n)
+{
+    sigjmp_buf jump;
+    if (sigsetjmp(jump, 0)) {           /* 0: no signal mask, no syscall */
+        copy_jump = NULL;
+        return -EIO;
+    }
+    copy_lo = dst;
+    copy_hi = dst + n;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    copy_jump = &jump;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    memcpy(dst, src, n);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    copy_jump = NULL;
+    return 0;
+}
+
 /* Hands [p, p+n) to the OS at the end of the file: a copy into the
  * mapping when the file holds allocated space there, else pwrite. */
 static int pf_put(struct posix_file *pf, const char *p, size_t n, size_t *done)
@@ -268,7 +331,10 @@ static int pf_put(struct posix_file *pf, const char *p, size_t n, size_t *done)
     struct pf_map *m = pf->map;
     int rc;
     if (m && pf->flushed + n <= m->alloc && pf->flushed + n <= m->len) {
-        memcpy(m->base + pf->flushed, p, n);
+        if ((rc = map_copy(m->base + pf->flushed, p, n)) < 0) {
+            *done = 0;
+            return rc;
+        }
         *done = n;
         pf->flushed += n;
         map_advance(m, pf->flushed);
@@ -485,6 +551,7 @@ static int pf_map(struct io_file *f, uint64_t len)
     base = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, pf->fd, 0);
     if (base == MAP_FAILED)
         return -errno;
+    pthread_once(&sigbus_once, sigbus_install);
     /* Without MADV_POPULATE_WRITE (Linux 5.14, with POPULATE_READ, which
      * probes for it without dirtying the page) every page would fault in
      * the writer's copy, which costs more than write(2): stay unmapped. */

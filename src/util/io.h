@@ -125,7 +125,11 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
  * closing does not, as a truncate that frees blocks can wait for the
  * device). Readers of such a log must take zeros for its end.
  * A copy into a page that memory pressure evicted reads it back first; a
- * read error of the device then raises SIGBUS (write(2) would return EIO).
+ * read error of the device then fails the append with -EIO, as write(2)
+ * would (io_file_map installs a SIGBUS handler for that, once per
+ * process; a SIGBUS anywhere else goes to the handler that was there
+ * before, by default killing the process). The failed append may have
+ * written part of its bytes; the file's size does not count them.
  * 0; -EINVAL (mapped already, len 0); -EBADF (read-only); -EOPNOTSUPP (the
  * kernel cannot populate pages ahead: before Linux 5.14), the file then
  * stays unmapped; or -errno of mmap. */

@@ -2,6 +2,8 @@
  * the path filter, crash dropping exactly the unsynced bytes and creations,
  * reset, and the operation counter). */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -898,6 +900,54 @@ START_TEST(ops_counter_drives_a_sweep)
 }
 END_TEST
 
+/* A copy into a mapped page the kernel cannot give (a device read error;
+ * here the file is cut under the mapping, which faults the same way)
+ * fails the append with -EIO and leaves the process alive; a SIGBUS that
+ * is not under such a copy still kills the process. */
+START_TEST(mapped_append_fault_is_eio)
+{
+    struct io_env *env = io_env_posix();
+    struct io_file *f;
+    uint64_t rng = ut_seed();
+    char x[100];
+    memset(x, 'x', sizeof x);
+
+    ck_assert_int_eq(io_open_append(env, P("b"), &f), 0);
+    int rc = io_file_map(f, 8u << 20);
+    if (rc == -EOPNOTSUPP) {             /* a kernel before 5.14 */
+        io_file_close(f);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(io_file_reserve(f, 0, 4u << 20), 0);
+    map_append(f, 0, 10000, &rng);
+    ck_assert_int_eq(truncate(P("b"), 0), 0);
+    ck_assert_int_eq(io_file_append(f, x, sizeof x), -EIO);
+    ck_assert_int_eq(io_file_append(f, x, sizeof x), -EIO);   /* again, not a crash */
+    ck_assert_int_eq(io_file_size(f), 10000);                 /* not counted */
+    io_file_close(f);
+
+    /* The handler is installed now; a fault outside a mapped append must
+     * still end the process with SIGBUS. */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(P("c"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || ftruncate(fd, 4096) != 0)
+            _exit(2);
+        volatile char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED || ftruncate(fd, 0) != 0)
+            _exit(2);
+        m[0] = 1;
+        _exit(0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+                  "a SIGBUS outside a mapped append: status %d", status);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("io");
@@ -909,6 +959,7 @@ int main(void)
     tcase_add_test(tc, mapped_appends);
     tcase_add_test(tc, mapped_appends_past_the_mapping_leave_neighbours_alone);
     tcase_add_test(tc, mapped_appends_survive_process_death);
+    tcase_add_test(tc, mapped_append_fault_is_eio);
     tcase_add_test(tc, data_end_finds_the_last_nonzero_byte);
     tcase_add_test(tc, pread_short_only_at_eof);
     tcase_add_test(tc, append_existing_continues_and_append_truncates);

@@ -278,7 +278,8 @@ static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
 static void on_sigbus(int sig, siginfo_t *si, void *uctx)
 {
     char *addr = si->si_addr;
-    if (copy_jump && addr >= copy_lo && addr < copy_hi)
+    /* si_code > 0: raised by the kernel for a fault, not sent by kill. */
+    if (copy_jump && si->si_code > 0 && addr >= copy_lo && addr < copy_hi)
         siglongjmp(*copy_jump, 1);
     if (sigbus_prev.sa_flags & SA_SIGINFO) {
         sigbus_prev.sa_sigaction(sig, si, uctx);
@@ -288,8 +289,9 @@ static void on_sigbus(int sig, siginfo_t *si, void *uctx)
         sigbus_prev.sa_handler(sig);
         return;
     }
-    /* The fault repeats on return, now with the default action. */
+    /* The default action, for a fault or a SIGBUS sent by kill. */
     sigaction(SIGBUS, &sigbus_prev, NULL);
+    raise(sig);
 }
 
 static void sigbus_install(void)

@@ -23,7 +23,8 @@
  *     cut under the running server, so the next separated value's copy
  *     into its mapping faults (as a read error of an evicted page would).
  *     The write gets an error reply, the server keeps running and serving
- *     reads, and INFO persistence shows the I/O error.
+ *     reads, INFO persistence shows the I/O error, and once the engine
+ *     resumes (on a new segment) writes succeed again.
  * SEED= fixes the generated values. */
 #include <dirent.h>
 #include <errno.h>

@@ -457,6 +457,28 @@ int srv_start_args(struct srv *s, const char *const *args)
     return srv_start(s, &o);
 }
 
+/* TAP's endings, as tests/tap.h prints them (a header for one test's
+ * translation unit, so not included here). */
+static void tap_end(const char *line, int status)
+{
+    printf("%s\n", line);
+    fflush(stdout);
+    exit(status);
+}
+
+const char *srv_start_pair(struct srv *ls, struct srv *rs)
+{
+    const char *redis = redis_binary();
+    if (!redis)
+        tap_end("1..0 # SKIP redis-server is not installed", 0);
+    if (srv_start(ls, NULL) != 0)
+        tap_end("Bail out! lsmdb-server did not start", 1);
+    struct srv_opts ro = { .bin = redis };
+    if (srv_start(rs, &ro) != 0)
+        tap_end("Bail out! redis-server did not start", 1);
+    return redis;
+}
+
 int srv_wait_exit(struct srv *s, int timeout_ms)
 {
     if (s->pid <= 0)

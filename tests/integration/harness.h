@@ -73,6 +73,11 @@ int loopback_socket(int *port);
 int srv_start(struct srv *s, const struct srv_opts *o);
 /* srv_start with only extra args (NULL-terminated list, may be NULL). */
 int srv_start_args(struct srv *s, const char *const *args);
+/* For a differential test: skips the whole test (TAP skip_all) when there
+ * is no redis-server (redis_binary()), else starts lsmdb-server in ls and
+ * redis-server in rs, bailing out when either does not start. Returns the
+ * redis-server binary. */
+const char *srv_start_pair(struct srv *ls, struct srv *rs);
 /* Waits up to timeout_ms for the process to exit by itself; returns its wait
  * status, or -1 on timeout (the process keeps running). */
 int srv_wait_exit(struct srv *s, int timeout_ms);

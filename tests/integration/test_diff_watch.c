@@ -100,16 +100,8 @@ int main(void)
 {
     static const char *const what[4] = { "B's reply", "EXEC", "GET w", "PTTL w" };
     harness_init(300);
-    const char *redis = redis_binary();
-    if (!redis)
-        tap_skip_all("redis-server is not installed");
-
     struct srv ls, rs;
-    if (srv_start(&ls, NULL) != 0)
-        tap_bail("lsmdb-server did not start");
-    struct srv_opts ro = { .bin = redis };
-    if (srv_start(&rs, &ro) != 0)
-        tap_bail("redis-server did not start");
+    srv_start_pair(&ls, &rs);
     struct conn *la = conn_tcp(ls.port), *lb = conn_tcp(ls.port);
     struct conn *ra = conn_tcp(rs.port), *rb = conn_tcp(rs.port);
     if (!la || !lb || !ra || !rb)

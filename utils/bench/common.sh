@@ -40,6 +40,29 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# bench_tmp name: a new temp dir in $tmp (under BENCH_DIR or TMPDIR) for
+# servers started with start_server; an exit trap stops them (by PID) and
+# removes the dir.
+bench_tmp() {
+    tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-$1-XXXXXX")
+    pids=""
+    trap bench_cleanup EXIT INT TERM
+}
+bench_cleanup() {
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || stop_pids 50 $pids
+    rm -rf "$tmp"
+}
+
+# rps port args...: requests per second of one redis-benchmark run (args
+# are redis-benchmark's, after -p port).
+rps() {
+    rps_port=$1
+    shift
+    redis-benchmark -p "$rps_port" "$@" 2>/dev/null | tr '\r' '\n' |
+        sed -n 's/.*throughput summary: \([0-9.]*\) requests per second.*/\1/p' | tail -1
+}
+
 # start_server name cmd...: runs cmd with --port, --bind 127.0.0.1 and
 # --dir $tmp/name on a free port (output in $tmp/name.out), adds its PID to
 # $pids (for the caller's exit trap), waits for PING and sets $port. Call

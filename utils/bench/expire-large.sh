@@ -32,14 +32,7 @@ find_lsmdb_server
 need_tools
 need_redis_server
 
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-expire-XXXXXX")
-pids=""
-cleanup() {
-    # shellcheck disable=SC2086
-    [ -z "$pids" ] || stop_pids 50 $pids
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+bench_tmp expire
 
 start_server lsmdb "$LSMDB_SERVER" --appendfsync everysec
 lport=$port
@@ -50,11 +43,10 @@ vlog_bytes() {
     redis-cli -p "$lport" INFO lsm | tr -d '\r' | sed -n 's/^vlog_bytes://p'
 }
 
-# rps port key: calls per second of ROUNDS PEXPIREATs of key, one client.
-rps() {
-    redis-benchmark -p "$1" -c 1 -n "$ROUNDS" -r 1000000000 -q \
-        PEXPIREAT "$2" 9__rand_int__ 2>/dev/null | tr '\r' '\n' |
-        sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1
+# pexpire_rps port key: calls per second of ROUNDS PEXPIREATs of key, one
+# client.
+pexpire_rps() {
+    rps "$1" -c 1 -n "$ROUNDS" -r 1000000000 PEXPIREAT "$2" 9__rand_int__
 }
 
 print_header
@@ -66,9 +58,9 @@ for size in $SIZES; do
         redis-cli -p "$port" -x SET "big:$size" <"$tmp/value" >/dev/null
     done
     before=$(vlog_bytes)
-    l=$(rps "$lport" "big:$size")
+    l=$(pexpire_rps "$lport" "big:$size")
     after=$(vlog_bytes)
-    r=$(rps "$rport" "big:$size")
+    r=$(pexpire_rps "$rport" "big:$size")
     printf '%-10s %12s %12s %12s %12s %16s\n' "$size" "$l" \
         "$(awk -v x="$l" 'BEGIN {if (x > 0) printf "%.3f", 1000 / x; else print "n/a"}')" "$r" \
         "$(awk -v x="$r" 'BEGIN {if (x > 0) printf "%.3f", 1000 / x; else print "n/a"}')" \

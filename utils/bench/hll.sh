@@ -34,37 +34,22 @@ find_lsmdb_server
 need_tools
 need_redis_server
 
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-hll-XXXXXX")
-pids=""
-cleanup() {
-    # shellcheck disable=SC2086
-    [ -z "$pids" ] || stop_pids 50 $pids
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+bench_tmp hll
 
 start_server lsmdb "$LSMDB_SERVER" --appendfsync everysec
 lport=$port
 start_server redis "$REDIS_SERVER" --save '' --appendonly no
 rport=$port
 
-# rps port args...: requests per second of one redis-benchmark run.
-rps() {
-    port=$1
-    shift
-    redis-benchmark -p "$port" -c 50 "$@" 2>/dev/null | tr '\r' '\n' |
-        sed -n 's/.*throughput summary: \([0-9.]*\) requests per second.*/\1/p' | tail -1
-}
-
 # run port: the five figures of one round, space separated.
 run() {
     redis-cli -p "$1" FLUSHALL >/dev/null
     printf '%s %s %s %s %s\n' \
-        "$(rps "$1" -n "$N" -r 100000000 PFADD hll __rand_int__)" \
-        "$(rps "$1" -n "$N" -r 100000 PFADD hll:__rand_int__ a b c)" \
-        "$(rps "$1" -n "$N" PFCOUNT hll)" \
-        "$(rps "$1" -n $((N / 3)) -r 100000 PFCOUNT hll hll:__rand_int__)" \
-        "$(rps "$1" -n $((N * 3)) -P 16 -r 100000000 PFADD hll2 __rand_int__)"
+        "$(rps "$1" -c 50 -n "$N" -r 100000000 PFADD hll __rand_int__)" \
+        "$(rps "$1" -c 50 -n "$N" -r 100000 PFADD hll:__rand_int__ a b c)" \
+        "$(rps "$1" -c 50 -n "$N" PFCOUNT hll)" \
+        "$(rps "$1" -c 50 -n $((N / 3)) -r 100000 PFCOUNT hll hll:__rand_int__)" \
+        "$(rps "$1" -c 50 -n $((N * 3)) -P 16 -r 100000000 PFADD hll2 __rand_int__)"
 }
 
 print_header

@@ -33,21 +33,8 @@ find_lsmdb_server
 need_tools
 need_redis_server
 
-tmp=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/lsmdb-vcache-XXXXXX")
-pids=""
-cleanup() {
-    # shellcheck disable=SC2086
-    [ -z "$pids" ] || stop_pids 50 $pids
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+bench_tmp vcache
 
-rps() {
-    port=$1
-    shift
-    redis-benchmark -p "$port" "$@" 2>/dev/null | tr '\r' '\n' |
-        sed -n 's/.*throughput summary: \([0-9.]*\) requests per second.*/\1/p' | tail -1
-}
 
 # run port: the figures of one server, one per line as "test rps".
 run() {

@@ -2830,6 +2830,18 @@ static void info_line(struct buf *b, const char *fmt, ...)
     buf_append(b, "\r\n", 2);
 }
 
+/* name_capacity, name_usage, name_hits, name_misses and name_hit_rate. */
+static void info_cache(struct buf *b, const char *name, uint64_t capacity, uint64_t usage,
+                       uint64_t hits, uint64_t misses)
+{
+    info_line(b, "%s_capacity:%" PRIu64, name, capacity);
+    info_line(b, "%s_usage:%" PRIu64, name, usage);
+    info_line(b, "%s_hits:%" PRIu64, name, hits);
+    info_line(b, "%s_misses:%" PRIu64, name, misses);
+    info_line(b, "%s_hit_rate:%.4f", name,
+              hits + misses ? (double)hits / (double)(hits + misses) : 0.0);
+}
+
 static const char *const fsync_names[] = { "no", "everysec", "always" };
 
 static void info_persistence(struct buf *b)
@@ -2887,7 +2899,6 @@ static void info_lsm(struct buf *b)
     /* Everything written for the user's bytes, the value log included. */
     uint64_t written = s.wal_bytes_written + s.flush_bytes_written +
                        s.compaction_bytes_written + s.vlog_bytes_written;
-    uint64_t lookups = s.block_cache_hits + s.block_cache_misses;
     info_line(b, "memtable_bytes:%" PRIu64, s.memtable_bytes);
     info_line(b, "immutable_memtables:%d", s.immutable_memtables);
     info_line(b, "wal_files:%" PRIu64, s.wal_files);
@@ -2926,19 +2937,10 @@ static void info_lsm(struct buf *b)
     uint64_t live = deepest + s.vlog_live_bytes;
     info_line(b, "space_amplification:%.2f",
               live ? (double)(s.live_sst_bytes + s.vlog_bytes) / (double)live : 0.0);
-    info_line(b, "block_cache_capacity:%" PRIu64, s.block_cache_capacity);
-    info_line(b, "block_cache_usage:%" PRIu64, s.block_cache_usage);
-    info_line(b, "block_cache_hits:%" PRIu64, s.block_cache_hits);
-    info_line(b, "block_cache_misses:%" PRIu64, s.block_cache_misses);
-    info_line(b, "block_cache_hit_rate:%.4f",
-              lookups ? (double)s.block_cache_hits / (double)lookups : 0.0);
-    uint64_t vlookups = s.value_cache_hits + s.value_cache_misses;
-    info_line(b, "value_cache_capacity:%" PRIu64, s.value_cache_capacity);
-    info_line(b, "value_cache_usage:%" PRIu64, s.value_cache_usage);
-    info_line(b, "value_cache_hits:%" PRIu64, s.value_cache_hits);
-    info_line(b, "value_cache_misses:%" PRIu64, s.value_cache_misses);
-    info_line(b, "value_cache_hit_rate:%.4f",
-              vlookups ? (double)s.value_cache_hits / (double)vlookups : 0.0);
+    info_cache(b, "block_cache", s.block_cache_capacity, s.block_cache_usage,
+               s.block_cache_hits, s.block_cache_misses);
+    info_cache(b, "value_cache", s.value_cache_capacity, s.value_cache_usage,
+               s.value_cache_hits, s.value_cache_misses);
     info_line(b, "bloom_useful:%" PRIu64, s.bloom_useful);
     info_line(b, "bloom_false_positive:%" PRIu64, s.bloom_false_positive);
     info_line(b, "last_sequence:%" PRIu64, s.last_sequence);

@@ -1729,6 +1729,77 @@ START_TEST(test_value_cache)
 }
 END_TEST
 
+/* A large value (64 KiB or more) that replaces one read lately (the cache
+ * holds it, or the doorkeeper saw its first read) is cached at its new
+ * place by the write: a read-modify-write's next read hits, and the old
+ * place's entry is dropped. A blind rewrite and a smaller value are not
+ * cached by the write; with no cache nothing is. */
+START_TEST(test_value_cache_rewrite)
+{
+    struct lsm_options o;
+    struct lsm_db *db;
+    static char v[100000], bmv[100000], small[2000];
+    opts(&o);
+    o.vlog_file_size = 1 << 20;
+    o.vlog_gc_ratio = 2.0;
+    o.value_cache_size = _i ? 0 : 8 << 20;
+    db = open_db(&o);
+    memset(v, 'a', sizeof v);
+    ck_assert_int_eq(lsm_put(db, NULL, "bm", 2, v, sizeof v), 0);
+    expect_value(db, NULL, "bm", v, sizeof v);          /* miss: first read */
+    struct lsm_stats st = stats(db);
+    uint64_t hits = st.value_cache_hits, misses = st.value_cache_misses;
+    uint64_t reads = st.vlog_bytes_read;
+    for (int r = 0; r < 3; r++) {                       /* read, modify, write */
+        v[1000 * r + 7] = (char)('b' + r);
+        ck_assert_int_eq(lsm_put(db, NULL, "bm", 2, v, sizeof v), 0);
+        expect_value(db, NULL, "bm", v, sizeof v);
+    }
+    memcpy(bmv, v, sizeof v);
+    st = stats(db);
+    if (_i == 0) {
+        EXPECT(st.value_cache_misses == misses && st.vlog_bytes_read == reads,
+               "rewritten value read from the log: misses %" PRIu64 " -> %" PRIu64
+               ", bytes read %" PRIu64 " -> %" PRIu64, misses, st.value_cache_misses, reads,
+               st.vlog_bytes_read);
+        EXPECT(st.value_cache_hits >= hits + 3, "hits %" PRIu64 " -> %" PRIu64, hits,
+               st.value_cache_hits);
+        EXPECT(st.value_cache_usage < 2 * sizeof v,
+               "the replaced entries stay cached: usage %" PRIu64, st.value_cache_usage);
+    } else {
+        EXPECT(st.value_cache_hits == 0 && st.value_cache_usage == 0, "a cache of size 0 was used");
+    }
+
+    /* Written twice, never read: the second write is not cached. */
+    ck_assert_int_eq(lsm_put(db, NULL, "cold", 4, v, sizeof v), 0);
+    v[5] = 'c';
+    ck_assert_int_eq(lsm_put(db, NULL, "cold", 4, v, sizeof v), 0);
+    misses = stats(db).value_cache_misses;
+    expect_value(db, NULL, "cold", v, sizeof v);
+    if (_i == 0)
+        EXPECT(stats(db).value_cache_misses == misses + 1, "a blind rewrite was cached");
+
+    /* A value under 64 KiB: left to the doorkeeper. */
+    memset(small, 's', sizeof small);
+    ck_assert_int_eq(lsm_put(db, NULL, "s", 1, small, sizeof small), 0);
+    expect_value(db, NULL, "s", small, sizeof small);
+    small[9] = 't';
+    ck_assert_int_eq(lsm_put(db, NULL, "s", 1, small, sizeof small), 0);
+    misses = stats(db).value_cache_misses;
+    expect_value(db, NULL, "s", small, sizeof small);
+    if (_i == 0)
+        EXPECT(stats(db).value_cache_misses == misses + 1, "a small rewrite was cached");
+
+    /* After a reopen (an empty cache) the log holds the same values. */
+    ck_assert_int_eq(lsm_close(db), 0);
+    db = open_db(&o);
+    expect_value(db, NULL, "bm", bmv, sizeof bmv);
+    expect_value(db, NULL, "cold", v, sizeof v);
+    expect_value(db, NULL, "s", small, sizeof small);
+    lsm_close(db);
+}
+END_TEST
+
 /* lsm_get_lent: a cached separated value is lent (no copy, the same bytes
  * on every call) while its pointer's prefix matches the cached bytes; a
  * patched prefix, an inline value, an absent key or no cache fall back to
@@ -1821,6 +1892,7 @@ static Suite *vlog_gc_suite(void)
     tcase_add_test(tc, test_patch_gc);
     tcase_add_loop_test(tc, test_value_cache, 0, 2);
     tcase_add_loop_test(tc, test_value_cache_lends, 0, 2);
+    tcase_add_loop_test(tc, test_value_cache_rewrite, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -649,9 +649,9 @@ static int seal(struct vlog *vl, uint64_t *number, uint64_t *size)
     rc = vl->dirty ? writer_op(vl, 1) : writer_op(vl, 0);
     if (rc != 0)
         return rc;
-    release_reserve(vl);
-    io_file_close(vl->wf);
+    io_file_close(vl->wf);          /* first: its populator stops */
     vl->wf = NULL;
+    release_reserve(vl);
     *number = vl->active->number;
     *size = vl->wsize;
     pthread_mutex_lock(&vl->mu);

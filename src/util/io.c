@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "util/io_internal.h"
@@ -31,9 +32,14 @@
 #define MAP_CHUNK (1u << 20)         /* one populate call */
 #define MAP_BEHIND (1u << 20)        /* pages kept mapped behind the end */
 
-/* A mapped file's shared mapping (io_file_map) and its populator thread. */
+/* A mapped file's shared mapping (io_file_map) and its populator thread.
+ * The populator writes zeros (pwrite) over the allocated space ahead of
+ * the appends and then maps those pages; it never writes below `done`,
+ * and an append waits for it (map_claim) only when the bytes it is about
+ * to copy lie at or beyond `done`, where a pwrite of zeros may be running. */
 struct pf_map {
     char *base;
+    int fd;
     uint64_t len;        /* virtual length mapped from offset 0 */
     uint64_t alloc;      /* [0, alloc) is in the file and allocated */
     uint64_t asked;      /* populate target last given to the thread */
@@ -42,7 +48,10 @@ struct pf_map {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t want;       /* (mu) populate up to here */
-    uint64_t done;       /* (mu) populated up to here */
+    uint64_t done;       /* (mu; read atomically by the writer) zeroed by the
+                          * populator or claimed by the writer up to here */
+    uint64_t zeroing;    /* (mu) a pwrite of zeros of [done, zeroing) runs */
+    pthread_cond_t zeroed;  /* signalled when it ends */
     uint64_t unmap;      /* (mu) unmap pages up to here */
     uint64_t unmapped;   /* (mu) unmapped up to here */
     int stop;            /* (mu) */
@@ -326,12 +335,27 @@ static int map_copy(char *dst, const char *src, size_t n)
     return 0;
 }
 
+/* The appends are about to write up to end, past what the populator has
+ * zeroed: wait for a pwrite of zeros that covers any of it, and keep the
+ * populator above end from now on. */
+static void map_claim(struct pf_map *m, uint64_t end)
+{
+    pthread_mutex_lock(&m->mu);
+    while (m->zeroing != 0 && m->done < end)
+        pthread_cond_wait(&m->zeroed, &m->mu);
+    if (m->done < end)
+        __atomic_store_n(&m->done, end, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&m->mu);
+}
+
 /* Hands [p, p+n) to the OS at the end of the file: a copy into the
  * mapping when the file holds allocated space there, else pwrite. */
 static int pf_put(struct posix_file *pf, const char *p, size_t n, size_t *done)
 {
     struct pf_map *m = pf->map;
     int rc;
+    if (m && pf->flushed + n > __atomic_load_n(&m->done, __ATOMIC_ACQUIRE))
+        map_claim(m, pf->flushed + n);   /* the populator lags: not past us */
     if (m && pf->flushed + n <= m->alloc && pf->flushed + n <= m->len) {
         if ((rc = map_copy(m->base + pf->flushed, p, n)) < 0) {
             *done = 0;
@@ -489,6 +513,40 @@ static int pf_syncer(struct io_file *f, struct io_file **out)
     return 0;
 }
 
+/* Writes zeros over [from, to), never past the file's end: a pwrite there
+ * would grow a file that someone cut. Best effort: a failed write leaves
+ * those pages to the writer's faults. */
+static void zero_range(int fd, uint64_t from, uint64_t to)
+{
+    static const char zeros[64 << 10];
+    struct iovec iov[16];
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return;
+    if ((uint64_t)st.st_size < to)
+        to = (uint64_t)st.st_size;
+    for (int i = 0; i < 16; i++) {
+        iov[i].iov_base = (void *)zeros;
+        iov[i].iov_len = sizeof zeros;
+    }
+    while (from < to) {
+        uint64_t n = to - from;
+        int cnt = 0;
+        for (; cnt < 16 && n > 0; cnt++) {
+            iov[cnt].iov_len = n < sizeof zeros ? (size_t)n : sizeof zeros;
+            n -= iov[cnt].iov_len;
+        }
+        ssize_t w = pwritev(fd, iov, cnt, (off_t)from);
+        for (int i = 0; i < cnt; i++)
+            iov[i].iov_len = sizeof zeros;
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        from += (uint64_t)w;
+    }
+}
+
 static void *map_populator(void *arg)
 {
     struct pf_map *m = arg;
@@ -511,23 +569,36 @@ static void *map_populator(void *arg)
             (void)madvise(m->base + from, (size_t)(to - from), MADV_DONTNEED);
             pthread_mutex_lock(&m->mu);
             m->unmapped = to;
-            if (m->done < to)
-                m->done = to;          /* appends got there first */
+            if (m->done < to)          /* appends got there first */
+                __atomic_store_n(&m->done, to, __ATOMIC_RELEASE);
             continue;
         }
         from = m->done;
         to = m->want - from > MAP_CHUNK ? from + MAP_CHUNK : m->want;
+        m->zeroing = to;
         pthread_mutex_unlock(&m->mu);
-        /* Writable zero pages of the allocated space (no disk read): the
-         * writer's copy then costs no fault at all. They are dirty, so a
-         * sync or writeback that comes before the appends writes them as
-         * zeros (at most MAP_AHEAD per file), which a reader takes for the
-         * end of the log. POPULATE_READ left them clean but cost the
-         * writer a write fault per page: the 4 KB fill was 15% slower.
-         * Best effort. */
+        /* Zeros written over the allocated space put its pages in the page
+         * cache through the write path: mapping fallocated space directly
+         * (MADV_POPULATE_WRITE alone) zeroes it in the fault path's
+         * readahead, which cost 3-4 us per 4 KiB here against 0.9 for the
+         * pwrite and the populate together (docs/benchmarks.md). */
+        zero_range(m->fd, from, to);
+        pthread_mutex_lock(&m->mu);
+        m->zeroing = 0;
+        if (m->done < to)
+            __atomic_store_n(&m->done, to, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&m->zeroed);
+        pthread_mutex_unlock(&m->mu);
+        /* Writable pages (no disk read): the writer's copy then costs no
+         * fault at all. They are dirty, so a sync or writeback that comes
+         * before the appends writes them as zeros (at most MAP_AHEAD per
+         * file), which a reader takes for the end of the log.
+         * POPULATE_READ left them clean but cost the writer a write fault
+         * per page: the 4 KB fill was 15% slower. The writer may already
+         * be copying into them: mapping a page does not change it. Best
+         * effort. */
         (void)madvise(m->base + from, (size_t)(to - from), MADV_POPULATE_WRITE);
         pthread_mutex_lock(&m->mu);
-        m->done = to;
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
@@ -563,13 +634,17 @@ static int pf_map(struct io_file *f, uint64_t len)
     }
     m = zcalloc(sizeof(*m));
     m->base = base;
+    m->fd = pf->fd;
+    m->done = pf->flushed;          /* zeros only after what was appended */
     m->len = len;
     /* What the file holds now was written, so it is allocated. */
     m->alloc = (uint64_t)st.st_size > pf->flushed ? pf->flushed : (uint64_t)st.st_size;
     m->page = page;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->cv, NULL);
+    pthread_cond_init(&m->zeroed, NULL);
     if ((rc = pthread_create(&m->thread, NULL, map_populator, m)) != 0) {
+        pthread_cond_destroy(&m->zeroed);
         pthread_cond_destroy(&m->cv);
         pthread_mutex_destroy(&m->mu);
         munmap(base, (size_t)len);
@@ -592,6 +667,7 @@ static void pf_unmap(struct posix_file *pf)
     pthread_mutex_unlock(&m->mu);
     pthread_join(m->thread, NULL);
     munmap(m->base, (size_t)m->len);
+    pthread_cond_destroy(&m->zeroed);
     pthread_cond_destroy(&m->cv);
     pthread_mutex_destroy(&m->mu);
     zfree(m);

@@ -112,8 +112,11 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
  * lands in allocated space inside the mapping is a copy into it: no
  * system call, and no page-cache allocation on the caller's thread (a
  * thread of the file, "lsm-map", keeps up to 8 MiB ahead of the appends
- * in the page cache, as writable zero pages (dirty: a sync before the
- * appends reach them writes them as zeros), and drops the page-table entries
+ * in the page cache: it writes zeros there (pwrite, never past the file's
+ * end, and never over bytes an append reached; an append that would copy
+ * into a range it is zeroing waits for it), then maps those pages writable
+ * (MADV_POPULATE_WRITE). They are dirty: a sync before the appends reach
+ * them writes them as zeros. It drops the page-table entries
  * of the mapping 1 MiB behind them, never past the mapping's end). Other
  * appends are written (pwrite). Nothing is buffered any more: every appended byte is in the
  * OS when io_file_append returns, so io_file_flush has nothing to do, and
@@ -130,6 +133,8 @@ int io_file_reserve(struct io_file *f, uint64_t off, uint64_t n);
  * process; a SIGBUS anywhere else goes to the handler that was there
  * before, by default killing the process). The failed append may have
  * written part of its bytes; the file's size does not count them.
+ * Truncate a mapped file only after io_file_close(): until then the
+ * thread may be writing zeros up to the end the file had.
  * 0; -EINVAL (mapped already, len 0); -EBADF (read-only); -EOPNOTSUPP (the
  * kernel cannot populate pages ahead: before Linux 5.14), the file then
  * stays unmapped; or -errno of mmap. */

@@ -300,6 +300,32 @@ static char *mapping_end(const char *path)
  * kernel's top-down placement (the highest free gap that fits): reserve 16
  * MiB, fill every 1 MiB gap above it, give back all of it but its top MiB,
  * and map the file, which then lands just below that MiB. */
+/* The populator writes zeros ahead of the appends; reserving in small
+ * steps keeps it right at the appends' heels, so it is often zeroing the
+ * range the next append copies into: no appended byte may become zero. */
+START_TEST(mapped_appends_race_the_populator)
+{
+    struct io_file *f;
+    uint64_t rng = ut_seed(), n = 0;
+    ck_assert_int_eq(io_open_append(io_env_posix(), P("race"), &f), 0);
+    int rc = io_file_map(f, 72u << 20);
+    if (rc == -EOPNOTSUPP) {             /* a kernel before 5.14 */
+        io_file_close(f);
+        return;
+    }
+    ck_assert_int_eq(rc, 0);
+    while (n < (64u << 20)) {
+        uint64_t step = 4096 + ut_rand(&rng) % (256u << 10);
+        ck_assert_int_eq(io_file_reserve(f, n, step + (ut_rand(&rng) % 3) * 4096), 0);
+        map_append(f, n, n + step, &rng);
+        n += step;
+    }
+    ck_assert_int_eq(io_file_close(f), 0);
+    ck_assert_int_eq(truncate(P("race"), (off_t)n), 0);
+    map_check(P("race"), n);
+}
+END_TEST
+
 START_TEST(mapped_appends_past_the_mapping_leave_neighbours_alone)
 {
     enum { FILL_MAX = 4096 };
@@ -900,6 +926,29 @@ START_TEST(ops_counter_drives_a_sweep)
 }
 END_TEST
 
+/* 1 once the first n bytes of path are all in the page cache (within 10 s). */
+static int wait_resident(const char *path, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pages = (n + (size_t)page - 1) / (size_t)page;
+    unsigned char *vec = zmalloc(pages);
+    int fd = open(path, O_RDONLY), ok = 0;
+    void *m = fd < 0 ? MAP_FAILED : mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+    for (int tries = 0; m != MAP_FAILED && !ok && tries < 1000; tries++) {
+        ok = mincore(m, n, vec) == 0;
+        for (size_t i = 0; ok && i < pages; i++)
+            ok = vec[i] & 1;
+        if (!ok)
+            usleep(10000);
+    }
+    if (m != MAP_FAILED)
+        munmap(m, n);
+    if (fd >= 0)
+        close(fd);
+    zfree(vec);
+    return ok;
+}
+
 /* A copy into a mapped page the kernel cannot give (a device read error;
  * here the file is cut under the mapping, which faults the same way)
  * fails the append with -EIO and leaves the process alive; a SIGBUS that
@@ -921,6 +970,9 @@ START_TEST(mapped_append_fault_is_eio)
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(io_file_reserve(f, 0, 4u << 20), 0);
     map_append(f, 0, 10000, &rng);
+    /* The populator writes zeros over the reserved space (then stops):
+     * cut the file after that, as a device error would come. */
+    ck_assert_msg(wait_resident(P("b"), 4u << 20), "the populator did not fill the space");
     ck_assert_int_eq(truncate(P("b"), 0), 0);
     ck_assert_int_eq(io_file_append(f, x, sizeof x), -EIO);
     ck_assert_int_eq(io_file_append(f, x, sizeof x), -EIO);   /* again, not a crash */
@@ -960,6 +1012,7 @@ int main(void)
     tcase_add_test(tc, appends_are_buffered_until_flush);
     tcase_add_test(tc, reserve_allocates_without_growing);
     tcase_add_test(tc, mapped_appends);
+    tcase_add_test(tc, mapped_appends_race_the_populator);
     tcase_add_test(tc, mapped_appends_past_the_mapping_leave_neighbours_alone);
     tcase_add_test(tc, mapped_appends_survive_process_death);
     tcase_add_test(tc, mapped_append_fault_is_eio);

@@ -169,6 +169,7 @@ static void destroy_dir(const char *dir)
 
 static long vsep = -1, vfile = -1, vcache = 0;
 static double vratio = -1;
+static long mapped = -1;            /* --mapped_logs: -1 = the engine's default */
 
 static void open_db(int fresh)
 {
@@ -197,6 +198,8 @@ static void open_db(int fresh)
     if (vratio > 0)
         o.vlog_gc_ratio = vratio;
     o.value_cache_size = (size_t)vcache;
+    if (mapped >= 0)
+        o.mapped_logs = mapped != 0;
     rc = lsm_open(flags.db, &o, &db);
     if (rc != 0) {
         fprintf(stderr, "engine-bench: open %s: %s\n", flags.db, lsm_last_error());
@@ -477,6 +480,7 @@ static int parse_flag(const char *arg)
         { "vlog_file_size", 'l', &vfile },
         { "vlog_gc_ratio", 'd', &vratio },
         { "value_cache_size", 'l', &vcache },
+        { "mapped_logs", 'l', &mapped },
     };
     const char *eq;
     size_t i, n;
@@ -512,6 +516,7 @@ int main(int argc, char **argv)
                     "[--compression_ratio=0.5] [--bloom_bits=10] [--cache_size=B] "
                     "[--write_buffer_size=B] [--seek_nexts=0] [--seed=N] [--histogram=1]\n"
                     "       [--value_separation_threshold=B] [--vlog_file_size=B] [--vlog_gc_ratio=R]\n"
+                    "       [--value_cache_size=B] [--mapped_logs=0|1]\n"
                     "benchmarks: the db_bench names, plus gcsettle (compact all + value-log GC, twice)\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }

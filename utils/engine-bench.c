@@ -170,6 +170,7 @@ static void destroy_dir(const char *dir)
 static long vsep = -1, vfile = -1, vcache = 0;
 static double vratio = -1;
 static long mapped = -1;            /* --mapped_logs: -1 = the engine's default */
+static long restart = -1;           /* --block_restart_interval */
 
 static void open_db(int fresh)
 {
@@ -200,6 +201,8 @@ static void open_db(int fresh)
     o.value_cache_size = (size_t)vcache;
     if (mapped >= 0)
         o.mapped_logs = mapped != 0;
+    if (restart > 0)
+        o.block_restart_interval = (int)restart;
     rc = lsm_open(flags.db, &o, &db);
     if (rc != 0) {
         fprintf(stderr, "engine-bench: open %s: %s\n", flags.db, lsm_last_error());
@@ -481,6 +484,7 @@ static int parse_flag(const char *arg)
         { "vlog_gc_ratio", 'd', &vratio },
         { "value_cache_size", 'l', &vcache },
         { "mapped_logs", 'l', &mapped },
+        { "block_restart_interval", 'l', &restart },
     };
     const char *eq;
     size_t i, n;
@@ -516,7 +520,7 @@ int main(int argc, char **argv)
                     "[--compression_ratio=0.5] [--bloom_bits=10] [--cache_size=B] "
                     "[--write_buffer_size=B] [--seek_nexts=0] [--seed=N] [--histogram=1]\n"
                     "       [--value_separation_threshold=B] [--vlog_file_size=B] [--vlog_gc_ratio=R]\n"
-                    "       [--value_cache_size=B] [--mapped_logs=0|1]\n"
+                    "       [--value_cache_size=B] [--mapped_logs=0|1] [--block_restart_interval=16]\n"
                     "benchmarks: the db_bench names, plus gcsettle (compact all + value-log GC, twice)\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }

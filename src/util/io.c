@@ -514,8 +514,10 @@ static int pf_syncer(struct io_file *f, struct io_file **out)
 }
 
 /* Writes zeros over [from, to), never past the file's end: a pwrite there
- * would grow a file that someone cut. Best effort: a failed write leaves
- * those pages to the writer's faults. */
+ * would grow a file that someone cut (the end is read once per call, so a
+ * cut in the microseconds before the write still lets it grow back, with
+ * zeros, up to `to`). Best effort: a failed write leaves those pages to
+ * the writer's faults. */
 static void zero_range(int fd, uint64_t from, uint64_t to)
 {
     static const char zeros[64 << 10];

@@ -229,7 +229,7 @@ static void cmd_getbit(struct client *c)
     struct ks_value v;
     if (!bit_offset(c, 2, 0, &off))
         return;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc < 0)
         return;
     int bit = rc && (off >> 3) < v.len && bit_get((const unsigned char *)v.data, off);
@@ -279,7 +279,7 @@ static void cmd_bitcount(struct client *c)
     struct ks_value v;
     long long start = 0, end = 0;
     int unit = 0;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc <= 0) {                  /* a missing key counts 0 whatever follows */
         if (rc == 0)
             reply_long(&c->obuf, 0);
@@ -328,7 +328,7 @@ static void cmd_bitpos(struct client *c)
         reply_error(&c->obuf, ERR_BITPOS_BIT);
         return;
     }
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc <= 0) {              /* a missing key: endless zeros */
         if (rc == 0)
             reply_long(&c->obuf, bit ? -1 : 0);
@@ -402,7 +402,7 @@ static void cmd_bitop(struct client *c)
     size_t maxlen = 0;
     for (i = 0; i < n; i++) {
         uint64_t len;
-        if (cmdarg_lookup_string_len(c, 3 + i, &len) < 0)
+        if (cmdarg_read_string_len(c, 3 + i, &len) < 0)
             return;
         if (len > maxlen)
             maxlen = (size_t)len;
@@ -608,7 +608,7 @@ static void bitfield_generic(struct client *c, int readonly_cmd)
         if (!bitstr_load(c, top, &s))   /* grown to the farthest bit written */
             goto out;
     } else {
-        int rc = cmdarg_lookup_string(c, 1, &v);
+        int rc = cmdarg_read_string(c, 1, &v);
         if (rc < 0)
             goto out;
         s.p = (unsigned char *)v.data;  /* only read */

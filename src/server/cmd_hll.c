@@ -22,10 +22,11 @@ static size_t sparse_max(void)
 }
 
 /* Looks up the HLL at argv[argi]: 1 found (v filled, free it), 0 absent,
- * -1 an error was replied (another type, not an HLL, engine). */
-static int hll_lookup(struct client *c, int argi, struct ks_value *v)
+ * -1 an error was replied (another type, not an HLL, engine). read: count
+ * it in keyspace_hits/misses (PFCOUNT and PFMERGE do, as in Redis). */
+static int hll_lookup(struct client *c, int argi, struct ks_value *v, int read)
 {
-    int rc = cmdarg_lookup_string(c, argi, v);
+    int rc = read ? cmdarg_read_string(c, argi, v) : cmdarg_lookup_string(c, argi, v);
     if (rc <= 0)
         return rc;
     if (!hll_valid(v->data, v->len)) {
@@ -41,7 +42,7 @@ static int hll_lookup(struct client *c, int argi, struct ks_value *v)
 static int hll_load(struct client *c, int argi, struct buf *b)
 {
     struct ks_value v;
-    int rc = hll_lookup(c, argi, &v);
+    int rc = hll_lookup(c, argi, &v, 0);
     if (rc < 0)
         return -1;
     if (rc) {
@@ -92,7 +93,7 @@ static int pfadd_changes(struct client *c, const struct ks_value *v)
 static void cmd_pfadd(struct client *c)
 {
     struct ks_value v;
-    int rc = hll_lookup(c, 1, &v);
+    int rc = hll_lookup(c, 1, &v, 0);
     if (rc < 0)
         return;
     if (rc && !pfadd_changes(c, &v)) {
@@ -146,7 +147,7 @@ static int merge_keys(struct client *c, uint8_t *max, struct buf *dest, int *des
 {
     for (int i = 1; i < c->argc; i++) {
         struct ks_value v;
-        int rc = hll_lookup(c, i, &v);
+        int rc = hll_lookup(c, i, &v, 1);
         if (rc < 0)
             return 0;
         if (rc == 0)
@@ -183,7 +184,7 @@ static void cmd_pfcount(struct client *c)
         return;
     }
     struct ks_value v;
-    int rc = hll_lookup(c, 1, &v);
+    int rc = hll_lookup(c, 1, &v, 1);
     if (rc <= 0) {
         if (rc == 0)
             reply_long(&c->obuf, 0);

@@ -21,6 +21,7 @@
 #include "server/dump.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "util/glob.h"
 #include "util/slice.h"
 #include "util/zmalloc.h"
@@ -88,6 +89,7 @@ static void cmd_exists(struct client *c)
     long long n = 0;
     for (int i = 1; i < c->argc; i++) {
         int rc = ks_exists(c->db, c->argv[i], c->argvlen[i]);
+        server_count_lookup(rc);
         if (rc < 0) {
             cmdarg_reply_ks_error(c, rc);
             return;
@@ -101,6 +103,7 @@ static void cmd_type(struct client *c)
 {
     int type;
     int rc = ks_lookup_meta(c->db, c->argv[1], c->argvlen[1], &type, NULL);
+    server_count_lookup(rc);
     if (rc < 0) {
         cmdarg_reply_ks_error(c, rc);
         return;
@@ -197,6 +200,7 @@ static void cmd_copy(struct client *c)
     }
     struct ks_value v = { 0 };
     int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
+    server_count_lookup(rc);
     if (rc > 0)
         rc = store_value(c, dst, 2, &v, replace);
     ks_value_free(&v);
@@ -232,6 +236,7 @@ static void cmd_dump(struct client *c)
 {
     struct ks_value v = { 0 };
     int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
+    server_count_lookup(rc);
     if (rc < 0) {
         cmdarg_reply_ks_error(c, rc);
         return;
@@ -447,6 +452,7 @@ static void ttl_generic(struct client *c, int ms, int absolute)
 {
     int64_t exp;
     int rc = ks_lookup_meta(c->db, c->argv[1], c->argvlen[1], NULL, &exp);
+    server_count_lookup(rc);
     if (rc < 0) {
         cmdarg_reply_ks_error(c, rc);
         return;
@@ -664,9 +670,14 @@ static void cmd_scan(struct client *c)
             done = 1;
             break;
         }
-        if ((!o.pat || glob_match(o.pat, o.patlen, k, kn, 0)) &&
-            (!o.type || type_is(&o, ks_iter_type(it))))
-            keylist_add(&l, k, kn);
+        if (!o.pat || glob_match(o.pat, o.patlen, k, kn, 0)) {
+            /* Redis reads each key that matched to check its type (a
+             * keyspace hit; the iterator skips expired keys). */
+            if (o.type)
+                server_count_lookup(1);
+            if (!o.type || type_is(&o, ks_iter_type(it)))
+                keylist_add(&l, k, kn);
+        }
         ks_iter_next(it);
     }
     uint64_t next = 0;

@@ -759,6 +759,9 @@ static void info_stats(struct buf *b)
     info_add(b, "instantaneous_output_kbps:%.2f",
              (double)server_instantaneous_metric(METRIC_NET_OUTPUT) / 1024);
     info_add(b, "rejected_connections:%" PRIu64, server.stat_rejected_conn);
+    info_add(b, "evicted_keys:0");   /* lsmdb keeps every key (on disk) */
+    info_add(b, "keyspace_hits:%" PRIu64, server.stat_keyspace_hits);
+    info_add(b, "keyspace_misses:%" PRIu64, server.stat_keyspace_misses);
     info_add(b, "total_error_replies:%" PRIu64, server.stat_total_error_replies);
     info_add(b, "client_query_buffer_limit_disconnections:%zu",
              server.stat_client_qbuf_limit_disconnections);

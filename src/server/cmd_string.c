@@ -17,6 +17,7 @@
 #include "server/config.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "util/strconv.h"
 #include "util/zmalloc.h"
 
@@ -187,7 +188,7 @@ static void set_generic(struct client *c, int flags, int keyi, int vali, int exp
     struct ks_value old;
     int found;
     if (flags & SET_GET) {
-        found = cmdarg_lookup_string(c, keyi, &old);
+        found = cmdarg_read_string(c, keyi, &old);
     } else if (flags & (SET_NX | SET_XX)) {
         memset(&old, 0, sizeof(old));
         found = ks_exists(c->db, key, klen);
@@ -256,7 +257,7 @@ static void cmd_psetex(struct client *c)
 static void cmd_get(struct client *c)
 {
     struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -273,7 +274,7 @@ static void cmd_getex(struct client *c)
     if (!parse_set_options(c, PARSE_GETEX, &flags, &expire_arg))
         return;
     struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -305,7 +306,7 @@ static void cmd_getex(struct client *c)
 static void cmd_getdel(struct client *c)
 {
     struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -323,7 +324,7 @@ static void cmd_getdel(struct client *c)
 static void cmd_getset(struct client *c)
 {
     struct ks_value v;
-    int found = cmdarg_lookup_string(c, 1, &v);
+    int found = cmdarg_read_string(c, 1, &v);
     if (found < 0)
         return;
     int rc = ks_overwrite(c->db, c->argv[1], c->argvlen[1], KS_TYPE_STRING, c->argv[2],
@@ -348,6 +349,7 @@ static void cmd_mget(struct client *c)
     for (int j = 1; j < c->argc; j++) {
         struct ks_value v;
         int rc = ks_lookup(c->db, c->argv[j], c->argvlen[j], &v);
+        server_count_lookup(rc);
         if (rc < 0) {
             cmdarg_reply_ks_error(c, rc);   /* an error element keeps the array whole */
         } else if (rc == 0 || v.type != KS_TYPE_STRING) {
@@ -539,7 +541,7 @@ static void cmd_append(struct client *c)
 static void cmd_strlen(struct client *c)
 {
     uint64_t len;
-    if (cmdarg_lookup_string_len(c, 1, &len) >= 0)
+    if (cmdarg_read_string_len(c, 1, &len) >= 0)
         reply_long(&c->obuf, (long long)len);
 }
 
@@ -551,7 +553,7 @@ static void cmd_getrange(struct client *c)
     if (!cmdarg_ll(c, 2, &start) || !cmdarg_ll(c, 3, &end))
         return;
     struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_read_string(c, 1, &v);
     if (rc < 0)
         return;
     if (rc == 0) {
@@ -595,6 +597,7 @@ static int lcs_lengths(struct client *c, uint64_t len[2])
     for (int k = 0; k < 2; k++) {
         int type = KS_TYPE_STRING;
         int rc = ks_lookup_len(c->db, c->argv[1 + k], c->argvlen[1 + k], &type, &len[k]);
+        server_count_lookup(rc);          /* the value's read (lcs_value) is not counted */
         if (rc < 0) {
             cmdarg_reply_ks_error(c, rc);
             return 0;

@@ -8,6 +8,7 @@
 #include "server/config.h"
 #include "server/keyspace.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "util/strconv.h"
 
 size_t cmdarg_clen(const struct client *c, int i)
@@ -45,9 +46,11 @@ void cmdarg_reply_ks_error(struct client *c, int rc)
         reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
 }
 
-int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v)
+static int lookup_string(struct client *c, int argi, struct ks_value *v, int read)
 {
     int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
+    if (read)
+        server_count_lookup(rc);
     if (rc < 0) {
         cmdarg_reply_ks_error(c, rc);
         return -1;
@@ -62,10 +65,21 @@ int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v)
     return 1;
 }
 
-int cmdarg_lookup_string_len(struct client *c, int argi, uint64_t *len)
+int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v)
+{
+    return lookup_string(c, argi, v, 0);
+}
+
+int cmdarg_read_string(struct client *c, int argi, struct ks_value *v)
+{
+    return lookup_string(c, argi, v, 1);
+}
+
+int cmdarg_read_string_len(struct client *c, int argi, uint64_t *len)
 {
     int type = KS_TYPE_STRING;
     int rc = ks_lookup_len(c->db, c->argv[argi], c->argvlen[argi], &type, len);
+    server_count_lookup(rc);
     if (rc <= 0)
         *len = 0;
     if (rc < 0) {

@@ -33,9 +33,13 @@ void cmdarg_reply_ks_error(struct client *c, int rc);
  * absent (v zeroed), -1 an error was replied (engine error, or WRONGTYPE
  * for another type). */
 int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v);
+/* cmdarg_lookup_string for a command that reads the key (Redis'
+ * lookupKeyRead), counted in INFO stats keyspace_hits / keyspace_misses. */
+int cmdarg_read_string(struct client *c, int argi, struct ks_value *v);
 /* The same for the string's length only (a separated value is not read):
- * 1 found (*len set), 0 absent (*len = 0), -1 an error was replied. */
-int cmdarg_lookup_string_len(struct client *c, int argi, uint64_t *len);
+ * 1 found (*len set), 0 absent (*len = 0), -1 an error was replied.
+ * Counted as a read. */
+int cmdarg_read_string_len(struct client *c, int argi, uint64_t *len);
 /* Redis' checkStringLength(size, append): a string of size + append bytes
  * must fit proto-max-bulk-len. 1 fine, 0 after replying the error. */
 int cmdarg_check_length(struct client *c, unsigned long long size, unsigned long long append);

@@ -18,6 +18,7 @@
 #include "server/keyspace.h"
 #include "server/net.h"
 #include "server/reply.h"
+#include "server/server.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/slice.h"
@@ -409,6 +410,7 @@ static void cmd_migrate(struct client *c)
     for (int j = 0; j < a.nkeys; j++) {
         int k = a.first_key + j;
         int rc = ks_lookup(c->db, c->argv[k], c->argvlen[k], &ks[n].v);
+        server_count_lookup(rc);
         if (rc < 0) {
             cmdarg_reply_ks_error(c, rc);
             goto out;

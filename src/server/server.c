@@ -80,11 +80,21 @@ void server_reset_stats(void)
     server.stat_rejected_conn = 0;
     server.stat_unexpected_error_replies = 0;
     server.stat_total_error_replies = 0;
+    server.stat_keyspace_hits = 0;
+    server.stat_keyspace_misses = 0;
     server.nerrorstats = 0;
     server.stat_client_qbuf_limit_disconnections = 0;
     server.stat_client_outbuf_limit_disconnections = 0;
     memset(server.metrics, 0, sizeof(server.metrics));
     commands_reset_stats();
+}
+
+void server_count_lookup(int rc)
+{
+    if (rc > 0)
+        server.stat_keyspace_hits++;
+    else if (rc == 0)
+        server.stat_keyspace_misses++;
 }
 
 void server_count_error(const char *msg, size_t n)

@@ -77,6 +77,8 @@ struct server {
     uint64_t stat_rejected_conn;
     uint64_t stat_unexpected_error_replies;
     uint64_t stat_total_error_replies;
+    uint64_t stat_keyspace_hits;     /* reads of a key that was there */
+    uint64_t stat_keyspace_misses;   /* reads of a key that was not */
     uint64_t tick_mark;              /* clock_ticks() at the end of the last
                                       * command (INFO commandstats) */
     /* INFO errorstats: error replies by their first word (Redis keeps at
@@ -96,6 +98,11 @@ extern struct server server;
 
 /* Counts an error reply (reply.c's error hook): the total and its kind. */
 void server_count_error(const char *msg, size_t n);
+/* Counts a command's read of a key (Redis' lookupKeyRead: INFO stats
+ * keyspace_hits and keyspace_misses) from the lookup's result: > 0 found,
+ * 0 absent or expired, < 0 an error (not counted). Writes that look their
+ * key up (SET NX, INCR, APPEND, ...) count nothing, as in Redis. */
+void server_count_lookup(int rc);
 
 /* Fills the global state, creates the loop, opens the listeners, installs
  * the cron. Returns 0, or -1 after logging why. */

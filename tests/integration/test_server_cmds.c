@@ -734,7 +734,29 @@ static void test_info(void)
     t = info(c, "everything");
     tap_ok(t && strstr(t, "# Commandstats\r\n"), "INFO everything has commandstats");
     zfree(t);
+    /* keyspace_hits / keyspace_misses: reads of a key, as Redis counts
+     * them; a write that looks its key up counts nothing. */
+    zfree(conn_call(c, "SET", "ks:hit", "v", NULL));
+    t = info(c, "stats");
+    long long h0 = info_ll(t, "keyspace_hits"), m0 = info_ll(t, "keyspace_misses");
+    tap_ok(h0 >= 0 && m0 >= 0 && info_ll(t, "evicted_keys") == 0,
+           "INFO stats: keyspace_hits, keyspace_misses, evicted_keys:0");
+    zfree(t);
+    zfree(conn_call(c, "GET", "ks:hit", NULL));
+    zfree(conn_call(c, "GET", "ks:none", NULL));
+    zfree(conn_call(c, "EXISTS", "ks:hit", "ks:hit", "ks:none", NULL));
+    zfree(conn_call(c, "INCR", "ks:none", NULL));
+    zfree(conn_call(c, "SET", "ks:hit", "w", "NX", NULL));
+    t = info(c, "stats");
+    tap_ok(info_ll(t, "keyspace_hits") == h0 + 3 && info_ll(t, "keyspace_misses") == m0 + 2,
+           "GET hit, GET miss, EXISTS 2 hits 1 miss, INCR and SET NX nothing: hits +%lld, "
+           "misses +%lld", info_ll(t, "keyspace_hits") - h0, info_ll(t, "keyspace_misses") - m0);
+    zfree(t);
     zfree(conn_call(c, "CONFIG", "RESETSTAT", NULL));
+    t = info(c, "stats");
+    tap_ok(info_ll(t, "keyspace_hits") == 0 && info_ll(t, "keyspace_misses") == 0,
+           "RESETSTAT clears keyspace_hits and keyspace_misses");
+    zfree(t);
     t = info(c, "errorstats");
     tap_ok(t && !strstr(t, "errorstat_"), "RESETSTAT clears errorstats");
     zfree(t);

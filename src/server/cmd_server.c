@@ -759,6 +759,7 @@ static void info_stats(struct buf *b)
     info_add(b, "instantaneous_output_kbps:%.2f",
              (double)server_instantaneous_metric(METRIC_NET_OUTPUT) / 1024);
     info_add(b, "rejected_connections:%" PRIu64, server.stat_rejected_conn);
+    info_add(b, "expired_keys:%" PRIu64, ks_expired_keys());
     info_add(b, "evicted_keys:0");   /* lsmdb keeps every key (on disk) */
     info_add(b, "keyspace_hits:%" PRIu64, server.stat_keyspace_hits);
     info_add(b, "keyspace_misses:%" PRIu64, server.stat_keyspace_misses);
@@ -1501,6 +1502,7 @@ void cmd_config_set(struct client *c)
 void cmd_config_resetstat(struct client *c)
 {
     server_reset_stats();
+    ks_reset_expired_keys();
     reply_ok(&c->obuf);
 }
 

@@ -127,6 +127,7 @@ struct txn {
     struct ktouch { int db; size_t off, len; } *touch;
     int ntouch, captouch;
     int quiet_mode;                 /* ks_quiet: new writes tell no watcher */
+    uint64_t nexpired;              /* keys it deletes because they expired */
 };
 
 static struct {
@@ -174,6 +175,7 @@ static struct {
     uint64_t commits_at_sync;
     int64_t last_sync_ms;
     uint64_t sync_count, sync_errors, write_errors;
+    uint64_t expired_keys;          /* INFO stats; CONFIG RESETSTAT clears it */
     int persist_err;                /* LSM_E* of the failure, 0 = none */
     char persist_msg[256];
     int64_t persist_err_since;
@@ -625,6 +627,7 @@ static void txn_reset(void)
 {
     struct txn *t = &ks.t;
     t->quiet_mode = 0;
+    t->nexpired = 0;
     size_t used = t->n;
     for (size_t i = 0; i < t->n; i++) {
         zfree(t->ent[i].key);
@@ -1307,6 +1310,7 @@ int ks_txn_commit(void)
         return 0;
     }
     if (t->n == 0 && t->nundo == 0 && !t->map_dirty) {
+        ks.expired_keys += t->nexpired;     /* a SET that expired at once */
         if (t->ntouch > 0) {        /* nothing to write, only watchers to tell */
             t->depth = 0;
             call_hooks();
@@ -1359,6 +1363,7 @@ int ks_txn_commit(void)
     for (size_t i = 0; i < t->n; i++)
         if (t->ent[i].db >= 0)
             tent_written(&t->ent[i]);
+    ks.expired_keys += t->nexpired;
     after_commit();
     txn_reset();
     return 0;
@@ -1404,6 +1409,14 @@ static void remove_key(int db, uint32_t ns, const char *key, size_t klen, int64_
     }
 }
 
+/* remove_key for a key that expired (counted in INFO stats expired_keys
+ * once the transaction commits, as Redis counts lazy and active expiry). */
+static void remove_expired(int db, uint32_t ns, const char *key, size_t klen, int64_t exp)
+{
+    remove_key(db, ns, key, klen, exp, 1);
+    ks.t.nexpired++;
+}
+
 /* The live record of key: 1 (f filled; found_free it), 0 absent or expired
  * (an expired one is deleted in the transaction), < 0 error. A small record
  * is read into buf (cap bytes; cap 0: none), where f->data then points. */
@@ -1429,7 +1442,7 @@ static int find_live(int db, const char *key, size_t klen, struct found *f, char
     if (f->exp >= 0 && f->exp <= txn_now()) {
         int64_t exp = f->exp;
         found_free(f);
-        remove_key(db, ns, key, klen, exp, 1);
+        remove_expired(db, ns, key, klen, exp);
         return 0;
     }
     return 1;
@@ -1454,7 +1467,7 @@ static int live_prefix_at(int db, const char *key, size_t klen, const struct ten
     if (rc != 0)
         return rc;
     if (*exp >= 0 && *exp <= txn_now()) {
-        remove_key(db, ks.dbs[db].ns, key, klen, *exp, 1);
+        remove_expired(db, ks.dbs[db].ns, key, klen, *exp);
         return 0;
     }
     return 1;
@@ -1475,7 +1488,7 @@ static int find_live_head(int db, const char *key, size_t klen, int *type, int64
     if (*exp == WTAB_EXP_DELETED)
         return 0;
     if (*exp >= 0 && *exp <= txn_now()) {
-        remove_key(db, ks.dbs[db].ns, key, klen, *exp, 1);
+        remove_expired(db, ks.dbs[db].ns, key, klen, *exp);
         return 0;
     }
     return 1;
@@ -1603,6 +1616,7 @@ static int set_common(int db, const char *key, size_t klen, int type, const void
             remove_key(db, ks.dbs[db].ns, key, klen, oldexp, 0);
         else
             touch_only(db, key, klen);  /* Redis sets, then expires it */
+        ks.t.nexpired++;                /* (and counts it expired then) */
         return existed;
     }
     write_record(db, key, klen, type, data, len, exp, existed, oldexp);
@@ -1843,7 +1857,7 @@ static int expire_entry(const char *ik, size_t iklen)
     if (rc > 0 && rec_decode_head(head, got, full, &type, &rexp) == 0 && rexp == exp) {
         struct buf k = BUF_INIT;    /* remove_key reuses ibuf/kbuf */
         buf_set(&k, key, klen);
-        remove_key(db, ns, k.data, k.len, exp, 1);
+        remove_expired(db, ns, k.data, k.len, exp);
         buf_free(&k);
         return 1;
     }
@@ -1909,6 +1923,16 @@ out:
     buf_free(&lo);
     buf_free(&hi);
     return rc < 0 ? rc : count;
+}
+
+uint64_t ks_expired_keys(void)
+{
+    return ks.expired_keys;
+}
+
+void ks_reset_expired_keys(void)
+{
+    ks.expired_keys = 0;
 }
 
 long long ks_active_expire_cycle(int64_t budget_us)

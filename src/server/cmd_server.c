@@ -742,6 +742,9 @@ static void info_memory(struct buf *b)
     info_add(b, "total_system_memory:%llu", total);
     info_add(b, "total_system_memory_human:%s", h4);
     info_add(b, "mem_fragmentation_ratio:%.2f", used ? (double)rss / (double)used : 0.0);
+    info_add(b, "maxmemory:0");                  /* the data is on disk: no limit */
+    info_add(b, "maxmemory_human:0B");
+    info_add(b, "maxmemory_policy:noeviction");  /* lsmdb evicts no key */
     info_add(b, "mem_allocator:%s", zmalloc_lib());
     ks_info_section("memory", b);   /* keyspace: block cache, memtables */
 }

@@ -397,6 +397,8 @@ static const struct cdef directives[] = {
       CF_MULTI_ARG, NULL, NULL },
     { "appendonly", CT_FIXED, NULL, 0, 0, "yes", NULL, 0, NULL, NULL },
     { "save", CT_FIXED, NULL, 0, 0, "", NULL, 0, NULL, NULL },
+    { "maxmemory", CT_FIXED, NULL, 0, 0, "0", NULL, 0, NULL, NULL },
+    { "maxmemory-policy", CT_FIXED, NULL, 0, 0, "noeviction", NULL, 0, NULL, NULL },
     { "appendfsync", CT_ENUM, F(appendfsync), 0, 0, "everysec", appendfsync_enum, CF_NEEDS_HOOK, NULL, NULL },
     { "block-cache-size", CT_MEMORY, F(block_cache_size), 0, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "value-cache-size", CT_MEMORY, F(value_cache_size), 0, LLONG_MAX, "64mb", NULL, CF_IMMUTABLE, NULL, NULL },
@@ -454,6 +456,9 @@ static const char *fixed_reason(const char *name)
     if (strcmp(name, "save") == 0)
         return "lsmdb takes no RDB snapshots: every write goes to its log and tables "
                "on disk (appendfsync sets how often the log is fsynced)";
+    if (strncmp(name, "maxmemory", 9) == 0)
+        return "lsmdb keeps its data on disk and evicts no key (block-cache-size, "
+               "value-cache-size and write-buffer-size bound the memory it uses)";
     return "lsmdb always logs every write (appendfsync sets how often the log is fsynced)";
 }
 

@@ -629,7 +629,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 44);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 46);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -642,6 +642,8 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "appendfsync=everysec\n"));
     ck_assert_ptr_nonnull(strstr(all, "appendonly=yes\n"));
     ck_assert_ptr_nonnull(strstr(all, "save=\n"));
+    ck_assert_ptr_nonnull(strstr(all, "maxmemory=0\n"));
+    ck_assert_ptr_nonnull(strstr(all, "maxmemory-policy=noeviction\n"));
     ck_assert_ptr_nonnull(strstr(all, "slowlog-log-slower-than=10000\n"));
     ck_assert_ptr_nonnull(strstr(all, "slowlog-max-len=128\n"));
     ck_assert_ptr_nonnull(strstr(all, "latency-tracking=yes\n"));
@@ -658,7 +660,8 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "write-table-size=33554432\n"));
     const char *p6[] = { "[mt]*" };
     ck_assert_str_eq(get_patterns(1, p6), "tcp-backlog=511\ntcp-keepalive=300\ntimeout=0\n"
-                                          "maxclients=10000\nmax-open-files=1000\nmapped-logs=yes\n");
+                                          "maxclients=10000\nmaxmemory=0\nmaxmemory-policy=noeviction\n"
+                                          "max-open-files=1000\nmapped-logs=yes\n");
     ck_assert_int_eq(config_get_value("nosuch", NULL, 0), -1);
     char small[4];
     ck_assert_int_eq(config_get_value("maxclients", small, sizeof(small)), 5);
@@ -784,6 +787,33 @@ START_TEST(test_redis_persistence_directives)
     SET_FAILS("appendonly", "maybe", NULL, NULL, want);
     ck_assert_str_eq(get("save"), "");
     ck_assert_str_eq(get("appendonly"), "yes");
+}
+END_TEST
+
+/* maxmemory and maxmemory-policy: lsmdb keeps its data on disk and evicts
+ * nothing, so only `maxmemory 0` and `maxmemory-policy noeviction`. */
+START_TEST(test_maxmemory_directives)
+{
+    static const char *no_evict = "lsmdb keeps its data on disk and evicts no key "
+                                  "(block-cache-size, value-cache-size and write-buffer-size "
+                                  "bound the memory it uses)";
+    char want[512];
+
+    ck_assert_str_eq(get("maxmemory"), "0");
+    ck_assert_str_eq(get("maxmemory-policy"), "noeviction");
+    LOAD_OK("maxmemory 0\nmaxmemory-policy noeviction\nmaxmemory-policy NOEVICTION\n");
+    snprintf(want, sizeof want, "t.conf:1: %s", no_evict);
+    LOAD_FAILS("maxmemory 2gb\n", want);
+    LOAD_FAILS("maxmemory-policy allkeys-lru\n", want);
+    ck_assert_int_eq(set2("maxmemory-policy", "noeviction", "maxmemory", "0"), 0);
+    snprintf(want, sizeof want,
+             "CONFIG SET failed (possibly related to argument 'maxmemory-policy') - %s", no_evict);
+    SET_FAILS("maxmemory-policy", "volatile-lru", NULL, NULL, want);
+    snprintf(want, sizeof want,
+             "CONFIG SET failed (possibly related to argument 'maxmemory') - %s", no_evict);
+    SET_FAILS("maxmemory", "100mb", NULL, NULL, want);
+    ck_assert_str_eq(get("maxmemory"), "0");
+    ck_assert_str_eq(get("maxmemory-policy"), "noeviction");
 }
 END_TEST
 
@@ -1234,6 +1264,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_set);
     tcase_add_test(tc, test_set_errors);
     tcase_add_test(tc, test_redis_persistence_directives);
+    tcase_add_test(tc, test_maxmemory_directives);
     tcase_add_test(tc, test_slowlog_directives);
     tcase_add_test(tc, test_latency_percentiles);
     tcase_add_test(tc, test_set_atomic);

@@ -1,5 +1,5 @@
-# utils/bench/common.sh: shell functions shared by vs-redis.sh,
-# vs-redis-keys.sh and loop-waits.sh (sourced, not run). The sourcing script sets `prog` (its
+# utils/bench/common.sh: shell functions shared by the scripts in
+# utils/bench (sourced, not run). The sourcing script sets `prog` (its
 # name, for messages) and `here` (its directory) first, and `tmp` (its
 # temp dir, where a server's NAME.out and NAME.log go) before wait_ping.
 
@@ -99,6 +99,28 @@ max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
 ratio() { awk -v l="$1" -v x="$2" 'BEGIN {if (x > 0) printf "%.3f", l / x; else print "n/a"}'; }
 # The median of its arguments (numbers; "n/a" when there are none).
 median() { printf '%s\n' "$@" | grep -Ev '^(n/a)?$' | sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# rounds_vs_redis "test names" lport rport: ROUNDS rounds of `run port`
+# (the sourcing script's function: one line of figures, space separated,
+# one per test name) against lsmdb, then redis-server; prints a row per
+# round and test: the round, the test, both figures and lsmdb/redis.
+rounds_vs_redis() {
+    printf '%-6s %-14s %12s %12s %8s\n' round test lsmdb redis ratio
+    rv_r=1
+    while [ "$rv_r" -le "$ROUNDS" ]; do
+        rv_l=$(run "$2")
+        rv_x=$(run "$3")
+        rv_i=1
+        for rv_t in $1; do
+            rv_lv=$(echo "$rv_l" | cut -d' ' -f$rv_i)
+            rv_xv=$(echo "$rv_x" | cut -d' ' -f$rv_i)
+            printf '%-6s %-14s %12s %12s %8s\n' "$rv_r" "$rv_t" "$rv_lv" "$rv_xv" \
+                "$(ratio "$rv_lv" "$rv_xv")"
+            rv_i=$((rv_i + 1))
+        done
+        rv_r=$((rv_r + 1))
+    done
+}
 
 # The first two lines of a report: the script and date, the host.
 print_header() {

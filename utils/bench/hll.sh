@@ -54,17 +54,4 @@ run() {
 
 print_header
 echo "# lsmdb: $LSMDB_SERVER; redis: $REDIS_SERVER; N=$N, 50 clients"
-printf '%-6s %-14s %12s %12s %8s\n' round test lsmdb redis ratio
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-    l=$(run "$lport")
-    x=$(run "$rport")
-    i=1
-    for t in pfadd-hot pfadd-many pfcount pfcount-union pfadd-hot-p16; do
-        lv=$(echo "$l" | cut -d' ' -f$i)
-        xv=$(echo "$x" | cut -d' ' -f$i)
-        printf '%-6s %-14s %12s %12s %8s\n' "$r" "$t" "$lv" "$xv" "$(ratio "$lv" "$xv")"
-        i=$((i + 1))
-    done
-    r=$((r + 1))
-done
+rounds_vs_redis "pfadd-hot pfadd-many pfcount pfcount-union pfadd-hot-p16" "$lport" "$rport"

@@ -88,17 +88,4 @@ EOF
 
 print_header
 echo "# lsmdb: $LSMDB_SERVER; redis: $REDIS_SERVER; N=$N, pipelines of $PIPE, one client"
-printf '%-6s %-10s %12s %12s %8s\n' round test lsmdb redis ratio
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-    l=$(run "$lport")
-    x=$(run "$rport")
-    i=1
-    for t in setbit getbit setrange append; do
-        lv=$(echo "$l" | cut -d' ' -f$i)
-        xv=$(echo "$x" | cut -d' ' -f$i)
-        printf '%-6s %-10s %12s %12s %8s\n' "$r" "$t" "$lv" "$xv" "$(ratio "$lv" "$xv")"
-        i=$((i + 1))
-    done
-    r=$((r + 1))
-done
+rounds_vs_redis "setbit getbit setrange append" "$lport" "$rport"

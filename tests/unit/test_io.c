@@ -196,6 +196,43 @@ static void map_append(struct io_file *f, uint64_t from, uint64_t to, uint64_t *
     }
 }
 
+/* 1 once the first n bytes of path are all in the page cache (within 10 s). */
+static int wait_resident(const char *path, size_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pages = (n + (size_t)page - 1) / (size_t)page;
+    unsigned char *vec = zmalloc(pages);
+    int fd = open(path, O_RDONLY), ok = 0;
+    void *m = fd < 0 ? MAP_FAILED : mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
+    for (int tries = 0; m != MAP_FAILED && !ok && tries < 1000; tries++) {
+        ok = mincore(m, n, vec) == 0;
+        for (size_t i = 0; ok && i < pages; i++)
+            ok = vec[i] & 1;
+        if (!ok)
+            usleep(10000);
+    }
+    if (m != MAP_FAILED)
+        munmap(m, n);
+    if (fd >= 0)
+        close(fd);
+    zfree(vec);
+    return ok;
+}
+
+/* The file's first n bytes hold the pattern. */
+static void map_check_prefix(const char *path, uint64_t n)
+{
+    struct io_file *r;
+    char got[256];
+    ck_assert_uint_le(n, sizeof got);
+    ck_assert_int_eq(io_open_read(io_env_posix(), path, &r), 0);
+    ck_assert_int_eq(io_file_pread(r, got, (size_t)n, 0), (ssize_t)n);
+    for (uint64_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == map_byte(i), "%s: byte %llu is %d", path, (unsigned long long)i,
+                      got[i]);
+    io_file_close(r);
+}
+
 /* The file holds the pattern on [0, n), then only zeros. */
 static void map_check(const char *path, uint64_t n)
 {
@@ -239,6 +276,10 @@ START_TEST(mapped_appends)
     ck_assert_int_eq(io_file_map(f, 1 << 20), -EINVAL);          /* mapped already */
     ck_assert_int_eq(io_file_reserve(f, n, 16u << 20), 0);
     ck_assert_uint_eq(file_size(P("m")), n + (16u << 20));        /* grown */
+    /* The populator writes zeros ahead of the appends, never over what
+     * the file held when it was mapped. */
+    ck_assert(wait_resident(P("m"), 8u << 20));
+    map_check_prefix(P("m"), n);
     map_append(f, n, 5000, &rng);
     n = 5000;
     ck_assert_int_eq(io_file_size(f), (int64_t)n);
@@ -925,29 +966,6 @@ START_TEST(ops_counter_drives_a_sweep)
     io_env_fault_destroy(fe);
 }
 END_TEST
-
-/* 1 once the first n bytes of path are all in the page cache (within 10 s). */
-static int wait_resident(const char *path, size_t n)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    size_t pages = (n + (size_t)page - 1) / (size_t)page;
-    unsigned char *vec = zmalloc(pages);
-    int fd = open(path, O_RDONLY), ok = 0;
-    void *m = fd < 0 ? MAP_FAILED : mmap(NULL, n, PROT_READ, MAP_SHARED, fd, 0);
-    for (int tries = 0; m != MAP_FAILED && !ok && tries < 1000; tries++) {
-        ok = mincore(m, n, vec) == 0;
-        for (size_t i = 0; ok && i < pages; i++)
-            ok = vec[i] & 1;
-        if (!ok)
-            usleep(10000);
-    }
-    if (m != MAP_FAILED)
-        munmap(m, n);
-    if (fd >= 0)
-        close(fd);
-    zfree(vec);
-    return ok;
-}
 
 /* A copy into a mapped page the kernel cannot give (a device read error;
  * here the file is cut under the mapping, which faults the same way)

@@ -321,7 +321,7 @@ void *cache_value(const struct cache_handle *h)
     return h->value;
 }
 
-void cache_erase(struct cache *c, struct slice key)
+int cache_erase(struct cache *c, struct slice key)
 {
     uint32_t hash = hash32(key.data, key.len, CACHE_HASH_SEED);
     struct shard *s = shard_of(c, hash);
@@ -335,6 +335,7 @@ void cache_erase(struct cache *c, struct slice key)
     pthread_mutex_unlock(&s->mu);
     if (f)
         free_entry(f);
+    return e != NULL;
 }
 
 void cache_prune(struct cache *c)

@@ -45,8 +45,9 @@ struct cache_handle *cache_insert(struct cache *c, struct slice key, void *value
 struct cache_handle *cache_lookup(struct cache *c, struct slice key);
 void cache_release(struct cache *c, struct cache_handle *h);
 void *cache_value(const struct cache_handle *h);
-/* Removes the entry from the cache (held handles stay valid). */
-void cache_erase(struct cache *c, struct slice key);
+/* Removes the entry from the cache (held handles stay valid): 1 if there
+ * was one, else 0. Not counted as a hit or a miss. */
+int cache_erase(struct cache *c, struct slice key);
 /* Drops every unreferenced entry. */
 void cache_prune(struct cache *c);
 /* A new id, unique within this cache: table readers prefix their block keys

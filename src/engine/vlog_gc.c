@@ -42,7 +42,7 @@ struct vlog_db {
     double gc_mbps;
     struct lsm_batch sep, gcb;      /* leader only */
     struct buf tmp;                 /* leader only */
-    struct buf hot;                 /* leader only: vcache_read_latest */
+    struct buf hot;                 /* leader only: vcache_old_place */
     int broken;                     /* leader / mu */
     struct vlog_view views;         /* (mu) list head */
     struct cache *vcache;           /* separated values read, NULL = none */
@@ -213,14 +213,11 @@ static void vcache_put(struct vlog_db *vd, const struct vlog_ptr *p, struct slic
  * point read, too much for every 4 KB SET. */
 #define VCACHE_HOT_MIN (64u << 10)
 
-/* 1 when key's latest version is a pointer whose value was read lately:
- * the cache holds it, or the doorkeeper remembers its first read (the read
- * of a read-modify-write). Its cache key in old[16]. The write leader only
- * (no other write runs). */
-static int vcache_read_latest(struct vlog_db *vd, struct slice key, char old[16])
+/* 1 when key's latest version is a pointer (its cache key in old[16]).
+ * The write leader only (no other write runs). */
+static int vcache_old_place(struct vlog_db *vd, struct slice key, char old[16])
 {
     struct vlog_ptr p;
-    struct cache_handle *h;
     int type;
 
     buf_clear(&vd->hot);
@@ -228,25 +225,23 @@ static int vcache_read_latest(struct vlog_db *vd, struct slice key, char old[16]
         vlog_ptr_decode(buf_slice(&vd->hot), &p) != 0)
         return 0;
     vcache_key(&p, old);
-    uint32_t tag;
-    if (__atomic_load_n(seen_slot(vd, old, &tag), __ATOMIC_RELAXED) == tag)
-        return 1;
-    h = cache_lookup(vd->vcache, slice_make(old, 16));
-    if (h == NULL)
-        return 0;
-    cache_release(vd->vcache, h);
     return 1;
 }
 
-/* Caches a value just written at p in place of the entry at old. */
+/* A value just written at p replaced the one at old: when that one was
+ * read lately (the cache held it, or the doorkeeper remembers its first
+ * read: the read of a read-modify-write), the new one is cached in its
+ * place. The check itself counts as no hit or miss. */
 static void vcache_replace(struct vlog_db *vd, const char old[16], const struct vlog_ptr *p,
                            struct slice key, struct slice value)
 {
     char k[16];
+    uint32_t tag;
+    int seen = __atomic_load_n(seen_slot(vd, old, &tag), __ATOMIC_RELAXED) == tag;
+    if (!cache_erase(vd->vcache, slice_make(old, 16)) && !seen)
+        return;
     size_t charge = sizeof(struct vcached) + key.len + value.len;
     struct vcached *e = zmalloc(charge);
-
-    cache_erase(vd->vcache, slice_make(old, 16));
     e->klen = key.len;
     e->vlen = value.len;
     memcpy(e->data, key.data, key.len);
@@ -1037,7 +1032,7 @@ static int sep_op(void *arg, int type, struct slice key, struct slice value)
             return 0;
         }
         hot = vd->vcache && value.len >= VCACHE_HOT_MIN && value.len <= vd->vcache_max &&
-              vcache_read_latest(vd, key, old);
+              vcache_old_place(vd, key, old);
         rc = vlog_add(vd->vl, key, value, &p);
         if (rc != 0) {
             s->rc = rc;

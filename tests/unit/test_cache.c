@@ -94,16 +94,16 @@ START_TEST(test_erase)
     struct cache *c = cache_create(1000);
     char b[4];
     reset_deleted();
-    cache_erase(c, ikey(b, 200));
+    ck_assert_int_eq(cache_erase(c, ikey(b, 200)), 0);
     ck_assert_int_eq(ndeleted, 0);
     insert(c, 100, 101, 1);
     insert(c, 200, 201, 1);
-    cache_erase(c, ikey(b, 100));
+    ck_assert_int_eq(cache_erase(c, ikey(b, 100)), 1);
     ck_assert_int_eq(lookup(c, 100), -1);
     ck_assert_int_eq(lookup(c, 200), 201);
     ck_assert_int_eq(ndeleted, 1);
     ck_assert_int_eq(deleted_keys[0], 100);
-    cache_erase(c, ikey(b, 100));
+    ck_assert_int_eq(cache_erase(c, ikey(b, 100)), 0);
     ck_assert_int_eq(ndeleted, 1);
     cache_destroy(c);
 }

@@ -1729,6 +1729,14 @@ START_TEST(test_value_cache)
 }
 END_TEST
 
+/* The value cache misses of one read of k (which must give v). */
+static uint64_t read_misses(struct lsm_db *db, const char *k, const char *v, size_t n)
+{
+    uint64_t before = stats(db).value_cache_misses;
+    expect_value(db, NULL, k, v, n);
+    return stats(db).value_cache_misses - before;
+}
+
 /* A large value (64 KiB or more) that replaces one read lately (the cache
  * holds it, or the doorkeeper saw its first read) is cached at its new
  * place by the write: a read-modify-write's next read hits, and the old
@@ -1762,8 +1770,8 @@ START_TEST(test_value_cache_rewrite)
                "rewritten value read from the log: misses %" PRIu64 " -> %" PRIu64
                ", bytes read %" PRIu64 " -> %" PRIu64, misses, st.value_cache_misses, reads,
                st.vlog_bytes_read);
-        EXPECT(st.value_cache_hits >= hits + 3, "hits %" PRIu64 " -> %" PRIu64, hits,
-               st.value_cache_hits);
+        EXPECT(st.value_cache_hits == hits + 3, "hits %" PRIu64 " -> %" PRIu64
+               " (one per read: the write's check counts none)", hits, st.value_cache_hits);
         EXPECT(st.value_cache_usage < 2 * sizeof v,
                "the replaced entries stay cached: usage %" PRIu64, st.value_cache_usage);
     } else {
@@ -1774,10 +1782,8 @@ START_TEST(test_value_cache_rewrite)
     ck_assert_int_eq(lsm_put(db, NULL, "cold", 4, v, sizeof v), 0);
     v[5] = 'c';
     ck_assert_int_eq(lsm_put(db, NULL, "cold", 4, v, sizeof v), 0);
-    misses = stats(db).value_cache_misses;
-    expect_value(db, NULL, "cold", v, sizeof v);
-    if (_i == 0)
-        EXPECT(stats(db).value_cache_misses == misses + 1, "a blind rewrite was cached");
+    misses = read_misses(db, "cold", v, sizeof v);
+    EXPECT(_i || misses == 1, "a blind rewrite was cached");
 
     /* A value under 64 KiB: left to the doorkeeper. */
     memset(small, 's', sizeof small);
@@ -1785,10 +1791,8 @@ START_TEST(test_value_cache_rewrite)
     expect_value(db, NULL, "s", small, sizeof small);
     small[9] = 't';
     ck_assert_int_eq(lsm_put(db, NULL, "s", 1, small, sizeof small), 0);
-    misses = stats(db).value_cache_misses;
-    expect_value(db, NULL, "s", small, sizeof small);
-    if (_i == 0)
-        EXPECT(stats(db).value_cache_misses == misses + 1, "a small rewrite was cached");
+    misses = read_misses(db, "s", small, sizeof small);
+    EXPECT(_i || misses == 1, "a small rewrite was cached");
 
     /* After a reopen (an empty cache) the log holds the same values. */
     ck_assert_int_eq(lsm_close(db), 0);

@@ -1505,7 +1505,6 @@ void cmd_config_set(struct client *c)
 void cmd_config_resetstat(struct client *c)
 {
     server_reset_stats();
-    ks_reset_expired_keys();
     reply_ok(&c->obuf);
 }
 

@@ -12,6 +12,7 @@
 #include "server/client.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/keyspace.h"
 #include "server/keyspace_server.h"
 #include "server/migrate.h"
 #include "server/reply.h"
@@ -82,6 +83,7 @@ void server_reset_stats(void)
     server.stat_total_error_replies = 0;
     server.stat_keyspace_hits = 0;
     server.stat_keyspace_misses = 0;
+    ks_reset_expired_keys();        /* kept by the keyspace, which expires keys */
     server.nerrorstats = 0;
     server.stat_client_qbuf_limit_disconnections = 0;
     server.stat_client_outbuf_limit_disconnections = 0;

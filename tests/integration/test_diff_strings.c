@@ -833,6 +833,18 @@ static char *lookup_counts(int port)
     return out;
 }
 
+/* One check: lsmdb's counters a equal redis-server's b (both allocated,
+ * freed here; NULL when the server did not give them). */
+static void same_counts(char *a, char *b, const char *what)
+{
+    if (tap_ok(a && b && strcmp(a, b) == 0, "%s", what))
+        tap_diag("both: %s", a);
+    else
+        tap_diag("lsmdb: %s; redis: %s", a ? a : "(none)", b ? b : "(none)");
+    zfree(a);
+    zfree(b);
+}
+
 int main(void)
 {
     harness_init(600);
@@ -956,22 +968,11 @@ int main(void)
         tap_ok(same, "final values identical");
         /* The exact counters: INFO keyspace's keys and expires of every db
          * (avg_ttl is an estimate in Redis), on fresh RESP2 connections. */
-        char *ka = keyspace_counts(ls.port), *kb = keyspace_counts(rs.port);
-        if (tap_ok(ka && kb && strcmp(ka, kb) == 0, "INFO keyspace counts identical"))
-            tap_diag("both: %s", ka);
-        else
-            tap_diag("lsmdb: %s; redis: %s", ka ? ka : "(none)", kb ? kb : "(none)");
-        zfree(ka);
-        zfree(kb);
+        same_counts(keyspace_counts(ls.port), keyspace_counts(rs.port),
+                    "INFO keyspace counts identical");
         /* Every read of a key counted as Redis counts it (lookupKeyRead). */
-        ka = lookup_counts(ls.port);
-        kb = lookup_counts(rs.port);
-        if (tap_ok(ka && kb && strcmp(ka, kb) == 0, "INFO stats keyspace_hits/misses identical"))
-            tap_diag("both: %s", ka);
-        else
-            tap_diag("lsmdb: %s; redis: %s", ka ? ka : "(none)", kb ? kb : "(none)");
-        zfree(ka);
-        zfree(kb);
+        same_counts(lookup_counts(ls.port), lookup_counts(rs.port),
+                    "INFO stats keyspace_hits/misses identical");
     }
     for (int k = 0; k < 2; k++) {
         conn_close(lcs[k]);

@@ -297,8 +297,9 @@ int ks_quiet(int on);
  * only (never the keyspace), for at most budget_us microseconds. Returns
  * the number of keys deleted, or < 0 on error. */
 long long ks_active_expire_cycle(int64_t budget_us);
-/* Keys deleted because they expired (active expiry, and reads or writes
- * that found them expired), in committed transactions since the start or
+/* Keys deleted because they expired (active expiry, reads or writes that
+ * found them expired, and a SET whose expire time had passed, which Redis
+ * sets and expires), in committed transactions since the start or
  * ks_reset_expired_keys() (INFO stats expired_keys, CONFIG RESETSTAT). */
 uint64_t ks_expired_keys(void);
 void ks_reset_expired_keys(void);

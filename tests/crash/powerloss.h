@@ -2,20 +2,27 @@
  *
  * kill -9 alone loses nothing the server wrote (the page cache survives), so
  * it cannot tell an fsync'd write from one still in the cache. With this
- * helper the server runs with tests/crash/syncshim.so preloaded, which logs
- * the size of a file at every successful fsync/fdatasync. After the kill,
- * pl_cut() cuts every file in the data directory back to the size it had at
- * its last sync (or, if not synced by this incarnation, at its start; files
- * created and never synced become empty) — what a power loss could leave of
- * append-only files. Not modelled: directory entries (a rename or create
- * whose directory was not fsync'd is kept) and torn sectors.
+ * helper the server runs with tests/crash/syncshim.so preloaded, which keeps
+ * a shadow copy of each file as it was at its last successful
+ * fsync/fdatasync (syncshim.c). After the kill, pl_cut() puts every file of
+ * the data directory back to that copy (or, if not synced by this
+ * incarnation, to what it held at its start; files created and never synced
+ * become empty): what a power loss could leave. Content, not sizes, is put
+ * back, so a mapped log (whose file spans space allocated ahead, zeros until
+ * appended) loses its unsynced appends like a log written with write(2).
+ * Not modelled: directory entries (a rename or create whose directory was
+ * not fsync'd is kept), a file cut shorter after its last sync (it gets its
+ * synced length back), and torn sectors. A file's shadow is named by its
+ * device and inode.
  *
  * Use: pl_init(); before each srv_start pl_before_start(), after it
- * pl_after_start(); after kill -9 + wait, pl_cut(). Header-only. */
+ * pl_after_start(); after kill -9 + wait, pl_cut(); pl_free() at the end
+ * (removes the shadow directory). Header-only. */
 #ifndef LSM_TESTS_POWERLOSS_H
 #define LSM_TESTS_POWERLOSS_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,13 +40,13 @@ struct pl_file {
 struct powerloss {
     int enabled;
     char shim[512];
-    char log[320];
+    char shadows[320];              /* the shim's directory of shadow copies */
     char dir[256];
-    struct pl_file *base;           /* sizes when the incarnation started */
-    size_t nbase;
     char saved_preload[1024];
     int had_preload;
 };
+
+enum { PL_CHUNK = 64 << 10 };
 
 /* Finds syncshim.so: $LSMDB_SYNCSHIM, next to the test binary, in
  * ../crash/ from it, or under $LSMDB_BUILDDIR/tests/crash/. */
@@ -77,15 +84,72 @@ static inline int pl_find_shim(char *out, size_t cap)
     return -1;
 }
 
-/* dir: the server's data dir; log: a file outside it. Returns 1 when the
- * shim was found (power loss can be simulated), else 0. */
-static inline int pl_init(struct powerloss *p, const char *dir, const char *log)
+/* dir: the server's data dir; shadows: a directory path outside it (made
+ * here, removed by pl_free). Returns 1 when the shim was found (power loss
+ * can be simulated), else 0. */
+static inline int pl_init(struct powerloss *p, const char *dir, const char *shadows)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->dir, sizeof p->dir, "%s", dir);
-    snprintf(p->log, sizeof p->log, "%s", log);
+    snprintf(p->shadows, sizeof p->shadows, "%s", shadows);
     p->enabled = pl_find_shim(p->shim, sizeof p->shim) == 0;
+    if (p->enabled && mkdir(p->shadows, 0755) != 0 && errno != EEXIST)
+        p->enabled = 0;
     return p->enabled;
+}
+
+static inline void pl_shadow_path(const struct powerloss *p, const struct pl_file *f, char *out,
+                                  size_t cap)
+{
+    snprintf(out, cap, "%s/%llu-%llu", p->shadows, (unsigned long long)f->dev,
+             (unsigned long long)f->ino);
+}
+
+/* Makes dst's content that of src (same length), writing only the chunks
+ * that differ. Returns the bytes that differed or were cut, or -1. */
+static inline long long pl_copy(int src, int dst)
+{
+    static char a[PL_CHUNK], b[PL_CHUNK];
+    struct stat ss, ds;
+    if (fstat(src, &ss) != 0 || fstat(dst, &ds) != 0)
+        return -1;
+    long long changed = 0;
+    off_t off = 0;
+    while (off < ss.st_size) {
+        ssize_t n = pread(src, a, sizeof a, off);
+        if (n <= 0)
+            return -1;
+        ssize_t m = pread(dst, b, (size_t)n, off);
+        if (m != n || memcmp(a, b, (size_t)n) != 0) {
+            for (ssize_t i = 0; i < n; i++)
+                changed += i >= m || m < 0 || a[i] != b[i];
+            if (pwrite(dst, a, (size_t)n, off) != n)
+                return -1;
+        }
+        off += n;
+    }
+    if (ds.st_size > off)
+        changed += (long long)(ds.st_size - off);
+    if (ftruncate(dst, off) != 0)
+        return -1;
+    return changed;
+}
+
+/* Removes every file of the shadow directory. */
+static inline void pl_clear_shadows(const struct powerloss *p)
+{
+    DIR *d = opendir(p->shadows);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        char path[700];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", p->shadows, de->d_name);
+        (void)unlink(path);
+    }
+    closedir(d);
 }
 
 /* Regular files of the data dir (flat), as (dev, ino, size); *n set. */
@@ -132,24 +196,40 @@ static inline struct pl_file *pl_scan(const char *dir, size_t *n, char ***names)
     return v;
 }
 
-/* Before starting the server: the files as they are now are durable; the
- * sync log starts empty; the shim is put into the environment. */
+/* Before starting the server: the files as they are now are durable (each
+ * gets its shadow); the shim is put into the environment. */
 static inline void pl_before_start(struct powerloss *p)
 {
     if (!p->enabled)
         return;
-    zfree(p->base);
-    p->base = pl_scan(p->dir, &p->nbase, NULL);
-    int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0)
-        close(fd);
+    size_t n = 0;
+    char **names = NULL;
+    struct pl_file *now = pl_scan(p->dir, &n, &names);
+    pl_clear_shadows(p);
+    for (size_t i = 0; i < n; i++) {
+        char path[700];
+        pl_shadow_path(p, &now[i], path, sizeof path);
+        int src = open(names[i], O_RDONLY | O_CLOEXEC);
+        int dst = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (src < 0 || dst < 0 || pl_copy(src, dst) < 0)
+            p->enabled = 0;             /* cannot tell what was durable */
+        if (src >= 0)
+            close(src);
+        if (dst >= 0)
+            close(dst);
+        zfree(names[i]);
+    }
+    zfree(names);
+    zfree(now);
+    if (!p->enabled)
+        return;
     const char *pre = getenv("LD_PRELOAD");
     p->had_preload = pre != NULL;
     snprintf(p->saved_preload, sizeof p->saved_preload, "%s", pre ? pre : "");
     char val[1600];
     snprintf(val, sizeof val, "%s%s%s", p->shim, pre && *pre ? ":" : "", pre ? pre : "");
     setenv("LD_PRELOAD", val, 1);
-    setenv("LSMDB_SYNCSHIM_LOG", p->log, 1);
+    setenv("LSMDB_SYNCSHIM_DIR", p->shadows, 1);
     /* an ASan-built server would refuse a preload that comes first */
     const char *asan = getenv("ASAN_OPTIONS");
     if (!asan || !strstr(asan, "verify_asan_link_order")) {
@@ -169,75 +249,57 @@ static inline void pl_after_start(struct powerloss *p)
         setenv("LD_PRELOAD", p->saved_preload, 1);
     else
         unsetenv("LD_PRELOAD");
-    unsetenv("LSMDB_SYNCSHIM_LOG");
+    unsetenv("LSMDB_SYNCSHIM_DIR");
 }
 
-/* After kill -9 and waitpid: cuts every file back to its last synced size.
- * Returns the number of bytes removed (files_cut set), or -1 on error. */
+/* After kill -9 and waitpid: puts every file back to its shadow (empty if
+ * it has none). Returns the number of bytes that changed or were cut
+ * (files_cut set to the files that changed), or -1 on error. */
 static inline long long pl_cut(struct powerloss *p, int *files_cut)
 {
     *files_cut = 0;
     if (!p->enabled)
         return 0;
-    size_t nrec = 0;
-    char *raw = NULL;
-    {
-        int fd = open(p->log, O_RDONLY);
-        if (fd < 0)
-            return -1;
-        struct stat st;
-        if (fstat(fd, &st) != 0) {
-            close(fd);
-            return -1;
-        }
-        raw = zmalloc((size_t)st.st_size + 1);
-        ssize_t got = 0;
-        while (got < st.st_size) {
-            ssize_t r = read(fd, raw + got, (size_t)(st.st_size - got));
-            if (r <= 0)
-                break;
-            got += r;
-        }
-        close(fd);
-        nrec = (size_t)got / 32;
-    }
     size_t n = 0;
     char **names = NULL;
     struct pl_file *now = pl_scan(p->dir, &n, &names);
     long long cut = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t durable = 0;
-        for (size_t j = 0; j < p->nbase; j++)
-            if (p->base[j].dev == now[i].dev && p->base[j].ino == now[i].ino)
-                durable = p->base[j].size;
-        for (size_t r = 0; r < nrec; r++) {
-            uint64_t rec[4];
-            memcpy(rec, raw + r * 32, 32);
-            if (rec[0] != now[i].dev || rec[1] != now[i].ino)
-                continue;
-            if (rec[3] == 1)
-                durable = 0;
-            else if (rec[2] > durable)
-                durable = rec[2];
+        char path[700];
+        long long c = -1;
+        pl_shadow_path(p, &now[i], path, sizeof path);
+        int dst = open(names[i], O_RDWR | O_CLOEXEC);
+        int src = open(path, O_RDONLY | O_CLOEXEC);
+        if (dst >= 0 && src >= 0) {
+            c = pl_copy(src, dst);
+        } else if (dst >= 0 && errno == ENOENT) {
+            c = (long long)now[i].size;         /* never synced: empty */
+            if (ftruncate(dst, 0) != 0)
+                c = -1;
         }
-        if (now[i].size > durable) {
-            if (truncate(names[i], (off_t)durable) == 0) {
-                cut += (long long)(now[i].size - durable);
-                (*files_cut)++;
-            }
+        if (src >= 0)
+            close(src);
+        if (dst >= 0)
+            close(dst);
+        if (c < 0)
+            cut = -1;
+        else if (c > 0 && cut >= 0) {
+            cut += c;
+            (*files_cut)++;
         }
         zfree(names[i]);
     }
     zfree(names);
     zfree(now);
-    zfree(raw);
     return cut;
 }
 
 static inline void pl_free(struct powerloss *p)
 {
-    zfree(p->base);
-    p->base = NULL;
+    if (!p->enabled)
+        return;
+    pl_clear_shadows(p);
+    (void)rmdir(p->shadows);
 }
 
 #endif

@@ -1,57 +1,146 @@
-/* syncshim.c: an LD_PRELOAD shim for test_daemon_crash's power-loss rounds.
+/* syncshim.c: an LD_PRELOAD shim for the power-loss tests (powerloss.h).
  *
- * Records, for every successful fsync/fdatasync of a regular file, the
- * file's (device, inode) and its size just before the call into the file
- * named by $LSMDB_SYNCSHIM_LOG (fixed 32-byte records, one O_APPEND write
- * each, written before the call returns to the server, so a reply that
- * depends on the sync is sent after its record exists). An open with O_TRUNC
- * is recorded as size 0 (kind 1). After kill -9 the test cuts every file of
- * the data directory back to its last synced size: what a power loss could
- * leave of append-only files (every lsmdb file is append-only). */
+ * Keeps, for every regular file the server fsyncs or fdatasyncs, a shadow
+ * copy of the file as it was when the call was made, in
+ * $LSMDB_SYNCSHIM_DIR/<dev>-<ino>: what a power loss right after that sync
+ * is sure to leave. The copy is made before the real call, so it holds at
+ * least every byte written before the sync began (and maybe part of what a
+ * concurrent writer appended meanwhile, as a disk could), and before the
+ * call returns to the server, so before any reply that depends on the sync.
+ * A mapped log's bytes are copied like any other: the copy reads the file,
+ * not the server's writes.
+ *
+ * An open that creates a file, or truncates it (O_TRUNC), drops its shadow:
+ * until its next sync, a power loss leaves it empty. After kill -9 the test
+ * puts every file of the data directory back to its shadow (pl_cut).
+ *
+ * Each sync compares the file with its shadow from where the previous sync
+ * of that file found its first difference (files are append-only: bytes
+ * before that point do not change) and writes only the chunks that differ.
+ * Syncs are serialized by one mutex. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct shim_rec {
-    uint64_t dev, ino, size, kind;  /* kind 0 synced, 1 truncated by open */
+enum { CHUNK = 64 << 10, NHINTS = 4096 };
+
+struct hint {
+    uint64_t dev, ino, from;
 };
 
-static int logfd = -1;
+typedef int (*open_fn)(const char *, int, ...);
+
+static const char *shadow_dir;
+static open_fn real_open;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct hint hints[NHINTS];    /* (mu) */
+static size_t nhints;                /* (mu) */
 
 __attribute__((constructor)) static void shim_init(void)
 {
-    const char *p = getenv("LSMDB_SYNCSHIM_LOG");
-    if (p && *p) {
-        int (*real_open)(const char *, int, ...) =
-            (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-        logfd = real_open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    }
+    const char *p = getenv("LSMDB_SYNCSHIM_DIR");
+    real_open = (open_fn)dlsym(RTLD_NEXT, "open");
+    if (p && *p)
+        shadow_dir = p;
 }
 
-static void shim_note(const struct stat *st, uint64_t size, uint64_t kind)
+static void shadow_path(char *out, size_t cap, const struct stat *st)
 {
-    if (logfd < 0 || !S_ISREG(st->st_mode))
-        return;
-    struct shim_rec r = { (uint64_t)st->st_dev, (uint64_t)st->st_ino, size, kind };
-    if (write(logfd, &r, sizeof r) != (ssize_t)sizeof r) {
-        /* nothing to do: the test sees a short log */
+    snprintf(out, cap, "%s/%llu-%llu", shadow_dir, (unsigned long long)st->st_dev,
+             (unsigned long long)st->st_ino);
+}
+
+static struct hint *hint_of(const struct stat *st, int add)
+{
+    for (size_t i = 0; i < nhints; i++)
+        if (hints[i].dev == (uint64_t)st->st_dev && hints[i].ino == (uint64_t)st->st_ino)
+            return &hints[i];
+    if (!add)
+        return NULL;
+    if (nhints == NHINTS) {
+        /* Full: forget them all; the next syncs compare whole files. */
+        nhints = 0;
     }
+    hints[nhints] = (struct hint){ (uint64_t)st->st_dev, (uint64_t)st->st_ino, 0 };
+    return &hints[nhints++];
+}
+
+static ssize_t read_at(int fd, char *buf, size_t n, off_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, buf + got, n - got, off + (off_t)got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* Brings the shadow of fd's file up to the file's content. Best effort: a
+ * failure here shows as a lost write in the test, never hides one. */
+static void shadow_update(int fd)
+{
+    static char a[CHUNK], b[CHUNK];  /* (mu) */
+    char path[600], self[64];
+    struct stat st;
+    if (!shadow_dir || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    /* A fresh descriptor: the server's may be write-only. */
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    int in = real_open(self, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return;
+    shadow_path(path, sizeof path, &st);
+    int out = real_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (out < 0) {
+        close(in);
+        return;
+    }
+    struct hint *h = hint_of(&st, 1);
+    uint64_t size = (uint64_t)st.st_size, off = h->from < size ? h->from : size;
+    off -= off % CHUNK;
+    int64_t first = -1;
+    while (off < size) {
+        size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
+        ssize_t got = read_at(in, a, n, (off_t)off);
+        if (got <= 0)
+            break;
+        ssize_t had = read_at(out, b, (size_t)got, (off_t)off);
+        if (had != got || memcmp(a, b, (size_t)got) != 0) {
+            if (first < 0)
+                first = (int64_t)off;
+            if (pwrite(out, a, (size_t)got, (off_t)off) != got)
+                break;
+        }
+        off += (uint64_t)got;
+    }
+    if (ftruncate(out, (off_t)off) != 0) {
+        /* the test sees the difference */
+    }
+    if (first >= 0)
+        h->from = (uint64_t)first;
+    else if (h->from > off)
+        h->from = off;
+    close(out);
+    close(in);
 }
 
 static int synced(int fd, const char *name)
 {
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
-    struct stat st;
-    int have = fstat(fd, &st) == 0;
-    int rc = real(fd);
-    if (rc == 0 && have)
-        shim_note(&st, (uint64_t)st.st_size, 0);
-    return rc;
+    pthread_mutex_lock(&mu);
+    shadow_update(fd);
+    pthread_mutex_unlock(&mu);
+    return real(fd);
 }
 
 int fsync(int fd)
@@ -64,12 +153,29 @@ int fdatasync(int fd)
     return synced(fd, "fdatasync");
 }
 
-static int opened(int fd, int flags)
+/* A file that open created or truncated has no durable content yet. */
+static int opened(int fd, int flags, int existed)
 {
     struct stat st;
-    if (fd >= 0 && (flags & O_TRUNC) && fstat(fd, &st) == 0)
-        shim_note(&st, 0, 1);
+    if (fd < 0 || !shadow_dir || (existed && !(flags & O_TRUNC)) || fstat(fd, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return fd;
+    char path[600];
+    shadow_path(path, sizeof path, &st);
+    pthread_mutex_lock(&mu);
+    (void)unlink(path);
+    struct hint *h = hint_of(&st, 0);
+    if (h)
+        h->from = 0;
+    pthread_mutex_unlock(&mu);
     return fd;
+}
+
+static int do_open(const char *sym, const char *path, int flags, mode_t mode)
+{
+    open_fn real = (open_fn)dlsym(RTLD_NEXT, sym);
+    int existed = !(flags & O_CREAT) || access(path, F_OK) == 0;
+    return opened(real(path, flags, mode), flags, existed);
 }
 
 int open(const char *path, int flags, ...)
@@ -81,8 +187,7 @@ int open(const char *path, int flags, ...)
         mode = (mode_t)va_arg(ap, int);
         va_end(ap);
     }
-    int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-    return opened(real(path, flags, mode), flags);
+    return do_open("open", path, flags, mode);
 }
 
 int open64(const char *path, int flags, ...)
@@ -94,6 +199,5 @@ int open64(const char *path, int flags, ...)
         mode = (mode_t)va_arg(ap, int);
         va_end(ap);
     }
-    int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
-    return opened(real(path, flags, mode), flags);
+    return do_open("open64", path, flags, mode);
 }

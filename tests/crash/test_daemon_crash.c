@@ -11,12 +11,12 @@
  * random moment. Every few rounds the restart itself is also killed part-way
  * through recovery. Every other round simulates a power loss instead of a
  * plain process crash (when tests/crash/syncshim.so is found, see
- * powerloss.h; POWERLOSS=0 turns it off): every file is cut back to its size
- * at its last fsync before the restart, so an acknowledged write that was
- * not on disk yet is lost and caught. The server such a round kills writes
- * its logs with write(2) (`mapped-logs no`: the cut works on file sizes);
- * the servers of the kill -9 rounds map them. After the restart on the same
- * directory:
+ * powerloss.h; POWERLOSS=0 turns it off): every file is put back to its
+ * content at its last fsync before the restart, so an acknowledged write
+ * that was not on disk yet is lost and caught. The servers write their logs
+ * through a mapping (the default), except the one every fourth round kills,
+ * which writes them with write(2) (`mapped-logs no`). After the restart on
+ * the same directory:
  *  - every write acknowledged before the kill is there with its exact value;
  *    acknowledged DELs stay deleted; INCR counters are >= their acknowledged
  *    value;
@@ -739,15 +739,15 @@ int main(void)
      * must then find acknowledged writes missing. */
     const char *policy = getenv("APPENDFSYNC") && *getenv("APPENDFSYNC") ? getenv("APPENDFSYNC")
                                                                        : "always";
-    /* The power-loss cut needs each file's size to be its content at every
-     * fsync; a mapped log's file spans the space allocated ahead. So the
-     * server a power loss will hit writes with write(2); the others (the
-     * kill -9 rounds) through the mapping. Each restart reads the files
-     * the other kind left. */
+    /* The servers of the kill -9 rounds, and of every other power-loss
+     * round, write the logs through the mapping; the others with write(2)
+     * (`mapped-logs no`). Each restart reads the files the other kind
+     * left. Value-log segments of 1 MiB: a mapped segment's file spans its
+     * whole size, which the shim compares at every sync. */
     const char *const args[] = { "--appendfsync", policy, "--write-buffer-size", "256kb",
-                                 "--mapped-logs", "yes", NULL };
+                                 "--vlog-file-size", "1mb", "--mapped-logs", "yes", NULL };
     const char *const args_plain[] = { "--appendfsync", policy, "--write-buffer-size", "256kb",
-                                       "--mapped-logs", "no", NULL };
+                                       "--vlog-file-size", "1mb", "--mapped-logs", "no", NULL };
     struct srv_opts o = { .dir = dir, .args = args };
     struct srv s;
     memset(W, 0, sizeof W);
@@ -755,10 +755,10 @@ int main(void)
     long long total_acked = 0, t0 = now_ms();
     /* The server that recovered (and was verified) is the next round's
      * victim: no clean shutdown between crashes. */
-    char plog[300];
-    snprintf(plog, sizeof plog, "%s.synclog", dir);
+    char shadows[300];
+    snprintf(shadows, sizeof shadows, "%s.shadows", dir);
     struct powerloss pl;
-    pl_init(&pl, dir, plog);
+    pl_init(&pl, dir, shadows);
     if (env_int("POWERLOSS", 1) == 0)
         pl.enabled = 0;
     tap_diag("appendfsync %s", policy);
@@ -816,7 +816,7 @@ int main(void)
         if (round % 4 == 0) {
             struct srv_opts on = o;
             on.no_wait = 1;
-            on.args = power ? args_plain : args;
+            on.args = power && round % 4 == 0 ? args_plain : args;
             pl_before_start(&pl);
             int rc1 = srv_start(&s, &on);
             pl_after_start(&pl);
@@ -832,7 +832,7 @@ int main(void)
             }
             srv_stop(&s);
         }
-        o.args = pl.enabled && (round + 1) % 2 == 0 ? args_plain : args;
+        o.args = pl.enabled && (round + 1) % 4 == 0 ? args_plain : args;
         pl_before_start(&pl);
         int rc2 = srv_start(&s, &o);
         pl_after_start(&pl);
@@ -850,10 +850,8 @@ int main(void)
     for (int wi = 0; wi < MAXW; wi++)
         zfree(W[wi].ops);
     pl_free(&pl);
-    if (all_ok) {
+    if (all_ok)
         rm_rf(dir);
-        unlink(plog);
-    }
     else
         tap_diag("data directory kept: %s (SEED=%u)", dir, seed);
     return tap_done();

@@ -263,6 +263,128 @@ static int wal_link_decode(struct slice rec, uint64_t *prev_number, uint64_t *pr
     return 1;
 }
 
+/* A sync-mark record (docs/format-wal.md, "Sync-mark record"): an empty batch
+ * header as in the link record, a magic number, the entry count, then each
+ * entry (fixed32 kind, fixed64 file number, fixed64 durable size). The
+ * write leader puts one before its batch when a sync point completed since
+ * the last one. */
+#define WAL_MARK_MAGIC 0x6b72616d636e7973ull      /* "syncmark" */
+#define WAL_MARK_HEAD (12 + 8 + 4)
+#define WAL_MARK_ENTRY 20
+#define WAL_MARK_MAX (WAL_MARK_HEAD + DB_MAX_MARKS * WAL_MARK_ENTRY)
+
+/* Notes that a sync made file `number` durable up to `upto` (mu held). */
+static void mark_note(struct lsm_db *db, uint32_t kind, uint64_t number, uint64_t upto)
+{
+    int i, oldest = 0;
+
+    if (number == 0 || upto == 0)
+        return;
+    for (i = 0; i < db->nmarks; i++) {
+        struct sync_mark *m = &db->marks[i];
+        if (m->kind == kind && m->number == number) {
+            if (upto > m->upto) {
+                m->upto = upto;
+                m->dirty = 1;
+            }
+            return;
+        }
+        if (m->number < db->marks[oldest].number)
+            oldest = i;
+    }
+    /* Full: the oldest file's entry goes (WALs and segments share numbers). */
+    i = db->nmarks < DB_MAX_MARKS ? db->nmarks++ : oldest;
+    db->marks[i] = (struct sync_mark){ kind, number, upto, 1 };
+}
+
+/* The dirty entries as a mark record into out (WAL_MARK_MAX bytes; mu
+ * held), now clean. Its length, 0 when nothing is dirty. */
+static size_t mark_encode(struct lsm_db *db, char *out)
+{
+    char *p = out + WAL_MARK_HEAD;
+    uint32_t n = 0;
+
+    for (int i = 0; i < db->nmarks; i++) {
+        struct sync_mark *m = &db->marks[i];
+        if (!m->dirty)
+            continue;
+        encode_fixed32(p, m->kind);
+        encode_fixed64(p + 4, m->number);
+        encode_fixed64(p + 12, m->upto);
+        p += WAL_MARK_ENTRY;
+        n++;
+        m->dirty = 0;
+    }
+    if (n == 0)
+        return 0;
+    memset(out, 0, 12);
+    encode_fixed64(out + 12, WAL_MARK_MAGIC);
+    encode_fixed32(out + 20, n);
+    return (size_t)(p - out);
+}
+
+/* 1 when rec is a mark record, its entries folded (largest size per file)
+ * into *v (*n of *cap; v NULL: only recognised), else 0. */
+static int mark_decode(struct slice rec, struct sync_mark **v, int *n, int *cap)
+{
+    static const char zero[12];
+    uint32_t cnt, j;
+
+    if (rec.len < WAL_MARK_HEAD || memcmp(rec.data, zero, 12) != 0 ||
+        decode_fixed64(rec.data + 12) != WAL_MARK_MAGIC)
+        return 0;
+    cnt = decode_fixed32(rec.data + 20);
+    if (cnt > DB_MAX_MARKS || rec.len != WAL_MARK_HEAD + (size_t)cnt * WAL_MARK_ENTRY)
+        return 0;
+    for (j = 0; v != NULL && j < cnt; j++) {
+        const char *e = rec.data + WAL_MARK_HEAD + (size_t)j * WAL_MARK_ENTRY;
+        struct sync_mark m = { decode_fixed32(e), decode_fixed64(e + 4),
+                               decode_fixed64(e + 12), 0 };
+        int i;
+        for (i = 0; i < *n; i++)
+            if ((*v)[i].kind == m.kind && (*v)[i].number == m.number)
+                break;
+        if (i == *n) {
+            if (*n == *cap) {
+                *cap = *cap ? *cap * 2 : 16;
+                *v = zrealloc(*v, sizeof(**v) * (size_t)*cap);
+            }
+            (*v)[(*n)++] = m;
+        } else if (m.upto > (*v)[i].upto) {
+            (*v)[i].upto = m.upto;
+        }
+    }
+    return 1;
+}
+
+uint64_t db_marked_upto(struct lsm_db *db, uint32_t kind, uint64_t number)
+{
+    struct buf path = BUF_INIT, rec = BUF_INIT;
+    int cap = 0;
+
+    if (!db->rmarks_loaded) {
+        /* Every WAL being replayed, read past any damage. */
+        db->rmarks_loaded = 1;
+        for (int i = 0; i < db->nrwals; i++) {
+            struct wal_reader *r;
+            if (db->rwals[i] < db->vs->log_number)
+                continue;
+            db_file_path(&path, db->dir, DB_FILE_WAL, db->rwals[i]);
+            if (wal_reader_open(db->env, path.data, WAL_READ_TOLERANT, &r) != 0)
+                continue;
+            while (wal_reader_next(r, &rec) > 0)
+                (void)mark_decode(buf_slice(&rec), &db->rmarks, &db->nrmarks, &cap);
+            wal_reader_close(r);
+        }
+        buf_free(&path);
+        buf_free(&rec);
+    }
+    for (int i = 0; i < db->nrmarks; i++)
+        if (db->rmarks[i].kind == kind && db->rmarks[i].number == number)
+            return db->rmarks[i].upto;
+    return 0;
+}
+
 /* The WALs recovery replayed so far (links are checked against them):
  * number and end of the last complete record of each. */
 struct replayed {
@@ -297,6 +419,8 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
     batch_init(&b);
     while ((n = wal_reader_next(r, &rec)) > 0) {
         uint64_t seq, last, prev, prev_size;
+        if (mark_decode(buf_slice(&rec), NULL, NULL, NULL))
+            continue;
         if (wal_link_decode(buf_slice(&rec), &prev, &prev_size)) {
             /* A previous WAL still needed must be complete up to the switch. */
             if (prev >= db->vs->log_number && !replayed_through(prior, prev, prev_size)) {
@@ -345,6 +469,26 @@ static int replay_wal(struct lsm_db *db, uint64_t number, struct memtable **mem,
             *mem = memtable_create();
             if (rc != 0)
                 break;
+        }
+    }
+    if (rc == 0 && n == LSM_ECORRUPT) {
+        /* Damage with valid records after it. Past every sync point it is
+         * what a power loss leaves when the page cache wrote later pages
+         * of the unsynced tail before earlier ones: nothing from there on
+         * was acknowledged as durable, in this WAL or a later one. Inside
+         * what a sync made durable it is corruption. */
+        uint64_t doff = 0, marked = 0;
+        if (wal_reader_damaged(r, &doff) &&
+            (marked = db_marked_upto(db, MARK_WAL, number)) <= doff) {
+            log_warning("lsm: %s: damage at offset %" PRIu64 " lies past every sync point "
+                        "(synced up to %" PRIu64 "): an unsynced tail written back out of "
+                        "order; replay stops at %" PRIu64, path.data, doff, marked,
+                        wal_reader_end_offset(r));
+            *stop = 1;
+            n = 0;
+        } else if (marked > doff) {
+            log_warning("lsm: %s: damage at offset %" PRIu64 ", inside what a sync made "
+                        "durable (up to %" PRIu64 ")", path.data, doff, marked);
         }
     }
     if (rc == 0 && n < 0) {
@@ -518,10 +662,18 @@ static int recover(struct lsm_db *db)
     version_edit_init(&e);
     rc = vlog_db_open(db, &e);
     mem = memtable_create();
+    db->rwals = wl.v;
+    db->nrwals = wl.n;
     for (i = 0; i < wl.n && rc == 0 && !stop; i++)
         if (wl.v[i] >= db->vs->log_number)
             rc = replay_wal(db, wl.v[i], &mem, &e, &last, &stop);
     zfree(last.v);
+    zfree(db->rmarks);
+    db->rmarks = NULL;
+    db->nrmarks = 0;
+    db->rmarks_loaded = 0;
+    db->rwals = NULL;
+    db->nrwals = 0;
     if (rc == 0 && memtable_entries(mem) > 0)
         rc = recover_flush(db, mem, &e);
     memtable_unref(mem);
@@ -809,9 +961,25 @@ int lsm_close(struct lsm_db *db)
     }
     pthread_mutex_unlock(&db->mu);
     if (rc == 0 && db->wal != NULL && wal_writer_error(db->wal) == 0) {
+        uint64_t vnum = 0, vupto = 0;
         rc = vlog_db_flush(db, 1);       /* vlog before WAL */
-        if (rc == 0)
+        if (rc == 0) {
+            vlog_db_active(db, &vnum, &vupto);
             rc = wal_writer_sync(db->wal);
+        }
+        if (rc == 0) {
+            /* A last sync mark, itself synced: damage in the WAL a clean
+             * close leaves is corruption, never an unsynced tail. */
+            char mrec[WAL_MARK_MAX];
+            size_t mlen;
+            pthread_mutex_lock(&db->mu);
+            mark_note(db, MARK_WAL, db->mem_log, wal_writer_size(db->wal));
+            mark_note(db, MARK_VLOG, vnum, vupto);
+            mlen = mark_encode(db, mrec);
+            pthread_mutex_unlock(&db->mu);
+            if (mlen > 0 && (rc = wal_writer_add(db->wal, slice_make(mrec, mlen))) == 0)
+                rc = wal_writer_sync(db->wal);
+        }
         if (rc == 0) {
             /* Seal the active segment: a clean reopen needs no scan. */
             pthread_mutex_lock(&db->mu);
@@ -895,6 +1063,9 @@ int db_retire_drain(struct lsm_db *db)
             sync_point_failed(db, r);
             if (rc == 0)
                 rc = r;
+        } else {
+            mark_note(db, MARK_WAL, sp.wal_number, sp.wal_upto);
+            mark_note(db, MARK_VLOG, sp.vlog_number, sp.vlog_upto);
         }
         pthread_cond_broadcast(&db->bg_cv);
     }
@@ -994,7 +1165,7 @@ static int switch_memtable(struct lsm_db *db)
     uint64_t number = 0;
     struct wal_writer *w = NULL;
     struct io_file *vsync = NULL;
-    struct sync_point old = { NULL, NULL, 0, 0, 0 };
+    struct sync_point old = { .vlog = NULL };
     uint64_t vnum, vupto;               /* (the flush's handle: not noted) */
     int link = db->wal != NULL && wal_writer_error(db->wal) == 0;
     uint64_t old_size = link ? wal_writer_size(db->wal) : 0;
@@ -1011,6 +1182,8 @@ static int switch_memtable(struct lsm_db *db)
          * acknowledged as durable (an lsm_sync fsyncs the vlog first), and
          * recovery stops at it; the flush fsyncs the frozen memtable's
          * vlog bytes (vsync) before a table points at them. */
+        old.wal_number = db->mem_log;
+        old.wal_upto = old_size;
         rc = vlog_db_syncer(db, &vsync, &old.vlog_number, &old.vlog_upto);
         if (rc == 0 && vsync != NULL && (rc = io_file_syncer(vsync, &old.vlog)) < 0)
             rc = version_errno(rc);    /* a second handle on the same file */
@@ -1330,6 +1503,11 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
         uint32_t count;
         struct memtable *mem = db->mem;
         struct wal_writer *wal = db->wal;
+        uint64_t wal_number = db->mem_log;
+        char mrec[WAL_MARK_MAX];         /* sync marks to write first */
+        size_t mlen = 0;
+        int synced = 0;                  /* this group's sync completed: */
+        uint64_t wal_upto = 0, vnum = 0, vupto = 0;    /* what it covered */
 
         struct lsm_batch *wb = NULL;     /* what goes to the WAL / memtable */
         int vfail = 0;                   /* the value log failed (message set) */
@@ -1370,8 +1548,10 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
         } else {
             int dirty = db->wal_dirty || count > 0;
             int retired = db->nretired > 0 || db->retire_busy > 0;
-            if (count > 0)
+            if (count > 0) {
                 batch_set_sequence(group, seq);
+                mlen = mark_encode(db, mrec);
+            }
             pthread_mutex_unlock(&db->mu);
             if (count > 0) {
                 memtable_prefetch_batch(mem, group);
@@ -1380,6 +1560,8 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                  * reader needs them), pointers to the WAL. */
                 rc = vlog_db_separate(db, group, &wb);
                 vfail = rc != 0;
+                if (rc == 0 && mlen > 0)
+                    rc = wal_writer_add(wal, slice_make(mrec, mlen));
                 if (rc == 0)
                     rc = wal_writer_add(wal, batch_contents(wb));
             }
@@ -1399,10 +1581,16 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 vfail = rc != 0;
                 if (rc == 0)
                     rc = wal_writer_syncer(wal, &w.detach->wal);
+                if (rc == 0) {
+                    w.detach->wal_number = wal_number;
+                    w.detach->wal_upto = wal_writer_size(wal);
+                }
             }
             if (rc == 0 && gsync && (dirty || retired)) {
                 rc = vlog_db_flush(db, 1);        /* vlog durable before the WAL */
                 vfail = rc != 0;
+                if (rc == 0)
+                    vlog_db_active(db, &vnum, &vupto);
                 if (rc == 0 && retired) {         /* and the older WALs */
                     pthread_mutex_lock(&db->mu);
                     rc = db_retire_drain(db);
@@ -1411,6 +1599,10 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 }
                 if (rc == 0)
                     rc = wal_writer_sync(wal);
+                if (rc == 0) {
+                    synced = 1;
+                    wal_upto = wal_writer_size(wal);
+                }
             }
             if (rc == 0 && count > 0)
                 rc = memtable_add_batch(mem, wb);
@@ -1418,6 +1610,12 @@ static int do_write(struct lsm_db *db, struct lsm_batch *batch, int sync, int fo
                 db_schedule_memtable_link(db, mem);
             pthread_mutex_lock(&db->mu);
             if (rc == 0) {
+                if (synced) {
+                    mark_note(db, MARK_WAL, wal_number, wal_upto);
+                    mark_note(db, MARK_VLOG, vnum, vupto);
+                }
+                if (mlen > 0)
+                    db->wal_bytes += mlen + WAL_HEADER_SIZE;
                 if (gsync) {
                     db->wal_dirty = 0;
                 } else if (count > 0) {
@@ -1611,17 +1809,21 @@ static int sync_point_sync(struct lsm_db *db, const struct sync_point *sp)
     int rc = sync_point_fsync(db, sp, 1, "lsm_sync");
 
     pthread_mutex_lock(&db->mu);
-    if (rc != 0)
+    if (rc != 0) {
         sync_point_failed(db, rc);
-    else if (db->wal_gen == sp->gen)
-        db->wal_dirty = 0;      /* nothing appended since: all is durable */
+    } else {
+        if (db->wal_gen == sp->gen)
+            db->wal_dirty = 0;  /* nothing appended since: all is durable */
+        mark_note(db, MARK_WAL, sp->wal_number, sp->wal_upto);
+        mark_note(db, MARK_VLOG, sp->vlog_number, sp->vlog_upto);
+    }
     pthread_mutex_unlock(&db->mu);
     return rc;
 }
 
 int lsm_sync(struct lsm_db *db)
 {
-    struct sync_point sp = { NULL, NULL, 0, 0, 0 };
+    struct sync_point sp = { .vlog = NULL };
     int rc;
 
     pthread_mutex_lock(&db->mu);

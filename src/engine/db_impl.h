@@ -92,7 +92,19 @@ struct sync_point {
     struct io_file *vlog, *wal;
     uint64_t gen;
     uint64_t vlog_number, vlog_upto;
+    uint64_t wal_number, wal_upto;     /* the WAL and the bytes its handle covers */
 };
+
+/* One entry of a sync mark (docs/format-wal.md, "Sync-mark record"): a sync
+ * point made file `number` (a WAL or a value-log segment) durable up to
+ * `upto`. */
+enum { MARK_WAL = 1, MARK_VLOG = 2 };
+struct sync_mark {
+    uint32_t kind;
+    uint64_t number, upto;
+    int dirty;                         /* not written into a WAL since */
+};
+#define DB_MAX_MARKS 8
 
 struct db_writer {
     struct lsm_batch *batch;     /* NULL: a sync or flush request */
@@ -149,6 +161,18 @@ struct lsm_db {
                                         * next leader starts a new WAL and
                                         * value-log segment */
     int syncs_out;                     /* (mu) lsm_sync calls running */
+    /* How far the completed sync points made the files durable; the dirty
+     * entries go into the WAL with the next write (a sync-mark record),
+     * which recovery reads to tell an unsynced tail from damage inside
+     * what was synced. (mu) */
+    struct sync_mark marks[DB_MAX_MARKS];
+    int nmarks;
+    /* Recovery only: the marks found in the WALs being replayed (loaded
+     * when damage needs them, db_marked_upto) and those WALs' numbers. */
+    struct sync_mark *rmarks;
+    int nrmarks, rmarks_loaded;
+    const uint64_t *rwals;
+    int nrwals;
     /* WALs retired by a memtable switch with unsynced writes, oldest first:
      * handles to fsync them off the loop, each with a handle on the value
      * log as it was at the switch, fsynced first (a pool job does it;
@@ -232,6 +256,10 @@ int db_write_level0(struct lsm_db *db, struct memtable *mem, uint64_t number,
  * after the value-log bytes its records point at. 0, or the error (then
  * also the sticky one). */
 int db_retire_drain(struct lsm_db *db);
+/* Recovery: the furthest a sync mark in the WALs being replayed says file
+ * `number` of `kind` (MARK_WAL, MARK_VLOG) was durable; 0 when no mark
+ * names it. */
+uint64_t db_marked_upto(struct lsm_db *db, uint32_t kind, uint64_t number);
 void db_pending_add(struct lsm_db *db, uint64_t number);
 void db_pending_remove(struct lsm_db *db, uint64_t number);
 /* Runs c on the calling thread (mu held on entry/exit); releases c. */

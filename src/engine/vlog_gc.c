@@ -703,10 +703,19 @@ static int replay_op(void *arg, int type, struct slice key, struct slice value)
             if (p.length <= size && p.offset <= size - p.length)
                 return 0;
             if (vd->rec[i].unsealed && entry_intact(vd, &p)) {
+                /* A damaged entry, then valid ones. Past every sync point:
+                 * the unsynced tail of a power loss, written back out of
+                 * order; this record was never acknowledged as durable
+                 * (replay stops here). Inside what a sync made durable:
+                 * corruption. */
+                uint64_t marked = db_marked_upto(vd->db, MARK_VLOG, p.segment);
                 char path[64];
+                if (marked <= size)
+                    return 1;
                 snprintf(path, sizeof path, "%06" PRIu64 ".vlog", p.segment);
                 db_set_error(LSM_ECORRUPT, "%s/%s: offset %" PRIu64 ": damaged entry "
-                             "followed by valid ones", vd->db->dir, path, vd->rec[i].size);
+                             "followed by valid ones, inside what a sync made durable (up "
+                             "to %" PRIu64 ")", vd->db->dir, path, size, marked);
                 return 2;
             }
             return 1;
@@ -1110,6 +1119,16 @@ int vlog_db_flush(struct lsm_db *db, int sync)
         vd->broken = 1;
     }
     return rc;
+}
+
+void vlog_db_active(struct lsm_db *db, uint64_t *number, uint64_t *size)
+{
+    struct vlog_db *vd = VD(db);
+    *number = *size = 0;
+    if (vd == NULL || !vlog_has_active(vd->vl) || vd->broken)
+        return;
+    *number = vlog_active_number(vd->vl);
+    *size = vlog_active_size(vd->vl);
 }
 
 int vlog_db_syncer(struct lsm_db *db, struct io_file **file, uint64_t *number, uint64_t *upto)

@@ -85,6 +85,10 @@ int vlog_db_gc_build(struct lsm_db *db, struct vlog_gc_batch *g, struct lsm_batc
 /* Write leader (or no writer): flush (sync = 0) or fsync (sync = 1) the active
  * segment; before every WAL append / sync. */
 int vlog_db_flush(struct lsm_db *db, int sync);
+/* Write leader (or no writer): the active segment and the bytes appended
+ * to it (after vlog_db_flush(db, 1): what that made durable); 0 and 0
+ * when there is none. */
+void vlog_db_active(struct lsm_db *db, uint64_t *number, uint64_t *size);
 /* Write leader (mu held or not): pushes the active segment's buffer to the
  * OS and returns a handle that syncs it off the writer queue (vlog_syncer),
  * with the segment and the bytes it covers; *file NULL when there is

@@ -245,6 +245,8 @@ struct wal_reader {
     uint64_t end_off;       /* end of the record last returned */
     int torn;
     uint64_t torn_off;
+    int damaged;            /* strict mode stopped at damage ... */
+    uint64_t damage_off;    /* ... that starts here */
     uint64_t dropped;
     char err[512];
 };
@@ -613,6 +615,8 @@ static int wal_reader_damage(struct wal_reader *r, const struct wal_frag_info *f
         return wal_reader_end_torn(r, fi->off, fi->why);
     if (!(r->flags & WAL_READ_TOLERANT)) {
         wal_reader_msg(r, fi->off, "corrupt log record: %s", fi->why);
+        r->damaged = 1;
+        r->damage_off = fi->off;
         return wal_reader_fail(r, LSM_ECORRUPT);
     }
     r->dropped += skip + partial->len;
@@ -629,6 +633,8 @@ static int wal_reader_bad_sequence(struct wal_reader *r, uint64_t off,
 {
     if (!(r->flags & WAL_READ_TOLERANT)) {
         wal_reader_msg(r, off, "corrupt log record: %s", why);
+        r->damaged = 1;
+        r->damage_off = off;
         return wal_reader_fail(r, LSM_ECORRUPT);
     }
     r->dropped += dropped;
@@ -706,6 +712,13 @@ int wal_reader_torn(const struct wal_reader *r, uint64_t *offset)
     if (offset != NULL)
         *offset = r->torn_off;
     return r->torn;
+}
+
+int wal_reader_damaged(const struct wal_reader *r, uint64_t *offset)
+{
+    if (offset != NULL)
+        *offset = r->damage_off;
+    return r->damaged;
 }
 
 uint64_t wal_reader_dropped_bytes(const struct wal_reader *r)

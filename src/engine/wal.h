@@ -116,6 +116,10 @@ uint64_t wal_reader_end_offset(const struct wal_reader *r);
 /* 1 when the log ended in a torn tail; *offset (may be NULL) = where the
  * last complete record ended, i.e. the length to truncate the file to. */
 int wal_reader_torn(const struct wal_reader *r, uint64_t *offset);
+/* 1 when a strict reader stopped at damage with a valid record after it
+ * (wal_reader_next returned LSM_ECORRUPT); *offset (may be NULL) = where
+ * the damaged fragment starts. */
+int wal_reader_damaged(const struct wal_reader *r, uint64_t *offset);
 /* Bytes skipped as damaged (tolerant mode) plus bytes of a torn tail. */
 uint64_t wal_reader_dropped_bytes(const struct wal_reader *r);
 /* Message for the last corruption or I/O error ("file: offset N: reason"),

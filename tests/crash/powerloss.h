@@ -135,6 +135,81 @@ static inline long long pl_copy(int src, int dst)
     return changed;
 }
 
+static inline uint64_t pl_next(uint64_t *rng)
+{
+    uint64_t z = (*rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Bytes [off, off + n) of fd into buf, zeros past its end. */
+static inline int pl_read_page(int fd, uint64_t size, char *buf, size_t n, uint64_t off)
+{
+    memset(buf, 0, n);
+    if (fd < 0 || off >= size)
+        return 0;
+    size_t want = size - off < n ? (size_t)(size - off) : n;
+    return pread(fd, buf, want, (off_t)off) == (ssize_t)want ? 0 : -1;
+}
+
+/* The power loss of pages written back in any order: every 4 KiB page of
+ * file whose content differs from the shadow (fd -1: none, the file was
+ * never synced) keeps its current content with probability 1/2 (the page
+ * cache had written it back) or gets the shadow's (zeros past its end).
+ * The file ends at the shadow's length or after the last page it kept
+ * past it. Returns the bytes put back or cut, or -1. */
+static inline long long pl_restore_pages(int shadow, int file, uint64_t *rng)
+{
+    enum { PAGE = 4096 };
+    static char a[PAGE], b[PAGE];
+    struct stat fs, ss;
+    uint64_t slen = 0, flen, len, off;
+    long long changed = 0;
+    if (fstat(file, &fs) != 0 || (shadow >= 0 && fstat(shadow, &ss) != 0))
+        return -1;
+    flen = (uint64_t)fs.st_size;
+    if (shadow >= 0)
+        slen = (uint64_t)ss.st_size;
+    uint64_t end = flen > slen ? flen : slen;
+    uint64_t npages = (end + PAGE - 1) / PAGE;
+    unsigned char *keep = zcalloc(npages ? npages : 1);
+    len = slen;
+    for (uint64_t i = 0; i < npages; i++) {
+        off = i * PAGE;
+        if (pl_read_page(shadow, slen, a, PAGE, off) < 0 ||
+            pl_read_page(file, flen, b, PAGE, off) < 0) {
+            zfree(keep);
+            return -1;
+        }
+        if (memcmp(a, b, PAGE) == 0) {
+            keep[i] = 2;                       /* the same either way */
+            continue;
+        }
+        keep[i] = off < flen && (pl_next(rng) & 1);
+        if (keep[i] && off + PAGE > len)
+            len = off + PAGE < flen ? off + PAGE : flen;
+    }
+    for (uint64_t i = 0; i < npages && i * PAGE < len; i++) {
+        if (keep[i])
+            continue;
+        off = i * PAGE;
+        size_t n = len - off < PAGE ? (size_t)(len - off) : PAGE;
+        if (pl_read_page(shadow, slen, a, PAGE, off) < 0 ||
+            pwrite(file, a, n, (off_t)off) != (ssize_t)n) {
+            zfree(keep);
+            return -1;
+        }
+        changed += (long long)n;
+    }
+    zfree(keep);
+    if (flen > len)
+        changed += (long long)(flen - len);
+    if (ftruncate(file, (off_t)len) != 0)
+        return -1;
+    return changed;
+}
+
 /* Removes every file of the shadow directory. */
 static inline void pl_clear_shadows(const struct powerloss *p)
 {
@@ -253,9 +328,11 @@ static inline void pl_after_start(struct powerloss *p)
 }
 
 /* After kill -9 and waitpid: puts every file back to its shadow (empty if
- * it has none). Returns the number of bytes that changed or were cut
- * (files_cut set to the files that changed), or -1 on error. */
-static inline long long pl_cut(struct powerloss *p, int *files_cut)
+ * it has none). rng NULL: all of it; else the pages written since are kept
+ * or lost at random (pl_restore_pages). Returns the number of bytes that
+ * changed or were cut (files_cut set to the files that changed), or -1 on
+ * error. */
+static inline long long pl_cut_with(struct powerloss *p, int *files_cut, uint64_t *rng)
 {
     *files_cut = 0;
     if (!p->enabled)
@@ -270,12 +347,13 @@ static inline long long pl_cut(struct powerloss *p, int *files_cut)
         pl_shadow_path(p, &now[i], path, sizeof path);
         int dst = open(names[i], O_RDWR | O_CLOEXEC);
         int src = open(path, O_RDONLY | O_CLOEXEC);
-        if (dst >= 0 && src >= 0) {
-            c = pl_copy(src, dst);
-        } else if (dst >= 0 && errno == ENOENT) {
-            c = (long long)now[i].size;         /* never synced: empty */
-            if (ftruncate(dst, 0) != 0)
-                c = -1;
+        if (dst >= 0 && (src >= 0 || errno == ENOENT)) {
+            if (rng)
+                c = pl_restore_pages(src, dst, rng);
+            else if (src >= 0)
+                c = pl_copy(src, dst);
+            else                                /* never synced: empty */
+                c = ftruncate(dst, 0) == 0 ? (long long)now[i].size : -1;
         }
         if (src >= 0)
             close(src);
@@ -292,6 +370,18 @@ static inline long long pl_cut(struct powerloss *p, int *files_cut)
     zfree(names);
     zfree(now);
     return cut;
+}
+
+static inline long long pl_cut(struct powerloss *p, int *files_cut)
+{
+    return pl_cut_with(p, files_cut, NULL);
+}
+
+/* pl_cut where the page cache had written back a random half of the pages
+ * written since each file's last sync, in any order (seeded by *rng). */
+static inline long long pl_cut_pages(struct powerloss *p, int *files_cut, uint64_t *rng)
+{
+    return pl_cut_with(p, files_cut, rng);
 }
 
 static inline void pl_free(struct powerloss *p)

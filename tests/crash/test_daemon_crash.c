@@ -13,7 +13,13 @@
  * plain process crash (when tests/crash/syncshim.so is found, see
  * powerloss.h; POWERLOSS=0 turns it off): every file is put back to its
  * content at its last fsync before the restart, so an acknowledged write
- * that was not on disk yet is lost and caught. The servers write their logs
+ * that was not on disk yet is lost and caught. In rounds 4 and 6 of every
+ * 8 (PAGES=1: all of them) a random half of the pages written since that
+ * fsync survive instead, in any order, as when the page cache had written
+ * some of them back: holes with valid records after them, which recovery
+ * must tell from corruption (docs/format-wal.md, "Sync-mark record");
+ * KEEP_PRECUT=1 keeps a copy of the directory and shadows before each cut.
+ * The servers write their logs
  * through a mapping (the default), except the one every fourth round kills,
  * which writes them with write(2) (`mapped-logs no`). After the restart on
  * the same directory:
@@ -808,9 +814,21 @@ int main(void)
         srv_stop(&s);
         if (power) {
             int files = 0;
-            long long cut = pl_cut(&pl, &files);
-            tap_diag("round %d: power loss cut %lld unsynced bytes from %d files", round, cut,
-                     files);
+            /* Rounds 4, 6, 12, 14, ...: the page cache had written back
+             * a random half of the unsynced pages, in any order. */
+            uint64_t prng = mix64(r ^ 0x5eed);
+            int pages = round % 8 == 4 || round % 8 == 6 || env_int("PAGES", 0);
+            if (getenv("KEEP_PRECUT") != NULL && *getenv("KEEP_PRECUT") != '\0') {
+                /* What the server left, before the cut (for debugging). */
+                char cmd[2048];
+                snprintf(cmd, sizeof cmd, "cp -a '%s' '%s.pre%d' && cp -a '%s' '%s.pre%d'", dir,
+                         dir, round, shadows, shadows, round);
+                if (system(cmd) != 0)
+                    tap_diag("round %d: KEEP_PRECUT: copy failed", round);
+            }
+            long long cut = pages ? pl_cut_pages(&pl, &files, &prng) : pl_cut(&pl, &files);
+            tap_diag("round %d: power loss %s %lld unsynced bytes from %d files", round,
+                     pages ? "(pages in any order) took back" : "cut", cut, files);
         }
         /* Every fourth round, also crash the restart during recovery. */
         if (round % 4 == 0) {
@@ -849,10 +867,12 @@ int main(void)
     tap_diag("%lld acknowledged ops in %.1f s", total_acked, (now_ms() - t0) / 1000.0);
     for (int wi = 0; wi < MAXW; wi++)
         zfree(W[wi].ops);
-    pl_free(&pl);
-    if (all_ok)
+    if (all_ok) {
+        pl_free(&pl);
         rm_rf(dir);
-    else
+    } else
+        tap_diag("shadow copies kept: %s", shadows);
+    if (!all_ok)
         tap_diag("data directory kept: %s (SEED=%u)", dir, seed);
     return tap_done();
 }

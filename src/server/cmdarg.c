@@ -40,8 +40,11 @@ int cmdarg_ll(struct client *c, int i, long long *out)
 void cmdarg_reply_ks_error(struct client *c, int rc)
 {
     char msg[256];
+    const char *detail = lsm_last_error();
     if (ks_write_error(msg, sizeof(msg)))
         reply_error(&c->obuf, msg);
+    else if ((rc == LSM_ECORRUPT || rc == LSM_EIO) && *detail)
+        reply_errorf(&c->obuf, "ERR %s", detail);   /* "corruption: <file>: offset ..." */
     else
         reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
 }

@@ -27,7 +27,8 @@ int cmdarg_word_is(const char *arg, size_t len, const char *word);
  * "value is not an integer or out of range". */
 int cmdarg_ll(struct client *c, int i, long long *out);
 /* Replies an engine/keyspace failure rc: the persistence error (MISCONF)
- * while writes are refused, else "ERR <engine reason>". */
+ * while writes are refused, else "ERR <engine reason>" (for corruption and
+ * I/O errors the engine's message: the file and offset). */
 void cmdarg_reply_ks_error(struct client *c, int rc);
 /* Looks up the string at key argv[argi]: 1 found (v filled, free it), 0
  * absent (v zeroed), -1 an error was replied (engine error, or WRONGTYPE

@@ -957,6 +957,52 @@ static void test_vlog_page_lost(void)
     srv_stop(&s);
 }
 
+/* A byte of a separated value flipped on disk: GET answers an error that
+ * names the segment and the entry's offset, never the damaged bytes, and
+ * the server keeps serving the other keys. */
+static void test_vlog_value_damaged(void)
+{
+    struct srv s;
+    if (!tap_ok(srv_start(&s, NULL) == 0, "damaged value: server starts"))
+        return;
+    struct conn *c = conn_tcp(s.port);
+    enum { VLEN = 20000 };
+    char *v = make_value("dmg", 1, VLEN);
+    const char *argv[3] = { "SET", "dmg:big", v };
+    size_t lens[3] = { 3, 7, VLEN };
+    tap_ok(is_reply(conn_call_argv(c, 3, argv, lens, NULL, 10000), "+OK\r\n") &&
+               is_reply(conn_call(c, "SET", "dmg:small", "fine", NULL), "+OK\r\n"),
+           "damaged value: a separated and a small value written");
+    conn_close(c);
+    srv_stop_keep(&s);
+    /* The only segment holds the one entry: flip a byte in its middle. */
+    char cmd[SRV_PATH_MAX * 2 + 200];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && f=$(ls *.vlog | head -1) && n=$(stat -c %%s $f) && "
+             "printf '\\377' | dd of=$f bs=1 seek=$((n - %d)) conv=notrunc status=none",
+             s.dir, VLEN / 2);
+    tap_ok(system(cmd) == 0, "damaged value: a byte of the value log flipped");
+    struct srv s2;
+    struct srv_opts o = { .dir = s.dir };
+    if (!tap_ok(srv_start(&s2, &o) == 0, "damaged value: restart")) {
+        srv_cleanup(&s);
+        zfree(v);
+        return;
+    }
+    c = conn_tcp(s2.port);
+    char *r = conn_call(c, "GET", "dmg:big", NULL);
+    tap_ok(r && strncmp(r, "-ERR corruption: ", 17) == 0 && strstr(r, ".vlog: offset ") != NULL,
+           "damaged value: GET answers the corruption with file and offset: %s",
+           r ? esc(r, strlen(r)) : "(none)");
+    zfree(r);
+    tap_ok(reply_is(conn_call(c, "GET", "dmg:small", NULL), "$4\r\nfine\r\n") && srv_alive(&s2),
+           "damaged value: the server goes on serving the other keys");
+    conn_close(c);
+    srv_stop(&s2);
+    srv_cleanup(&s);
+    zfree(v);
+}
+
 int main(void)
 {
     const char *e = getenv("SEED");
@@ -970,5 +1016,6 @@ int main(void)
     test_everysec_kill9();
     test_disk_full();
     test_vlog_page_lost();
+    test_vlog_value_damaged();
     return tap_done();
 }

@@ -652,41 +652,6 @@ void vlog_db_close(struct lsm_db *db)
     db->vlog.dropped = NULL;
 }
 
-/* 1 when the entry p names is intact on disk (past the recovered end of an
- * unsealed segment: then that end was damage, not a torn tail). */
-static int entry_intact(struct vlog_db *vd, const struct vlog_ptr *p)
-{
-    struct lsm_db *db = vd->db;
-    struct buf path = BUF_INIT, raw = BUF_INIT;
-    struct io_file *f = NULL;
-    struct slice k, st;
-    const char *why;
-    int flags, ok = 0;
-    ssize_t n;
-
-    seg_path(&path, db->dir, p->segment);
-    if (io_open_read(db->env, path.data, &f) == 0) {
-        /* The pointer comes from a WAL record: a damaged one may name
-         * gigabytes; nothing past the file's end can be intact. */
-        int64_t fsize = io_file_size(f);
-        if (fsize < 0 || p->length > (uint64_t)fsize || p->offset > (uint64_t)fsize - p->length) {
-            io_file_close(f);
-            buf_free(&path);
-            return 0;
-        }
-        buf_reserve(&raw, p->length);
-        n = io_file_pread(f, raw.data, p->length, p->offset);
-        if (n == (ssize_t)p->length) {
-            raw.len = p->length;
-            ok = vlog_entry_parse(buf_slice(&raw), &k, &st, &flags, &why) == 0;
-        }
-        io_file_close(f);
-    }
-    buf_free(&raw);
-    buf_free(&path);
-    return ok;
-}
-
 static int replay_op(void *arg, int type, struct slice key, struct slice value)
 {
     struct vlog_db *vd = arg;
@@ -702,20 +667,20 @@ static int replay_op(void *arg, int type, struct slice key, struct slice value)
             uint64_t size = vd->rec[i].size;    /* offset + length may wrap */
             if (p.length <= size && p.offset <= size - p.length)
                 return 0;
-            if (vd->rec[i].unsealed && entry_intact(vd, &p)) {
-                /* A damaged entry, then valid ones. Past every sync point:
-                 * the unsynced tail of a power loss, written back out of
-                 * order; this record was never acknowledged as durable
-                 * (replay stops here). Inside what a sync made durable:
-                 * corruption. */
+            if (vd->rec[i].unsealed) {
+                /* Past the valid prefix of a segment that was active at the
+                 * crash. Past every sync point: a torn tail, or a hole of
+                 * unsynced pages written back out of order; this record
+                 * was never acknowledged as durable (replay stops here).
+                 * Inside what a sync made durable: corruption. */
                 uint64_t marked = db_marked_upto(vd->db, MARK_VLOG, p.segment);
                 char path[64];
                 if (marked <= size)
                     return 1;
                 snprintf(path, sizeof path, "%06" PRIu64 ".vlog", p.segment);
-                db_set_error(LSM_ECORRUPT, "%s/%s: offset %" PRIu64 ": damaged entry "
-                             "followed by valid ones, inside what a sync made durable (up "
-                             "to %" PRIu64 ")", vd->db->dir, path, size, marked);
+                db_set_error(LSM_ECORRUPT, "%s/%s: offset %" PRIu64 ": damaged entry inside "
+                             "what a sync made durable (up to %" PRIu64 ")", vd->db->dir, path,
+                             size, marked);
                 return 2;
             }
             return 1;

@@ -10,10 +10,12 @@
  * become empty): what a power loss could leave. Content, not sizes, is put
  * back, so a mapped log (whose file spans space allocated ahead, zeros until
  * appended) loses its unsynced appends like a log written with write(2).
- * Not modelled: directory entries (a rename or create whose directory was
- * not fsync'd is kept), a file cut shorter after its last sync (it gets its
- * synced length back), and torn sectors. A file's shadow is named by its
- * device and inode.
+ * Directory entries likewise: the data directory gets back the names it had
+ * at its last fsync (or at the start): a file created, or renamed into a
+ * name, since then is removed, and one unlinked or renamed away comes back
+ * (with its shadow's content, empty when it has none). Not modelled: a file
+ * cut shorter after its last sync (it gets its synced length back), and
+ * torn sectors. A file's shadow is named by its device and inode.
  *
  * Use: pl_init(); before each srv_start pl_before_start(), after it
  * pl_after_start(); after kill -9 + wait, pl_cut(); pl_free() at the end
@@ -210,6 +212,53 @@ static inline long long pl_restore_pages(int shadow, int file, uint64_t *rng)
     return changed;
 }
 
+/* The shim's list of the data directory's entries: "dev ino name" lines,
+ * written at each fsync of the directory (syncshim.c). */
+static inline void pl_dir_list_path(const struct powerloss *p, char *out, size_t cap)
+{
+    struct stat st;
+    if (stat(p->dir, &st) != 0)
+        memset(&st, 0, sizeof st);
+    snprintf(out, cap, "%s/dir-%llu-%llu", p->shadows, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+}
+
+struct pl_entry {
+    uint64_t dev, ino;
+    char name[256];
+    int seen;
+};
+
+/* The entries of the last list (*n); NULL (n 0) when there is none. */
+static inline struct pl_entry *pl_dir_list_read(const struct powerloss *p, size_t *n)
+{
+    char path[700], line[400];
+    struct pl_entry *v = NULL;
+    size_t cap = 0;
+    pl_dir_list_path(p, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    *n = 0;
+    if (!f)
+        return NULL;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long dev, ino;
+        char name[256];
+        if (sscanf(line, "%llu %llu %255s", &dev, &ino, name) != 3)
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            v = zrealloc(v, cap * sizeof *v);
+        }
+        v[*n].dev = dev;
+        v[*n].ino = ino;
+        snprintf(v[*n].name, sizeof v[*n].name, "%s", name);
+        v[*n].seen = 0;
+        (*n)++;
+    }
+    fclose(f);
+    return v;
+}
+
 /* Removes every file of the shadow directory. */
 static inline void pl_clear_shadows(const struct powerloss *p)
 {
@@ -292,8 +341,20 @@ static inline void pl_before_start(struct powerloss *p)
             close(src);
         if (dst >= 0)
             close(dst);
-        zfree(names[i]);
     }
+    /* Its entries as they are now are durable too. */
+    char lpath[700];
+    pl_dir_list_path(p, lpath, sizeof lpath);
+    FILE *lf = fopen(lpath, "w");
+    for (size_t i = 0; lf && i < n; i++) {
+        const char *base = strrchr(names[i], '/');
+        fprintf(lf, "%llu %llu %s\n", (unsigned long long)now[i].dev,
+                (unsigned long long)now[i].ino, base ? base + 1 : names[i]);
+    }
+    if (!lf || fclose(lf) != 0)
+        p->enabled = 0;
+    for (size_t i = 0; i < n; i++)
+        zfree(names[i]);
     zfree(names);
     zfree(now);
     if (!p->enabled)
@@ -327,23 +388,60 @@ static inline void pl_after_start(struct powerloss *p)
     unsetenv("LSMDB_SYNCSHIM_DIR");
 }
 
-/* After kill -9 and waitpid: puts every file back to its shadow (empty if
- * it has none). rng NULL: all of it; else the pages written since are kept
- * or lost at random (pl_restore_pages). Returns the number of bytes that
- * changed or were cut (files_cut set to the files that changed), or -1 on
- * error. */
+/* Closes the descriptors (-1: none) and adds c bytes (< 0: an error) to
+ * *cut, and the file to *files when it changed. */
+static inline void pl_done(int a, int b, long long c, int changed, long long *cut, int *files)
+{
+    if (a >= 0)
+        close(a);
+    if (b >= 0)
+        close(b);
+    if (c < 0) {
+        *cut = -1;
+    } else if (changed && *cut >= 0) {
+        *cut += c;
+        (*files)++;
+    }
+}
+
+/* After kill -9 and waitpid: puts the data directory back to the names of
+ * its last sync, and every file back to its shadow (empty if it has none).
+ * rng NULL: all of it; else the pages written since are kept or lost at
+ * random (pl_restore_pages). Returns the number of bytes that changed or
+ * were cut (files_cut set to the files that changed, were removed or came
+ * back), or -1 on error. */
 static inline long long pl_cut_with(struct powerloss *p, int *files_cut, uint64_t *rng)
 {
     *files_cut = 0;
     if (!p->enabled)
         return 0;
-    size_t n = 0;
+    size_t n = 0, nl = 0;
     char **names = NULL;
     struct pl_file *now = pl_scan(p->dir, &n, &names);
+    struct pl_entry *list = pl_dir_list_read(p, &nl);
     long long cut = 0;
     for (size_t i = 0; i < n; i++) {
         char path[700];
         long long c = -1;
+        const char *base = strrchr(names[i], '/');
+        size_t j;
+        base = base ? base + 1 : names[i];
+        for (j = 0; j < nl; j++)
+            if (list[j].ino == now[i].ino && list[j].dev == now[i].dev &&
+                strcmp(list[j].name, base) == 0)
+                break;
+        if (j == nl) {
+            /* Created, or renamed here, since the directory's last sync. */
+            if (unlink(names[i]) == 0) {
+                cut += (long long)now[i].size;
+                (*files_cut)++;
+            } else {
+                cut = -1;
+            }
+            zfree(names[i]);
+            continue;
+        }
+        list[j].seen = 1;
         pl_shadow_path(p, &now[i], path, sizeof path);
         int dst = open(names[i], O_RDWR | O_CLOEXEC);
         int src = open(path, O_RDONLY | O_CLOEXEC);
@@ -355,18 +453,24 @@ static inline long long pl_cut_with(struct powerloss *p, int *files_cut, uint64_
             else                                /* never synced: empty */
                 c = ftruncate(dst, 0) == 0 ? (long long)now[i].size : -1;
         }
-        if (src >= 0)
-            close(src);
-        if (dst >= 0)
-            close(dst);
-        if (c < 0)
-            cut = -1;
-        else if (c > 0 && cut >= 0) {
-            cut += c;
-            (*files_cut)++;
-        }
+        pl_done(src, dst, c, c > 0, &cut, files_cut);
         zfree(names[i]);
     }
+    /* Unlinked, or renamed away, since the directory's last sync: back,
+     * with the content of their last sync. */
+    for (size_t j = 0; j < nl; j++) {
+        char path[700], sh[700];
+        struct pl_file f = { list[j].dev, list[j].ino, 0 };
+        if (list[j].seen)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", p->dir, list[j].name);
+        pl_shadow_path(p, &f, sh, sizeof sh);
+        int dst = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int src = open(sh, O_RDONLY | O_CLOEXEC);
+        long long c = dst < 0 ? -1 : src >= 0 ? pl_copy(src, dst) : 0;
+        pl_done(src, dst, c, 1, &cut, files_cut);
+    }
+    zfree(list);
     zfree(names);
     zfree(now);
     return cut;

@@ -11,14 +11,19 @@
  * not the server's writes.
  *
  * An open that creates a file, or truncates it (O_TRUNC), drops its shadow:
- * until its next sync, a power loss leaves it empty. After kill -9 the test
- * puts every file of the data directory back to its shadow (pl_cut).
+ * until its next sync, a power loss leaves it empty. An fsync of a
+ * directory writes the names it holds then, with their device and inode,
+ * to $LSMDB_SYNCSHIM_DIR/dir-<dev>-<ino> (lines "dev ino name"): the
+ * entries a power loss keeps. After kill -9 the test puts the data
+ * directory back to its last such list and every file to its shadow
+ * (pl_cut).
  *
  * Each sync compares the file with its shadow from where the previous sync
  * of that file found its first difference (files are append-only: bytes
  * before that point do not change) and writes only the chunks that differ.
  * Syncs are serialized by one mutex. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -134,11 +139,43 @@ static void shadow_update(int fd)
     close(in);
 }
 
+/* Writes the names the directory fd holds (regular files) to its list,
+ * through a temporary file renamed over it. Best effort. */
+static void dir_update(int fd, const struct stat *st)
+{
+    char self[64], path[600], tmp[620];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    DIR *d = opendir(self);
+    if (!d)
+        return;
+    snprintf(path, sizeof path, "%s/dir-%llu-%llu", shadow_dir, (unsigned long long)st->st_dev,
+             (unsigned long long)st->st_ino);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int out = real_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    FILE *f = out >= 0 ? fdopen(out, "w") : NULL;
+    struct dirent *de;
+    while (f && (de = readdir(d)) != NULL) {
+        struct stat fs;
+        if (fstatat(dirfd(d), de->d_name, &fs, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(fs.st_mode))
+            fprintf(f, "%llu %llu %s\n", (unsigned long long)fs.st_dev,
+                    (unsigned long long)fs.st_ino, de->d_name);
+    }
+    closedir(d);
+    if (f && fclose(f) == 0)
+        (void)rename(tmp, path);
+    else if (out >= 0 && !f)
+        close(out);
+}
+
 static int synced(int fd, const char *name)
 {
     int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
+    struct stat st;
     pthread_mutex_lock(&mu);
-    shadow_update(fd);
+    if (shadow_dir && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        dir_update(fd, &st);
+    else
+        shadow_update(fd);
     pthread_mutex_unlock(&mu);
     return real(fd);
 }

@@ -13,9 +13,10 @@
  * Directory entries likewise: the data directory gets back the names it had
  * at its last fsync (or at the start): a file created, or renamed into a
  * name, since then is removed, and one unlinked or renamed away comes back
- * (with its shadow's content, empty when it has none). Not modelled: a file
- * cut shorter after its last sync (it gets its synced length back), and
- * torn sectors. A file's shadow is named by its device and inode.
+ * (with its shadow's content, empty when it has none). pl_cut_pages keeps
+ * some of the unsynced pages or sectors instead. Not modelled: a file cut
+ * shorter after its last sync (it gets its synced length back), and a
+ * sector torn mid-write. A file's shadow is named by its device and inode.
  *
  * Use: pl_init(); before each srv_start pl_before_start(), after it
  * pl_after_start(); after kill -9 + wait, pl_cut(); pl_free() at the end
@@ -155,16 +156,19 @@ static inline int pl_read_page(int fd, uint64_t size, char *buf, size_t n, uint6
     return pread(fd, buf, want, (off_t)off) == (ssize_t)want ? 0 : -1;
 }
 
-/* The power loss of pages written back in any order: every 4 KiB page of
- * file whose content differs from the shadow (fd -1: none, the file was
- * never synced) keeps its current content with probability 1/2 (the page
- * cache had written it back) or gets the shadow's (zeros past its end).
- * The file ends at the shadow's length or after the last page it kept
- * past it. Returns the bytes put back or cut, or -1. */
+/* The power loss of pages written back in any order: every 4 KiB page
+ * (512-byte sector, in half of the calls: pages torn mid-write) of file
+ * whose content differs from the shadow (fd -1: none, the file was never
+ * synced) keeps its current content with probability 1/2 (the page cache
+ * had written it back) or gets the shadow's (zeros past its end). The file
+ * ends at the shadow's length or after the last unit it kept past it.
+ * Returns the bytes put back or cut, or -1. */
 static inline long long pl_restore_pages(int shadow, int file, uint64_t *rng)
 {
-    enum { PAGE = 4096 };
-    static char a[PAGE], b[PAGE];
+    enum { MAXU = 4096 };
+    static char a[MAXU], b[MAXU];
+    /* Whole pages, or 512-byte sectors (a page torn mid-write). */
+    const uint64_t unit = pl_next(rng) & 1 ? 4096 : 512;
     struct stat fs, ss;
     uint64_t slen = 0, flen, len, off;
     long long changed = 0;
@@ -174,30 +178,30 @@ static inline long long pl_restore_pages(int shadow, int file, uint64_t *rng)
     if (shadow >= 0)
         slen = (uint64_t)ss.st_size;
     uint64_t end = flen > slen ? flen : slen;
-    uint64_t npages = (end + PAGE - 1) / PAGE;
-    unsigned char *keep = zcalloc(npages ? npages : 1);
+    uint64_t nunits = (end + unit - 1) / unit;
+    unsigned char *keep = zcalloc(nunits ? nunits : 1);
     len = slen;
-    for (uint64_t i = 0; i < npages; i++) {
-        off = i * PAGE;
-        if (pl_read_page(shadow, slen, a, PAGE, off) < 0 ||
-            pl_read_page(file, flen, b, PAGE, off) < 0) {
+    for (uint64_t i = 0; i < nunits; i++) {
+        off = i * unit;
+        if (pl_read_page(shadow, slen, a, unit, off) < 0 ||
+            pl_read_page(file, flen, b, unit, off) < 0) {
             zfree(keep);
             return -1;
         }
-        if (memcmp(a, b, PAGE) == 0) {
+        if (memcmp(a, b, unit) == 0) {
             keep[i] = 2;                       /* the same either way */
             continue;
         }
         keep[i] = off < flen && (pl_next(rng) & 1);
-        if (keep[i] && off + PAGE > len)
-            len = off + PAGE < flen ? off + PAGE : flen;
+        if (keep[i] && off + unit > len)
+            len = off + unit < flen ? off + unit : flen;
     }
-    for (uint64_t i = 0; i < npages && i * PAGE < len; i++) {
+    for (uint64_t i = 0; i < nunits && i * unit < len; i++) {
         if (keep[i])
             continue;
-        off = i * PAGE;
-        size_t n = len - off < PAGE ? (size_t)(len - off) : PAGE;
-        if (pl_read_page(shadow, slen, a, PAGE, off) < 0 ||
+        off = i * unit;
+        size_t n = len - off < unit ? (size_t)(len - off) : unit;
+        if (pl_read_page(shadow, slen, a, unit, off) < 0 ||
             pwrite(file, a, n, (off_t)off) != (ssize_t)n) {
             zfree(keep);
             return -1;
@@ -482,7 +486,8 @@ static inline long long pl_cut(struct powerloss *p, int *files_cut)
 }
 
 /* pl_cut where the page cache had written back a random half of the pages
- * written since each file's last sync, in any order (seeded by *rng). */
+ * (or 512-byte sectors) written since each file's last sync, in any order
+ * (seeded by *rng). */
 static inline long long pl_cut_pages(struct powerloss *p, int *files_cut, uint64_t *rng)
 {
     return pl_cut_with(p, files_cut, rng);

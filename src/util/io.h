@@ -191,6 +191,11 @@ void io_env_fault_set(struct io_env *env, enum io_fault f, uint64_t after,
 /* Drop every unsynced byte and unsynced directory change, then fail all
  * further operations with -EIO (the "machine" is down). */
 void io_env_fault_crash(struct io_env *env);
+/* io_env_fault_crash, except that of each file's unsynced bytes a random
+ * half of the 4 KiB pages (or 512-byte sectors) survive and the rest read
+ * as zeros, in any order, as when the page cache had written some back
+ * (seeded). */
+void io_env_fault_crash_scatter(struct io_env *env, uint64_t seed);
 /* Clear armed faults and the crashed state (the machine is back). */
 void io_env_fault_reset(struct io_env *env);
 /* Each later io_file_sync first sleeps usec outside the env's lock, so

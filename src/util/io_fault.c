@@ -6,6 +6,7 @@
  * a directory not io_sync_dir()'ed since. One mutex serializes every
  * operation (tests only), so a crash never races an in-flight write. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -613,7 +614,41 @@ void io_env_fault_set(struct io_env *env, enum io_fault f, uint64_t after,
     pthread_mutex_unlock(&fe->mu);
 }
 
-void io_env_fault_crash(struct io_env *env)
+static uint64_t scatter_next(uint64_t *rng)
+{
+    uint64_t z = (*rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* The unsynced bytes [synced, size) of path as a disk may keep them after
+ * a power loss: each unit (a 4 KiB page, or a 512-byte sector in half of
+ * the files) written since the sync survived or reads as zeros, in any
+ * order; the file ends at the synced size or after the last unit kept.
+ * Through the real file system (the fault env wraps the posix one in
+ * tests). */
+static void scatter_tail(const char *path, uint64_t synced, uint64_t size, uint64_t *rng)
+{
+    static const char zeros[4096];
+    uint64_t unit = scatter_next(rng) & 1 ? 4096 : 512, off, end = synced;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (off = synced - synced % unit; off < size; off += unit) {
+        uint64_t from = off > synced ? off : synced, to = off + unit < size ? off + unit : size;
+        if (scatter_next(rng) & 1)
+            end = to;                             /* written back */
+        else if (pwrite(fd, zeros, (size_t)(to - from), (off_t)from) != (ssize_t)(to - from))
+            break;
+    }
+    if (ftruncate(fd, (off_t)end) != 0) {
+        /* the test sees what is left */
+    }
+    close(fd);
+}
+
+static void crash(struct io_env *env, uint64_t *rng)
 {
     struct fault_env *fe = FE(env);
     struct io_env *tg = fe->target;
@@ -622,13 +657,27 @@ void io_env_fault_crash(struct io_env *env)
         uint64_t size;
         if (t->created)
             (void)tg->ops->unlink(tg, t->path);
-        else if (tg->ops->get_size(tg, t->path, &size) == 0 && size > t->synced)
+        else if (tg->ops->get_size(tg, t->path, &size) != 0 || size <= t->synced)
+            continue;
+        else if (rng != NULL)
+            scatter_tail(t->path, t->synced, size, rng);
+        else
             (void)tg->ops->truncate(tg, t->path, t->synced);
     }
     track_detach_all(fe);
     fe->crashed = 1;
     fe->epoch++;
     pthread_mutex_unlock(&fe->mu);
+}
+
+void io_env_fault_crash(struct io_env *env)
+{
+    crash(env, NULL);
+}
+
+void io_env_fault_crash_scatter(struct io_env *env, uint64_t seed)
+{
+    crash(env, &seed);
 }
 
 void io_env_fault_reset(struct io_env *env)

@@ -1706,7 +1706,8 @@ END_TEST
 
 /* Sweep: the n-th I/O operation (EIO), the n-th append (short write) or the
  * byte budget (ENOSPC) fails during a workload of puts, flushes and a
- * compaction; optionally the machine then crashes (unsynced data dropped).
+ * compaction; optionally the machine then crashes (unsynced data dropped,
+ * or, crash 2, a random half of its pages or sectors kept in any order).
  * After reopening without faults, every acknowledged durable write is there
  * with its value. */
 static int sweep_once(enum io_fault kind, uint64_t after, int crash)
@@ -1733,7 +1734,9 @@ static int sweep_once(enum io_fault kind, uint64_t after, int crash)
     }
     finished = i == 80;
     syncrc = lsm_sync(db);
-    if (crash)
+    if (crash == 2)
+        io_env_fault_crash_scatter(fenv, after * 31 + (uint64_t)kind);
+    else if (crash)
         io_env_fault_crash(fenv);
     lsm_close(db);
     db = NULL;
@@ -1910,7 +1913,7 @@ int main(void)
     tcase_add_test(tc, test_switch_does_not_wait_for_old_wal);
     tcase_add_test(tc, test_retired_wal_sync_fails);
     tcase_add_test(tc, test_sync_after_switch_covers_vlog);
-    tcase_add_loop_test(tc, test_fault_sweep, 0, 2);
+    tcase_add_loop_test(tc, test_fault_sweep, 0, 3);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

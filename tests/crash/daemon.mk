@@ -5,8 +5,8 @@ TESTS += tests/crash/test_daemon_crash
 tests_crash_test_daemon_crash_SOURCES = tests/crash/test_daemon_crash.c tests/crash/powerloss.h tests/integration/harness.c tests/integration/harness.h
 tests_crash_test_daemon_crash_CFLAGS = $(TEST_CFLAGS)
 tests_crash_test_daemon_crash_LDADD = $(UTIL_LIBS) $(TEST_LIBS)
-# syncshim.so: LD_PRELOADed into the server by test_daemon_crash's
-# power-loss rounds (records the size of every file at each fsync).
+# syncshim.so: LD_PRELOADed into the server by the power-loss tests (keeps
+# a copy of each file at its fsync, and a directory's names at its fsync).
 check_PROGRAMS += tests/crash/syncshim.so
 tests_crash_syncshim_so_SOURCES = tests/crash/syncshim.c
 tests_crash_syncshim_so_CPPFLAGS =

@@ -18,9 +18,12 @@
  * directory back to its last such list and every file to its shadow
  * (pl_cut).
  *
- * Each sync compares the file with its shadow from where the previous sync
- * of that file found its first difference (files are append-only: bytes
- * before that point do not change) and writes only the chunks that differ.
+ * Each sync compares the whole file with its shadow and writes only the
+ * chunks that differ. (It once started where the previous sync had found
+ * its first difference. That is wrong while a writer appends during the
+ * copy: a chunk read before the appends reached it matches the old shadow,
+ * the first difference shows in a later chunk, and the stale chunk was
+ * never compared again. The test then lost a value a sync had covered.)
  * Syncs are serialized by one mutex. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -35,19 +38,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { CHUNK = 64 << 10, NHINTS = 4096 };
-
-struct hint {
-    uint64_t dev, ino, from;
-};
+enum { CHUNK = 64 << 10 };
 
 typedef int (*open_fn)(const char *, int, ...);
 
 static const char *shadow_dir;
 static open_fn real_open;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static struct hint hints[NHINTS];    /* (mu) */
-static size_t nhints;                /* (mu) */
 
 __attribute__((constructor)) static void shim_init(void)
 {
@@ -61,21 +58,6 @@ static void shadow_path(char *out, size_t cap, const struct stat *st)
 {
     snprintf(out, cap, "%s/%llu-%llu", shadow_dir, (unsigned long long)st->st_dev,
              (unsigned long long)st->st_ino);
-}
-
-static struct hint *hint_of(const struct stat *st, int add)
-{
-    for (size_t i = 0; i < nhints; i++)
-        if (hints[i].dev == (uint64_t)st->st_dev && hints[i].ino == (uint64_t)st->st_ino)
-            return &hints[i];
-    if (!add)
-        return NULL;
-    if (nhints == NHINTS) {
-        /* Full: forget them all; the next syncs compare whole files. */
-        nhints = 0;
-    }
-    hints[nhints] = (struct hint){ (uint64_t)st->st_dev, (uint64_t)st->st_ino, 0 };
-    return &hints[nhints++];
 }
 
 static ssize_t read_at(int fd, char *buf, size_t n, off_t off)
@@ -110,10 +92,7 @@ static void shadow_update(int fd)
         close(in);
         return;
     }
-    struct hint *h = hint_of(&st, 1);
-    uint64_t size = (uint64_t)st.st_size, off = h->from < size ? h->from : size;
-    off -= off % CHUNK;
-    int64_t first = -1;
+    uint64_t size = (uint64_t)st.st_size, off = 0;
     while (off < size) {
         size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
         ssize_t got = read_at(in, a, n, (off_t)off);
@@ -121,8 +100,6 @@ static void shadow_update(int fd)
             break;
         ssize_t had = read_at(out, b, (size_t)got, (off_t)off);
         if (had != got || memcmp(a, b, (size_t)got) != 0) {
-            if (first < 0)
-                first = (int64_t)off;
             if (pwrite(out, a, (size_t)got, (off_t)off) != got)
                 break;
         }
@@ -131,10 +108,6 @@ static void shadow_update(int fd)
     if (ftruncate(out, (off_t)off) != 0) {
         /* the test sees the difference */
     }
-    if (first >= 0)
-        h->from = (uint64_t)first;
-    else if (h->from > off)
-        h->from = off;
     close(out);
     close(in);
 }
@@ -201,9 +174,6 @@ static int opened(int fd, int flags, int existed)
     shadow_path(path, sizeof path, &st);
     pthread_mutex_lock(&mu);
     (void)unlink(path);
-    struct hint *h = hint_of(&st, 0);
-    if (h)
-        h->from = 0;
     pthread_mutex_unlock(&mu);
     return fd;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/hash.h"
 #include "util/io.h"
 #include "util/io_internal.h"
 #include "util/zmalloc.h"
@@ -614,14 +615,6 @@ void io_env_fault_set(struct io_env *env, enum io_fault f, uint64_t after,
     pthread_mutex_unlock(&fe->mu);
 }
 
-static uint64_t scatter_next(uint64_t *rng)
-{
-    uint64_t z = (*rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* The unsynced bytes [synced, size) of path as a disk may keep them after
  * a power loss: each unit (a 4 KiB page, or a 512-byte sector in half of
  * the files) written since the sync survived or reads as zeros, in any
@@ -631,13 +624,13 @@ static uint64_t scatter_next(uint64_t *rng)
 static void scatter_tail(const char *path, uint64_t synced, uint64_t size, uint64_t *rng)
 {
     static const char zeros[4096];
-    uint64_t unit = scatter_next(rng) & 1 ? 4096 : 512, off, end = synced;
+    uint64_t unit = hash_mix64((*rng)++) & 1 ? 4096 : 512, off, end = synced;
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     for (off = synced - synced % unit; off < size; off += unit) {
         uint64_t from = off > synced ? off : synced, to = off + unit < size ? off + unit : size;
-        if (scatter_next(rng) & 1)
+        if (hash_mix64((*rng)++) & 1)
             end = to;                             /* written back */
         else if (pwrite(fd, zeros, (size_t)(to - from), (off_t)from) != (ssize_t)(to - from))
             break;

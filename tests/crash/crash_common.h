@@ -16,16 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 #define CRASH_KEY_LEN 16
 #define CRASH_MAX_VALUE 1200
-
-static inline uint64_t crash_mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 struct crash_op {
     uint64_t idx;
@@ -35,7 +29,7 @@ struct crash_op {
 static inline struct crash_op crash_op(uint64_t c)
 {
     struct crash_op op;
-    uint64_t h = crash_mix(c), back;
+    uint64_t h = hash_mix64(c), back;
 
     op.idx = c;
     op.is_delete = 0;
@@ -73,12 +67,12 @@ static inline uint64_t crash_key_idx(const char *k, size_t n)
 /* Value of the put of idx by operation c; returns its length. */
 static inline size_t crash_value(uint64_t idx, uint64_t c, char *out)
 {
-    uint64_t h = crash_mix(idx * 1000003u ^ (c << 20));
+    uint64_t h = hash_mix64(idx * 1000003u ^ (c << 20));
     size_t n = 40 + (size_t)(h % (CRASH_MAX_VALUE - 40)), i;
     int head = snprintf(out, n, "v%" PRIu64 ":%" PRIu64 ":", idx, c);
     for (i = (size_t)head; i < n; i++) {
         if (i % 8 == 0)
-            h = crash_mix(h);
+            h = hash_mix64(h);
         out[i] = (char)('a' + (h >> (i % 8 * 5)) % 26);
     }
     return n;

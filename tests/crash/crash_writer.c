@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     b = lsm_batch_create();
     for (;;) {
         uint64_t n, first = c, i;
-        rs = crash_mix(rs);
+        rs = hash_mix64(rs);
         n = 1 + rs % 8;
         lsm_batch_clear(b);
         for (i = 0; i < n; i++, c++) {

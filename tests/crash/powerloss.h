@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/hash.h"
 #include "util/zmalloc.h"
 
 struct pl_file {
@@ -138,14 +139,6 @@ static inline long long pl_copy(int src, int dst)
     return changed;
 }
 
-static inline uint64_t pl_next(uint64_t *rng)
-{
-    uint64_t z = (*rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Bytes [off, off + n) of fd into buf, zeros past its end. */
 static inline int pl_read_page(int fd, uint64_t size, char *buf, size_t n, uint64_t off)
 {
@@ -168,7 +161,7 @@ static inline long long pl_restore_pages(int shadow, int file, uint64_t *rng)
     enum { MAXU = 4096 };
     static char a[MAXU], b[MAXU];
     /* Whole pages, or 512-byte sectors (a page torn mid-write). */
-    const uint64_t unit = pl_next(rng) & 1 ? 4096 : 512;
+    const uint64_t unit = hash_mix64((*rng)++) & 1 ? 4096 : 512;
     struct stat fs, ss;
     uint64_t slen = 0, flen, len, off;
     long long changed = 0;
@@ -192,7 +185,7 @@ static inline long long pl_restore_pages(int shadow, int file, uint64_t *rng)
             keep[i] = 2;                       /* the same either way */
             continue;
         }
-        keep[i] = off < flen && (pl_next(rng) & 1);
+        keep[i] = off < flen && (hash_mix64((*rng)++) & 1);
         if (keep[i] && off + unit > len)
             len = off + unit < flen ? off + unit : flen;
     }

@@ -47,7 +47,7 @@ static uint64_t seed, rng;
 
 static uint64_t rnd(void)
 {
-    rng = crash_mix(rng);
+    rng = hash_mix64(rng);
     return rng;
 }
 

@@ -53,6 +53,7 @@
 #include "../tap.h"
 #include "../integration/harness.h"
 #include "powerloss.h"
+#include "util/hash.h"
 #include "util/zmalloc.h"
 
 #define NKEYS 150                   /* string keys per writer */
@@ -106,17 +107,9 @@ static atomic_int n_connected;
 
 /* ---- deterministic values ---- */
 
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
 static uint64_t rng_next(uint64_t *s)
 {
-    *s = mix64(*s);
+    *s = hash_mix64(*s);
     return *s;
 }
 
@@ -124,7 +117,7 @@ static void make_value(char *buf, int w, int k, uint32_t tag, uint32_t len)
 {
     char hdr[48];
     int h = snprintf(hdr, sizeof hdr, "w%d:k%d:%" PRIu32 "|", w, k, tag);
-    uint64_t s = mix64(((uint64_t)w << 48) ^ ((uint64_t)k << 32) ^ tag);
+    uint64_t s = hash_mix64(((uint64_t)w << 48) ^ ((uint64_t)k << 32) ^ tag);
     uint64_t r = 0;
     for (uint32_t i = 0; i < len; i++) {
         if ((int)i < h) {
@@ -733,7 +726,7 @@ int main(void)
     if (srv_is_redis())
         tap_skip_all("lsmdb-only: kill -9 and recovery of lsmdb-server");
     tap_diag("SEED=%u ROUNDS=%d WRITERS=%d", seed, rounds, nwriters);
-    uint64_t master = mix64(seed);
+    uint64_t master = hash_mix64(seed);
 
     const char *tmpdir = getenv("TMPDIR");
     char dir[256];
@@ -783,7 +776,7 @@ int main(void)
             w->depth = depths[wi];
             w->port = s.port;
             w->round = round;
-            w->rng = mix64(master ^ ((uint64_t)round << 32) ^ (uint64_t)wi);
+            w->rng = hash_mix64(master ^ ((uint64_t)round << 32) ^ (uint64_t)wi);
             w->sent = w->base;
             w->nops = w->acked = 0;
             w->connected = 0;
@@ -793,7 +786,7 @@ int main(void)
         }
         while (atomic_load(&n_connected) < nwriters)
             sleep_ms(1);
-        uint64_t r = mix64(master ^ (uint64_t)round);
+        uint64_t r = hash_mix64(master ^ (uint64_t)round);
         long delay = 20 + (long)(r % 900);
         sleep_ms(delay);
         kill(s.pid, SIGKILL);
@@ -816,7 +809,7 @@ int main(void)
             int files = 0;
             /* Rounds 4, 6, 12, 14, ...: the page cache had written back
              * a random half of the unsynced pages, in any order. */
-            uint64_t prng = mix64(r ^ 0x5eed);
+            uint64_t prng = hash_mix64(r ^ 0x5eed);
             int pages = round % 8 == 4 || round % 8 == 6 || env_int("PAGES", 0);
             if (getenv("KEEP_PRECUT") != NULL && *getenv("KEEP_PRECUT") != '\0') {
                 /* What the server left, before the cut (for debugging). */

@@ -44,17 +44,10 @@
 #include "../tap.h"
 #include "harness.h"
 #include "../crash/powerloss.h"
+#include "util/hash.h"
 #include "util/zmalloc.h"
 
 static uint64_t seed;
-
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 static void sleep_ms(long ms)
 {
@@ -70,11 +63,11 @@ static char *make_value(const char *key, int version, size_t len)
     char *v = zmalloc(len + 1);
     uint64_t s = seed ^ (uint64_t)version;
     for (const char *p = key; *p; p++)
-        s = mix64(s ^ (unsigned char)*p);
+        s = hash_mix64(s ^ (unsigned char)*p);
     uint64_t r = 0;
     for (size_t i = 0; i < len; i++) {
         if ((i & 7) == 0)
-            r = s = mix64(s);
+            r = s = hash_mix64(s);
         v[i] = (char)(r >> ((i & 7) * 8));
     }
     if (len > 4) {

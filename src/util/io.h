@@ -202,6 +202,9 @@ void io_env_fault_reset(struct io_env *env);
  * other operations go on meanwhile (a slow disk); 0 = off. Kept across
  * io_env_fault_reset(). */
 void io_env_fault_sync_delay(struct io_env *env, uint32_t usec);
+/* The same for the syncs of files whose path contains path_substr only
+ * (NULL = every file), e.g. ".sst" to hold a flush back. */
+void io_env_fault_sync_delay_path(struct io_env *env, uint32_t usec, const char *path_substr);
 /* Count of operations performed through the env (for tests that sweep). */
 uint64_t io_env_fault_ops(struct io_env *env);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,7 +39,8 @@ struct fault_env {
     uint64_t epoch;      /* bumped by each crash; older files are dead */
     uint64_t ops;
     struct fault_track *tracks;
-    uint32_t sync_delay_us;  /* (atomic) io_env_fault_sync_delay */
+    uint32_t sync_delay_us;  /* io_env_fault_sync_delay (mu) */
+    char sync_delay_path[64];    /* only files whose path holds it ("" = all) */
 };
 
 struct fault_file {
@@ -213,10 +215,15 @@ static int ff_flush(struct io_file *f)
     return rc;
 }
 
-/* The slow disk of io_env_fault_sync_delay (no lock held). */
-static void sync_delay(struct fault_env *fe)
+/* The slow disk of io_env_fault_sync_delay (sleeps with no lock held). */
+static void sync_delay(struct fault_file *ff)
 {
-    uint32_t us = __atomic_load_n(&fe->sync_delay_us, __ATOMIC_RELAXED);
+    struct fault_env *fe = ff->env;
+    pthread_mutex_lock(&fe->mu);
+    uint32_t us = fe->sync_delay_us;
+    if (us && fe->sync_delay_path[0] && strstr(ff->path, fe->sync_delay_path) == NULL)
+        us = 0;
+    pthread_mutex_unlock(&fe->mu);
     if (us)
         usleep(us);
 }
@@ -224,7 +231,7 @@ static void sync_delay(struct fault_env *fe)
 static int ff_sync(struct io_file *f)
 {
     struct fault_file *ff = (struct fault_file *)f;
-    sync_delay(ff->env);
+    sync_delay(ff);
     pthread_mutex_lock(&ff->env->mu);
     int rc = ff_check(ff);
     if (rc == 0)
@@ -688,7 +695,17 @@ void io_env_fault_reset(struct io_env *env)
 
 void io_env_fault_sync_delay(struct io_env *env, uint32_t usec)
 {
-    __atomic_store_n(&FE(env)->sync_delay_us, usec, __ATOMIC_RELAXED);
+    io_env_fault_sync_delay_path(env, usec, NULL);
+}
+
+void io_env_fault_sync_delay_path(struct io_env *env, uint32_t usec, const char *path_substr)
+{
+    struct fault_env *fe = FE(env);
+    pthread_mutex_lock(&fe->mu);
+    fe->sync_delay_us = usec;
+    snprintf(fe->sync_delay_path, sizeof fe->sync_delay_path, "%s",
+             path_substr != NULL ? path_substr : "");
+    pthread_mutex_unlock(&fe->mu);
 }
 
 uint64_t io_env_fault_ops(struct io_env *env)

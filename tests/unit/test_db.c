@@ -1114,6 +1114,48 @@ START_TEST(test_retired_wal_sync_fails)
 }
 END_TEST
 
+/* The fsync of a retired WAL is a sync point too: the mark it leaves
+ * (written into the next WAL by the next write) makes damage inside that
+ * WAL corruption, not an unsynced tail. The flush that would make the
+ * retired WAL unneeded is held back by slow table syncs until the crash. */
+START_TEST(test_retired_wal_sync_marks_it)
+{
+    struct lsm_write_options sync = { .sync = 1 };
+    struct lsm_options o;
+    char path[4300];
+    uint64_t wal = 0, size = 0;
+
+    ck_assert_int_eq(lsm_flush(db, 1), 0);
+    put_n("old", 300, 100);
+    io_list_dir(io_env_posix(), dir, newest_wal_fn, &wal);
+    ck_assert_uint_gt(wal, 0);
+    io_env_fault_sync_delay_path(fenv, 2000000, ".sst");
+    ck_assert_int_eq(lsm_flush(db, 0), 0);           /* switch: the old WAL retires */
+    ck_assert_int_eq(lsm_sync(db), 0);               /* drains it: fsync, mark noted */
+    ck_assert_int_eq(lsm_put(db, &sync, "new", 3, "v", 1), 0);   /* the mark, synced */
+    io_env_fault_crash(fenv);
+    io_env_fault_sync_delay_path(fenv, 0, NULL);
+    lsm_close(db);
+    db = NULL;
+    io_env_fault_reset(fenv);
+    snprintf(path, sizeof path, "%s/%06" PRIu64 ".wal", dir, wal);
+    ck_assert_msg(io_get_size(io_env_posix(), path, &size) == 0 && size > 12288,
+                  "%s: the flush finished before the crash (size %llu)", path,
+                  (unsigned long long)size);
+    FILE *f = fopen(path, "r+b");
+    static const char zeros[4096];
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 4096, SEEK_SET), 0);
+    ck_assert_int_eq(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    ck_assert_int_eq(fclose(f), 0);
+    small_options(&o);
+    o.env = fenv;
+    ck_assert_int_eq(lsm_open(dir, &o, &db), LSM_ECORRUPT);
+    ck_assert_msg(strstr(lsm_last_error(), ".wal: offset ") != NULL, "%s", lsm_last_error());
+    db = NULL;
+}
+END_TEST
+
 /* Recovery and the link record that starts a WAL after a switch: WAL B
  * names WAL A and A's size at the switch. A complete: both replayed. A
  * shorter (its tail never synced, a power loss): A's surviving records are
@@ -1913,6 +1955,7 @@ int main(void)
     tcase_add_test(tc, test_switch_does_not_wait_for_old_wal);
     tcase_add_test(tc, test_retired_wal_sync_fails);
     tcase_add_test(tc, test_sync_after_switch_covers_vlog);
+    tcase_add_test(tc, test_retired_wal_sync_marks_it);
     tcase_add_loop_test(tc, test_fault_sweep, 0, 3);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -158,9 +158,34 @@ static void add_value(struct cmd *c)
  * invalid (0, negative, overflowing, not a number); absolute times are in
  * the past (1) or far in the future. Valid times fall on a 100-second
  * grid, absolute ones 50 s off it, so two expires compared (GT/LT) differ
- * by more than a run lasts (under 50 s), or are the same relative time:
- * the servers, which read their clocks at slightly different moments,
- * compare them alike. */
+ * by more than a run lasts (under 50 s), or are the same absolute time.
+ * A relative time is never drawn twice in a run: the same one again,
+ * compared (PEXPIRE k X GT after PSETEX k X), gives 1 on a server whose
+ * clock moved a millisecond between the two commands and 0 on one whose
+ * did not (seed 6386 under load). */
+#define TIME_GRID 100000
+static unsigned char rel_used[TIME_GRID / 8];
+
+static long long grid_point(void)
+{
+    return 100 * (long long)pick(TIME_GRID);
+}
+
+/* A relative grid point not drawn before in this run. */
+static long long grid_point_new(void)
+{
+    static unsigned drawn;
+    unsigned i = pick(TIME_GRID);
+    if (drawn++ == TIME_GRID) {       /* every point used: a run too long anyway */
+        memset(rel_used, 0, sizeof rel_used);
+        drawn = 1;
+    }
+    while (rel_used[i / 8] & (1u << (i % 8)))
+        i = (i + 1) % TIME_GRID;
+    rel_used[i / 8] |= (unsigned char)(1u << (i % 8));
+    return 100 * (long long)i;
+}
+
 static void add_time(struct cmd *c, const char *unit, long long now_s)
 {
     unsigned r = pick(100);
@@ -173,11 +198,11 @@ static void add_time(struct cmd *c, const char *unit, long long now_s)
     } else if (r < 18 && (abs_s || abs_ms)) {
         add_str(c, "1");   /* in the past: the key goes away */
     } else if (abs_s) {
-        add_fmt(c, "%lld", now_s + 100050 + 100 * (long long)pick(1000));
+        add_fmt(c, "%lld", now_s + 100050 + grid_point());
     } else if (abs_ms) {
-        add_fmt(c, "%lld", (now_s + 100050 + 100 * (long long)pick(1000)) * 1000);
+        add_fmt(c, "%lld", (now_s + 100050 + grid_point()) * 1000);
     } else {
-        long long sec = 100000 + 100 * (long long)pick(1000);
+        long long sec = 100000 + grid_point_new();
         add_fmt(c, "%lld", ms ? sec * 1000 : sec);
     }
 }

@@ -40,11 +40,16 @@ int cmdarg_ll(struct client *c, int i, long long *out)
 void cmdarg_reply_ks_error(struct client *c, int rc)
 {
     char msg[256];
-    const char *detail = lsm_last_error();
+    const char *detail = lsm_last_error(), *what = lsm_strerror(rc);
+    size_t wlen = strlen(what);
     if (ks_write_error(msg, sizeof(msg)))
         reply_error(&c->obuf, msg);
-    else if ((rc == LSM_ECORRUPT || rc == LSM_EIO) && *detail)
-        reply_errorf(&c->obuf, "ERR %s", detail);   /* "corruption: <file>: offset ..." */
+    else if ((rc == LSM_ECORRUPT || rc == LSM_EIO) && strncmp(detail, what, wlen) == 0 &&
+             detail[wlen] == ':')
+        /* "corruption: <file>: offset ...". The engine keeps the last error
+         * of the thread until the next one: a message of another kind is
+         * an older error's, not this one's. */
+        reply_errorf(&c->obuf, "ERR %s", detail);
     else
         reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
 }

@@ -1080,6 +1080,18 @@ static int newest_wal_fn(const char *name, void *arg)
     return 0;
 }
 
+/* Zeroes the 4 KiB page at offset off of a file: a hole, as a power loss
+ * leaves one in a log whose pages went to the disk out of order. */
+static void zero_page(const char *path, long off)
+{
+    static const char zeros[4096];
+    FILE *f = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, off, SEEK_SET), 0);
+    ck_assert_int_eq(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 /* The old WAL's fsync, run in the pool after a switch, fails: lsm_sync
  * reports it, writes stop with the sticky error, reads go on; after
  * lsm_resume writes go on in a new WAL and nothing acknowledged is lost. */
@@ -1142,12 +1154,7 @@ START_TEST(test_retired_wal_sync_marks_it)
     ck_assert_msg(io_get_size(io_env_posix(), path, &size) == 0 && size > 12288,
                   "%s: the flush finished before the crash (size %llu)", path,
                   (unsigned long long)size);
-    FILE *f = fopen(path, "r+b");
-    static const char zeros[4096];
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fseek(f, 4096, SEEK_SET), 0);
-    ck_assert_int_eq(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
-    ck_assert_int_eq(fclose(f), 0);
+    zero_page(path, 4096);
     small_options(&o);
     o.env = fenv;
     ck_assert_int_eq(lsm_open(dir, &o, &db), LSM_ECORRUPT);
@@ -1703,12 +1710,7 @@ static int wal_hole(int sync_rest)
     io_list_dir(io_env_posix(), dir, newest_wal_fn, &wal);
     ck_assert_uint_gt(wal, 0);
     snprintf(path, sizeof path, "%s/%06" PRIu64 ".wal", dir, wal);
-    FILE *f = fopen(path, "r+b");
-    static const char zeros[4096];
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fseek(f, 4096, SEEK_SET), 0);
-    ck_assert_int_eq(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
-    ck_assert_int_eq(fclose(f), 0);
+    zero_page(path, 4096);
     struct lsm_options o;
     small_options(&o);
     return lsm_open(dir, &o, &db);

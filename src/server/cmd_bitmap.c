@@ -223,52 +223,56 @@ static int bitstr_store(struct client *c, const struct bitstr *s)
 
 /* ---- GETBIT, SETBIT ---- */
 
+/* The byte of the string that holds bit off (0 past its end) is read
+ * alone when the string is kept in chunks. */
 static void cmd_getbit(struct client *c)
 {
     uint64_t off;
     struct ks_value v;
     if (!bit_offset(c, 2, 0, &off))
         return;
-    int rc = cmdarg_read_string(c, 1, &v);
+    uint64_t byte = off >> 3;
+    int rc = cmdarg_string_range(c, 1, byte, 1, &v, 1);
     if (rc < 0)
         return;
-    int bit = rc && (off >> 3) < v.len && bit_get((const unsigned char *)v.data, off);
+    int bit = rc && byte >= v.off && byte < v.off + v.len &&
+              bit_get((const unsigned char *)v.data + (byte - v.off), off & 7);
     ks_value_free(&v);
     reply_long(&c->obuf, bit);
 }
 
 static void cmd_setbit(struct client *c)
 {
-    uint64_t off;
+    uint64_t off, nlen;
     long long on;
-    struct bitstr s;
     if (!bit_offset(c, 2, 0, &off))
         return;
     if (!str_to_ll(c->argv[3], c->argvlen[3], &on) || (on & ~1LL)) {
         reply_error(&c->obuf, ERR_BIT_VALUE);
         return;
     }
+    uint64_t byte = off >> 3;
     struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_string_range(c, 1, byte, 1, &v, 0);
     if (rc < 0)
         return;
-    /* The bit already as asked in a string long enough: nothing to copy or
-     * write (a hot large bitmap is mostly set again to what it holds). */
-    if (rc && (off >> 3) < v.len && bit_get((const unsigned char *)v.data, off) == on) {
-        ks_value_free(&v);
-        reply_long(&c->obuf, on);
+    int inside = rc && byte >= v.off && byte < v.off + v.len;
+    unsigned char b = inside ? (unsigned char)v.data[byte - v.off] : 0;
+    ks_value_free(&v);
+    int old = bit_get(&b, off & 7);
+    /* An unchanged bit of a string long enough is no write (as in Redis: a
+     * WATCH of the key survives it; a hot large bitmap is mostly set again
+     * to what it holds). */
+    if (inside && old == on) {
+        reply_long(&c->obuf, old);
         return;
     }
-    bitstr_from(&v, rc, off, &s);
-    int old = bit_get(s.p, off);
-    bit_put(s.p, off, (int)on);
-    /* An unchanged bit of an unchanged string is no write (as in Redis: a
-     * WATCH of the key survives it). */
-    if ((s.grown || old != on) && !bitstr_store(c, &s)) {
-        zfree(s.p);
+    bit_put(&b, off & 7, (int)on);
+    rc = ks_write_range(c->db, c->argv[1], c->argvlen[1], byte, &b, 1, &nlen);
+    if (rc < 0) {
+        cmdarg_reply_ks_error(c, rc);
         return;
     }
-    zfree(s.p);
     reply_long(&c->obuf, old);
 }
 

@@ -508,33 +508,18 @@ static void cmd_append(struct client *c)
 {
     const char *key = c->argv[1], *add = c->argv[2];
     size_t klen = c->argvlen[1], alen = c->argvlen[2];
-    struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    uint64_t len, nlen;
+    int rc = cmdarg_string_len(c, 1, &len, 0);
     if (rc < 0)
         return;
-    if (rc == 0) {
-        rc = ks_set(c->db, key, klen, KS_TYPE_STRING, add, alen, -1);
-        if (rc < 0)
-            cmdarg_reply_ks_error(c, rc);
-        else
-            reply_long(&c->obuf, (long long)alen);
+    if (rc > 0 && !cmdarg_check_length(c, len, alen))
         return;
-    }
-    if (!cmdarg_check_length(c, v.len, alen)) {
-        ks_value_free(&v);
-        return;
-    }
-    size_t total = v.len + alen;
-    char *nv = zmalloc(total ? total : 1);
-    memcpy(nv, v.data, v.len);
-    memcpy(nv + v.len, add, alen);
-    ks_value_free(&v);
-    rc = ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, nv, total);
-    zfree(nv);
+    /* At the end: a string kept in chunks rewrites only its last ones. */
+    rc = ks_write_range(c->db, key, klen, len, add, alen, &nlen);
     if (rc < 0)
         cmdarg_reply_ks_error(c, rc);
     else
-        reply_long(&c->obuf, (long long)total);
+        reply_long(&c->obuf, (long long)nlen);
 }
 
 /* The length comes from the record's head: a separated value is not read. */
@@ -552,15 +537,17 @@ static void cmd_getrange(struct client *c)
     long long start, end;
     if (!cmdarg_ll(c, 2, &start) || !cmdarg_ll(c, 3, &end))
         return;
+    /* A string kept in chunks gives its length here, and is then read
+     * only where the range falls; another one is read whole at once. */
     struct ks_value v;
-    int rc = cmdarg_read_string(c, 1, &v);
+    int rc = cmdarg_string_range(c, 1, 0, 0, &v, 1);
     if (rc < 0)
         return;
     if (rc == 0) {
         reply_bulk(&c->obuf, "", 0);
         return;
     }
-    long long len = (long long)v.len;
+    long long len = (long long)v.total;
     if (start < 0 && end < 0 && start > end) {
         reply_bulk(&c->obuf, "", 0);
         ks_value_free(&v);
@@ -576,10 +563,24 @@ static void cmd_getrange(struct client *c)
         end = 0;
     if (end >= len)
         end = len - 1;
-    if (start > end || len == 0)
+    if (start > end || len == 0) {
         reply_bulk(&c->obuf, "", 0);
-    else
-        reply_bulk(&c->obuf, v.data + start, (size_t)(end - start + 1));
+        ks_value_free(&v);
+        return;
+    }
+    uint64_t n = (uint64_t)(end - start + 1);
+    if ((uint64_t)start < v.off || (uint64_t)start + n > v.off + v.len) {
+        ks_value_free(&v);
+        rc = cmdarg_string_range(c, 1, (uint64_t)start, n, &v, 0);
+        if (rc < 0)
+            return;
+        if (rc == 0 || (uint64_t)start < v.off || (uint64_t)start + n > v.off + v.len) {
+            ks_value_free(&v);          /* cannot be: the same transaction */
+            cmdarg_reply_ks_error(c, LSM_ECORRUPT);
+            return;
+        }
+    }
+    reply_bulk(&c->obuf, v.data + ((uint64_t)start - v.off), (size_t)n);
     ks_value_free(&v);
 }
 
@@ -815,39 +816,23 @@ static void cmd_setrange(struct client *c)
     const char *key = c->argv[1], *val = c->argv[3];
     size_t klen = c->argvlen[1], vlen = c->argvlen[3];
     long long offset;
+    uint64_t len, nlen;
     if (!cmdarg_ll(c, 2, &offset))
         return;
     if (offset < 0) {
         reply_error(&c->obuf, "ERR offset is out of range");
         return;
     }
-    struct ks_value v;
-    int rc = cmdarg_lookup_string(c, 1, &v);
+    int rc = cmdarg_string_len(c, 1, &len, 0);
     if (rc < 0)
         return;
     if (vlen == 0) {   /* nothing to write: the current length (0 if absent) */
-        reply_long(&c->obuf, rc ? (long long)v.len : 0);
-        ks_value_free(&v);
+        reply_long(&c->obuf, (long long)len);
         return;
     }
-    if (!cmdarg_check_length(c, (unsigned long long)offset, vlen)) {
-        ks_value_free(&v);
+    if (!cmdarg_check_length(c, (unsigned long long)offset, vlen))
         return;
-    }
-    size_t olen = rc ? v.len : 0;
-    size_t nlen = (size_t)offset + vlen;
-    if (nlen < olen)
-        nlen = olen;
-    char *nv = zmalloc(nlen);
-    if (olen)
-        memcpy(nv, v.data, olen);
-    if ((size_t)offset > olen)
-        memset(nv + olen, 0, (size_t)offset - olen);
-    memcpy(nv + offset, val, vlen);
-    ks_value_free(&v);
-    rc = rc ? ks_set_keepttl(c->db, key, klen, KS_TYPE_STRING, nv, nlen)
-            : ks_set(c->db, key, klen, KS_TYPE_STRING, nv, nlen, -1);
-    zfree(nv);
+    rc = ks_write_range(c->db, key, klen, (uint64_t)offset, val, vlen, &nlen);
     if (rc < 0)
         cmdarg_reply_ks_error(c, rc);
     else

@@ -54,9 +54,11 @@ void cmdarg_reply_ks_error(struct client *c, int rc)
         reply_errorf(&c->obuf, "ERR %s", lsm_strerror(rc));
 }
 
-static int lookup_string(struct client *c, int argi, struct ks_value *v, int read)
+static int lookup_string(struct client *c, int argi, struct ks_value *v, int read, int range,
+                         uint64_t off, uint64_t len)
 {
-    int rc = ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
+    int rc = range ? ks_lookup_range(c->db, c->argv[argi], c->argvlen[argi], off, len, v)
+                   : ks_lookup(c->db, c->argv[argi], c->argvlen[argi], v);
     if (read)
         server_count_lookup(rc);
     if (rc < 0) {
@@ -75,19 +77,31 @@ static int lookup_string(struct client *c, int argi, struct ks_value *v, int rea
 
 int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v)
 {
-    return lookup_string(c, argi, v, 0);
+    return lookup_string(c, argi, v, 0, 0, 0, 0);
 }
 
 int cmdarg_read_string(struct client *c, int argi, struct ks_value *v)
 {
-    return lookup_string(c, argi, v, 1);
+    return lookup_string(c, argi, v, 1, 0, 0, 0);
+}
+
+int cmdarg_string_range(struct client *c, int argi, uint64_t off, uint64_t len,
+                        struct ks_value *v, int read)
+{
+    return lookup_string(c, argi, v, read, 1, off, len);
 }
 
 int cmdarg_read_string_len(struct client *c, int argi, uint64_t *len)
 {
+    return cmdarg_string_len(c, argi, len, 1);
+}
+
+int cmdarg_string_len(struct client *c, int argi, uint64_t *len, int read)
+{
     int type = KS_TYPE_STRING;
     int rc = ks_lookup_len(c->db, c->argv[argi], c->argvlen[argi], &type, len);
-    server_count_lookup(rc);
+    if (read)
+        server_count_lookup(rc);
     if (rc <= 0)
         *len = 0;
     if (rc < 0) {

@@ -37,10 +37,17 @@ int cmdarg_lookup_string(struct client *c, int argi, struct ks_value *v);
 /* cmdarg_lookup_string for a command that reads the key (Redis'
  * lookupKeyRead), counted in INFO stats keyspace_hits / keyspace_misses. */
 int cmdarg_read_string(struct client *c, int argi, struct ks_value *v);
+/* cmdarg_lookup_string / cmdarg_read_string (read = 1) for a command that
+ * needs only the bytes [off, off + len) of the string (GETRANGE, GETBIT,
+ * SETBIT): ks_lookup_range. */
+int cmdarg_string_range(struct client *c, int argi, uint64_t off, uint64_t len,
+                        struct ks_value *v, int read);
 /* The same for the string's length only (a separated value is not read):
  * 1 found (*len set), 0 absent (*len = 0), -1 an error was replied.
  * Counted as a read. */
 int cmdarg_read_string_len(struct client *c, int argi, uint64_t *len);
+/* cmdarg_read_string_len, counted as a read only when read is 1. */
+int cmdarg_string_len(struct client *c, int argi, uint64_t *len, int read);
 /* Redis' checkStringLength(size, append): a string of size + append bytes
  * must fit proto-max-bulk-len. 1 fine, 0 after replying the error. */
 int cmdarg_check_length(struct client *c, unsigned long long size, unsigned long long append);

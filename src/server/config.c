@@ -410,6 +410,7 @@ static const struct cdef directives[] = {
     { "scan-cursor-ttl", CT_INT, F(scan_cursor_ttl), 1, INT_MAX, "86400", NULL, CF_NEEDS_HOOK, NULL, NULL },
     { "deferred-key-counting", CT_BOOL, F(deferred_key_counting), 0, 1, "yes", NULL, CF_IMMUTABLE, NULL, NULL },
     { "write-table-size", CT_MEMORY, F(write_table_size), 32 * 1024, 64LL * 1024 * MB, "32mb", NULL, CF_IMMUTABLE, NULL, NULL },
+    { "string-chunk-size", CT_MEMORY, F(string_chunk_size), 0, 64 * MB, "64kb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "value-separation-threshold", CT_MEMORY, F(value_separation_threshold), 0, 4096 * MB, "1024", NULL, CF_IMMUTABLE, NULL, NULL },
     { "vlog-file-size", CT_MEMORY, F(vlog_file_size), 4096, LLONG_MAX, "256mb", NULL, CF_IMMUTABLE, NULL, NULL },
     { "vlog-gc-ratio", CT_DOUBLE, F(vlog_gc_ratio), 1, 1000000000LL, "0.5", NULL, CF_IMMUTABLE, NULL, NULL },

@@ -116,6 +116,7 @@ struct server_config {
     int scan_cursor_ttl;            /* seconds a SCAN cursor stays valid */
     int deferred_key_counting;      /* plain SETs don't read (ks_defer.h) */
     long long write_table_size;     /* bytes: the keyspace's write table */
+    long long string_chunk_size;    /* bytes: chunks of a long string (0 = none) */
     /* the value log (key/value separation) */
     long long value_separation_threshold;   /* bytes; 0 = off */
     long long vlog_file_size;       /* bytes: a segment is sealed at this size */

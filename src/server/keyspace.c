@@ -27,8 +27,15 @@
 /* Metadata record kinds: the byte after namespace 0. */
 enum {
     MK_MAP = 'M', MK_COUNT = 'C', MK_TTL = 'T', MK_CURSOR = 'S', MK_PROBE = 'P',
-    MK_DEFER = 'D'
+    MK_DEFER = 'D', MK_CHUNK = 'X', MK_CHUNKED = 'Y'
 };
+/* A string kept in chunks (docs/format-keyspace.md, "Strings in chunks"):
+ * its record's type byte. Only this file sees it: every caller gets
+ * KS_TYPE_STRING. The record's value is fixed64 length | fixed64 id |
+ * fixed32 chunk size; chunk i is `0 | X | ns | id | i`. */
+#define KS_TYPE_CHUNKED 6
+#define CHUNKED_PAYLOAD 20
+#define CHUNK_KEY_LEN (NS_LEN + 1 + NS_LEN + 8 + 4)
 #define REC_HAS_EXPIRE 0x01
 #define REC_EXPIRE_SLOT 0x02        /* the expire field is there, unused */
 #define REC_HDR_MAX 10
@@ -210,6 +217,8 @@ static const char *write_error_reason(void);
 static void defer_collect(int wait);
 static void defer_unmark(void);
 static int load_defer_mark(void);
+static int chs_load(void);
+static void chs_free(void);
 
 static struct buf kbuf = BUF_INIT;   /* scratch: a data key */
 static struct buf ibuf = BUF_INIT;   /* scratch: a TTL index key */
@@ -282,6 +291,7 @@ void ks_options_init(struct ks_options *o)
     o->defer_flush = 0;
     o->defer_counts = 1;
     o->write_table_size = (size_t)32 << 20;
+    o->string_chunk_size = (size_t)64 << 10;
 }
 
 /* ---- key and record encoding ---- */
@@ -340,6 +350,26 @@ static void mk_cursor_key(struct buf *b, uint64_t id)
     mk_meta_key(b, MK_CURSOR);
     be64_put(p, id);
     buf_append(b, p, 8);
+}
+
+static void mk_chunk_key(struct buf *b, uint32_t ns, uint64_t id, uint32_t idx)
+{
+    char p[NS_LEN + 8 + 4];
+    mk_meta_key(b, MK_CHUNK);
+    be32_put(p, ns);
+    be64_put(p + NS_LEN, id);
+    be32_put(p + NS_LEN + 8, idx);
+    buf_append(b, p, sizeof(p));
+}
+
+/* The index entry of a string kept in chunks: `0 | Y | ns | key`. */
+static void mk_chunked_key(struct buf *b, uint32_t ns, const char *key, size_t klen)
+{
+    char p[NS_LEN];
+    mk_meta_key(b, MK_CHUNKED);
+    be32_put(p, ns);
+    buf_append(b, p, NS_LEN);
+    buf_append(b, key, klen);
 }
 
 /* The 10-byte header of a record with expire exp (-1: none; the field is
@@ -725,6 +755,8 @@ static int ks_compaction_filter(void *arg, const char *key, size_t klen,
             ns = be32_get(key + NS_LEN + 1 + 8);
         else if (kind == MK_COUNT && klen == NS_LEN + 1 + NS_LEN)
             ns = be32_get(key + NS_LEN + 1);
+        else if ((kind == MK_CHUNK || kind == MK_CHUNKED) && klen >= NS_LEN + 1 + NS_LEN)
+            ns = be32_get(key + NS_LEN + 1);
         else
             return 0;
     }
@@ -1021,6 +1053,8 @@ int ks_open(const char *dir, const struct ks_options *opt, char *err, size_t err
         rc = load_counters();
     if (rc == 0)
         rc = load_defer_mark();
+    if (rc == 0)
+        rc = chs_load();
     if (rc != 0) {
         snprintf(err, errlen, "can't load the keyspace metadata in '%s': %s", dir,
                  *lsm_last_error() ? lsm_last_error() : lsm_strerror(rc));
@@ -1095,6 +1129,7 @@ int ks_close(void)
     zfree(t->touch);
     buf_free(&t->touch_keys);
     memset(t, 0, sizeof(*t));
+    chs_free();
     zfree(ks.dbs);
     ks.dbs = NULL;
     zfree(ks.reclaim);
@@ -1394,10 +1429,230 @@ static void found_free(struct found *f)
     f->pin = NULL;
 }
 
+/* ---- strings kept in chunks ---- */
+
+/* The stored keys (their hash64 with TENT_SEED) that may hold a string kept
+ * in chunks: every one that does is here (loaded from the Y entries at
+ * open, added when a transaction writes one); one that no longer does may
+ * stay, which only costs a read. A blind SET of a key here reads it
+ * first, so that the chunks of the string it replaces are deleted with
+ * it. Open addressing, 0 = empty. */
+static struct {
+    uint64_t *v;
+    size_t cap, n;
+} chs;
+
+static uint64_t chs_slot_hash(uint64_t h)
+{
+    return h ? h : 1;
+}
+
+static int chs_has(uint64_t h)
+{
+    if (chs.n == 0)
+        return 0;
+    h = chs_slot_hash(h);
+    for (size_t i = h & (chs.cap - 1);; i = (i + 1) & (chs.cap - 1)) {
+        if (chs.v[i] == h)
+            return 1;
+        if (chs.v[i] == 0)
+            return 0;
+    }
+}
+
+static void chs_insert(uint64_t *v, size_t cap, uint64_t h)
+{
+    for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (v[i] == h)
+            return;
+        if (v[i] == 0) {
+            v[i] = h;
+            chs.n++;
+            return;
+        }
+    }
+}
+
+static void chs_add(uint64_t h)
+{
+    h = chs_slot_hash(h);
+    if ((chs.n + 1) * 2 > chs.cap) {
+        size_t ncap = chs.cap ? chs.cap * 2 : 64;
+        uint64_t *nv = zcalloc(ncap * sizeof(*nv));
+        size_t old = chs.cap;
+        chs.n = 0;
+        for (size_t i = 0; i < old; i++)
+            if (chs.v[i])
+                chs_insert(nv, ncap, chs.v[i]);
+        zfree(chs.v);
+        chs.v = nv;
+        chs.cap = ncap;
+    }
+    chs_insert(chs.v, chs.cap, h);
+}
+
+static void chs_free(void)
+{
+    zfree(chs.v);
+    memset(&chs, 0, sizeof(chs));
+}
+
+/* A new id, never given out before in this directory: the boot number
+ * (written durably at every open) and a count in this run. SCAN cursors
+ * and chunked strings take them. */
+static uint64_t next_id(void)
+{
+    if (++ks.cursor_seq == 0) {     /* 2^32 in one run: next boot number */
+        ks.boot++;
+        ks.t.map_dirty = 1;
+        ks.cursor_seq = 1;
+    }
+    return ((uint64_t)(ks.boot & 0x7fffffffu) << 32) | ks.cursor_seq;
+}
+
+struct chunked {
+    uint64_t len, id;
+    uint32_t csize;
+};
+
+static uint64_t chunk_count(const struct chunked *c)
+{
+    return (c->len + c->csize - 1) / c->csize;
+}
+
+static int chunked_decode(const char *data, size_t dlen, struct chunked *c)
+{
+    if (dlen != CHUNKED_PAYLOAD)
+        return LSM_ECORRUPT;
+    c->len = decode_fixed64(data);
+    c->id = decode_fixed64(data + 8);
+    c->csize = decode_fixed32(data + 16);
+    if (c->csize == 0 || c->id == 0 || c->len > ((uint64_t)1 << 42) ||
+        chunk_count(c) > UINT32_MAX)
+        return LSM_ECORRUPT;
+    return 0;
+}
+
+/* Copies the bytes [off, off + n) of a chunked string (all of them exist)
+ * into out, reading the chunks they fall in through the transaction. */
+static int chunks_read(uint32_t ns, const struct chunked *c, uint64_t off, uint64_t n,
+                       char *out)
+{
+    struct buf k = BUF_INIT;
+    int rc = 0;
+    for (uint64_t pos = off; pos < off + n && rc == 0;) {
+        uint64_t idx = pos / c->csize, start = idx * c->csize;
+        uint64_t csz = c->len - start < c->csize ? c->len - start : c->csize;
+        const char *v;
+        size_t vlen;
+        char *alloc;
+        void *pin;                  /* a cached chunk is lent, not copied */
+        mk_chunk_key(&k, ns, c->id, (uint32_t)idx);
+        rc = raw_get_lent(k.data, k.len, &v, &vlen, &alloc, NULL, 0, &pin);
+        if (rc == 0 || (rc > 0 && vlen != csz)) {
+            log_warning("keyspace: chunk %" PRIu64 " of string %" PRIu64 " is %s", idx,
+                        c->id, rc == 0 ? "missing" : "of the wrong size");
+            rc = LSM_ECORRUPT;
+        }
+        if (rc > 0) {
+            uint64_t end = off + n < start + csz ? off + n : start + csz;
+            memcpy(out + (pos - off), v + (pos - start), (size_t)(end - pos));
+            pos = end;
+            rc = 0;
+        }
+        lsm_free(alloc);
+        lsm_unpin(ks.lsm, pin);
+    }
+    buf_free(&k);
+    return rc;
+}
+
+/* A damaged record must not size an allocation or a loop: one whose
+ * string spans more than 1024 chunks is believed once its last chunk is
+ * there, of the right size. 0 or LSM_ECORRUPT. */
+static int chunked_check(uint32_t ns, const struct chunked *c)
+{
+    char b;
+    if (chunk_count(c) <= 1024)
+        return 0;
+    return chunks_read(ns, c, c->len - 1, 1, &b);
+}
+
+/* If the stored key (namespace ns) holds a string kept in chunks, deletes
+ * its chunks and its index entry in the transaction (soft as tent_put),
+ * before its record is replaced or deleted. */
+static void chunks_drop(uint32_t ns, const char *key, size_t klen, int soft)
+{
+    struct buf k = BUF_INIT;
+    const char *v, *data;
+    size_t vlen, dlen;
+    char *alloc, small[64];
+    int type;
+    int64_t exp;
+    struct chunked c;
+
+    if (chs.n == 0)                 /* no string was ever kept in chunks */
+        return;
+    mk_data_key(&k, ns, key, klen);
+    if (!chs_has(hash64(k.data, k.len, TENT_SEED))) {
+        buf_free(&k);
+        return;
+    }
+    int rc = raw_get(k.data, k.len, &v, &vlen, &alloc, small, sizeof small);
+    if (rc > 0 && rec_decode(v, vlen, &type, &exp, &data, &dlen) == 0 &&
+        type == KS_TYPE_CHUNKED && chunked_decode(data, dlen, &c) == 0 &&
+        (rc = chunked_check(ns, &c)) == 0) {
+        for (uint64_t i = 0, n = chunk_count(&c); i < n; i++) {
+            mk_chunk_key(&k, ns, c.id, (uint32_t)i);
+            tent_put(k.data, k.len, NULL, 0, -1, soft);
+        }
+        mk_chunked_key(&k, ns, key, klen);
+        tent_put(k.data, k.len, NULL, 0, -1, soft);
+    } else if (rc < 0) {
+        log_warning("keyspace: can't read a string kept in chunks to delete them (%s): "
+                    "they stay", lsm_strerror(rc));
+    }
+    lsm_free(alloc);
+    buf_free(&k);
+}
+
+/* Loads the chunked strings' index into chs (ks_open). */
+static int chs_load(void)
+{
+    struct lsm_read_options ro;
+    struct buf lo = BUF_INIT, hi = BUF_INIT;
+    int rc;
+    chs_free();
+    lsm_read_options_init(&ro);
+    mk_meta_key(&lo, MK_CHUNKED);
+    mk_meta_key(&hi, MK_CHUNKED + 1);
+    ro.lower_bound = lo.data;
+    ro.lower_bound_len = lo.len;
+    ro.upper_bound = hi.data;
+    ro.upper_bound_len = hi.len;
+    struct lsm_iter *it = lsm_iter_create(ks.lsm, &ro);
+    if (!it) {
+        rc = LSM_EIO;
+    } else {
+        for (lsm_iter_seek(it, lo.data, lo.len); lsm_iter_valid(it); lsm_iter_next(it)) {
+            size_t n;
+            const char *key = lsm_iter_key(it, &n);
+            if (n >= NS_LEN + 1 + NS_LEN)   /* the data key: ns | user key */
+                chs_add(hash64(key + NS_LEN + 1, n - NS_LEN - 1, TENT_SEED));
+        }
+        rc = lsm_iter_status(it);
+        lsm_iter_destroy(it);
+    }
+    buf_free(&lo);
+    buf_free(&hi);
+    return rc;
+}
+
 /* Deletes a key and its index entry, adjusting the counters. */
 static void remove_key(int db, uint32_t ns, const char *key, size_t klen, int64_t exp, int soft)
 {
     struct dbent *d = dbw(db);
+    chunks_drop(ns, key, klen, soft);
     mk_data_key(&kbuf, ns, key, klen);
     tent_put(kbuf.data, kbuf.len, NULL, 0, db, soft);
     d->keys--;
@@ -1534,6 +1789,8 @@ static void write_record(int db, const char *key, size_t klen, int type, const v
 {
     size_t rlen;
     char *rec = rec_encode(type, exp, data, len, &rlen);
+    if (existed && type != KS_TYPE_CHUNKED)   /* a new value replaces the chunks */
+        chunks_drop(ks.dbs[db].ns, key, klen, 0);
     note_record(db, key, klen, exp, existed, oldexp);
     mk_data_key(&kbuf, ks.dbs[db].ns, key, klen);
     tent_put(kbuf.data, kbuf.len, rec, rlen, db, 0);
@@ -1571,7 +1828,8 @@ static int set_blind(int db, const char *key, size_t klen, int type, const void 
     int ktype;
     int64_t kexp;
     if ((ks.t.n > 0 && tent_find(kbuf.data, kbuf.len, h)) || !ksd_can_defer(ks.defer, h) ||
-        wtab_known(ks.wtab, h, &ktype, &kexp))      /* then reading costs nothing */
+        wtab_known(ks.wtab, h, &ktype, &kexp) ||    /* then reading costs nothing */
+        chs_has(h))                 /* its chunks must go with the old string */
         return 0;
     ksd_defer(ks.defer, kbuf.data, kbuf.len, ns, exp, h);
     ks.defer_count++;
@@ -1702,7 +1960,10 @@ int ks_set_expire(int db, const char *key, size_t klen, int64_t expire_at)
     return 1;
 }
 
-int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
+/* ks_lookup and ks_lookup_range (range: only [off, off + len) of a chunked
+ * string is needed). */
+static int lookup(int db, const char *key, size_t klen, struct ks_value *out, int range,
+                  uint64_t off, uint64_t len)
 {
     struct found f;
     if (out)      /* all but inline_ (256 bytes, read only through data) */
@@ -1716,8 +1977,39 @@ int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
             found_free(&f);
         return rc;
     }
-    out->type = f.type;
     out->expire_at = f.exp;
+    if (f.type == KS_TYPE_CHUNKED) {
+        struct chunked c;
+        rc = chunked_decode(f.data, f.dlen, &c);
+        found_free(&f);
+        if (rc != 0)
+            return rc;
+        if (!range) {
+            off = 0;
+            len = c.len;
+        }
+        if (off > c.len)
+            off = c.len;
+        if (len > c.len - off)
+            len = c.len - off;
+        if ((rc = chunked_check(ks.dbs[db].ns, &c)) != 0)
+            return rc;
+        char *buf = zmalloc((size_t)len + 1);
+        rc = chunks_read(ks.dbs[db].ns, &c, off, len, buf);
+        if (rc != 0) {
+            zfree(buf);
+            return rc;
+        }
+        out->type = KS_TYPE_STRING;
+        out->data = buf;
+        out->alloc_ = buf;
+        out->alloc_kind_ = 2;
+        out->len = (size_t)len;
+        out->off = off;
+        out->total = c.len;
+        return 1;
+    }
+    out->type = f.type;
     if (f.alloc) {
         out->data = f.data;
         out->alloc_ = f.alloc;
@@ -1735,7 +2027,135 @@ int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
         out->alloc_kind_ = 2;
     }
     out->len = f.dlen;
+    out->total = f.dlen;
     return 1;
+}
+
+int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out)
+{
+    return lookup(db, key, klen, out, 0, 0, 0);
+}
+
+int ks_lookup_range(int db, const char *key, size_t klen, uint64_t off, uint64_t len,
+                    struct ks_value *out)
+{
+    return lookup(db, key, klen, out, 1, off, len);
+}
+
+/* Starts a chunked string for key holding the n bytes at src (its chunks,
+ * under a new id, and its index entry, in the transaction; its record is
+ * the caller's): payload gets the record's value. */
+static void chunks_create(uint32_t ns, const char *key, size_t klen, uint64_t n,
+                          const char *src, char payload[CHUNKED_PAYLOAD])
+{
+    struct buf k = BUF_INIT;
+    uint32_t cs = (uint32_t)ks.opt.string_chunk_size;
+    uint64_t id = next_id();
+    for (uint64_t pos = 0, i = 0; pos < n; pos += cs, i++) {
+        size_t csz = n - pos < cs ? (size_t)(n - pos) : cs;
+        mk_chunk_key(&k, ns, id, (uint32_t)i);
+        tent_put(k.data, k.len, zmemdup(src + pos, csz), csz, -1, 0);
+    }
+    mk_chunked_key(&k, ns, key, klen);
+    tent_put(k.data, k.len, zmemdup("", 0), 0, -1, 0);
+    mk_data_key(&k, ns, key, klen);
+    chs_add(hash64(k.data, k.len, TENT_SEED));
+    encode_fixed64(payload, n);
+    encode_fixed64(payload + 8, id);
+    encode_fixed32(payload + 16, cs);
+    buf_free(&k);
+}
+
+/* Rewrites the chunks of c that [off, off + n) touches, and those between
+ * its old end and off (zeros), for a new length of newlen. */
+static int chunks_write(uint32_t ns, const struct chunked *c, uint64_t off, const char *data,
+                        size_t n, uint64_t newlen)
+{
+    struct buf k = BUF_INIT;
+    uint64_t cs = c->csize, first = (off < c->len ? off : c->len) / cs;
+    uint64_t last = (off + n - (n > 0)) / cs;
+    int rc = 0;
+    if (n == 0)
+        return 0;
+    for (uint64_t i = first; i <= last && rc == 0; i++) {
+        uint64_t start = i * cs;
+        size_t csz = newlen - start < cs ? (size_t)(newlen - start) : (size_t)cs;
+        char *chunk = zcalloc(csz + 1);
+        if (start < c->len) {       /* what it held */
+            uint64_t have = c->len - start < cs ? c->len - start : cs;
+            rc = chunks_read(ns, c, start, have, chunk);
+        }
+        uint64_t lo = off > start ? off : start, hi = off + n < start + csz ? off + n : start + csz;
+        if (lo < hi)
+            memcpy(chunk + (lo - start), data + (lo - off), (size_t)(hi - lo));
+        if (rc == 0) {
+            mk_chunk_key(&k, ns, c->id, (uint32_t)i);
+            tent_put(k.data, k.len, chunk, csz, -1, 0);
+        } else {
+            zfree(chunk);
+        }
+    }
+    buf_free(&k);
+    return rc;
+}
+
+int ks_write_range(int db, const char *key, size_t klen, uint64_t off, const void *data,
+                   size_t n, uint64_t *newlen)
+{
+    struct found f;
+    char small[64];
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live(db, key, klen, &f, small, sizeof small);
+    if (rc < 0)
+        return rc;
+    int existed = rc;
+    int64_t exp = existed ? f.exp : -1;
+    uint32_t ns = ks.dbs[db].ns;
+    size_t cs = ks.opt.string_chunk_size;
+    if (existed && f.type == KS_TYPE_CHUNKED) {
+        struct chunked c;
+        char payload[CHUNKED_PAYLOAD];
+        rc = chunked_decode(f.data, f.dlen, &c);
+        found_free(&f);
+        if (rc != 0)
+            return rc;
+        uint64_t nl = off + n > c.len ? off + n : c.len;
+        rc = chunks_write(ns, &c, off, data, n, nl);
+        if (rc != 0)
+            return rc;
+        encode_fixed64(payload, nl);
+        encode_fixed64(payload + 8, c.id);
+        encode_fixed32(payload + 16, c.csize);
+        /* The record is written even when only chunks changed: the key's
+         * watchers hear of it, and the write table stays right. */
+        write_record(db, key, klen, KS_TYPE_CHUNKED, payload, sizeof payload, exp, 1, exp);
+        *newlen = nl;
+        return 1;
+    }
+    size_t olen = existed ? f.dlen : 0;
+    size_t nl = (size_t)off + n > olen ? (size_t)off + n : olen;
+    char *nv = zmalloc(nl + 1);
+    if (olen)
+        memcpy(nv, f.data, olen);
+    if (existed)
+        found_free(&f);
+    if (off > olen)
+        memset(nv + olen, 0, (size_t)off - olen);
+    if (n)
+        memcpy(nv + off, data, n);
+    if (cs > 0 && nl >= 2 * cs && nl > n) {
+        /* Long enough, and written in part: kept in chunks from now on. */
+        char payload[CHUNKED_PAYLOAD];
+        chunks_create(ns, key, klen, nl, nv, payload);
+        write_record(db, key, klen, KS_TYPE_CHUNKED, payload, sizeof payload, exp, existed,
+                     exp);
+    } else {
+        write_record(db, key, klen, KS_TYPE_STRING, nv, nl, exp, existed, exp);
+    }
+    zfree(nv);
+    *newlen = nl;
+    return existed;
 }
 
 void ks_value_free(struct ks_value *v)
@@ -1764,9 +2184,26 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *exp
     if (rc <= 0)
         return rc;
     if (type)
-        *type = t;
+        *type = t == KS_TYPE_CHUNKED ? KS_TYPE_STRING : t;
     if (expire_at)
         *expire_at = exp;
+    return 1;
+}
+
+/* The chunked string's own length, from its record (read whole: small). */
+static int chunked_len(int db, const char *key, size_t klen, uint64_t *len)
+{
+    struct found f;
+    struct chunked c;
+    char small[64];
+    int rc = find_live(db, key, klen, &f, small, sizeof small);
+    if (rc <= 0)
+        return rc;
+    rc = f.type == KS_TYPE_CHUNKED ? chunked_decode(f.data, f.dlen, &c) : LSM_ECORRUPT;
+    found_free(&f);
+    if (rc != 0)
+        return rc;
+    *len = c.len;
     return 1;
 }
 
@@ -1775,7 +2212,12 @@ int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len
     int64_t exp;
     if (!valid_db(db))
         return LSM_EINVAL;
-    return find_live_head(db, key, klen, type, &exp, len);
+    int rc = find_live_head(db, key, klen, type, &exp, len);
+    if (rc > 0 && *type == KS_TYPE_CHUNKED) {
+        *type = KS_TYPE_STRING;
+        rc = chunked_len(db, key, klen, len);
+    }
+    return rc;
 }
 
 /* An engine entry's fixed cost besides its key and value: the internal
@@ -1806,6 +2248,19 @@ int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes)
         b += VLOG_POINTER + VLOG_ENTRY_FIXED + dkey + rec;
     else
         b += rec;
+    if (type == KS_TYPE_CHUNKED) {  /* its chunks (in the value log) and index entry */
+        struct buf kk = BUF_INIT;
+        buf_set(&kk, key, klen);    /* chunked_len reuses kbuf */
+        rc = chunked_len(db, kk.data, kk.len, &len);
+        buf_free(&kk);
+        if (rc <= 0)
+            return rc;
+        uint64_t cs = ks.opt.string_chunk_size ? ks.opt.string_chunk_size : 1;
+        uint64_t nch = (len + cs - 1) / cs;
+        b += len + nch * (CHUNK_KEY_LEN + ENTRY_TRAILER + VLOG_POINTER + VLOG_ENTRY_FIXED +
+                          CHUNK_KEY_LEN);
+        b += NS_LEN + 1 + dkey + ENTRY_TRAILER;
+    }
     if (exp >= 0)                   /* its entry in the TTL index */
         b += TTL_KEY_FIXED + klen + ENTRY_TRAILER;
     *bytes = b;
@@ -2524,7 +2979,7 @@ const char *ks_iter_key(const struct ks_iter *it, size_t *klen)
 
 int ks_iter_type(const struct ks_iter *it)
 {
-    return it->type;
+    return it->type == KS_TYPE_CHUNKED ? KS_TYPE_STRING : it->type;
 }
 
 int64_t ks_iter_expire(const struct ks_iter *it)
@@ -2534,6 +2989,10 @@ int64_t ks_iter_expire(const struct ks_iter *it)
 
 const char *ks_iter_value(const struct ks_iter *it, size_t *vlen)
 {
+    if (it->type == KS_TYPE_CHUNKED) {
+        *vlen = 0;
+        return NULL;
+    }
     *vlen = it->vlen;
     return it->val;
 }
@@ -2628,12 +3087,7 @@ int ks_cursor_save(int db, const char *resume, size_t rlen, uint64_t *cursor)
     struct buf k = BUF_INIT;
     if (!valid_db(db))
         return LSM_EINVAL;
-    if (++ks.cursor_seq == 0) {     /* 2^32 scans in one run: next boot number */
-        ks.boot++;
-        ks.t.map_dirty = 1;
-        ks.cursor_seq = 1;
-    }
-    uint64_t id = ((uint64_t)(ks.boot & 0x7fffffffu) << 32) | ks.cursor_seq;
+    uint64_t id = next_id();
     size_t vlen = 12 + rlen;
     char *v = zmalloc(vlen + 1);
     encode_fixed64(v, (uint64_t)(txn_now() + ks.opt.cursor_ttl_ms));

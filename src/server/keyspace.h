@@ -11,8 +11,9 @@
  * fresh namespace (one metadata write, O(1)) and the old one becomes dead: it
  * is invisible at once, dropped by the compaction filter and reclaimed by a
  * background compact_range. SWAPDB swaps two map entries. Namespace 0 holds
- * metadata (map, counters, TTL index, cursors). A value record is
- * type byte + flags byte + [expire_at_ms fixed64] + value bytes.
+ * metadata (map, counters, TTL index, cursors, the chunks of long strings
+ * that range writes changed). A value record is type byte + flags byte +
+ * [expire_at_ms fixed64] + value bytes.
  *
  * Transactions: every command runs inside a transaction. The dispatcher
  * calls ks_txn_begin() before the handler and ks_txn_commit() after it;
@@ -90,6 +91,8 @@ struct ks_value {
     int64_t expire_at;              /* absolute ms (UNIX epoch), -1 = none */
     const char *data;
     size_t len;
+    uint64_t off;                   /* data holds the bytes [off, off + len) */
+    uint64_t total;                 /* of a string this long */
     void *alloc_;                   /* private */
     int alloc_kind_;                /* private */
     char inline_[KS_VALUE_INLINE];  /* private; stays the last field */
@@ -130,6 +133,12 @@ struct ks_options {
                                      * later (ks_defer.h). Needs
                                      * ks_defer_tick() called between
                                      * commands. 0: it reads first */
+    size_t string_chunk_size;       /* a string that APPEND, SETRANGE or
+                                     * SETBIT leave at 2 x this size or
+                                     * longer is kept in chunks of this
+                                     * size, so that such a write touches
+                                     * one chunk, not the whole string
+                                     * (64 KiB; 0 = never) */
     struct io_env *env;             /* NULL = the real file system (tests
                                      * pass a fault-injecting one) */
 };
@@ -178,6 +187,20 @@ int64_t ks_now(void);
 /* 1 found (out filled, free with ks_value_free), 0 absent or expired,
  * < 0 error. out may be NULL (existence test). */
 int ks_lookup(int db, const char *key, size_t klen, struct ks_value *out);
+/* ks_lookup for a reader of part of a string: the value holds at least the
+ * bytes [off, off + len) of the string that exist (out->off, out->len: the
+ * bytes it holds; out->total: the string's length). A string kept in chunks
+ * is read only where the range falls; another is read whole (off 0). */
+int ks_lookup_range(int db, const char *key, size_t klen, uint64_t off, uint64_t len,
+                    struct ks_value *out);
+/* Writes n bytes at offset off of the string of key (SETRANGE; APPEND at
+ * its length), zero bytes filling any gap, keeping its expire; an absent
+ * key becomes a string. A string kept in chunks is rewritten only in the
+ * chunks the range touches. The caller checked that the key holds no
+ * other type and the size limit. *newlen: the string's length after.
+ * Returns 1 existed / 0 created / < 0 error. */
+int ks_write_range(int db, const char *key, size_t klen, uint64_t off, const void *data,
+                   size_t n, uint64_t *newlen);
 /* A hint that key of db will be read soon (lsm_prefetch); no effect on
  * results, nothing when the keyspace is closed or db is out of range. */
 void ks_prefetch(int db, const char *key, size_t klen);
@@ -255,6 +278,7 @@ void ks_iter_next(struct ks_iter *it);
 const char *ks_iter_key(const struct ks_iter *it, size_t *klen);
 int ks_iter_type(const struct ks_iter *it);
 int64_t ks_iter_expire(const struct ks_iter *it);
+/* The value of a string kept in chunks is not assembled here: NULL. */
 const char *ks_iter_value(const struct ks_iter *it, size_t *vlen);
 /* 0, or the engine error that stopped the iteration. */
 int ks_iter_status(const struct ks_iter *it);

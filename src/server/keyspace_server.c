@@ -312,6 +312,7 @@ int ks_server_open(char *err, size_t errlen)
     o.defer_flush = 1;              /* flush_step() before replies go out */
     o.defer_counts = server_cfg.deferred_key_counting;
     o.write_table_size = (size_t)server_cfg.write_table_size;
+    o.string_chunk_size = (size_t)server_cfg.string_chunk_size;
     if (ks_open(server_cfg.dir, &o, err, errlen) != 0)
         return -1;
     if (sync_thread_start(err, errlen) != 0) {

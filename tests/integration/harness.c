@@ -468,10 +468,15 @@ static void tap_end(const char *line, int status)
 
 const char *srv_start_pair(struct srv *ls, struct srv *rs)
 {
+    return srv_start_pair_args(ls, rs, NULL);
+}
+
+const char *srv_start_pair_args(struct srv *ls, struct srv *rs, const char *const *args)
+{
     const char *redis = redis_binary();
     if (!redis)
         tap_end("1..0 # SKIP redis-server is not installed", 0);
-    if (srv_start(ls, NULL) != 0)
+    if (srv_start_args(ls, args) != 0)
         tap_end("Bail out! lsmdb-server did not start", 1);
     struct srv_opts ro = { .bin = redis };
     if (srv_start(rs, &ro) != 0)

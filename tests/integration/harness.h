@@ -78,6 +78,8 @@ int srv_start_args(struct srv *s, const char *const *args);
  * redis-server in rs, bailing out when either does not start. Returns the
  * redis-server binary. */
 const char *srv_start_pair(struct srv *ls, struct srv *rs);
+/* srv_start_pair with extra args for lsmdb-server (as srv_start_args). */
+const char *srv_start_pair_args(struct srv *ls, struct srv *rs, const char *const *args);
 /* Waits up to timeout_ms for the process to exit by itself; returns its wait
  * status, or -1 on timeout (the process keeps running). */
 int srv_wait_exit(struct srv *s, int timeout_ms);

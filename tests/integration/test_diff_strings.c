@@ -28,7 +28,8 @@
  * Two clients per server share the stream: each batch (1 to 64 commands)
  * goes to one of them, its replies read before the next is sent.
  * SEED=n replays a run (the seed is printed first), OPS=n sets the number
- * of commands (default 50000). Skipped when no redis-server is installed.
+ * of commands (default 50000). Seeds with bit 1 set run lsmdb with strings
+ * kept in tiny chunks (CHUNK=n sets the size, 0 the default). Skipped when no redis-server is installed.
  * Keyspace commands the server does not know yet (COMMAND INFO answers
  * null) are left out of the stream, with a diagnostic. */
 #include <inttypes.h>
@@ -885,8 +886,21 @@ int main(void)
     printf("# SEED=%" PRIu64 " OPS=%ld\n", seed, ops);
     rng_state = seed ? seed : 1;
 
+    /* Seeds with bit 1 set keep strings in tiny chunks (8-39 bytes): every
+     * APPEND, SETRANGE and SETBIT that leaves a string of twice that size
+     * or more goes through the chunked layout, across many chunk
+     * boundaries. CHUNK=n sets the size (0: the default config). */
+    long chunk = (seed >> 1) & 1 ? 8 + (long)((seed >> 2) % 32) : 0;
+    e = getenv("CHUNK");
+    if (e && *e)
+        chunk = atol(e);
+    char chunk_arg[32];
+    snprintf(chunk_arg, sizeof chunk_arg, "%ld", chunk);
+    const char *const chunk_args[] = { "--string-chunk-size", chunk_arg, NULL };
+    if (chunk > 0)
+        printf("# string-chunk-size %ld\n", chunk);
     struct srv ls, rs;
-    srv_start_pair(&ls, &rs);
+    srv_start_pair_args(&ls, &rs, chunk > 0 ? chunk_args : NULL);
     /* Two clients per server: each batch goes to one of them, and its
      * replies are read before the next batch is sent, so both servers see
      * the same interleaving (WATCH by one client, writes by the other). */

@@ -1,8 +1,8 @@
 /* test_diff_watch.c: which writes abort a WATCH, against a real
  * redis-server. For every pair of a setup (the watched key w missing, a
  * string, an integer, a float, with a TTL, empty, an HLL before and after
- * PFCOUNT wrote its cache, a value the engine separates, or only another key
- * present) and a command from a second client (every string, keyspace,
+ * PFCOUNT wrote its cache, a value the engine separates, a string kept in
+ * chunks (lsmdb runs with 16-byte chunks), or only another key present) and a command from a second client (every string, keyspace,
  * bitmap and HyperLogLog command that writes, or may write, w, with
  * arguments that change nothing as well as ones that do), both servers run:
  * client A FLUSHALL, the setup, WATCH w; client B the command; client A
@@ -35,6 +35,7 @@ static const struct setup setups[] = {
     { "w an HLL", { "PFADD w a b" } },
     { "w an HLL with its cache written", { "PFADD w a b", "PFCOUNT w" } },
     { "w separated", { NULL } },    /* filled in main: a 2000-byte value */
+    { "w in chunks", { "SET w xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "APPEND w y" } },
     { "only o present", { "SET o zz" } },
 };
 #define NSETUPS (sizeof(setups) / sizeof(setups[0]))
@@ -100,8 +101,11 @@ int main(void)
 {
     static const char *const what[4] = { "B's reply", "EXEC", "GET w", "PTTL w" };
     harness_init(300);
+    /* Strings of 32 bytes or more that a range write changed are kept in
+     * chunks of 16 ("w in chunks", and the separated one after APPEND). */
+    static const char *const args[] = { "--string-chunk-size", "16", NULL };
     struct srv ls, rs;
-    srv_start_pair(&ls, &rs);
+    srv_start_pair_args(&ls, &rs, args);
     struct conn *la = conn_tcp(ls.port), *lb = conn_tcp(ls.port);
     struct conn *ra = conn_tcp(rs.port), *rb = conn_tcp(rs.port);
     if (!la || !lb || !ra || !rb)

@@ -738,6 +738,67 @@ static void test_huge(void)
     zfree(v);
 }
 
+/* One command given as arguments; 1 when its raw reply is `want`. */
+static int argv_is(int argc, const char **argv, const size_t *lens, const char *want)
+{
+    size_t rl;
+    char *r = conn_call_argv(C, argc, argv, lens, &rl, 10000);
+    int ok = r && rl == strlen(want) && memcmp(r, want, rl) == 0;
+    zfree(r);
+    return ok;
+}
+
+/* A long string that range writes change (lsmdb keeps it in 64 KiB chunks
+ * by default, docs/format-keyspace.md): APPEND in 4 KiB steps to 400 KiB,
+ * SETRANGE and GETRANGE across chunk boundaries, SETBIT far past the end
+ * (zeros between), GETBIT, GET, against a model. */
+static void test_chunked(void)
+{
+    size_t len = 0, cap = 600000;
+    char *m = zcalloc(cap), *piece = make_value(4096, 5), want[64];
+    int ok = 1;
+    for (int i = 0; i < 100 && ok; i++) {
+        const char *a[] = { "APPEND", "ch:log", piece };
+        size_t al[] = { 6, 6, 4096 };
+        memcpy(m + len, piece, 4096);
+        len += 4096;
+        snprintf(want, sizeof want, ":%zu\r\n", len);
+        ok = argv_is(3, a, al, want);
+    }
+    tap_ok(ok, "chunks: 100 APPENDs of 4 KiB answer the growing length");
+    memcpy(m + 65530, "ABCDEFGHIJKL", 12);
+    tap_ok(reply_is(call_line(C, "SETRANGE ch:log 65530 ABCDEFGHIJKL"), ":409600\r\n"),
+           "chunks: SETRANGE across a chunk boundary");
+    char *r = call_line(C, "GETRANGE ch:log 65528 65545");
+    tap_ok(r && is_bulk(r, strlen(r), m + 65528, 18), "chunks: GETRANGE across it");
+    zfree(r);
+    r = call_line(C, "GETRANGE ch:log -5 -1");
+    tap_ok(r && is_bulk(r, strlen(r), m + len - 5, 5), "chunks: GETRANGE at the end");
+    zfree(r);
+    tap_ok(reply_is(call_line(C, "SETBIT ch:log 4000000 1"), ":0\r\n"),
+           "chunks: SETBIT past the end");
+    len = 500001;
+    m[500000] = (char)0x80;
+    tap_ok(reply_is(call_line(C, "GETBIT ch:log 4000000"), ":1\r\n") &&
+               reply_is(call_line(C, "GETBIT ch:log 3999999"), ":0\r\n") &&
+               reply_is(call_line(C, "GETBIT ch:log 999"), m[124] & 0x01 ? ":1\r\n" : ":0\r\n"),
+           "chunks: GETBIT");
+    tap_ok(reply_is(call_line(C, "STRLEN ch:log"), ":500001\r\n"), "chunks: STRLEN");
+    memcpy(m + 450000, "xyz", 3);
+    tap_ok(reply_is(call_line(C, "SETRANGE ch:log 450000 xyz"), ":500001\r\n"),
+           "chunks: SETRANGE in the zeros");
+    size_t rl;
+    r = get_raw("ch:log", 6, &rl, 10000);
+    tap_ok(is_bulk(r, rl, m, len), "chunks: GET returns the model byte for byte");
+    zfree(r);
+    tap_ok(reply_is(call_line(C, "SET ch:log small"), OK) &&
+               reply_is(call_line(C, "GET ch:log"), "$5\r\nsmall\r\n"),
+           "chunks: a SET replaces it");
+    tap_ok(reply_is(call_line(C, "DEL ch:log"), ":1\r\n"), "chunks: DEL");
+    zfree(m);
+    zfree(piece);
+}
+
 /* Short TTLs expire for real: SET PX, PSETEX, SET EX then GETEX PX,
  * KEEPTTL keeps the short TTL, GETEX PERSIST saves the key. */
 static const struct step expiry_setup[] = {
@@ -812,6 +873,12 @@ static void test_restart(struct srv *s)
     tap_ok(reply_is(call_line(C, "INCRBY p:a 41"), ":42\r\n"), "restart: INCRBY");
     tap_ok(reply_is(call_line(C, "APPEND p:b !"), ":4\r\n"), "restart: APPEND");
     tap_ok(reply_is(call_line(C, "GETDEL p:c"), "$1\r\n3\r\n"), "restart: GETDEL");
+    /* 150,000 bytes, the last 50,000 appended: kept in chunks. */
+    char *big = make_value(150000, 9);
+    const char *set[] = { "SET", "p:chunked", big }, *app[] = { "APPEND", "p:chunked", big + 100000 };
+    size_t setl[] = { 3, 9, 100000 }, appl[] = { 6, 9, 50000 };
+    tap_ok(argv_is(3, set, setl, OK) && argv_is(3, app, appl, ":150000\r\n"),
+           "restart: a string APPEND made long");
     conn_close(C);
     srv_stop_keep(s);
     usleep(400 * 1000);
@@ -830,6 +897,15 @@ static void test_restart(struct srv *s)
     tap_ok(ttl > 990 && ttl <= 1000, "restart: the TTL survives (%lld)", ttl);
     zfree(r);
     tap_ok(reply_is(call_line(C, "TTL p:a"), ":-1\r\n"), "restart: a key without TTL has none");
+    r = call_line(C, "GETRANGE p:chunked 99990 100009");
+    tap_ok(r && is_bulk(r, strlen(r), big + 99990, 20) &&
+               reply_is(call_line(C, "STRLEN p:chunked"), ":150000\r\n"),
+           "restart: the long string survives");
+    zfree(r);
+    tap_ok(reply_is(call_line(C, "SET p:chunked x"), OK) &&
+               reply_is(call_line(C, "GET p:chunked"), "$1\r\nx\r\n"),
+           "restart: a SET replaces it");
+    zfree(big);
     conn_close(C);
     C = NULL;
     srv_stop(&s2);
@@ -917,6 +993,7 @@ int main(void)
     test_sizes();
     test_expiry();
     test_huge();
+    test_chunked();
     test_restart(&s);
     if (C)
         conn_close(C);

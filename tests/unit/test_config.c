@@ -629,7 +629,7 @@ START_TEST(test_get_patterns)
     const char *p5[] = { "*" };
     static char all[4096];
     all[0] = '\0';
-    ck_assert_int_eq(config_get(1, p5, collect, all), 46);
+    ck_assert_int_eq(config_get(1, p5, collect, all), 47);
     ck_assert_ptr_nonnull(strstr(all, "bind=127.0.0.1 -::1\n"));
     ck_assert_ptr_nonnull(strstr(all, "daemonize=no\n"));
     ck_assert_ptr_nonnull(strstr(all, "loglevel=notice\n"));
@@ -638,6 +638,7 @@ START_TEST(test_get_patterns)
     ck_assert_ptr_nonnull(strstr(all, "dir=./data\n"));
     ck_assert_ptr_nonnull(strstr(all, "hz=10\n"));
     ck_assert_ptr_nonnull(strstr(all, "hll-sparse-max-bytes=3000\n"));
+    ck_assert_ptr_nonnull(strstr(all, "string-chunk-size=65536\n"));
     ck_assert_ptr_nonnull(strstr(all, "value-cache-size=67108864\n"));
     ck_assert_ptr_nonnull(strstr(all, "appendfsync=everysec\n"));
     ck_assert_ptr_nonnull(strstr(all, "appendonly=yes\n"));

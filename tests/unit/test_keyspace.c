@@ -1358,6 +1358,205 @@ START_TEST(recount_failure_fails_open)
 }
 END_TEST
 
+/* ---- strings kept in chunks ---- */
+
+/* Stored keys of metadata kind `kind` (X: chunks, Y: the chunked index). */
+static int count_kind(char kind)
+{
+    struct lsm_read_options ro;
+    char lo[5] = { 0, 0, 0, 0, kind }, hi[5] = { 0, 0, 0, 0, (char)(kind + 1) };
+    int n = 0;
+    lsm_read_options_init(&ro);
+    ro.lower_bound = lo;
+    ro.lower_bound_len = 5;
+    ro.upper_bound = hi;
+    ro.upper_bound_len = 5;
+    struct lsm_iter *it = lsm_iter_create(ks_engine(), &ro);
+    ck_assert_ptr_nonnull(it);
+    for (lsm_iter_seek(it, lo, 5); lsm_iter_valid(it); lsm_iter_next(it))
+        n++;
+    ck_assert_int_eq(lsm_iter_status(it), 0);
+    lsm_iter_destroy(it);
+    return n;
+}
+
+static void chunk_open(size_t chunk)
+{
+    struct ks_options o;
+    char err[256];
+    ks_close();
+    test_options(&o, NULL);
+    o.string_chunk_size = chunk;
+    ck_assert_msg(ks_open(dir, &o, err, sizeof(err)) == 0, "open: %s", err);
+}
+
+/* One committed ks_write_range; the new length. */
+static uint64_t wrange(int db, const char *k, uint64_t off, const char *data, size_t n)
+{
+    uint64_t nl = 0;
+    ks_txn_begin();
+    ck_assert_int_ge(ks_write_range(db, k, strlen(k), off, data, n, &nl), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    return nl;
+}
+
+/* The model of a string of *len bytes that wrange changes. */
+static void model_write(char *m, size_t *len, uint64_t off, const char *data, size_t n)
+{
+    if (off > *len)
+        memset(m + *len, 0, (size_t)off - *len);
+    memcpy(m + off, data, n);
+    if (off + n > *len)
+        *len = (size_t)(off + n);
+}
+
+static void check_value(int db, const char *k, const char *m, size_t len)
+{
+    struct ks_value v;
+    int type;
+    uint64_t l;
+    ks_txn_begin();
+    ck_assert_int_eq(ks_lookup(db, k, strlen(k), &v), 1);
+    ck_assert_int_eq(v.type, KS_TYPE_STRING);
+    ck_assert_uint_eq(v.len, len);
+    ck_assert_uint_eq(v.total, len);
+    ck_assert(memcmp(v.data, m, len) == 0);
+    ks_value_free(&v);
+    ck_assert_int_eq(ks_lookup_len(db, k, strlen(k), &type, &l), 1);
+    ck_assert_int_eq(type, KS_TYPE_STRING);
+    ck_assert_uint_eq(l, len);
+    ck_assert_int_eq(ks_lookup_meta(db, k, strlen(k), &type, NULL), 1);
+    ck_assert_int_eq(type, KS_TYPE_STRING);
+    for (uint64_t off = 0; off < len + 3; off += 7) {   /* ranges across chunks */
+        uint64_t end = off + 11 < len ? off + 11 : len;
+        ck_assert_int_eq(ks_lookup_range(db, k, strlen(k), off, 11, &v), 1);
+        ck_assert_uint_eq(v.total, len);
+        if (off < len) {
+            ck_assert_uint_le(v.off, off);
+            ck_assert_uint_ge(v.off + v.len, end);
+            ck_assert(memcmp(v.data + (off - v.off), m + off, (size_t)(end - off)) == 0);
+        }
+        ks_value_free(&v);
+    }
+    ck_assert_int_eq(ks_txn_commit(), 0);
+}
+
+/* A string that range writes leave at 2 x string-chunk-size or more is kept
+ * in chunks: whole and partial reads see the bytes a whole string would
+ * hold, and every way its record goes (a blind SET, also after a reopen,
+ * DEL, expiry, a rolled-back transaction, FLUSHDB) takes its chunks and
+ * index entry with it. */
+START_TEST(chunked_strings)
+{
+    static char m[4096], data[600];
+    size_t len = 0;
+    uint64_t nl;
+    chunk_open(16);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (char)('a' + i % 26);
+
+    /* Written whole at once it stays whole (as by SET); then written in
+     * part at 40 bytes it goes to chunks (3 of 16), and grows with a gap
+     * of zeros. */
+    ck_assert_uint_eq(wrange(0, "a", 0, data, 35), 35);
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_uint_eq(wrange(0, "a", 35, data + 35, 5), 40);
+    model_write(m, &len, 0, data, 40);
+    ck_assert_int_eq(count_kind('X'), 3);
+    ck_assert_int_eq(count_kind('Y'), 1);
+    check_value(0, "a", m, len);
+    ck_assert_uint_eq(wrange(0, "a", 100, "WXYZ", 4), 104);
+    model_write(m, &len, 100, "WXYZ", 4);
+    check_value(0, "a", m, len);
+    ck_assert_int_eq(count_kind('X'), 7);
+    ck_assert_int_eq(del_s(0, "a"), 1);
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_int_eq(count_kind('Y'), 0);
+
+    /* Random overwrites and appends against the model, from empty. */
+    len = 0;
+    srand(7);
+    for (int i = 0; i < 300; i++) {
+        uint64_t off = (uint64_t)(rand() % (int)(len + 40));
+        size_t n = (size_t)(rand() % 60), from = (size_t)(rand() % 26);
+        if (off + n > sizeof m)
+            continue;
+        size_t want = off + n > len ? (size_t)(off + n) : len;
+        ck_assert_uint_eq(wrange(0, "a", off, data + from, n), want);
+        model_write(m, &len, off, data + from, n);
+    }
+    check_value(0, "a", m, len);
+    ck_assert_int_eq(dbsize(0), 1);
+
+    /* A blind SET replaces it: chunks and index entry go. */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_overwrite(0, "a", 1, KS_TYPE_STRING, "small", 5, -1), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ks_defer_tick(1);
+    ck_assert_str_eq(get_s(0, "a"), "small");
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_int_eq(count_kind('Y'), 0);
+    ck_assert_int_eq(dbsize(0), 1);
+
+    /* The same after a reopen (the index tells the keyspace again). */
+    wrange(0, "b", 0, data, 1);
+    wrange(0, "b", 1, data, 99);
+    chunk_open(16);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_overwrite(0, "b", 1, KS_TYPE_STRING, "x", 1, -1), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_str_eq(get_s(0, "b"), "x");
+
+    /* Range writes keep the expire; expiry takes the chunks. */
+    wrange(0, "c", 0, data, 1);
+    wrange(0, "c", 1, data, 49);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set_expire(0, "c", 1, fake_now + 1000), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    wrange(0, "c", 60, data, 10);
+    ks_txn_begin();
+    int64_t exp = 0;
+    ck_assert_int_eq(ks_lookup_meta(0, "c", 1, NULL, &exp), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(exp, fake_now + 1000);
+    ck_assert_int_eq(count_kind('X'), 5);
+    fake_now += 2000;
+    ck_assert_int_eq(ks_active_expire_cycle(1000000), 1);
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_int_eq(count_kind('Y'), 0);
+
+    /* A rolled-back transaction leaves nothing. */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_write_range(0, "d", 1, 40, data, 40, &nl), 0);
+    ck_assert_int_eq(ks_write_range(0, "d", 1, 0, data, 4, &nl), 1);
+    ks_txn_abort();
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_ptr_null(get_s(0, "d"));
+
+    /* A SET keeps a string whole whatever its length; a range write then
+     * moves it to chunks. */
+    static char big[100];
+    memcpy(big, data, 99);
+    set_s(0, "e", big, -1);
+    ck_assert_int_eq(count_kind('X'), 0);
+    wrange(0, "e", 99, "!", 1);
+    ck_assert_int_eq(count_kind('X'), 7);
+    len = 0;
+    model_write(m, &len, 0, big, 99);
+    model_write(m, &len, 99, "!", 1);
+    check_value(0, "e", m, len);
+
+    /* FLUSHDB: compaction drops the dead namespace's chunks and index. */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_flushdb(0), 0);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(lsm_compact_range(ks_engine(), NULL, 0, NULL, 0), 0);
+    ck_assert_int_eq(count_kind('X'), 0);
+    ck_assert_int_eq(count_kind('Y'), 0);
+}
+END_TEST
+
 START_TEST(info_sections)
 {
     struct buf b = BUF_INIT;
@@ -1514,6 +1713,7 @@ static Suite *keyspace_suite(void)
     tcase_add_test(tc, blind_set_crash_recounts);
     tcase_add_test(tc, blind_set_read_error_recounts);
     tcase_add_test(tc, recount_failure_fails_open);
+    tcase_add_test(tc, chunked_strings);
     tcase_add_test(tc, info_sections);
     tcase_add_test(tc, group_commit_always);
     tcase_add_test(tc, write_error_and_recovery);

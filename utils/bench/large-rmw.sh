@@ -10,8 +10,10 @@
 #   append     N   APPEND log <4 KiB>                a string growing from
 #                  0 to N x 4 KiB
 # and prints commands per second per server and the ratio lsmdb/redis.
-# lsmdb rewrites such a string whole (docs/format-keyspace.md), Redis
-# changes it in memory: this measures what that costs.
+# lsmdb keeps such a string in chunks once a write like these leaves it
+# at 2 x string-chunk-size or more, and rewrites only the chunks a write
+# touches (docs/format-keyspace.md, "Strings in chunks"); Redis changes it
+# in memory. This measures what that still costs.
 #
 # Usage: utils/bench/large-rmw.sh [N=2000] [PIPE=16] [ROUNDS=2]
 #        [LSMDB_SERVER=path] [REDIS_SERVER=path]

@@ -372,6 +372,19 @@ static void mk_chunked_key(struct buf *b, uint32_t ns, const char *key, size_t k
     buf_append(b, key, klen);
 }
 
+/* ro's bounds: every metadata entry of one kind (lo, hi: their keys, which
+ * must outlive ro). */
+static void meta_kind_bounds(struct lsm_read_options *ro, struct buf *lo, struct buf *hi,
+                             char kind)
+{
+    mk_meta_key(lo, kind);
+    mk_meta_key(hi, (char)(kind + 1));
+    ro->lower_bound = lo->data;
+    ro->lower_bound_len = lo->len;
+    ro->upper_bound = hi->data;
+    ro->upper_bound_len = hi->len;
+}
+
 /* The 10-byte header of a record with expire exp (-1: none; the field is
  * there all the same). */
 static void rec_header10(char *r, int type, int64_t exp)
@@ -1624,12 +1637,7 @@ static int chs_load(void)
     int rc;
     chs_free();
     lsm_read_options_init(&ro);
-    mk_meta_key(&lo, MK_CHUNKED);
-    mk_meta_key(&hi, MK_CHUNKED + 1);
-    ro.lower_bound = lo.data;
-    ro.lower_bound_len = lo.len;
-    ro.upper_bound = hi.data;
-    ro.upper_bound_len = hi.len;
+    meta_kind_bounds(&ro, &lo, &hi, MK_CHUNKED);
     struct lsm_iter *it = lsm_iter_create(ks.lsm, &ro);
     if (!it) {
         rc = LSM_EIO;
@@ -2564,12 +2572,7 @@ static int recount(void)
         rc = lsm_iter_status(it);
         lsm_iter_destroy(it);
     }
-    mk_meta_key(&lo, MK_TTL);
-    mk_meta_key(&hi, MK_TTL + 1);
-    ro.lower_bound = lo.data;
-    ro.lower_bound_len = lo.len;
-    ro.upper_bound = hi.data;
-    ro.upper_bound_len = hi.len;
+    meta_kind_bounds(&ro, &lo, &hi, MK_TTL);
     it = rc == 0 ? lsm_iter_create(ks.lsm, &ro) : NULL;
     if (rc == 0 && !it)
         rc = LSM_EIO;

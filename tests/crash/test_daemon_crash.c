@@ -6,8 +6,11 @@
  * directory, runs WRITERS hiredis connections in threads (pipeline depths 1
  * to 64) that each own a disjoint set of keys and send SET (values derived
  * from key + round + sequence, 1 B .. 64 KB, mixing small and >= 4 KB
- * values, arbitrary bytes), DEL, INCR/INCRBY and MULTI {SET, DEL, INCRBY}
- * EXEC (all or nothing after the crash), and kill -9 the daemon at a
+ * values, arbitrary bytes), DEL, INCR/INCRBY, MULTI {SET, DEL, INCRBY}
+ * EXEC (all or nothing after the crash), and APPEND of 1 B .. 3 KB pieces to
+ * a log key of their own (kept in 4 KiB chunks once it reaches 8 KiB:
+ * `--string-chunk-size 4kb`; deleted again past 256 KiB), and kill -9 the
+ * daemon at a
  * random moment. Every few rounds the restart itself is also killed part-way
  * through recovery. Every other round simulates a power loss instead of a
  * plain process crash (when tests/crash/syncshim.so is found, see
@@ -71,10 +74,15 @@ struct model {
     struct kstate k[NKEYS];
     int cpresent[NCTR];
     long long c[NCTR];
+    uint32_t nlog;                  /* the log key holds pieces 0..nlog-1 */
+    uint64_t loglen;                /* of loglen bytes (0: no key) */
 };
 
-/* OP_MULTI: MULTI, SET idx, DEL idx2, INCRBY cidx arg, EXEC — all or nothing. */
-enum { OP_SET = 'S', OP_DEL = 'D', OP_INCR = 'I', OP_MULTI = 'M', OP_FAILED = 'X' };
+/* OP_MULTI: MULTI, SET idx, DEL idx2, INCRBY cidx arg, EXEC — all or nothing.
+ * OP_APPEND: APPEND log <piece nlog>; OP_LOGDEL: DEL log. */
+enum { OP_SET = 'S', OP_DEL = 'D', OP_INCR = 'I', OP_MULTI = 'M', OP_APPEND = 'A',
+       OP_LOGDEL = 'L', OP_FAILED = 'X' };
+#define LOG_MAX (256 * 1024)
 
 struct op {
     char kind;
@@ -157,6 +165,18 @@ static void ctr_name(char *buf, size_t cap, int w, int c)
     snprintf(buf, cap, "w%d:c%d", w, c);
 }
 
+static void log_name(char *buf, size_t cap, int w)
+{
+    snprintf(buf, cap, "w%d:log", w);
+}
+
+/* Piece j of writer w's log: its length, and its bytes (make_value's, as
+ * for a key numbered NKEYS). */
+static uint32_t piece_len(int w, uint32_t j)
+{
+    return 1 + (uint32_t)(hash_mix64(((uint64_t)w << 32) ^ j ^ 0x10c) % 3000);
+}
+
 /* ---- the model ---- */
 
 static void model_apply(struct model *m, const struct op *o)
@@ -176,6 +196,14 @@ static void model_apply(struct model *m, const struct op *o)
             m->c[o->idx] = 0;
         }
         m->c[o->idx] += o->arg;
+        break;
+    case OP_APPEND:
+        m->loglen += piece_len(o->idx, m->nlog);
+        m->nlog++;
+        break;
+    case OP_LOGDEL:
+        m->nlog = 0;
+        m->loglen = 0;
         break;
     case OP_MULTI: {
         struct op part = *o;
@@ -215,7 +243,18 @@ static struct op gen_op(struct writer *w)
         o.arg = 1 + (long long)(rng_next(&w->rng) % 100);
         o.expect = w->sent.k[o.idx2].present;
         o.expect2 = (w->sent.cpresent[o.cidx] ? w->sent.c[o.cidx] : 0) + o.arg;
-    } else if (r < 85) {
+    } else if (r < 80) {
+        o.idx = w->id;
+        if (w->sent.loglen > LOG_MAX) {
+            o.kind = OP_LOGDEL;
+            o.expect = 1;
+        } else {
+            o.kind = OP_APPEND;
+            o.len = piece_len(w->id, w->sent.nlog);
+            o.tag = w->sent.nlog;
+            o.expect = (long long)(w->sent.loglen + o.len);
+        }
+    } else if (r < 86) {
         o.kind = OP_DEL;
         o.idx = (int)(rng_next(&w->rng) % NKEYS);
         o.expect = w->sent.k[o.idx].present;
@@ -277,6 +316,21 @@ static int append_incr(redisContext *ctx, int w, int c, long long by)
     return append_args(ctx, by == 1 ? 2 : 3, argv, lens);
 }
 
+static int append_log(redisContext *ctx, int w, const struct op *o, char *vbuf)
+{
+    char key[32];
+    log_name(key, sizeof key, w);
+    if (o->kind == OP_LOGDEL) {
+        const char *argv[2] = { "DEL", key };
+        size_t lens[2] = { (size_t)-1, (size_t)-1 };
+        return append_args(ctx, 2, argv, lens);
+    }
+    make_value(vbuf, w, NKEYS, o->tag, o->len);
+    const char *argv[3] = { "APPEND", key, vbuf };
+    size_t lens[3] = { (size_t)-1, (size_t)-1, o->len };
+    return append_args(ctx, 3, argv, lens);
+}
+
 static int append_word(redisContext *ctx, const char *word)
 {
     const char *argv[1] = { word };
@@ -295,6 +349,9 @@ static int append_op(redisContext *ctx, struct writer *w, const struct op *o, ch
         return append_del(ctx, w->id, o->idx) == REDIS_OK ? 1 : -1;
     case OP_INCR:
         return append_incr(ctx, w->id, o->idx, o->arg) == REDIS_OK ? 1 : -1;
+    case OP_APPEND:
+    case OP_LOGDEL:
+        return append_log(ctx, w->id, o, vbuf) == REDIS_OK ? 1 : -1;
     case OP_MULTI:
         rc = append_word(ctx, "MULTI");
         rc |= append_set(ctx, w->id, o->idx, o->tag, o->len, vbuf);
@@ -325,6 +382,8 @@ static int reply_good(const struct op *o, int k, const redisReply *r)
         return is_status(r, "OK");
     case OP_DEL:
     case OP_INCR:
+    case OP_APPEND:
+    case OP_LOGDEL:
         return is_int(r, o->expect);
     case OP_MULTI:
         if (k == 0)
@@ -372,6 +431,8 @@ static void *writer_main(void *arg)
             char key[32];
             if (o->kind == OP_INCR)
                 ctr_name(key, sizeof key, w->id, o->idx);
+            else if (o->kind == OP_APPEND || o->kind == OP_LOGDEL)
+                log_name(key, sizeof key, w->id);
             else
                 key_name(key, sizeof key, w->id, o->idx);
             int failed = 0;
@@ -422,6 +483,24 @@ static int key_matches(const redisReply *r, int w, int k, const struct kstate *k
     return memcmp(r->str, vbuf, ks->len) == 0;
 }
 
+/* 1 when r is writer w's log as model m has it: pieces 0..nlog-1. */
+static int log_matches(const redisReply *r, int w, const struct model *m, char *vbuf)
+{
+    if (m->nlog == 0)
+        return r->type == REDIS_REPLY_NIL;
+    if (r->type != REDIS_REPLY_STRING || r->len != m->loglen)
+        return 0;
+    size_t at = 0;
+    for (uint32_t j = 0; j < m->nlog; j++) {
+        uint32_t n = piece_len(w, j);
+        make_value(vbuf, w, NKEYS, j, n);
+        if (memcmp(r->str + at, vbuf, n) != 0)
+            return 0;
+        at += n;
+    }
+    return 1;
+}
+
 static int ctr_matches(const redisReply *r, int present, long long v)
 {
     if (!present)
@@ -459,18 +538,20 @@ struct verdict {
 
 /* Checks writer w against its observed keys (rk: NKEYS string replies, rc:
  * NCTR counter replies) and sets w->base to the recovered state. */
-static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc, struct verdict *v,
-                          char *vbuf)
+static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc,
+                          const redisReply *rlog, struct verdict *v, char *vbuf)
 {
     struct model a = w->base;
     for (size_t i = 0; i < w->acked; i++)
         model_apply(&a, &w->ops[i]);
     v->acked_ops += (long long)w->acked;
     v->inflight += (long long)(w->nops - w->acked);
-    int touched_k[NKEYS] = { 0 }, touched_c[NCTR] = { 0 };
+    int touched_k[NKEYS] = { 0 }, touched_c[NCTR] = { 0 }, touched_log = 0;
     for (size_t i = w->acked; i < w->nops; i++) {
         const struct op *o = &w->ops[i];
-        if (o->kind == OP_INCR) {
+        if (o->kind == OP_APPEND || o->kind == OP_LOGDEL) {
+            touched_log = 1;
+        } else if (o->kind == OP_INCR) {
             touched_c[o->idx] = 1;
         } else if (o->kind == OP_MULTI) {
             touched_k[o->idx] = touched_k[o->idx2] = 1;
@@ -495,6 +576,12 @@ static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc, st
             tap_diag("  %s: expected %s (tag %" PRIu32 ", %" PRIu32 " bytes), got %s", name,
                      a.k[k].present ? "value" : "no key", a.k[k].tag, a.k[k].len, describe(rk[k]));
         }
+    }
+    v->checked_keys++;
+    if (!touched_log && !log_matches(rlog, w->id, &a, vbuf)) {
+        v->lost++;
+        tap_diag("  writer %d's log: expected %" PRIu32 " pieces, %" PRIu64 " bytes, got %s",
+                 w->id, a.nlog, a.loglen, describe(rlog));
     }
     for (int c = 0; c < NCTR; c++) {
         v->checked_keys++;
@@ -525,6 +612,8 @@ static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc, st
         for (int c = 0; c < NCTR && ok; c++)
             if (touched_c[c] && !ctr_matches(rc[c], s.cpresent[c], s.c[c]))
                 ok = 0;
+        if (ok && touched_log && !log_matches(rlog, w->id, &s, vbuf))
+            ok = 0;
         if (ok) {
             found = (int)(p - w->acked);
             break;
@@ -544,6 +633,9 @@ static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc, st
                          a.k[k].present ? "value" : "no key", a.k[k].tag, a.k[k].len,
                          describe(rk[k]));
             }
+        if (touched_log)
+            tap_diag("    log: acked %" PRIu32 " pieces, %" PRIu64 " bytes, got %s", a.nlog,
+                     a.loglen, describe(rlog));
     }
     /* The recovered state becomes the next round's base (exact where it
      * matched; on a mismatch the round fails and the test stops). */
@@ -559,6 +651,7 @@ static void verify_writer(struct writer *w, redisReply **rk, redisReply **rc, st
         v->live += w->base.k[k].present;
     for (int c = 0; c < NCTR; c++)
         v->live += w->base.cpresent[c];
+    v->live += w->base.nlog > 0;
 }
 
 static long long int_reply(redisContext *ctx, const char *cmd)
@@ -590,8 +683,10 @@ static long long scan_count(redisContext *ctx, long long *foreign)
             int w, x;
             char t;
             n++;
-            if (sscanf(k, "w%d:%c%d", &w, &t, &x) != 3 || w < 0 || w >= nwriters ||
-                (t != 'k' && t != 'c'))
+            int log = sscanf(k, "w%d:lo%c", &w, &t) == 2 && t == 'g' && w >= 0 && w < nwriters &&
+                      strchr(k, 'g')[1] == '\0';
+            if (!log && (sscanf(k, "w%d:%c%d", &w, &t, &x) != 3 || w < 0 || w >= nwriters ||
+                         (t != 'k' && t != 'c')))
                 (*foreign)++;
         }
         freeReplyObject(r);
@@ -639,8 +734,11 @@ static int verify_round(int round, int port)
             ctr_name(name, sizeof name, wi, c);
             redisAppendCommand(ctx, "GET %s", name);
         }
+        log_name(name, sizeof name, wi);
+        redisAppendCommand(ctx, "GET %s", name);
+        redisReply *rlog = NULL;
         int got = 0;
-        for (int k = 0; k < NKEYS + NCTR; k++) {
+        for (int k = 0; k < NKEYS + NCTR + 1; k++) {
             redisReply *r = NULL;
             if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) {
                 io_ok = 0;
@@ -648,14 +746,18 @@ static int verify_round(int round, int port)
             }
             if (k < NKEYS)
                 rk[k] = r;
-            else
+            else if (k < NKEYS + NCTR)
                 rc[k - NKEYS] = r;
+            else
+                rlog = r;
             got++;
         }
         if (io_ok)
-            verify_writer(w, rk, rc, &v, vbuf);
-        for (int k = 0; k < got; k++)
+            verify_writer(w, rk, rc, rlog, &v, vbuf);
+        for (int k = 0; k < got && k < NKEYS + NCTR; k++)
             freeReplyObject(k < NKEYS ? rk[k] : rc[k - NKEYS]);
+        if (rlog)
+            freeReplyObject(rlog);
     }
     zfree(vbuf);
     if (!tap_ok(io_ok, "round %d: read back every key", round)) {
@@ -744,9 +846,11 @@ int main(void)
      * left. Value-log segments of 1 MiB: a mapped segment's file spans its
      * whole size, which the shim compares at every sync. */
     const char *const args[] = { "--appendfsync", policy, "--write-buffer-size", "256kb",
-                                 "--vlog-file-size", "1mb", "--mapped-logs", "yes", NULL };
+                                 "--vlog-file-size", "1mb", "--mapped-logs", "yes",
+                                 "--string-chunk-size", "4kb", NULL };
     const char *const args_plain[] = { "--appendfsync", policy, "--write-buffer-size", "256kb",
-                                       "--vlog-file-size", "1mb", "--mapped-logs", "no", NULL };
+                                       "--vlog-file-size", "1mb", "--mapped-logs", "no",
+                                       "--string-chunk-size", "4kb", NULL };
     struct srv_opts o = { .dir = dir, .args = args };
     struct srv s;
     memset(W, 0, sizeof W);

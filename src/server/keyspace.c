@@ -35,6 +35,9 @@ enum {
  * fixed32 chunk size; chunk i is `0 | X | ns | id | i`. */
 #define KS_TYPE_CHUNKED 6
 #define CHUNKED_PAYLOAD 20
+/* A range write that would write more chunks than this (a tiny
+ * string-chunk-size and a far offset) writes the string whole instead. */
+#define CHUNKS_WRITE_MAX ((uint64_t)1 << 20)
 #define CHUNK_KEY_LEN (NS_LEN + 1 + NS_LEN + 8 + 4)
 #define REC_HAS_EXPIRE 0x01
 #define REC_EXPIRE_SLOT 0x02        /* the expire field is there, unused */
@@ -2129,6 +2132,20 @@ int ks_write_range(int db, const char *key, size_t klen, uint64_t off, const voi
         if (rc != 0)
             return rc;
         uint64_t nl = off + n > c.len ? off + n : c.len;
+        if (n > 0 && (off + n - 1) / c.csize - (off < c.len ? off : c.len) / c.csize >=
+                         CHUNKS_WRITE_MAX) {
+            char *nv = zcalloc((size_t)nl + 1);
+            rc = chunked_check(ns, &c);
+            if (rc == 0)
+                rc = chunks_read(ns, &c, 0, c.len, nv);
+            if (rc == 0) {
+                memcpy(nv + off, data, n);
+                write_record(db, key, klen, KS_TYPE_STRING, nv, (size_t)nl, exp, 1, exp);
+                *newlen = nl;
+            }
+            zfree(nv);
+            return rc == 0 ? 1 : rc;
+        }
         rc = chunks_write(ns, &c, off, data, n, nl);
         if (rc != 0)
             return rc;
@@ -2152,7 +2169,7 @@ int ks_write_range(int db, const char *key, size_t klen, uint64_t off, const voi
         memset(nv + olen, 0, (size_t)off - olen);
     if (n)
         memcpy(nv + off, data, n);
-    if (cs > 0 && nl >= 2 * cs && nl > n) {
+    if (cs > 0 && nl >= 2 * cs && nl > n && (nl + cs - 1) / cs <= CHUNKS_WRITE_MAX) {
         /* Long enough, and written in part: kept in chunks from now on. */
         char payload[CHUNKED_PAYLOAD];
         chunks_create(ns, key, klen, nl, nv, payload);

@@ -1547,6 +1547,22 @@ START_TEST(chunked_strings)
     model_write(m, &len, 99, "!", 1);
     check_value(0, "e", m, len);
 
+    /* A write that would take over 2^20 chunks (1-byte chunks here) writes
+     * the string whole instead. */
+    chunk_open(1);
+    wrange(0, "f", 0, "ab", 2);
+    wrange(0, "f", 2, "c", 1);
+    ck_assert_int_eq(count_kind('X'), 7 + 3);
+    ck_assert_uint_eq(wrange(0, "f", 2000000, "x", 1), 2000001);
+    ck_assert_int_eq(count_kind('X'), 7);
+    ks_txn_begin();
+    struct ks_value v;
+    ck_assert_int_eq(ks_lookup(0, "f", 1, &v), 1);
+    ck_assert_uint_eq(v.len, 2000001);
+    ck_assert(memcmp(v.data, "abc", 3) == 0 && v.data[3] == 0 && v.data[2000000] == 'x');
+    ks_value_free(&v);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+
     /* FLUSHDB: compaction drops the dead namespace's chunks and index. */
     ks_txn_begin();
     ck_assert_int_eq(ks_flushdb(0), 0);

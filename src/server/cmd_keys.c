@@ -141,7 +141,20 @@ static int move_value(struct client *c, int db, int k, const struct ks_value *v,
 static void rename_generic(struct client *c, int nx)
 {
     struct ks_value v = { 0 };
-    int rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
+    int rc = 2;
+    if (!same_key(c, 1, 2))         /* a string in chunks moves, not copied */
+        rc = ks_rename_chunked(c->db, c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2],
+                               !nx);
+    if (rc != 2) {
+        if (rc < 0)
+            cmdarg_reply_ks_error(c, rc);
+        else if (nx)
+            reply_long(&c->obuf, rc);
+        else
+            reply_ok(&c->obuf);
+        return;
+    }
+    rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
     if (rc == 0) {
         reply_error(&c->obuf, ERR_NO_KEY);
         return;

@@ -222,6 +222,8 @@ static void defer_unmark(void);
 static int load_defer_mark(void);
 static int chs_load(void);
 static void chs_free(void);
+static void remove_record(int db, uint32_t ns, const char *key, size_t klen, int64_t exp,
+                          int soft);
 
 static struct buf kbuf = BUF_INIT;   /* scratch: a data key */
 static struct buf ibuf = BUF_INIT;   /* scratch: a TTL index key */
@@ -1662,8 +1664,16 @@ static int chs_load(void)
 /* Deletes a key and its index entry, adjusting the counters. */
 static void remove_key(int db, uint32_t ns, const char *key, size_t klen, int64_t exp, int soft)
 {
-    struct dbent *d = dbw(db);
     chunks_drop(ns, key, klen, soft);
+    remove_record(db, ns, key, klen, exp, soft);
+}
+
+/* remove_key without the chunks of a string kept in chunks: the record and
+ * its TTL index entry go, the counters follow. */
+static void remove_record(int db, uint32_t ns, const char *key, size_t klen, int64_t exp,
+                          int soft)
+{
+    struct dbent *d = dbw(db);
     mk_data_key(&kbuf, ns, key, klen);
     tent_put(kbuf.data, kbuf.len, NULL, 0, db, soft);
     d->keys--;
@@ -2212,6 +2222,53 @@ int ks_lookup_meta(int db, const char *key, size_t klen, int *type, int64_t *exp
         *type = t == KS_TYPE_CHUNKED ? KS_TYPE_STRING : t;
     if (expire_at)
         *expire_at = exp;
+    return 1;
+}
+
+int ks_rename_chunked(int db, const char *src, size_t slen, const char *dst, size_t dlen,
+                      int replace)
+{
+    struct found f;
+    char small[64];
+    struct chunked c;
+    int dtype;
+    int64_t dexp;
+    if (!valid_db(db))
+        return LSM_EINVAL;
+    int rc = find_live(db, src, slen, &f, small, sizeof small);
+    if (rc <= 0)
+        return rc < 0 ? rc : 2;
+    if (f.type != KS_TYPE_CHUNKED) {
+        found_free(&f);
+        return 2;
+    }
+    char payload[CHUNKED_PAYLOAD];
+    int64_t exp = f.exp;
+    rc = chunked_decode(f.data, f.dlen, &c);
+    memcpy(payload, f.data, f.dlen < sizeof payload ? f.dlen : sizeof payload);
+    found_free(&f);
+    if (rc != 0)
+        return rc;
+    rc = find_live_head(db, dst, dlen, &dtype, &dexp, NULL);
+    if (rc < 0)
+        return rc;
+    int existed = rc;
+    if (existed && !replace)
+        return 0;
+    uint32_t ns = ks.dbs[db].ns;
+    struct buf k = BUF_INIT;
+    if (existed)
+        chunks_drop(ns, dst, dlen, 0);
+    write_record(db, dst, dlen, KS_TYPE_CHUNKED, payload, sizeof payload, exp, existed,
+                 existed ? dexp : -1);
+    mk_chunked_key(&k, ns, dst, dlen);
+    tent_put(k.data, k.len, zmemdup("", 0), 0, -1, 0);
+    mk_data_key(&k, ns, dst, dlen);
+    chs_add(hash64(k.data, k.len, TENT_SEED));
+    remove_record(db, ns, src, slen, exp, 0);
+    mk_chunked_key(&k, ns, src, slen);
+    tent_put(k.data, k.len, NULL, 0, -1, 0);
+    buf_free(&k);
     return 1;
 }
 

@@ -201,6 +201,14 @@ int ks_lookup_range(int db, const char *key, size_t klen, uint64_t off, uint64_t
  * Returns 1 existed / 0 created / < 0 error. */
 int ks_write_range(int db, const char *key, size_t klen, uint64_t off, const void *data,
                    size_t n, uint64_t *newlen);
+/* RENAME (replace 1) or RENAMENX (0) of src to dst, two different keys of
+ * db, when src holds a string kept in chunks: its record and index entry
+ * move to dst with its expire, its chunks stay where they are (keyed by
+ * the string's id), and whatever dst held goes. 1 moved, 0 not (dst
+ * exists and replace is 0), 2 src is not such a string (or is absent):
+ * nothing done, the caller renames the generic way; < 0 error. */
+int ks_rename_chunked(int db, const char *src, size_t slen, const char *dst, size_t dlen,
+                      int replace);
 /* A hint that key of db will be read soon (lsm_prefetch); no effect on
  * results, nothing when the keyspace is closed or db is out of range. */
 void ks_prefetch(int db, const char *key, size_t klen);

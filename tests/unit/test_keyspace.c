@@ -1547,6 +1547,35 @@ START_TEST(chunked_strings)
     model_write(m, &len, 99, "!", 1);
     check_value(0, "e", m, len);
 
+    /* RENAME moves the record and index entry; the chunks stay. Onto a
+     * chunked string, that one's chunks go; RENAMENX onto a key: nothing. */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_set_expire(0, "e", 1, fake_now + 5000), 1);
+    ck_assert_int_eq(ks_rename_chunked(0, "e", 1, "g", 1, 1), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(count_kind('X'), 7);
+    ck_assert_int_eq(count_kind('Y'), 1);
+    ck_assert_ptr_null(get_s(0, "e"));
+    check_value(0, "g", m, len);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_lookup_meta(0, "g", 1, NULL, &exp), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(exp, fake_now + 5000);
+    wrange(0, "h", 0, data, 1);
+    wrange(0, "h", 1, data, 49);    /* 4 chunks */
+    ck_assert_int_eq(count_kind('X'), 11);
+    ks_txn_begin();
+    ck_assert_int_eq(ks_rename_chunked(0, "g", 1, "h", 1, 0), 0);   /* RENAMENX */
+    ck_assert_int_eq(ks_rename_chunked(0, "b", 1, "h", 1, 1), 2);   /* not chunked */
+    ck_assert_int_eq(ks_rename_chunked(0, "g", 1, "h", 1, 1), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_int_eq(count_kind('X'), 7);
+    ck_assert_int_eq(count_kind('Y'), 1);
+    check_value(0, "h", m, len);
+    ck_assert_ptr_null(get_s(0, "g"));
+    ck_assert_int_eq(dbsize(0), 3);     /* a, b, h */
+    ck_assert_int_eq(expires(0), 1);
+
     /* A write that would take over 2^20 chunks (1-byte chunks here) writes
      * the string whole instead. */
     chunk_open(1);

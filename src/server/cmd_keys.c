@@ -140,28 +140,21 @@ static int move_value(struct client *c, int db, int k, const struct ks_value *v,
 
 static void rename_generic(struct client *c, int nx)
 {
-    struct ks_value v = { 0 };
     int rc = 2;
     if (!same_key(c, 1, 2))         /* a string in chunks moves, not copied */
         rc = ks_rename_chunked(c->db, c->argv[1], c->argvlen[1], c->argv[2], c->argvlen[2],
                                !nx);
-    if (rc != 2) {
-        if (rc < 0)
-            cmdarg_reply_ks_error(c, rc);
-        else if (nx)
-            reply_long(&c->obuf, rc);
-        else
-            reply_ok(&c->obuf);
-        return;
+    if (rc == 2) {                  /* any other value: read whole, stored whole */
+        struct ks_value v = { 0 };
+        rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
+        if (rc == 0) {
+            reply_error(&c->obuf, ERR_NO_KEY);
+            return;
+        }
+        if (rc > 0)
+            rc = same_key(c, 1, 2) ? 0 : move_value(c, c->db, 2, &v, !nx);
+        ks_value_free(&v);
     }
-    rc = ks_lookup(c->db, c->argv[1], c->argvlen[1], &v);
-    if (rc == 0) {
-        reply_error(&c->obuf, ERR_NO_KEY);
-        return;
-    }
-    if (rc > 0)
-        rc = same_key(c, 1, 2) ? 0 : move_value(c, c->db, 2, &v, !nx);
-    ks_value_free(&v);
     if (rc < 0)
         cmdarg_reply_ks_error(c, rc);
     else if (nx)

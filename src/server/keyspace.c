@@ -2272,21 +2272,18 @@ int ks_rename_chunked(int db, const char *src, size_t slen, const char *dst, siz
     return 1;
 }
 
-/* The chunked string's own length, from its record (read whole: small). */
-static int chunked_len(int db, const char *key, size_t klen, uint64_t *len)
+/* A chunked string's length, id and chunk size, from its record (read
+ * whole: small). 1, 0 absent, < 0 error. */
+static int chunked_info(int db, const char *key, size_t klen, struct chunked *c)
 {
     struct found f;
-    struct chunked c;
     char small[64];
     int rc = find_live(db, key, klen, &f, small, sizeof small);
     if (rc <= 0)
         return rc;
-    rc = f.type == KS_TYPE_CHUNKED ? chunked_decode(f.data, f.dlen, &c) : LSM_ECORRUPT;
+    rc = f.type == KS_TYPE_CHUNKED ? chunked_decode(f.data, f.dlen, c) : LSM_ECORRUPT;
     found_free(&f);
-    if (rc != 0)
-        return rc;
-    *len = c.len;
-    return 1;
+    return rc != 0 ? rc : 1;
 }
 
 int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len)
@@ -2296,8 +2293,11 @@ int ks_lookup_len(int db, const char *key, size_t klen, int *type, uint64_t *len
         return LSM_EINVAL;
     int rc = find_live_head(db, key, klen, type, &exp, len);
     if (rc > 0 && *type == KS_TYPE_CHUNKED) {
+        struct chunked c;
         *type = KS_TYPE_STRING;
-        rc = chunked_len(db, key, klen, len);
+        rc = chunked_info(db, key, klen, &c);
+        if (rc > 0)
+            *len = c.len;
     }
     return rc;
 }
@@ -2331,16 +2331,12 @@ int ks_usage(int db, const char *key, size_t klen, uint64_t *bytes)
     else
         b += rec;
     if (type == KS_TYPE_CHUNKED) {  /* its chunks (in the value log) and index entry */
-        struct buf kk = BUF_INIT;
-        buf_set(&kk, key, klen);    /* chunked_len reuses kbuf */
-        rc = chunked_len(db, kk.data, kk.len, &len);
-        buf_free(&kk);
+        struct chunked c;
+        rc = chunked_info(db, key, klen, &c);
         if (rc <= 0)
             return rc;
-        uint64_t cs = ks.opt.string_chunk_size ? ks.opt.string_chunk_size : 1;
-        uint64_t nch = (len + cs - 1) / cs;
-        b += len + nch * (CHUNK_KEY_LEN + ENTRY_TRAILER + VLOG_POINTER + VLOG_ENTRY_FIXED +
-                          CHUNK_KEY_LEN);
+        b += c.len + chunk_count(&c) * (CHUNK_KEY_LEN + ENTRY_TRAILER + VLOG_POINTER +
+                                        VLOG_ENTRY_FIXED + CHUNK_KEY_LEN);
         b += NS_LEN + 1 + dkey + ENTRY_TRAILER;
     }
     if (exp >= 0)                   /* its entry in the TTL index */

@@ -1573,6 +1573,11 @@ START_TEST(chunked_strings)
     ck_assert_int_eq(count_kind('Y'), 1);
     check_value(0, "h", m, len);
     ck_assert_ptr_null(get_s(0, "g"));
+    uint64_t bytes = 0;             /* MEMORY USAGE counts the 7 chunks too */
+    ks_txn_begin();
+    ck_assert_int_eq(ks_usage(0, "h", 1, &bytes), 1);
+    ck_assert_int_eq(ks_txn_commit(), 0);
+    ck_assert_uint_ge(bytes, len + 7 * 2 * (4 + 1 + 4 + 8 + 4));
     ck_assert_int_eq(dbsize(0), 3);     /* a, b, h */
     ck_assert_int_eq(expires(0), 1);
 
